@@ -1,0 +1,164 @@
+//! Checking the invariants of touched resources against the projections.
+
+use rusqlite::{Connection, params};
+
+use super::{Affected, ConflictKind};
+use crate::ids::{CardNumber, KeyId, KeyTypeId, PersonId};
+use crate::time::Timestamp;
+
+/// Re-check every affected resource, replacing its conflict row.
+pub(crate) fn recheck(conn: &Connection, affected: &Affected) -> rusqlite::Result<()> {
+    for card in &affected.cards {
+        card_on_two_visits(conn, *card)?;
+    }
+    for key in &affected.keys {
+        key_lent_twice(conn, *key)?;
+    }
+    for (person, key_type) in &affected.limits {
+        over_key_limit(conn, *person, key_type)?;
+    }
+    for person in &affected.presence {
+        presence(conn, *person)?;
+    }
+    Ok(())
+}
+
+pub(crate) fn put(
+    conn: &Connection,
+    id: &str,
+    kind: ConflictKind,
+    subject: &str,
+    parties: &[String],
+    winner: &str,
+    summary: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO conflicts (conflict_id, kind, subject, parties, winner, summary) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![id, kind.as_str(), subject, parties.join(","), winner, summary])?;
+    Ok(())
+}
+
+pub(crate) fn remove(conn: &Connection, id: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("DELETE FROM conflicts WHERE conflict_id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+fn card_on_two_visits(conn: &Connection, card: CardNumber) -> rusqlite::Result<()> {
+    let id = format!("card:{card}");
+    remove(conn, &id)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT visit_id, guest_name, admitted_at FROM visits WHERE state = 'admitted' AND card = ?1 ORDER BY admitted_at, visit_id",
+    )?;
+    let rows: Vec<(String, String, Timestamp)> =
+        stmt.query_map([card], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?.collect::<Result<_, _>>()?;
+    if rows.len() < 2 {
+        return Ok(());
+    }
+    let names: Vec<String> = rows.iter().map(|(_, n, t)| format!("{n} ({t})")).collect();
+    let parties: Vec<String> = rows.iter().map(|(v, _, _)| v.clone()).collect();
+    let summary = format!(
+        "Card {card} was given to {} guests while offline: {}. {} keeps it for now; give the others the card they really hold, or release them.",
+        rows.len(),
+        names.join(", "),
+        rows[0].1
+    );
+    put(conn, &id, ConflictKind::CardOnTwoVisits, &card.to_string(), &parties, &rows[0].0, &summary)
+}
+
+fn key_lent_twice(conn: &Connection, key: KeyId) -> rusqlite::Result<()> {
+    let id = format!("key:{key}");
+    remove(conn, &id)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT l.loan_id, coalesce(p.name, l.customer), l.out_at, k.label FROM loans l
+         JOIN keys k ON k.key_id = l.key_id LEFT JOIN people p ON p.person_id = l.customer
+         WHERE l.key_id = ?1 AND l.state = 'out' ORDER BY l.out_at, l.loan_id",
+    )?;
+    let rows: Vec<(String, String, Timestamp, String)> =
+        stmt.query_map([key], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
+    if rows.len() < 2 {
+        return Ok(());
+    }
+    let names: Vec<String> = rows.iter().map(|(_, n, t, _)| format!("{n} ({t})")).collect();
+    let parties: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+    let summary = format!(
+        "Key {} was lent twice while offline: to {}. {} keeps it for now; say who really has it.",
+        rows[0].3,
+        names.join(" and "),
+        rows[0].1
+    );
+    put(conn, &id, ConflictKind::KeyLentTwice, &key.to_string(), &parties, &rows[0].0, &summary)
+}
+
+fn over_key_limit(conn: &Connection, person: PersonId, key_type: &KeyTypeId) -> rusqlite::Result<()> {
+    let id = format!("limit:{person}:{key_type}");
+    remove(conn, &id)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT loan_id, out_at FROM loans WHERE customer = ?1 AND type_id = ?2 AND state = 'out' ORDER BY out_at, loan_id",
+    )?;
+    let loans: Vec<(String, Timestamp)> =
+        stmt.query_map(params![person, key_type], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
+    let Some(latest) = loans.iter().map(|l| l.1).max() else {
+        return Ok(());
+    };
+    // Judged at the latest checkout, not at "now", so every replica agrees
+    // whatever its clock says.
+    let allowed = crate::key_loan::allowance(conn, person, key_type, latest)?;
+    if loans.len() as u32 <= allowed {
+        return Ok(());
+    }
+    let name: String = conn
+        .query_row("SELECT name FROM people WHERE person_id = ?1", [person], |r| r.get(0))
+        .unwrap_or_else(|_| person.to_string());
+    let parties: Vec<String> = loans.iter().map(|l| l.0.clone()).collect();
+    let winner = parties[..allowed as usize].join(",");
+    let summary = format!(
+        "{name} holds {} keys of type {key_type} but may hold {allowed}. Take back the extra key or grant an exception.",
+        loans.len()
+    );
+    put(conn, &id, ConflictKind::OverKeyLimit, &format!("{person}:{key_type}"), &parties, &winner, &summary)
+}
+
+/// Rewrite who-is-in for a person from their events, and flag a double sign-in.
+fn presence(conn: &Connection, person: PersonId) -> rusqlite::Result<()> {
+    let id = format!("presence:{person}");
+    remove(conn, &id)?;
+    conn.prepare_cached("DELETE FROM presence_now WHERE person_id = ?1")?.execute([person])?;
+    // Only the sign-ins since the last sign-out matter for who is in now.
+    let last_out: Option<(Timestamp, String)> = conn
+        .prepare_cached(
+            "SELECT at, event_id FROM presence_events WHERE person_id = ?1 AND voided = 0 AND kind = 'out' ORDER BY at DESC, event_id DESC LIMIT 1",
+        )?
+        .query_row([person], |r| Ok((r.get(0)?, r.get(1)?)))
+        .ok();
+    let mut ins = conn.prepare_cached(
+        "SELECT event_id, at FROM presence_events WHERE person_id = ?1 AND voided = 0 AND kind = 'in' ORDER BY at, event_id",
+    )?;
+    let open: Vec<(String, Timestamp)> = ins
+        .query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .filter_map(Result::ok)
+        .filter(|(e, at)| match &last_out {
+            Some((out_at, out_id)) => (at, e) > (out_at, out_id),
+            None => true,
+        })
+        .collect();
+    let Some(first) = open.first() else {
+        return Ok(());
+    };
+    conn.prepare_cached("INSERT INTO presence_now (person_id, since, event_id) VALUES (?1, ?2, ?3)")?
+        .execute(params![person, first.1, first.0])?;
+    if open.len() >= 2 {
+        let name: String = conn
+            .query_row("SELECT name FROM people WHERE person_id = ?1", [person], |r| r.get(0))
+            .unwrap_or_else(|_| person.to_string());
+        let times: Vec<String> = open.iter().map(|(_, t)| t.to_string()).collect();
+        let parties: Vec<String> = open.iter().map(|(e, _)| e.clone()).collect();
+        let summary = format!(
+            "{name} was signed in {} times without signing out ({}). The first sign-in counts for now.",
+            open.len(),
+            times.join(", ")
+        );
+        put(conn, &id, ConflictKind::SignedInTwice, &person.to_string(), &parties, &first.0, &summary)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,50 @@
+//! The custody ledger: for any person, everything they hold now — their
+//! badge card, keys and items — read from the projections in one place, so
+//! signing out can say "you still hold key 12 and drill D-7".
+
+use serde::{Deserialize, Serialize};
+
+use crate::equipment::Item;
+use crate::ids::{CardNumber, PersonId};
+use crate::key_loan::Loan;
+use crate::store::{Error, Store};
+
+/// What a person holds now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Holdings {
+    /// Their own badge card.
+    pub badge_card: Option<CardNumber>,
+    /// Keys lent to them.
+    pub keys: Vec<Loan>,
+    /// Items they took.
+    pub items: Vec<Item>,
+}
+
+impl Holdings {
+    /// Whether they hold keys or items (their own badge does not count).
+    pub fn holds_things(&self) -> bool {
+        !self.keys.is_empty() || !self.items.is_empty()
+    }
+
+    /// "key 12 and drill D-7", for a sign-out reminder; empty when nothing.
+    pub fn describe(&self) -> String {
+        let mut parts: Vec<String> = self.keys.iter().map(|k| format!("key {}", k.label)).collect();
+        parts.extend(self.items.iter().map(|i| format!("{} {}", i.name.to_lowercase(), i.asset_number)));
+        match parts.len() {
+            0 => String::new(),
+            1 => parts.remove(0),
+            _ => {
+                let last = parts.pop().unwrap_or_default();
+                format!("{} and {last}", parts.join(", "))
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Everything `person` holds now.
+    pub fn holdings(&self, person: PersonId) -> Result<Holdings, Error> {
+        let badge_card = self.person(person)?.and_then(|p| p.badge_card);
+        Ok(Holdings { badge_card, keys: self.keys_held_by(person)?, items: self.equipment_held_by(person)? })
+    }
+}

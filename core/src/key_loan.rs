@@ -1,0 +1,23 @@
+//! The key desk: physical keys and their loans (check out, return, renew,
+//! lost, paid), and loan exceptions that let a customer hold more than one
+//! key of a type. Retired keys are never lent.
+//!
+//! A key's loans live in the key's document, each with appended events, so
+//! two desks acting offline never hide each other's facts; a key lent twice
+//! or a customer over their limit after a merge becomes a conflict.
+
+mod commands;
+mod document;
+mod error;
+mod exception;
+mod queries;
+
+pub use commands::CheckoutRequest;
+pub(crate) use document::KeyDoc;
+pub use document::LoanState;
+pub use error::Error;
+pub(crate) use exception::{ExceptionDoc, allowance};
+pub use queries::{Key, Loan, LoanException, LoanFilter};
+
+pub(crate) use document::clear_projection as clear_key_projection;
+pub(crate) use exception::clear_projection as clear_exception_projection;

@@ -1,0 +1,59 @@
+//! The person document's shape and its projection row.
+
+use autosurgeon::{Hydrate, Reconcile};
+use rusqlite::{Connection, params};
+
+use crate::actor::Role;
+use crate::conflict::Affected;
+use crate::document::{DocId, DocKind, Header, Model};
+use crate::ids::{CardNumber, Email, PersonId};
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub(crate) struct PersonDoc {
+    pub header: Header,
+    pub id: PersonId,
+    pub name: String,
+    pub email: Option<Email>,
+    pub phone: Option<String>,
+    pub department: Option<String>,
+    pub affiliation: Option<String>,
+    /// Institution user id (student number…), required by some affiliations.
+    pub user_id: Option<String>,
+    pub roles: Vec<Role>,
+    /// The person's own badge card, for the key desk's "tap your badge".
+    pub badge_card: Option<CardNumber>,
+    /// Whether guests may name this person as their host.
+    pub hosts_guests: bool,
+    pub active: bool,
+}
+
+impl Model for PersonDoc {
+    const KIND: DocKind = DocKind::Person;
+
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn project(&self, id: &DocId, conn: &Connection, _affected: &mut Affected) -> rusqlite::Result<()> {
+        super::clear_projection(id, conn)?;
+        let roles: Vec<&str> = self.roles.iter().map(|r| r.label()).collect();
+        conn.prepare_cached(
+            "INSERT OR REPLACE INTO people (person_id, doc_id, name, email, phone, department, affiliation, user_id, roles, badge_card, active)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        )?
+        .execute(params![
+            self.id,
+            id,
+            self.name,
+            self.email,
+            self.phone,
+            self.department,
+            self.affiliation,
+            self.user_id,
+            roles.join(","),
+            self.badge_card,
+            self.active
+        ])?;
+        Ok(())
+    }
+}

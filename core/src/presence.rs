@@ -1,0 +1,15 @@
+//! Presence: staff and workers sign in and out of the building. One document
+//! per person and month holds their events; every device may create that
+//! document on its own (its first change is the same everywhere). Who is in
+//! now is derived from the latest events across months.
+
+mod commands;
+mod document;
+mod error;
+mod queries;
+
+pub(crate) use document::PresenceDoc;
+pub use error::Error;
+pub use queries::{PresenceEntry, PresentPerson, SignOutReceipt};
+
+pub(crate) use document::clear_projection;

@@ -1,0 +1,80 @@
+//! The presence document and its projection.
+
+use autosurgeon::{Hydrate, Reconcile};
+use rusqlite::{Connection, params};
+
+use crate::conflict::Affected;
+use crate::document::{DocId, DocKind, Header, Model};
+use crate::ids::{EventId, PersonId};
+use crate::time::Timestamp;
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub(crate) struct PresenceDoc {
+    pub header: Header,
+    pub person: PersonId,
+    /// `YYYY-MM`.
+    pub month: String,
+    pub events: Vec<PresenceEvent>,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub(crate) struct PresenceEvent {
+    #[key]
+    pub id: EventId,
+    pub at: Timestamp,
+    pub by: String,
+    pub change: PresenceChange,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub(crate) enum PresenceChange {
+    In,
+    Out,
+    /// A duplicate sign-in set aside when a conflict was resolved.
+    Void { event: EventId },
+}
+
+pub(crate) fn clear_projection(id: &DocId, conn: &Connection, affected: &mut Affected) -> rusqlite::Result<()> {
+    let person: Option<PersonId> = conn
+        .prepare_cached("SELECT person_id FROM presence_events WHERE doc_id = ?1 LIMIT 1")?
+        .query_row([id], |r| r.get(0))
+        .ok();
+    if let Some(p) = person {
+        affected.presence.insert(p);
+    }
+    conn.prepare_cached("DELETE FROM presence_events WHERE doc_id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+impl Model for PresenceDoc {
+    const KIND: DocKind = DocKind::Presence;
+
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn project(&self, id: &DocId, conn: &Connection, affected: &mut Affected) -> rusqlite::Result<()> {
+        clear_projection(id, conn, affected)?;
+        affected.presence.insert(self.person);
+        let voided: Vec<EventId> = self
+            .events
+            .iter()
+            .filter_map(|e| match e.change {
+                PresenceChange::Void { event } => Some(event),
+                _ => None,
+            })
+            .collect();
+        let mut insert = conn.prepare_cached(
+            "INSERT OR REPLACE INTO presence_events (event_id, doc_id, person_id, at, kind, voided) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?;
+        for e in &self.events {
+            let kind = match e.change {
+                PresenceChange::In => "in",
+                PresenceChange::Out => "out",
+                PresenceChange::Void { .. } => continue,
+            };
+            insert.execute(params![e.id, id, self.person, e.at, kind, voided.contains(&e.id)])?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,98 @@
+//! Repair commands: open a ticket, add notes, move it between states.
+
+use super::document::{Note, StateChange};
+use super::{Error, RepairDoc, RepairState};
+use crate::actor::{Actor, Role};
+use crate::document::{DocId, DocKind, Header};
+use crate::ids::{EventId, ItemId, RepairCategoryId, TicketId};
+use crate::store::{Store, Work};
+
+fn read_ticket(work: &mut Work<'_>, ticket: TicketId) -> Result<RepairDoc, Error> {
+    work.read::<RepairDoc>(&DocId::repair(ticket))?.ok_or(Error::UnknownTicket(ticket))
+}
+
+fn note_text(text: &str) -> Result<String, Error> {
+    let t = text.trim();
+    if t.is_empty() { Err(Error::EmptyNote) } else { Ok(t.chars().take(2000).collect()) }
+}
+
+impl Store {
+    /// Report a fault on an item: opens a ticket with a category and a note.
+    pub fn open_ticket(&mut self, actor: &Actor, item: ItemId, category: RepairCategoryId, note: &str) -> Result<TicketId, Error> {
+        actor.require(&[Role::Worker, Role::Admin], "report faults")?;
+        let text = note_text(note)?;
+        self.run("open_ticket", actor, |work| {
+            let db = |e: rusqlite::Error| Error::Store(e.into());
+            let known_item = work.conn().prepare_cached("SELECT 1 FROM equipment WHERE item_id = ?1").and_then(|mut s| s.exists([item])).map_err(db)?;
+            if !known_item {
+                return Err(Error::UnknownItem(item));
+            }
+            let known_category = work
+                .conn()
+                .prepare_cached("SELECT 1 FROM repair_categories WHERE category_id = ?1")
+                .and_then(|mut s| s.exists([&category]))
+                .map_err(db)?;
+            if !known_category {
+                return Err(Error::UnknownCategory(category));
+            }
+            let site = crate::store::current_site(work.conn())?;
+            let id = TicketId::new();
+            let now = work.now();
+            let doc = RepairDoc {
+                header: Header::new(DocKind::Repair, site, actor.person.map(|p| format!("person:{p}"))),
+                id,
+                item,
+                category: category.to_string(),
+                opened_by: actor.person,
+                opened_by_tag: actor.tag(),
+                opened_at: now,
+                notes: vec![Note { id: EventId::new(), at: now, by: actor.tag(), text }],
+                states: Vec::new(),
+            };
+            work.create(&DocId::repair(id), &doc)?;
+            Ok(id)
+        })
+    }
+
+    /// Add a note to a ticket (a worker only to their own).
+    pub fn add_repair_note(&mut self, actor: &Actor, ticket: TicketId, note: &str) -> Result<(), Error> {
+        actor.require(&[Role::Worker, Role::Admin], "add notes to repairs")?;
+        let text = note_text(note)?;
+        self.run("add_repair_note", actor, |work| {
+            let mut doc = read_ticket(work, ticket)?;
+            if actor.role == Role::Worker && (actor.person.is_none() || doc.opened_by != actor.person) {
+                return Err(Error::NotYours);
+            }
+            if doc.state() == RepairState::Resolved {
+                return Err(Error::Resolved);
+            }
+            doc.notes.push(Note { id: EventId::new(), at: work.now(), by: actor.tag(), text });
+            work.write(&DocId::repair(ticket), &doc)?;
+            Ok(())
+        })
+    }
+
+    /// Move a ticket to another state. A resolved ticket only reopens (to new
+    /// or in progress).
+    pub fn set_repair_state(&mut self, actor: &Actor, ticket: TicketId, state: RepairState) -> Result<(), Error> {
+        actor.require(&[Role::Admin], "move repair tickets")?;
+        self.run("set_repair_state", actor, |work| {
+            let mut doc = read_ticket(work, ticket)?;
+            let current = doc.state();
+            if current == state {
+                return Err(Error::SameState(match state {
+                    RepairState::New => "new",
+                    RepairState::InProgress => "in progress",
+                    RepairState::Stalled => "stalled",
+                    RepairState::Resolved => "resolved",
+                }));
+            }
+            if current == RepairState::Resolved && !matches!(state, RepairState::New | RepairState::InProgress) {
+                return Err(Error::Resolved);
+            }
+            doc.states.push(StateChange { id: EventId::new(), at: work.now(), by: actor.tag(), state });
+            work.write(&DocId::repair(ticket), &doc)?;
+            Ok(())
+        })
+    }
+}

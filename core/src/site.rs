@@ -1,0 +1,19 @@
+//! The site: one document per building with its settings — badge card types
+//! and their number ranges, card UIDs, departments, affiliations, key types
+//! with loan terms, repair categories, guest form policy, retention and the
+//! sign-out reminder — and the directory of people guests may ask for.
+
+mod commands;
+mod directory;
+mod document;
+mod error;
+mod projection;
+mod queries;
+
+pub use commands::{CardTypeSpec, NewSite};
+pub(crate) use commands::read_directory;
+pub(crate) use directory::{DirectoryDoc, DirectoryEntry};
+pub(crate) use document::SiteDoc;
+pub use error::Error;
+pub use queries::{CardInfo, CardStatus, CardType, KeyType, SiteSettings};
+pub(crate) use projection::{clear as clear_projection, clear_directory};

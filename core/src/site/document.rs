@@ -1,0 +1,79 @@
+//! The site document's shape.
+
+use std::collections::BTreeMap;
+
+use autosurgeon::{Hydrate, Reconcile};
+
+use crate::document::{DocId, DocKind, Header, Model};
+
+/// The building's settings.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub(crate) struct SiteDoc {
+    pub header: Header,
+    pub name: String,
+    pub time_zone: String,
+    /// Keyed by card type id.
+    pub card_types: BTreeMap<String, CardTypeEntry>,
+    /// Registered physical cards, keyed by card number: their NFC UID and
+    /// whether they are in use. A number in a type's range is a card even
+    /// before its UID is registered, so a typed number always works.
+    pub cards: BTreeMap<String, CardEntry>,
+    /// Department id to name.
+    pub departments: BTreeMap<String, String>,
+    pub affiliations: BTreeMap<String, AffiliationEntry>,
+    pub key_types: BTreeMap<String, KeyTypeEntry>,
+    /// Repair category id to name.
+    pub repair_categories: BTreeMap<String, String>,
+    pub retention_days: u32,
+    /// Local time of day (`HH:MM`, site time zone) for the sign-out reminder.
+    pub reminder_time: String,
+    pub guest_policy: GuestPolicy,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub(crate) struct CardTypeEntry {
+    pub label: String,
+    pub first: u32,
+    pub last: u32,
+    /// Whether guests may be admitted with cards of this type.
+    pub for_guests: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub(crate) struct CardEntry {
+    pub uid: Option<String>,
+    pub active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub(crate) struct AffiliationEntry {
+    pub name: String,
+    pub requires_user_id: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub(crate) struct KeyTypeEntry {
+    pub name: String,
+    /// Days a key of this type is lent for by default.
+    pub loan_days: u32,
+}
+
+/// What the guest form asks.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub(crate) struct GuestPolicy {
+    pub contact_required: bool,
+    pub purpose_required: bool,
+    pub consent_text: String,
+}
+
+impl Model for SiteDoc {
+    const KIND: DocKind = DocKind::Site;
+
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn project(&self, id: &DocId, conn: &rusqlite::Connection, affected: &mut crate::conflict::Affected) -> rusqlite::Result<()> {
+        super::projection::write(self, id, conn, affected)
+    }
+}

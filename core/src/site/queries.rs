@@ -1,0 +1,162 @@
+//! Reading the site's settings and badge cards from the projections.
+
+use rusqlite::{OptionalExtension, Row, params};
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{CardNumber, CardTypeId, CardUid, KeyTypeId, SiteId, VisitId};
+use crate::store::{Error, Store};
+
+/// The site's settings as the app shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteSettings {
+    /// The site.
+    pub site: SiteId,
+    /// Its name.
+    pub name: String,
+    /// Its IANA time zone.
+    pub time_zone: String,
+    /// Days guest data is kept.
+    pub retention_days: u32,
+    /// Sign-out reminder time, `HH:MM`.
+    pub reminder_time: String,
+    /// Whether guests must leave an e-mail or phone.
+    pub contact_required: bool,
+    /// Whether guests must give a purpose.
+    pub purpose_required: bool,
+    /// What guests consent to.
+    pub consent_text: String,
+}
+
+/// A badge card type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardType {
+    /// Its id.
+    pub id: CardTypeId,
+    /// Its name.
+    pub label: String,
+    /// First number.
+    pub first: u32,
+    /// Last number.
+    pub last: u32,
+    /// Whether guests may get it.
+    pub for_guests: bool,
+}
+
+/// A key type and its loan term.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyType {
+    /// Its id.
+    pub id: KeyTypeId,
+    /// Its name.
+    pub name: String,
+    /// Default loan term in days.
+    pub loan_days: u32,
+}
+
+/// Where a badge card is now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "kebab-case")]
+pub enum CardStatus {
+    /// In the drawer.
+    Free,
+    /// Out of use.
+    Inactive,
+    /// With a guest.
+    WithGuest {
+        /// The visit.
+        visit: VisitId,
+        /// Since when.
+        since: crate::time::Timestamp,
+    },
+}
+
+/// A badge card and its state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardInfo {
+    /// Its number.
+    pub number: CardNumber,
+    /// Its type.
+    pub card_type: CardTypeId,
+    /// Its registered UID, if any.
+    pub uid: Option<CardUid>,
+    /// Where it is.
+    pub status: CardStatus,
+}
+
+impl Store {
+    /// The site's settings, once a site exists here.
+    pub fn site_settings(&self) -> Result<Option<SiteSettings>, Error> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text FROM sites LIMIT 1",
+                [],
+                |r| {
+                    Ok(SiteSettings {
+                        site: r.get(0)?,
+                        name: r.get(1)?,
+                        time_zone: r.get(2)?,
+                        retention_days: r.get(3)?,
+                        reminder_time: r.get(4)?,
+                        contact_required: r.get(5)?,
+                        purpose_required: r.get(6)?,
+                        consent_text: r.get(7)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The badge card types, by first number.
+    pub fn card_types(&self) -> Result<Vec<CardType>, Error> {
+        let mut stmt = self.conn().prepare_cached("SELECT type_id, label, first, last, for_guests FROM card_types ORDER BY first")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(CardType { id: r.get(0)?, label: r.get(1)?, first: r.get(2)?, last: r.get(3)?, for_guests: r.get(4)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Key types and their loan terms.
+    pub fn key_types(&self) -> Result<Vec<KeyType>, Error> {
+        let mut stmt = self.conn().prepare_cached("SELECT key_type_id, name, loan_days FROM key_types ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok(KeyType { id: r.get(0)?, name: r.get(1)?, loan_days: r.get(2)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Cards in the drawer (active, on no open visit), of one type or all,
+    /// lowest number first.
+    pub fn free_cards(&self, card_type: Option<&CardTypeId>) -> Result<Vec<CardInfo>, Error> {
+        let mut stmt = self.conn().prepare_cached(&format!(
+            "{CARD_SELECT} WHERE c.active = 1 AND v.visit_id IS NULL AND (?1 IS NULL OR c.type_id = ?1) ORDER BY c.number"
+        ))?;
+        let rows = stmt.query_map(params![card_type], card_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One card and where it is.
+    pub fn card(&self, number: CardNumber) -> Result<Option<CardInfo>, Error> {
+        let mut stmt = self.conn().prepare_cached(&format!("{CARD_SELECT} WHERE c.number = ?1"))?;
+        Ok(stmt.query_row([number], card_row).optional()?)
+    }
+
+    /// The card with this NFC UID, if registered.
+    pub fn card_by_uid(&self, uid: &CardUid) -> Result<Option<CardInfo>, Error> {
+        let mut stmt = self.conn().prepare_cached(&format!("{CARD_SELECT} WHERE c.uid = ?1 ORDER BY c.number LIMIT 1"))?;
+        Ok(stmt.query_row([uid], card_row).optional()?)
+    }
+}
+
+// The earliest admission keeps a card that is (by conflict) on two visits.
+const CARD_SELECT: &str = "SELECT c.number, c.type_id, c.uid, c.active, v.visit_id, v.admitted_at FROM cards c
+     LEFT JOIN visits v ON v.visit_id = (SELECT visit_id FROM visits WHERE state = 'admitted' AND card = c.number ORDER BY admitted_at, visit_id LIMIT 1)";
+
+fn card_row(r: &Row<'_>) -> rusqlite::Result<CardInfo> {
+    let active: bool = r.get(3)?;
+    let visit: Option<VisitId> = r.get(4)?;
+    let status = match (visit, active) {
+        (Some(visit), _) => CardStatus::WithGuest { visit, since: r.get(5)? },
+        (None, false) => CardStatus::Inactive,
+        (None, true) => CardStatus::Free,
+    };
+    Ok(CardInfo { number: r.get(0)?, card_type: r.get(1)?, uid: r.get(2)?, status })
+}

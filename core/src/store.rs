@@ -1,0 +1,153 @@
+//! The local store: one SQLite file per device holding every document this
+//! device may see (a snapshot plus incremental changes each) and the SQL
+//! projections that every query reads.
+//!
+//! A command runs as one [`Work`]: an immediate SQLite transaction in which
+//! documents are read, changed (one Automerge change each, named after the
+//! command and its actor), persisted, re-projected and checked for broken
+//! invariants. A refused command returns before commit, so nothing changes.
+
+mod cache;
+mod error;
+mod file_check;
+mod migrations;
+pub use migrations::apply_up_to as apply_migrations_up_to;
+mod persist;
+mod replication;
+mod work;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use automerge::ActorId;
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+pub use error::Error;
+pub use replication::{DocHeads, exchange};
+pub(crate) use work::{Work, hydrate};
+
+use crate::ids::SiteId;
+use crate::time::{Clock, Timestamp};
+use cache::DocCache;
+
+/// How many documents stay loaded; about 15 KB each.
+pub const DEFAULT_CACHE_DOCS: usize = 2_000;
+
+/// One device's store.
+pub struct Store {
+    conn: Connection,
+    cache: DocCache,
+    actor: ActorId,
+    clock: Arc<dyn Clock>,
+    path: PathBuf,
+    sync: replication::SyncStates,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").field("path", &self.path).field("actor", &self.actor).finish()
+    }
+}
+
+impl Store {
+    /// Open (or create) the store at `path`, upgrading an older schema.
+    ///
+    /// A file that is not a Lodge store, is cut short, or comes from a newer
+    /// Lodge is refused with a clear error and left untouched.
+    pub fn open(path: impl AsRef<Path>, clock: Arc<dyn Clock>) -> Result<Self, Error> {
+        let path = path.as_ref().to_path_buf();
+        let exists = file_check::check(&path)?;
+        let flags = if exists {
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        };
+        let mut conn = Connection::open_with_flags(&path, flags).map_err(|e| Error::open(&path, e))?;
+        migrations::check_version(&conn, &path)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| Error::open(&path, e))?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| Error::open(&path, e))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| Error::open(&path, e))?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| Error::open(&path, e))?;
+        migrations::apply(&mut conn, &path)?;
+        let actor = persist::device_actor(&conn)?;
+        Ok(Self { conn, cache: DocCache::new(DEFAULT_CACHE_DOCS), actor, clock, path, sync: Default::default() })
+    }
+
+    /// Change how many documents stay loaded at once.
+    pub fn set_cache_capacity(&mut self, docs: usize) {
+        self.cache.resize(docs);
+    }
+
+    /// How many documents are loaded now.
+    pub fn loaded_documents(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Where the store lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The Automerge actor id this device writes under.
+    pub fn actor_id(&self) -> &ActorId {
+        &self.actor
+    }
+
+    /// The current time by this store's clock.
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The site this store belongs to, once a site was created or joined.
+    pub fn site(&self) -> Result<Option<SiteId>, Error> {
+        let text: Option<String> = self
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'site'", [], |r| r.get(0))
+            .optional()?;
+        Ok(text.and_then(|t| SiteId::parse(&t).ok()))
+    }
+
+    /// Read-only access for queries.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// Run one command: `f` reads and writes documents through a [`Work`];
+    /// on `Ok` everything commits together, on `Err` nothing changes.
+    pub(crate) fn run<T, E: From<Error>>(
+        &mut self,
+        command: &str,
+        actor: &crate::actor::Actor,
+        f: impl FnOnce(&mut Work<'_>) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let message = format!("{command} by {}", actor.tag());
+        let now = self.clock.now();
+        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, message)?;
+        match f(&mut work) {
+            Ok(value) => {
+                work.commit()?;
+                Ok(value)
+            }
+            Err(e) => {
+                work.abandon();
+                Err(e)
+            }
+        }
+    }
+}
+
+/// The site this store belongs to, read inside a transaction.
+pub(crate) fn current_site(conn: &Connection) -> Result<SiteId, Error> {
+    let text: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'site'", [], |r| r.get(0)).optional()?;
+    text.and_then(|t| SiteId::parse(&t).ok()).ok_or(Error::NoSite)
+}
+
+/// Record the site this store belongs to.
+pub(crate) fn set_current_site(conn: &Connection, site: SiteId) -> Result<(), Error> {
+    conn.execute(
+        "INSERT INTO meta (key, value) VALUES ('site', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [site.to_string()],
+    )?;
+    Ok(())
+}

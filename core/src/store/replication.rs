@@ -1,0 +1,210 @@
+//! Merging with other replicas through `automerge::sync` messages, one
+//! `sync::State` per (peer, document), persisted so that a reconnect resumes.
+//! Every merged change is stored, re-projected and checked for broken
+//! invariants in the same transaction, exactly like a local command.
+
+use std::collections::{BTreeSet, HashMap};
+
+use automerge::sync::{self, SyncDoc};
+use automerge::{AutoCommit, ChangeHash};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Error, Store, Work};
+use crate::document::DocId;
+
+/// A document and its current heads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DocHeads {
+    /// The document.
+    pub doc: DocId,
+    /// Its Automerge heads.
+    pub heads: Vec<ChangeHash>,
+}
+
+/// In-memory sync states of the current session with each peer; the
+/// persisted part is written to `sync_states` as it changes.
+#[derive(Default)]
+pub(crate) struct SyncStates {
+    states: HashMap<(String, DocId), sync::State>,
+}
+
+impl Store {
+    /// Every document stored here.
+    pub fn documents(&self) -> Result<Vec<DocId>, Error> {
+        let mut stmt = self.conn.prepare_cached("SELECT doc_id FROM documents ORDER BY doc_id")?;
+        let rows = stmt.query_map([], |r| r.get::<_, DocId>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every document deleted here for good.
+    pub fn tombstones(&self) -> Result<Vec<DocId>, Error> {
+        let mut stmt = self.conn.prepare_cached("SELECT doc_id FROM tombstones ORDER BY doc_id")?;
+        let rows = stmt.query_map([], |r| r.get::<_, DocId>(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The next sync message for `doc` to send to `peer`, or `None` when the
+    /// peer is known to be up to date.
+    pub fn generate_sync_message(&mut self, peer: &str, doc: &DocId) -> Result<Option<Vec<u8>>, Error> {
+        let key = (peer.to_owned(), doc.clone());
+        if !self.sync.states.contains_key(&key) {
+            let state = self.load_sync_state(peer, doc)?;
+            self.sync.states.insert(key.clone(), state);
+        }
+        let state = self.sync.states.get_mut(&key).expect("inserted above");
+        let exists = super::persist::exists(&self.conn, doc)?;
+        let message = if exists {
+            let loaded = match self.cache.get_mut(doc) {
+                Some(l) => l,
+                None => {
+                    let l = super::persist::load(&self.conn, doc, &self.actor)?.ok_or_else(|| Error::corrupt(doc, "it is missing"))?;
+                    self.cache.insert(doc.clone(), l)
+                }
+            };
+            loaded.doc.sync().generate_sync_message(state)
+        } else {
+            AutoCommit::new().sync().generate_sync_message(state)
+        };
+        let encoded = state.encode();
+        if exists {
+            self.conn
+                .prepare_cached("INSERT INTO sync_states (peer, doc_id, state) VALUES (?1, ?2, ?3) ON CONFLICT (peer, doc_id) DO UPDATE SET state = excluded.state")?
+                .execute(params![peer, doc, encoded])?;
+        }
+        Ok(message.map(|m| m.encode()))
+    }
+
+    /// Apply a sync message for `doc` from `peer`: new changes are stored,
+    /// projected and checked. Returns whether the document changed here.
+    pub fn receive_sync_message(&mut self, peer: &str, doc: &DocId, message: &[u8]) -> Result<bool, Error> {
+        let message = sync::Message::decode(message)
+            .map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() })?;
+        let key = (peer.to_owned(), doc.clone());
+        if !self.sync.states.contains_key(&key) {
+            let state = self.load_sync_state(peer, doc)?;
+            self.sync.states.insert(key.clone(), state);
+        }
+        let mut state = self.sync.states.remove(&key).expect("inserted above");
+        let now = self.clock.now();
+        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?;
+        let result = receive(&mut work, &mut state, doc, message);
+        let result = match result {
+            Ok(changed) => {
+                let saved = work
+                    .conn()
+                    .prepare_cached("INSERT INTO sync_states (peer, doc_id, state) VALUES (?1, ?2, ?3) ON CONFLICT (peer, doc_id) DO UPDATE SET state = excluded.state")
+                    .and_then(|mut s| s.execute(params![peer, doc, state.encode()]));
+                match saved {
+                    Ok(_) => work.commit().map(|()| changed),
+                    Err(e) => {
+                        work.abandon();
+                        Err(e.into())
+                    }
+                }
+            }
+            Err(e) => {
+                work.abandon();
+                Err(e)
+            }
+        };
+        // A refused message leaves the session state as it was before it.
+        if result.is_ok() {
+            self.sync.states.insert(key, state);
+        } else {
+            self.sync.states.remove(&key);
+        }
+        result
+    }
+
+    /// Delete a document that was deleted for good elsewhere.
+    pub fn apply_tombstone(&mut self, doc: &DocId) -> Result<(), Error> {
+        let actor = crate::actor::Actor::site_founder("sync");
+        self.run("purge", &actor, |work| work.purge(doc))
+    }
+
+    /// Forget a peer's sync states, so the next exchange starts afresh.
+    pub fn forget_peer(&mut self, peer: &str) -> Result<(), Error> {
+        self.sync.states.retain(|(p, _), _| p != peer);
+        self.conn.execute("DELETE FROM sync_states WHERE peer = ?1", [peer])?;
+        Ok(())
+    }
+
+    fn load_sync_state(&self, peer: &str, doc: &DocId) -> Result<sync::State, Error> {
+        let bytes: Option<Vec<u8>> = self
+            .conn
+            .prepare_cached("SELECT state FROM sync_states WHERE peer = ?1 AND doc_id = ?2")?
+            .query_row(params![peer, doc], |r| r.get(0))
+            .optional()?;
+        Ok(bytes.and_then(|b| sync::State::decode(&b).ok()).unwrap_or_default())
+    }
+}
+
+fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: sync::Message) -> Result<bool, Error> {
+    if work.is_tombstoned(doc)? {
+        return Err(Error::Purged { doc: doc.clone() });
+    }
+    match work.loaded(doc)? {
+        Some(loaded) => {
+            let before = loaded.doc.get_heads();
+            loaded
+                .doc
+                .sync()
+                .receive_sync_message(state, message)
+                .map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() })?;
+            if loaded.doc.get_heads() == before {
+                return Ok(false);
+            }
+            work.merged(doc, &before)?;
+            Ok(true)
+        }
+        None => {
+            let mut fresh = AutoCommit::new();
+            fresh
+                .sync()
+                .receive_sync_message(state, message)
+                .map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() })?;
+            if fresh.get_heads().is_empty() {
+                return Ok(false);
+            }
+            work.insert_received(doc, fresh)?;
+            Ok(true)
+        }
+    }
+}
+
+/// Bring two stores on this machine to the same state: every document and
+/// every tombstone of either goes to the other, through the same sync
+/// messages a network peer would send. Returns how many messages were sent.
+pub fn exchange(a: &mut Store, a_name: &str, b: &mut Store, b_name: &str) -> Result<usize, Error> {
+    for dead in a.tombstones()? {
+        if !b.tombstones()?.contains(&dead) {
+            b.apply_tombstone(&dead)?;
+        }
+    }
+    for dead in b.tombstones()? {
+        if !a.tombstones()?.contains(&dead) {
+            a.apply_tombstone(&dead)?;
+        }
+    }
+    let docs: BTreeSet<DocId> = a.documents()?.into_iter().chain(b.documents()?).collect();
+    let mut sent = 0;
+    for doc in docs {
+        for _round in 0..64 {
+            let mut quiet = true;
+            if let Some(m) = a.generate_sync_message(b_name, &doc)? {
+                b.receive_sync_message(a_name, &doc, &m)?;
+                sent += 1;
+                quiet = false;
+            }
+            if let Some(m) = b.generate_sync_message(a_name, &doc)? {
+                a.receive_sync_message(b_name, &doc, &m)?;
+                sent += 1;
+                quiet = false;
+            }
+            if quiet {
+                break;
+            }
+        }
+    }
+    Ok(sent)
+}

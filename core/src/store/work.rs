@@ -1,0 +1,199 @@
+//! One command's unit of work: an immediate SQLite transaction in which
+//! documents are read and changed, persisted and re-projected, and after
+//! which broken invariants are checked. Dropped without `commit`, it rolls
+//! back and forgets the loaded documents it changed.
+
+use std::collections::BTreeSet;
+
+use automerge::{ActorId, AutoCommit, transaction::CommitOptions};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+
+use super::Error;
+use super::cache::DocCache;
+use super::persist::{self, Loaded};
+use crate::conflict::{self, Affected};
+use crate::document::{DocId, Model};
+use crate::time::Timestamp;
+
+/// See the module documentation.
+pub(crate) struct Work<'s> {
+    tx: Transaction<'s>,
+    cache: &'s mut DocCache,
+    actor: &'s ActorId,
+    now: Timestamp,
+    message: String,
+    written: BTreeSet<DocId>,
+    affected: Affected,
+}
+
+impl<'s> Work<'s> {
+    pub(super) fn begin(
+        conn: &'s mut Connection,
+        cache: &'s mut DocCache,
+        actor: &'s ActorId,
+        now: Timestamp,
+        message: String,
+    ) -> Result<Self, Error> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        Ok(Self { tx, cache, actor, now, message, written: BTreeSet::new(), affected: Affected::default() })
+    }
+
+    /// The command's time.
+    pub(crate) fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// The transaction, for queries of projections.
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
+    /// Read a document, or `None` if this device does not have it.
+    pub(crate) fn read<M: Model>(&mut self, id: &DocId) -> Result<Option<M>, Error> {
+        let Some(loaded) = load(self.cache, &self.tx, self.actor, id)? else {
+            return Ok(None);
+        };
+        hydrate::<M>(id, &loaded.doc).map(Some)
+    }
+
+    /// Create a new document holding `value`.
+    pub(crate) fn create<M: Model>(&mut self, id: &DocId, value: &M) -> Result<(), Error> {
+        let mut doc = AutoCommit::new().with_actor(self.actor.clone());
+        self.written.insert(id.clone());
+        autosurgeon::reconcile(&mut doc, value).map_err(|e| Error::corrupt(id, e))?;
+        doc.commit_with(self.options());
+        let loaded = persist::insert(&self.tx, id, M::KIND, doc, self.now)?;
+        self.cache.insert(id.clone(), loaded);
+        value.project(id, &self.tx, &mut self.affected)?;
+        Ok(())
+    }
+
+    /// Read a document that several devices may each create on their own
+    /// (a person's presence in a month), creating it if missing with a
+    /// first change every device makes byte for byte the same, so that the
+    /// copies merge as one.
+    pub(crate) fn read_or_create_shared<M: Model>(&mut self, id: &DocId, initial: impl FnOnce() -> M) -> Result<M, Error> {
+        if let Some(existing) = self.read::<M>(id)? {
+            return Ok(existing);
+        }
+        let value = initial();
+        let mut doc = AutoCommit::new().with_actor(shared_actor(id));
+        autosurgeon::reconcile(&mut doc, &value).map_err(|e| Error::corrupt(id, e))?;
+        doc.commit_with(CommitOptions::default().with_message(format!("create {id}")).with_time(0));
+        doc.set_actor(self.actor.clone());
+        self.written.insert(id.clone());
+        let loaded = persist::insert(&self.tx, id, M::KIND, doc, self.now)?;
+        self.cache.insert(id.clone(), loaded);
+        value.project(id, &self.tx, &mut self.affected)?;
+        Ok(value)
+    }
+
+    /// Write `value` over a stored document as one change named after the
+    /// command, then re-project it.
+    pub(crate) fn write<M: Model>(&mut self, id: &DocId, value: &M) -> Result<(), Error> {
+        let options = self.options();
+        let loaded = load(self.cache, &self.tx, self.actor, id)?.ok_or_else(|| Error::corrupt(id, "it is missing"))?;
+        self.written.insert(id.clone());
+        let before = loaded.doc.get_heads();
+        autosurgeon::reconcile(&mut loaded.doc, value).map_err(|e| Error::corrupt(id, e))?;
+        if loaded.doc.commit_with(options).is_none() {
+            return Ok(());
+        }
+        persist::append(&self.tx, id, loaded, &before, self.now)?;
+        value.project(id, &self.tx, &mut self.affected)?;
+        Ok(())
+    }
+
+    /// Delete a document with all its history and projections, for good.
+    pub(crate) fn purge(&mut self, id: &DocId) -> Result<(), Error> {
+        self.written.insert(id.clone());
+        self.cache.evict(id);
+        crate::projection::clear(id, &self.tx, &mut self.affected)?;
+        persist::purge(&self.tx, id, self.now)
+    }
+
+    /// The loaded document, for merges.
+    pub(super) fn loaded(&mut self, id: &DocId) -> Result<Option<&mut Loaded>, Error> {
+        load(self.cache, &self.tx, self.actor, id)
+    }
+
+    /// Store a document first received from another replica.
+    pub(super) fn insert_received(&mut self, id: &DocId, doc: AutoCommit) -> Result<(), Error> {
+        self.written.insert(id.clone());
+        let loaded = persist::insert(&self.tx, id, id.kind(), doc, self.now)?;
+        let loaded = self.cache.insert(id.clone(), loaded);
+        crate::projection::project_document(id, &loaded.doc, &self.tx, &mut self.affected)
+    }
+
+    /// Persist and re-project what a merge added to a stored document.
+    pub(super) fn merged(&mut self, id: &DocId, before: &[automerge::ChangeHash]) -> Result<(), Error> {
+        self.written.insert(id.clone());
+        let loaded = load(self.cache, &self.tx, self.actor, id)?.ok_or_else(|| Error::corrupt(id, "it is missing"))?;
+        persist::append(&self.tx, id, loaded, before, self.now)?;
+        crate::projection::project_document(id, &loaded.doc, &self.tx, &mut self.affected)
+    }
+
+    pub(super) fn is_tombstoned(&self, id: &DocId) -> Result<bool, Error> {
+        persist::is_tombstoned(&self.tx, id)
+    }
+
+    /// Check invariants of everything touched, then commit. On failure the
+    /// transaction rolls back and changed documents are forgotten.
+    pub(super) fn commit(self) -> Result<(), Error> {
+        let Work { tx, cache, written, affected, .. } = self;
+        let result = conflict::recheck(&tx, &affected)
+            .map_err(Error::from)
+            .and_then(|()| tx.commit().map_err(Error::from));
+        if result.is_err() {
+            for id in &written {
+                cache.evict(id);
+            }
+        }
+        result
+    }
+
+    /// Roll back and forget loaded documents that were changed.
+    pub(super) fn abandon(self) {
+        for id in &self.written {
+            self.cache.evict(id);
+        }
+    }
+
+    fn options(&self) -> CommitOptions {
+        CommitOptions::default().with_message(self.message.clone()).with_time(self.now.millis() / 1000)
+    }
+}
+
+fn load<'c>(cache: &'c mut DocCache, conn: &Connection, actor: &ActorId, id: &DocId) -> Result<Option<&'c mut Loaded>, Error> {
+    if cache.get_mut(id).is_some() {
+        return Ok(cache.get_mut(id));
+    }
+    match persist::load(conn, id, actor)? {
+        Some(loaded) => Ok(Some(cache.insert(id.clone(), loaded))),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn hydrate<M: Model>(id: &DocId, doc: &AutoCommit) -> Result<M, Error> {
+    let value: M = autosurgeon::hydrate(doc).map_err(|e| Error::corrupt(id, e))?;
+    if value.header().kind != M::KIND {
+        return Err(Error::WrongKind { doc: id.clone(), expected: M::KIND, found: value.header().kind });
+    }
+    Ok(value)
+}
+
+/// The actor id under which a shared document's first change is written:
+/// derived from the document id, so every device writes the same change.
+fn shared_actor(id: &DocId) -> ActorId {
+    let mut bytes = [0u8; 16];
+    // FNV-1a over the id, twice with different seeds: stable, no extra crate.
+    for (half, seed) in [(0usize, 0xcbf2_9ce4_8422_2325u64), (8, 0x8422_2325_cbf2_9ce4)] {
+        let mut h = seed;
+        for b in id.as_str().bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        bytes[half..half + 8].copy_from_slice(&h.to_be_bytes());
+    }
+    ActorId::from(bytes)
+}

@@ -1,0 +1,22 @@
+//! Guest visits: a guest registers on the kiosk, reception admits them with a
+//! badge card, rejects a bad entry (the whole document is purged: no personal
+//! data remains) or releases the card when they leave.
+//!
+//! The guest's personal data lives only in their visit document. State
+//! changes are appended events, so two desks acting offline never lose each
+//! other's facts; the state is a fold over them in (time, id) order.
+
+mod commands;
+mod document;
+mod error;
+mod form;
+mod queries;
+
+pub use commands::{AdmitRequest, CardFix, RejectReason};
+pub(crate) use document::VisitDoc;
+pub use document::VisitState;
+pub use error::Error;
+pub use form::{FieldError, GuestField, GuestForm, check_guest_form};
+pub use queries::{Visit, VisitSearch};
+
+pub(crate) use document::clear_projection;
