@@ -1,6 +1,6 @@
 //! Equipment: items with a printed code that workers take and return by
 //! scanning it. Each item's document holds its custody log; who holds it is
-//! a fold over the scans in (time, id) order, by the physical rule: the latest
+//! a fold over the scans in (time, list position) order, by the physical rule: the latest
 //! scan is where the item is. Taking an item the ledger shows with someone
 //! else closes that custody as "returned unscanned" and flags it.
 

@@ -24,7 +24,7 @@
 //!   them; no query loads a document.
 //! - **Facts are events**: admissions, sign-ins, loans and custody scans are
 //!   appended with an id and a time, and state is a fold over them in
-//!   (time, id) order, so a merge of two offline devices keeps both sides.
+//!   (time, list position) order, so a merge of two offline devices keeps both sides.
 //! - **Conflicts** ([`conflict`]) are invariants two offline devices can break
 //!   together (card 105 given twice, a key lent twice, a customer over their
 //!   limit, a double sign-in). After every change the touched resources are
@@ -44,7 +44,8 @@
 //! let mut store = Store::open(dir.path().join("lodge.sqlite"), clock).unwrap();
 //! let admin = Actor::site_founder("Ada Admin");
 //! store.create_site(&admin, NewSite { name: "Lodge House".into(), time_zone: "Europe/Warsaw".into() }).unwrap();
-//! assert_eq!(store.free_cards(None).unwrap().len(), 200); // 100-199 guest, 200-299 full service
+//! // Default card types: 100-199 guest, 200-299 full service, 700-799 admin.
+//! assert_eq!(store.free_cards(None).unwrap().len(), 300);
 //! ```
 
 #![deny(missing_docs)]
@@ -76,7 +77,7 @@ pub use ids::{
     KeyTypeId, LoanId, PersonId, RepairCategoryId, SiteId, TicketId, VisitId,
 };
 pub use site::NewSite;
-pub use store::{DocHeads, Error as StoreError, Store, exchange};
+pub use store::{DocChange, DocHeads, Error as StoreError, Store, exchange};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 
 #[doc(hidden)]

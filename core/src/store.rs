@@ -10,6 +10,7 @@
 mod cache;
 mod error;
 mod file_check;
+mod history;
 mod migrations;
 pub use migrations::apply_up_to as apply_migrations_up_to;
 mod persist;
@@ -23,6 +24,7 @@ use automerge::ActorId;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use error::Error;
+pub use history::DocChange;
 pub use replication::{DocHeads, exchange};
 pub(crate) use work::{Work, hydrate};
 

@@ -4,7 +4,7 @@
 //!
 //! The guest's personal data lives only in their visit document. State
 //! changes are appended events, so two desks acting offline never lose each
-//! other's facts; the state is a fold over them in (time, id) order.
+//! other's facts; the state is a fold over them in (time, list position) order.
 
 mod commands;
 mod document;

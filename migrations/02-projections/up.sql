@@ -108,10 +108,12 @@ CREATE TABLE presence_events (
     doc_id    TEXT NOT NULL,
     person_id TEXT NOT NULL,
     at        INTEGER NOT NULL,
+    -- Position in its document: orders events of equal time.
+    seq       INTEGER NOT NULL,
     kind      TEXT NOT NULL,
     voided    INTEGER NOT NULL
 ) STRICT;
-CREATE INDEX presence_by_person ON presence_events (person_id, at);
+CREATE INDEX presence_by_person ON presence_events (person_id, at, seq);
 CREATE INDEX presence_by_doc ON presence_events (doc_id);
 
 -- Who is in now: one row per person whose latest valid event is a sign-in.

@@ -125,22 +125,25 @@ fn presence(conn: &Connection, person: PersonId) -> rusqlite::Result<()> {
     remove(conn, &id)?;
     conn.prepare_cached("DELETE FROM presence_now WHERE person_id = ?1")?.execute([person])?;
     // Only the sign-ins since the last sign-out matter for who is in now.
-    let last_out: Option<(Timestamp, String)> = conn
+    // Events of one instant keep their order within their document; two
+    // months' documents never share an instant.
+    let last_out: Option<(Timestamp, i64)> = conn
         .prepare_cached(
-            "SELECT at, event_id FROM presence_events WHERE person_id = ?1 AND voided = 0 AND kind = 'out' ORDER BY at DESC, event_id DESC LIMIT 1",
+            "SELECT at, seq FROM presence_events WHERE person_id = ?1 AND voided = 0 AND kind = 'out' ORDER BY at DESC, seq DESC, event_id DESC LIMIT 1",
         )?
         .query_row([person], |r| Ok((r.get(0)?, r.get(1)?)))
         .ok();
     let mut ins = conn.prepare_cached(
-        "SELECT event_id, at FROM presence_events WHERE person_id = ?1 AND voided = 0 AND kind = 'in' ORDER BY at, event_id",
+        "SELECT event_id, at, seq FROM presence_events WHERE person_id = ?1 AND voided = 0 AND kind = 'in' ORDER BY at, seq, event_id",
     )?;
     let open: Vec<(String, Timestamp)> = ins
-        .query_map([person], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .query_map([person], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Timestamp>(1)?, r.get::<_, i64>(2)?)))?
         .filter_map(Result::ok)
-        .filter(|(e, at)| match &last_out {
-            Some((out_at, out_id)) => (at, e) > (out_at, out_id),
+        .filter(|(_, at, seq)| match &last_out {
+            Some(out) => (*at, *seq) > *out,
             None => true,
         })
+        .map(|(e, at, _)| (e, at))
         .collect();
     let Some(first) = open.first() else {
         return Ok(());

@@ -73,7 +73,8 @@ impl EquipmentDoc {
     /// Custody periods, oldest first, by the physical rule.
     pub(crate) fn periods(&self) -> Vec<Period> {
         let mut scans: Vec<&CustodyScan> = self.custody.iter().collect();
-        scans.sort_by_key(|s| (s.at, s.id));
+        // Stable: equal times keep list order (the same on every replica).
+        scans.sort_by_key(|s| s.at);
         let mut periods: Vec<Period> = Vec::new();
         for s in scans {
             let open = periods.last_mut().filter(|p| p.outcome == CustodyOutcome::Held);

@@ -104,10 +104,12 @@ impl LoanState {
 }
 
 impl LoanRecord {
-    /// Fold the events in (time, id) order.
+    /// Fold the events in (time, list position) order.
     pub(crate) fn state(&self) -> LoanState {
         let mut events: Vec<&LoanEvent> = self.events.iter().collect();
-        events.sort_by_key(|e| (e.at, e.id));
+        // Stable: equal times keep list order, which Automerge makes the same on
+        // every replica and which is causal order for one device.
+        events.sort_by_key(|e| e.at);
         let mut state = LoanState::Out { due_at: self.due_at, renewals: 0 };
         for e in events {
             state = match (state, &e.change) {

@@ -65,15 +65,15 @@ impl Model for PresenceDoc {
             })
             .collect();
         let mut insert = conn.prepare_cached(
-            "INSERT OR REPLACE INTO presence_events (event_id, doc_id, person_id, at, kind, voided) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT OR REPLACE INTO presence_events (event_id, doc_id, person_id, at, seq, kind, voided) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?;
-        for e in &self.events {
+        for (seq, e) in self.events.iter().enumerate() {
             let kind = match e.change {
                 PresenceChange::In => "in",
                 PresenceChange::Out => "out",
                 PresenceChange::Void { .. } => continue,
             };
-            insert.execute(params![e.id, id, self.person, e.at, kind, voided.contains(&e.id)])?;
+            insert.execute(params![e.id, id, self.person, e.at, seq as i64, kind, voided.contains(&e.id)])?;
         }
         Ok(())
     }

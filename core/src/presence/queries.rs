@@ -62,7 +62,7 @@ impl Store {
     /// A person's sign-ins and sign-outs since `from`, newest first.
     pub fn presence_history(&self, person: PersonId, from: Timestamp) -> Result<Vec<PresenceEntry>, Error> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT at, kind FROM presence_events WHERE person_id = ?1 AND at >= ?2 AND voided = 0 ORDER BY at DESC, event_id DESC",
+            "SELECT at, kind FROM presence_events WHERE person_id = ?1 AND at >= ?2 AND voided = 0 ORDER BY at DESC, seq DESC, event_id DESC",
         )?;
         let rows = stmt.query_map(params![person, from], |r| {
             let kind: String = r.get(1)?;

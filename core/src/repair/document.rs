@@ -72,9 +72,10 @@ impl RepairState {
 }
 
 impl RepairDoc {
-    /// The latest state change by (time, id), or `New`.
+    /// The latest state change by (time, list position), or `New`.
     pub(crate) fn state(&self) -> RepairState {
-        self.states.iter().max_by_key(|s| (s.at, s.id)).map(|s| s.state).unwrap_or(RepairState::New)
+        // The last of equal times in list order (the same on every replica) wins.
+        self.states.iter().max_by_key(|s| s.at).map(|s| s.state).unwrap_or(RepairState::New)
     }
 
     fn updated_at(&self) -> Timestamp {
@@ -93,7 +94,7 @@ impl Model for RepairDoc {
 
     fn project(&self, id: &DocId, conn: &Connection, _affected: &mut Affected) -> rusqlite::Result<()> {
         super::clear_projection(id, conn)?;
-        let first_note = self.notes.iter().min_by_key(|n| (n.at, n.id)).map(|n| n.text.clone()).unwrap_or_default();
+        let first_note = self.notes.iter().min_by_key(|n| n.at).map(|n| n.text.clone()).unwrap_or_default();
         conn.prepare_cached(
             "INSERT OR REPLACE INTO repairs (ticket_id, doc_id, item_id, category, state, opened_by, opened_at, updated_at, notes, summary)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",

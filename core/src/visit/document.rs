@@ -98,10 +98,12 @@ pub(crate) struct Folded {
 }
 
 impl VisitDoc {
-    /// Fold the events in (time, id) order: the same answer on every replica.
+    /// Fold the events in (time, list position) order: the same answer on every replica.
     pub(crate) fn fold(&self) -> Folded {
         let mut events: Vec<&VisitEvent> = self.events.iter().collect();
-        events.sort_by_key(|e| (e.at, e.id));
+        // Stable: equal times keep list order, which Automerge makes the same on
+        // every replica and which is causal order for one device.
+        events.sort_by_key(|e| e.at);
         let mut state = VisitState::Waiting;
         let mut extra_cards = Vec::new();
         for e in events {

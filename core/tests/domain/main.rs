@@ -1,0 +1,11 @@
+//! Every command on one device's store, with its refusals: what the four
+//! desks do, offline, on a real SQLite file.
+
+mod equipment;
+mod fixture;
+mod keys;
+mod people;
+mod presence;
+mod repairs;
+mod site;
+mod visits;
