@@ -1,0 +1,7 @@
+//! Replicas of one site merging through `automerge::sync` messages: offline
+//! edits that break invariants together become the same conflict on every
+//! replica; things follow the physical rule; purged guests stay purged.
+
+mod convergence;
+mod replicas;
+mod scenarios;

@@ -1,0 +1,213 @@
+//! Named offline scenarios between replicas.
+
+use lodge_core::key_loan::CheckoutRequest;
+use lodge_core::visit::{AdmitRequest, CardFix, GuestForm, RejectReason};
+use lodge_core::{Actor, CardNumber, ConflictKind, DeviceId, DocId, Email, Role, StoreError, VisitId};
+
+use super::replicas::{Replicas, projections};
+
+fn card(n: u32) -> CardNumber {
+    CardNumber::new(n).unwrap()
+}
+
+fn register(r: &mut Replicas, replica: usize, name: &str) -> VisitId {
+    let host = r.people[0];
+    r.stores[replica]
+        .register_guest(
+            &Actor::kiosk(DeviceId::new()),
+            GuestForm { name: name.into(), company: "Acme".into(), host: Some(host), consent: true, ..Default::default() },
+        )
+        .unwrap()
+}
+
+fn desk(r: &Replicas) -> Actor {
+    r.person(0, Role::Reception)
+}
+
+#[test]
+fn a_joined_replica_sees_everything() {
+    let r = Replicas::new(2);
+    assert_eq!(projections(&r.stores[0]), projections(&r.stores[1]));
+    assert_eq!(r.stores[1].people("").unwrap().len(), 3);
+}
+
+#[test]
+fn card_given_twice_offline_is_one_conflict_with_one_winner_everywhere() {
+    let mut r = Replicas::new(2);
+    let a = register(&mut r, 0, "Alice Guest");
+    let b = register(&mut r, 0, "Bob Guest");
+    r.sync(0, 1);
+    let d = desk(&r);
+    r.stores[0].admit(&d, AdmitRequest { visit: a, card: card(105), take_over: false }).unwrap();
+    r.clock.advance(60_000);
+    r.stores[1].admit(&d, AdmitRequest { visit: b, card: card(105), take_over: false }).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        let conflicts = store.conflicts().unwrap();
+        assert_eq!(conflicts.len(), 1);
+        assert_eq!(conflicts[0].kind, ConflictKind::CardOnTwoVisits);
+        assert_eq!(conflicts[0].id, "card:105");
+        assert_eq!(conflicts[0].winner, a.to_string(), "the earlier admission wins for now");
+        assert!(conflicts[0].summary.contains("Alice Guest"), "{}", conflicts[0].summary);
+    }
+    assert_eq!(projections(&r.stores[0]), projections(&r.stores[1]));
+    // Bob really holds 106: fixed on one replica, gone on both.
+    r.stores[1].resolve_card_conflict(&d, card(105), a, &[(b, CardFix::Reissue(card(106)))]).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        assert!(store.conflicts().unwrap().is_empty());
+        assert_eq!(store.guests_in().unwrap().len(), 2);
+    }
+}
+
+#[test]
+fn one_guest_admitted_twice_offline_is_a_conflict() {
+    let mut r = Replicas::new(2);
+    let v = register(&mut r, 0, "Alice Guest");
+    r.sync(0, 1);
+    let d = desk(&r);
+    r.stores[0].admit(&d, AdmitRequest { visit: v, card: card(105), take_over: false }).unwrap();
+    r.clock.advance(1000);
+    r.stores[1].admit(&d, AdmitRequest { visit: v, card: card(106), take_over: false }).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        let c = store.conflicts().unwrap();
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].kind, ConflictKind::VisitAdmittedTwice);
+        assert_eq!(c[0].winner, "105");
+    }
+    r.stores[0].reissue_card(&d, v, card(106)).unwrap();
+    r.sync(0, 1);
+    assert!(r.stores[1].conflicts().unwrap().is_empty());
+}
+
+#[test]
+fn a_key_lent_twice_offline_is_a_conflict_until_resolved() {
+    let mut r = Replicas::new(2);
+    let kd = r.person(0, Role::KeyDesk);
+    let key = r.keys[0];
+    let lend = |email: &str| CheckoutRequest { key, customer: Email::parse(email).unwrap(), due_at: None };
+    let first = r.stores[0].checkout_key(&kd, lend("p1@lodge.test")).unwrap();
+    r.clock.advance(1000);
+    r.stores[1].checkout_key(&kd, lend("p2@lodge.test")).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        let c = store.conflicts().unwrap();
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].kind, ConflictKind::KeyLentTwice);
+        assert_eq!(c[0].winner, first.to_string());
+    }
+    r.stores[1].resolve_key_conflict(&kd, key, first).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        assert!(store.conflicts().unwrap().is_empty());
+        assert_eq!(store.keys_held_by(r.people[1]).unwrap().len(), 1);
+        assert!(store.keys_held_by(r.people[2]).unwrap().is_empty());
+    }
+}
+
+#[test]
+fn a_customer_over_the_limit_after_merge_is_a_conflict() {
+    let mut r = Replicas::new(2);
+    let kd = r.person(0, Role::KeyDesk);
+    let (k1, k2) = (r.keys[0], r.keys[1]);
+    let lend = |key| CheckoutRequest { key, customer: Email::parse("p1@lodge.test").unwrap(), due_at: None };
+    r.stores[0].checkout_key(&kd, lend(k1)).unwrap();
+    r.clock.advance(1000);
+    r.stores[1].checkout_key(&kd, lend(k2)).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        let c = store.conflicts().unwrap();
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].kind, ConflictKind::OverKeyLimit);
+        assert!(c[0].summary.contains("Take back the extra key or grant an exception"));
+    }
+    r.stores[0].return_key(&kd, k2).unwrap();
+    r.sync(0, 1);
+    assert!(r.stores[1].conflicts().unwrap().is_empty());
+}
+
+#[test]
+fn a_double_sign_in_offline_merges_into_one_month_and_is_flagged() {
+    let mut r = Replicas::new(2);
+    let me = r.person(1, Role::Staff);
+    let p = r.people[1];
+    r.stores[0].sign_in(&me, p).unwrap();
+    r.clock.advance(5 * 60_000);
+    r.stores[1].sign_in(&me, p).unwrap();
+    r.sync(0, 1);
+    let month_docs = |s: &lodge_core::Store| s.documents().unwrap().into_iter().filter(|d| d.as_str().starts_with("presence:")).count();
+    assert_eq!(month_docs(&r.stores[0]), 1, "both devices made the same month document");
+    let conflict = r.stores[0].conflict(&format!("presence:{p}")).unwrap().expect("double sign-in flagged");
+    assert_eq!(conflict.kind, ConflictKind::SignedInTwice);
+    assert_eq!(r.stores[1].conflicts().unwrap(), r.stores[0].conflicts().unwrap());
+    let keep = lodge_core::EventId::parse(&conflict.winner).unwrap();
+    let d = desk(&r);
+    r.stores[1].resolve_presence_conflict(&d, p, keep).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        assert!(store.conflicts().unwrap().is_empty());
+        assert_eq!(store.people_in().unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn an_item_taken_by_two_workers_offline_is_with_the_later_scan() {
+    let mut r = Replicas::new(2);
+    let (item, code) = r.items[0].clone();
+    let first = r.person(1, Role::Worker);
+    let second = r.person(2, Role::Worker);
+    r.stores[0].activate_equipment(&first, &code).unwrap();
+    r.clock.advance(60_000);
+    r.stores[1].activate_equipment(&second, &code).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        let held = store.equipment_held().unwrap();
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].holder, Some(r.people[2]));
+        let flagged = store.flagged_custody().unwrap();
+        assert_eq!(flagged.len(), 1);
+        assert_eq!((flagged[0].item, flagged[0].holder), (item, r.people[1]));
+    }
+}
+
+#[test]
+fn a_rejected_guest_is_purged_everywhere_and_never_comes_back() {
+    let mut r = Replicas::new(3);
+    let v = register(&mut r, 0, "Mallory Prankster");
+    r.sync_all();
+    assert!(r.stores[2].visit(v).unwrap().is_some());
+    // Replica 2 is offline, still holding the visit, while replica 0 rejects it.
+    let stale = r.stores[2].generate_sync_message("replica-0-old", &DocId::visit(v)).unwrap().expect("a first message");
+    let d = desk(&r);
+    r.stores[0].reject(&d, v, RejectReason::Other("test entry".into())).unwrap();
+    r.sync(0, 1);
+    // Replica 2 comes back through replica 1 only.
+    r.sync(1, 2);
+    r.sync(0, 2);
+    for store in &r.stores {
+        assert!(store.visit(v).unwrap().is_none());
+        assert!(!store.documents().unwrap().contains(&DocId::visit(v)));
+        assert!(store.tombstones().unwrap().contains(&DocId::visit(v)));
+    }
+    // A message about it from before the purge is refused, not resurrected.
+    let err = r.stores[0].receive_sync_message("replica-2", &DocId::visit(v), &stale).unwrap_err();
+    assert!(matches!(err, StoreError::Purged { .. }), "{err}");
+    assert!(r.stores[0].visit(v).unwrap().is_none());
+}
+
+#[test]
+fn a_corrupt_sync_message_is_refused_and_changes_nothing() {
+    let mut r = Replicas::new(2);
+    let before = projections(&r.stores[1]);
+    let doc = r.stores[1].documents().unwrap()[0].clone();
+    for garbage in [vec![], vec![0x42; 10], vec![0x42, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff]] {
+        let err = r.stores[1].receive_sync_message("replica-0", &doc, &garbage).unwrap_err();
+        assert!(matches!(err, StoreError::BadSyncMessage { .. }), "{err}");
+    }
+    assert_eq!(before, projections(&r.stores[1]));
+    // And a real exchange still works afterwards.
+    register(&mut r, 0, "After Garbage");
+    r.sync(0, 1);
+    assert_eq!(r.stores[1].waiting_guests().unwrap().len(), 1);
+}
