@@ -70,9 +70,15 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| Error::open(&path, e))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| Error::open(&path, e))?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| Error::open(&path, e))?;
-        migrations::apply(&mut conn, &path)?;
+        let upgraded = migrations::apply(&mut conn, &path)?;
         let actor = persist::device_actor(&conn)?;
-        Ok(Self { conn, cache: DocCache::new(DEFAULT_CACHE_DOCS), actor, clock, path, sync: Default::default() })
+        let mut store = Self { conn, cache: DocCache::new(DEFAULT_CACHE_DOCS), actor, clock, path, sync: Default::default() };
+        if upgraded {
+            // A newer schema may project documents differently: rebuild.
+            let n = store.rebuild_projections()?;
+            tracing::info!(documents = n, "store upgraded; projections rebuilt");
+        }
+        Ok(store)
     }
 
     /// Change how many documents stay loaded at once.

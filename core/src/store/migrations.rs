@@ -36,9 +36,13 @@ pub(super) fn check_version(conn: &Connection, path: &Path) -> Result<(), Error>
     Ok(())
 }
 
-/// Bring the schema up to date in one transaction.
-pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<(), Error> {
-    MIGRATIONS.to_latest(conn).map_err(|source| Error::Migration { path: path.to_path_buf(), source })
+/// Bring the schema up to date in one transaction. Returns whether an
+/// existing store (not a new one) was upgraded.
+pub(super) fn apply(conn: &mut Connection, path: &Path) -> Result<bool, Error> {
+    let before: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).map_err(|e| Error::open(path, e))?;
+    let before = usize::try_from(before).unwrap_or(0);
+    MIGRATIONS.to_latest(conn).map_err(|source| Error::Migration { path: path.to_path_buf(), source })?;
+    Ok(before > 0 && before < latest_version())
 }
 
 /// Apply only the first `version` migrations: used by tests that make stores

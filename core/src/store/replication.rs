@@ -208,3 +208,70 @@ pub fn exchange(a: &mut Store, a_name: &str, b: &mut Store, b_name: &str) -> Res
     }
     Ok(sent)
 }
+
+impl Store {
+    /// A document's full saved bytes (for backups and fixtures), or `None`.
+    pub fn export_document(&mut self, doc: &DocId) -> Result<Option<Vec<u8>>, Error> {
+        let loaded = match self.cache.get_mut(doc) {
+            Some(l) => l,
+            None => match super::persist::load(&self.conn, doc, &self.actor)? {
+                Some(l) => self.cache.insert(doc.clone(), l),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(loaded.doc.save()))
+    }
+
+    /// Merge a document's saved bytes into this store (a backup, a fixture):
+    /// stored, projected and checked like any merge. Damaged bytes or a
+    /// document of another kind than its id says are refused, changing nothing.
+    pub fn import_document(&mut self, doc: &DocId, bytes: &[u8]) -> Result<(), Error> {
+        let mut incoming = AutoCommit::load(bytes).map_err(|e| Error::corrupt(doc, e))?;
+        let header: crate::document::Header = autosurgeon::hydrate_prop(&incoming, automerge::ROOT, "header")
+            .map_err(|e| Error::corrupt(doc, e))?;
+        if header.kind != doc.kind() {
+            return Err(Error::WrongKind { doc: doc.clone(), expected: doc.kind(), found: header.kind });
+        }
+        let now = self.clock.now();
+        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?;
+        let result = (|| {
+            if work.is_tombstoned(doc)? {
+                return Err(Error::Purged { doc: doc.clone() });
+            }
+            match work.loaded(doc)? {
+                Some(loaded) => {
+                    let before = loaded.doc.get_heads();
+                    loaded.doc.merge(&mut incoming).map_err(|e| Error::corrupt(doc, e))?;
+                    if loaded.doc.get_heads() != before {
+                        work.merged(doc, &before)?;
+                    }
+                    Ok(())
+                }
+                None => work.insert_received(doc, incoming),
+            }
+        })();
+        match result {
+            Ok(()) => work.commit(),
+            Err(e) => {
+                work.abandon();
+                Err(e)
+            }
+        }
+    }
+
+    /// Rewrite every projection from the stored documents: after a schema
+    /// upgrade, or to repair a store. One transaction.
+    pub fn rebuild_projections(&mut self) -> Result<usize, Error> {
+        let docs = self.documents()?;
+        let now = self.clock.now();
+        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?;
+        let result = docs.iter().try_for_each(|doc| work.reproject(doc));
+        match result {
+            Ok(()) => work.commit().map(|()| docs.len()),
+            Err(e) => {
+                work.abandon();
+                Err(e)
+            }
+        }
+    }
+}

@@ -133,6 +133,12 @@ impl<'s> Work<'s> {
         crate::projection::project_document(id, &loaded.doc, &self.tx, &mut self.affected)
     }
 
+    /// Re-project a stored document without changing it.
+    pub(super) fn reproject(&mut self, id: &DocId) -> Result<(), Error> {
+        let loaded = load(self.cache, &self.tx, self.actor, id)?.ok_or_else(|| Error::corrupt(id, "it is missing"))?;
+        crate::projection::project_document(id, &loaded.doc, &self.tx, &mut self.affected)
+    }
+
     pub(super) fn is_tombstoned(&self, id: &DocId) -> Result<bool, Error> {
         persist::is_tombstoned(&self.tx, id)
     }
