@@ -70,6 +70,10 @@ impl Store {
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| Error::open(&path, e))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| Error::open(&path, e))?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| Error::open(&path, e))?;
+        // 16 MB of page cache keeps a year of projections' hot pages in memory.
+        conn.pragma_update(None, "cache_size", -16_000).map_err(|e| Error::open(&path, e))?;
+        // Every command uses a few dozen distinct statements; keep them all.
+        conn.set_prepared_statement_cache_capacity(256);
         let upgraded = migrations::apply(&mut conn, &path)?;
         let actor = persist::device_actor(&conn)?;
         let mut store = Self { conn, cache: DocCache::new(DEFAULT_CACHE_DOCS), actor, clock, path, sync: Default::default() };

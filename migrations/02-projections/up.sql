@@ -221,3 +221,15 @@ CREATE TABLE repair_log (
     state     TEXT,
     PRIMARY KEY (ticket_id, entry_id)
 ) STRICT, WITHOUT ROWID;
+
+-- Every projection is rewritten by document id: index it everywhere.
+CREATE INDEX people_by_doc ON people (doc_id);
+CREATE INDEX directory_by_doc ON directory (doc_id);
+CREATE INDEX visits_by_doc ON visits (doc_id);
+CREATE INDEX keys_by_doc ON keys (doc_id);
+CREATE INDEX loans_by_doc ON loans (doc_id);
+CREATE INDEX loan_exceptions_by_doc ON loan_exceptions (doc_id);
+CREATE INDEX equipment_by_doc ON equipment (doc_id);
+CREATE INDEX repairs_by_doc ON repairs (doc_id);
+CREATE INDEX repair_log_by_doc ON repair_log (doc_id);
+CREATE INDEX cards_by_doc ON cards (doc_id);

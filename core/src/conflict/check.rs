@@ -134,10 +134,11 @@ fn presence(conn: &Connection, person: PersonId) -> rusqlite::Result<()> {
         .query_row([person], |r| Ok((r.get(0)?, r.get(1)?)))
         .ok();
     let mut ins = conn.prepare_cached(
-        "SELECT event_id, at, seq FROM presence_events WHERE person_id = ?1 AND voided = 0 AND kind = 'in' ORDER BY at, seq, event_id",
+        "SELECT event_id, at, seq FROM presence_events WHERE person_id = ?1 AND at >= ?2 AND voided = 0 AND kind = 'in' ORDER BY at, seq, event_id",
     )?;
+    let since = last_out.map_or(i64::MIN, |(at, _)| at.millis());
     let open: Vec<(String, Timestamp)> = ins
-        .query_map([person], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Timestamp>(1)?, r.get::<_, i64>(2)?)))?
+        .query_map(rusqlite::params![person, since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Timestamp>(1)?, r.get::<_, i64>(2)?)))?
         .filter_map(Result::ok)
         .filter(|(_, at, seq)| match &last_out {
             Some(out) => (*at, *seq) > *out,

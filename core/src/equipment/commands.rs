@@ -57,8 +57,9 @@ fn read_item(work: &mut Work<'_>, item: ItemId) -> Result<EquipmentDoc, Error> {
 }
 
 fn scan(work: &mut Work<'_>, actor: &Actor, mut doc: EquipmentDoc, person: PersonId, change: CustodyChange) -> Result<(), Error> {
-    doc.custody.push(CustodyScan { id: EventId::new(), at: work.now(), person, by: actor.tag(), change });
-    work.write(&DocId::equipment(doc.id), &doc)?;
+    let scan = CustodyScan { id: EventId::new(), at: work.now(), person, by: actor.tag(), change };
+    doc.custody.push(scan.clone());
+    work.append(&DocId::equipment(doc.id), &[(&["custody".into()], &scan)], &doc)?;
     Ok(())
 }
 

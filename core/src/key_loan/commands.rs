@@ -1,5 +1,6 @@
 //! Key desk commands.
 
+use automerge::Prop;
 use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
@@ -49,8 +50,19 @@ fn person_name(work: &Work<'_>, person: PersonId) -> String {
         .unwrap_or_else(|_| person.to_string())
 }
 
-fn push_event(loan: &mut LoanRecord, at: Timestamp, actor: &Actor, change: LoanChange) {
-    loan.events.push(LoanEvent { id: EventId::new(), at, by: actor.tag(), change });
+fn event(at: Timestamp, actor: &Actor, change: LoanChange) -> LoanEvent {
+    LoanEvent { id: EventId::new(), at, by: actor.tag(), change }
+}
+
+/// Append events to loans (by index in the key's list) as one change.
+fn append_loan_events(work: &mut Work<'_>, mut doc: KeyDoc, events: Vec<(usize, LoanEvent)>) -> Result<(), Error> {
+    let paths: Vec<[Prop; 3]> = events.iter().map(|(i, _)| ["loans".into(), Prop::Seq(*i), "events".into()]).collect();
+    for (i, e) in &events {
+        doc.loans[*i].events.push(e.clone());
+    }
+    let inserts: Vec<(&[Prop], &LoanEvent)> = paths.iter().zip(&events).map(|(p, (_, e))| (&p[..], e)).collect();
+    work.append(&DocId::key(doc.id), &inserts, &doc)?;
+    Ok(())
 }
 
 impl Store {
@@ -141,8 +153,9 @@ impl Store {
                 return Err(Error::DueInPast(due_at));
             }
             let id = LoanId::new();
-            doc.loans.push(LoanRecord { id, customer, out_at: now, due_at, by: actor.tag(), events: Vec::new() });
-            work.write(&DocId::key(request.key), &doc)?;
+            let loan = LoanRecord { id, customer, out_at: now, due_at, by: actor.tag(), events: Vec::new() };
+            doc.loans.push(loan.clone());
+            work.append(&DocId::key(request.key), &[(&["loans".into()], &loan)], &doc)?;
             Ok(id)
         })
     }
@@ -159,21 +172,22 @@ impl Store {
         actor.require(DESK, "renew loans")?;
         self.run("renew_key", actor, |work| {
             let now = work.now();
-            let mut doc = read_key(work, key)?;
+            let doc = read_key(work, key)?;
             let (_, loan_days) = key_type_row(work, &doc.key_type)?;
+            let mut events = Vec::new();
             let mut new_due = None;
-            for loan in doc.loans.iter_mut() {
+            for (i, loan) in doc.loans.iter().enumerate() {
                 if let LoanState::Out { due_at: current, .. } = loan.state() {
                     let due = due_at.unwrap_or_else(|| current.max(now).plus_days(loan_days));
                     if due <= now {
                         return Err(Error::DueInPast(due));
                     }
-                    push_event(loan, now, actor, LoanChange::Renewed { due_at: due });
+                    events.push((i, event(now, actor, LoanChange::Renewed { due_at: due })));
                     new_due = Some(due);
                 }
             }
             let due = new_due.ok_or_else(|| Error::NotOut(doc.label.clone()))?;
-            work.write(&DocId::key(key), &doc)?;
+            append_loan_events(work, doc, events)?;
             Ok(due)
         })
     }
@@ -196,16 +210,19 @@ impl Store {
         actor.require(DESK, "resolve key conflicts")?;
         self.run("resolve_key_conflict", actor, |work| {
             let now = work.now();
-            let mut doc = read_key(work, key)?;
+            let doc = read_key(work, key)?;
             let open: Vec<LoanId> = doc.loans.iter().filter(|l| matches!(l.state(), LoanState::Out { .. })).map(|l| l.id).collect();
             if open.len() < 2 || !open.contains(&keep) {
                 return Err(Error::NoSuchConflict(doc.label));
             }
-            for loan in doc.loans.iter_mut().filter(|l| l.id != keep && open.contains(&l.id)) {
-                push_event(loan, now, actor, LoanChange::Voided);
-            }
-            work.write(&DocId::key(key), &doc)?;
-            Ok(())
+            let events = doc
+                .loans
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| l.id != keep && open.contains(&l.id))
+                .map(|(i, _)| (i, event(now, actor, LoanChange::Voided)))
+                .collect();
+            append_loan_events(work, doc, events)
         })
     }
 
@@ -276,20 +293,18 @@ impl Store {
     ) -> Result<(), Error> {
         self.run(command, actor, |work| {
             let now = work.now();
-            let mut doc = read_key(work, key)?;
-            let mut changed = false;
-            for loan in doc.loans.iter_mut() {
-                if applies(loan.state()) {
-                    let c = change(loan, now);
-                    push_event(loan, now, actor, c);
-                    changed = true;
-                }
-            }
-            if !changed {
+            let doc = read_key(work, key)?;
+            let events: Vec<(usize, LoanEvent)> = doc
+                .loans
+                .iter()
+                .enumerate()
+                .filter(|(_, loan)| applies(loan.state()))
+                .map(|(i, loan)| (i, event(now, actor, change(loan, now))))
+                .collect();
+            if events.is_empty() {
                 return Err(refused(doc.label));
             }
-            work.write(&DocId::key(key), &doc)?;
-            Ok(())
+            append_loan_events(work, doc, events)
         })
     }
 }

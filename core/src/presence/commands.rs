@@ -44,8 +44,9 @@ fn record(work: &mut Work<'_>, actor: &Actor, person: PersonId, change: Presence
         month: month.clone(),
         events: Vec::new(),
     })?;
-    doc.events.push(PresenceEvent { id: EventId::new(), at: work.now(), by: actor.tag(), change });
-    work.write(&id, &doc)?;
+    let event = PresenceEvent { id: EventId::new(), at: work.now(), by: actor.tag(), change };
+    doc.events.push(event.clone());
+    work.append(&id, &[(&["events".into()], &event)], &doc)?;
     Ok(())
 }
 
@@ -122,13 +123,9 @@ impl Store {
                     .and_then(|mut s| s.query_row([event], |r| r.get(0)))
                     .map_err(crate::store::Error::from)?;
                 let mut doc = work.read::<PresenceDoc>(&doc_id)?.ok_or(Error::NoSuchConflict)?;
-                doc.events.push(PresenceEvent {
-                    id: EventId::new(),
-                    at: work.now(),
-                    by: actor.tag(),
-                    change: PresenceChange::Void { event },
-                });
-                work.write(&doc_id, &doc)?;
+                let void = PresenceEvent { id: EventId::new(), at: work.now(), by: actor.tag(), change: PresenceChange::Void { event } };
+                doc.events.push(void.clone());
+                work.append(&doc_id, &[(&["events".into()], &void)], &doc)?;
             }
             Ok(())
         })

@@ -66,8 +66,9 @@ impl Store {
             if doc.state() == RepairState::Resolved {
                 return Err(Error::Resolved);
             }
-            doc.notes.push(Note { id: EventId::new(), at: work.now(), by: actor.tag(), text });
-            work.write(&DocId::repair(ticket), &doc)?;
+            let note = Note { id: EventId::new(), at: work.now(), by: actor.tag(), text };
+            doc.notes.push(note.clone());
+            work.append(&DocId::repair(ticket), &[(&["notes".into()], &note)], &doc)?;
             Ok(())
         })
     }
@@ -90,8 +91,9 @@ impl Store {
             if current == RepairState::Resolved && !matches!(state, RepairState::New | RepairState::InProgress) {
                 return Err(Error::Resolved);
             }
-            doc.states.push(StateChange { id: EventId::new(), at: work.now(), by: actor.tag(), state });
-            work.write(&DocId::repair(ticket), &doc)?;
+            let change = StateChange { id: EventId::new(), at: work.now(), by: actor.tag(), state };
+            doc.states.push(change.clone());
+            work.append(&DocId::repair(ticket), &[(&["states".into()], &change)], &doc)?;
             Ok(())
         })
     }

@@ -104,6 +104,43 @@ impl<'s> Work<'s> {
         Ok(())
     }
 
+    /// Append items to lists of a stored document as one change named after
+    /// the command, then re-project it from `projected` (the document as it
+    /// is with the items added). Each insert names the list by its path from
+    /// the root (`["events"]`, `["loans", 3, "events"]`).
+    ///
+    /// Cheaper than [`Work::write`] for event logs: it touches only the new
+    /// items instead of diffing the whole list.
+    pub(crate) fn append<M: Model, E: autosurgeon::Reconcile>(
+        &mut self,
+        id: &DocId,
+        inserts: &[(&[automerge::Prop], &E)],
+        projected: &M,
+    ) -> Result<(), Error> {
+        use automerge::ReadDoc;
+        let options = self.options();
+        let loaded = load(self.cache, &self.tx, self.actor, id)?.ok_or_else(|| Error::corrupt(id, "it is missing"))?;
+        self.written.insert(id.clone());
+        let before = loaded.doc.get_heads();
+        for (path, item) in inserts {
+            let mut obj = automerge::ROOT;
+            for prop in path.iter() {
+                obj = match loaded.doc.get(&obj, prop.clone()).map_err(|e| Error::corrupt(id, e))? {
+                    Some((automerge::Value::Object(_), child)) => child,
+                    _ => return Err(Error::corrupt(id, format!("it has no list at {prop}"))),
+                };
+            }
+            let end = loaded.doc.length(&obj);
+            autosurgeon::reconcile_insert(&mut loaded.doc, obj, end, *item).map_err(|e| Error::corrupt(id, e))?;
+        }
+        if loaded.doc.commit_with(options).is_none() {
+            return Ok(());
+        }
+        persist::append(&self.tx, id, loaded, &before, self.now)?;
+        projected.project(id, &self.tx, &mut self.affected)?;
+        Ok(())
+    }
+
     /// Delete a document with all its history and projections, for good.
     pub(crate) fn purge(&mut self, id: &DocId) -> Result<(), Error> {
         self.written.insert(id.clone());

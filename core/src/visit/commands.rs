@@ -106,8 +106,9 @@ fn read_visit(work: &mut Work<'_>, id: VisitId) -> Result<VisitDoc, Error> {
 }
 
 fn append(work: &mut Work<'_>, mut doc: VisitDoc, actor: &Actor, change: VisitChange) -> Result<(), Error> {
-    doc.events.push(VisitEvent { id: EventId::new(), at: work.now(), by: actor.tag(), change });
-    work.write(&DocId::visit(doc.id), &doc)?;
+    let event = VisitEvent { id: EventId::new(), at: work.now(), by: actor.tag(), change };
+    doc.events.push(event.clone());
+    work.append(&DocId::visit(doc.id), &[(&["events".into()], &event)], &doc)?;
     Ok(())
 }
 

@@ -1,0 +1,250 @@
+//! Command and query speed on a store seeded with a year of a busy site.
+//!
+//! `cargo bench -p lodge-core --bench commands` seeds
+//! `target/bench-data/year.sqlite` once (a few minutes), then measures on a
+//! copy: cold open, p50/p99/max of every command kind over many runs, the
+//! evacuation list, and peak resident memory; criterion then times the hot
+//! paths. Without `--bench` (as under `cargo test --benches`) it runs the
+//! same code on a small site, as a smoke test.
+
+#[path = "year/mod.rs"]
+mod year;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use lodge_core::key_loan::CheckoutRequest;
+use lodge_core::visit::{AdmitRequest, GuestForm, VisitSearch};
+use lodge_core::{Actor, CardNumber, DeviceId, Email, ManualClock, Role, Store, Timestamp};
+
+const AFTER_YEAR: i64 = year::YEAR_START + 366 * 86_400_000;
+
+fn seeded(full: bool) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (name, size) = if full { ("year.sqlite", year::Size::YEAR) } else { ("small.sqlite", year::Size::SMALL) };
+    let path = dir.join(name);
+    if !path.exists() {
+        eprintln!("seeding {} (once)…", path.display());
+        let tmp = dir.join(format!("{name}.partial"));
+        let _ = std::fs::remove_file(&tmp);
+        year::seed(&tmp, size, ManualClock::new(Timestamp::from_millis(year::YEAR_START)));
+        std::fs::rename(&tmp, &path).unwrap();
+    }
+    path
+}
+
+fn copy_of(path: &Path, dir: &Path) -> PathBuf {
+    let copy = dir.join("bench.sqlite");
+    std::fs::copy(path, &copy).unwrap();
+    copy
+}
+
+struct Percentiles {
+    name: &'static str,
+    runs: usize,
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+}
+
+fn percentiles(name: &'static str, mut samples: Vec<Duration>) -> Percentiles {
+    if samples.is_empty() {
+        samples.push(Duration::ZERO);
+    }
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    Percentiles { name, runs: samples.len(), p50: at(0.5), p99: at(0.99), max: *samples.last().unwrap() }
+}
+
+fn timed<T>(samples: &mut Vec<Duration>, f: impl FnOnce() -> T) -> T {
+    let t = Instant::now();
+    let out = f();
+    samples.push(t.elapsed());
+    out
+}
+
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(0.0)
+}
+
+/// Every command kind, `runs` times each, on the seeded store.
+fn command_percentiles(store: &mut Store, clock: &ManualClock, runs: usize) -> Vec<Percentiles> {
+    let people = store.people("").unwrap();
+    let hosts = store.directory("").unwrap();
+    let keys = store.keys(None).unwrap();
+    let items = store.free_equipment().unwrap();
+    let admin = Actor::person(people[0].id, "Bench", Role::Admin);
+    let mut out = Vec::new();
+
+    let (mut reg, mut adm, mut rel) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..runs {
+        clock.advance(1_000);
+        let visit = timed(&mut reg, || {
+            store
+                .register_guest(
+                    &Actor::kiosk(DeviceId::new()),
+                    GuestForm { name: format!("Bench Guest {i}"), company: "Bench".into(), host: Some(hosts[i % hosts.len()].id), consent: true, ..Default::default() },
+                )
+                .unwrap()
+        });
+        let card = CardNumber::new(100 + (i % 200) as u32).unwrap();
+        timed(&mut adm, || store.admit(&admin, AdmitRequest { visit, card, take_over: true }).unwrap());
+        timed(&mut rel, || store.release(&admin, visit).unwrap());
+    }
+    out.push(percentiles("register_guest", reg));
+    out.push(percentiles("admit", adm));
+    out.push(percentiles("release", rel));
+
+    let (mut sin, mut sout) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        let p = &people[(i * 7 + 1) % people.len()];
+        let me = Actor::person(p.id, &p.name, Role::Staff);
+        clock.advance(1_000);
+        if store.signed_in_since(p.id).unwrap().is_some() {
+            timed(&mut sout, || store.sign_out(&me, p.id).unwrap());
+        } else {
+            timed(&mut sin, || store.sign_in(&me, p.id).unwrap());
+        }
+    }
+    out.push(percentiles("sign_in", sin));
+    out.push(percentiles("sign_out (with holdings)", sout));
+
+    let (mut lend, mut back) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        let key = &keys[i % keys.len()];
+        if key.out || !key.active {
+            continue;
+        }
+        let customer = people[(i * 13) % people.len()].email.clone().unwrap();
+        clock.advance(1_000);
+        let lent = timed(&mut lend, || store.checkout_key(&admin, CheckoutRequest { key: key.id, customer, due_at: None }));
+        if lent.is_ok() {
+            timed(&mut back, || store.return_key(&admin, key.id).unwrap());
+        }
+    }
+    out.push(percentiles("checkout_key", lend));
+    out.push(percentiles("return_key", back));
+
+    let (mut take, mut ret) = (Vec::new(), Vec::new());
+    for i in 0..runs {
+        let item = &items[(i * 31) % items.len()];
+        let p = &people[(i * 3) % people.len()];
+        let worker = Actor::person(p.id, &p.name, Role::Worker);
+        clock.advance(1_000);
+        if timed(&mut take, || store.activate_equipment(&worker, &item.activation_code)).is_ok() {
+            timed(&mut ret, || store.deactivate_equipment(&worker, &item.activation_code).unwrap());
+        }
+    }
+    out.push(percentiles("activate_equipment", take));
+    out.push(percentiles("deactivate_equipment", ret));
+
+    let mut evac = Vec::new();
+    let mut waiting = Vec::new();
+    let mut history = Vec::new();
+    for i in 0..runs {
+        timed(&mut evac, || store.evacuation_list().unwrap());
+        timed(&mut waiting, || store.waiting_guests().unwrap());
+        if i % 10 == 0 {
+            timed(&mut history, || store.visit_history(&VisitSearch { text: Some("Company 3".into()), limit: Some(50), ..Default::default() }).unwrap());
+        }
+    }
+    out.push(percentiles("evacuation_list (query)", evac));
+    out.push(percentiles("waiting_guests (query)", waiting));
+    out.push(percentiles("visit_history search (query)", history));
+    out
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let source = seeded(full);
+    let dir = tempfile::tempdir().unwrap();
+    let path = copy_of(&source, dir.path());
+    let clock = ManualClock::new(Timestamp::from_millis(AFTER_YEAR));
+
+    // Cold open: open the file and answer "who is in the building?".
+    let mut opens = Vec::new();
+    for _ in 0..if full { 20 } else { 3 } {
+        timed(&mut opens, || {
+            let store = Store::open(&path, Arc::new(clock.clone())).unwrap();
+            store.evacuation_list().unwrap().headcount()
+        });
+    }
+    let cold = percentiles("open store cold + evacuation list", opens);
+
+    let mut store = Store::open(&path, Arc::new(clock.clone())).unwrap();
+    let runs = if full { 2_000 } else { 20 };
+    let mut table = vec![cold];
+    table.extend(command_percentiles(&mut store, &clock, runs));
+    let file_mb = std::fs::metadata(&source).map(|m| m.len() as f64 / 1e6).unwrap_or(0.0);
+    println!("\n| measurement | runs | p50 | p99 | max |\n| --- | --- | --- | --- | --- |");
+    for p in &table {
+        println!("| {} | {} | {:.2} ms | {:.2} ms | {:.2} ms |", p.name, p.runs, ms(p.p50), ms(p.p99), ms(p.max));
+    }
+    println!("\nstore file {file_mb:.1} MB; peak resident memory {:.1} MB; documents loaded now {}\n", peak_rss_mb(), store.loaded_documents());
+    if !full {
+        assert!(table.iter().all(|p| p.runs > 0), "every measurement ran");
+        return;
+    }
+    if std::env::var_os("LODGE_BENCH_TABLE_ONLY").is_some() {
+        return;
+    }
+
+    let mut c = Criterion::default().configure_from_args().sample_size(50);
+    c.bench_function("evacuation_list", |b| b.iter(|| store.evacuation_list().unwrap()));
+    c.bench_function("waiting_guests", |b| b.iter(|| store.waiting_guests().unwrap()));
+    c.bench_function("free_cards", |b| b.iter(|| store.free_cards(None).unwrap()));
+    let people = store.people("").unwrap();
+    let hosts = store.directory("").unwrap();
+    let admin = Actor::person(people[0].id, "Bench", Role::Admin);
+    let mut n = 0usize;
+    c.bench_function("register_admit_release", |b| {
+        b.iter(|| {
+            n += 1;
+            clock.advance(1_000);
+            let visit = store
+                .register_guest(
+                    &Actor::kiosk(DeviceId::new()),
+                    GuestForm { name: format!("Crit {n}"), company: "Bench".into(), host: Some(hosts[n % hosts.len()].id), consent: true, ..Default::default() },
+                )
+                .unwrap();
+            store.admit(&admin, AdmitRequest { visit, card: CardNumber::new(100 + (n % 200) as u32).unwrap(), take_over: true }).unwrap();
+            store.release(&admin, visit).unwrap();
+        })
+    });
+    let p = people[3].clone();
+    let me = Actor::person(p.id, &p.name, Role::Staff);
+    c.bench_function("sign_in_sign_out", |b| {
+        b.iter(|| {
+            clock.advance(1_000);
+            if store.signed_in_since(p.id).unwrap().is_some() {
+                store.sign_out(&me, p.id).unwrap();
+            }
+            store.sign_in(&me, p.id).unwrap();
+        })
+    });
+    let customer = Email::parse("p1@busy.test").unwrap();
+    let key = store.keys(None).unwrap().into_iter().find(|k| !k.out && k.active).unwrap();
+    c.bench_function("checkout_return_key", |b| {
+        b.iter(|| {
+            clock.advance(1_000);
+            store.checkout_key(&admin, CheckoutRequest { key: key.id, customer: customer.clone(), due_at: None }).unwrap();
+            store.return_key(&admin, key.id).unwrap();
+        })
+    });
+    c.final_summary();
+    println!("peak resident memory after criterion {:.1} MB", peak_rss_mb());
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
