@@ -64,6 +64,7 @@ mod projection;
 pub mod repair;
 pub mod site;
 mod store;
+pub mod sync;
 mod time;
 pub mod visit;
 
@@ -77,7 +78,7 @@ pub use ids::{
     KeyTypeId, LoanId, PersonId, RepairCategoryId, SiteId, TicketId, VisitId,
 };
 pub use site::NewSite;
-pub use store::{DocChange, DocHeads, Error as StoreError, Store, exchange};
+pub use store::{DocChange, DocHeads, Error as StoreError, Store, exchange, shared_actor};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 
 #[doc(hidden)]

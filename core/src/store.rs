@@ -27,6 +27,7 @@ pub use error::Error;
 pub use history::DocChange;
 pub use replication::{DocHeads, exchange};
 pub(crate) use work::{Work, hydrate};
+pub use work::shared_actor;
 
 use crate::ids::SiteId;
 use crate::time::{Clock, Timestamp};

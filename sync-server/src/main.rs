@@ -1,6 +1,155 @@
-//! `lodge-sync`: the sync server (issue #3 builds it).
+//! `lodge-sync`: run the sync server and administer its sites and devices.
 
-fn main() {
-    eprintln!("lodge-sync: the sync server is not built yet; see issue #3.");
-    std::process::exit(2);
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use lodge_core::{Actor, Clock, DeviceId, NewSite, PersonId, Role, SiteId, SystemClock, Timestamp};
+use lodge_sync_server::{AppState, app};
+
+#[derive(Parser)]
+#[command(name = "lodge-sync", version, about = "The sync server of a Lodge site")]
+struct Cli {
+    /// Where the server keeps its data.
+    #[arg(long, global = true, default_value = "lodge-sync-data", env = "LODGE_SYNC_DATA")]
+    data: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve devices over HTTP and WebSocket.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7878")]
+        listen: SocketAddr,
+        /// Serve plain HTTP on a non-loopback address (only behind a TLS proxy).
+        #[arg(long)]
+        allow_plain_http: bool,
+    },
+    /// Sites on this server.
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
+    /// Print a one-time enrolment code for a device.
+    Enrol {
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
+        /// The device's role: kiosk, reception, staff, worker, key-desk, admin.
+        #[arg(long)]
+        role: String,
+        /// For staff and worker phones: whose phone it is.
+        #[arg(long)]
+        person: Option<PersonId>,
+        /// Minutes until the code expires.
+        #[arg(long, default_value_t = 60)]
+        minutes: i64,
+    },
+    /// Enrolled devices.
+    Devices {
+        #[command(subcommand)]
+        command: DevicesCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SiteCommand {
+    /// Create a site; prints its id.
+    Create {
+        /// The building's name.
+        #[arg(long)]
+        name: String,
+        /// IANA time zone.
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+    },
+    /// List sites.
+    List,
+}
+
+#[derive(Subcommand)]
+enum DevicesCommand {
+    /// List devices.
+    List,
+    /// Revoke a device: disconnected now, refused and told to wipe later.
+    Revoke {
+        /// The device.
+        device: DeviceId,
+    },
+}
+
+fn parse_role(name: &str) -> anyhow::Result<Role> {
+    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+        .with_context(|| format!("“{name}” is not a role; use kiosk, reception, staff, worker, key-desk or admin"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let state = AppState::open(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?;
+    match cli.command {
+        Command::Serve { listen, allow_plain_http } => {
+            if !listen.ip().is_loopback() && !allow_plain_http {
+                bail!("refusing plain HTTP on {listen}: serve on loopback behind a TLS proxy, or pass --allow-plain-http");
+            }
+            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+            let local = listener.local_addr()?;
+            // Tests and scripts read this line to learn the port.
+            println!("listening on {local}");
+            tracing::info!(%local, data = %cli.data.display(), "lodge-sync serving");
+            axum::serve(listener, app(state))
+                .with_graceful_shutdown(async {
+                    let _ = tokio::signal::ctrl_c().await;
+                })
+                .await?;
+        }
+        Command::Site { command: SiteCommand::Create { name, time_zone } } => {
+            let site = tokio::task::spawn_blocking(move || -> anyhow::Result<SiteId> {
+                let tmp = state.site_store_path(SiteId::new()).with_extension("creating");
+                let mut store = lodge_core::Store::open(&tmp, Arc::new(SystemClock))?;
+                let site = store.create_site(&Actor::site_founder("lodge-sync"), NewSite { name: name.clone(), time_zone })?;
+                drop(store);
+                std::fs::rename(&tmp, state.site_store_path(site))?;
+                let mut registry = state.registry();
+                registry.add_site(site, &name)?;
+                registry.bump(site, &lodge_core::DocId::site(site), false)?;
+                registry.bump(site, &lodge_core::DocId::directory(site), false)?;
+                Ok(site)
+            })
+            .await??;
+            println!("{site}");
+        }
+        Command::Site { command: SiteCommand::List } => {
+            for (site, name) in state.registry().sites()? {
+                println!("{site}  {name}");
+            }
+        }
+        Command::Enrol { site, role, person, minutes } => {
+            let role = parse_role(&role)?;
+            let expires = Timestamp::from_millis(SystemClock.now().millis() + minutes * 60_000);
+            let code = state.registry().create_code(site, role, person, expires)?;
+            println!("{code}");
+            eprintln!("One-time {role} code for site {site}, valid until {expires}.");
+        }
+        Command::Devices { command: DevicesCommand::List } => {
+            for d in state.registry().devices()? {
+                let status = d.revoked_at.map_or("active".to_owned(), |t| format!("revoked {t}"));
+                println!("{}  {:<10} {:<20} {}", d.device, d.role.label(), d.name, status);
+            }
+        }
+        Command::Devices { command: DevicesCommand::Revoke { device } } => {
+            state.registry().revoke(device, SystemClock.now())?;
+            println!("revoked {device}; it is refused from now on and told to wipe its store");
+        }
+    }
+    Ok(())
 }

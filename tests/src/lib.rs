@@ -1,2 +1,184 @@
-//! `lodge-tests`: whole-system tests with real `lodge-sync` processes on
-//! 127.0.0.1 and one real store per device (filled by the sync issue, #3).
+//! `lodge-tests`: whole-system tests. Real `lodge-sync` processes on
+//! 127.0.0.1, each device with its own store file and sync client, going
+//! offline and back. This library is the harness; the tests are in `tests/`.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use lodge_core::sync::{SyncHandle, spawn};
+use lodge_core::{Actor, DeviceId, PersonId, Role, SiteId, Store, SystemClock};
+
+/// The `lodge-sync` binary built next to this test.
+pub fn lodge_sync_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let bin = dir.join("lodge-sync");
+    assert!(bin.exists(), "{} is missing: run the tests with `cargo test --workspace`", bin.display());
+    bin
+}
+
+/// Run a `lodge-sync` admin command and return its standard output.
+pub fn admin(data: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(lodge_sync_bin()).arg("--data").arg(data).args(args).output()?;
+    if !out.status.success() {
+        bail!("lodge-sync {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+}
+
+/// A running `lodge-sync serve` on 127.0.0.1.
+pub struct Server {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    pub addr: String,
+    /// Its data directory.
+    pub data: PathBuf,
+}
+
+impl Server {
+    /// Start a server on a free port (or `port`), waiting until it listens.
+    pub fn start(data: &Path, port: u16) -> anyhow::Result<Self> {
+        let mut child = Command::new(lodge_sync_bin())
+            .arg("--data")
+            .arg(data)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line)?;
+        let addr = line.trim().strip_prefix("listening on ").with_context(|| format!("unexpected first line: {line}"))?.to_owned();
+        Ok(Self { child, addr, data: data.to_path_buf() })
+    }
+
+    /// The WebSocket URL.
+    pub fn ws_url(&self) -> String {
+        format!("ws://{}/sync", self.addr)
+    }
+
+    /// The HTTP base URL.
+    pub fn http_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
+    }
+
+    /// Kill the process at once (no graceful shutdown).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A device: its own store file and sync client.
+pub struct Device {
+    /// The store, shared with the sync client.
+    pub store: Arc<Mutex<Store>>,
+    /// The client.
+    pub sync: SyncHandle,
+    /// The enrolled device id.
+    pub id: DeviceId,
+    /// Its role.
+    pub role: Role,
+    /// Its token.
+    pub token: String,
+    /// Its store file.
+    pub path: PathBuf,
+}
+
+impl Device {
+    /// Enrol a new device with a code from `lodge-sync enrol`, join its site
+    /// and start syncing.
+    pub async fn enrol(server: &Server, dir: &Path, name: &str, code: &str) -> anyhow::Result<Self> {
+        let path = dir.join(format!("{name}.sqlite"));
+        let store = Store::open(&path, Arc::new(SystemClock))?;
+        let body = serde_json::json!({ "code": code, "actor": store.actor_id().to_hex_string(), "name": name });
+        let response = reqwest::Client::new().post(format!("{}/enrol", server.http_url())).json(&body).send().await?;
+        if !response.status().is_success() {
+            bail!("enrolment refused: {}", response.text().await?);
+        }
+        let enrolled: serde_json::Value = response.json().await?;
+        let site: SiteId = serde_json::from_value(enrolled["device"]["site"].clone())?;
+        let id: DeviceId = serde_json::from_value(enrolled["device"]["device"].clone())?;
+        let role: Role = serde_json::from_value(enrolled["device"]["role"].clone())?;
+        let token = enrolled["token"].as_str().context("token")?.to_owned();
+        let mut store = store;
+        store.join_site(site)?;
+        let store = Arc::new(Mutex::new(store));
+        let sync = spawn(store.clone(), server.ws_url(), token.clone());
+        Ok(Self { store, sync, id, role, token, path })
+    }
+
+    /// Run something on the store, then tell the client.
+    pub fn act<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        let out = f(&mut self.store.lock().unwrap());
+        self.sync.changed();
+        out
+    }
+
+    /// Read the store.
+    pub fn read<T>(&self, f: impl FnOnce(&Store) -> T) -> T {
+        f(&self.store.lock().unwrap())
+    }
+
+    /// Stop syncing (the device goes offline).
+    pub fn go_offline(&self) {
+        self.sync.stop();
+    }
+
+    /// Start syncing again.
+    pub fn go_online(&mut self, server: &Server) {
+        self.sync = spawn(self.store.clone(), server.ws_url(), self.token.clone());
+    }
+
+    /// A kiosk actor for this device.
+    pub fn kiosk(&self) -> Actor {
+        Actor::kiosk(self.id)
+    }
+}
+
+/// Wait until `check` holds, polling; fails after `limit` so a broken sync
+/// fails the test instead of hanging it.
+pub async fn eventually(what: &str, limit: Duration, mut check: impl FnMut() -> bool) -> anyhow::Result<Duration> {
+    let start = Instant::now();
+    loop {
+        if check() {
+            return Ok(start.elapsed());
+        }
+        if start.elapsed() > limit {
+            bail!("timed out after {limit:?} waiting for: {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Create a site and return its id.
+pub fn create_site(data: &Path, name: &str) -> anyhow::Result<SiteId> {
+    Ok(admin(data, &["site", "create", "--name", name])?.parse()?)
+}
+
+/// A one-time enrolment code.
+pub fn code(data: &Path, site: SiteId, role: &str, person: Option<PersonId>) -> anyhow::Result<String> {
+    let site = site.to_string();
+    let mut args = vec!["enrol", "--site", &site, "--role", role];
+    let person = person.map(|p| p.to_string());
+    if let Some(p) = &person {
+        args.extend(["--person", p]);
+    }
+    admin(data, &args)
+}

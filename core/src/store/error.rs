@@ -84,6 +84,14 @@ pub enum Error {
         /// The document.
         doc: DocId,
     },
+    /// Changes from another replica that it may not make.
+    #[error("Changes to {doc} were refused: {reason}")]
+    Refused {
+        /// The document.
+        doc: DocId,
+        /// Why.
+        reason: String,
+    },
     /// A sync message from another replica could not be used.
     #[error("A sync message for {doc} could not be used: {reason}")]
     BadSyncMessage {

@@ -77,6 +77,19 @@ impl Store {
     /// Apply a sync message for `doc` from `peer`: new changes are stored,
     /// projected and checked. Returns whether the document changed here.
     pub fn receive_sync_message(&mut self, peer: &str, doc: &DocId, message: &[u8]) -> Result<bool, Error> {
+        self.receive_sync_message_checked(peer, doc, message, &|_, _| Ok(()))
+    }
+
+    /// Like [`Store::receive_sync_message`], but the new changes and the
+    /// document's header are shown to `accept` before anything is kept; a
+    /// refusal rolls the merge back and returns [`Error::Refused`].
+    pub fn receive_sync_message_checked(
+        &mut self,
+        peer: &str,
+        doc: &DocId,
+        message: &[u8],
+        accept: &dyn Fn(&crate::document::Header, &[automerge::Change]) -> Result<(), String>,
+    ) -> Result<bool, Error> {
         let message = sync::Message::decode(message)
             .map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() })?;
         let key = (peer.to_owned(), doc.clone());
@@ -87,7 +100,7 @@ impl Store {
         let mut state = self.sync.states.remove(&key).expect("inserted above");
         let now = self.clock.now();
         let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?;
-        let result = receive(&mut work, &mut state, doc, message);
+        let result = receive(&mut work, &mut state, doc, message, accept);
         let result = match result {
             Ok(changed) => {
                 let saved = work
@@ -119,7 +132,70 @@ impl Store {
     /// Delete a document that was deleted for good elsewhere.
     pub fn apply_tombstone(&mut self, doc: &DocId) -> Result<(), Error> {
         let actor = crate::actor::Actor::site_founder("sync");
-        self.run("purge", &actor, |work| work.purge(doc))
+        self.run("purge", &actor, |work| work.purge(doc))?;
+        // Learnt from elsewhere: nothing to announce.
+        self.conn.execute("DELETE FROM outbox WHERE doc_id = ?1", [doc])?;
+        Ok(())
+    }
+
+    /// Documents changed or deleted here that the server has not confirmed:
+    /// `(document, deleted)`.
+    pub fn outbox(&self) -> Result<Vec<(DocId, bool)>, Error> {
+        let mut stmt = self.conn.prepare_cached("SELECT doc_id, purged FROM outbox ORDER BY doc_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The server confirmed it has everything of `doc`.
+    pub fn clear_outbox(&mut self, doc: &DocId) -> Result<(), Error> {
+        self.conn.execute("DELETE FROM outbox WHERE doc_id = ?1", [doc])?;
+        Ok(())
+    }
+
+    /// Whether `peer` is known to have every change of `doc` this store has.
+    pub fn peer_has_all(&mut self, peer: &str, doc: &DocId) -> Result<bool, Error> {
+        let key = (peer.to_owned(), doc.clone());
+        if !self.sync.states.contains_key(&key) {
+            let state = self.load_sync_state(peer, doc)?;
+            self.sync.states.insert(key.clone(), state);
+        }
+        let state = self.sync.states.get(&key).expect("inserted above");
+        let loaded = match self.cache.get_mut(doc) {
+            Some(l) => l,
+            None => match super::persist::load(&self.conn, doc, &self.actor)? {
+                Some(l) => self.cache.insert(doc.clone(), l),
+                None => return Ok(true),
+            },
+        };
+        Ok(loaded.doc.has_our_changes(state))
+    }
+
+    /// A number kept in the store's meta table (the last change-feed
+    /// sequence seen, for the sync client).
+    pub fn meta_number(&self, key: &str) -> Result<u64, Error> {
+        let v: Option<String> = self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// Set a number in the store's meta table.
+    pub fn set_meta_number(&mut self, key: &str, value: u64) -> Result<(), Error> {
+        self.conn.execute(
+            "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// The header of a stored document, read from it (for access checks).
+    pub fn header(&mut self, doc: &DocId) -> Result<Option<crate::document::Header>, Error> {
+        let loaded = match self.cache.get_mut(doc) {
+            Some(l) => l,
+            None => match super::persist::load(&self.conn, doc, &self.actor)? {
+                Some(l) => self.cache.insert(doc.clone(), l),
+                None => return Ok(None),
+            },
+        };
+        autosurgeon::hydrate_prop(&loaded.doc, automerge::ROOT, "header").map(Some).map_err(|e| Error::corrupt(doc, e))
     }
 
     /// Forget a peer's sync states, so the next exchange starts afresh.
@@ -139,7 +215,19 @@ impl Store {
     }
 }
 
-fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: sync::Message) -> Result<bool, Error> {
+type Accept<'a> = &'a dyn Fn(&crate::document::Header, &[automerge::Change]) -> Result<(), String>;
+
+fn check(doc: &DocId, am: &mut AutoCommit, before: &[ChangeHash], accept: Accept<'_>) -> Result<(), Error> {
+    let header: crate::document::Header =
+        autosurgeon::hydrate_prop(&*am, automerge::ROOT, "header").map_err(|e| Error::corrupt(doc, e))?;
+    if header.kind != doc.kind() {
+        return Err(Error::WrongKind { doc: doc.clone(), expected: doc.kind(), found: header.kind });
+    }
+    let changes = am.get_changes(before);
+    accept(&header, &changes).map_err(|reason| Error::Refused { doc: doc.clone(), reason })
+}
+
+fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: sync::Message, accept: Accept<'_>) -> Result<bool, Error> {
     if work.is_tombstoned(doc)? {
         return Err(Error::Purged { doc: doc.clone() });
     }
@@ -154,6 +242,7 @@ fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: s
             if loaded.doc.get_heads() == before {
                 return Ok(false);
             }
+            check(doc, &mut loaded.doc, &before, accept)?;
             work.merged(doc, &before)?;
             Ok(true)
         }
@@ -166,6 +255,7 @@ fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: s
             if fresh.get_heads().is_empty() {
                 return Ok(false);
             }
+            check(doc, &mut fresh, &[], accept)?;
             work.insert_received(doc, fresh)?;
             Ok(true)
         }

@@ -23,6 +23,8 @@ pub(crate) struct Work<'s> {
     now: Timestamp,
     message: String,
     written: BTreeSet<DocId>,
+    /// Documents changed here (not merged in): the sync client sends them.
+    local: BTreeSet<DocId>,
     affected: Affected,
 }
 
@@ -35,7 +37,7 @@ impl<'s> Work<'s> {
         message: String,
     ) -> Result<Self, Error> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Self { tx, cache, actor, now, message, written: BTreeSet::new(), affected: Affected::default() })
+        Ok(Self { tx, cache, actor, now, message, written: BTreeSet::new(), local: BTreeSet::new(), affected: Affected::default() })
     }
 
     /// The command's time.
@@ -60,6 +62,7 @@ impl<'s> Work<'s> {
     pub(crate) fn create<M: Model>(&mut self, id: &DocId, value: &M) -> Result<(), Error> {
         let mut doc = AutoCommit::new().with_actor(self.actor.clone());
         self.written.insert(id.clone());
+        self.local.insert(id.clone());
         autosurgeon::reconcile(&mut doc, value).map_err(|e| Error::corrupt(id, e))?;
         doc.commit_with(self.options());
         let loaded = persist::insert(&self.tx, id, M::KIND, doc, self.now)?;
@@ -82,6 +85,7 @@ impl<'s> Work<'s> {
         doc.commit_with(CommitOptions::default().with_message(format!("create {id}")).with_time(0));
         doc.set_actor(self.actor.clone());
         self.written.insert(id.clone());
+        self.local.insert(id.clone());
         let loaded = persist::insert(&self.tx, id, M::KIND, doc, self.now)?;
         self.cache.insert(id.clone(), loaded);
         value.project(id, &self.tx, &mut self.affected)?;
@@ -94,6 +98,7 @@ impl<'s> Work<'s> {
         let options = self.options();
         let loaded = load(self.cache, &self.tx, self.actor, id)?.ok_or_else(|| Error::corrupt(id, "it is missing"))?;
         self.written.insert(id.clone());
+        self.local.insert(id.clone());
         let before = loaded.doc.get_heads();
         autosurgeon::reconcile(&mut loaded.doc, value).map_err(|e| Error::corrupt(id, e))?;
         if loaded.doc.commit_with(options).is_none() {
@@ -121,6 +126,7 @@ impl<'s> Work<'s> {
         let options = self.options();
         let loaded = load(self.cache, &self.tx, self.actor, id)?.ok_or_else(|| Error::corrupt(id, "it is missing"))?;
         self.written.insert(id.clone());
+        self.local.insert(id.clone());
         let before = loaded.doc.get_heads();
         for (path, item) in inserts {
             let mut obj = automerge::ROOT;
@@ -144,6 +150,7 @@ impl<'s> Work<'s> {
     /// Delete a document with all its history and projections, for good.
     pub(crate) fn purge(&mut self, id: &DocId) -> Result<(), Error> {
         self.written.insert(id.clone());
+        self.local.insert(id.clone());
         self.cache.evict(id);
         crate::projection::clear(id, &self.tx, &mut self.affected)?;
         persist::purge(&self.tx, id, self.now)
@@ -151,11 +158,16 @@ impl<'s> Work<'s> {
 
     /// The loaded document, for merges.
     pub(super) fn loaded(&mut self, id: &DocId) -> Result<Option<&mut Loaded>, Error> {
+        // A merge changes the loaded document before it is checked: forget
+        // it if the merge is refused.
+        self.written.insert(id.clone());
         load(self.cache, &self.tx, self.actor, id)
     }
 
     /// Store a document first received from another replica.
-    pub(super) fn insert_received(&mut self, id: &DocId, doc: AutoCommit) -> Result<(), Error> {
+    pub(super) fn insert_received(&mut self, id: &DocId, mut doc: AutoCommit) -> Result<(), Error> {
+        // Later local changes must carry this device's actor id.
+        doc.set_actor(self.actor.clone());
         self.written.insert(id.clone());
         let loaded = persist::insert(&self.tx, id, id.kind(), doc, self.now)?;
         let loaded = self.cache.insert(id.clone(), loaded);
@@ -183,8 +195,18 @@ impl<'s> Work<'s> {
     /// Check invariants of everything touched, then commit. On failure the
     /// transaction rolls back and changed documents are forgotten.
     pub(super) fn commit(self) -> Result<(), Error> {
-        let Work { tx, cache, written, affected, .. } = self;
+        let Work { tx, cache, written, local, affected, .. } = self;
         let result = conflict::recheck(&tx, &affected)
+            .and_then(|()| {
+                let mut outbox = tx.prepare_cached(
+                    "INSERT INTO outbox (doc_id, purged) VALUES (?1, NOT EXISTS (SELECT 1 FROM documents WHERE doc_id = ?1))
+                     ON CONFLICT (doc_id) DO UPDATE SET purged = excluded.purged",
+                )?;
+                for id in &local {
+                    outbox.execute([id])?;
+                }
+                Ok(())
+            })
             .map_err(Error::from)
             .and_then(|()| tx.commit().map_err(Error::from));
         if result.is_err() {
@@ -227,7 +249,7 @@ pub(crate) fn hydrate<M: Model>(id: &DocId, doc: &AutoCommit) -> Result<M, Error
 
 /// The actor id under which a shared document's first change is written:
 /// derived from the document id, so every device writes the same change.
-fn shared_actor(id: &DocId) -> ActorId {
+pub fn shared_actor(id: &DocId) -> ActorId {
     let mut bytes = [0u8; 16];
     // FNV-1a over the id, twice with different seeds: stable, no extra crate.
     for (half, seed) in [(0usize, 0xcbf2_9ce4_8422_2325u64), (8, 0x8422_2325_cbf2_9ce4)] {

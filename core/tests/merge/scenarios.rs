@@ -211,3 +211,17 @@ fn a_corrupt_sync_message_is_refused_and_changes_nothing() {
     r.sync(0, 1);
     assert_eq!(r.stores[1].waiting_guests().unwrap().len(), 1);
 }
+
+#[test]
+fn local_changes_to_a_received_document_carry_this_devices_actor() {
+    // Regression: a document first received by sync kept a random actor id,
+    // so the server refused this device's later changes to it.
+    let mut r = Replicas::new(2);
+    let admin = lodge_core::Actor::site_founder("Ada");
+    r.stores[1].set_retention_days(&admin, 42).unwrap();
+    let site = r.stores[1].site().unwrap().unwrap();
+    let bytes = r.stores[1].export_document(&DocId::site(site)).unwrap().unwrap();
+    let mut doc = automerge::AutoCommit::load(&bytes).unwrap();
+    let last = doc.get_changes(&[]).last().unwrap().actor_id().clone();
+    assert_eq!(&last, r.stores[1].actor_id());
+}

@@ -1,0 +1,123 @@
+//! Who may read and write which documents: the design's table, as pure
+//! functions the server applies to every document it sends or accepts.
+
+use crate::actor::Role;
+use crate::document::DocKind;
+use crate::ids::{DeviceId, PersonId};
+
+/// What a device asks about a document.
+#[derive(Debug, Clone, Copy)]
+pub struct Access<'a> {
+    /// The device's role.
+    pub role: Role,
+    /// The device.
+    pub device: DeviceId,
+    /// The person whose phone it is, for staff and worker devices.
+    pub person: Option<PersonId>,
+    /// The document's kind.
+    pub kind: DocKind,
+    /// The document's owner from its header (`person:…`, `device:…`).
+    pub owner: Option<&'a str>,
+    /// For a visit: whether it still waits at the desk.
+    pub visit_waiting: bool,
+}
+
+impl Access<'_> {
+    fn owned_by_person(&self) -> bool {
+        matches!((self.person, self.owner), (Some(p), Some(o)) if o == format!("person:{p}"))
+    }
+
+    fn owned_by_device(&self) -> bool {
+        self.owner == Some(format!("device:{}", self.device).as_str())
+    }
+
+    /// For a person document: whether it is the device's own person. The
+    /// header of a person document has no owner, so the id is compared by
+    /// the caller and passed as `owner = person:<id>`.
+    fn is_own_person(&self) -> bool {
+        self.owned_by_person()
+    }
+}
+
+/// Whether the device may receive the document.
+pub fn may_read(a: &Access<'_>) -> bool {
+    use DocKind::*;
+    use Role::*;
+    match (a.kind, a.role) {
+        (_, Admin) => true,
+        (Site | Directory, _) => true,
+        (Person, Reception | KeyDesk) => true,
+        (Person, Staff | Worker) => a.is_own_person(),
+        (Visit, Reception) => true,
+        (Visit, Kiosk) => a.owned_by_device() && a.visit_waiting,
+        (Presence, Reception) => true,
+        (Presence, Staff | Worker) => a.owned_by_person(),
+        (Key | LoanException, KeyDesk) => true,
+        (Equipment, Reception | Worker) => true,
+        (Repair, Worker) => a.owned_by_person(),
+        _ => false,
+    }
+}
+
+/// Whether the device may change the document (or create it).
+pub fn may_write(a: &Access<'_>) -> bool {
+    use DocKind::*;
+    use Role::*;
+    match (a.kind, a.role) {
+        (_, Admin) => true,
+        (Person, Staff | Worker) => a.is_own_person(),
+        (Visit, Reception) => true,
+        (Visit, Kiosk) => a.owned_by_device() && a.visit_waiting,
+        (Presence, Reception) => true,
+        (Presence, Staff | Worker) => a.owned_by_person(),
+        (Key | LoanException, KeyDesk) => true,
+        (Equipment, Worker) => true,
+        (Repair, Worker) => a.owned_by_person(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn access(role: Role, kind: DocKind, owner: Option<&str>) -> Access<'_> {
+        Access { role, device: DeviceId::new(), person: None, kind, owner, visit_waiting: true }
+    }
+
+    #[test]
+    fn a_worker_never_gets_visits_and_a_kiosk_only_its_own_waiting_ones() {
+        assert!(!may_read(&access(Role::Worker, DocKind::Visit, None)));
+        let device = DeviceId::new();
+        let owner = format!("device:{device}");
+        let mine = Access { device, ..access(Role::Kiosk, DocKind::Visit, Some(&owner)) };
+        assert!(may_read(&mine));
+        assert!(!may_read(&Access { visit_waiting: false, ..mine }));
+        assert!(!may_read(&access(Role::Kiosk, DocKind::Visit, Some(&owner))), "another kiosk's visit");
+        assert!(!may_read(&access(Role::Kiosk, DocKind::Person, None)));
+    }
+
+    #[test]
+    fn phones_see_their_own_person_and_presence_only() {
+        let p = PersonId::new();
+        let owner = format!("person:{p}");
+        let mine = Access { person: Some(p), ..access(Role::Staff, DocKind::Presence, Some(&owner)) };
+        assert!(may_read(&mine) && may_write(&mine));
+        let other = Access { person: Some(PersonId::new()), ..mine };
+        assert!(!may_read(&other));
+        assert!(!may_read(&access(Role::Staff, DocKind::Key, None)));
+    }
+
+    #[test]
+    fn the_table_for_shared_kinds() {
+        for role in [Role::Kiosk, Role::Reception, Role::Staff, Role::Worker, Role::KeyDesk] {
+            assert!(may_read(&access(role, DocKind::Site, None)));
+            assert!(!may_write(&access(role, DocKind::Site, None)));
+        }
+        assert!(may_write(&access(Role::Admin, DocKind::Site, None)));
+        assert!(may_write(&access(Role::KeyDesk, DocKind::Key, None)));
+        assert!(!may_read(&access(Role::Reception, DocKind::Key, None)));
+        assert!(may_read(&access(Role::Reception, DocKind::Equipment, None)));
+        assert!(!may_write(&access(Role::Reception, DocKind::Equipment, None)));
+    }
+}

@@ -1,0 +1,279 @@
+//! The device's sync client: one WebSocket to `lodge-sync`, resumed from the
+//! persisted sync states and change-feed number, reconnecting with backoff
+//! and jitter, reporting its status. Works the same after a minute or a week
+//! offline: everything in the outbox goes up, everything changed on the
+//! server since the last feed number comes down.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Notify, watch};
+use tokio_tungstenite::tungstenite::Message;
+
+use super::protocol::{ClientMessage, DocMessage, ServerMessage, SyncErrorKind};
+use crate::document::DocId;
+use crate::store::Store;
+use crate::time::Timestamp;
+
+/// The sync peer name the server goes by in this store's sync states.
+pub const SERVER_PEER: &str = "server";
+const FEED_KEY: &str = "feed_seq";
+
+/// Where the connection stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Connection {
+    /// Not connected; trying again later.
+    Offline,
+    /// Connecting.
+    Connecting,
+    /// Connected and exchanging.
+    Syncing,
+    /// Connected and up to date.
+    Online,
+    /// The device was revoked: wipe the local store.
+    Revoked,
+}
+
+/// What the app shows: online, offline, "n changes waiting", last sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncStatus {
+    /// Connection state.
+    pub connection: Connection,
+    /// Documents with changes the server has not confirmed.
+    pub waiting: usize,
+    /// When the device was last up to date with the server.
+    pub last_sync: Option<Timestamp>,
+    /// The last problem, in words.
+    pub last_error: Option<String>,
+}
+
+/// Why a session ended.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The network failed.
+    #[error("the server could not be reached: {0}")]
+    Network(String),
+    /// The server refused us.
+    #[error("the server refused this device: {0}")]
+    Refused(String),
+    /// The device was revoked.
+    #[error("this device was removed from the site; its data must be wiped")]
+    Revoked,
+    /// The local store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    /// The server sent something unreadable.
+    #[error("the server sent a frame that could not be read: {0}")]
+    Protocol(String),
+}
+
+/// The app's handle on a running client.
+#[derive(Clone)]
+pub struct SyncHandle {
+    wake: Arc<Notify>,
+    status: watch::Receiver<SyncStatus>,
+    stop: Arc<Notify>,
+}
+
+impl SyncHandle {
+    /// Something changed locally: send it now.
+    pub fn changed(&self) {
+        self.wake.notify_one();
+    }
+    /// The current status.
+    pub fn status(&self) -> SyncStatus {
+        self.status.borrow().clone()
+    }
+    /// A receiver that sees every status change.
+    pub fn watch(&self) -> watch::Receiver<SyncStatus> {
+        self.status.clone()
+    }
+    /// Stop the client.
+    pub fn stop(&self) {
+        self.stop.notify_one();
+    }
+}
+
+/// Start the client on the current tokio runtime.
+pub fn spawn(store: Arc<Mutex<Store>>, url: String, token: String) -> SyncHandle {
+    let waiting = store.lock().map(|s| s.outbox().map(|o| o.len()).unwrap_or(0)).unwrap_or(0);
+    let (tx, rx) = watch::channel(SyncStatus { connection: Connection::Offline, waiting, last_sync: None, last_error: None });
+    let wake = Arc::new(Notify::new());
+    let stop = Arc::new(Notify::new());
+    let handle = SyncHandle { wake: wake.clone(), status: rx, stop: stop.clone() };
+    tokio::spawn(async move {
+        let mut delay = Duration::from_millis(200);
+        loop {
+            set(&tx, |s| s.connection = Connection::Connecting);
+            let result = tokio::select! {
+                r = session(&store, &url, &token, &wake, &tx) => r,
+                () = stop.notified() => return,
+            };
+            match result {
+                Err(ClientError::Revoked) => {
+                    set(&tx, |s| {
+                        s.connection = Connection::Revoked;
+                        s.last_error = Some(ClientError::Revoked.to_string());
+                    });
+                    return;
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, "sync session ended");
+                    set(&tx, |s| {
+                        s.connection = Connection::Offline;
+                        s.last_error = Some(e.to_string());
+                    });
+                }
+                Ok(()) => set(&tx, |s| s.connection = Connection::Offline),
+            }
+            // Backoff with jitter, so that a building's devices do not all
+            // come back in the same millisecond after the server restarts.
+            let jitter = Duration::from_millis(rand::random::<u64>() % (delay.as_millis() as u64 / 2 + 1));
+            tokio::select! {
+                () = tokio::time::sleep(delay + jitter) => {}
+                () = stop.notified() => return,
+            }
+            delay = (delay * 2).min(Duration::from_secs(30));
+        }
+    });
+    handle
+}
+
+fn set(tx: &watch::Sender<SyncStatus>, f: impl FnOnce(&mut SyncStatus)) {
+    tx.send_modify(f);
+}
+
+fn blocking<T>(store: &Arc<Mutex<Store>>, f: impl FnOnce(&mut Store) -> T) -> T {
+    let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
+    f(&mut guard)
+}
+
+/// Messages for every document in the outbox (and purges to announce).
+fn outgoing(store: &Arc<Mutex<Store>>) -> Result<(Vec<DocMessage>, Vec<DocId>), ClientError> {
+    blocking(store, |s| {
+        let mut docs = Vec::new();
+        let mut purged = Vec::new();
+        for (doc, gone) in s.outbox()? {
+            if gone {
+                purged.push(doc);
+            } else if let Some(message) = s.generate_sync_message(SERVER_PEER, &doc)? {
+                docs.push(DocMessage { doc, message });
+            }
+        }
+        Ok((docs, purged))
+    })
+}
+
+async fn session(
+    store: &Arc<Mutex<Store>>,
+    url: &str,
+    token: &str,
+    wake: &Notify,
+    status: &watch::Sender<SyncStatus>,
+) -> Result<(), ClientError> {
+    let (ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| ClientError::Network(e.to_string()))?;
+    let (mut sink, mut stream) = ws.split();
+    let (since, pending) = blocking(store, |s| -> Result<_, ClientError> {
+        Ok((s.meta_number(FEED_KEY)?, s.outbox()?.into_iter().map(|(d, _)| d).collect::<Vec<_>>()))
+    })?;
+    let hello = ClientMessage::Hello { token: token.to_owned(), since, pending };
+    sink.send(Message::Binary(hello.encode().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
+    set(status, |s| s.connection = Connection::Syncing);
+    // Send what waits right away; the server answers with what we lack.
+    let mut first = true;
+    loop {
+        let (docs, purged) = if first { outgoing(store)? } else { (Vec::new(), Vec::new()) };
+        first = false;
+        if !purged.is_empty() {
+            let m = ClientMessage::Purge { docs: purged.clone() };
+            sink.send(Message::Binary(m.encode().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
+        }
+        if !docs.is_empty() {
+            let m = ClientMessage::Sync { docs };
+            sink.send(Message::Binary(m.encode().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
+        }
+        tokio::select! {
+            frame = stream.next() => {
+                let Some(frame) = frame else { return Ok(()) };
+                let frame = frame.map_err(|e| ClientError::Network(e.to_string()))?;
+                let bytes = match frame {
+                    Message::Binary(b) => b,
+                    Message::Close(_) => return Ok(()),
+                    _ => continue,
+                };
+                let message = ServerMessage::decode(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))?;
+                let reply = handle(store, message, status)?;
+                if let Some(reply) = reply {
+                    sink.send(Message::Binary(reply.encode().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
+                }
+            }
+            () = wake.notified() => {
+                first = true;
+            }
+        }
+    }
+}
+
+/// Apply one server frame; returns the reply to send, if any.
+fn handle(store: &Arc<Mutex<Store>>, message: ServerMessage, status: &watch::Sender<SyncStatus>) -> Result<Option<ClientMessage>, ClientError> {
+    match message {
+        ServerMessage::Welcome { .. } => Ok(None),
+        ServerMessage::Sync { docs, seq } => blocking(store, |s| {
+            let mut replies = Vec::new();
+            for DocMessage { doc, message } in docs {
+                match s.receive_sync_message(SERVER_PEER, &doc, &message) {
+                    Ok(_) => {}
+                    Err(crate::store::Error::Purged { .. }) => continue,
+                    Err(e) => {
+                        tracing::warn!(%doc, error = %e, "a sync message from the server was not applied");
+                        continue;
+                    }
+                }
+                match s.generate_sync_message(SERVER_PEER, &doc)? {
+                    Some(message) => replies.push(DocMessage { doc, message }),
+                    None => {
+                        if s.peer_has_all(SERVER_PEER, &doc)? {
+                            s.clear_outbox(&doc)?;
+                        }
+                    }
+                }
+            }
+            if seq > s.meta_number(FEED_KEY)? {
+                s.set_meta_number(FEED_KEY, seq)?;
+            }
+            let waiting = s.outbox()?.len();
+            let now = s.now();
+            set(status, |st| {
+                st.waiting = waiting;
+                if replies.is_empty() {
+                    st.connection = Connection::Online;
+                    st.last_sync = Some(now);
+                } else {
+                    st.connection = Connection::Syncing;
+                }
+            });
+            Ok(if replies.is_empty() { None } else { Some(ClientMessage::Sync { docs: replies }) })
+        }),
+        ServerMessage::Purged { docs } => blocking(store, |s| {
+            for doc in docs {
+                if s.documents()?.contains(&doc) || !s.tombstones()?.contains(&doc) {
+                    s.apply_tombstone(&doc)?;
+                }
+                s.clear_outbox(&doc)?;
+            }
+            Ok(None)
+        }),
+        ServerMessage::Error { kind, message, doc } => {
+            tracing::warn!(?kind, %message, ?doc, "the server refused a frame");
+            set(status, |s| s.last_error = Some(message.clone()));
+            match kind {
+                SyncErrorKind::Unauthorized | SyncErrorKind::Version => Err(ClientError::Refused(message)),
+                _ => Ok(None),
+            }
+        }
+        ServerMessage::Wipe => Err(ClientError::Revoked),
+    }
+}

@@ -1,0 +1,222 @@
+//! The wire protocol: versioned CBOR frames over one WebSocket per device.
+
+use serde::{Deserialize, Serialize};
+
+use crate::actor::Role;
+use crate::document::DocId;
+use crate::ids::{DeviceId, SiteId};
+
+/// The protocol version this build speaks. A frame of another version is
+/// refused with [`FrameError::Version`].
+pub const PROTOCOL_VERSION: u16 = 1;
+
+/// Frames larger than this are refused before decoding.
+pub const MAX_FRAME_BYTES: usize = 8 * 1024 * 1024;
+
+/// One document's Automerge sync message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocMessage {
+    /// The document.
+    pub doc: DocId,
+    /// `automerge::sync::Message` bytes.
+    #[serde(with = "serde_bytes")]
+    pub message: Vec<u8>,
+}
+
+/// What a device sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ClientMessage {
+    /// First frame: who I am and the last change-feed number I saw.
+    Hello {
+        /// The device token from enrolment.
+        token: String,
+        /// Last change-feed sequence this device has seen (0 for none).
+        since: u64,
+        /// Documents this device holds with changes the server may not have.
+        pending: Vec<DocId>,
+    },
+    /// Sync messages for several documents.
+    Sync {
+        /// The messages.
+        docs: Vec<DocMessage>,
+    },
+    /// Documents this device deleted for good (a rejected guest).
+    Purge {
+        /// The documents.
+        docs: Vec<DocId>,
+    },
+}
+
+/// What the server sends.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub enum ServerMessage {
+    /// Reply to `Hello`.
+    Welcome {
+        /// The device's site.
+        site: SiteId,
+        /// The device.
+        device: DeviceId,
+        /// Its role.
+        role: Role,
+        /// The change feed's current sequence.
+        seq: u64,
+    },
+    /// Sync messages for several documents, and the feed sequence they bring
+    /// the device up to once applied.
+    Sync {
+        /// The messages.
+        docs: Vec<DocMessage>,
+        /// Feed sequence.
+        seq: u64,
+    },
+    /// Documents deleted for good: purge them.
+    Purged {
+        /// The documents.
+        docs: Vec<DocId>,
+    },
+    /// A refusal; `fatal` ones close the connection.
+    Error {
+        /// What kind.
+        kind: SyncErrorKind,
+        /// In words.
+        message: String,
+        /// The document concerned, if any.
+        doc: Option<DocId>,
+    },
+    /// The device was revoked: wipe the local store.
+    Wipe,
+}
+
+/// Kinds of refusal the server sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SyncErrorKind {
+    /// The frame could not be read.
+    BadFrame,
+    /// Another protocol version.
+    Version,
+    /// Unknown, expired or revoked token.
+    Unauthorized,
+    /// The role may not write this document.
+    Forbidden,
+    /// A change under an actor id that is not this device's.
+    ForeignActor,
+    /// The document was deleted for good.
+    Purged,
+    /// A sync message that could not be applied.
+    BadMessage,
+    /// The server failed.
+    Internal,
+}
+
+/// Why a frame could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FrameError {
+    /// Too big.
+    #[error("the frame has {0} bytes, more than the {MAX_FRAME_BYTES} allowed")]
+    TooBig(usize),
+    /// Another version.
+    #[error("the frame speaks protocol version {0}; this side speaks {PROTOCOL_VERSION}. Update the app or the server.")]
+    Version(u16),
+    /// Not CBOR of the expected shape.
+    #[error("the frame could not be read: {0}")]
+    Malformed(String),
+}
+
+#[derive(Serialize)]
+struct Outgoing<'a, T> {
+    v: u16,
+    body: &'a T,
+}
+
+#[derive(Deserialize)]
+struct Incoming<T> {
+    v: u16,
+    body: Option<T>,
+}
+
+#[derive(Deserialize)]
+struct VersionOnly {
+    v: u16,
+}
+
+fn encode<T: Serialize>(body: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(&Outgoing { v: PROTOCOL_VERSION, body }, &mut out).expect("writing to a Vec cannot fail");
+    out
+}
+
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, FrameError> {
+    if bytes.len() > MAX_FRAME_BYTES {
+        return Err(FrameError::TooBig(bytes.len()));
+    }
+    // The version first, so that an old or new peer gets a clear answer even
+    // when the body's shape changed.
+    let v: VersionOnly = ciborium::from_reader(bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    if v.v != PROTOCOL_VERSION {
+        return Err(FrameError::Version(v.v));
+    }
+    let frame: Incoming<T> = ciborium::from_reader(bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    debug_assert_eq!(frame.v, PROTOCOL_VERSION);
+    frame.body.ok_or_else(|| FrameError::Malformed("the frame has no body".into()))
+}
+
+impl ClientMessage {
+    /// The frame's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        encode(self)
+    }
+    /// Read a frame.
+    pub fn decode(bytes: &[u8]) -> Result<Self, FrameError> {
+        decode(bytes)
+    }
+}
+
+impl ServerMessage {
+    /// The frame's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        encode(self)
+    }
+    /// Read a frame.
+    pub fn decode(bytes: &[u8]) -> Result<Self, FrameError> {
+        decode(bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip() {
+        let m = ClientMessage::Sync {
+            docs: vec![DocMessage { doc: DocId::visit(crate::ids::VisitId::new()), message: vec![0x42, 1, 2, 3] }],
+        };
+        assert_eq!(ClientMessage::decode(&m.encode()).unwrap(), m);
+        let w = ServerMessage::Welcome { site: SiteId::new(), device: DeviceId::new(), role: Role::Kiosk, seq: 7 };
+        assert_eq!(ServerMessage::decode(&w.encode()).unwrap(), w);
+    }
+
+    #[test]
+    fn bytes_travel_as_a_byte_string() {
+        let m = ClientMessage::Sync { docs: vec![DocMessage { doc: DocId::visit(crate::ids::VisitId::new()), message: vec![7; 1000] }] };
+        assert!(m.encode().len() < 1200, "a CBOR byte string, not an array of numbers");
+    }
+
+    #[test]
+    fn garbage_truncation_and_other_versions_are_refused() {
+        let good = ClientMessage::Hello { token: "t".into(), since: 0, pending: vec![] }.encode();
+        assert!(matches!(ClientMessage::decode(&good[..good.len() / 2]), Err(FrameError::Malformed(_))));
+        assert!(matches!(ClientMessage::decode(b"\xff\x00garbage"), Err(FrameError::Malformed(_))));
+        assert!(matches!(ClientMessage::decode(&vec![0u8; MAX_FRAME_BYTES + 1]), Err(FrameError::TooBig(_))));
+        let mut old = Vec::new();
+        ciborium::into_writer(&Outgoing { v: 0, body: &ClientMessage::Sync { docs: vec![] } }, &mut old).unwrap();
+        let err = ClientMessage::decode(&old).unwrap_err();
+        assert!(err.to_string().contains("Update the app or the server"));
+        // A server frame is not a client frame.
+        let server = ServerMessage::Wipe.encode();
+        assert!(ClientMessage::decode(&server).is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! The server's error type for HTTP handlers: clients' mistakes keep their
+//! status and words; internal failures get a generic message and are logged.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+use crate::registry::RegistryError;
+
+/// An error of an HTTP handler.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// A registry error.
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// A store error.
+    #[error(transparent)]
+    Store(#[from] lodge_core::StoreError),
+    /// A task failed.
+    #[error("a server task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, message) = match &self {
+            AppError::Registry(RegistryError::BadCode | RegistryError::BadActor(_)) => (StatusCode::BAD_REQUEST, self.to_string()),
+            AppError::Registry(RegistryError::UnknownSite(_) | RegistryError::UnknownDevice(_)) => (StatusCode::NOT_FOUND, self.to_string()),
+            _ => {
+                tracing::error!(error = %self, "internal error");
+                (StatusCode::INTERNAL_SERVER_ERROR, "The server failed; it was logged.".to_owned())
+            }
+        };
+        (status, Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}

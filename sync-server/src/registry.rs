@@ -1,0 +1,299 @@
+//! The server's registry (one SQLite file): sites, one-time enrolment codes,
+//! devices with their hashed tokens and Automerge actor ids, and the
+//! per-site change feed.
+
+use std::path::Path;
+use std::sync::LazyLock;
+
+use include_dir::{Dir, include_dir};
+use lodge_core::{DeviceId, DocId, PersonId, Role, SiteId, Timestamp};
+use rand::Rng;
+use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite_migration::Migrations;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+static DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
+static MIGRATIONS: LazyLock<Migrations<'static>> =
+    LazyLock::new(|| Migrations::from_directory(&DIR).expect("sync-server/migrations is well-formed"));
+
+/// What can go wrong in the registry.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// SQLite failed.
+    #[error("the server's registry could not be read or written: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The schema could not be applied.
+    #[error("the server's registry could not be upgraded: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+    /// The code is unknown, used or expired.
+    #[error("This enrolment code is not valid: it may be mistyped, used already or expired. Ask an admin for a new one.")]
+    BadCode,
+    /// No such site.
+    #[error("There is no site {0} on this server.")]
+    UnknownSite(SiteId),
+    /// No such device.
+    #[error("There is no device {0} on this server.")]
+    UnknownDevice(DeviceId),
+    /// Staff and worker codes name the person whose phone it is.
+    #[error("A {0} code must name the person whose phone it is (--person).")]
+    PersonRequired(Role),
+    /// A bad actor id.
+    #[error("“{0}” is not an Automerge actor id.")]
+    BadActor(String),
+}
+
+/// An enrolled device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// Id.
+    pub device: DeviceId,
+    /// Its site.
+    pub site: SiteId,
+    /// Its role.
+    pub role: Role,
+    /// Whose phone, for staff and workers.
+    pub person: Option<PersonId>,
+    /// A name for lists.
+    pub name: String,
+    /// Its Automerge actor id (hex).
+    pub actor: String,
+    /// When revoked.
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// What redeeming a code gives the device.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Enrolled {
+    /// The device.
+    pub device: Device,
+    /// The secret it connects with (shown once, stored hashed).
+    pub token: String,
+}
+
+/// A document whose heads changed at `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeedEntry {
+    /// The document.
+    pub doc: DocId,
+    /// The sequence.
+    pub seq: u64,
+    /// Deleted for good.
+    pub purged: bool,
+}
+
+fn hash(secret: &str) -> String {
+    Sha256::digest(secret.trim().to_uppercase().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn role_name(role: Role) -> String {
+    serde_json::to_value(role).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn parse_role(name: &str) -> Role {
+    serde_json::from_value(serde_json::Value::String(name.to_owned())).unwrap_or(Role::Kiosk)
+}
+
+/// The registry.
+pub struct Registry {
+    conn: Connection,
+}
+
+impl Registry {
+    /// Open (or create) the registry at `path`.
+    pub fn open(path: &Path) -> Result<Self, RegistryError> {
+        let mut conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        MIGRATIONS.to_latest(&mut conn)?;
+        Ok(Self { conn })
+    }
+
+    /// Record a site.
+    pub fn add_site(&self, site: SiteId, name: &str) -> Result<(), RegistryError> {
+        self.conn.execute("INSERT OR IGNORE INTO sites (site_id, name) VALUES (?1, ?2)", params![site, name])?;
+        Ok(())
+    }
+
+    /// Every site: id and name.
+    pub fn sites(&self) -> Result<Vec<(SiteId, String)>, RegistryError> {
+        let mut stmt = self.conn.prepare_cached("SELECT site_id, name FROM sites ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Make a one-time enrolment code for a role, valid until `expires_at`.
+    pub fn create_code(&self, site: SiteId, role: Role, person: Option<PersonId>, expires_at: Timestamp) -> Result<String, RegistryError> {
+        if !self.conn.prepare_cached("SELECT 1 FROM sites WHERE site_id = ?1")?.exists([site])? {
+            return Err(RegistryError::UnknownSite(site));
+        }
+        if matches!(role, Role::Staff | Role::Worker) && person.is_none() {
+            return Err(RegistryError::PersonRequired(role));
+        }
+        const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+        let mut rng = rand::rng();
+        let raw: String = (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
+        let code = format!("{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..12]);
+        self.conn.execute(
+            "INSERT INTO enrolment_codes (code_hash, site_id, role, person_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash(&code.replace('-', "")), site, role_name(role), person, expires_at],
+        )?;
+        Ok(code)
+    }
+
+    /// Redeem a code once: a new device with a token.
+    pub fn redeem(&mut self, code: &str, actor: &str, name: &str, now: Timestamp) -> Result<Enrolled, RegistryError> {
+        if automerge::ActorId::try_from(actor).is_err() {
+            return Err(RegistryError::BadActor(actor.to_owned()));
+        }
+        let tx = self.conn.transaction()?;
+        let code_hash = hash(&code.replace(['-', ' '], ""));
+        let row: Option<(SiteId, String, Option<PersonId>)> = tx
+            .query_row(
+                "SELECT site_id, role, person_id FROM enrolment_codes WHERE code_hash = ?1 AND redeemed_at IS NULL AND expires_at > ?2",
+                params![code_hash, now],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((site, role, person)) = row else {
+            return Err(RegistryError::BadCode);
+        };
+        tx.execute("UPDATE enrolment_codes SET redeemed_at = ?2 WHERE code_hash = ?1", params![code_hash, now])?;
+        let device = DeviceId::new();
+        let token: String = {
+            let bytes: [u8; 32] = rand::rng().random();
+            bytes.iter().map(|b| format!("{b:02x}")).collect()
+        };
+        let name = if name.trim().is_empty() { format!("{role} device") } else { name.trim().to_owned() };
+        tx.execute(
+            "INSERT INTO devices (device_id, site_id, role, person_id, name, token_hash, actor, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![device, site, role, person, name, hash(&token), actor, now],
+        )?;
+        tx.commit()?;
+        let role = parse_role(&role);
+        Ok(Enrolled { device: Device { device, site, role, person, name, actor: actor.to_owned(), revoked_at: None }, token })
+    }
+
+    /// The device a token belongs to (revoked ones included: they are told
+    /// to wipe).
+    pub fn authenticate(&self, token: &str) -> Result<Option<Device>, RegistryError> {
+        let mut stmt = self.conn.prepare_cached(&format!("{DEVICE_SELECT} WHERE token_hash = ?1"))?;
+        Ok(stmt.query_row([hash(token)], device_row).optional()?)
+    }
+
+    /// Every device, by site and name.
+    pub fn devices(&self) -> Result<Vec<Device>, RegistryError> {
+        let mut stmt = self.conn.prepare_cached(&format!("{DEVICE_SELECT} ORDER BY site_id, name, device_id"))?;
+        let rows = stmt.query_map([], device_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Revoke a device: it is disconnected and refused from now on.
+    pub fn revoke(&self, device: DeviceId, now: Timestamp) -> Result<(), RegistryError> {
+        let n = self.conn.execute("UPDATE devices SET revoked_at = coalesce(revoked_at, ?2) WHERE device_id = ?1", params![device, now])?;
+        if n == 0 {
+            return Err(RegistryError::UnknownDevice(device));
+        }
+        Ok(())
+    }
+
+    /// Give `doc` the site's next feed sequence.
+    pub fn bump(&mut self, site: SiteId, doc: &DocId, purged: bool) -> Result<u64, RegistryError> {
+        let tx = self.conn.transaction()?;
+        let seq: i64 = tx.query_row("UPDATE sites SET seq = seq + 1 WHERE site_id = ?1 RETURNING seq", [site], |r| r.get(0))?;
+        tx.execute(
+            "INSERT INTO feed (site_id, doc_id, seq, purged) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (site_id, doc_id) DO UPDATE SET seq = excluded.seq, purged = excluded.purged",
+            params![site, doc, seq, purged],
+        )?;
+        tx.commit()?;
+        Ok(seq as u64)
+    }
+
+    /// The site's current sequence.
+    pub fn seq(&self, site: SiteId) -> Result<u64, RegistryError> {
+        let seq: Option<i64> = self.conn.query_row("SELECT seq FROM sites WHERE site_id = ?1", [site], |r| r.get(0)).optional()?;
+        Ok(seq.unwrap_or(0) as u64)
+    }
+
+    /// Documents changed after `since`, oldest first.
+    pub fn changed_since(&self, site: SiteId, since: u64) -> Result<Vec<FeedEntry>, RegistryError> {
+        let mut stmt =
+            self.conn.prepare_cached("SELECT doc_id, seq, purged FROM feed WHERE site_id = ?1 AND seq > ?2 ORDER BY seq")?;
+        let since = i64::try_from(since).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![site, since], |r| {
+            Ok(FeedEntry { doc: r.get(0)?, seq: r.get::<_, i64>(1)? as u64, purged: r.get(2)? })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
+
+const DEVICE_SELECT: &str = "SELECT device_id, site_id, role, person_id, name, actor, revoked_at FROM devices";
+
+fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+    let role: String = r.get(2)?;
+    Ok(Device {
+        device: r.get(0)?,
+        site: r.get(1)?,
+        role: parse_role(&role),
+        person: r.get(3)?,
+        name: r.get(4)?,
+        actor: r.get(5)?,
+        revoked_at: r.get(6)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> Timestamp {
+        Timestamp::from_millis(1_795_000_000_000)
+    }
+
+    #[test]
+    fn a_code_is_redeemed_once_and_the_token_authenticates() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
+        let site = SiteId::new();
+        reg.add_site(site, "House").unwrap();
+        let code = reg.create_code(site, Role::Reception, None, Timestamp::from_millis(now().millis() + 60_000)).unwrap();
+        let actor = automerge::ActorId::random().to_hex_string();
+        let enrolled = reg.redeem(&code.to_lowercase(), &actor, "Desk iPad", now()).unwrap();
+        assert_eq!(enrolled.device.role, Role::Reception);
+        assert!(matches!(reg.redeem(&code, &actor, "again", now()), Err(RegistryError::BadCode)));
+        assert_eq!(reg.authenticate(&enrolled.token).unwrap().unwrap().device, enrolled.device.device);
+        assert!(reg.authenticate("nope").unwrap().is_none());
+        reg.revoke(enrolled.device.device, now()).unwrap();
+        assert!(reg.authenticate(&enrolled.token).unwrap().unwrap().revoked_at.is_some());
+    }
+
+    #[test]
+    fn expired_codes_and_phone_codes_without_a_person_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
+        let site = SiteId::new();
+        reg.add_site(site, "House").unwrap();
+        let code = reg.create_code(site, Role::Kiosk, None, now()).unwrap();
+        assert!(matches!(reg.redeem(&code, &automerge::ActorId::random().to_hex_string(), "k", now()), Err(RegistryError::BadCode)));
+        assert!(matches!(reg.create_code(site, Role::Worker, None, now()), Err(RegistryError::PersonRequired(_))));
+        assert!(matches!(reg.create_code(SiteId::new(), Role::Kiosk, None, now()), Err(RegistryError::UnknownSite(_))));
+    }
+
+    #[test]
+    fn the_feed_lists_what_changed_since() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
+        let site = SiteId::new();
+        reg.add_site(site, "House").unwrap();
+        let a = DocId::visit(lodge_core::VisitId::new());
+        let b = DocId::visit(lodge_core::VisitId::new());
+        assert_eq!(reg.bump(site, &a, false).unwrap(), 1);
+        assert_eq!(reg.bump(site, &b, false).unwrap(), 2);
+        assert_eq!(reg.bump(site, &a, true).unwrap(), 3);
+        let since1 = reg.changed_since(site, 1).unwrap();
+        assert_eq!(since1.iter().map(|e| (e.doc.clone(), e.seq, e.purged)).collect::<Vec<_>>(), vec![(b, 2, false), (a, 3, true)]);
+        assert_eq!(reg.seq(site).unwrap(), 3);
+    }
+}

@@ -1,0 +1,234 @@
+//! Devices of one site syncing through a real `lodge-sync` on 127.0.0.1.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use lodge_core::person::PersonForm;
+use lodge_core::sync::{ClientMessage, Connection, ServerMessage, SyncErrorKind};
+use lodge_core::visit::{AdmitRequest, GuestForm, RejectReason};
+use lodge_core::{Actor, CardNumber, ConflictKind, DocId, PersonId, Role, SiteId, VisitId};
+use lodge_tests::{Device, Server, code, create_site, eventually};
+use tokio_tungstenite::tungstenite::Message;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+struct Site {
+    server: Server,
+    site: SiteId,
+    admin: Device,
+    host: PersonId,
+    dir: tempfile::TempDir,
+}
+
+/// A server with a site, an admin device that added a host, synced.
+async fn site() -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let site = create_site(&data, "Lodge House").unwrap();
+    let server = Server::start(&data, 0).unwrap();
+    let admin = Device::enrol(&server, dir.path(), "admin", &code(&data, site, "admin", None).unwrap()).await.unwrap();
+    eventually("admin has the site", LIMIT, || admin.read(|s| s.site_settings().unwrap().is_some())).await.unwrap();
+    let founder = Actor { person: None, device: Some(admin.id), name: "Admin".into(), role: Role::Admin };
+    let host = admin
+        .act(|s| {
+            s.create_person(
+                &founder,
+                PersonForm { name: "Anna Kowalska".into(), email: Some("anna@lodge.test".into()), hosts_guests: true, roles: vec![Role::Staff], ..Default::default() },
+            )
+        })
+        .unwrap();
+    eventually("admin's changes reach the server", LIMIT, || admin.read(|s| s.outbox().unwrap().is_empty())).await.unwrap();
+    Site { server, site, admin, host, dir }
+}
+
+impl Site {
+    async fn device(&self, name: &str, role: &str, person: Option<PersonId>) -> Device {
+        let c = code(&self.server.data, self.site, role, person).unwrap();
+        let d = Device::enrol(&self.server, self.dir.path(), name, &c).await.unwrap();
+        eventually(&format!("{name} has the site"), LIMIT, || d.read(|s| s.site_settings().unwrap().is_some())).await.unwrap();
+        d
+    }
+}
+
+fn guest(host: PersonId, name: &str) -> GuestForm {
+    GuestForm { name: name.into(), company: "Acme".into(), host: Some(host), consent: true, ..Default::default() }
+}
+
+fn desk(d: &Device) -> Actor {
+    Actor { person: None, device: Some(d.id), name: "Reception".into(), role: Role::Reception }
+}
+
+fn visit_docs_in_file(d: &Device) -> i64 {
+    let conn = rusqlite::Connection::open(&d.path).unwrap();
+    conn.query_row("SELECT count(*) FROM documents WHERE kind = 'visit'", [], |r| r.get(0)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kiosk_guest_reaches_reception_by_push_and_is_admitted() {
+    let s = site().await;
+    let kiosk = s.device("kiosk", "kiosk", None).await;
+    let reception = s.device("reception", "reception", None).await;
+    eventually("the kiosk has the host", LIMIT, || kiosk.read(|st| !st.directory("Anna").unwrap().is_empty())).await.unwrap();
+
+    let visit = kiosk.act(|st| st.register_guest(&kiosk.kiosk(), guest(s.host, "Jan Guest"))).unwrap();
+    // Reception never asks: the server pushes the new visit.
+    eventually("reception sees the guest", LIMIT, || reception.read(|st| st.waiting_guests().unwrap().iter().any(|v| v.id == visit))).await.unwrap();
+    reception
+        .act(|st| st.admit(&desk(&reception), AdmitRequest { visit, card: CardNumber::new(105).unwrap(), take_over: false }))
+        .unwrap();
+    // The kiosk keeps no guest past the desk.
+    eventually("the kiosk drops the admitted visit", LIMIT, || kiosk.read(|st| st.visit(visit).unwrap().is_none())).await.unwrap();
+    assert_eq!(visit_docs_in_file(&kiosk), 0);
+    let admin = &s.admin;
+    eventually("admin sees the guest in", LIMIT, || admin.read(|st| st.guests_in().unwrap().len() == 1)).await.unwrap();
+    assert_eq!(reception.sync.status().connection, Connection::Online);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_phone_never_receives_a_visit() {
+    let s = site().await;
+    let reception = s.device("reception", "reception", None).await;
+    reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "Private Person"))).unwrap();
+    eventually("reception's visit reaches the server", LIMIT, || reception.read(|st| st.outbox().unwrap().is_empty())).await.unwrap();
+    let worker = s.device("worker", "worker", Some(s.host)).await;
+    // Give any misdirected push time to arrive, then look in the file.
+    reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "Second Person"))).unwrap();
+    eventually("reception's second visit reaches the server", LIMIT, || reception.read(|st| st.outbox().unwrap().is_empty())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(visit_docs_in_file(&worker), 0);
+    let bytes = std::fs::read(&worker.path).unwrap();
+    assert!(!bytes.windows(7).any(|w| w == b"Private"), "a guest's name reached the worker's file");
+    assert!(worker.read(|st| st.people("").unwrap().len()) == 1, "the worker sees only their own person");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_guest_leaves_no_trace_anywhere() {
+    let s = site().await;
+    let kiosk = s.device("kiosk", "kiosk", None).await;
+    let reception = s.device("reception", "reception", None).await;
+    eventually("the kiosk has the host", LIMIT, || kiosk.read(|st| !st.directory("Anna").unwrap().is_empty())).await.unwrap();
+    let visit = kiosk.act(|st| st.register_guest(&kiosk.kiosk(), guest(s.host, "Mallory Prankster"))).unwrap();
+    eventually("reception sees the entry", LIMIT, || reception.read(|st| st.visit(visit).unwrap().is_some())).await.unwrap();
+    reception.act(|st| st.reject(&desk(&reception), visit, RejectReason::Abuse)).unwrap();
+    let doc = DocId::visit(visit);
+    for d in [&kiosk, &reception, &s.admin] {
+        eventually("every device purges the visit", LIMIT, || d.read(|st| st.visit(visit).unwrap().is_none() && !st.documents().unwrap().contains(&doc))).await.unwrap();
+    }
+    eventually("the server purged it", LIMIT, || {
+        let conn = rusqlite::Connection::open(s.server.data.join("sites").join(format!("{}.sqlite", s.site))).unwrap();
+        let n: i64 = conn.query_row("SELECT count(*) FROM documents WHERE doc_id = ?1", [doc.as_str()], |r| r.get(0)).unwrap();
+        n == 0
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn card_105_given_twice_offline_is_the_same_conflict_on_both_desks() {
+    let s = site().await;
+    let mut a = s.device("desk-a", "reception", None).await;
+    let mut b = s.device("desk-b", "reception", None).await;
+    let (v1, v2) = a.act(|st| {
+        (st.register_guest(&desk(&a), guest(s.host, "First Guest")).unwrap(), st.register_guest(&desk(&a), guest(s.host, "Second Guest")).unwrap())
+    });
+    eventually("desk b sees both guests", LIMIT, || b.read(|st| st.waiting_guests().unwrap().len() == 2)).await.unwrap();
+    a.go_offline();
+    b.go_offline();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let card = CardNumber::new(105).unwrap();
+    a.act(|st| st.admit(&desk(&a), AdmitRequest { visit: v1, card, take_over: false })).unwrap();
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    b.act(|st| st.admit(&desk(&b), AdmitRequest { visit: v2, card, take_over: false })).unwrap();
+    a.go_online(&s.server);
+    b.go_online(&s.server);
+    for d in [&a, &b] {
+        eventually("the conflict shows", LIMIT, || d.read(|st| st.conflicts().unwrap().iter().any(|c| c.kind == ConflictKind::CardOnTwoVisits))).await.unwrap();
+    }
+    let ca = a.read(|st| st.conflicts().unwrap());
+    let cb = b.read(|st| st.conflicts().unwrap());
+    assert_eq!(ca, cb);
+    assert_eq!(ca[0].winner, v1.to_string(), "the earlier admission wins for now");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_server_restarts_and_devices_catch_up_with_nothing_lost() {
+    let mut s = site().await;
+    let reception = s.device("reception", "reception", None).await;
+    let port = s.server.port();
+    s.server.kill();
+    // Offline work while the server is down.
+    let mut visits: Vec<VisitId> = Vec::new();
+    for i in 0..5 {
+        visits.push(reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, &format!("Guest {i}")))).unwrap());
+    }
+    eventually("reception notices it is offline", LIMIT, || reception.sync.status().connection == Connection::Offline).await.unwrap();
+    assert!(reception.sync.status().waiting >= 5 || reception.read(|st| st.outbox().unwrap().len()) >= 5);
+    s.server = Server::start(&s.server.data, port).unwrap();
+    eventually("reception's outbox empties", LIMIT, || reception.read(|st| st.outbox().unwrap().is_empty())).await.unwrap();
+    let admin = &s.admin;
+    eventually("admin has every visit", LIMIT, || admin.read(|st| st.waiting_guests().unwrap().len() == 5)).await.unwrap();
+}
+
+async fn raw_socket(server: &Server) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    tokio_tungstenite::connect_async(server.ws_url()).await.unwrap().0
+}
+
+async fn next_server_message(
+    ws: &mut tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) -> Option<ServerMessage> {
+    while let Ok(Some(Ok(m))) = tokio::time::timeout(Duration::from_secs(5), ws.next()).await {
+        if let Message::Binary(b) = m {
+            return ServerMessage::decode(&b).ok();
+        }
+        if let Message::Close(_) = m {
+            return None;
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_frames_and_tokens_get_a_clear_error_and_others_keep_syncing() {
+    let s = site().await;
+    let reception = s.device("reception", "reception", None).await;
+
+    // Garbage as the first frame.
+    let mut ws = raw_socket(&s.server).await;
+    ws.send(Message::Binary(b"\xff\xfe garbage".to_vec().into())).await.unwrap();
+    assert!(matches!(next_server_message(&mut ws).await, Some(ServerMessage::Error { kind: SyncErrorKind::BadFrame, .. })));
+
+    // A truncated hello.
+    let hello = ClientMessage::Hello { token: reception.token.clone(), since: 0, pending: vec![] }.encode();
+    let mut ws = raw_socket(&s.server).await;
+    ws.send(Message::Binary(hello[..hello.len() / 2].to_vec().into())).await.unwrap();
+    assert!(matches!(next_server_message(&mut ws).await, Some(ServerMessage::Error { kind: SyncErrorKind::BadFrame, .. })));
+
+    // A wrong token.
+    let mut ws = raw_socket(&s.server).await;
+    let bad = ClientMessage::Hello { token: "not-a-token".into(), since: 0, pending: vec![] };
+    ws.send(Message::Binary(bad.encode().into())).await.unwrap();
+    assert!(matches!(next_server_message(&mut ws).await, Some(ServerMessage::Error { kind: SyncErrorKind::Unauthorized, .. })));
+
+    // A huge frame is refused by the server and the connection closed.
+    let mut ws = raw_socket(&s.server).await;
+    let _ = ws.send(Message::Binary(vec![0u8; 9 * 1024 * 1024].into())).await;
+    assert!(next_server_message(&mut ws).await.is_none());
+
+    // The reception device kept syncing through all of it.
+    let v = reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "Still Works"))).unwrap();
+    let admin = &s.admin;
+    eventually("admin gets the new visit", LIMIT, || admin.read(|st| st.visit(v).unwrap().is_some())).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_device_is_disconnected_and_told_to_wipe() {
+    let s = site().await;
+    let reception = s.device("reception", "reception", None).await;
+    lodge_tests::admin(&s.server.data, &["devices", "revoke", &reception.id.to_string()]).unwrap();
+    // The running server learns of revocations made by the CLI at the next
+    // connection; force one.
+    reception.go_offline();
+    let mut again = Device { store: reception.store.clone(), sync: reception.sync.clone(), id: reception.id, role: reception.role, token: reception.token.clone(), path: reception.path.clone() };
+    again.go_online(&s.server);
+    eventually("the device is told it was revoked", LIMIT, || again.sync.status().connection == Connection::Revoked).await.unwrap();
+}
