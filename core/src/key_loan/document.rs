@@ -126,12 +126,18 @@ impl LoanRecord {
 }
 
 pub(crate) fn clear_projection(id: &DocId, conn: &Connection, affected: &mut Affected) -> rusqlite::Result<()> {
-    let mut stmt = conn.prepare_cached("SELECT DISTINCT key_id, customer, type_id FROM loans WHERE doc_id = ?1")?;
-    let rows = stmt.query_map([id], |r| Ok((r.get::<_, KeyId>(0)?, r.get::<_, PersonId>(1)?, r.get::<_, KeyTypeId>(2)?)))?;
+    // Only open loans can break a limit or be lent twice: the customers of
+    // loans that were open before this change are the ones to re-check.
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT key_id, customer, type_id, state FROM loans WHERE doc_id = ?1")?;
+    let rows = stmt.query_map([id], |r| {
+        Ok((r.get::<_, KeyId>(0)?, r.get::<_, PersonId>(1)?, r.get::<_, KeyTypeId>(2)?, r.get::<_, String>(3)?))
+    })?;
     for row in rows {
-        let (key, customer, key_type) = row?;
+        let (key, customer, key_type, state) = row?;
         affected.keys.insert(key);
-        affected.limits.insert((customer, key_type));
+        if state == "out" {
+            affected.limits.insert((customer, key_type));
+        }
     }
     conn.prepare_cached("DELETE FROM loans WHERE doc_id = ?1")?.execute([id])?;
     conn.prepare_cached("DELETE FROM keys WHERE doc_id = ?1")?.execute([id])?;
@@ -172,7 +178,9 @@ impl Model for KeyDoc {
                 state.name(),
                 renewals
             ])?;
-            affected.limits.insert((loan.customer, self.key_type.clone()));
+            if matches!(state, LoanState::Out { .. }) {
+                affected.limits.insert((loan.customer, self.key_type.clone()));
+            }
         }
         Ok(())
     }

@@ -63,6 +63,7 @@ pub(super) fn insert(conn: &Connection, id: &DocId, kind: DocKind, mut doc: Auto
          VALUES (?1, ?2, ?3, ?4, 0, 0, ?5, ?6)",
     )?
     .execute(params![id, kind.as_str(), snapshot, snapshot.len() as i64, heads, now])?;
+    let doc = reloaded(id, &doc, &snapshot)?;
     Ok(Loaded { doc, snapshot_bytes: snapshot.len() as i64, change_bytes: 0, next_seq: 0 })
 }
 
@@ -85,6 +86,7 @@ pub(super) fn append(conn: &Connection, id: &DocId, loaded: &mut Loaded, before:
         .execute(params![id, snapshot, snapshot.len() as i64, heads, now])?;
         loaded.snapshot_bytes = snapshot.len() as i64;
         loaded.change_bytes = 0;
+        loaded.doc = reloaded(id, &loaded.doc, &snapshot)?;
     } else {
         conn.prepare_cached("INSERT INTO doc_changes (doc_id, seq, bytes) VALUES (?1, ?2, ?3)")?
             .execute(params![id, loaded.next_seq, bytes])?;
@@ -96,6 +98,16 @@ pub(super) fn append(conn: &Connection, id: &DocId, loaded: &mut Loaded, before:
         loaded.next_seq += 1;
     }
     Ok(())
+}
+
+/// A fresh copy of a document from its just-saved snapshot. Saving leaves
+/// large encoding caches in an `AutoCommit` (measured: a 1 KB visit grows
+/// from 33 KB to about 300 KB in memory); the reloaded copy keeps the bounded
+/// cache small.
+fn reloaded(id: &DocId, doc: &AutoCommit, snapshot: &[u8]) -> Result<AutoCommit, Error> {
+    let mut fresh = AutoCommit::load(snapshot).map_err(|e| Error::corrupt(id, e))?;
+    fresh.set_actor(doc.get_actor().clone());
+    Ok(fresh)
 }
 
 /// Whether the document is stored here.

@@ -309,7 +309,10 @@ impl Store {
                 None => return Ok(None),
             },
         };
-        Ok(Some(loaded.doc.save()))
+        let bytes = loaded.doc.save();
+        // Saving leaves large caches in the document: drop it from memory.
+        self.cache.evict(doc);
+        Ok(Some(bytes))
     }
 
     /// Merge a document's saved bytes into this store (a backup, a fixture):
