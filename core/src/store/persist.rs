@@ -9,6 +9,9 @@ use super::Error;
 use crate::document::{DocId, DocKind};
 use crate::time::Timestamp;
 
+/// Changes below this many bytes never trigger a compaction.
+const COMPACT_FLOOR_BYTES: i64 = 8 * 1024;
+
 /// A document in memory with what the store needs to append to it.
 pub(crate) struct Loaded {
     pub(crate) doc: AutoCommit,
@@ -76,7 +79,9 @@ pub(super) fn append(conn: &Connection, id: &DocId, loaded: &mut Loaded, before:
     }
     let heads = encode_heads(&loaded.doc.get_heads());
     let new_change_bytes = loaded.change_bytes + bytes.len() as i64;
-    if new_change_bytes > loaded.snapshot_bytes {
+    // Compact when the changes outweigh the snapshot (with a floor, so
+    // that small documents are not re-saved every few commands).
+    if new_change_bytes > loaded.snapshot_bytes.max(COMPACT_FLOOR_BYTES) {
         let snapshot = loaded.doc.save();
         conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;
         conn.prepare_cached(
