@@ -234,23 +234,32 @@ fn main() {
             store.release(&admin, visit).unwrap();
         })
     });
-    let p = people[3].clone();
-    let me = Actor::person(p.id, &p.name, Role::Staff);
-    c.bench_function("sign_in_sign_out", |b| {
+    // Rotate over people and keys as a real day does: one document taking
+    // thousands of sign-ins would measure a document no site has.
+    let mut i = 0usize;
+    c.bench_function("sign_in_or_out", |b| {
         b.iter(|| {
+            i += 1;
+            let p = &people[i % people.len()];
+            let me = Actor::person(p.id, &p.name, Role::Staff);
             clock.advance(1_000);
             if store.signed_in_since(p.id).unwrap().is_some() {
                 store.sign_out(&me, p.id).unwrap();
+            } else {
+                store.sign_in(&me, p.id).unwrap();
             }
-            store.sign_in(&me, p.id).unwrap();
         })
     });
-    let customer = Email::parse("p1@busy.test").unwrap();
-    let key = store.keys(None).unwrap().into_iter().find(|k| !k.out && k.active).unwrap();
+    let keys: Vec<_> = store.keys(None).unwrap().into_iter().filter(|k| k.active).collect();
+    let mut k = 0usize;
     c.bench_function("checkout_return_key", |b| {
         b.iter(|| {
+            k += 1;
+            let key = &keys[k % keys.len()];
+            let customer = Email::parse(&format!("p{}@busy.test", 400 + k % 100)).unwrap();
             clock.advance(1_000);
-            store.checkout_key(&admin, CheckoutRequest { key: key.id, customer: customer.clone(), due_at: None }).unwrap();
+            let _ = store.return_key(&admin, key.id);
+            store.checkout_key(&admin, CheckoutRequest { key: key.id, customer, due_at: None }).unwrap();
             store.return_key(&admin, key.id).unwrap();
         })
     });

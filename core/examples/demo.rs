@@ -1,82 +1,49 @@
-//! A demo site on a local store: people, keys, equipment, guests waiting and
-//! in the building, staff signed in. Prints what each desk would see.
+//! Prints what a front desk sees of a site. With `--server URL --code CODE`
+//! the store first joins that server's site as the device the code is for
+//! and syncs; without, it holds a demo site of its own.
 //!
-//! `cargo run -p lodge-core --example demo -- demo-data/lodge.sqlite`
+//! `cargo run -p lodge-core --example demo -- demo-data/lodge.sqlite [--server http://127.0.0.1:7878 --code XXXX-XXXX-XXXX]`
 
 use std::sync::Arc;
 
 use anyhow::Context;
-use lodge_core::equipment::NewItem;
-use lodge_core::key_loan::{CheckoutRequest, LoanFilter};
-use lodge_core::person::PersonForm;
-use lodge_core::visit::{AdmitRequest, GuestForm};
-use lodge_core::{Actor, CardNumber, DepartmentId, DeviceId, Email, KeyTypeId, NewSite, RepairCategoryId, Role, Store, SystemClock};
+use lodge_core::key_loan::LoanFilter;
+use lodge_core::{Store, SystemClock};
 
-fn main() -> anyhow::Result<()> {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "demo-data/lodge.sqlite".into());
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args.get(1).cloned().unwrap_or_else(|| "demo-data/lodge.sqlite".into());
+    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
     if let Some(dir) = std::path::Path::new(&path).parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut store = Store::open(&path, Arc::new(SystemClock)).with_context(|| format!("opening {path}"))?;
-    if store.site_settings()?.is_none() {
-        fill(&mut store)?;
-        println!("Created the demo site in {path}.\n");
+    let store = Store::open(&path, Arc::new(SystemClock)).with_context(|| format!("opening {path}"))?;
+    let store = std::sync::Arc::new(std::sync::Mutex::new(store));
+    match (flag("--server"), flag("--code")) {
+        (Some(server), Some(code)) => {
+            let enrolment = lodge_core::sync::enrol(&server, &code, "demo desk", &store).await?;
+            let ws = format!("{}/sync", server.replacen("http", "ws", 1));
+            let client = lodge_core::sync::spawn(store.clone(), ws, enrolment.token);
+            let mut status = client.watch();
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(15);
+            while status.borrow().connection != lodge_core::sync::Connection::Online {
+                if tokio::time::timeout_at(deadline, status.changed()).await.is_err() {
+                    anyhow::bail!("the server did not bring this device up to date in 15 s");
+                }
+            }
+            println!("Joined as a {} device and synced.\n", enrolment.role);
+        }
+        _ => {
+            let mut s = store.lock().unwrap();
+            if s.site_settings()?.is_none() {
+                lodge_core::demo::create_demo_site(&mut s)?;
+                println!("Created the demo site in {path}.\n");
+            }
+        }
     }
-    show(&store)
-}
-
-fn fill(store: &mut Store) -> anyhow::Result<()> {
-    let admin = Actor::site_founder("Demo Admin");
-    store.create_site(&admin, NewSite { name: "Lodge Demo House".into(), time_zone: "Europe/Warsaw".into() })?;
-    store.set_department(&admin, DepartmentId::parse("eng")?, "Engineering")?;
-    store.set_department(&admin, DepartmentId::parse("ops")?, "Operations")?;
-    let master = KeyTypeId::parse("master")?;
-    store.set_key_type(&admin, master.clone(), "Master", 14)?;
-    store.set_repair_category(&admin, RepairCategoryId::parse("electrical")?, "Electrical")?;
-    let mut people = Vec::new();
-    for (name, dep, role) in [
-        ("Anna Kowalska", "eng", Role::Staff),
-        ("Jan Nowak", "ops", Role::Worker),
-        ("Olena Shevchenko", "eng", Role::Staff),
-        ("Piotr Zieliński", "ops", Role::Reception),
-    ] {
-        let email = format!("{}@demo.lodge", name.split(' ').next().unwrap_or("x").to_lowercase());
-        let id = store.create_person(
-            &admin,
-            PersonForm {
-                name: name.into(),
-                email: Some(email),
-                department: Some(DepartmentId::parse(dep)?),
-                roles: vec![role],
-                hosts_guests: role == Role::Staff,
-                ..Default::default()
-            },
-        )?;
-        people.push((id, name, role));
-    }
-    let desk = Actor::person(people[3].0, people[3].1, Role::Reception);
-    for (id, name, _) in people.iter().take(3) {
-        store.sign_in(&Actor::person(*id, *name, Role::Staff), *id)?;
-    }
-    let key = store.add_key(&admin, master.clone(), "M-12")?;
-    store.add_key(&admin, master, "M-13")?;
-    store.checkout_key(&Actor::person(people[0].0, people[0].1, Role::KeyDesk), CheckoutRequest { key, customer: Email::parse("jan@demo.lodge")?, due_at: None })?;
-    store.add_item(&admin, NewItem { asset_number: "D-7".into(), activation_code: "LODGE-D7".into(), name: "Drill".into(), item_type: "drill".into() })?;
-    store.add_item(&admin, NewItem { asset_number: "L-2".into(), activation_code: "LODGE-L2".into(), name: "Ladder".into(), item_type: "ladder".into() })?;
-    store.activate_equipment(&Actor::person(people[1].0, people[1].1, Role::Worker), "LODGE-D7")?;
-    let kiosk = Actor::kiosk(DeviceId::new());
-    let guest = |name: &str, company: &str| GuestForm {
-        name: name.into(),
-        company: company.into(),
-        host: Some(people[0].0),
-        purpose: Some("Meeting".into()),
-        consent: true,
-        ..Default::default()
-    };
-    let visit = store.register_guest(&kiosk, guest("Maria Garcia", "Acme"))?;
-    store.admit(&desk, AdmitRequest { visit, card: CardNumber::new(105)?, take_over: false })?;
-    store.register_guest(&kiosk, guest("Tom Becker", "Northwind"))?;
-    Ok(())
+    let s = store.lock().unwrap();
+    show(&s)
 }
 
 fn show(store: &Store) -> anyhow::Result<()> {

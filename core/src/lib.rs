@@ -53,6 +53,7 @@
 mod actor;
 pub mod conflict;
 mod custody;
+pub mod demo;
 pub mod document;
 pub mod equipment;
 mod evacuation;

@@ -62,8 +62,11 @@ enum SiteCommand {
     /// Create a site; prints its id.
     Create {
         /// The building's name.
+        #[arg(long, required_unless_present = "demo")]
+        name: Option<String>,
+        /// Create "Lodge Demo House" with people, keys, equipment and guests.
         #[arg(long)]
-        name: String,
+        demo: bool,
         /// IANA time zone.
         #[arg(long, default_value = "UTC")]
         time_zone: String,
@@ -112,17 +115,24 @@ async fn main() -> anyhow::Result<()> {
                 })
                 .await?;
         }
-        Command::Site { command: SiteCommand::Create { name, time_zone } } => {
+        Command::Site { command: SiteCommand::Create { name, demo, time_zone } } => {
             let site = tokio::task::spawn_blocking(move || -> anyhow::Result<SiteId> {
                 let tmp = state.site_store_path(SiteId::new()).with_extension("creating");
                 let mut store = lodge_core::Store::open(&tmp, Arc::new(SystemClock))?;
-                let site = store.create_site(&Actor::site_founder("lodge-sync"), NewSite { name: name.clone(), time_zone })?;
+                let site = match name {
+                    Some(name) if !demo => store.create_site(&Actor::site_founder("lodge-sync"), NewSite { name, time_zone })?,
+                    _ => lodge_core::demo::create_demo_site(&mut store)?,
+                };
+                let name = store.site_settings()?.map(|s| s.name).unwrap_or_default();
+                let docs = store.documents()?;
                 drop(store);
                 std::fs::rename(&tmp, state.site_store_path(site))?;
                 let mut registry = state.registry();
                 registry.add_site(site, &name)?;
-                registry.bump(site, &lodge_core::DocId::site(site), false)?;
-                registry.bump(site, &lodge_core::DocId::directory(site), false)?;
+                // Everything made here is news to every device.
+                for doc in &docs {
+                    registry.bump(site, doc, false)?;
+                }
                 Ok(site)
             })
             .await??;

@@ -12,6 +12,7 @@ use anyhow::{Context, bail};
 use lodge_core::sync::{SyncHandle, spawn};
 use lodge_core::{Actor, DeviceId, PersonId, Role, SiteId, Store, SystemClock};
 
+
 /// The `lodge-sync` binary built next to this test.
 pub fn lodge_sync_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
@@ -106,22 +107,10 @@ impl Device {
     /// and start syncing.
     pub async fn enrol(server: &Server, dir: &Path, name: &str, code: &str) -> anyhow::Result<Self> {
         let path = dir.join(format!("{name}.sqlite"));
-        let store = Store::open(&path, Arc::new(SystemClock))?;
-        let body = serde_json::json!({ "code": code, "actor": store.actor_id().to_hex_string(), "name": name });
-        let response = reqwest::Client::new().post(format!("{}/enrol", server.http_url())).json(&body).send().await?;
-        if !response.status().is_success() {
-            bail!("enrolment refused: {}", response.text().await?);
-        }
-        let enrolled: serde_json::Value = response.json().await?;
-        let site: SiteId = serde_json::from_value(enrolled["device"]["site"].clone())?;
-        let id: DeviceId = serde_json::from_value(enrolled["device"]["device"].clone())?;
-        let role: Role = serde_json::from_value(enrolled["device"]["role"].clone())?;
-        let token = enrolled["token"].as_str().context("token")?.to_owned();
-        let mut store = store;
-        store.join_site(site)?;
-        let store = Arc::new(Mutex::new(store));
-        let sync = spawn(store.clone(), server.ws_url(), token.clone());
-        Ok(Self { store, sync, id, role, token, path })
+        let store = Arc::new(Mutex::new(Store::open(&path, Arc::new(SystemClock))?));
+        let enrolled = lodge_core::sync::enrol(&server.http_url(), code, name, &store).await?;
+        let sync = spawn(store.clone(), server.ws_url(), enrolled.token.clone());
+        Ok(Self { store, sync, id: enrolled.device, role: enrolled.role, token: enrolled.token, path })
     }
 
     /// Run something on the store, then tell the client.

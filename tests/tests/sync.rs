@@ -232,3 +232,17 @@ async fn a_revoked_device_is_disconnected_and_told_to_wipe() {
     again.go_online(&s.server);
     eventually("the device is told it was revoked", LIMIT, || again.sync.status().connection == Connection::Revoked).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_or_used_code_is_refused_with_words_to_act_on() {
+    let s = site().await;
+    let store = std::sync::Mutex::new(lodge_core::Store::open(s.dir.path().join("x.sqlite"), std::sync::Arc::new(lodge_core::SystemClock)).unwrap());
+    let err = lodge_core::sync::enrol(&s.server.http_url(), "AAAA-BBBB-CCCC", "x", &store).await.unwrap_err();
+    assert!(err.to_string().contains("not valid"), "{err}");
+    let good = code(&s.server.data, s.site, "kiosk", None).unwrap();
+    lodge_core::sync::enrol(&s.server.http_url(), &good, "x", &store).await.unwrap();
+    let again = lodge_core::sync::enrol(&s.server.http_url(), &good, "y", &store).await.unwrap_err();
+    assert!(again.to_string().contains("used already"), "{again}");
+    let down = lodge_core::sync::enrol("http://127.0.0.1:9", &good, "z", &store).await.unwrap_err();
+    assert!(down.to_string().contains("could not be reached"), "{down}");
+}

@@ -1,0 +1,86 @@
+//! Joining a site: redeem a one-time enrolment code at the server for a
+//! device token, binding this store's Automerge actor id to the device.
+
+use serde::{Deserialize, Serialize};
+
+use crate::actor::Role;
+use crate::ids::{DeviceId, PersonId, SiteId};
+use crate::store::Store;
+
+/// What the server answers to a redeemed code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    /// The new device.
+    pub device: DeviceId,
+    /// Its site.
+    pub site: SiteId,
+    /// Its role, which decides the screens.
+    pub role: Role,
+    /// Whose phone, for staff and worker devices.
+    pub person: Option<PersonId>,
+    /// The secret the sync client connects with. Keep it safe.
+    pub token: String,
+}
+
+/// Why enrolment failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrolError {
+    /// The server could not be reached.
+    #[error("The server at {url} could not be reached: {reason}")]
+    Unreachable {
+        /// The server.
+        url: String,
+        /// What failed.
+        reason: String,
+    },
+    /// The server refused the code.
+    #[error("{0}")]
+    Refused(String),
+    /// The store could not record the site.
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    device: AnswerDevice,
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct AnswerDevice {
+    device: DeviceId,
+    site: SiteId,
+    role: Role,
+    person: Option<PersonId>,
+}
+
+/// Redeem `code` at `base_url` (`http://host:port`) for this store, and make
+/// the store part of the site.
+pub async fn enrol(base_url: &str, code: &str, name: &str, store: &std::sync::Mutex<Store>) -> Result<Enrolment, EnrolError> {
+    let actor = store.lock().unwrap_or_else(|p| p.into_inner()).actor_id().to_hex_string();
+    let url = format!("{}/enrol", base_url.trim_end_matches('/'));
+    let body = serde_json::json!({ "code": code.trim(), "actor": actor, "name": name });
+    let unreachable = |e: reqwest::Error| EnrolError::Unreachable { url: base_url.to_owned(), reason: e.to_string() };
+    let response = reqwest::Client::new().post(&url).json(&body).send().await.map_err(unreachable)?;
+    if !response.status().is_success() {
+        let text = response.text().await.unwrap_or_default();
+        let message = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v["error"].as_str().map(str::to_owned))
+            .unwrap_or(text);
+        return Err(EnrolError::Refused(message));
+    }
+    let answer: Answer = response.json().await.map_err(unreachable)?;
+    store.lock().unwrap_or_else(|p| p.into_inner()).join_site(answer.device.site).map_err(|e| match e {
+        crate::site::Error::Store(s) => EnrolError::Store(s),
+        other => EnrolError::Refused(other.to_string()),
+    })?;
+    Ok(Enrolment {
+        device: answer.device.device,
+        site: answer.device.site,
+        role: answer.device.role,
+        person: answer.device.person,
+        token: answer.token,
+    })
+}
