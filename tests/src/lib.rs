@@ -18,7 +18,7 @@ pub fn lodge_sync_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let bin = dir.join("lodge-sync");
-    assert!(bin.exists(), "{} is missing: run the tests with `cargo test --workspace`", bin.display());
+    assert!(bin.exists(), "{} is missing: build it first with `cargo build --workspace --bins` (./scripts/test does)", bin.display());
     bin
 }
 

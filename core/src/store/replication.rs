@@ -12,15 +12,6 @@ use rusqlite::{OptionalExtension, params};
 use super::{Error, Store, Work};
 use crate::document::DocId;
 
-/// A document and its current heads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DocHeads {
-    /// The document.
-    pub doc: DocId,
-    /// Its Automerge heads.
-    pub heads: Vec<ChangeHash>,
-}
-
 /// In-memory sync states of the current session with each peer; the
 /// persisted part is written to `sync_states` as it changes.
 #[derive(Default)]

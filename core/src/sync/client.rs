@@ -259,10 +259,9 @@ fn handle(store: &Arc<Mutex<Store>>, message: ServerMessage, status: &watch::Sen
         }),
         ServerMessage::Purged { docs } => blocking(store, |s| {
             for doc in docs {
-                if s.documents()?.contains(&doc) || !s.tombstones()?.contains(&doc) {
-                    s.apply_tombstone(&doc)?;
-                }
-                s.clear_outbox(&doc)?;
+                // Idempotent: also records the deletion of a document this
+                // device never had, so it can never arrive later.
+                s.apply_tombstone(&doc)?;
             }
             Ok(None)
         }),
