@@ -106,6 +106,10 @@ async fn main() -> anyhow::Result<()> {
             }
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
             let local = listener.local_addr()?;
+            // Small sync frames must not wait for Nagle's algorithm.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             // Tests and scripts read this line to learn the port.
             println!("listening on {local}");
             tracing::info!(%local, data = %cli.data.display(), "lodge-sync serving");

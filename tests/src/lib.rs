@@ -15,9 +15,13 @@ use lodge_core::{Actor, DeviceId, PersonId, Role, SiteId, Store, SystemClock};
 
 /// The `lodge-sync` binary built next to this test.
 pub fn lodge_sync_bin() -> PathBuf {
+    // Tests run from target/PROFILE/deps, binaries from target/PROFILE.
     let exe = std::env::current_exe().expect("test executable");
-    let dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let bin = dir.join("lodge-sync");
+    let here = exe.parent().expect("a directory");
+    let bin = [here.join("lodge-sync"), here.parent().map(|p| p.join("lodge-sync")).unwrap_or_default()]
+        .into_iter()
+        .find(|p| p.exists())
+        .unwrap_or_else(|| here.join("lodge-sync"));
     assert!(bin.exists(), "{} is missing: build it first with `cargo build --workspace --bins` (./scripts/test does)", bin.display());
     bin
 }
@@ -71,6 +75,11 @@ impl Server {
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.addr.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Kill the process at once (no graceful shutdown).

@@ -174,7 +174,8 @@ async fn session(
     wake: &Notify,
     status: &watch::Sender<SyncStatus>,
 ) -> Result<(), ClientError> {
-    let (ws, _) = tokio_tungstenite::connect_async(url).await.map_err(|e| ClientError::Network(e.to_string()))?;
+    // Nagle's algorithm would hold small frames back for tens of ms.
+    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await.map_err(|e| ClientError::Network(e.to_string()))?;
     let (mut sink, mut stream) = ws.split();
     let (since, pending) = blocking(store, |s| -> Result<_, ClientError> {
         Ok((s.meta_number(FEED_KEY)?, s.outbox()?.into_iter().map(|(d, _)| d).collect::<Vec<_>>()))
