@@ -86,8 +86,22 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         _ => return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await,
     }
 
+    // Revocations made by `lodge-sync devices revoke` (another process)
+    // reach open connections by this check.
+    let mut recheck = tokio::time::interval(Duration::from_secs(2));
+    recheck.tick().await;
     loop {
         tokio::select! {
+            _ = recheck.tick() => {
+                let s = session.clone();
+                let revoked = tokio::task::spawn_blocking(move || s.is_revoked()).await.unwrap_or(false);
+                if revoked {
+                    tracing::info!(device = %session.device.device, "device revoked; disconnecting");
+                    let _ = send(&mut sink, &ServerMessage::Wipe).await;
+                    let _ = sink.send(Message::Close(None)).await;
+                    return;
+                }
+            }
             frame = stream.next() => {
                 let bytes = match frame {
                     Some(Ok(Message::Binary(bytes))) => bytes,
@@ -172,6 +186,10 @@ struct Session {
 }
 
 impl Session {
+    fn is_revoked(&self) -> bool {
+        self.state.registry().is_revoked(self.device.device).unwrap_or(false)
+    }
+
     fn peer(&self) -> String {
         self.device.device.to_string()
     }

@@ -198,6 +198,14 @@ impl Registry {
         Ok(())
     }
 
+    /// Whether a device was revoked.
+    pub fn is_revoked(&self, device: DeviceId) -> Result<bool, RegistryError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT 1 FROM devices WHERE device_id = ?1 AND revoked_at IS NOT NULL")?
+            .exists([device])?)
+    }
+
     /// Give `doc` the site's next feed sequence.
     pub fn bump(&mut self, site: SiteId, doc: &DocId, purged: bool) -> Result<u64, RegistryError> {
         let tx = self.conn.transaction()?;

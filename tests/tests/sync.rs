@@ -221,16 +221,18 @@ async fn bad_frames_and_tokens_get_a_clear_error_and_others_keep_syncing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_revoked_device_is_disconnected_and_told_to_wipe() {
+async fn a_revoked_device_is_disconnected_at_once_and_told_to_wipe() {
     let s = site().await;
-    let reception = s.device("reception", "reception", None).await;
+    let mut reception = s.device("reception", "reception", None).await;
+    eventually("reception is online", LIMIT, || reception.sync.status().connection == Connection::Online).await.unwrap();
     lodge_tests::admin(&s.server.data, &["devices", "revoke", &reception.id.to_string()]).unwrap();
-    // The running server learns of revocations made by the CLI at the next
-    // connection; force one.
-    reception.go_offline();
-    let mut again = Device { store: reception.store.clone(), sync: reception.sync.clone(), id: reception.id, role: reception.role, token: reception.token.clone(), path: reception.path.clone() };
-    again.go_online(&s.server);
-    eventually("the device is told it was revoked", LIMIT, || again.sync.status().connection == Connection::Revoked).await.unwrap();
+    // While connected: the server notices within its recheck interval.
+    eventually("the connected device is told it was revoked", LIMIT, || reception.sync.status().connection == Connection::Revoked)
+        .await
+        .unwrap();
+    // And a reconnect is refused the same way.
+    reception.go_online(&s.server);
+    eventually("a reconnect is told too", LIMIT, || reception.sync.status().connection == Connection::Revoked).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
