@@ -49,6 +49,10 @@ enum Command {
         /// Minutes until the code expires.
         #[arg(long, default_value_t = 60)]
         minutes: i64,
+        /// Also print the code as a QR code: `text` (to the terminal) or an
+        /// SVG file path.
+        #[arg(long)]
+        qr: Option<String>,
     },
     /// Enrolled devices.
     Devices {
@@ -147,12 +151,24 @@ async fn main() -> anyhow::Result<()> {
                 println!("{site}  {name}");
             }
         }
-        Command::Enrol { site, role, person, minutes } => {
+        Command::Enrol { site, role, person, minutes, qr } => {
             let role = parse_role(&role)?;
             let expires = Timestamp::from_millis(SystemClock.now().millis() + minutes * 60_000);
             let code = state.registry().create_code(site, role, person, expires)?;
             println!("{code}");
             eprintln!("One-time {role} code for site {site}, valid until {expires}.");
+            if let Some(target) = qr {
+                let symbol = qrcode::QrCode::new(code.as_bytes()).context("making the QR code")?;
+                if target == "text" {
+                    // Half-height blocks keep the code square in a terminal.
+                    let text = symbol.render::<qrcode::render::unicode::Dense1x2>().quiet_zone(true).build();
+                    eprintln!("{text}");
+                } else {
+                    let svg = symbol.render::<qrcode::render::svg::Color<'_>>().min_dimensions(256, 256).build();
+                    std::fs::write(&target, svg).with_context(|| format!("writing {target}"))?;
+                    eprintln!("QR code written to {target}.");
+                }
+            }
         }
         Command::Devices { command: DevicesCommand::List } => {
             for d in state.registry().devices()? {
