@@ -315,7 +315,7 @@ impl CardUid {
     /// Parse hex (spaces and colons allowed), 4 to 10 bytes as NFC UIDs are.
     pub fn parse(text: &str) -> Result<Self, InvalidId> {
         let hex: String = text.chars().filter(|c| !matches!(c, ' ' | ':' | '-')).collect();
-        let ok = hex.len() % 2 == 0
+        let ok = hex.len().is_multiple_of(2)
             && (8..=20).contains(&hex.len())
             && hex.chars().all(|c| c.is_ascii_hexdigit());
         if ok {

@@ -216,11 +216,10 @@ impl Session {
     /// whose id the document has.
     fn header(&self, store: &mut Store, doc: &DocId) -> Result<Option<Header>, StoreError> {
         let mut header = store.header(doc)?;
-        if let Some(h) = header.as_mut() {
-            if h.kind == DocKind::Person {
+        if let Some(h) = header.as_mut()
+            && h.kind == DocKind::Person {
                 h.owner = Some(doc.as_str().to_owned());
             }
-        }
         Ok(header)
     }
 
@@ -297,8 +296,8 @@ impl Session {
         {
             let mut store = self.hub.store();
             for DocMessage { doc, message } in docs {
-                if let Ok(Some(h)) = self.header(&mut store, &doc) {
-                    if !may_read(&self.access(&mut store, &doc, &h)) {
+                if let Ok(Some(h)) = self.header(&mut store, &doc)
+                    && !may_read(&self.access(&mut store, &doc, &h)) {
                         frames.push(ServerMessage::Error {
                             kind: SyncErrorKind::Forbidden,
                             message: format!("A {} device may not see {doc}.", self.device.role),
@@ -306,7 +305,6 @@ impl Session {
                         });
                         continue;
                     }
-                }
                 let result = {
                     let device = &self.device;
                     let shared = lodge_core::shared_actor(&doc).to_hex_string();

@@ -171,7 +171,7 @@ pub fn seed(path: &Path, size: Size, clock: ManualClock) -> Seeded {
             let worker = person_actor(people[ticket_cursor % people.len()], Role::Worker);
             let ticket = store.open_ticket(&worker, item, electrical.clone(), "Does not start").unwrap();
             store.set_repair_state(&admin, ticket, RepairState::InProgress).unwrap();
-            if ticket_cursor % 4 != 0 {
+            if !ticket_cursor.is_multiple_of(4) {
                 store.set_repair_state(&admin, ticket, RepairState::Resolved).unwrap();
             }
             ticket_cursor += 1;

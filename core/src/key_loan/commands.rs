@@ -127,11 +127,10 @@ impl Store {
                     .query_row([&aff], |r| Ok((r.get(0)?, r.get(1)?)))
                     .optional()
                     .map_err(db)?;
-                if let Some((aff_name, true)) = row {
-                    if user_id.as_deref().is_none_or(|u| u.trim().is_empty()) {
+                if let Some((aff_name, true)) = row
+                    && user_id.as_deref().is_none_or(|u| u.trim().is_empty()) {
                         return Err(Error::UserIdRequired { name, affiliation: aff_name });
                     }
-                }
             }
             let (type_name, loan_days) = key_type_row(work, &doc.key_type)?;
             let held: u32 = work

@@ -57,16 +57,14 @@ fn non_blank(text: &Option<String>) -> Option<&str> {
 fn check_references(work: &Work<'_>, form: &PersonForm, email: &Option<Email>, me: PersonId) -> Result<(), Error> {
     let conn = work.conn();
     let db = |e: rusqlite::Error| Error::Store(e.into());
-    if let Some(dep) = &form.department {
-        if !conn.prepare_cached("SELECT 1 FROM departments WHERE department_id = ?1").map_err(db)?.exists([dep]).map_err(db)? {
+    if let Some(dep) = &form.department
+        && !conn.prepare_cached("SELECT 1 FROM departments WHERE department_id = ?1").map_err(db)?.exists([dep]).map_err(db)? {
             return Err(Error::UnknownDepartment(dep.clone()));
         }
-    }
-    if let Some(aff) = &form.affiliation {
-        if !conn.prepare_cached("SELECT 1 FROM affiliations WHERE affiliation_id = ?1").map_err(db)?.exists([aff]).map_err(db)? {
+    if let Some(aff) = &form.affiliation
+        && !conn.prepare_cached("SELECT 1 FROM affiliations WHERE affiliation_id = ?1").map_err(db)?.exists([aff]).map_err(db)? {
             return Err(Error::UnknownAffiliation(aff.clone()));
         }
-    }
     if let Some(email) = email {
         let other: Option<String> = conn
             .prepare_cached("SELECT name FROM people WHERE email = ?1 AND active = 1 AND person_id != ?2")

@@ -24,11 +24,10 @@ pub(crate) struct Loaded {
 pub(super) fn device_actor(conn: &Connection) -> Result<ActorId, Error> {
     let hex: Option<String> =
         conn.query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0)).optional()?;
-    if let Some(hex) = hex {
-        if let Ok(actor) = ActorId::try_from(hex.as_str()) {
+    if let Some(hex) = hex
+        && let Ok(actor) = ActorId::try_from(hex.as_str()) {
             return Ok(actor);
         }
-    }
     let actor = ActorId::random();
     conn.execute(
         "INSERT INTO meta (key, value) VALUES ('actor', ?1) ON CONFLICT (key) DO UPDATE SET value = excluded.value",

@@ -79,7 +79,7 @@ impl Store {
         peer: &str,
         doc: &DocId,
         message: &[u8],
-        accept: &dyn Fn(&crate::document::Header, &[automerge::Change]) -> Result<(), String>,
+        accept: AcceptChanges<'_>,
     ) -> Result<bool, Error> {
         let message = sync::Message::decode(message)
             .map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() })?;
@@ -206,7 +206,10 @@ impl Store {
     }
 }
 
-type Accept<'a> = &'a dyn Fn(&crate::document::Header, &[automerge::Change]) -> Result<(), String>;
+/// Judges changes from another replica before they are kept, given the
+/// document's header and the new changes; `Err` refuses them with a reason.
+pub type AcceptChanges<'a> = &'a dyn Fn(&crate::document::Header, &[automerge::Change]) -> Result<(), String>;
+type Accept<'a> = AcceptChanges<'a>;
 
 fn check(doc: &DocId, am: &mut AutoCommit, before: &[ChangeHash], accept: Accept<'_>) -> Result<(), Error> {
     let header: crate::document::Header =

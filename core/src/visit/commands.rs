@@ -259,10 +259,9 @@ fn reissue_in(work: &mut Work<'_>, actor: &Actor, visit: VisitId, card: CardNumb
         VisitState::Left { left_at, .. } => return Err(Error::AlreadyLeft { guest: doc.guest.name, left_at }),
     }
     check_card_for_guest(work, card)?;
-    if let Some(open) = open_visit_with_card(work, card)? {
-        if open.visit != visit {
+    if let Some(open) = open_visit_with_card(work, card)?
+        && open.visit != visit {
             return Err(Error::CardInUse { card, guest: open.guest, since: open.since, visit: open.visit });
         }
-    }
     append(work, doc, actor, VisitChange::CardReissued { card })
 }

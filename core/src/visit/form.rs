@@ -95,17 +95,15 @@ pub(crate) fn check(form: &GuestForm, contact_required: bool, purpose_required: 
         err(GuestField::Company, "Please shorten the company to 120 characters.");
     }
     let email = trimmed(&form.email);
-    if let Some(e) = &email {
-        if Email::parse(e).is_err() {
+    if let Some(e) = &email
+        && Email::parse(e).is_err() {
             err(GuestField::Email, "This does not look like an e-mail address (name@example.com).");
         }
-    }
     let phone = trimmed(&form.phone);
-    if let Some(p) = &phone {
-        if check_phone(p).is_err() {
+    if let Some(p) = &phone
+        && check_phone(p).is_err() {
             err(GuestField::Phone, "This does not look like a phone number.");
         }
-    }
     if contact_required && email.is_none() && phone.is_none() {
         err(GuestField::Email, "Please leave an e-mail address or a phone number.");
     }
