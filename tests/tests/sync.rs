@@ -248,3 +248,23 @@ async fn a_wrong_or_used_code_is_refused_with_words_to_act_on() {
     let down = lodge_core::sync::enrol("http://127.0.0.1:9", &good, "z", &store).await.unwrap_err();
     assert!(down.to_string().contains("could not be reached"), "{down}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_of_another_site_gets_nothing_of_the_first() {
+    let s = site().await;
+    let reception = s.device("reception", "reception", None).await;
+    reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "First Site Guest"))).unwrap();
+    eventually("the first site's visit reaches the server", LIMIT, || reception.read(|st| st.outbox().unwrap().is_empty())).await.unwrap();
+    // A second site on the same server, and a reception desk of it.
+    let other = create_site(&s.server.data, "Other House").unwrap();
+    let c = code(&s.server.data, other, "reception", None).unwrap();
+    let stranger = Device::enrol(&s.server, s.dir.path(), "stranger", &c).await.unwrap();
+    eventually("the stranger is up to date", LIMIT, || stranger.sync.status().connection == Connection::Online).await.unwrap();
+    let (name, people, visits) = stranger.read(|st| {
+        (st.site_settings().unwrap().map(|x| x.name), st.people("").unwrap().len(), st.visit_history(&Default::default()).unwrap().len())
+    });
+    assert_eq!(name.as_deref(), Some("Other House"));
+    assert_eq!((people, visits), (0, 0));
+    let bytes = std::fs::read(&stranger.path).unwrap();
+    assert!(!bytes.windows(10).any(|w| w == b"First Site"), "the first site's guest reached another site's device");
+}
