@@ -295,9 +295,11 @@ impl Session {
         let mut purged = Vec::new();
         {
             let mut store = self.hub.store();
+            // Documents the device may not even see are refused outright.
+            let mut batch = Vec::with_capacity(docs.len());
             for DocMessage { doc, message } in docs {
-                if let Ok(Some(h)) = self.header(&mut store, &doc)
-                    && !may_read(&self.access(&mut store, &doc, &h)) {
+                if let Ok(Some(h)) = self.header(&mut store, &doc) {
+                    if !may_read(&self.access(&mut store, &doc, &h)) {
                         frames.push(ServerMessage::Error {
                             kind: SyncErrorKind::Forbidden,
                             message: format!("A {} device may not see {doc}.", self.device.role),
@@ -305,42 +307,51 @@ impl Session {
                         });
                         continue;
                     }
-                let result = {
-                    let device = &self.device;
-                    let shared = lodge_core::shared_actor(&doc).to_hex_string();
-                    let accept = |header: &Header, changes: &[automerge::Change]| -> Result<(), String> {
-                        if changes.is_empty() {
-                            return Ok(());
-                        }
-                        for c in changes {
-                            let actor = c.actor_id().to_hex_string();
-                            let first_shared = header.kind == DocKind::Presence && actor == shared;
-                            if actor != device.actor && !first_shared {
-                                return Err(format!("a change under actor {actor}, which is not this device's"));
-                            }
-                        }
-                        let mut header = header.clone();
-                        if header.kind == DocKind::Person {
-                            header.owner = Some(doc.as_str().to_owned());
-                        }
-                        // A new visit from a kiosk is waiting by definition.
-                        let access = Access {
-                            role: device.role,
-                            device: device.device,
-                            person: device.person,
-                            kind: header.kind,
-                            owner: header.owner.as_deref(),
-                            visit_waiting: true,
-                        };
-                        if may_write(&access) { Ok(()) } else { Err(format!("a {} device may not change {} documents", device.role, header.kind)) }
-                    };
-                    store.receive_sync_message_checked(&peer, &doc, &message, &accept)
+                }
+                batch.push((doc, message));
+            }
+            let device = &self.device;
+            let accept = |doc: &DocId, header: &Header, changes: &[automerge::Change]| -> Result<(), String> {
+                if changes.is_empty() {
+                    return Ok(());
+                }
+                let shared = lodge_core::shared_actor(doc).to_hex_string();
+                for c in changes {
+                    let actor = c.actor_id().to_hex_string();
+                    let first_shared = header.kind == DocKind::Presence && actor == shared;
+                    if actor != device.actor && !first_shared {
+                        return Err(format!("a change under actor {actor}, which is not this device's"));
+                    }
+                }
+                let mut header = header.clone();
+                if header.kind == DocKind::Person {
+                    header.owner = Some(doc.as_str().to_owned());
+                }
+                // Read access was checked above; a new visit from a kiosk is
+                // waiting by definition.
+                let access = Access {
+                    role: device.role,
+                    device: device.device,
+                    person: device.person,
+                    kind: header.kind,
+                    owner: header.owner.as_deref(),
+                    visit_waiting: true,
                 };
+                if may_write(&access) { Ok(()) } else { Err(format!("a {} device may not change {} documents", device.role, header.kind)) }
+            };
+            let results = match store.receive_sync_messages_checked(&peer, &batch, &accept) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "store failed");
+                    return vec![ServerMessage::Error { kind: SyncErrorKind::Internal, message: "The server failed; it was logged.".into(), doc: None }];
+                }
+            };
+            for ((doc, _), result) in batch.into_iter().zip(results) {
                 match result {
                     Ok(true) => changed.push(doc.clone()),
                     Ok(false) => {}
                     Err(StoreError::Purged { .. }) => {
-                        purged.push(doc.clone());
+                        purged.push(doc);
                         continue;
                     }
                     Err(StoreError::Refused { reason, .. }) => {

@@ -68,7 +68,7 @@ impl Store {
     /// Apply a sync message for `doc` from `peer`: new changes are stored,
     /// projected and checked. Returns whether the document changed here.
     pub fn receive_sync_message(&mut self, peer: &str, doc: &DocId, message: &[u8]) -> Result<bool, Error> {
-        self.receive_sync_message_checked(peer, doc, message, &|_, _| Ok(()))
+        self.receive_sync_message_checked(peer, doc, message, &|_, _, _| Ok(()))
     }
 
     /// Like [`Store::receive_sync_message`], but the new changes and the
@@ -118,6 +118,64 @@ impl Store {
             self.sync.states.remove(&key);
         }
         result
+    }
+
+    /// Apply a whole frame of sync messages in one SQLite transaction, each
+    /// document in a savepoint of its own: a refused or broken message
+    /// leaves that document as it was and the others applied. Returns one
+    /// result per message, in order; the outer error is the store failing.
+    pub fn receive_sync_messages_checked(
+        &mut self,
+        peer: &str,
+        messages: &[(DocId, Vec<u8>)],
+        accept: AcceptChanges<'_>,
+    ) -> Result<Vec<Result<bool, Error>>, Error> {
+        let mut states = Vec::with_capacity(messages.len());
+        for (doc, bytes) in messages {
+            let decoded = sync::Message::decode(bytes).map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() });
+            let key = (peer.to_owned(), doc.clone());
+            let state = match self.sync.states.remove(&key) {
+                Some(s) => Ok(s),
+                None => self.load_sync_state(peer, doc),
+            };
+            states.push(decoded.and_then(|m| state.map(|s| (m, s))));
+        }
+        let now = self.clock.now();
+        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?;
+        let mut results = Vec::with_capacity(messages.len());
+        let mut kept = Vec::new();
+        for ((doc, _), prepared) in messages.iter().zip(states) {
+            let (message, mut state) = match prepared {
+                Ok(p) => p,
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
+            };
+            let outcome = work.savepoint().and_then(|()| {
+                let changed = receive(&mut work, &mut state, doc, message, accept)?;
+                work.conn()
+                    .prepare_cached("INSERT INTO sync_states (peer, doc_id, state) VALUES (?1, ?2, ?3) ON CONFLICT (peer, doc_id) DO UPDATE SET state = excluded.state")?
+                    .execute(params![peer, doc, state.encode()])?;
+                Ok(changed)
+            });
+            match outcome {
+                Ok(changed) => {
+                    work.release();
+                    kept.push((doc.clone(), state));
+                    results.push(Ok(changed));
+                }
+                Err(e) => {
+                    work.rollback_to(doc);
+                    results.push(Err(e));
+                }
+            }
+        }
+        work.commit()?;
+        for (doc, state) in kept {
+            self.sync.states.insert((peer.to_owned(), doc), state);
+        }
+        Ok(results)
     }
 
     /// Delete a document that was deleted for good elsewhere.
@@ -208,7 +266,7 @@ impl Store {
 
 /// Judges changes from another replica before they are kept, given the
 /// document's header and the new changes; `Err` refuses them with a reason.
-pub type AcceptChanges<'a> = &'a dyn Fn(&crate::document::Header, &[automerge::Change]) -> Result<(), String>;
+pub type AcceptChanges<'a> = &'a dyn Fn(&DocId, &crate::document::Header, &[automerge::Change]) -> Result<(), String>;
 type Accept<'a> = AcceptChanges<'a>;
 
 fn check(doc: &DocId, am: &mut AutoCommit, before: &[ChangeHash], accept: Accept<'_>) -> Result<(), Error> {
@@ -218,7 +276,7 @@ fn check(doc: &DocId, am: &mut AutoCommit, before: &[ChangeHash], accept: Accept
         return Err(Error::WrongKind { doc: doc.clone(), expected: doc.kind(), found: header.kind });
     }
     let changes = am.get_changes(before);
-    accept(&header, &changes).map_err(|reason| Error::Refused { doc: doc.clone(), reason })
+    accept(doc, &header, &changes).map_err(|reason| Error::Refused { doc: doc.clone(), reason })
 }
 
 fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: sync::Message, accept: Accept<'_>) -> Result<bool, Error> {

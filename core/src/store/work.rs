@@ -188,6 +188,29 @@ impl<'s> Work<'s> {
         crate::projection::project_document(id, &loaded.doc, &self.tx, &mut self.affected)
     }
 
+    /// Start a savepoint for one document of a batch.
+    pub(super) fn savepoint(&self) -> Result<(), Error> {
+        self.tx.execute_batch("SAVEPOINT lodge_doc")?;
+        Ok(())
+    }
+
+    /// Keep what the savepoint's document did.
+    pub(super) fn release(&self) {
+        if let Err(e) = self.tx.execute_batch("RELEASE lodge_doc") {
+            tracing::error!(error = %e, "releasing a savepoint failed");
+        }
+    }
+
+    /// Undo what the savepoint's document did, and forget its loaded copy.
+    pub(super) fn rollback_to(&mut self, doc: &DocId) {
+        if let Err(e) = self.tx.execute_batch("ROLLBACK TO lodge_doc; RELEASE lodge_doc") {
+            tracing::error!(error = %e, "rolling back a savepoint failed");
+        }
+        self.cache.evict(doc);
+        self.written.remove(doc);
+        self.local.remove(doc);
+    }
+
     pub(super) fn is_tombstoned(&self, id: &DocId) -> Result<bool, Error> {
         persist::is_tombstoned(&self.tx, id)
     }

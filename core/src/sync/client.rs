@@ -224,8 +224,11 @@ fn handle(store: &Arc<Mutex<Store>>, message: ServerMessage, status: &watch::Sen
         ServerMessage::Welcome { .. } => Ok(None),
         ServerMessage::Sync { docs, seq } => blocking(store, |s| {
             let mut replies = Vec::new();
-            for DocMessage { doc, message } in docs {
-                match s.receive_sync_message(SERVER_PEER, &doc, &message) {
+            // The whole frame in one transaction.
+            let batch: Vec<(DocId, Vec<u8>)> = docs.into_iter().map(|m| (m.doc, m.message)).collect();
+            let results = s.receive_sync_messages_checked(SERVER_PEER, &batch, &|_, _, _| Ok(()))?;
+            for ((doc, _), result) in batch.into_iter().zip(results) {
+                match result {
                     Ok(_) => {}
                     Err(crate::store::Error::Purged { .. }) => continue,
                     Err(e) => {

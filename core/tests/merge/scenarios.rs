@@ -225,3 +225,40 @@ fn local_changes_to_a_received_document_carry_this_devices_actor() {
     let last = doc.get_changes(&[]).last().unwrap().actor_id().clone();
     assert_eq!(&last, r.stores[1].actor_id());
 }
+
+#[test]
+fn a_frame_applies_in_one_go_and_a_bad_message_spoils_only_its_document() {
+    let mut r = Replicas::new(2);
+    let a = register(&mut r, 0, "Guest A");
+    let b = register(&mut r, 0, "Guest B");
+    // Replica 1 asks about both visits; replica 0 answers with their changes.
+    let mut batch = Vec::new();
+    for v in [a, b] {
+        let doc = DocId::visit(v);
+        let ask = r.stores[1].generate_sync_message("replica-0", &doc).unwrap().unwrap();
+        r.stores[0].receive_sync_message("replica-1", &doc, &ask).unwrap();
+        batch.push((doc.clone(), r.stores[0].generate_sync_message("replica-1", &doc).unwrap().unwrap()));
+    }
+    let garbage = (DocId::visit(VisitId::new()), vec![0x42, 0x00, 0x13]);
+    batch.insert(1, garbage);
+    let results = r.stores[1].receive_sync_messages_checked("replica-0", &batch, &|_, _, _| Ok(())).unwrap();
+    assert!(matches!(results[0], Ok(true)));
+    assert!(matches!(results[1], Err(StoreError::BadSyncMessage { .. })));
+    assert!(matches!(results[2], Ok(true)));
+    assert!(r.stores[1].visit(a).unwrap().is_some() && r.stores[1].visit(b).unwrap().is_some());
+    // A refusal by the check rolls back only that document.
+    let c = register(&mut r, 0, "Guest C");
+    let doc = DocId::visit(c);
+    let ask = r.stores[1].generate_sync_message("replica-0", &doc).unwrap().unwrap();
+    r.stores[0].receive_sync_message("replica-1", &doc, &ask).unwrap();
+    let answer = r.stores[0].generate_sync_message("replica-1", &doc).unwrap().unwrap();
+    let results = r.stores[1]
+        .receive_sync_messages_checked("replica-0", &[(doc.clone(), answer)], &|_, _, _| Err("not today".into()))
+        .unwrap();
+    assert!(matches!(&results[0], Err(StoreError::Refused { reason, .. }) if reason == "not today"));
+    assert!(r.stores[1].visit(c).unwrap().is_none());
+    assert!(!r.stores[1].documents().unwrap().contains(&doc));
+    // The next exchange brings it after all.
+    r.sync(0, 1);
+    assert!(r.stores[1].visit(c).unwrap().is_some());
+}
