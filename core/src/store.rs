@@ -135,6 +135,11 @@ impl Store {
         Ok(text.and_then(|t| SiteId::parse(&t).ok()))
     }
 
+    /// A document, loaded into the bounded cache if it was not there.
+    fn loaded(&mut self, doc: &crate::document::DocId) -> Result<Option<&mut persist::Loaded>, Error> {
+        work::load(&mut self.cache, &self.conn, &self.actor, doc)
+    }
+
     /// Read-only access for queries.
     pub(crate) fn conn(&self) -> &Connection {
         &self.conn

@@ -179,6 +179,26 @@ pub async fn serve(socket: WebSocket, state: AppState) {
     tracing::info!(device = %session.device.device, "device disconnected");
 }
 
+/// Person documents carry no owner in their header; a phone's own person is
+/// the one whose id the document has.
+fn owned_header(doc: &DocId, mut header: Header) -> Header {
+    if header.kind == DocKind::Person {
+        header.owner = Some(doc.as_str().to_owned());
+    }
+    header
+}
+
+fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool) -> Access<'a> {
+    Access {
+        role: device.role,
+        device: device.device,
+        person: device.person,
+        kind: header.kind,
+        owner: header.owner.as_deref(),
+        visit_waiting,
+    }
+}
+
 struct Session {
     device: Device,
     hub: Arc<SiteHub>,
@@ -202,18 +222,10 @@ impl Session {
                 .is_some_and(|v| v.state == lodge_core::visit::VisitState::Waiting),
             _ => false,
         };
-        Access {
-            role: self.device.role,
-            device: self.device.device,
-            person: self.device.person,
-            kind: header.kind,
-            owner: header.owner.as_deref(),
-            visit_waiting,
-        }
+        access_of(&self.device, header, visit_waiting)
     }
 
-    /// Person documents carry no owner; a phone's own person is the one
-    /// whose id the document has.
+    /// The document's header, with a person document's owner filled in.
     fn header(&self, store: &mut Store, doc: &DocId) -> Result<Option<Header>, StoreError> {
         let mut header = store.header(doc)?;
         if let Some(h) = header.as_mut()
@@ -298,8 +310,8 @@ impl Session {
             // Documents the device may not even see are refused outright.
             let mut batch = Vec::with_capacity(docs.len());
             for DocMessage { doc, message } in docs {
-                if let Ok(Some(h)) = self.header(&mut store, &doc) {
-                    if !may_read(&self.access(&mut store, &doc, &h)) {
+                if let Ok(Some(h)) = self.header(&mut store, &doc)
+                    && !may_read(&self.access(&mut store, &doc, &h)) {
                         frames.push(ServerMessage::Error {
                             kind: SyncErrorKind::Forbidden,
                             message: format!("A {} device may not see {doc}.", self.device.role),
@@ -307,7 +319,6 @@ impl Session {
                         });
                         continue;
                     }
-                }
                 batch.push((doc, message));
             }
             let device = &self.device;
@@ -323,21 +334,10 @@ impl Session {
                         return Err(format!("a change under actor {actor}, which is not this device's"));
                     }
                 }
-                let mut header = header.clone();
-                if header.kind == DocKind::Person {
-                    header.owner = Some(doc.as_str().to_owned());
-                }
+                let header = owned_header(doc, header.clone());
                 // Read access was checked above; a new visit from a kiosk is
                 // waiting by definition.
-                let access = Access {
-                    role: device.role,
-                    device: device.device,
-                    person: device.person,
-                    kind: header.kind,
-                    owner: header.owner.as_deref(),
-                    visit_waiting: true,
-                };
-                if may_write(&access) { Ok(()) } else { Err(format!("a {} device may not change {} documents", device.role, header.kind)) }
+                if may_write(&access_of(device, &header, true)) { Ok(()) } else { Err(format!("a {} device may not change {} documents", device.role, header.kind)) }
             };
             let results = match store.receive_sync_messages_checked(&peer, &batch, &accept) {
                 Ok(r) => r,

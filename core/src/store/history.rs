@@ -19,12 +19,8 @@ pub struct DocChange {
 impl Store {
     /// Every change of a document, oldest first (`None` if it is not here).
     pub fn change_history(&mut self, doc: &DocId) -> Result<Vec<DocChange>, Error> {
-        let loaded = match self.cache.get_mut(doc) {
-            Some(l) => l,
-            None => match super::persist::load(&self.conn, doc, &self.actor)? {
-                Some(l) => self.cache.insert(doc.clone(), l),
-                None => return Ok(Vec::new()),
-            },
+        let Some(loaded) = self.loaded(doc)? else {
+            return Ok(Vec::new());
         };
         let mut changes: Vec<DocChange> = loaded
             .doc

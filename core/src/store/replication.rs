@@ -45,13 +45,9 @@ impl Store {
         let state = self.sync.states.get_mut(&key).expect("inserted above");
         let exists = super::persist::exists(&self.conn, doc)?;
         let message = if exists {
-            let loaded = match self.cache.get_mut(doc) {
-                Some(l) => l,
-                None => {
-                    let l = super::persist::load(&self.conn, doc, &self.actor)?.ok_or_else(|| Error::corrupt(doc, "it is missing"))?;
-                    self.cache.insert(doc.clone(), l)
-                }
-            };
+            // Field by field: `state` still borrows the sync states.
+            let loaded = super::work::load(&mut self.cache, &self.conn, &self.actor, doc)?
+                .ok_or_else(|| Error::corrupt(doc, "it is missing"))?;
             loaded.doc.sync().generate_sync_message(state)
         } else {
             AutoCommit::new().sync().generate_sync_message(state)
@@ -81,43 +77,8 @@ impl Store {
         message: &[u8],
         accept: AcceptChanges<'_>,
     ) -> Result<bool, Error> {
-        let message = sync::Message::decode(message)
-            .map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() })?;
-        let key = (peer.to_owned(), doc.clone());
-        if !self.sync.states.contains_key(&key) {
-            let state = self.load_sync_state(peer, doc)?;
-            self.sync.states.insert(key.clone(), state);
-        }
-        let mut state = self.sync.states.remove(&key).expect("inserted above");
-        let now = self.clock.now();
-        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?;
-        let result = receive(&mut work, &mut state, doc, message, accept);
-        let result = match result {
-            Ok(changed) => {
-                let saved = work
-                    .conn()
-                    .prepare_cached("INSERT INTO sync_states (peer, doc_id, state) VALUES (?1, ?2, ?3) ON CONFLICT (peer, doc_id) DO UPDATE SET state = excluded.state")
-                    .and_then(|mut s| s.execute(params![peer, doc, state.encode()]));
-                match saved {
-                    Ok(_) => work.commit().map(|()| changed),
-                    Err(e) => {
-                        work.abandon();
-                        Err(e.into())
-                    }
-                }
-            }
-            Err(e) => {
-                work.abandon();
-                Err(e)
-            }
-        };
-        // A refused message leaves the session state as it was before it.
-        if result.is_ok() {
-            self.sync.states.insert(key, state);
-        } else {
-            self.sync.states.remove(&key);
-        }
-        result
+        let batch = [(doc.clone(), message.to_vec())];
+        self.receive_sync_messages_checked(peer, &batch, accept)?.pop().expect("one result per message")
     }
 
     /// Apply a whole frame of sync messages in one SQLite transaction, each
@@ -209,12 +170,8 @@ impl Store {
             self.sync.states.insert(key.clone(), state);
         }
         let state = self.sync.states.get(&key).expect("inserted above");
-        let loaded = match self.cache.get_mut(doc) {
-            Some(l) => l,
-            None => match super::persist::load(&self.conn, doc, &self.actor)? {
-                Some(l) => self.cache.insert(doc.clone(), l),
-                None => return Ok(true),
-            },
+        let Some(loaded) = super::work::load(&mut self.cache, &self.conn, &self.actor, doc)? else {
+            return Ok(true);
         };
         Ok(loaded.doc.has_our_changes(state))
     }
@@ -237,12 +194,8 @@ impl Store {
 
     /// The header of a stored document, read from it (for access checks).
     pub fn header(&mut self, doc: &DocId) -> Result<Option<crate::document::Header>, Error> {
-        let loaded = match self.cache.get_mut(doc) {
-            Some(l) => l,
-            None => match super::persist::load(&self.conn, doc, &self.actor)? {
-                Some(l) => self.cache.insert(doc.clone(), l),
-                None => return Ok(None),
-            },
+        let Some(loaded) = self.loaded(doc)? else {
+            return Ok(None);
         };
         autosurgeon::hydrate_prop(&loaded.doc, automerge::ROOT, "header").map(Some).map_err(|e| Error::corrupt(doc, e))
     }
@@ -354,12 +307,8 @@ pub fn exchange(a: &mut Store, a_name: &str, b: &mut Store, b_name: &str) -> Res
 impl Store {
     /// A document's full saved bytes (for backups and fixtures), or `None`.
     pub fn export_document(&mut self, doc: &DocId) -> Result<Option<Vec<u8>>, Error> {
-        let loaded = match self.cache.get_mut(doc) {
-            Some(l) => l,
-            None => match super::persist::load(&self.conn, doc, &self.actor)? {
-                Some(l) => self.cache.insert(doc.clone(), l),
-                None => return Ok(None),
-            },
+        let Some(loaded) = self.loaded(doc)? else {
+            return Ok(None);
         };
         let bytes = loaded.doc.save();
         // Saving leaves large caches in the document: drop it from memory.

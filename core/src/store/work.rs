@@ -252,7 +252,8 @@ impl<'s> Work<'s> {
     }
 }
 
-fn load<'c>(cache: &'c mut DocCache, conn: &Connection, actor: &ActorId, id: &DocId) -> Result<Option<&'c mut Loaded>, Error> {
+/// A document from the cache, loading it from the store on a miss.
+pub(super) fn load<'c>(cache: &'c mut DocCache, conn: &Connection, actor: &ActorId, id: &DocId) -> Result<Option<&'c mut Loaded>, Error> {
     if cache.get_mut(id).is_some() {
         return Ok(cache.get_mut(id));
     }

@@ -188,7 +188,14 @@ impl Store {
     /// with all the guest's data. The reason is not kept.
     pub fn reject(&mut self, actor: &Actor, visit: VisitId, reason: RejectReason) -> Result<(), Error> {
         actor.require(DESK, "reject entries")?;
-        tracing::info!(reason = ?std::mem::discriminant(&reason), "rejecting a guest entry");
+        // The reason is logged without its free text: it may name the guest.
+        let why = match &reason {
+            RejectReason::Mistake => "mistake",
+            RejectReason::Duplicate => "duplicate",
+            RejectReason::Abuse => "abuse",
+            RejectReason::Other(_) => "other",
+        };
+        tracing::info!(reason = why, "rejecting a guest entry");
         self.run("reject", actor, |work| {
             let doc = read_visit(work, visit)?;
             if doc.fold().state != VisitState::Waiting {
