@@ -10,6 +10,7 @@ use crate::ids::{DeviceId, PersonId};
 /// What a device or a person is there to do. The role decides the screens and
 /// which commands are allowed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, autosurgeon::Reconcile, autosurgeon::Hydrate)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// The lobby tablet guests use.
@@ -49,6 +50,7 @@ impl fmt::Display for Role {
 /// Who performs a command: a person, or a device nobody is signed in to (the
 /// lobby kiosk).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Actor {
     /// The acting person, when one is known.
     pub person: Option<PersonId>,

@@ -31,6 +31,7 @@ pub(crate) struct Affected {
 
 /// What kind of invariant is broken.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum ConflictKind {
     /// One badge card on two open visits.

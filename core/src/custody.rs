@@ -11,6 +11,7 @@ use crate::store::{Error, Store};
 
 /// What a person holds now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Holdings {
     /// Their own badge card.
     pub badge_card: Option<CardNumber>,

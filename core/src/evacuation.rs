@@ -11,6 +11,7 @@ use crate::visit::Visit;
 
 /// Everyone in the building.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EvacuationList {
     /// Staff and workers signed in.
     pub people: Vec<PresentPerson>,

@@ -25,6 +25,7 @@ macro_rules! uuid_id {
     ($(#[$doc:meta])* $name:ident, $what:literal) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[serde(transparent)]
         pub struct $name(Uuid);
 
@@ -147,6 +148,7 @@ macro_rules! slug_id {
         ///
         /// A short slug: 1 to 40 of `a-z`, `0-9` and `-`.
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
         #[serde(try_from = "String", into = "String")]
         pub struct $name(String);
 
@@ -237,6 +239,7 @@ slug_id!(
 
 /// The number printed on a badge card (e.g. 105).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(transparent)]
 pub struct CardNumber(u32);
 
@@ -308,6 +311,7 @@ impl Hydrate for CardNumber {
 
 /// The UID an NFC card answers with, as upper-case hex ("04A224B1C25E80").
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(try_from = "String", into = "String")]
 pub struct CardUid(String);
 
@@ -381,6 +385,7 @@ impl Hydrate for CardUid {
 
 /// An e-mail address, trimmed and lower-cased so that it identifies a customer.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(try_from = "String", into = "String")]
 pub struct Email(String);
 

@@ -16,7 +16,7 @@ pub use commands::{AdmitRequest, CardFix, RejectReason};
 pub(crate) use document::VisitDoc;
 pub use document::VisitState;
 pub use error::Error;
-pub use form::{FieldError, GuestField, GuestForm, check_guest_form};
+pub use form::{FieldError, FieldProblem, GuestField, GuestForm, check_guest_form};
 pub use queries::{Visit, VisitSearch};
 
 pub(crate) use document::clear_projection;

@@ -1,5 +1,64 @@
-//! `lodge-app`: the Tauri 2 shell around `lodge-core` (issue #4 builds it).
-//! Until then this crate only re-exports the core so the workspace has the
-//! design's shape.
+//! `lodge-app`: the Tauri 2 shell around `lodge-core`. A thin layer: Tauri
+//! commands that call the core ([`commands`]), the sync client running in
+//! the background, and events to the UI when the store changes, a badge card
+//! is read or the sync status moves ([`events`]). One binary for every role;
+//! the device's role, chosen at first run ([`setup`]), decides the screens.
 
-pub use lodge_core as core;
+pub mod badge;
+pub mod bindings;
+pub mod commands;
+pub mod desk;
+pub mod error;
+pub mod events;
+pub mod setup;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use tauri::Manager;
+
+/// Where the device keeps its store: several instances can run side by side,
+/// each with its own directory.
+#[derive(Debug, Parser)]
+#[command(name = "lodge", version, about = "Lodge: the front desk app")]
+pub struct Options {
+    /// The device's data directory (its store and its enrolment).
+    #[arg(long, env = "LODGE_DATA_DIR")]
+    pub data: Option<PathBuf>,
+}
+
+/// Start the app. On Android and iOS this is the entry point the native
+/// shell calls.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    // Mobile shells pass no arguments we know of.
+    let options = if cfg!(mobile) { Options { data: std::env::var_os("LODGE_DATA_DIR").map(PathBuf::from) } } else { Options::parse() };
+
+    let builder = tauri::Builder::default();
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_nfc::init()).plugin(tauri_plugin_barcode_scanner::init());
+
+    builder
+        .invoke_handler(commands::handler())
+        .setup(move |app| {
+            let dir = match options.data.clone() {
+                Some(dir) => dir,
+                None => app.path().app_data_dir()?,
+            };
+            let desk = desk::Desk::open(app.handle().clone(), dir)?;
+            app.manage(desk);
+            let desk = app.state::<desk::Desk>();
+            desk.start_sync();
+            badge::start_readers(app.handle().clone());
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "Lodge could not start");
+            std::process::exit(1);
+        });
+}

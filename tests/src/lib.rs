@@ -9,6 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+
+pub mod app;
+pub mod virtual_card;
+pub mod webdriver;
 use lodge_core::sync::{SyncHandle, spawn};
 use lodge_core::{Actor, DeviceId, PersonId, Role, SiteId, Store, SystemClock};
 

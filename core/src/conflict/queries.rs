@@ -8,6 +8,7 @@ use crate::store::{Error, Store};
 
 /// One broken invariant with its provisional winner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Conflict {
     /// Stable id (`card:105`, `key:…`, `limit:…`, `presence:…`, `visit:…`).
     pub id: String,

@@ -14,6 +14,7 @@ pub const SCHEMA_VERSION: u64 = 1;
 
 /// The kinds of document, as in the design's table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum DocKind {
     /// The building's settings.
@@ -94,6 +95,7 @@ impl Hydrate for DocKind {
 
 /// The immutable start of every document.
 #[derive(Debug, Clone, PartialEq, Eq, Reconcile, Hydrate, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Header {
     /// What kind of document this is.
     pub kind: DocKind,

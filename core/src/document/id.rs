@@ -10,6 +10,7 @@ use crate::ids::{ExceptionId, InvalidId, ItemId, KeyId, PersonId, SiteId, Ticket
 
 /// The name of one document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(try_from = "String", into = "String")]
 pub struct DocId(String);
 

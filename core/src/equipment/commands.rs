@@ -12,6 +12,7 @@ use crate::store::{Store, Work};
 
 /// A new item.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewItem {
     /// Inventory number.
     pub asset_number: String,
@@ -26,6 +27,7 @@ pub struct NewItem {
 /// What a take returns: the item, and whose custody it closed if the ledger
 /// still showed it with someone else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Activation {
     /// The item.
     pub item: ItemId,

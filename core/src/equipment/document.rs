@@ -40,6 +40,7 @@ pub(crate) enum CustodyChange {
 
 /// How a custody period ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum CustodyOutcome {
     /// Still held.

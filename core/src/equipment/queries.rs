@@ -11,6 +11,7 @@ use crate::time::Timestamp;
 
 /// An item and who holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Item {
     /// Id.
     pub id: ItemId,
@@ -36,6 +37,7 @@ pub struct Item {
 
 /// One stretch of custody.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CustodyPeriod {
     /// The item.
     pub item: ItemId,

@@ -17,6 +17,7 @@ const DESK: &[Role] = &[Role::KeyDesk, Role::Admin];
 
 /// Lend a key.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CheckoutRequest {
     /// The key.
     pub key: KeyId,

@@ -53,6 +53,7 @@ pub(crate) enum LoanChange {
 
 /// Where a loan stands. "Overdue" is an `Out` loan past its due time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum LoanState {
     /// With the customer.

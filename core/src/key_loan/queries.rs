@@ -9,6 +9,7 @@ use crate::time::Timestamp;
 
 /// A key.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Key {
     /// Id.
     pub id: KeyId,
@@ -24,6 +25,7 @@ pub struct Key {
 
 /// Which loans to list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum LoanFilter {
     /// Every loan.
@@ -42,6 +44,7 @@ pub enum LoanFilter {
 
 /// A loan as the key desk lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Loan {
     /// Id.
     pub id: LoanId,
@@ -71,6 +74,7 @@ pub struct Loan {
 
 /// A loan exception.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct LoanException {
     /// Id.
     pub id: ExceptionId,

@@ -11,6 +11,7 @@ use crate::store::{Store, Work};
 
 /// What the admin fills in for a person.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PersonForm {
     /// Full name.
     pub name: String,

@@ -8,6 +8,7 @@ use crate::store::{Error, Store};
 
 /// A person as lists show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Person {
     /// Id.
     pub id: PersonId,
@@ -31,6 +32,7 @@ pub struct Person {
 
 /// Someone a guest may ask for: name and department, nothing else.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DirectoryPerson {
     /// Id.
     pub id: PersonId,

@@ -10,6 +10,7 @@ use crate::time::Timestamp;
 
 /// A person in the building.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PresentPerson {
     /// Who.
     pub person: PersonId,
@@ -23,6 +24,7 @@ pub struct PresentPerson {
 
 /// One sign-in or sign-out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PresenceEntry {
     /// When.
     pub at: Timestamp,
@@ -32,6 +34,7 @@ pub struct PresenceEntry {
 
 /// What a sign-out returns: when, and what the person still holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SignOutReceipt {
     /// When they signed out.
     pub at: Timestamp,

@@ -10,6 +10,7 @@ use crate::time::Timestamp;
 
 /// A ticket as the repair board shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Ticket {
     /// Id.
     pub id: TicketId,
@@ -37,6 +38,7 @@ pub struct Ticket {
 
 /// A note or a state change, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RepairLogEntry {
     /// When.
     pub at: Timestamp,

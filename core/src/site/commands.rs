@@ -15,6 +15,7 @@ use crate::store::{Store, Work};
 
 /// What a new site needs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct NewSite {
     /// The building's name, shown on the kiosk's welcome.
     pub name: String,
@@ -24,6 +25,7 @@ pub struct NewSite {
 
 /// A badge card type and its number range.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CardTypeSpec {
     /// Its id (`guest`).
     pub id: CardTypeId,

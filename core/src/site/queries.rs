@@ -8,6 +8,7 @@ use crate::store::{Error, Store};
 
 /// The site's settings as the app shows them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SiteSettings {
     /// The site.
     pub site: SiteId,
@@ -29,6 +30,7 @@ pub struct SiteSettings {
 
 /// A badge card type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CardType {
     /// Its id.
     pub id: CardTypeId,
@@ -44,6 +46,7 @@ pub struct CardType {
 
 /// A key type and its loan term.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct KeyType {
     /// Its id.
     pub id: KeyTypeId,
@@ -55,6 +58,7 @@ pub struct KeyType {
 
 /// Where a badge card is now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "status", rename_all = "kebab-case")]
 pub enum CardStatus {
     /// In the drawer.
@@ -72,6 +76,7 @@ pub enum CardStatus {
 
 /// A badge card and its state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CardInfo {
     /// Its number.
     pub number: CardNumber,

@@ -9,6 +9,7 @@ use crate::time::Timestamp;
 
 /// One change of a document.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct DocChange {
     /// "admit by Anna Kowalska <person:…>".
     pub message: String,

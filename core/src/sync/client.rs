@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Notify, watch};
+use tokio::sync::{Notify, broadcast, watch};
 use tokio_tungstenite::tungstenite::Message;
 
 use super::protocol::{ClientMessage, DocMessage, ServerMessage, SyncErrorKind};
-use crate::document::DocId;
+use crate::document::{DocId, DocKind};
 use crate::store::Store;
 use crate::time::Timestamp;
 
@@ -23,6 +23,7 @@ const FEED_KEY: &str = "feed_seq";
 
 /// Where the connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum Connection {
     /// Not connected; trying again later.
@@ -39,6 +40,7 @@ pub enum Connection {
 
 /// What the app shows: online, offline, "n changes waiting", last sync.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SyncStatus {
     /// Connection state.
     pub connection: Connection,
@@ -76,6 +78,7 @@ pub struct SyncHandle {
     wake: Arc<Notify>,
     status: watch::Receiver<SyncStatus>,
     stop: Arc<Notify>,
+    arrivals: broadcast::Sender<Vec<DocKind>>,
 }
 
 impl SyncHandle {
@@ -91,6 +94,12 @@ impl SyncHandle {
     pub fn watch(&self) -> watch::Receiver<SyncStatus> {
         self.status.clone()
     }
+    /// A receiver told the kinds of documents each time changes from the
+    /// server were applied to the store (or documents were purged), so the
+    /// app can refresh what shows them.
+    pub fn arrivals(&self) -> broadcast::Receiver<Vec<DocKind>> {
+        self.arrivals.subscribe()
+    }
     /// Stop the client.
     pub fn stop(&self) {
         self.stop.notify_one();
@@ -103,13 +112,14 @@ pub fn spawn(store: Arc<Mutex<Store>>, url: String, token: String) -> SyncHandle
     let (tx, rx) = watch::channel(SyncStatus { connection: Connection::Offline, waiting, last_sync: None, last_error: None });
     let wake = Arc::new(Notify::new());
     let stop = Arc::new(Notify::new());
-    let handle = SyncHandle { wake: wake.clone(), status: rx, stop: stop.clone() };
+    let (arrivals, _) = broadcast::channel(64);
+    let handle = SyncHandle { wake: wake.clone(), status: rx, stop: stop.clone(), arrivals: arrivals.clone() };
     tokio::spawn(async move {
         let mut delay = Duration::from_millis(200);
         loop {
             set(&tx, |s| s.connection = Connection::Connecting);
             let result = tokio::select! {
-                r = session(&store, &url, &token, &wake, &tx) => r,
+                r = session(&store, &url, &token, &wake, &tx, &arrivals) => r,
                 () = stop.notified() => return,
             };
             match result {
@@ -173,6 +183,7 @@ async fn session(
     token: &str,
     wake: &Notify,
     status: &watch::Sender<SyncStatus>,
+    arrivals: &broadcast::Sender<Vec<DocKind>>,
 ) -> Result<(), ClientError> {
     // Nagle's algorithm would hold small frames back for tens of ms.
     let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await.map_err(|e| ClientError::Network(e.to_string()))?;
@@ -206,7 +217,7 @@ async fn session(
                     _ => continue,
                 };
                 let message = ServerMessage::decode(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))?;
-                let reply = handle(store, message, status)?;
+                let reply = handle(store, message, status, arrivals)?;
                 if let Some(reply) = reply {
                     sink.send(Message::Binary(reply.encode().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
                 }
@@ -219,7 +230,12 @@ async fn session(
 }
 
 /// Apply one server frame; returns the reply to send, if any.
-fn handle(store: &Arc<Mutex<Store>>, message: ServerMessage, status: &watch::Sender<SyncStatus>) -> Result<Option<ClientMessage>, ClientError> {
+fn handle(
+    store: &Arc<Mutex<Store>>,
+    message: ServerMessage,
+    status: &watch::Sender<SyncStatus>,
+    arrivals: &broadcast::Sender<Vec<DocKind>>,
+) -> Result<Option<ClientMessage>, ClientError> {
     match message {
         ServerMessage::Welcome { .. } => Ok(None),
         ServerMessage::Sync { docs, seq } => blocking(store, |s| {
@@ -227,9 +243,14 @@ fn handle(store: &Arc<Mutex<Store>>, message: ServerMessage, status: &watch::Sen
             // The whole frame in one transaction.
             let batch: Vec<(DocId, Vec<u8>)> = docs.into_iter().map(|m| (m.doc, m.message)).collect();
             let results = s.receive_sync_messages_checked(SERVER_PEER, &batch, &|_, _, _| Ok(()))?;
+            let mut kinds = Vec::new();
             for ((doc, _), result) in batch.into_iter().zip(results) {
                 match result {
-                    Ok(_) => {}
+                    Ok(_) => {
+                        if !kinds.contains(&doc.kind()) {
+                            kinds.push(doc.kind());
+                        }
+                    }
                     Err(crate::store::Error::Purged { .. }) => continue,
                     Err(e) => {
                         tracing::warn!(%doc, error = %e, "a sync message from the server was not applied");
@@ -245,14 +266,20 @@ fn handle(store: &Arc<Mutex<Store>>, message: ServerMessage, status: &watch::Sen
                     }
                 }
             }
+            if !kinds.is_empty() {
+                // Nobody listening is fine.
+                let _ = arrivals.send(kinds);
+            }
             if seq > s.meta_number(FEED_KEY)? {
                 s.set_meta_number(FEED_KEY, seq)?;
             }
             let waiting = s.outbox()?.len();
             let now = s.now();
+            // Replies that only acknowledge what arrived leave nothing of ours
+            // waiting: the device is up to date as soon as its outbox is empty.
             set(status, |st| {
                 st.waiting = waiting;
-                if replies.is_empty() {
+                if waiting == 0 {
                     st.connection = Connection::Online;
                     st.last_sync = Some(now);
                 } else {
@@ -262,11 +289,14 @@ fn handle(store: &Arc<Mutex<Store>>, message: ServerMessage, status: &watch::Sen
             Ok(if replies.is_empty() { None } else { Some(ClientMessage::Sync { docs: replies }) })
         }),
         ServerMessage::Purged { docs } => blocking(store, |s| {
+            let mut kinds: Vec<DocKind> = docs.iter().map(DocId::kind).collect();
+            kinds.dedup();
             for doc in docs {
                 // Idempotent: also records the deletion of a document this
                 // device never had, so it can never arrive later.
                 s.apply_tombstone(&doc)?;
             }
+            let _ = arrivals.send(kinds);
             Ok(None)
         }),
         ServerMessage::Error { kind, message, doc } => {

@@ -9,6 +9,7 @@ use crate::store::Store;
 
 /// What the server answers to a redeemed code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Enrolment {
     /// The new device.
     pub device: DeviceId,

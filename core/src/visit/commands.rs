@@ -16,6 +16,7 @@ const DESK: &[Role] = &[Role::Reception, Role::Admin];
 
 /// Admit a waiting guest with a card.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AdmitRequest {
     /// The visit.
     pub visit: VisitId,
@@ -28,6 +29,7 @@ pub struct AdmitRequest {
 
 /// Why an entry is rejected. Not stored: the entry is deleted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "reason", content = "text", rename_all = "kebab-case")]
 pub enum RejectReason {
     /// A test or mistaken entry.
@@ -42,6 +44,7 @@ pub enum RejectReason {
 
 /// How a visit that lost a card conflict is fixed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "fix", content = "card", rename_all = "kebab-case")]
 pub enum CardFix {
     /// The guest really holds this other card.
@@ -138,6 +141,7 @@ impl Store {
             let Some(host_name) = host else {
                 return Err(Error::InvalidForm(vec![super::FieldError {
                     field: super::GuestField::Host,
+                    problem: super::FieldProblem::UnknownHost,
                     message: "This person cannot be visited now. Please choose someone else, or ask at the desk.".into(),
                 }]));
             };

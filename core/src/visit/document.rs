@@ -57,6 +57,7 @@ pub(crate) enum VisitChange {
 
 /// Where a visit stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum VisitState {
     /// Registered, waiting at the desk.

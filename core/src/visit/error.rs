@@ -117,7 +117,7 @@ mod tests {
     fn every_message_reads_as_a_sentence() {
         let card = CardNumber::new(705).unwrap();
         let errors = vec![
-            Error::InvalidForm(vec![FieldError { field: GuestField::Name, message: "Please write your name.".into() }]),
+            Error::InvalidForm(vec![FieldError { field: GuestField::Name, problem: crate::visit::FieldProblem::Missing, message: "Please write your name.".into() }]),
             Error::NotFound(VisitId::new()),
             Error::AlreadyAdmitted { guest: "Jan".into(), card },
             Error::AlreadyLeft { guest: "Jan".into(), left_at: Timestamp::from_millis(0) },

@@ -8,6 +8,7 @@ use crate::ids::{Email, PersonId, check_phone};
 
 /// What a guest types on the kiosk.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct GuestForm {
     /// Full name.
     pub name: String,
@@ -27,6 +28,7 @@ pub struct GuestForm {
 
 /// A field of the guest form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "kebab-case")]
 pub enum GuestField {
     /// Name.
@@ -45,13 +47,36 @@ pub enum GuestField {
     Consent,
 }
 
+/// What is wrong with a field, so that a screen can say it in the guest's
+/// language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum FieldProblem {
+    /// Left empty.
+    Missing,
+    /// Longer than allowed.
+    TooLong,
+    /// Not an e-mail address or phone number.
+    Malformed,
+    /// Neither e-mail nor phone, where one is required.
+    NoContact,
+    /// The consent box is not ticked.
+    NotAccepted,
+    /// The chosen host is not in the directory.
+    UnknownHost,
+}
+
 /// One field's problem, in words for the guest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[error("{message}")]
 pub struct FieldError {
     /// The field.
     pub field: GuestField,
-    /// What to do about it.
+    /// What is wrong.
+    pub problem: FieldProblem,
+    /// What to do about it, in English.
     pub message: String,
 }
 
@@ -81,43 +106,43 @@ pub fn check_guest_form(form: &GuestForm, contact_required: bool, purpose_requir
 
 pub(crate) fn check(form: &GuestForm, contact_required: bool, purpose_required: bool) -> Result<CheckedGuest, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let mut err = |field, message: &str| errors.push(FieldError { field, message: message.to_owned() });
+    let mut err = |field, problem, message: &str| errors.push(FieldError { field, problem, message: message.to_owned() });
     let name = form.name.trim().to_owned();
     if name.is_empty() {
-        err(GuestField::Name, "Please write your name.");
+        err(GuestField::Name, FieldProblem::Missing, "Please write your name.");
     } else if name.chars().count() > MAX_TEXT {
-        err(GuestField::Name, "Please shorten your name to 120 characters.");
+        err(GuestField::Name, FieldProblem::TooLong, "Please shorten your name to 120 characters.");
     }
     let company = form.company.trim().to_owned();
     if company.is_empty() {
-        err(GuestField::Company, "Please write your company, or “private”.");
+        err(GuestField::Company, FieldProblem::Missing, "Please write your company, or “private”.");
     } else if company.chars().count() > MAX_TEXT {
-        err(GuestField::Company, "Please shorten the company to 120 characters.");
+        err(GuestField::Company, FieldProblem::TooLong, "Please shorten the company to 120 characters.");
     }
     let email = trimmed(&form.email);
     if let Some(e) = &email
         && Email::parse(e).is_err() {
-            err(GuestField::Email, "This does not look like an e-mail address (name@example.com).");
+            err(GuestField::Email, FieldProblem::Malformed, "This does not look like an e-mail address (name@example.com).");
         }
     let phone = trimmed(&form.phone);
     if let Some(p) = &phone
         && check_phone(p).is_err() {
-            err(GuestField::Phone, "This does not look like a phone number.");
+            err(GuestField::Phone, FieldProblem::Malformed, "This does not look like a phone number.");
         }
     if contact_required && email.is_none() && phone.is_none() {
-        err(GuestField::Email, "Please leave an e-mail address or a phone number.");
+        err(GuestField::Email, FieldProblem::NoContact, "Please leave an e-mail address or a phone number.");
     }
     if form.host.is_none() {
-        err(GuestField::Host, "Please choose whom you are visiting.");
+        err(GuestField::Host, FieldProblem::Missing, "Please choose whom you are visiting.");
     }
     let purpose = trimmed(&form.purpose).unwrap_or_default();
     if purpose_required && purpose.is_empty() {
-        err(GuestField::Purpose, "Please say why you came.");
+        err(GuestField::Purpose, FieldProblem::Missing, "Please say why you came.");
     } else if purpose.chars().count() > 500 {
-        err(GuestField::Purpose, "Please shorten the purpose to 500 characters.");
+        err(GuestField::Purpose, FieldProblem::TooLong, "Please shorten the purpose to 500 characters.");
     }
     if !form.consent {
-        err(GuestField::Consent, "Please read and accept the consent to continue.");
+        err(GuestField::Consent, FieldProblem::NotAccepted, "Please read and accept the consent to continue.");
     }
     match (errors.is_empty(), form.host) {
         (true, Some(host)) => Ok(CheckedGuest {

@@ -11,6 +11,7 @@ use crate::time::Timestamp;
 
 /// A visit as the desk sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Visit {
     /// Id.
     pub id: VisitId,
@@ -36,6 +37,7 @@ pub struct Visit {
 
 /// Filters for visit history; every filter is optional.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct VisitSearch {
     /// Part of the guest's name or company.
     pub text: Option<String>,

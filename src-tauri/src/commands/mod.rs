@@ -1,0 +1,70 @@
+//! Every command the UI may call, in one table. The table registers the
+//! handlers with Tauri, checks at compile time that each entry matches its
+//! function, and gives [`crate::bindings`] the names and types from which
+//! the TypeScript `commands.ts` is generated.
+
+pub mod badge;
+pub mod kiosk;
+pub mod reception;
+pub mod setup;
+pub mod staff;
+
+use crate::bindings::{Arg, Signature};
+
+/// `module::command(arg: Type, …) -> Answer;` for each command. Sync
+/// commands are checked against their function's type; `async` ones (that
+/// wait on the network) are not, since an `async fn` has no nameable type.
+macro_rules! command_table {
+    ($( $(#[$async:ident])? $module:ident :: $name:ident ( $($arg:ident : $ty:ty),* ) -> $ret:ty ; )*) => {
+        /// The invoke handler for every command.
+        pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+            tauri::generate_handler![$($module::$name),*]
+        }
+
+        /// The commands' names and types, for the TypeScript bindings.
+        pub fn signatures() -> Vec<Signature> {
+            vec![$(Signature::new::<$ret>(stringify!($name), vec![$(Arg::new::<$ty>(stringify!($arg))),*])),*]
+        }
+
+        #[allow(dead_code)]
+        fn entries_match_functions() {
+            $( command_table!(@check $($async)? $module::$name ($($ty),*) -> $ret); )*
+        }
+    };
+    (@check async $module:ident :: $name:ident ($($ty:ty),*) -> $ret:ty) => {};
+    (@check $module:ident :: $name:ident ($($ty:ty),*) -> $ret:ty) => {
+        let _: fn(tauri::State<'static, crate::desk::Desk>, $($ty),*) -> crate::error::Answer<$ret> = $module::$name;
+    };
+}
+
+command_table! {
+    setup::device() -> Option<setup::DeviceInfo>;
+    setup::sync_status() -> Option<lodge_core::sync::SyncStatus>;
+    setup::start_site(form: setup::StartSite) -> setup::DeviceInfo;
+    #[async] setup::join_site(form: setup::JoinSite) -> setup::DeviceInfo;
+
+    kiosk::kiosk_welcome() -> kiosk::KioskWelcome;
+    kiosk::find_hosts(text: String) -> Vec<kiosk::Host>;
+    kiosk::check_guest_form(form: lodge_core::visit::GuestForm) -> Vec<lodge_core::visit::FieldError>;
+    kiosk::register_guest(form: lodge_core::visit::GuestForm) -> ();
+
+    reception::desk_board() -> reception::DeskBoard;
+    reception::guest_cards() -> Vec<lodge_core::site::CardInfo>;
+    reception::admit(request: lodge_core::visit::AdmitRequest) -> ();
+    reception::reject(visit: lodge_core::VisitId, reason: lodge_core::visit::RejectReason) -> ();
+    reception::release(visit: lodge_core::VisitId) -> ();
+    reception::release_card(card: lodge_core::CardNumber) -> lodge_core::visit::Visit;
+    reception::visit_by_card(card: lodge_core::CardNumber) -> Option<lodge_core::visit::Visit>;
+    reception::conflicts() -> Vec<lodge_core::Conflict>;
+    reception::resolve_card_conflict(card: lodge_core::CardNumber, keep: lodge_core::VisitId, fixes: Vec<(lodge_core::VisitId, lodge_core::visit::CardFix)>) -> ();
+    reception::evacuation() -> reception::Evacuation;
+
+    staff::my_presence(person: Option<lodge_core::PersonId>) -> staff::MyPresence;
+    staff::sign_in(person: Option<lodge_core::PersonId>) -> lodge_core::Timestamp;
+    staff::sign_out(person: Option<lodge_core::PersonId>) -> lodge_core::presence::SignOutReceipt;
+    staff::staff_people() -> Vec<lodge_core::person::DirectoryPerson>;
+
+    badge::card_typed(number: String) -> crate::events::CardRead;
+    badge::card_tapped(uid: String, source: crate::events::CardSource) -> crate::events::CardRead;
+    badge::badge_readers() -> Vec<String>;
+}

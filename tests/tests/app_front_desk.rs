@@ -1,0 +1,158 @@
+//! End-to-end: the real `lodge` app binary under Xvfb, driven through
+//! WebDriver (`tauri-driver` + `WebKitWebDriver`), with a real `lodge-sync`
+//! on 127.0.0.1 and the virtual PC/SC reader. A kiosk and a reception
+//! instance, each with its own store, join the server; the guest registers,
+//! reception sees it arrive and admits it with a card tapped on the reader,
+//! the evacuation list shows the guest, reception releases the card; a
+//! staff instance signs in and out. Every screen is photographed and
+//! checked with axe-core.
+
+use std::time::Duration;
+
+use lodge_core::{CardNumber, CardUid, Role};
+use lodge_tests::app::{App, Display, ensure_pcscd};
+use lodge_tests::virtual_card::VirtualCard;
+use lodge_tests::{Device, Server, admin, code, eventually};
+
+const CARD_UID: [u8; 7] = [0x04, 0xA2, 0x24, 0xB1, 0x5C, 0x80, 0x01];
+
+async fn join(app: &App, server: &Server, code: &str, name: &str) -> anyhow::Result<()> {
+    let s = &app.session;
+    s.find("#join-server").await?;
+    app.screenshot("first-run").await?;
+    app.check_accessibility("first run").await?;
+    s.type_into(&s.find("#join-server").await?, &server.http_url()).await?;
+    s.type_into(&s.find("#join-code").await?, code).await?;
+    s.type_into(&s.find("#join-name").await?, name).await?;
+    s.click(&s.find_text("button", "Join").await?).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let server_dir = root.path().join("server");
+    let site = admin(&server_dir, &["site", "create", "--demo"])?.parse()?;
+    let server = Server::start(&server_dir, 0)?;
+    let display = Display::start()?;
+    ensure_pcscd()?;
+
+    // The site's admin registers the UID of guest card 110.
+    let admin_device = Device::enrol(&server, root.path(), "admin", &code(&server_dir, site, "admin", None)?).await?;
+    eventually("the admin device to get the site", Duration::from_secs(10), || admin_device.read(|s| s.people("Anna").map(|p| !p.is_empty()).unwrap_or(false))).await?;
+    let anna = admin_device.read(|s| s.people("Anna"))?.remove(0).id;
+    let actor = lodge_core::Actor::site_founder("Test admin");
+    admin_device.act(|s| s.register_card(&actor, CardNumber::new(110)?, CardUid::from_bytes(&CARD_UID)?))?;
+    eventually("the card UID to reach the server", Duration::from_secs(10), || admin_device.sync.status().waiting == 0).await?;
+
+    // Reception joins first and stays open.
+    let reception = App::launch(&display, root.path(), "reception").await?;
+    join(&reception, &server, &code(&server_dir, site, "reception", None)?, "Front desk").await?;
+    let r = &reception.session;
+    // The demo site's own waiting guest arrives with the first sync.
+    r.wait_text("Tom Becker").await?;
+    r.wait_text("Online").await?;
+    reception.screenshot("reception-empty").await?;
+    reception.check_accessibility("reception").await?;
+
+    // The kiosk joins and a guest registers.
+    let kiosk = App::launch(&display, root.path(), "kiosk").await?;
+    join(&kiosk, &server, &code(&server_dir, site, "kiosk", None)?, "Lobby tablet").await?;
+    let k = &kiosk.session;
+    k.wait_text("Welcome to Lodge Demo House").await?;
+    kiosk.screenshot("kiosk-welcome").await?;
+    kiosk.check_accessibility("kiosk welcome").await?;
+    // Languages switch every string.
+    k.click(&k.find_text("button", "Polski").await?).await?;
+    k.wait_text("Witamy w Lodge Demo House").await?;
+    kiosk.screenshot("kiosk-welcome-polish").await?;
+    k.click(&k.find_text("button", "English").await?).await?;
+    k.click(&k.find_text("button", "Sign in").await?).await?;
+
+    // Leaving a field empty shows its error as the guest leaves it.
+    let name = k.find("#g-name").await?;
+    k.click(&name).await?;
+    k.click(&k.find("#g-company").await?).await?;
+    k.wait_text("Please write your name.").await?;
+    kiosk.screenshot("kiosk-form-error").await?;
+    kiosk.check_accessibility("kiosk form with an error").await?;
+    k.type_into(&name, "Marta Wiśniewska").await?;
+    k.type_into(&k.find("#g-company").await?, "Acme").await?;
+    k.type_into(&k.find("#g-host").await?, "Ann").await?;
+    k.click(&k.find_text("button", "Anna Kowalska").await?).await?;
+    k.type_into(&k.find("#g-email").await?, "marta@acme.pl").await?;
+    k.click(&k.find("#g-consent").await?).await?;
+    kiosk.screenshot("kiosk-form").await?;
+    k.click(&k.find_text("button", "Send").await?).await?;
+    k.wait_text("Thank you!").await?;
+    kiosk.screenshot("kiosk-thanks").await?;
+    kiosk.check_accessibility("kiosk thank you").await?;
+
+    // Reception sees the guest arrive, without refreshing.
+    let row = r.find_text("strong", "Marta Wiśniewska").await?;
+    reception.screenshot("reception-waiting").await?;
+    r.click(&row).await?;
+    r.wait_text("Admitting Marta Wiśniewska").await?;
+
+    // The card is tapped on the virtual PC/SC reader.
+    let card = VirtualCard::tap(&CARD_UID)?;
+    r.wait_text("Marta Wiśniewska is in with card 110.").await?;
+    card.remove();
+    r.wait_text("card 110").await?;
+    reception.screenshot("reception-admitted").await?;
+    reception.check_accessibility("reception with a guest in").await?;
+    // The kiosk's own visit reached the server and the desk's admission too.
+    eventually("the admission to reach the admin device", Duration::from_secs(10), || {
+        admin_device.read(|s| s.guests_in().map(|g| g.iter().any(|v| v.guest_name == "Marta Wiśniewska")).unwrap_or(false))
+    })
+    .await?;
+
+    // The evacuation list shows the guest.
+    r.click(&r.find_text("button", "Evacuation list").await?).await?;
+    let evac = r.find("[data-headcount]").await?;
+    r.wait_until("the evacuation list to show the guest and the staff", |p| p.contains("Marta Wiśniewska") && p.contains("Anna Kowalska")).await?;
+    let headcount: usize = r.text(&evac).await?.trim().parse()?;
+    let expected = admin_device.read(|s| s.evacuation_list())?.headcount();
+    assert_eq!(headcount, expected, "the evacuation list counts everyone the site has in");
+    reception.screenshot("evacuation-list").await?;
+    reception.check_accessibility("evacuation list").await?;
+    r.click(&r.find_text("button", "Close").await?).await?;
+
+    // The guest leaves: release the card.
+    r.click(&r.find("[data-release=\"110\"]").await?).await?;
+    r.wait_text("Marta Wiśniewska has left; their card is free.").await?;
+    r.wait_until("card 110 to leave the list", |p| !p.contains("card 110")).await?;
+    eventually("the card to be free on the admin device", Duration::from_secs(10), || {
+        admin_device.read(|s| s.guests_in().map(|g| !g.iter().any(|v| v.guest_name == "Marta Wiśniewska")).unwrap_or(false))
+    })
+    .await?;
+    let left = admin_device.read(|s| s.visit_history(&Default::default()))?;
+    assert!(
+        left.iter().any(|v| v.guest_name == "Marta Wiśniewska" && matches!(v.state, lodge_core::visit::VisitState::Left { .. })),
+        "the visit is recorded as left with its exit time"
+    );
+    kiosk.quit().await;
+    reception.quit().await;
+
+    // A staff phone signs in and out in one tap each.
+    let staff = App::launch(&display, root.path(), "staff").await?;
+    join(&staff, &server, &code(&server_dir, site, "staff", Some(anna))?, "Anna's phone").await?;
+    let st = &staff.session;
+    st.wait_text("Anna Kowalska").await?;
+    // The demo signed Anna in; sign out, then in again.
+    st.click(&st.find_text("button", "Sign out").await?).await?;
+    st.wait_text("Signed out at").await?;
+    staff.screenshot("staff-signed-out").await?;
+    staff.check_accessibility("staff phone, out").await?;
+    st.click(&st.find_text("button", "Sign in").await?).await?;
+    st.wait_text("In since").await?;
+    staff.screenshot("staff-signed-in").await?;
+    staff.check_accessibility("staff phone, in").await?;
+    eventually("Anna's sign-in to reach the admin device", Duration::from_secs(10), || {
+        admin_device.read(|s| s.signed_in_since(anna).map(|t| t.is_some()).unwrap_or(false))
+    })
+    .await?;
+    assert_eq!(admin_device.role, Role::Admin);
+    staff.quit().await;
+    Ok(())
+}

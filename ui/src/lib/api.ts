@@ -1,0 +1,30 @@
+// Calling the shell: the generated command functions, with refusals turned
+// into values a screen can show next to what caused them.
+import type { Refusal } from "../bindings";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { Events } from "../bindings/events";
+
+export * as commands from "../bindings/commands";
+
+export type Outcome<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
+
+export function refusalOf(e: unknown): Refusal {
+  if (e && typeof e === "object" && "message" in e && typeof (e as Refusal).message === "string") {
+    const r = e as Refusal;
+    return { message: r.message, fields: r.fields ?? [] };
+  }
+  return { message: String(e), fields: [] };
+}
+
+export async function attempt<T>(call: Promise<T>): Promise<Outcome<T>> {
+  try {
+    return { ok: true, value: await call };
+  } catch (e) {
+    return { ok: false, refusal: refusalOf(e) };
+  }
+}
+
+/** Listen to a shell event with its typed payload. */
+export function on<K extends keyof Events>(name: K, handler: (payload: Events[K]) => void): Promise<UnlistenFn> {
+  return listen<Events[K]>(name, (e) => handler(e.payload));
+}

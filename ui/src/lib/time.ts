@@ -1,0 +1,18 @@
+// Times in the site's time zone and the chosen language's format.
+
+export function formatTime(ms: number, lang: string, timeZone?: string | null): string {
+  return new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", timeZone: timeZone ?? undefined }).format(ms);
+}
+
+export function formatDay(ms: number, lang: string, timeZone?: string | null): string {
+  return new Intl.DateTimeFormat(lang, { weekday: "short", day: "numeric", month: "short", timeZone: timeZone ?? undefined }).format(ms);
+}
+
+export function formatDateTime(ms: number, lang: string, timeZone?: string | null): string {
+  return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short", timeZone: timeZone ?? undefined }).format(ms);
+}
+
+/** The calendar day of an instant in a time zone, as `YYYY-MM-DD`, for grouping. */
+export function dayKey(ms: number, timeZone?: string | null): string {
+  return new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: timeZone ?? undefined }).format(ms);
+}
