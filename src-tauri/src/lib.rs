@@ -25,6 +25,13 @@ pub struct Options {
     /// The device's data directory (its store and its enrolment).
     #[arg(long, env = "LODGE_DATA_DIR")]
     pub data: Option<PathBuf>,
+    /// Join this server at start if the device is not set up yet
+    /// (`http://host:port`), with `--code`.
+    #[arg(long, requires = "code")]
+    pub server: Option<String>,
+    /// The enrolment code for `--server`.
+    #[arg(long, requires = "server")]
+    pub code: Option<String>,
 }
 
 /// Start the app. On Android and iOS this is the entry point the native
@@ -36,7 +43,11 @@ pub fn run() {
         .with_writer(std::io::stderr)
         .init();
     // Mobile shells pass no arguments we know of.
-    let options = if cfg!(mobile) { Options { data: std::env::var_os("LODGE_DATA_DIR").map(PathBuf::from) } } else { Options::parse() };
+    let options = if cfg!(mobile) {
+        Options { data: std::env::var_os("LODGE_DATA_DIR").map(PathBuf::from), server: None, code: None }
+    } else {
+        Options::parse()
+    };
 
     let builder = tauri::Builder::default();
     #[cfg(mobile)]
@@ -50,6 +61,13 @@ pub fn run() {
                 None => app.path().app_data_dir()?,
             };
             let desk = desk::Desk::open(app.handle().clone(), dir)?;
+            if let (Some(server), Some(code), None) = (&options.server, &options.code, desk.setup()) {
+                let form = commands::setup::JoinSite { server: server.clone(), code: code.clone(), device_name: "Lodge desk".into() };
+                // Before the window shows, so it opens on the role's screens.
+                if let Err(e) = tauri::async_runtime::block_on(commands::setup::join_here(&desk, form)) {
+                    tracing::error!(error = %e.message, "could not join {server}");
+                }
+            }
             app.manage(desk);
             let desk = app.state::<desk::Desk>();
             desk.start_sync();

@@ -127,6 +127,14 @@ pub(crate) fn start_site_here(desk: &Desk, form: StartSite) -> Answer<DeviceInfo
 /// syncing.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn join_site(desk: State<'_, Desk>, form: JoinSite) -> Answer<DeviceInfo> {
+    join_here(&desk, form).await?;
+    desk.start_sync();
+    set_up(&desk)
+}
+
+/// Redeem an enrolment code and record the device's enrolment (the caller
+/// starts syncing).
+pub async fn join_here(desk: &Desk, form: JoinSite) -> Answer<()> {
     if desk.setup().is_some() {
         return Err(Refusal::new("This device is already set up."));
     }
@@ -142,7 +150,5 @@ pub async fn join_site(desk: State<'_, Desk>, form: JoinSite) -> Answer<DeviceIn
         device_name: name,
         person: enrolment.person,
         server: Some(Joined { url: server, device: enrolment.device, site: enrolment.site, token: enrolment.token }),
-    })?;
-    desk.start_sync();
-    set_up(&desk)
+    })
 }

@@ -31,6 +31,7 @@ void i18next.init({
   // Svelte escapes what it renders.
   interpolation: { escapeValue: false },
   returnNull: false,
+  showSupportNotice: false,
 });
 
 export function t(key: string, options?: Record<string, unknown>): string {

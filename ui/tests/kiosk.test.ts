@@ -1,0 +1,62 @@
+// The kiosk screen in a DOM: its language picker, and field errors that
+// appear as the guest leaves a field, not all at once. The shell is
+// replaced by Tauri's IPC mock; the real shell is driven end to end in
+// tests/tests/app_front_desk.rs.
+import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import Kiosk from "../src/screens/Kiosk.svelte";
+import type { FieldError, GuestForm } from "../src/bindings";
+
+const sent: GuestForm[] = [];
+
+beforeEach(() => {
+  sent.length = 0;
+  mockIPC((cmd, args) => {
+    const form = (args as { form?: GuestForm })?.form;
+    switch (cmd) {
+      case "kiosk_welcome":
+        return { site_name: "Lodge House", contact_required: false, purpose_required: false, consent_text: "We keep your name for 30 days." };
+      case "check_guest_form": {
+        const errors: FieldError[] = [];
+        if (!form?.name.trim()) errors.push({ field: "name", problem: "missing", message: "Please write your name." });
+        if (!form?.company.trim()) errors.push({ field: "company", problem: "missing", message: "" });
+        return errors;
+      }
+      case "find_hosts":
+        return [];
+      case "register_guest":
+        if (form) sent.push(form);
+        return null;
+      default:
+        return null;
+    }
+  }, { shouldMockEvents: true });
+});
+
+afterEach(async () => {
+  cleanup();
+  // The screens stop listening asynchronously; let them before unmocking.
+  await new Promise((r) => setTimeout(r, 10));
+  clearMocks();
+});
+
+describe("the kiosk", () => {
+  it("greets in the chosen language", async () => {
+    render(Kiosk);
+    expect(await screen.findByText("Welcome to Lodge House")).toBeTruthy();
+    await fireEvent.click(screen.getByText("Українська"));
+    expect(await screen.findByText("Ласкаво просимо до Lodge House")).toBeTruthy();
+    await fireEvent.click(screen.getByText("English"));
+  });
+
+  it("shows a field's error when the guest leaves it, and only that one", async () => {
+    render(Kiosk);
+    await fireEvent.click(await screen.findByText("Sign in"));
+    const name = await screen.findByLabelText("Your full name");
+    await fireEvent.blur(name);
+    expect(await screen.findByText("Please write your name.")).toBeTruthy();
+    expect(screen.queryByText("Please write your company, or “private”.")).toBeNull();
+    expect(name.getAttribute("aria-invalid")).toBe("true");
+  });
+});

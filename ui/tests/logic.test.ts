@@ -1,0 +1,96 @@
+// The screens' logic: the guest form, a card read at reception, the staff
+// history and holdings, the "not yet sent" mark.
+import { describe, expect, it } from "vitest";
+import type { CardRead, FieldError, Visit } from "../src/bindings";
+import { emptyDraft, problemKey, toForm, visibleErrors } from "../src/lib/guestForm";
+import { cardAction } from "../src/lib/desk";
+import { historyDays, holdingsList } from "../src/lib/presence";
+import { notYetSent } from "../src/lib/sync.svelte";
+
+const err = (field: FieldError["field"], problem: FieldError["problem"]): FieldError => ({ field, problem, message: "" });
+
+describe("the guest form", () => {
+  it("sends empty optional fields as nothing and keeps what was typed", () => {
+    const d = { ...emptyDraft(), name: " Ada ", email: "  ", phone: "+48 600 100 200", purpose: "" };
+    const f = toForm(d);
+    expect(f.email).toBeNull();
+    expect(f.purpose).toBeNull();
+    expect(f.phone).toBe("+48 600 100 200");
+    expect(f.name).toBe(" Ada ");
+    expect(f.consent).toBe(false);
+  });
+
+  it("shows only the errors of fields the guest has left, the first of each", () => {
+    const errors = [err("name", "missing"), err("email", "malformed"), err("email", "no-contact"), err("consent", "not-accepted")];
+    const shown = visibleErrors(errors, new Set(["email", "name"]));
+    expect([...shown.keys()]).toEqual(["name", "email"]);
+    expect(shown.get("email")?.problem).toBe("malformed");
+    expect(visibleErrors(errors, new Set()).size).toBe(0);
+    expect(problemKey(errors[0])).toBe("kiosk.problem.name.missing");
+  });
+});
+
+const visit = (id: string, card: number | null): Visit => ({
+  id,
+  state: card === null ? { state: "waiting" } : { state: "admitted", card, since: 1 },
+  guest_name: `Guest ${id}`,
+  company: "Acme",
+  email: null,
+  phone: null,
+  host: "h",
+  host_name: "Host",
+  purpose: "",
+  registered_at: 0,
+});
+const read = (number: number | null, problem: string | null = null): CardRead => ({
+  source: "pcsc",
+  uid: "04A224B1",
+  card: number === null ? null : { number, card_type: "guest", uid: "04A224B1", status: { status: "free" } },
+  problem,
+});
+
+describe("a card read at reception", () => {
+  it("admits the chosen guest", () => {
+    expect(cardAction(read(105), "v1", [])).toEqual({ kind: "admit", visit: "v1", card: 105 });
+  });
+  it("takes the card back from the guest who has it when nobody is chosen", () => {
+    const a = cardAction(read(105), null, [visit("v2", 104), visit("v3", 105)]);
+    expect(a.kind).toBe("release");
+    expect(a.kind === "release" && a.visit.id).toBe("v3");
+  });
+  it("holds a free card until a guest is picked", () => {
+    expect(cardAction(read(106), null, [visit("v2", 104)])).toEqual({ kind: "hold", card: 106 });
+  });
+  it("says why an unknown card cannot be used", () => {
+    expect(cardAction(read(null, "This card is not registered."), "v1", [])).toEqual({ kind: "problem", message: "This card is not registered." });
+  });
+});
+
+describe("the staff screen", () => {
+  it("groups history by day, oldest first within a day", () => {
+    const day = (ms: number) => (ms < 100 ? "d1" : "d2");
+    const days = historyDays(
+      [
+        { at: 150, signed_in: false },
+        { at: 120, signed_in: true },
+        { at: 50, signed_in: false },
+        { at: 10, signed_in: true },
+      ],
+      day,
+    );
+    expect(days.map((d) => d.day)).toEqual(["d2", "d1"]);
+    expect(days[0].entries.map((e) => e.at)).toEqual([120, 150]);
+  });
+
+  it("lists keys and items held, not the person's own badge", () => {
+    const h = { badge_card: 201, keys: [{ label: "M-12" }], items: [{ name: "Drill", asset_number: "D-7" }] } as never;
+    expect(holdingsList(h)).toEqual(["M-12", "Drill D-7"]);
+  });
+
+  it("marks a record not yet sent while changes wait and it is newer than the last sync", () => {
+    expect(notYetSent(200, { connection: "offline", waiting: 1, last_sync: 100, last_error: null })).toBe(true);
+    expect(notYetSent(50, { connection: "offline", waiting: 1, last_sync: 100, last_error: null })).toBe(false);
+    expect(notYetSent(200, { connection: "online", waiting: 0, last_sync: 100, last_error: null })).toBe(false);
+    expect(notYetSent(200, null)).toBe(false);
+  });
+});
