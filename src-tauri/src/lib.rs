@@ -6,6 +6,7 @@
 
 pub mod badge;
 pub mod bindings;
+pub mod codes;
 pub mod commands;
 pub mod desk;
 pub mod error;

@@ -94,3 +94,29 @@ describe("the staff screen", () => {
     expect(notYetSent(200, null)).toBe(false);
   });
 });
+
+import { fromDateInput, proposedDue, toDateInput } from "../src/lib/keys";
+import { REPAIR_STATES, nextStates } from "../src/lib/repairs";
+
+describe("the key desk", () => {
+  it("proposes the due date from the loan term", () => {
+    const now = new Date(2026, 10, 22, 10, 0).getTime();
+    expect(toDateInput(proposedDue(now, 14))).toBe("2026-12-06");
+  });
+  it("reads a date field as the end of that day and refuses a malformed one", () => {
+    const ms = fromDateInput("2026-12-06");
+    expect(ms).not.toBeNull();
+    const d = new Date(ms!);
+    expect([d.getFullYear(), d.getMonth(), d.getDate(), d.getHours()]).toEqual([2026, 11, 6, 23]);
+    expect(fromDateInput("6.12.2026")).toBeNull();
+    expect(fromDateInput("")).toBeNull();
+  });
+});
+
+describe("the repair board", () => {
+  it("offers every other state but only reopening from resolved", () => {
+    for (const s of REPAIR_STATES) expect(nextStates(s)).not.toContain(s);
+    expect(nextStates("resolved")).toEqual(["new", "in-progress"]);
+    expect(nextStates("new")).toContain("in-progress");
+  });
+});

@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CardNumber, CardTypeId, CardUid, KeyTypeId, SiteId, VisitId};
+use crate::ids::{CardNumber, CardTypeId, CardUid, KeyTypeId, RepairCategoryId, SiteId, VisitId};
 use crate::store::{Error, Store};
 
 /// The site's settings as the app shows them.
@@ -54,6 +54,16 @@ pub struct KeyType {
     pub name: String,
     /// Default loan term in days.
     pub loan_days: u32,
+}
+
+/// A repair category a fault report picks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct RepairCategory {
+    /// Its id.
+    pub id: RepairCategoryId,
+    /// Its name.
+    pub name: String,
 }
 
 /// Where a badge card is now.
@@ -125,6 +135,13 @@ impl Store {
     pub fn key_types(&self) -> Result<Vec<KeyType>, Error> {
         let mut stmt = self.conn().prepare_cached("SELECT key_type_id, name, loan_days FROM key_types ORDER BY name")?;
         let rows = stmt.query_map([], |r| Ok(KeyType { id: r.get(0)?, name: r.get(1)?, loan_days: r.get(2)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Repair categories, by name.
+    pub fn repair_categories(&self) -> Result<Vec<RepairCategory>, Error> {
+        let mut stmt = self.conn().prepare_cached("SELECT category_id, name FROM repair_categories ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok(RepairCategory { id: r.get(0)?, name: r.get(1)? }))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

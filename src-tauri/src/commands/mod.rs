@@ -3,11 +3,14 @@
 //! function, and gives [`crate::bindings`] the names and types from which
 //! the TypeScript `commands.ts` is generated.
 
+pub mod admin;
 pub mod badge;
+pub mod keydesk;
 pub mod kiosk;
 pub mod reception;
 pub mod setup;
 pub mod staff;
+pub mod worker;
 
 use crate::bindings::{Arg, Signature};
 
@@ -67,4 +70,36 @@ command_table! {
     badge::card_typed(number: String) -> crate::events::CardRead;
     badge::card_tapped(uid: String, source: crate::events::CardSource) -> crate::events::CardRead;
     badge::badge_readers() -> Vec<String>;
+
+    worker::item_by_code(code: String) -> worker::ItemView;
+    worker::take_item(code: String) -> lodge_core::equipment::Activation;
+    worker::return_item(code: String) -> lodge_core::ItemId;
+    worker::my_items() -> Vec<lodge_core::equipment::Item>;
+    worker::repair_categories() -> Vec<lodge_core::site::RepairCategory>;
+    worker::report_fault(item: lodge_core::ItemId, category: lodge_core::RepairCategoryId, note: String) -> lodge_core::TicketId;
+    worker::my_tickets() -> Vec<lodge_core::repair::Ticket>;
+    worker::read_code(image: String) -> Option<worker::ReadCode>;
+
+    keydesk::find_customer(query: keydesk::CustomerQuery) -> keydesk::Customer;
+    keydesk::key_shelf() -> keydesk::KeyShelf;
+    keydesk::loans(filter: lodge_core::key_loan::LoanFilter) -> Vec<lodge_core::key_loan::Loan>;
+    keydesk::checkout_key(request: lodge_core::key_loan::CheckoutRequest) -> lodge_core::LoanId;
+    keydesk::return_key(key: lodge_core::KeyId) -> ();
+    keydesk::renew_key(key: lodge_core::KeyId, due_at: Option<lodge_core::Timestamp>) -> lodge_core::Timestamp;
+    keydesk::mark_lost(key: lodge_core::KeyId) -> ();
+    keydesk::mark_paid(key: lodge_core::KeyId) -> ();
+    keydesk::grant_exception(customer: lodge_core::PersonId, key_type: lodge_core::KeyTypeId, max_keys: u32, expires_at: lodge_core::Timestamp) -> lodge_core::ExceptionId;
+    keydesk::revoke_exception(id: lodge_core::ExceptionId) -> ();
+
+    admin::dashboard() -> admin::Dashboard;
+    admin::equipment() -> Vec<lodge_core::equipment::Item>;
+    admin::add_item(item: lodge_core::equipment::NewItem) -> lodge_core::ItemId;
+    admin::item_labels(items: Vec<lodge_core::ItemId>) -> Vec<String>;
+    admin::repair_board() -> Vec<lodge_core::repair::Ticket>;
+    admin::set_repair_state(ticket: lodge_core::TicketId, state: lodge_core::repair::RepairState) -> ();
+    admin::add_repair_note(ticket: lodge_core::TicketId, note: String) -> ();
+    admin::repair_log(ticket: lodge_core::TicketId) -> Vec<lodge_core::repair::RepairLogEntry>;
+    admin::add_key(key_type: lodge_core::KeyTypeId, label: String) -> lodge_core::KeyId;
+    admin::retire_key(key: lodge_core::KeyId) -> ();
+    admin::register_card(number: lodge_core::CardNumber, uid: lodge_core::CardUid) -> lodge_core::site::CardInfo;
 }

@@ -1,13 +1,13 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { AdmitRequest, Area, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardTypeId, CardUid, Conflict, ConflictKind, Connection, DeskBoard, DeviceInfo, DirectoryPerson, Evacuation, EvacuationList, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, JoinSite, KeyId, KeyTypeId, KioskWelcome, Loan, LoanId, MyPresence, PersonId, PresenceEntry, PresentPerson, Refusal, RejectReason, Role, SignOutReceipt, StartSite, StoreChanged, SyncStatus, Timestamp, Visit, VisitId, VisitState } from "./index";
+import type { Activation, AdmitRequest, Area, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardTypeId, CardUid, CheckoutRequest, Conflict, ConflictKind, Connection, Customer, CustomerQuery, Dashboard, DeskBoard, DeviceInfo, DirectoryPerson, Email, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, MyPresence, NewItem, Person, PersonId, PresenceEntry, PresentPerson, ReadCode, Refusal, RejectReason, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, StartSite, StoreChanged, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
-  return invoke("device", {  });
+  return invoke("device", {});
 }
 
 export function syncStatus(): Promise<SyncStatus | null> {
-  return invoke("sync_status", {  });
+  return invoke("sync_status", {});
 }
 
 export function startSite(form: StartSite): Promise<DeviceInfo> {
@@ -19,7 +19,7 @@ export function joinSite(form: JoinSite): Promise<DeviceInfo> {
 }
 
 export function kioskWelcome(): Promise<KioskWelcome> {
-  return invoke("kiosk_welcome", {  });
+  return invoke("kiosk_welcome", {});
 }
 
 export function findHosts(text: string): Promise<Array<Host>> {
@@ -35,11 +35,11 @@ export function registerGuest(form: GuestForm): Promise<null> {
 }
 
 export function deskBoard(): Promise<DeskBoard> {
-  return invoke("desk_board", {  });
+  return invoke("desk_board", {});
 }
 
 export function guestCards(): Promise<Array<CardInfo>> {
-  return invoke("guest_cards", {  });
+  return invoke("guest_cards", {});
 }
 
 export function admit(request: AdmitRequest): Promise<null> {
@@ -63,7 +63,7 @@ export function visitByCard(card: CardNumber): Promise<Visit | null> {
 }
 
 export function conflicts(): Promise<Array<Conflict>> {
-  return invoke("conflicts", {  });
+  return invoke("conflicts", {});
 }
 
 export function resolveCardConflict(card: CardNumber, keep: VisitId, fixes: Array<[VisitId, CardFix]>): Promise<null> {
@@ -71,7 +71,7 @@ export function resolveCardConflict(card: CardNumber, keep: VisitId, fixes: Arra
 }
 
 export function evacuation(): Promise<Evacuation> {
-  return invoke("evacuation", {  });
+  return invoke("evacuation", {});
 }
 
 export function myPresence(person: PersonId | null): Promise<MyPresence> {
@@ -87,7 +87,7 @@ export function signOut(person: PersonId | null): Promise<SignOutReceipt> {
 }
 
 export function staffPeople(): Promise<Array<DirectoryPerson>> {
-  return invoke("staff_people", {  });
+  return invoke("staff_people", {});
 }
 
 export function cardTyped(number: string): Promise<CardRead> {
@@ -99,5 +99,121 @@ export function cardTapped(uid: string, source: CardSource): Promise<CardRead> {
 }
 
 export function badgeReaders(): Promise<Array<string>> {
-  return invoke("badge_readers", {  });
+  return invoke("badge_readers", {});
+}
+
+export function itemByCode(code: string): Promise<ItemView> {
+  return invoke("item_by_code", { code });
+}
+
+export function takeItem(code: string): Promise<Activation> {
+  return invoke("take_item", { code });
+}
+
+export function returnItem(code: string): Promise<ItemId> {
+  return invoke("return_item", { code });
+}
+
+export function myItems(): Promise<Array<Item>> {
+  return invoke("my_items", {});
+}
+
+export function repairCategories(): Promise<Array<RepairCategory>> {
+  return invoke("repair_categories", {});
+}
+
+export function reportFault(item: ItemId, category: RepairCategoryId, note: string): Promise<TicketId> {
+  return invoke("report_fault", { item, category, note });
+}
+
+export function myTickets(): Promise<Array<Ticket>> {
+  return invoke("my_tickets", {});
+}
+
+export function readCode(image: string): Promise<ReadCode | null> {
+  return invoke("read_code", { image });
+}
+
+export function findCustomer(query: CustomerQuery): Promise<Customer> {
+  return invoke("find_customer", { query });
+}
+
+export function keyShelf(): Promise<KeyShelf> {
+  return invoke("key_shelf", {});
+}
+
+export function loans(filter: LoanFilter): Promise<Array<Loan>> {
+  return invoke("loans", { filter });
+}
+
+export function checkoutKey(request: CheckoutRequest): Promise<LoanId> {
+  return invoke("checkout_key", { request });
+}
+
+export function returnKey(key: KeyId): Promise<null> {
+  return invoke("return_key", { key });
+}
+
+export function renewKey(key: KeyId, due_at: Timestamp | null): Promise<Timestamp> {
+  return invoke("renew_key", { key, due_at });
+}
+
+export function markLost(key: KeyId): Promise<null> {
+  return invoke("mark_lost", { key });
+}
+
+export function markPaid(key: KeyId): Promise<null> {
+  return invoke("mark_paid", { key });
+}
+
+export function grantException(customer: PersonId, key_type: KeyTypeId, max_keys: number, expires_at: Timestamp): Promise<ExceptionId> {
+  return invoke("grant_exception", { customer, key_type, max_keys, expires_at });
+}
+
+export function revokeException(id: ExceptionId): Promise<null> {
+  return invoke("revoke_exception", { id });
+}
+
+export function dashboard(): Promise<Dashboard> {
+  return invoke("dashboard", {});
+}
+
+export function equipment(): Promise<Array<Item>> {
+  return invoke("equipment", {});
+}
+
+export function addItem(item: NewItem): Promise<ItemId> {
+  return invoke("add_item", { item });
+}
+
+export function itemLabels(items: Array<ItemId>): Promise<Array<string>> {
+  return invoke("item_labels", { items });
+}
+
+export function repairBoard(): Promise<Array<Ticket>> {
+  return invoke("repair_board", {});
+}
+
+export function setRepairState(ticket: TicketId, state: RepairState): Promise<null> {
+  return invoke("set_repair_state", { ticket, state });
+}
+
+export function addRepairNote(ticket: TicketId, note: string): Promise<null> {
+  return invoke("add_repair_note", { ticket, note });
+}
+
+export function repairLog(ticket: TicketId): Promise<Array<RepairLogEntry>> {
+  return invoke("repair_log", { ticket });
+}
+
+export function addKey(key_type: KeyTypeId, label: string): Promise<KeyId> {
+  return invoke("add_key", { key_type, label });
+}
+
+export function retireKey(key: KeyId): Promise<null> {
+  return invoke("retire_key", { key });
+}
+
+export function registerCard(number: CardNumber, uid: CardUid): Promise<CardInfo> {
+  return invoke("register_card", { number, uid });
 }

@@ -1,0 +1,143 @@
+//! The admin's screens: the dashboard's numbers, equipment and its printable
+//! QR labels, the repair board, keys, and badge cards registered by tapping
+//! them on the reader.
+
+use serde::Serialize;
+use tauri::State;
+use ts_rs::TS;
+
+use lodge_core::equipment::{Item, NewItem};
+use lodge_core::key_loan::LoanFilter;
+use lodge_core::repair::{RepairLogEntry, RepairState, Ticket};
+use lodge_core::site::CardInfo;
+use lodge_core::{CardNumber, CardUid, ItemId, KeyId, KeyTypeId, TicketId};
+
+use crate::codes::labels::{self, Label};
+use crate::desk::Desk;
+use crate::error::{Answer, Refusal};
+use crate::events::Area;
+
+/// The main dashboard: each number opens its list.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct Dashboard {
+    /// Staff signed in.
+    pub people_in: u32,
+    /// Guests in the building now.
+    pub guests_in: u32,
+    /// Guests registered today (site time is not known here: the last 24 hours).
+    pub guests_today: u32,
+    /// Keys out.
+    pub keys_out: u32,
+    /// Of them overdue.
+    pub keys_overdue: u32,
+    /// Items out with someone.
+    pub items_out: u32,
+    /// Repair tickets not resolved.
+    pub open_repairs: u32,
+    /// Conflicts waiting for a person.
+    pub open_conflicts: u32,
+}
+
+fn count<T>(v: Vec<T>) -> u32 {
+    u32::try_from(v.len()).unwrap_or(u32::MAX)
+}
+
+/// The dashboard's numbers.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn dashboard(desk: State<'_, Desk>) -> Answer<Dashboard> {
+    let store = desk.store();
+    let day_ago = lodge_core::Timestamp::from_millis(store.now().millis() - 86_400_000);
+    let today = store.visit_history(&lodge_core::visit::VisitSearch { from: Some(day_ago), limit: Some(10_000), ..Default::default() })?;
+    Ok(Dashboard {
+        people_in: count(store.people_in()?),
+        guests_in: count(store.guests_in()?),
+        guests_today: count(today),
+        keys_out: count(store.loans(LoanFilter::Out)?),
+        keys_overdue: count(store.loans(LoanFilter::Overdue)?),
+        items_out: count(store.equipment_held()?),
+        open_repairs: count(store.open_repairs()?),
+        open_conflicts: count(store.conflicts()?),
+    })
+}
+
+/// Every item, out ones first.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn equipment(desk: State<'_, Desk>) -> Answer<Vec<Item>> {
+    let store = desk.store();
+    let mut items = store.equipment_held()?;
+    items.extend(store.free_equipment()?);
+    Ok(items)
+}
+
+/// Add an item.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn add_item(desk: State<'_, Desk>, item: NewItem) -> Answer<ItemId> {
+    desk.write(&[Area::Equipment], |s, actor| s.add_item(actor, item))
+}
+
+/// A printable sheet of QR labels for these items (all when empty): SVG
+/// pages of 24.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn item_labels(desk: State<'_, Desk>, items: Vec<ItemId>) -> Answer<Vec<String>> {
+    let store = desk.store();
+    let mut all = store.equipment_held()?;
+    all.extend(store.free_equipment()?);
+    all.sort_by(|a, b| a.asset_number.cmp(&b.asset_number));
+    let chosen: Vec<Label> = all
+        .into_iter()
+        .filter(|i| items.is_empty() || items.contains(&i.id))
+        .map(|i| Label { code: i.activation_code, asset_number: i.asset_number, name: i.name })
+        .collect();
+    if chosen.is_empty() {
+        return Err(Refusal::new("There are no items to label."));
+    }
+    labels::sheet(&chosen).map_err(|e| Refusal::new(e.to_string()))
+}
+
+/// Every ticket, by state.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn repair_board(desk: State<'_, Desk>) -> Answer<Vec<Ticket>> {
+    let store = desk.store();
+    let mut all = Vec::new();
+    for state in [RepairState::New, RepairState::InProgress, RepairState::Stalled, RepairState::Resolved] {
+        all.extend(store.repairs_in_state(state)?);
+    }
+    Ok(all)
+}
+
+/// Move a ticket.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_repair_state(desk: State<'_, Desk>, ticket: TicketId, state: RepairState) -> Answer<()> {
+    desk.write(&[Area::Repairs, Area::Equipment], |s, actor| s.set_repair_state(actor, ticket, state))
+}
+
+/// Add a note to a ticket.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn add_repair_note(desk: State<'_, Desk>, ticket: TicketId, note: String) -> Answer<()> {
+    desk.write(&[Area::Repairs], |s, actor| s.add_repair_note(actor, ticket, &note))
+}
+
+/// A ticket's log.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn repair_log(desk: State<'_, Desk>, ticket: TicketId) -> Answer<Vec<RepairLogEntry>> {
+    desk.read(|s| s.repair_log(ticket))
+}
+
+/// Add a key.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn add_key(desk: State<'_, Desk>, key_type: KeyTypeId, label: String) -> Answer<KeyId> {
+    desk.write(&[Area::Keys], |s, actor| s.add_key(actor, key_type, &label))
+}
+
+/// Retire a key: it is never lent again.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn retire_key(desk: State<'_, Desk>, key: KeyId) -> Answer<()> {
+    desk.write(&[Area::Keys], |s, actor| s.retire_key(actor, key))
+}
+
+/// Register a card's UID (read from the reader) under its printed number.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn register_card(desk: State<'_, Desk>, number: CardNumber, uid: CardUid) -> Answer<CardInfo> {
+    desk.write(&[Area::Site], |s, actor| s.register_card(actor, number, uid))?;
+    desk.read(|s| s.card(number))?.ok_or_else(|| Refusal::new(format!("Card {number} is not one of this site's cards.")))
+}

@@ -1,0 +1,142 @@
+//! End-to-end: the things of a building, on the real `lodge` app under Xvfb
+//! through WebDriver, with a real `lodge-sync`. An admin instance adds an
+//! item and prints its QR label; a worker instance reads that label's image,
+//! takes the item and reports a fault; the admin moves the ticket to in
+//! progress, and the worker's next attempt to take the item is refused with
+//! the reason. A key desk instance lends a key, is refused a second of the
+//! same type, grants an exception and lends it. Every screen is
+//! photographed and checked with axe-core.
+
+use std::time::Duration;
+
+use lodge_tests::app::{App, Display};
+use lodge_tests::{Device, Server, admin, code, eventually};
+
+async fn join(app: &App, server: &Server, code: &str, name: &str) -> anyhow::Result<()> {
+    let s = &app.session;
+    s.type_into(&s.find("#join-server").await?, &server.http_url()).await?;
+    s.type_into(&s.find("#join-code").await?, code).await?;
+    s.type_into(&s.find("#join-name").await?, name).await?;
+    s.click(&s.find_text("button", "Join").await?).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_the_rules() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let server_dir = root.path().join("server");
+    let site = admin(&server_dir, &["site", "create", "--demo"])?.parse()?;
+    let server = Server::start(&server_dir, 0)?;
+    let display = Display::start()?;
+    let watcher = Device::enrol(&server, root.path(), "watcher", &code(&server_dir, site, "admin", None)?).await?;
+    eventually("the site to arrive", Duration::from_secs(10), || watcher.read(|s| s.people("Jan").map(|p| !p.is_empty()).unwrap_or(false))).await?;
+    let jan = watcher.read(|s| s.people("Jan Nowak"))?.remove(0).id;
+    let anna = watcher.read(|s| s.people("Anna Kowalska"))?.remove(0).id;
+
+    // The admin adds a pump and a second Master key, and prints the pump's label.
+    let admin_app = App::launch(&display, root.path(), "admin").await?;
+    join(&admin_app, &server, &code(&server_dir, site, "admin", None)?, "Office").await?;
+    let a = &admin_app.session;
+    a.wait_text("keys out").await?;
+    admin_app.screenshot("admin-dashboard").await?;
+    admin_app.check_accessibility("admin dashboard").await?;
+    a.click(&a.find_text("button", "Keys").await?).await?;
+    a.type_into(&a.find("#key-label").await?, "M-14").await?;
+    a.click(&a.find_text("button", "Add").await?).await?;
+    a.wait_text("Key M-14 added.").await?;
+    admin_app.screenshot("admin-keys").await?;
+    admin_app.check_accessibility("admin keys").await?;
+    a.click(&a.find_text("button", "Equipment").await?).await?;
+    a.type_into(&a.find("#item-asset").await?, "P-9").await?;
+    a.type_into(&a.find("#item-name").await?, "Pump").await?;
+    a.type_into(&a.find("#item-type").await?, "pump").await?;
+    a.type_into(&a.find("#item-code-new").await?, "LODGE-P9").await?;
+    a.click(&a.find_text("button", "Add").await?).await?;
+    a.wait_text("Pump added.").await?;
+    admin_app.screenshot("admin-equipment").await?;
+    admin_app.check_accessibility("admin equipment").await?;
+    a.click(&a.find("button[aria-label=\"Print the label of P-9\"]").await?).await?;
+    a.find("[data-label-page=\"0\"]").await?;
+    a.execute("document.querySelector('[data-label-page=\"0\"]').scrollIntoView(); return true;", serde_json::json!([])).await?;
+    // The label as it shows on the admin's screen is the picture the worker reads.
+    let label_png = admin_app.screenshot("admin-labels").await?;
+
+    // The worker reads the label from its picture and takes the pump.
+    let worker = App::launch(&display, root.path(), "worker").await?;
+    join(&worker, &server, &code(&server_dir, site, "worker", Some(jan))?, "Jan's phone").await?;
+    let w = &worker.session;
+    w.wait_text("Scan an item").await?;
+    w.wait_text("Drill").await?; // the demo's drill is Jan's
+    worker.screenshot("worker").await?;
+    worker.check_accessibility("worker").await?;
+    w.type_into(&w.find("#code-photo").await?, label_png.to_str().unwrap_or_default()).await?;
+    w.wait_text("Pump").await?;
+    w.wait_text("On the shelf").await?;
+    worker.screenshot("worker-item").await?;
+    w.click(&w.find_text("button", "Take").await?).await?;
+    w.wait_text("You have Pump now.").await?;
+    w.click(&w.find_text("button", "Report a fault").await?).await?;
+    w.type_into(&w.find("#fault-note").await?, "Sparks at the switch").await?;
+    w.click(&w.find_text("button", "Open a repair ticket").await?).await?;
+    w.wait_text("Fault reported").await?;
+    worker.screenshot("worker-reported").await?;
+    worker.check_accessibility("worker with an item").await?;
+    w.click(&w.find_text("button", "Return").await?).await?;
+    w.wait_text("Pump is returned.").await?;
+
+    // The admin moves the ticket to in progress.
+    a.click(&a.find_text("button", "Repairs").await?).await?;
+    let move_it = a.find("[data-ticket=\"P-9\"] button[aria-label=\"Move P-9 to In progress\"]").await?;
+    admin_app.screenshot("admin-repairs").await?;
+    admin_app.check_accessibility("repair board").await?;
+    a.click(&move_it).await?;
+    a.wait_text("Pump is now: In progress.").await?;
+
+    // The worker's next attempt is refused, with the reason.
+    eventually("the ticket's state to reach the worker's phone", Duration::from_secs(10), || {
+        watcher.read(|s| s.open_repairs().map(|t| t.iter().any(|t| t.asset_number == "P-9" && t.state == lodge_core::repair::RepairState::InProgress)).unwrap_or(false))
+    })
+    .await?;
+    w.wait_text("In the workshop: In progress.").await?;
+    w.click(&w.find_text("button", "Take").await?).await?;
+    w.wait_text("Pump (P-9) is in repair (in progress) and cannot be taken until the ticket is resolved.").await?;
+    worker.screenshot("worker-refused").await?;
+    worker.quit().await;
+    admin_app.quit().await;
+
+    // The key desk: one Master key per person, unless an exception says more.
+    let keydesk = App::launch(&display, root.path(), "keydesk").await?;
+    join(&keydesk, &server, &code(&server_dir, site, "key-desk", None)?, "Key desk").await?;
+    let k = &keydesk.session;
+    k.type_into(&k.find("#customer-email").await?, "anna@demo.lodge").await?;
+    k.click(&k.find_text("button", "Find").await?).await?;
+    k.wait_text("Anna Kowalska").await?;
+    // Pick the key in the drop-down (as the person's choice does: a change event).
+    let lend = |label: &'static str| async move {
+        k.find(&format!("#lend-key option[data-label=\"{label}\"]")).await?;
+        k.execute(
+            "const s = document.querySelector('#lend-key'); s.value = [...s.options].find(o => o.dataset.label === arguments[0]).value; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+            serde_json::json!([label]),
+        )
+        .await?;
+        k.click(&k.find_text("button", "Lend").await?).await?;
+        anyhow::Ok(())
+    };
+    lend("M-13").await?;
+    k.wait_text("M-13 lent to Anna Kowalska.").await?;
+    lend("M-14").await?;
+    k.wait_text("One Master key per person: Anna Kowalska already holds 1. Exception needed: ask staff to grant one.").await?;
+    keydesk.screenshot("keydesk-refused").await?;
+    keydesk.check_accessibility("key desk").await?;
+    k.click(&k.find_text("button", "Grant an exception").await?).await?;
+    k.wait_text("Exception granted to Anna Kowalska.").await?;
+    lend("M-14").await?;
+    k.wait_text("M-14 lent to Anna Kowalska.").await?;
+    keydesk.screenshot("keydesk-lent").await?;
+    eventually("both loans to reach the server", Duration::from_secs(10), || {
+        watcher.read(|s| s.keys_held_by(anna).map(|l| l.len() == 2).unwrap_or(false))
+    })
+    .await?;
+    keydesk.quit().await;
+    Ok(())
+}
