@@ -15,5 +15,5 @@ pub(crate) use commands::read_directory;
 pub(crate) use directory::{DirectoryDoc, DirectoryEntry};
 pub(crate) use document::SiteDoc;
 pub use error::Error;
-pub use queries::{CardInfo, CardStatus, CardType, KeyType, RepairCategory, SiteSettings};
+pub use queries::{Affiliation, CardInfo, CardStatus, CardType, Department, KeyType, RepairCategory, SiteSettings};
 pub(crate) use projection::{clear as clear_projection, clear_directory};

@@ -8,11 +8,13 @@
 //! the last number it saw.
 
 mod access;
+pub mod admin;
 mod client;
 mod enrol;
 mod protocol;
 
 pub use access::{Access, may_read, may_write};
+pub use admin::{AdminError, EnrolmentCode, SiteDevice};
 pub use enrol::{EnrolError, Enrolment, enrol};
 pub use client::{ClientError, Connection, SERVER_PEER, SyncHandle, SyncStatus, spawn};
 pub use protocol::{ClientMessage, DocMessage, FrameError, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerMessage, SyncErrorKind};

@@ -16,6 +16,12 @@ pub enum AppError {
     /// A store error.
     #[error(transparent)]
     Store(#[from] lodge_core::StoreError),
+    /// No valid device token.
+    #[error("This device is not enrolled here, or was removed.")]
+    Unauthorized,
+    /// A device of another role.
+    #[error("A {0} device cannot do this; use an admin device.")]
+    Forbidden(lodge_core::Role),
     /// A task failed.
     #[error("a server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -24,7 +30,11 @@ pub enum AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
-            AppError::Registry(RegistryError::BadCode | RegistryError::BadActor(_)) => (StatusCode::BAD_REQUEST, self.to_string()),
+            AppError::Registry(RegistryError::BadCode | RegistryError::BadActor(_) | RegistryError::PersonRequired(_)) => {
+                (StatusCode::BAD_REQUEST, self.to_string())
+            }
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, self.to_string()),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, self.to_string()),
             AppError::Registry(RegistryError::UnknownSite(_) | RegistryError::UnknownDevice(_)) => (StatusCode::NOT_FOUND, self.to_string()),
             _ => {
                 tracing::error!(error = %self, "internal error");

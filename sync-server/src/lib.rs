@@ -5,6 +5,7 @@
 //! `lodge-core` store per site; the registry holds devices and the change
 //! feed.
 
+pub mod admin;
 pub mod connection;
 pub mod error;
 pub mod hub;
@@ -74,6 +75,9 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/enrol", post(enrol))
+        .route("/admin/devices", get(admin::devices))
+        .route("/admin/devices/{device}/revoke", post(admin::revoke))
+        .route("/admin/codes", post(admin::create_code))
         .route("/sync", get(sync))
         .with_state(state)
 }

@@ -36,7 +36,7 @@ pub enum RegistryError {
     #[error("There is no device {0} on this server.")]
     UnknownDevice(DeviceId),
     /// Staff and worker codes name the person whose phone it is.
-    #[error("A {0} code must name the person whose phone it is (--person).")]
+    #[error("A {0} code must name the person whose phone it is (with --person on the command line).")]
     PersonRequired(Role),
     /// A bad actor id.
     #[error("“{0}” is not an Automerge actor id.")]

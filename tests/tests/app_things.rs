@@ -92,6 +92,32 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.click(&move_it).await?;
     a.wait_text("Pump is now: In progress.").await?;
 
+    // Settings, people and devices.
+    a.click(&a.find_text("button", "Settings").await?).await?;
+    a.wait_text("Badge card types").await?;
+    a.type_into(&a.find("#dep-id").await?, "fac").await?;
+    a.type_into(&a.find("#dep-name").await?, "Facilities").await?;
+    a.click(&a.find("form:has(#dep-id) button[type=submit]").await?).await?;
+    a.wait_text("Facilities").await?;
+    admin_app.screenshot("admin-settings").await?;
+    admin_app.check_accessibility("site settings").await?;
+    a.click(&a.find_text("button", "People").await?).await?;
+    a.type_into(&a.find("#p-name").await?, "Ewa Lis").await?;
+    a.type_into(&a.find("#p-email").await?, "ewa@demo.lodge").await?;
+    a.click(&a.find("form:has(#p-name) button[type=submit]").await?).await?;
+    a.wait_text("Ewa Lis added.").await?;
+    admin_app.screenshot("admin-people").await?;
+    admin_app.check_accessibility("people").await?;
+    eventually("the new person to reach the server", Duration::from_secs(10), || watcher.read(|s| s.people("Ewa").map(|p| p.len() == 1).unwrap_or(false))).await?;
+    a.click(&a.find_text("button", "Devices").await?).await?;
+    a.wait_text("Jan's phone").await?;
+    a.click(&a.find_text("button", "Make a code").await?).await?;
+    let made = a.text(&a.find("[data-code]").await?).await?;
+    admin_app.screenshot("admin-devices").await?;
+    admin_app.check_accessibility("devices").await?;
+    let lobby = Device::enrol(&server, root.path(), "lobby", made.trim()).await?;
+    assert_eq!(lobby.role, lodge_core::Role::Kiosk, "the code made on the admin screen enrols a kiosk");
+
     // The worker's next attempt is refused, with the reason.
     eventually("the ticket's state to reach the worker's phone", Duration::from_secs(10), || {
         watcher.read(|s| s.open_repairs().map(|t| t.iter().any(|t| t.asset_number == "P-9" && t.state == lodge_core::repair::RepairState::InProgress)).unwrap_or(false))

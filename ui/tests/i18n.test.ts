@@ -73,7 +73,7 @@ describe("the screens", () => {
     for (const s of ["new", "in-progress", "stalled", "resolved"]) used.add(`repair.state.${s}`);
     for (const s of ["returned", "lost", "paid", "voided", "out"]) used.add(`keys.state.${s}`);
     for (const s of ["return", "renew", "lost", "paid"]) used.add(`keys.done-${s}`);
-    for (const s of ["dashboard", "equipment", "repairs", "keys", "cards"]) used.add(`admin.tab.${s}`);
+    for (const s of ["dashboard", "equipment", "repairs", "keys", "cards", "settings", "people", "devices"]) used.add(`admin.tab.${s}`);
     for (const c of ["offline", "connecting", "syncing", "online", "revoked"]) used.add(`sync.${c}`);
     for (const r of ["mistake", "duplicate", "abuse", "other"]) used.add(`reception.reason-${r}`);
     for (const k of ["guest", "staff"]) used.add(`evacuation.${k}`);

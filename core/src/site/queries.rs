@@ -3,7 +3,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{CardNumber, CardTypeId, CardUid, KeyTypeId, RepairCategoryId, SiteId, VisitId};
+use crate::ids::{AffiliationId, CardNumber, CardTypeId, CardUid, DepartmentId, KeyTypeId, RepairCategoryId, SiteId, VisitId};
 use crate::store::{Error, Store};
 
 /// The site's settings as the app shows them.
@@ -54,6 +54,29 @@ pub struct KeyType {
     pub name: String,
     /// Default loan term in days.
     pub loan_days: u32,
+}
+
+/// A department people belong to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Department {
+    /// Its id.
+    pub id: DepartmentId,
+    /// Its name.
+    pub name: String,
+}
+
+/// An affiliation (employee, student, contractor…), which may require a
+/// user id before keys are lent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct Affiliation {
+    /// Its id.
+    pub id: AffiliationId,
+    /// Its name.
+    pub name: String,
+    /// Whether key loans need the person's user id.
+    pub requires_user_id: bool,
 }
 
 /// A repair category a fault report picks.
@@ -135,6 +158,20 @@ impl Store {
     pub fn key_types(&self) -> Result<Vec<KeyType>, Error> {
         let mut stmt = self.conn().prepare_cached("SELECT key_type_id, name, loan_days FROM key_types ORDER BY name")?;
         let rows = stmt.query_map([], |r| Ok(KeyType { id: r.get(0)?, name: r.get(1)?, loan_days: r.get(2)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Departments, by name.
+    pub fn departments(&self) -> Result<Vec<Department>, Error> {
+        let mut stmt = self.conn().prepare_cached("SELECT department_id, name FROM departments ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok(Department { id: r.get(0)?, name: r.get(1)? }))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Affiliations, by name.
+    pub fn affiliations(&self) -> Result<Vec<Affiliation>, Error> {
+        let mut stmt = self.conn().prepare_cached("SELECT affiliation_id, name, requires_user_id FROM affiliations ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok(Affiliation { id: r.get(0)?, name: r.get(1)?, requires_user_id: r.get(2)? }))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

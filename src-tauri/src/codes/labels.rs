@@ -46,6 +46,13 @@ fn symbol(qr: &QrCode, x: f64, y: f64, size: f64) -> String {
     )
 }
 
+/// A QR code of `text` alone, as an SVG document (for a screen).
+pub fn qr_svg(text: &str) -> Result<String, LabelError> {
+    let qr = QrCode::new(text.as_bytes()).map_err(|_| LabelError::TooLong(text.to_owned()))?;
+    let modules = qr.width() + 8;
+    Ok(format!("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {modules} {modules}\" shape-rendering=\"crispEdges\">{}</svg>", symbol(&qr, 0.0, 0.0, modules as f64)))
+}
+
 fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }

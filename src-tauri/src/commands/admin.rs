@@ -141,3 +141,48 @@ pub fn register_card(desk: State<'_, Desk>, number: CardNumber, uid: CardUid) ->
     desk.write(&[Area::Site], |s, actor| s.register_card(actor, number, uid))?;
     desk.read(|s| s.card(number))?.ok_or_else(|| Refusal::new(format!("Card {number} is not one of this site's cards.")))
 }
+
+/// A new enrolment code and its QR, for a new device to scan.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct NewCode {
+    /// The one-time code.
+    pub code: String,
+    /// Until when.
+    pub expires_at: lodge_core::Timestamp,
+    /// An SVG QR of `SERVER/enrol?code=CODE`, which the first-run screen scans.
+    pub qr_svg: String,
+}
+
+fn joined(desk: &Desk) -> Answer<crate::setup::Joined> {
+    desk.setup()
+        .and_then(|s| s.server)
+        .ok_or_else(|| Refusal::new("This device has no server: devices and enrolment codes live on the server it joins."))
+}
+
+/// The site's devices, as the server knows them.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn site_devices(desk: State<'_, Desk>) -> Answer<Vec<lodge_core::sync::SiteDevice>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::devices(&j.url, &j.token).await.map_err(|e| Refusal::new(e.to_string()))
+}
+
+/// Remove a device: disconnected at once, told to wipe its store.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn revoke_device(desk: State<'_, Desk>, device: lodge_core::DeviceId) -> Answer<lodge_core::sync::SiteDevice> {
+    let j = joined(&desk)?;
+    if device == j.device {
+        return Err(Refusal::new("This is the device you are using; remove it from another admin device."));
+    }
+    lodge_core::sync::admin::revoke(&j.url, &j.token, device).await.map_err(|e| Refusal::new(e.to_string()))
+}
+
+/// A one-time code for a new device of `role` (a staff or worker phone
+/// names its person), valid for an hour.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn create_code(desk: State<'_, Desk>, role: lodge_core::Role, person: Option<lodge_core::PersonId>) -> Answer<NewCode> {
+    let j = joined(&desk)?;
+    let made = lodge_core::sync::admin::create_code(&j.url, &j.token, role, person, 60).await.map_err(|e| Refusal::new(e.to_string()))?;
+    let link = format!("{}/enrol?code={}", j.url.trim_end_matches('/'), made.code);
+    let qr_svg = labels::qr_svg(&link).map_err(|e| Refusal::new(e.to_string()))?;
+    Ok(NewCode { code: made.code, expires_at: made.expires_at, qr_svg })
+}

@@ -9,6 +9,7 @@ pub mod keydesk;
 pub mod kiosk;
 pub mod reception;
 pub mod setup;
+pub mod site;
 pub mod staff;
 pub mod worker;
 
@@ -102,4 +103,17 @@ command_table! {
     admin::add_key(key_type: lodge_core::KeyTypeId, label: String) -> lodge_core::KeyId;
     admin::retire_key(key: lodge_core::KeyId) -> ();
     admin::register_card(number: lodge_core::CardNumber, uid: lodge_core::CardUid) -> lodge_core::site::CardInfo;
+    #[async] admin::site_devices() -> Vec<lodge_core::sync::SiteDevice>;
+    #[async] admin::revoke_device(device: lodge_core::DeviceId) -> lodge_core::sync::SiteDevice;
+    #[async] admin::create_code(role: lodge_core::Role, person: Option<lodge_core::PersonId>) -> admin::NewCode;
+
+    site::site_setup() -> site::SiteSetup;
+    site::set_card_type(spec: lodge_core::site::CardTypeSpec) -> ();
+    site::set_department(id: lodge_core::DepartmentId, name: String) -> ();
+    site::set_affiliation(id: lodge_core::AffiliationId, name: String, requires_user_id: bool) -> ();
+    site::set_key_type(id: lodge_core::KeyTypeId, name: String, loan_days: u32) -> ();
+    site::set_repair_category(id: lodge_core::RepairCategoryId, name: String) -> ();
+    site::people_list(search: String) -> Vec<lodge_core::person::Person>;
+    site::create_person(form: lodge_core::person::PersonForm) -> lodge_core::PersonId;
+    site::deactivate_person(id: lodge_core::PersonId) -> ();
 }

@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { Activation, AdmitRequest, Area, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardTypeId, CardUid, CheckoutRequest, Conflict, ConflictKind, Connection, Customer, CustomerQuery, Dashboard, DeskBoard, DeviceInfo, DirectoryPerson, Email, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, MyPresence, NewItem, Person, PersonId, PresenceEntry, PresentPerson, ReadCode, Refusal, RejectReason, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, StartSite, StoreChanged, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
+import type { Activation, AdmitRequest, Affiliation, AffiliationId, Area, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, CheckoutRequest, Conflict, ConflictKind, Connection, Customer, CustomerQuery, Dashboard, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, Email, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, MyPresence, NewCode, NewItem, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, ReadCode, Refusal, RejectReason, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, StartSite, StoreChanged, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
   return invoke("device", {});
@@ -216,4 +216,52 @@ export function retireKey(key: KeyId): Promise<null> {
 
 export function registerCard(number: CardNumber, uid: CardUid): Promise<CardInfo> {
   return invoke("register_card", { number, uid });
+}
+
+export function siteDevices(): Promise<Array<SiteDevice>> {
+  return invoke("site_devices", {});
+}
+
+export function revokeDevice(device: DeviceId): Promise<SiteDevice> {
+  return invoke("revoke_device", { device });
+}
+
+export function createCode(role: Role, person: PersonId | null): Promise<NewCode> {
+  return invoke("create_code", { role, person });
+}
+
+export function siteSetup(): Promise<SiteSetup> {
+  return invoke("site_setup", {});
+}
+
+export function setCardType(spec: CardTypeSpec): Promise<null> {
+  return invoke("set_card_type", { spec });
+}
+
+export function setDepartment(id: DepartmentId, name: string): Promise<null> {
+  return invoke("set_department", { id, name });
+}
+
+export function setAffiliation(id: AffiliationId, name: string, requires_user_id: boolean): Promise<null> {
+  return invoke("set_affiliation", { id, name, requires_user_id });
+}
+
+export function setKeyType(id: KeyTypeId, name: string, loan_days: number): Promise<null> {
+  return invoke("set_key_type", { id, name, loan_days });
+}
+
+export function setRepairCategory(id: RepairCategoryId, name: string): Promise<null> {
+  return invoke("set_repair_category", { id, name });
+}
+
+export function peopleList(search: string): Promise<Array<Person>> {
+  return invoke("people_list", { search });
+}
+
+export function createPerson(form: PersonForm): Promise<PersonId> {
+  return invoke("create_person", { form });
+}
+
+export function deactivatePerson(id: PersonId): Promise<null> {
+  return invoke("deactivate_person", { id });
 }

@@ -1,0 +1,94 @@
+//! The site's settings and people, for the admin: card types and ranges,
+//! departments, affiliations, key types, repair categories; people added,
+//! listed and deactivated.
+
+use serde::Serialize;
+use tauri::State;
+use ts_rs::TS;
+
+use lodge_core::person::{Person, PersonForm};
+use lodge_core::site::{Affiliation, CardType, CardTypeSpec, Department, KeyType, RepairCategory, SiteSettings};
+use lodge_core::{AffiliationId, DepartmentId, KeyTypeId, PersonId, RepairCategoryId};
+
+use crate::desk::Desk;
+use crate::error::Answer;
+use crate::events::Area;
+
+/// Everything the settings screen shows.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SiteSetup {
+    /// Name, time zone, guest policy.
+    pub settings: Option<SiteSettings>,
+    /// Badge card types and their ranges.
+    pub card_types: Vec<CardType>,
+    /// Departments.
+    pub departments: Vec<Department>,
+    /// Affiliations.
+    pub affiliations: Vec<Affiliation>,
+    /// Key types and their loan terms.
+    pub key_types: Vec<KeyType>,
+    /// Repair categories.
+    pub repair_categories: Vec<RepairCategory>,
+}
+
+/// The site's settings.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn site_setup(desk: State<'_, Desk>) -> Answer<SiteSetup> {
+    let s = desk.store();
+    Ok(SiteSetup {
+        settings: s.site_settings()?,
+        card_types: s.card_types()?,
+        departments: s.departments()?,
+        affiliations: s.affiliations()?,
+        key_types: s.key_types()?,
+        repair_categories: s.repair_categories()?,
+    })
+}
+
+/// Add or change a card type and its number range.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_card_type(desk: State<'_, Desk>, spec: CardTypeSpec) -> Answer<()> {
+    desk.write(&[Area::Site], |s, actor| s.set_card_type(actor, spec))
+}
+
+/// Add or rename a department.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_department(desk: State<'_, Desk>, id: DepartmentId, name: String) -> Answer<()> {
+    desk.write(&[Area::Site, Area::People], |s, actor| s.set_department(actor, id, &name))
+}
+
+/// Add or change an affiliation.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_affiliation(desk: State<'_, Desk>, id: AffiliationId, name: String, requires_user_id: bool) -> Answer<()> {
+    desk.write(&[Area::Site, Area::People], |s, actor| s.set_affiliation(actor, id, &name, requires_user_id))
+}
+
+/// Add or change a key type and its loan term.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_key_type(desk: State<'_, Desk>, id: KeyTypeId, name: String, loan_days: u32) -> Answer<()> {
+    desk.write(&[Area::Site, Area::Keys], |s, actor| s.set_key_type(actor, id, &name, loan_days))
+}
+
+/// Add or rename a repair category.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_repair_category(desk: State<'_, Desk>, id: RepairCategoryId, name: String) -> Answer<()> {
+    desk.write(&[Area::Site], |s, actor| s.set_repair_category(actor, id, &name))
+}
+
+/// People whose name or e-mail contains `search`.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn people_list(desk: State<'_, Desk>, search: String) -> Answer<Vec<Person>> {
+    desk.read(|s| s.people(search.trim()))
+}
+
+/// Add a person.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn create_person(desk: State<'_, Desk>, form: PersonForm) -> Answer<PersonId> {
+    desk.write(&[Area::People], |s, actor| s.create_person(actor, form))
+}
+
+/// A person left: they can no longer sign in, borrow or be visited.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn deactivate_person(desk: State<'_, Desk>, id: PersonId) -> Answer<()> {
+    desk.write(&[Area::People], |s, actor| s.deactivate_person(actor, id))
+}

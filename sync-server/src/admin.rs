@@ -1,0 +1,91 @@
+//! The site admin's HTTP API, for an admin device of that site (its device
+//! token as `Authorization: Bearer …`): list the site's devices, revoke one
+//! (it is disconnected at once and told to wipe), and make one-time
+//! enrolment codes. Everything outside the caller's own site is invisible.
+
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::Json;
+use lodge_core::{Clock, DeviceId, PersonId, Role, SystemClock, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::registry::Device;
+use crate::AppState;
+
+/// The longest a code may live: a day.
+const MAX_MINUTES: u32 = 24 * 60;
+
+/// A new code to make.
+#[derive(Debug, Deserialize)]
+pub struct CodeRequest {
+    /// For which role.
+    pub role: Role,
+    /// Whose phone (staff and worker).
+    #[serde(default)]
+    pub person: Option<PersonId>,
+    /// How long it stays valid (default 60, at most a day).
+    #[serde(default)]
+    pub minutes: Option<u32>,
+}
+
+/// A code made.
+#[derive(Debug, Serialize)]
+pub struct Code {
+    /// The one-time code.
+    pub code: String,
+    /// Until when it can be redeemed.
+    pub expires_at: Timestamp,
+}
+
+/// The admin device behind the request's token, or why there is none.
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Device, AppError> {
+    let token = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(AppError::Unauthorized)?
+        .to_owned();
+    let state = state.clone();
+    let device = tokio::task::spawn_blocking(move || state.registry().authenticate(&token)).await??;
+    match device {
+        Some(d) if d.revoked_at.is_none() && d.role == Role::Admin => Ok(d),
+        Some(d) if d.revoked_at.is_none() => Err(AppError::Forbidden(d.role)),
+        _ => Err(AppError::Unauthorized),
+    }
+}
+
+/// `GET /admin/devices`: the caller's site's devices.
+pub async fn devices(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<Device>>, AppError> {
+    let me = caller(&state, &headers).await?;
+    let all = tokio::task::spawn_blocking(move || state.registry().devices()).await??;
+    Ok(Json(all.into_iter().filter(|d| d.site == me.site).collect()))
+}
+
+/// `POST /admin/devices/{device}/revoke`.
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, Path(device): Path<DeviceId>) -> Result<Json<Device>, AppError> {
+    let me = caller(&state, &headers).await?;
+    let s = state.clone();
+    let revoked = tokio::task::spawn_blocking(move || -> Result<Device, AppError> {
+        let registry = s.registry();
+        // Another site's device is as unknown as a device that never was.
+        let target = registry.devices()?.into_iter().find(|d| d.device == device && d.site == me.site);
+        let target = target.ok_or(crate::registry::RegistryError::UnknownDevice(device))?;
+        registry.revoke(device, SystemClock.now())?;
+        Ok(Device { revoked_at: Some(SystemClock.now()), ..target })
+    })
+    .await??;
+    // Connections of the device close at once.
+    let _ = state.revoked.send(device);
+    tracing::info!(%device, by = %me.device, "device revoked by an admin device");
+    Ok(Json(revoked))
+}
+
+/// `POST /admin/codes`: a one-time enrolment code for the caller's site.
+pub async fn create_code(State(state): State<AppState>, headers: HeaderMap, Json(request): Json<CodeRequest>) -> Result<Json<Code>, AppError> {
+    let me = caller(&state, &headers).await?;
+    let minutes = request.minutes.unwrap_or(60).clamp(1, MAX_MINUTES);
+    let expires_at = Timestamp::from_millis(SystemClock.now().millis() + i64::from(minutes) * 60_000);
+    let code = tokio::task::spawn_blocking(move || state.registry().create_code(me.site, request.role, request.person, expires_at)).await??;
+    Ok(Json(Code { code, expires_at }))
+}

@@ -1,0 +1,62 @@
+//! The admin device's API on a real `lodge-sync`: the site's devices (and
+//! no other site's), one-time codes that enrol, revoking a device (it is
+//! disconnected and told to wipe), and refusals for other roles, bad tokens
+//! and other sites' devices.
+
+use std::time::Duration;
+
+use lodge_core::Role;
+use lodge_core::sync::{AdminError, Connection, admin as api};
+use lodge_tests::{Device, Server, code, create_site, eventually};
+
+const LIMIT: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_device_lists_enrols_and_removes_only_its_sites_devices() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let data = root.path().join("server");
+    let site = create_site(&data, "Lodge House")?;
+    let other = create_site(&data, "Elsewhere")?;
+    let server = Server::start(&data, 0)?;
+    let url = server.http_url();
+
+    let admin = Device::enrol(&server, root.path(), "office", &code(&data, site, "admin", None)?).await?;
+    let desk = Device::enrol(&server, root.path(), "desk", &code(&data, site, "reception", None)?).await?;
+    let stranger = Device::enrol(&server, root.path(), "stranger", &code(&data, other, "admin", None)?).await?;
+
+    // The site's devices, not the other site's.
+    let listed = api::devices(&url, &admin.token).await?;
+    let names: Vec<&str> = listed.iter().map(|d| d.name.as_str()).collect();
+    assert_eq!(names, ["desk", "office"]);
+    assert!(listed.iter().all(|d| d.revoked_at.is_none()));
+
+    // A code made through the API enrols a kiosk of this site, once.
+    let made = api::create_code(&url, &admin.token, Role::Kiosk, None, 30).await?;
+    let kiosk = Device::enrol(&server, root.path(), "lobby", &made.code).await?;
+    assert_eq!(kiosk.role, Role::Kiosk);
+    assert!(Device::enrol(&server, root.path(), "again", &made.code).await.is_err(), "a code works once");
+    let e = api::create_code(&url, &admin.token, Role::Worker, None, 30).await.unwrap_err();
+    assert!(e.to_string().contains("must name the person"), "{e}");
+
+    // Other roles, bad tokens and other sites are refused.
+    match api::devices(&url, &desk.token).await {
+        Err(AdminError::Refused(m)) => assert!(m.contains("A reception device cannot do this"), "{m}"),
+        other => panic!("a reception device listed devices: {other:?}"),
+    }
+    match api::devices(&url, "not-a-token").await {
+        Err(AdminError::Refused(m)) => assert!(m.contains("not enrolled"), "{m}"),
+        other => panic!("a bad token listed devices: {other:?}"),
+    }
+    let e = api::revoke(&url, &stranger.token, kiosk.id).await.unwrap_err();
+    assert!(e.to_string().contains("no device"), "another site's admin cannot remove this site's kiosk: {e}");
+
+    // Removing the kiosk disconnects it at once and tells it to wipe.
+    eventually("the kiosk to be online", LIMIT, || kiosk.sync.status().connection == Connection::Online).await?;
+    let removed = api::revoke(&url, &admin.token, kiosk.id).await?;
+    assert!(removed.revoked_at.is_some());
+    eventually("the kiosk to be told to wipe", LIMIT, || kiosk.sync.status().connection == Connection::Revoked).await?;
+    let listed = api::devices(&url, &admin.token).await?;
+    assert!(listed.iter().any(|d| d.name == "lobby" && d.revoked_at.is_some()));
+    assert_eq!(desk.sync.status().connection == Connection::Revoked, false);
+    Ok(())
+}
