@@ -12,9 +12,11 @@ pub mod admin;
 mod client;
 mod enrol;
 mod protocol;
+pub mod tls;
 
 pub use access::{Access, may_read, may_write};
 pub use admin::{AdminError, EnrolmentCode, SiteDevice};
+pub use tls::{TlsError, trust_certificates};
 pub use enrol::{EnrolError, Enrolment, enrol};
 pub use client::{ClientError, Connection, SERVER_PEER, SyncHandle, SyncStatus, spawn};
 pub use protocol::{ClientMessage, DocMessage, FrameError, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerMessage, SyncErrorKind};

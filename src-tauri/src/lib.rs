@@ -43,6 +43,13 @@ pub fn run() {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
+    // A site that runs its server under its own certificate authority.
+    if let Some(path) = std::env::var_os("LODGE_TLS_CA") {
+        match std::fs::read(&path).map_err(|e| e.to_string()).and_then(|pem| lodge_core::sync::trust_certificates(&pem).map_err(|e| e.to_string())) {
+            Ok(n) => tracing::info!(certificates = n, "trusting the site's certificate authority"),
+            Err(e) => tracing::error!(error = %e, path = %std::path::Path::new(&path).display(), "LODGE_TLS_CA could not be used"),
+        }
+    }
     // Mobile shells pass no arguments we know of.
     let options = if cfg!(mobile) {
         Options { data: std::env::var_os("LODGE_DATA_DIR").map(PathBuf::from), server: None, code: None }

@@ -29,6 +29,12 @@ enum Command {
         /// Serve plain HTTP on a non-loopback address (only behind a TLS proxy).
         #[arg(long)]
         allow_plain_http: bool,
+        /// Serve HTTPS/WSS with this certificate chain (PEM), with `--tls-key`.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<std::path::PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<std::path::PathBuf>,
     },
     /// Sites on this server.
     Site {
@@ -104,9 +110,30 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let state = AppState::open(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?;
     match cli.command {
-        Command::Serve { listen, allow_plain_http } => {
+        Command::Serve { listen, allow_plain_http, tls_cert: Some(cert), tls_key: Some(key) } => {
+            let _ = allow_plain_http;
+            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .with_context(|| format!("reading the TLS certificate {} and key {}", cert.display(), key.display()))?;
+            // Small sync frames must not wait for Nagle's algorithm.
+            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(axum_server::accept::NoDelayAcceptor::new());
+            let handle = axum_server::Handle::new();
+            let stop = handle.clone();
+            tokio::spawn(async move {
+                let _ = tokio::signal::ctrl_c().await;
+                stop.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            let server = axum_server::bind(listen).acceptor(acceptor).handle(handle.clone()).serve(app(state).into_make_service());
+            let serving = tokio::spawn(server);
+            let local = handle.listening().await.with_context(|| format!("listening on {listen}"))?;
+            // Tests and scripts read this line to learn the port.
+            println!("listening on {local} (TLS)");
+            tracing::info!(%local, data = %cli.data.display(), "lodge-sync serving HTTPS and WSS");
+            serving.await??;
+        }
+        Command::Serve { listen, allow_plain_http, .. } => {
             if !listen.ip().is_loopback() && !allow_plain_http {
-                bail!("refusing plain HTTP on {listen}: serve on loopback behind a TLS proxy, or pass --allow-plain-http");
+                bail!("refusing plain HTTP on {listen}: pass --tls-cert and --tls-key, serve on loopback behind a TLS proxy, or pass --allow-plain-http");
             }
             let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
             let local = listener.local_addr()?;

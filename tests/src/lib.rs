@@ -46,15 +46,27 @@ pub struct Server {
     pub addr: String,
     /// Its data directory.
     pub data: PathBuf,
+    /// Whether it serves TLS.
+    pub tls: bool,
 }
 
 impl Server {
     /// Start a server on a free port (or `port`), waiting until it listens.
     pub fn start(data: &Path, port: u16) -> anyhow::Result<Self> {
+        Self::spawn(data, port, &[])
+    }
+
+    /// Start a server on a free port with more `serve` arguments (TLS).
+    pub fn start_with(data: &Path, args: &[&str]) -> anyhow::Result<Self> {
+        Self::spawn(data, 0, args)
+    }
+
+    fn spawn(data: &Path, port: u16, args: &[&str]) -> anyhow::Result<Self> {
         let mut child = Command::new(lodge_sync_bin())
             .arg("--data")
             .arg(data)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(args)
             .env("RUST_LOG", std::env::var("LODGE_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
@@ -62,18 +74,19 @@ impl Server {
         let stdout = child.stdout.take().context("stdout")?;
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line)?;
-        let addr = line.trim().strip_prefix("listening on ").with_context(|| format!("unexpected first line: {line}"))?.to_owned();
-        Ok(Self { child, addr, data: data.to_path_buf() })
+        // "listening on ADDR" or "listening on ADDR (TLS)".
+        let addr = line.trim().strip_prefix("listening on ").and_then(|r| r.split_whitespace().next()).with_context(|| format!("unexpected first line: {line}"))?.to_owned();
+        Ok(Self { child, addr, data: data.to_path_buf(), tls: args.contains(&"--tls-cert") })
     }
 
     /// The WebSocket URL.
     pub fn ws_url(&self) -> String {
-        format!("ws://{}/sync", self.addr)
+        format!("{}://{}/sync", if self.tls { "wss" } else { "ws" }, self.addr)
     }
 
     /// The HTTP base URL.
     pub fn http_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
     }
 
     /// The port it listens on.

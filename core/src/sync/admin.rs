@@ -68,17 +68,17 @@ fn url(base_url: &str, path: &str) -> String {
 
 /// The site's devices.
 pub async fn devices(base_url: &str, token: &str) -> Result<Vec<SiteDevice>, AdminError> {
-    call(reqwest::Client::new().get(url(base_url, "/admin/devices")).bearer_auth(token), base_url).await
+    call(super::tls::http_client().get(url(base_url, "/admin/devices")).bearer_auth(token), base_url).await
 }
 
 /// Remove a device: it is disconnected at once and told to wipe its store.
 pub async fn revoke(base_url: &str, token: &str, device: DeviceId) -> Result<SiteDevice, AdminError> {
-    call(reqwest::Client::new().post(url(base_url, &format!("/admin/devices/{device}/revoke"))).bearer_auth(token), base_url).await
+    call(super::tls::http_client().post(url(base_url, &format!("/admin/devices/{device}/revoke"))).bearer_auth(token), base_url).await
 }
 
 /// A one-time code for a new device of `role` (staff and worker phones name
 /// their `person`), valid for `minutes`.
 pub async fn create_code(base_url: &str, token: &str, role: Role, person: Option<PersonId>, minutes: u32) -> Result<EnrolmentCode, AdminError> {
     let body = serde_json::json!({ "role": role, "person": person, "minutes": minutes });
-    call(reqwest::Client::new().post(url(base_url, "/admin/codes")).bearer_auth(token).json(&body), base_url).await
+    call(super::tls::http_client().post(url(base_url, "/admin/codes")).bearer_auth(token).json(&body), base_url).await
 }

@@ -17,6 +17,9 @@ use crate::document::{DocId, DocKind};
 use crate::store::Store;
 use crate::time::Timestamp;
 
+/// After answering a frame, how long a quiet server means "up to date".
+const SETTLE: Duration = Duration::from_millis(300);
+
 /// The sync peer name the server goes by in this store's sync states.
 pub const SERVER_PEER: &str = "server";
 const FEED_KEY: &str = "feed_seq";
@@ -186,7 +189,10 @@ async fn session(
     arrivals: &broadcast::Sender<Vec<DocKind>>,
 ) -> Result<(), ClientError> {
     // Nagle's algorithm would hold small frames back for tens of ms.
-    let (ws, _) = tokio_tungstenite::connect_async_with_config(url, None, true).await.map_err(|e| ClientError::Network(e.to_string()))?;
+    let connector = tokio_tungstenite::Connector::Rustls(super::tls::client_config());
+    let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector))
+        .await
+        .map_err(|e| ClientError::Network(e.to_string()))?;
     let (mut sink, mut stream) = ws.split();
     let (since, pending) = blocking(store, |s| -> Result<_, ClientError> {
         Ok((s.meta_number(FEED_KEY)?, s.outbox()?.into_iter().map(|(d, _)| d).collect::<Vec<_>>()))
@@ -196,6 +202,7 @@ async fn session(
     set(status, |s| s.connection = Connection::Syncing);
     // Send what waits right away; the server answers with what we lack.
     let mut first = true;
+    let mut settle: Option<tokio::time::Instant> = None;
     loop {
         let (docs, purged) = if first { outgoing(store)? } else { (Vec::new(), Vec::new()) };
         first = false;
@@ -220,10 +227,26 @@ async fn session(
                 let reply = handle(store, message, status, arrivals)?;
                 if let Some(reply) = reply {
                     sink.send(Message::Binary(reply.encode().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
+                    settle = Some(tokio::time::Instant::now() + SETTLE);
+                } else {
+                    settle = None;
                 }
             }
             () = wake.notified() => {
                 first = true;
+            }
+            () = async { match settle { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
+                // Our answer only acknowledged what came: the server had
+                // nothing more to say, so the device is up to date.
+                settle = None;
+                let (waiting, now) = blocking(store, |s| -> Result<_, ClientError> { Ok((s.outbox()?.len(), s.now())) })?;
+                set(status, |st| {
+                    st.waiting = waiting;
+                    if waiting == 0 {
+                        st.connection = Connection::Online;
+                        st.last_sync = Some(now);
+                    }
+                });
             }
         }
     }
@@ -275,11 +298,11 @@ fn handle(
             }
             let waiting = s.outbox()?.len();
             let now = s.now();
-            // Replies that only acknowledge what arrived leave nothing of ours
-            // waiting: the device is up to date as soon as its outbox is empty.
+            // Up to date when nothing of ours waits and the frame needed no
+            // answer; after an answer, the session settles it (see `SETTLE`).
             set(status, |st| {
                 st.waiting = waiting;
-                if waiting == 0 {
+                if waiting == 0 && replies.is_empty() {
                     st.connection = Connection::Online;
                     st.last_sync = Some(now);
                 } else {

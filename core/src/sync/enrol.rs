@@ -63,7 +63,7 @@ pub async fn enrol(base_url: &str, code: &str, name: &str, store: &std::sync::Mu
     let url = format!("{}/enrol", base_url.trim_end_matches('/'));
     let body = serde_json::json!({ "code": code.trim(), "actor": actor, "name": name });
     let unreachable = |e: reqwest::Error| EnrolError::Unreachable { url: base_url.to_owned(), reason: e.to_string() };
-    let response = reqwest::Client::new().post(&url).json(&body).send().await.map_err(unreachable)?;
+    let response = super::tls::http_client().post(&url).json(&body).send().await.map_err(unreachable)?;
     if !response.status().is_success() {
         let text = response.text().await.unwrap_or_default();
         let message = serde_json::from_str::<serde_json::Value>(&text)
