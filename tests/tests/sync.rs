@@ -268,3 +268,22 @@ async fn a_device_of_another_site_gets_nothing_of_the_first() {
     let bytes = std::fs::read(&stranger.path).unwrap();
     assert!(!bytes.windows(10).any(|w| w == b"First Site"), "the first site's guest reached another site's device");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_that_change_nothing_leave_nothing_waiting() {
+    // Adding people who host no guests rewrites the directory without
+    // changing it; the device must still come to "online, nothing waiting".
+    let s = site().await;
+    let office = s.device("office", "admin", None).await;
+    eventually("the office is online", LIMIT, || office.sync.status().connection == Connection::Online).await.unwrap();
+    let admin = Actor { person: None, device: Some(office.id), name: "Office".into(), role: Role::Admin };
+    for i in 0..5 {
+        office.act(|st| st.create_person(&admin, PersonForm { name: format!("Worker {i}"), hosts_guests: false, ..Default::default() })).unwrap();
+    }
+    eventually("nothing waits and the office is online", LIMIT, || {
+        let st = office.sync.status();
+        st.waiting == 0 && st.connection == Connection::Online && office.read(|x| x.outbox().map(|o| o.is_empty()).unwrap_or(false))
+    })
+    .await
+    .unwrap();
+}

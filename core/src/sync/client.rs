@@ -174,6 +174,10 @@ fn outgoing(store: &Arc<Mutex<Store>>) -> Result<(Vec<DocMessage>, Vec<DocId>), 
                 purged.push(doc);
             } else if let Some(message) = s.generate_sync_message(SERVER_PEER, &doc)? {
                 docs.push(DocMessage { doc, message });
+            } else if s.peer_has_all(SERVER_PEER, &doc)? {
+                // A write that changed nothing (removing what was not there):
+                // nothing to send, and nothing waits.
+                s.clear_outbox(&doc)?;
             }
         }
         Ok((docs, purged))
@@ -280,13 +284,14 @@ fn handle(
                         continue;
                     }
                 }
-                match s.generate_sync_message(SERVER_PEER, &doc)? {
-                    Some(message) => replies.push(DocMessage { doc, message }),
-                    None => {
-                        if s.peer_has_all(SERVER_PEER, &doc)? {
-                            s.clear_outbox(&doc)?;
-                        }
-                    }
+                // The server has every change of ours: nothing waits, even if
+                // the protocol still wants a word (an acknowledgement the
+                // server may not answer).
+                if s.peer_has_all(SERVER_PEER, &doc)? {
+                    s.clear_outbox(&doc)?;
+                }
+                if let Some(message) = s.generate_sync_message(SERVER_PEER, &doc)? {
+                    replies.push(DocMessage { doc, message });
                 }
             }
             if !kinds.is_empty() {
