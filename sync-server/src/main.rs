@@ -83,6 +83,16 @@ enum SiteCommand {
     },
     /// List sites.
     List,
+    /// Take in a site that was started on a device without a server: makes
+    /// an empty site with the device's site id; enrol that device with an
+    /// admin code and it uploads everything it holds.
+    Adopt {
+        /// The site id the device shows (Admin → Devices).
+        site: SiteId,
+        /// A name to list until the site's own settings arrive.
+        #[arg(long, default_value = "Site joining from a device")]
+        name: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -169,6 +179,20 @@ async fn main() -> anyhow::Result<()> {
                     registry.bump(site, doc, false)?;
                 }
                 Ok(site)
+            })
+            .await??;
+            println!("{site}");
+        }
+        Command::Site { command: SiteCommand::Adopt { site, name } } => {
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                if state.registry().sites()?.iter().any(|(s, _)| *s == site) {
+                    bail!("site {site} is already on this server");
+                }
+                let mut store = lodge_core::Store::open(state.site_store_path(site), Arc::new(SystemClock))?;
+                store.join_site(site)?;
+                drop(store);
+                state.registry().add_site(site, &name)?;
+                Ok(())
             })
             .await??;
             println!("{site}");

@@ -287,3 +287,38 @@ async fn writes_that_change_nothing_leave_nothing_waiting() {
     .await
     .unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_started_on_a_device_alone_joins_a_server_later() {
+    let dir = tempfile::tempdir().unwrap();
+    // A site started on one device, with a host and a waiting guest, no server.
+    let site = {
+        let mut alone = lodge_core::Store::open(dir.path().join("founder.sqlite"), std::sync::Arc::new(lodge_core::SystemClock)).unwrap();
+        let founder = Actor::site_founder("Ada");
+        let site = alone.create_site(&founder, lodge_core::NewSite { name: "Solo House".into(), time_zone: "UTC".into() }).unwrap();
+        let host = alone
+            .create_person(&founder, PersonForm { name: "Olga Host".into(), hosts_guests: true, roles: vec![Role::Staff], ..Default::default() })
+            .unwrap();
+        alone.register_guest(&founder, guest(host, "Early Guest")).unwrap();
+        site
+    };
+    // The server takes the site in; the founder joins with an admin code.
+    let data = dir.path().join("server");
+    let adopted = lodge_tests::admin(&data, &["site", "adopt", &site.to_string()]).unwrap();
+    assert_eq!(adopted, site.to_string());
+    assert!(lodge_tests::admin(&data, &["site", "adopt", &site.to_string()]).is_err(), "a site is adopted once");
+    let server = Server::start(&data, 0).unwrap();
+    let founder = Device::enrol(&server, dir.path(), "founder", &code(&data, site, "admin", None).unwrap()).await.unwrap();
+    eventually("everything made alone reaches the server", LIMIT, || founder.read(|s| s.outbox().unwrap().is_empty())).await.unwrap();
+    // A desk that joins now sees what was made before there was a server.
+    let desk = Device::enrol(&server, dir.path(), "desk", &code(&data, site, "reception", None).unwrap()).await.unwrap();
+    eventually("the desk sees the early guest", LIMIT, || desk.read(|s| s.waiting_guests().unwrap().iter().any(|v| v.guest_name == "Early Guest"))).await.unwrap();
+    assert_eq!(desk.read(|s| s.site_settings().unwrap().map(|x| x.name)).as_deref(), Some("Solo House"));
+    // A device holding one site cannot be joined to another.
+    let other = create_site(&data, "Other House").unwrap();
+    let store = std::sync::Mutex::new(lodge_core::Store::open(dir.path().join("founder-copy.sqlite"), std::sync::Arc::new(lodge_core::SystemClock)).unwrap());
+    store.lock().unwrap().join_site(site).unwrap();
+    let e = lodge_core::sync::enrol(&server.http_url(), &code(&data, other, "admin", None).unwrap(), "x", &store).await.unwrap_err();
+    assert!(e.to_string().contains("another site"), "{e}");
+    assert_eq!(store.lock().unwrap().site().unwrap(), Some(site), "the device's site is left as it was");
+}

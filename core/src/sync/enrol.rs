@@ -37,6 +37,14 @@ pub enum EnrolError {
     /// The server refused the code.
     #[error("{0}")]
     Refused(String),
+    /// The code is for another site than the one this store already holds.
+    #[error("This code is for another site ({code_site}) than the one this device holds ({held}). Ask for a code of the device's own site.")]
+    OtherSite {
+        /// The code's site.
+        code_site: SiteId,
+        /// The store's site.
+        held: SiteId,
+    },
     /// The store could not record the site.
     #[error(transparent)]
     Store(#[from] crate::store::Error),
@@ -73,6 +81,12 @@ pub async fn enrol(base_url: &str, code: &str, name: &str, store: &std::sync::Mu
         return Err(EnrolError::Refused(message));
     }
     let answer: Answer = response.json().await.map_err(unreachable)?;
+    // A device that started its site alone joins only that site's server side.
+    if let Some(held) = store.lock().unwrap_or_else(|p| p.into_inner()).site()?
+        && held != answer.device.site
+    {
+        return Err(EnrolError::OtherSite { code_site: answer.device.site, held });
+    }
     store.lock().unwrap_or_else(|p| p.into_inner()).join_site(answer.device.site).map_err(|e| match e {
         crate::site::Error::Store(s) => EnrolError::Store(s),
         other => EnrolError::Refused(other.to_string()),

@@ -46,6 +46,7 @@ command_table! {
     setup::sync_status() -> Option<lodge_core::sync::SyncStatus>;
     setup::start_site(form: setup::StartSite) -> setup::DeviceInfo;
     #[async] setup::join_site(form: setup::JoinSite) -> setup::DeviceInfo;
+    #[async] setup::connect_site(form: setup::JoinSite) -> setup::DeviceInfo;
 
     kiosk::kiosk_welcome() -> kiosk::KioskWelcome;
     kiosk::find_hosts(text: String) -> Vec<kiosk::Host>;

@@ -31,6 +31,8 @@ pub struct DeviceInfo {
     pub time_zone: Option<String>,
     /// The server, when joined.
     pub server: Option<String>,
+    /// The site's id (a server adopting a site started here asks for it).
+    pub site: Option<lodge_core::SiteId>,
 }
 
 /// "Start a new site on this device".
@@ -73,6 +75,7 @@ pub(crate) fn device_info(desk: &Desk) -> Answer<Option<DeviceInfo>> {
         site_name: site.as_ref().map(|s| s.name.clone()),
         time_zone: site.map(|s| s.time_zone),
         server: setup.server.map(|j| j.url),
+        site: store.site()?,
     }))
 }
 
@@ -138,6 +141,16 @@ pub async fn join_here(desk: &Desk, form: JoinSite) -> Answer<()> {
     if desk.setup().is_some() {
         return Err(Refusal::new("This device is already set up."));
     }
+    let (server, name, enrolment) = redeem(desk, form).await?;
+    desk.set_setup(Setup {
+        role: enrolment.role,
+        device_name: name,
+        person: enrolment.person,
+        server: Some(Joined { url: server, device: enrolment.device, site: enrolment.site, token: enrolment.token }),
+    })
+}
+
+async fn redeem(desk: &Desk, form: JoinSite) -> Answer<(String, String, lodge_core::sync::Enrolment)> {
     let server = form.server.trim().trim_end_matches('/').to_owned();
     if !(server.starts_with("http://") || server.starts_with("https://")) {
         return Err(Refusal::new("Write the server's address starting with https:// (or http:// on this computer)."));
@@ -145,10 +158,29 @@ pub async fn join_here(desk: &Desk, form: JoinSite) -> Answer<()> {
     let name = if form.device_name.trim().is_empty() { "Lodge device".to_owned() } else { form.device_name.trim().to_owned() };
     let store = desk.store_handle();
     let enrolment = lodge_core::sync::enrol(&server, &form.code, &name, &store).await?;
+    Ok((server, name, enrolment))
+}
+
+/// A site started on this device joins a server (which adopted it with
+/// `lodge-sync site adopt SITE`): everything made here goes up, and the
+/// device goes on as the site's admin.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn connect_site(desk: State<'_, Desk>, form: JoinSite) -> Answer<DeviceInfo> {
+    let setup = desk.setup().ok_or_else(|| Refusal::new("This device is not set up yet."))?;
+    if setup.server.is_some() {
+        return Err(Refusal::new("This device is already joined to a server."));
+    }
+    let (server, _, enrolment) = redeem(&desk, JoinSite { device_name: setup.device_name.clone(), ..form }).await?;
+    if enrolment.role != Role::Admin {
+        return Err(Refusal::new("This device holds the whole site: join with an admin code."));
+    }
     desk.set_setup(Setup {
-        role: enrolment.role,
-        device_name: name,
-        person: enrolment.person,
+        role: Role::Admin,
+        device_name: setup.device_name,
+        person: None,
         server: Some(Joined { url: server, device: enrolment.device, site: enrolment.site, token: enrolment.token }),
-    })
+    })?;
+    desk.start_sync();
+    desk.changed(&[Area::Site]);
+    set_up(&desk)
 }

@@ -18,6 +18,10 @@ export function joinSite(form: JoinSite): Promise<DeviceInfo> {
   return invoke("join_site", { form });
 }
 
+export function connectSite(form: JoinSite): Promise<DeviceInfo> {
+  return invoke("connect_site", { form });
+}
+
 export function kioskWelcome(): Promise<KioskWelcome> {
   return invoke("kiosk_welcome", {});
 }
