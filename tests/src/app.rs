@@ -150,6 +150,15 @@ impl App {
         Ok(Self { driver, session, data, shots, name: name.to_owned() })
     }
 
+    /// Join a site from the first-run screen with an enrolment code.
+    pub async fn join(&self, server_url: &str, code: &str, name: &str) -> anyhow::Result<()> {
+        let s = &self.session;
+        s.type_into(&s.find("#join-server").await?, server_url).await?;
+        s.type_into(&s.find("#join-code").await?, code).await?;
+        s.type_into(&s.find("#join-name").await?, name).await?;
+        s.click(&s.find_text("button", "Join").await?).await
+    }
+
     /// Save a screenshot as `target/e2e-screenshots/NAME.png`, after the
     /// page has had a moment to paint.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {

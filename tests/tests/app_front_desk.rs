@@ -16,16 +16,12 @@ use lodge_tests::{Device, Server, admin, code, eventually};
 
 const CARD_UID: [u8; 7] = [0x04, 0xA2, 0x24, 0xB1, 0x5C, 0x80, 0x01];
 
+/// The first-run screen, photographed and checked, then joined.
 async fn join(app: &App, server: &Server, code: &str, name: &str) -> anyhow::Result<()> {
-    let s = &app.session;
-    s.find("#join-server").await?;
+    app.session.find("#join-server").await?;
     app.screenshot("first-run").await?;
     app.check_accessibility("first run").await?;
-    s.type_into(&s.find("#join-server").await?, &server.http_url()).await?;
-    s.type_into(&s.find("#join-code").await?, code).await?;
-    s.type_into(&s.find("#join-name").await?, name).await?;
-    s.click(&s.find_text("button", "Join").await?).await?;
-    Ok(())
+    app.join(&server.http_url(), code, name).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

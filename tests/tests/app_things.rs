@@ -12,15 +12,6 @@ use std::time::Duration;
 use lodge_tests::app::{App, Display};
 use lodge_tests::{Device, Server, admin, code, eventually};
 
-async fn join(app: &App, server: &Server, code: &str, name: &str) -> anyhow::Result<()> {
-    let s = &app.session;
-    s.type_into(&s.find("#join-server").await?, &server.http_url()).await?;
-    s.type_into(&s.find("#join-code").await?, code).await?;
-    s.type_into(&s.find("#join-name").await?, name).await?;
-    s.click(&s.find_text("button", "Join").await?).await?;
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_the_rules() -> anyhow::Result<()> {
     let root = tempfile::tempdir()?;
@@ -35,7 +26,7 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
 
     // The admin adds a pump and a second Master key, and prints the pump's label.
     let admin_app = App::launch(&display, root.path(), "admin").await?;
-    join(&admin_app, &server, &code(&server_dir, site, "admin", None)?, "Office").await?;
+    admin_app.join(&server.http_url(), &code(&server_dir, site, "admin", None)?, "Office").await?;
     let a = &admin_app.session;
     a.wait_text("keys out").await?;
     admin_app.screenshot("admin-dashboard").await?;
@@ -63,7 +54,7 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
 
     // The worker reads the label from its picture and takes the pump.
     let worker = App::launch(&display, root.path(), "worker").await?;
-    join(&worker, &server, &code(&server_dir, site, "worker", Some(jan))?, "Jan's phone").await?;
+    worker.join(&server.http_url(), &code(&server_dir, site, "worker", Some(jan))?, "Jan's phone").await?;
     let w = &worker.session;
     w.wait_text("Scan an item").await?;
     w.wait_text("Drill").await?; // the demo's drill is Jan's
@@ -132,7 +123,7 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
 
     // The key desk: one Master key per person, unless an exception says more.
     let keydesk = App::launch(&display, root.path(), "keydesk").await?;
-    join(&keydesk, &server, &code(&server_dir, site, "key-desk", None)?, "Key desk").await?;
+    keydesk.join(&server.http_url(), &code(&server_dir, site, "key-desk", None)?, "Key desk").await?;
     let k = &keydesk.session;
     k.type_into(&k.find("#customer-email").await?, "anna@demo.lodge").await?;
     k.click(&k.find_text("button", "Find").await?).await?;

@@ -51,7 +51,8 @@ pub enum AdminError {
     Refused(String),
 }
 
-async fn call<T: for<'de> Deserialize<'de>>(request: reqwest::RequestBuilder, base_url: &str) -> Result<T, AdminError> {
+/// Send a request to the server; its refusals come back in its words.
+pub(crate) async fn call<T: for<'de> Deserialize<'de>>(request: reqwest::RequestBuilder, base_url: &str) -> Result<T, AdminError> {
     let unreachable = |e: reqwest::Error| AdminError::Unreachable { url: base_url.to_owned(), reason: e.to_string() };
     let response = request.send().await.map_err(unreachable)?;
     if !response.status().is_success() {

@@ -70,17 +70,10 @@ pub async fn enrol(base_url: &str, code: &str, name: &str, store: &std::sync::Mu
     let actor = store.lock().unwrap_or_else(|p| p.into_inner()).actor_id().to_hex_string();
     let url = format!("{}/enrol", base_url.trim_end_matches('/'));
     let body = serde_json::json!({ "code": code.trim(), "actor": actor, "name": name });
-    let unreachable = |e: reqwest::Error| EnrolError::Unreachable { url: base_url.to_owned(), reason: e.to_string() };
-    let response = super::tls::http_client().post(&url).json(&body).send().await.map_err(unreachable)?;
-    if !response.status().is_success() {
-        let text = response.text().await.unwrap_or_default();
-        let message = serde_json::from_str::<serde_json::Value>(&text)
-            .ok()
-            .and_then(|v| v["error"].as_str().map(str::to_owned))
-            .unwrap_or(text);
-        return Err(EnrolError::Refused(message));
-    }
-    let answer: Answer = response.json().await.map_err(unreachable)?;
+    let answer: Answer = super::admin::call(super::tls::http_client().post(&url).json(&body), base_url).await.map_err(|e| match e {
+        super::admin::AdminError::Unreachable { url, reason } => EnrolError::Unreachable { url, reason },
+        super::admin::AdminError::Refused(message) => EnrolError::Refused(message),
+    })?;
     // A device that started its site alone joins only that site's server side.
     if let Some(held) = store.lock().unwrap_or_else(|p| p.into_inner()).site()?
         && held != answer.device.site
