@@ -14,6 +14,8 @@ fn sign_in_then_out_shows_in_who_is_in_and_history() {
     let list = s.store.evacuation_list().unwrap();
     assert_eq!(list.people.len(), 1);
     assert_eq!(list.people[0].name, "Anna Kowalska");
+    // The evacuation list names the department, not its id.
+    assert_eq!(list.people[0].department.as_deref(), Some("Engineering"));
     s.clock.advance(8 * HOUR);
     let receipt = s.store.sign_out(&me, s.anna).unwrap();
     assert!(!receipt.still_holding.holds_things());
