@@ -51,7 +51,9 @@ pub fn decode_data_url(url: &str) -> Result<Option<Decoded>, DecodeError> {
 pub fn decode_image(img: &DynamicImage) -> Option<Decoded> {
     let attempt = |img: DynamicImage| {
         let mut hints = DecodeHints { TryHarder: Some(true), ..Default::default() };
-        rxing::helpers::detect_in_image_with_hints(img, None, &mut hints)
+        let luma = img.to_luma8();
+        let (w, h) = luma.dimensions();
+        rxing::helpers::detect_in_luma_with_hints(luma.into_raw(), w, h, None, &mut hints)
             .ok()
             .map(|r| Decoded { text: r.getText().to_owned(), format: format!("{:?}", r.getBarcodeFormat()) })
     };
@@ -100,9 +102,8 @@ mod tests {
 
     fn generate(text: &str, format: BarcodeFormat, w: i32, h: i32) -> GrayImage {
         let matrix = MultiFormatWriter.encode(text, &format, w, h).expect("encodable");
-        let img: DynamicImage = (&matrix).into();
+        let inner = GrayImage::from_fn(matrix.width(), matrix.height(), |x, y| Luma([if matrix.get(x, y) { 0 } else { 255 }]));
         // A white margin around it, as on a printed label.
-        let inner = img.to_luma8();
         let mut out = GrayImage::from_pixel(inner.width() + 40, inner.height() + 40, Luma([255]));
         image::imageops::overlay(&mut out, &inner, 20, 20);
         out
