@@ -11,7 +11,7 @@ use axum::extract::ws::{Message, WebSocket};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use lodge_core::sync::{Access, ClientMessage, DocMessage, FrameError, ServerMessage, SyncErrorKind, may_read, may_write};
-use lodge_core::{DocId, DocKind, Header, Store, StoreError, VisitId};
+use lodge_core::{DocId, DocKind, Header, Role, Store, StoreError, VisitId};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::AppState;
@@ -322,22 +322,25 @@ impl Session {
                 batch.push((doc, message));
             }
             let device = &self.device;
-            let accept = |doc: &DocId, header: &Header, changes: &[automerge::Change]| -> Result<(), String> {
-                if changes.is_empty() {
+            let accept = |doc: &DocId, incoming: &lodge_core::Incoming<'_>| -> Result<(), String> {
+                if incoming.changes.is_empty() {
                     return Ok(());
                 }
                 let shared = lodge_core::shared_actor(doc).to_hex_string();
-                for c in changes {
+                for c in incoming.changes {
                     let actor = c.actor_id().to_hex_string();
-                    let first_shared = header.kind == DocKind::Presence && actor == shared;
+                    let first_shared = incoming.header.kind == DocKind::Presence && actor == shared;
                     if actor != device.actor && !first_shared {
                         return Err(format!("a change under actor {actor}, which is not this device's"));
                     }
                 }
-                let header = owned_header(doc, header.clone());
+                let header = owned_header(doc, incoming.header.clone());
                 // Read access was checked above; a new visit from a kiosk is
                 // waiting by definition.
-                if may_write(&access_of(device, &header, true)) { Ok(()) } else { Err(format!("a {} device may not change {} documents", device.role, header.kind)) }
+                if !may_write(&access_of(device, &header, true)) {
+                    return Err(format!("a {} device may not change {} documents", device.role, header.kind));
+                }
+                partial_write_allowed(device.role, header.kind, incoming)
             };
             let results = match store.receive_sync_messages_checked(&peer, &batch, &accept) {
                 Ok(r) => r,
@@ -454,5 +457,22 @@ impl Session {
             frames.push(ServerMessage::Sync { docs, seq });
         }
         frames
+    }
+}
+
+/// Roles that may change only part of a document: the server has applied
+/// the change to the document without keeping it, and refuses it if it
+/// touched anything else (the design's fork-and-verify).
+fn partial_write_allowed(role: Role, kind: DocKind, incoming: &lodge_core::Incoming<'_>) -> Result<(), String> {
+    let only = |fields: &[&str]| incoming.touched.iter().all(|f| fields.contains(&f.as_str()));
+    match (role, kind) {
+        (Role::Worker, DocKind::Equipment) if !only(&["custody"]) => {
+            Err(format!("a worker's phone may only record taking and returning an item, not change {:?}", incoming.touched))
+        }
+        (Role::Staff | Role::Worker, DocKind::Person) if !only(&["email", "phone"]) => {
+            Err(format!("a phone may only change its person's contact details, not {:?}", incoming.touched))
+        }
+        (Role::Kiosk, DocKind::Visit) if !incoming.creates => Err("a kiosk may only create a visit, not change one".to_owned()),
+        _ => Ok(()),
     }
 }

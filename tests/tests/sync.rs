@@ -322,3 +322,65 @@ async fn a_site_started_on_a_device_alone_joins_a_server_later() {
     assert!(e.to_string().contains("another site"), "{e}");
     assert_eq!(store.lock().unwrap().site().unwrap(), Some(site), "the device's site is left as it was");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_may_record_custody_but_not_rename_an_item() {
+    use automerge::sync::SyncDoc;
+    use automerge::transaction::Transactable;
+
+    let s = site().await;
+    let founder = Actor { person: None, device: Some(s.admin.id), name: "Admin".into(), role: Role::Admin };
+    let jan = s.admin.act(|st| st.create_person(&founder, PersonForm { name: "Jan Nowak".into(), roles: vec![Role::Worker], ..Default::default() })).unwrap();
+    let item = s
+        .admin
+        .act(|st| {
+            st.add_item(&founder, lodge_core::equipment::NewItem { asset_number: "D-7".into(), activation_code: "LODGE-D7".into(), name: "Drill".into(), item_type: "drill".into() })
+        })
+        .unwrap();
+    eventually("the admin's item reaches the server", LIMIT, || s.admin.read(|st| st.outbox().unwrap().is_empty())).await.unwrap();
+    let phone = s.device("phone", "worker", Some(jan)).await;
+    eventually("the phone has the drill", LIMIT, || phone.read(|st| st.item_by_code("LODGE-D7").unwrap().is_some())).await.unwrap();
+
+    // Taking it touches only the custody log: accepted.
+    phone.act(|st| st.activate_equipment(&Actor::person(jan, "Jan Nowak", Role::Worker), "LODGE-D7")).unwrap();
+    eventually("the admin sees Jan holding the drill", LIMIT, || {
+        s.admin.read(|st| st.item_by_code("LODGE-D7").unwrap().is_some_and(|i| i.holder == Some(jan)))
+    })
+    .await
+    .unwrap();
+
+    // A change under the phone's own actor that renames the item: refused.
+    let doc = DocId::equipment(item);
+    let bytes = phone.store.lock().unwrap().export_document(&doc).unwrap().unwrap();
+    let actor = phone.store.lock().unwrap().actor_id().clone();
+    let mut rogue = automerge::AutoCommit::load(&bytes).unwrap().with_actor(actor);
+    rogue.put(automerge::ROOT, "name", "Stolen drill").unwrap();
+    rogue.commit();
+    let mut ws = raw_socket(&s.server).await;
+    ws.send(Message::Binary(ClientMessage::Hello { token: phone.token.clone(), since: 0, pending: vec![] }.encode().into())).await.unwrap();
+    let mut state = automerge::sync::State::new();
+    let mut refusal = None;
+    for _ in 0..6 {
+        if let Some(m) = rogue.sync().generate_sync_message(&mut state) {
+            let frame = ClientMessage::Sync { docs: vec![lodge_core::sync::DocMessage { doc: doc.clone(), message: m.encode() }] };
+            ws.send(Message::Binary(frame.encode().into())).await.unwrap();
+        }
+        match next_server_message(&mut ws).await {
+            Some(ServerMessage::Sync { docs, .. }) => {
+                for d in docs.into_iter().filter(|d| d.doc == doc) {
+                    rogue.sync().receive_sync_message(&mut state, automerge::sync::Message::decode(&d.message).unwrap()).unwrap();
+                }
+            }
+            Some(ServerMessage::Error { kind, message, .. }) => {
+                refusal = Some((kind, message));
+                break;
+            }
+            _ => {}
+        }
+    }
+    let (kind, message) = refusal.expect("the server refused the rename");
+    assert_eq!(kind, SyncErrorKind::Forbidden);
+    assert!(message.contains("only record taking and returning"), "{message}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(s.admin.read(|st| st.item_by_code("LODGE-D7").unwrap().map(|i| i.name)).as_deref(), Some("Drill"));
+}

@@ -64,7 +64,7 @@ impl Store {
     /// Apply a sync message for `doc` from `peer`: new changes are stored,
     /// projected and checked. Returns whether the document changed here.
     pub fn receive_sync_message(&mut self, peer: &str, doc: &DocId, message: &[u8]) -> Result<bool, Error> {
-        self.receive_sync_message_checked(peer, doc, message, &|_, _, _| Ok(()))
+        self.receive_sync_message_checked(peer, doc, message, &|_, _| Ok(()))
     }
 
     /// Like [`Store::receive_sync_message`], but the new changes and the
@@ -219,7 +219,21 @@ impl Store {
 
 /// Judges changes from another replica before they are kept, given the
 /// document's header and the new changes; `Err` refuses them with a reason.
-pub type AcceptChanges<'a> = &'a dyn Fn(&DocId, &crate::document::Header, &[automerge::Change]) -> Result<(), String>;
+pub type AcceptChanges<'a> = &'a dyn Fn(&DocId, &Incoming<'_>) -> Result<(), String>;
+
+/// What a peer's changes to one document would do, worked out on the
+/// document with the changes applied but not yet kept: who may accept
+/// them can check the actors, and which fields they touch.
+pub struct Incoming<'a> {
+    /// The document's header.
+    pub header: &'a crate::document::Header,
+    /// The new changes.
+    pub changes: &'a [automerge::Change],
+    /// The top-level fields the changes touch (`custody`, `email`, …).
+    pub touched: &'a BTreeSet<String>,
+    /// Whether the changes create the document.
+    pub creates: bool,
+}
 type Accept<'a> = AcceptChanges<'a>;
 
 fn check(doc: &DocId, am: &mut AutoCommit, before: &[ChangeHash], accept: Accept<'_>) -> Result<(), Error> {
@@ -229,7 +243,31 @@ fn check(doc: &DocId, am: &mut AutoCommit, before: &[ChangeHash], accept: Accept
         return Err(Error::WrongKind { doc: doc.clone(), expected: doc.kind(), found: header.kind });
     }
     let changes = am.get_changes(before);
-    accept(doc, &header, &changes).map_err(|reason| Error::Refused { doc: doc.clone(), reason })
+    let after = am.get_heads();
+    let touched = touched_fields(am, before, &after);
+    let incoming = Incoming { header: &header, changes: &changes, touched: &touched, creates: before.is_empty() };
+    accept(doc, &incoming).map_err(|reason| Error::Refused { doc: doc.clone(), reason })
+}
+
+/// The top-level fields of the document that differ between two heads.
+fn touched_fields(am: &mut AutoCommit, before: &[ChangeHash], after: &[ChangeHash]) -> BTreeSet<String> {
+    use automerge::Prop;
+    let mut fields = BTreeSet::new();
+    for patch in am.diff(before, after) {
+        let root_prop = match patch.path.first() {
+            Some((_, Prop::Map(key))) => Some(key.clone()),
+            Some((_, Prop::Seq(_))) => None,
+            None => match &patch.action {
+                automerge::PatchAction::PutMap { key, .. } | automerge::PatchAction::DeleteMap { key } => Some(key.clone()),
+                automerge::PatchAction::Increment { prop: Prop::Map(key), .. } => Some(key.clone()),
+                automerge::PatchAction::Conflict { prop: Prop::Map(key) } => Some(key.clone()),
+                automerge::PatchAction::Mark { .. } => None,
+                _ => None,
+            },
+        };
+        fields.insert(root_prop.unwrap_or_else(|| "?".to_owned()));
+    }
+    fields
 }
 
 fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: sync::Message, accept: Accept<'_>) -> Result<bool, Error> {

@@ -269,7 +269,7 @@ fn handle(
             let mut replies = Vec::new();
             // The whole frame in one transaction.
             let batch: Vec<(DocId, Vec<u8>)> = docs.into_iter().map(|m| (m.doc, m.message)).collect();
-            let results = s.receive_sync_messages_checked(SERVER_PEER, &batch, &|_, _, _| Ok(()))?;
+            let results = s.receive_sync_messages_checked(SERVER_PEER, &batch, &|_, _| Ok(()))?;
             let mut kinds = Vec::new();
             for ((doc, _), result) in batch.into_iter().zip(results) {
                 match result {

@@ -241,7 +241,7 @@ fn a_frame_applies_in_one_go_and_a_bad_message_spoils_only_its_document() {
     }
     let garbage = (DocId::visit(VisitId::new()), vec![0x42, 0x00, 0x13]);
     batch.insert(1, garbage);
-    let results = r.stores[1].receive_sync_messages_checked("replica-0", &batch, &|_, _, _| Ok(())).unwrap();
+    let results = r.stores[1].receive_sync_messages_checked("replica-0", &batch, &|_, _| Ok(())).unwrap();
     assert!(matches!(results[0], Ok(true)));
     assert!(matches!(results[1], Err(StoreError::BadSyncMessage { .. })));
     assert!(matches!(results[2], Ok(true)));
@@ -253,7 +253,7 @@ fn a_frame_applies_in_one_go_and_a_bad_message_spoils_only_its_document() {
     r.stores[0].receive_sync_message("replica-1", &doc, &ask).unwrap();
     let answer = r.stores[0].generate_sync_message("replica-1", &doc).unwrap().unwrap();
     let results = r.stores[1]
-        .receive_sync_messages_checked("replica-0", &[(doc.clone(), answer)], &|_, _, _| Err("not today".into()))
+        .receive_sync_messages_checked("replica-0", &[(doc.clone(), answer)], &|_, _| Err("not today".into()))
         .unwrap();
     assert!(matches!(&results[0], Err(StoreError::Refused { reason, .. }) if reason == "not today"));
     assert!(r.stores[1].visit(c).unwrap().is_none());
