@@ -35,7 +35,7 @@ pub struct EnrolmentCode {
     pub expires_at: Timestamp,
 }
 
-/// Why an admin call failed.
+/// Why a call to the server (enrolment or an admin call) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     /// The server could not be reached.

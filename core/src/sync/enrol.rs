@@ -26,17 +26,9 @@ pub struct Enrolment {
 /// Why enrolment failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EnrolError {
-    /// The server could not be reached.
-    #[error("The server at {url} could not be reached: {reason}")]
-    Unreachable {
-        /// The server.
-        url: String,
-        /// What failed.
-        reason: String,
-    },
-    /// The server refused the code.
-    #[error("{0}")]
-    Refused(String),
+    /// The server could not be reached, or refused the code (in its words).
+    #[error(transparent)]
+    Server(#[from] super::admin::AdminError),
     /// The code is for another site than the one this store already holds.
     #[error("This code is for another site ({code_site}) than the one this device holds ({held}). Ask for a code of the device's own site.")]
     OtherSite {
@@ -45,9 +37,12 @@ pub enum EnrolError {
         /// The store's site.
         held: SiteId,
     },
-    /// The store could not record the site.
+    /// The store could not be read.
     #[error(transparent)]
     Store(#[from] crate::store::Error),
+    /// The store could not record the site.
+    #[error(transparent)]
+    Site(#[from] crate::site::Error),
 }
 
 #[derive(Deserialize)]
@@ -70,20 +65,14 @@ pub async fn enrol(base_url: &str, code: &str, name: &str, store: &std::sync::Mu
     let actor = store.lock().unwrap_or_else(|p| p.into_inner()).actor_id().to_hex_string();
     let url = format!("{}/enrol", base_url.trim_end_matches('/'));
     let body = serde_json::json!({ "code": code.trim(), "actor": actor, "name": name });
-    let answer: Answer = super::admin::call(super::tls::http_client().post(&url).json(&body), base_url).await.map_err(|e| match e {
-        super::admin::AdminError::Unreachable { url, reason } => EnrolError::Unreachable { url, reason },
-        super::admin::AdminError::Refused(message) => EnrolError::Refused(message),
-    })?;
+    let answer: Answer = super::admin::call(super::tls::http_client().post(&url).json(&body), base_url).await?;
     // A device that started its site alone joins only that site's server side.
     if let Some(held) = store.lock().unwrap_or_else(|p| p.into_inner()).site()?
         && held != answer.device.site
     {
         return Err(EnrolError::OtherSite { code_site: answer.device.site, held });
     }
-    store.lock().unwrap_or_else(|p| p.into_inner()).join_site(answer.device.site).map_err(|e| match e {
-        crate::site::Error::Store(s) => EnrolError::Store(s),
-        other => EnrolError::Refused(other.to_string()),
-    })?;
+    store.lock().unwrap_or_else(|p| p.into_inner()).join_site(answer.device.site)?;
     Ok(Enrolment {
         device: answer.device.device,
         site: answer.device.site,
