@@ -25,7 +25,17 @@ impl Display {
     /// Start Xvfb on the first free display from :90.
     pub fn start() -> anyhow::Result<Self> {
         for n in 90..120 {
-            if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() || Path::new(&format!("/tmp/.X{n}-lock")).exists() {
+            let (socket, lock) = (format!("/tmp/.X11-unix/X{n}"), format!("/tmp/.X{n}-lock"));
+            // A lock whose server is gone (a run that was killed) is stale.
+            let holder = std::fs::read_to_string(&lock).ok().and_then(|t| t.trim().parse::<u32>().ok());
+            let alive = |pid: u32| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim().starts_with('X'));
+            if let Some(pid) = holder
+                && !alive(pid)
+            {
+                let _ = std::fs::remove_file(&lock);
+                let _ = std::fs::remove_file(&socket);
+            }
+            if Path::new(&socket).exists() || Path::new(&lock).exists() {
                 continue;
             }
             let name = format!(":{n}");
