@@ -26,7 +26,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 pub use error::Error;
 pub use history::DocChange;
-pub use replication::{AcceptChanges, Incoming, exchange};
+pub use replication::{AcceptChanges, Incoming, Received, exchange};
 pub(crate) use work::{Work, hydrate};
 pub use work::shared_actor;
 

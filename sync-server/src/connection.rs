@@ -2,7 +2,8 @@
 //! Every document the device sends or receives passes the role's access
 //! rules; changes under another device's actor id are refused; a change
 //! that lands is numbered in the feed and pushed to the site's other
-//! connections at once.
+//! connections at once, by the connection it landed through (see
+//! [`crate::hub`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,13 +13,40 @@ use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use lodge_core::sync::{Access, ClientMessage, DocMessage, FrameError, ServerMessage, SyncErrorKind, may_read, may_write};
 use lodge_core::{DocId, DocKind, Header, Role, Store, StoreError, VisitId};
-use tokio::sync::broadcast::error::RecvError;
 
 use crate::AppState;
 use crate::hub::{Changed, SiteHub};
 use crate::registry::Device;
 
 type Sink = SplitSink<WebSocket, Message>;
+
+/// Documents made per step when a device catches up.
+const CATCH_UP_FRAME_DOCS: usize = 256;
+
+/// About how many bytes of sync messages go in one catch-up frame, so that
+/// a device applies one frame while the next is made, and no socket keeps
+/// a buffer the size of a whole site.
+const CATCH_UP_FRAME_BYTES: usize = 32 * 1024;
+
+/// Messages grouped into frames of about [`CATCH_UP_FRAME_BYTES`] each
+/// (a single larger message goes alone).
+fn split_by_size(docs: Vec<DocMessage>) -> Vec<Vec<DocMessage>> {
+    let mut frames = Vec::new();
+    let mut frame = Vec::new();
+    let mut bytes = 0;
+    for doc in docs {
+        if bytes + doc.message.len() > CATCH_UP_FRAME_BYTES && !frame.is_empty() {
+            frames.push(std::mem::take(&mut frame));
+            bytes = 0;
+        }
+        bytes += doc.message.len();
+        frame.push(doc);
+    }
+    if !frame.is_empty() {
+        frames.push(frame);
+    }
+    frames
+}
 
 async fn send(sink: &mut Sink, message: &ServerMessage) -> bool {
     sink.send(Message::Binary(message.encode().into())).await.is_ok()
@@ -61,9 +89,13 @@ pub async fn serve(socket: WebSocket, state: AppState) {
             return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await;
         }
     };
-    let mut changes = hub.subscribe();
+    // Listening starts before the catch-up is read, so that no change falls
+    // between the two (one that is in both is sent once: the sync state
+    // knows it went).
+    let (listener, mut queued) = hub.listen(device.clone());
+    let _left = Left { hub: hub.clone(), listener, peer: device.device.to_string() };
     let mut revoked = state.revoked.subscribe();
-    let seq = state.registry().seq(device.site).unwrap_or(0);
+    let seq = hub.seq();
     let welcome = ServerMessage::Welcome { site: device.site, device: device.device, role: device.role, seq };
     if !send(&mut sink, &welcome).await {
         return;
@@ -71,19 +103,35 @@ pub async fn serve(socket: WebSocket, state: AppState) {
     tracing::info!(device = %device.device, role = %device.role, since, "device connected");
     let session = Arc::new(Session { device, hub, state: state.clone() });
 
-    // What changed while the device was away, and what it says it has.
+    // What changed while the device was away, and what it says it has: a
+    // frame at a time, so the device applies one while the next is made.
     let s = session.clone();
-    let initial = tokio::task::spawn_blocking(move || s.catch_up(since, &pending)).await;
-    let mut last_seq = seq;
-    match initial {
-        Ok(Ok(frames)) => {
-            for frame in frames {
-                if !send(&mut sink, &frame).await {
-                    return;
-                }
+    let CatchUp { purged, wanted } = match tokio::task::spawn_blocking(move || s.catch_up_plan(since, &pending)).await {
+        Ok(Ok(plan)) => plan,
+        _ => return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await,
+    };
+    if !purged.is_empty() && !send(&mut sink, &ServerMessage::Purged { docs: purged }).await {
+        return;
+    }
+    let mut sent_any = false;
+    for chunk in wanted.chunks(CATCH_UP_FRAME_DOCS) {
+        let s = session.clone();
+        let chunk = chunk.to_vec();
+        let docs = match tokio::task::spawn_blocking(move || s.catch_up_messages(&chunk)).await {
+            Ok(Ok(docs)) => docs,
+            _ => return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await,
+        };
+        for docs in split_by_size(docs) {
+            sent_any = true;
+            if !send(&mut sink, &ServerMessage::Sync { docs, seq }).await {
+                return;
             }
         }
-        _ => return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await,
+    }
+    // An empty frame still tells the device the feed number, and that
+    // nothing more is coming.
+    if !sent_any && !send(&mut sink, &ServerMessage::Sync { docs: Vec::new(), seq }).await {
+        return;
     }
 
     // Revocations made by `lodge-sync devices revoke` (another process)
@@ -121,9 +169,6 @@ pub async fn serve(socket: WebSocket, state: AppState) {
                 match out {
                     Ok(frames) => {
                         for frame in frames {
-                            if let ServerMessage::Sync { seq, .. } = &frame {
-                                last_seq = last_seq.max(*seq);
-                            }
                             if !send(&mut sink, &frame).await {
                                 return;
                             }
@@ -132,38 +177,16 @@ pub async fn serve(socket: WebSocket, state: AppState) {
                     Err(_) => return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await,
                 }
             }
-            change = changes.recv() => {
-                let changes_now = match change {
-                    Ok(c) if c.origin == Some(session.device.device) => continue,
-                    Ok(c) => vec![c],
-                    Err(RecvError::Lagged(_)) => {
-                        // Too far behind the broadcast: catch up from the feed.
-                        let s = session.clone();
-                        let since = last_seq;
-                        match tokio::task::spawn_blocking(move || s.catch_up(since, &[])).await {
-                            Ok(Ok(frames)) => {
-                                for frame in frames {
-                                    if !send(&mut sink, &frame).await {
-                                        return;
-                                    }
-                                }
-                            }
-                            _ => return,
-                        }
-                        continue;
-                    }
-                    Err(RecvError::Closed) => break,
+            frame = queued.recv() => {
+                let Some(frame) = frame else {
+                    // Dropped by the hub: too far behind. The device comes
+                    // back and catches up from the feed.
+                    tracing::warn!(device = %session.device.device, "device too far behind; disconnecting");
+                    let _ = sink.send(Message::Close(None)).await;
+                    return;
                 };
-                let s = session.clone();
-                if let Ok(frames) = tokio::task::spawn_blocking(move || s.push(&changes_now)).await {
-                    for frame in frames {
-                        if let ServerMessage::Sync { seq, .. } = &frame {
-                            last_seq = last_seq.max(*seq);
-                        }
-                        if !send(&mut sink, &frame).await {
-                            return;
-                        }
-                    }
+                if !send(&mut sink, &frame).await {
+                    return;
                 }
             }
             gone = revoked.recv() => {
@@ -179,6 +202,24 @@ pub async fn serve(socket: WebSocket, state: AppState) {
     tracing::info!(device = %session.device.device, "device disconnected");
 }
 
+/// A connection's end, however it ends: it stops listening, and the sync
+/// states of its session are forgotten (what was in flight may never have
+/// arrived; the next session starts from the persisted shared heads).
+struct Left {
+    hub: Arc<SiteHub>,
+    listener: u64,
+    peer: String,
+}
+
+impl Drop for Left {
+    fn drop(&mut self) {
+        self.hub.leave(self.listener);
+        let hub = self.hub.clone();
+        let peer = std::mem::take(&mut self.peer);
+        tokio::task::spawn_blocking(move || hub.store().end_sync_session(&peer));
+    }
+}
+
 /// Person documents carry no owner in their header; a phone's own person is
 /// the one whose id the document has.
 fn owned_header(doc: &DocId, mut header: Header) -> Header {
@@ -186,6 +227,23 @@ fn owned_header(doc: &DocId, mut header: Header) -> Header {
         header.owner = Some(doc.as_str().to_owned());
     }
     header
+}
+
+/// The document's header, with a person document's owner filled in.
+fn header_of(store: &mut Store, doc: &DocId) -> Result<Option<Header>, StoreError> {
+    Ok(store.header(doc)?.map(|h| owned_header(doc, h)))
+}
+
+/// Whether a visit document is still waiting at the desk (what a kiosk may
+/// read); `false` for every other kind.
+fn visit_waiting(store: &mut Store, doc: &DocId) -> bool {
+    match doc.kind() {
+        DocKind::Visit => VisitId::parse(doc.as_str().trim_start_matches("visit:"))
+            .ok()
+            .and_then(|v| store.visit(v).ok().flatten())
+            .is_some_and(|v| v.state == lodge_core::visit::VisitState::Waiting),
+        _ => false,
+    }
 }
 
 fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool) -> Access<'a> {
@@ -197,6 +255,16 @@ fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool) -> Ac
         owner: header.owner.as_deref(),
         visit_waiting,
     }
+}
+
+/// What a reconnecting device needs.
+struct CatchUp {
+    /// Documents deleted since it last synced.
+    purged: Vec<DocId>,
+    /// Documents to sync: those changed since it last synced that it may
+    /// see (`true`: it may never have had them) and those it says it has
+    /// changes for (`false`).
+    wanted: Vec<(DocId, bool)>,
 }
 
 struct Session {
@@ -215,75 +283,55 @@ impl Session {
     }
 
     fn access<'a>(&self, store: &mut Store, doc: &DocId, header: &'a Header) -> Access<'a> {
-        let visit_waiting = match doc.kind() {
-            DocKind::Visit => VisitId::parse(doc.as_str().trim_start_matches("visit:"))
-                .ok()
-                .and_then(|v| store.visit(v).ok().flatten())
-                .is_some_and(|v| v.state == lodge_core::visit::VisitState::Waiting),
-            _ => false,
-        };
-        access_of(&self.device, header, visit_waiting)
+        access_of(&self.device, header, visit_waiting(store, doc))
     }
 
-    /// The document's header, with a person document's owner filled in.
     fn header(&self, store: &mut Store, doc: &DocId) -> Result<Option<Header>, StoreError> {
-        let mut header = store.header(doc)?;
-        if let Some(h) = header.as_mut()
-            && h.kind == DocKind::Person {
-                h.owner = Some(doc.as_str().to_owned());
-            }
-        Ok(header)
+        header_of(store, doc)
     }
 
     fn readable(&self, store: &mut Store, doc: &DocId) -> bool {
-        match self.header(store, doc) {
+        match header_of(store, doc) {
             Ok(Some(h)) => may_read(&self.access(store, doc, &h)),
             _ => false,
         }
     }
 
-    /// Frames that bring a reconnecting device up to date: documents changed
-    /// since `since` that it may see, documents it says it has changes for,
-    /// and deletions.
-    fn catch_up(&self, since: u64, pending: &[DocId]) -> Result<Vec<ServerMessage>, anyhow::Error> {
+    /// What a reconnecting device needs (see [`CatchUp`]).
+    fn catch_up_plan(&self, since: u64, pending: &[DocId]) -> Result<CatchUp, anyhow::Error> {
         let changed = self.state.registry().changed_since(self.device.site, since)?;
-        let seq = self.state.registry().seq(self.device.site)?;
         let mut store = self.hub.store();
-        let mut docs = Vec::new();
         let mut purged = Vec::new();
-        let peer = self.peer();
-        let mut wanted: Vec<DocId> = Vec::new();
+        let pending: std::collections::HashSet<&DocId> = pending.iter().collect();
+        let mut wanted: Vec<(DocId, bool)> = Vec::new();
         for entry in &changed {
             if entry.purged {
                 purged.push(entry.doc.clone());
             } else if self.readable(&mut store, &entry.doc) {
-                wanted.push(entry.doc.clone());
+                wanted.push((entry.doc.clone(), !pending.contains(&entry.doc)));
             } else if self.device.role == lodge_core::Role::Kiosk && entry.doc.kind() == DocKind::Visit {
                 // A kiosk keeps no visit past the desk: drop it there.
                 purged.push(entry.doc.clone());
             }
         }
-        for doc in pending {
-            if !wanted.contains(doc) {
-                wanted.push(doc.clone());
+        let listed: std::collections::HashSet<DocId> = wanted.iter().map(|(d, _)| d.clone()).collect();
+        wanted.extend(pending.into_iter().filter(|d| !listed.contains(*d)).map(|d| (d.clone(), false)));
+        Ok(CatchUp { purged, wanted })
+    }
+
+    /// Sync messages for some of the documents of a catch-up.
+    fn catch_up_messages(&self, docs: &[(DocId, bool)]) -> Result<Vec<DocMessage>, StoreError> {
+        let peer = self.peer();
+        let mut store = self.hub.store();
+        let mut out = Vec::with_capacity(docs.len());
+        for (doc, fresh) in docs {
+            let message =
+                if *fresh { store.generate_first_sync_message(&peer, doc)? } else { store.generate_sync_message(&peer, doc)? };
+            if let Some(message) = message {
+                out.push(DocMessage { doc: doc.clone(), message });
             }
         }
-        for doc in wanted {
-            if let Some(message) = store.generate_sync_message(&peer, &doc)? {
-                docs.push(DocMessage { doc, message });
-            }
-        }
-        let mut frames = Vec::new();
-        if !purged.is_empty() {
-            frames.push(ServerMessage::Purged { docs: purged });
-        }
-        for chunk in docs.chunks(256) {
-            frames.push(ServerMessage::Sync { docs: chunk.to_vec(), seq });
-        }
-        if frames.is_empty() || !changed.is_empty() && frames.iter().all(|f| !matches!(f, ServerMessage::Sync { .. })) {
-            frames.push(ServerMessage::Sync { docs: Vec::new(), seq });
-        }
-        Ok(frames)
+        Ok(out)
     }
 
     /// A frame from the device.
@@ -380,13 +428,7 @@ impl Session {
                 }
             }
         }
-        let mut seq = self.state.registry().seq(self.device.site).unwrap_or(0);
-        for doc in changed {
-            if let Ok(s) = self.state.registry().bump(self.device.site, &doc, false) {
-                seq = s;
-                self.hub.announce(Changed { doc, seq: s, purged: false, origin: Some(self.device.device) });
-            }
-        }
+        let seq = self.number(changed.into_iter().map(|doc| (doc, false)).collect());
         if !purged.is_empty() {
             frames.push(ServerMessage::Purged { docs: purged });
         }
@@ -394,8 +436,31 @@ impl Session {
         frames
     }
 
+    /// Number changed documents in the feed and push them to the other
+    /// connected devices; returns the feed's sequence.
+    fn number(&self, docs: Vec<(DocId, bool)>) -> u64 {
+        if docs.is_empty() {
+            return self.hub.seq();
+        }
+        let numbered = match self.state.registry().bump_many(self.device.site, &docs) {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::error!(error = %e, "the change feed failed");
+                return self.hub.seq();
+            }
+        };
+        let changes: Vec<Changed> =
+            docs.into_iter().zip(&numbered).map(|((doc, purged), seq)| Changed { doc, seq: *seq, purged }).collect();
+        if let Some(last) = numbered.last() {
+            self.hub.advance(*last);
+        }
+        self.fan_out(&changes);
+        self.hub.seq()
+    }
+
     fn purge(&self, docs: Vec<DocId>) -> Vec<ServerMessage> {
         let mut frames = Vec::new();
+        let mut gone = Vec::new();
         for doc in docs {
             let allowed = {
                 let mut store = self.hub.store();
@@ -419,44 +484,59 @@ impl Session {
                 tracing::error!(error = %e, "purge failed");
                 continue;
             }
-            if let Ok(seq) = self.state.registry().bump(self.device.site, &doc, true) {
-                self.hub.announce(Changed { doc, seq, purged: true, origin: Some(self.device.device) });
-            }
+            gone.push((doc, true));
         }
+        self.number(gone);
         frames
     }
 
-    /// Changes made through other connections.
-    fn push(&self, changes: &[Changed]) -> Vec<ServerMessage> {
-        let peer = self.peer();
+    /// Push changes that landed through this connection to every other
+    /// connected device of the site that may see them, each document's
+    /// header and state read once for all of them.
+    fn fan_out(&self, changes: &[Changed]) {
+        let listeners = self.hub.others(self.device.device);
+        if listeners.is_empty() {
+            return;
+        }
+        let seq = changes.iter().map(|c| c.seq).max().unwrap_or(0);
         let mut store = self.hub.store();
-        let mut docs = Vec::new();
-        let mut purged = Vec::new();
-        let mut seq = 0;
+        let mut docs: Vec<Vec<DocMessage>> = vec![Vec::new(); listeners.len()];
+        let mut purged: Vec<Vec<DocId>> = vec![Vec::new(); listeners.len()];
         for c in changes {
-            seq = seq.max(c.seq);
             if c.purged {
-                purged.push(c.doc.clone());
+                purged.iter_mut().for_each(|p| p.push(c.doc.clone()));
                 continue;
             }
-            if !self.readable(&mut store, &c.doc) {
-                if self.device.role == lodge_core::Role::Kiosk && c.doc.kind() == DocKind::Visit {
-                    purged.push(c.doc.clone());
+            let Ok(Some(header)) = header_of(&mut store, &c.doc) else { continue };
+            let waiting = visit_waiting(&mut store, &c.doc);
+            for (i, (_, listener)) in listeners.iter().enumerate() {
+                if !may_read(&access_of(&listener.device, &header, waiting)) {
+                    if listener.device.role == Role::Kiosk && c.doc.kind() == DocKind::Visit {
+                        purged[i].push(c.doc.clone());
+                    }
+                    continue;
                 }
-                continue;
+                match store.generate_first_sync_message(&listener.device.device.to_string(), &c.doc) {
+                    Ok(Some(message)) => docs[i].push(DocMessage { doc: c.doc.clone(), message }),
+                    Ok(None) => {}
+                    Err(e) => tracing::error!(error = %e, "store failed"),
+                }
             }
-            if let Ok(Some(message)) = store.generate_sync_message(&peer, &c.doc) {
-                docs.push(DocMessage { doc: c.doc.clone(), message });
+        }
+        drop(store);
+        for (((id, listener), docs), purged) in listeners.into_iter().zip(docs).zip(purged) {
+            let mut frames = Vec::new();
+            if !purged.is_empty() {
+                frames.push(ServerMessage::Purged { docs: purged });
+            }
+            if !docs.is_empty() {
+                frames.push(ServerMessage::Sync { docs, seq });
+            }
+            if !frames.into_iter().all(|f| listener.offer(f)) {
+                // Too far behind: its queue is dropped and it reconnects.
+                self.hub.leave(id);
             }
         }
-        let mut frames = Vec::new();
-        if !purged.is_empty() {
-            frames.push(ServerMessage::Purged { docs: purged });
-        }
-        if !docs.is_empty() {
-            frames.push(ServerMessage::Sync { docs, seq });
-        }
-        frames
     }
 }
 

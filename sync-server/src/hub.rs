@@ -1,10 +1,26 @@
-//! One site's hub: its document store and the broadcast of changes to every
-//! connection of that site.
+//! One site's hub: its document store and the devices of that site that are
+//! connected now, each with a queue of frames for its WebSocket.
+//!
+//! A change is fanned out by whoever made it land, once, under one lock of
+//! the store: the sync message for each listening device is made there and
+//! queued for its connection. (A broadcast that every connection then
+//! answered for itself cost a thread hop and a lock per device per change,
+//! which at 200 devices was most of the server's time.)
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use lodge_core::sync::ServerMessage;
 use lodge_core::{DeviceId, DocId, SiteId, Store};
-use tokio::sync::broadcast;
+use tokio::sync::mpsc;
+
+use crate::registry::Device;
+
+/// How many frames may wait for one device's socket. A device further
+/// behind than this is disconnected; it catches up from the change feed
+/// when it comes back, which is cheaper than queueing without end.
+pub const QUEUE_FRAMES: usize = 512;
 
 /// A document changed on the server.
 #[derive(Debug, Clone)]
@@ -15,23 +31,43 @@ pub struct Changed {
     pub seq: u64,
     /// Deleted for good.
     pub purged: bool,
-    /// The device whose frame changed it (it already got its answer).
-    pub origin: Option<DeviceId>,
 }
 
-/// A site's store and change broadcast.
+/// A connected device, as the hub sees it.
+#[derive(Clone)]
+pub struct Listener {
+    /// The device.
+    pub device: Device,
+    frames: mpsc::Sender<ServerMessage>,
+}
+
+impl Listener {
+    /// Queue a frame; `false` when the device is too far behind or gone.
+    pub fn offer(&self, frame: ServerMessage) -> bool {
+        self.frames.try_send(frame).is_ok()
+    }
+}
+
+/// A site's store and the devices listening to it.
 pub struct SiteHub {
     /// The site.
     pub site: SiteId,
     store: Arc<Mutex<Store>>,
-    changes: broadcast::Sender<Changed>,
+    listeners: Mutex<HashMap<u64, Listener>>,
+    next_listener: AtomicU64,
+    seq: AtomicU64,
 }
 
 impl SiteHub {
-    /// A hub for an opened store.
-    pub fn new(site: SiteId, store: Store) -> Self {
-        let (changes, _) = broadcast::channel(4096);
-        Self { site, store: Arc::new(Mutex::new(store)), changes }
+    /// A hub for an opened store whose feed stands at `seq`.
+    pub fn new(site: SiteId, store: Store, seq: u64) -> Self {
+        Self {
+            site,
+            store: Arc::new(Mutex::new(store)),
+            listeners: Mutex::default(),
+            next_listener: AtomicU64::new(0),
+            seq: AtomicU64::new(seq),
+        }
     }
 
     /// Lock the store (from blocking code only).
@@ -39,13 +75,40 @@ impl SiteHub {
         self.store.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Tell every connection.
-    pub fn announce(&self, change: Changed) {
-        let _ = self.changes.send(change);
+    /// The site's feed sequence as this server last numbered it.
+    pub fn seq(&self) -> u64 {
+        self.seq.load(Ordering::SeqCst)
     }
 
-    /// Listen to changes.
-    pub fn subscribe(&self) -> broadcast::Receiver<Changed> {
-        self.changes.subscribe()
+    /// Record a number the feed reached.
+    pub fn advance(&self, seq: u64) {
+        self.seq.fetch_max(seq, Ordering::SeqCst);
+    }
+
+    /// Start listening for a device's connection: its frames arrive on the
+    /// receiver until [`SiteHub::leave`] or until it falls too far behind.
+    pub fn listen(&self, device: Device) -> (u64, mpsc::Receiver<ServerMessage>) {
+        let (frames, receiver) = mpsc::channel(QUEUE_FRAMES);
+        let id = self.next_listener.fetch_add(1, Ordering::SeqCst);
+        self.listeners().insert(id, Listener { device, frames });
+        (id, receiver)
+    }
+
+    /// The connection ended.
+    pub fn leave(&self, id: u64) {
+        self.listeners().remove(&id);
+    }
+
+    /// Every listening connection but those of `origin`.
+    pub fn others(&self, origin: DeviceId) -> Vec<(u64, Listener)> {
+        self.listeners()
+            .iter()
+            .filter(|(_, l)| l.device.device != origin)
+            .map(|(id, l)| (*id, l.clone()))
+            .collect()
+    }
+
+    fn listeners(&self) -> MutexGuard<'_, HashMap<u64, Listener>> {
+        self.listeners.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -59,7 +59,8 @@ impl AppState {
             return Ok(hub.clone());
         }
         let store = lodge_core::Store::open(self.site_store_path(site), Arc::new(SystemClock))?;
-        let hub = Arc::new(SiteHub::new(site, store));
+        let seq = self.registry().seq(site)?;
+        let hub = Arc::new(SiteHub::new(site, store, seq));
         hubs.insert(site, hub.clone());
         Ok(hub)
     }

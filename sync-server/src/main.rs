@@ -9,6 +9,12 @@ use clap::{Parser, Subcommand};
 use lodge_core::{Actor, Clock, DeviceId, NewSite, PersonId, Role, SiteId, SystemClock, Timestamp};
 use lodge_sync_server::{AppState, app};
 
+// glibc's allocator kept freed memory of a busy catch-up in its per-thread
+// arenas for good (200 MB resident holding 5 MB of live heap at 50
+// devices); mimalloc gives it back.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "lodge-sync", version, about = "The sync server of a Lodge site")]
 struct Cli {

@@ -208,15 +208,25 @@ impl Registry {
 
     /// Give `doc` the site's next feed sequence.
     pub fn bump(&mut self, site: SiteId, doc: &DocId, purged: bool) -> Result<u64, RegistryError> {
+        Ok(self.bump_many(site, &[(doc.clone(), purged)])?[0])
+    }
+
+    /// Number several documents at once, in one transaction: `(document,
+    /// deleted)`, numbered in order.
+    pub fn bump_many(&mut self, site: SiteId, docs: &[(DocId, bool)]) -> Result<Vec<u64>, RegistryError> {
         let tx = self.conn.transaction()?;
-        let seq: i64 = tx.query_row("UPDATE sites SET seq = seq + 1 WHERE site_id = ?1 RETURNING seq", [site], |r| r.get(0))?;
-        tx.execute(
-            "INSERT INTO feed (site_id, doc_id, seq, purged) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (site_id, doc_id) DO UPDATE SET seq = excluded.seq, purged = excluded.purged",
-            params![site, doc, seq, purged],
-        )?;
+        let mut numbers = Vec::with_capacity(docs.len());
+        for (doc, purged) in docs {
+            let seq: i64 = tx.query_row("UPDATE sites SET seq = seq + 1 WHERE site_id = ?1 RETURNING seq", [site], |r| r.get(0))?;
+            tx.prepare_cached(
+                "INSERT INTO feed (site_id, doc_id, seq, purged) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (site_id, doc_id) DO UPDATE SET seq = excluded.seq, purged = excluded.purged",
+            )?
+            .execute(params![site, doc, seq, purged])?;
+            numbers.push(seq as u64);
+        }
         tx.commit()?;
-        Ok(seq as u64)
+        Ok(numbers)
     }
 
     /// The site's current sequence.

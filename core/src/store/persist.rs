@@ -114,11 +114,6 @@ fn reloaded(id: &DocId, doc: &AutoCommit, snapshot: &[u8]) -> Result<AutoCommit,
     Ok(fresh)
 }
 
-/// Whether the document is stored here.
-pub(super) fn exists(conn: &Connection, id: &DocId) -> Result<bool, Error> {
-    Ok(conn.prepare_cached("SELECT 1 FROM documents WHERE doc_id = ?1")?.exists([id])?)
-}
-
 /// Delete a document for good and remember that it was.
 pub(super) fn purge(conn: &Connection, id: &DocId, now: Timestamp) -> Result<(), Error> {
     conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;

@@ -3,21 +3,54 @@
 //! Every merged change is stored, re-projected and checked for broken
 //! invariants in the same transaction, exactly like a local command.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+use std::num::NonZeroUsize;
 
-use automerge::sync::{self, SyncDoc};
+use automerge::sync::{self, Capability, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
+use lru::LruCache;
 use rusqlite::{OptionalExtension, params};
 
 use super::{Error, Store, Work};
 use crate::document::DocId;
 
-/// In-memory sync states of the current session with each peer; the
-/// persisted part is written to `sync_states` as it changes.
-#[derive(Default)]
+/// How many (peer, document) sync states stay in memory. A state that
+/// falls out is the persisted one next time (the shared heads), which costs
+/// at most one more round of messages: the bound keeps a server with 200
+/// devices and a year of documents in its memory budget.
+const STATES_IN_MEMORY: usize = 100_000;
+
+/// The sync states of the current sessions with each peer. Only the shared
+/// heads outlive a session (that is all [`sync::State::encode`] keeps), and
+/// only receiving moves them, so states are written to `sync_states` when a
+/// message is received, in the same transaction as its changes.
 pub(crate) struct SyncStates {
-    states: HashMap<(String, DocId), sync::State>,
+    states: LruCache<(String, DocId), sync::State>,
 }
+
+impl Default for SyncStates {
+    fn default() -> Self {
+        Self { states: LruCache::new(NonZeroUsize::new(STATES_IN_MEMORY).expect("not zero")) }
+    }
+}
+
+/// One document's part of a received frame: whether it changed here, the
+/// answer to send back (if the protocol wants one), and whether the peer is
+/// now known to have every change of it this store has.
+#[derive(Debug)]
+pub struct Received {
+    /// New changes were kept.
+    pub changed: bool,
+    /// The sync message to answer with.
+    pub reply: Option<Vec<u8>>,
+    /// The peer has all of this store's changes of the document (so it
+    /// left the outbox).
+    pub peer_has_all: bool,
+}
+
+/// Per message of a frame: whether it changed the document, and the reply
+/// with "the peer has all" when replies were asked for.
+type Outcome = Result<(bool, Option<(Option<Vec<u8>>, bool)>), Error>;
 
 impl Store {
     /// Every document stored here.
@@ -34,31 +67,58 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The next sync message for `doc` to send to `peer`, or `None` when the
-    /// peer is known to be up to date.
-    pub fn generate_sync_message(&mut self, peer: &str, doc: &DocId) -> Result<Option<Vec<u8>>, Error> {
+    /// The sync state with `peer` for `doc`: the session's, else the
+    /// persisted one.
+    fn sync_state(&mut self, peer: &str, doc: &DocId) -> Result<&mut sync::State, Error> {
         let key = (peer.to_owned(), doc.clone());
-        if !self.sync.states.contains_key(&key) {
+        if !self.sync.states.contains(&key) {
             let state = self.load_sync_state(peer, doc)?;
-            self.sync.states.insert(key.clone(), state);
+            self.sync.states.put(key.clone(), state);
         }
-        let state = self.sync.states.get_mut(&key).expect("inserted above");
-        let exists = super::persist::exists(&self.conn, doc)?;
-        let message = if exists {
-            // Field by field: `state` still borrows the sync states.
-            let loaded = super::work::load(&mut self.cache, &self.conn, &self.actor, doc)?
-                .ok_or_else(|| Error::corrupt(doc, "it is missing"))?;
-            loaded.doc.sync().generate_sync_message(state)
-        } else {
-            AutoCommit::new().sync().generate_sync_message(state)
+        Ok(self.sync.states.get_mut(&key).expect("inserted above"))
+    }
+
+    /// The next sync message for `doc` to send to `peer`, or `None` when the
+    /// peer is known to be up to date. Nothing is written: generating a
+    /// message does not move the shared heads.
+    pub fn generate_sync_message(&mut self, peer: &str, doc: &DocId) -> Result<Option<Vec<u8>>, Error> {
+        self.sync_state(peer, doc)?;
+        let key = (peer.to_owned(), doc.clone());
+        let state = self.sync.states.get_mut(&key).expect("loaded above");
+        let message = match super::work::load(&mut self.cache, &self.conn, &self.actor, doc)? {
+            Some(loaded) => loaded.doc.sync().generate_sync_message(state),
+            None => AutoCommit::new().sync().generate_sync_message(state),
         };
-        let encoded = state.encode();
-        if exists {
-            self.conn
-                .prepare_cached("INSERT INTO sync_states (peer, doc_id, state) VALUES (?1, ?2, ?3) ON CONFLICT (peer, doc_id) DO UPDATE SET state = excluded.state")?
-                .execute(params![peer, doc, encoded])?;
-        }
         Ok(message.map(|m| m.encode()))
+    }
+
+    /// Like [`Store::generate_sync_message`], for a peer that has never
+    /// synced `doc` with this store (no state, in memory or persisted):
+    /// it is taken to have nothing of it, so the first message carries the
+    /// whole document instead of asking first. This is the message the
+    /// protocol itself sends once the peer has answered "I have nothing";
+    /// a peer that did have the document merges it as a no-op.
+    pub fn generate_first_sync_message(&mut self, peer: &str, doc: &DocId) -> Result<Option<Vec<u8>>, Error> {
+        let key = (peer.to_owned(), doc.clone());
+        let known = self.sync.states.contains(&key) || self.has_sync_state(peer, doc)?;
+        if !known {
+            self.sync.states.put(
+                key,
+                sync::State {
+                    their_heads: Some(Vec::new()),
+                    their_need: Some(Vec::new()),
+                    their_have: Some(Vec::new()),
+                    their_capabilities: Some(vec![Capability::MessageV2]),
+                    ..Default::default()
+                },
+            );
+        }
+        let message = self.generate_sync_message(peer, doc)?;
+        if !known {
+            // Saving a whole document leaves large caches in it.
+            self.cache.evict(doc);
+        }
+        Ok(message)
     }
 
     /// Apply a sync message for `doc` from `peer`: new changes are stored,
@@ -91,11 +151,59 @@ impl Store {
         messages: &[(DocId, Vec<u8>)],
         accept: AcceptChanges<'_>,
     ) -> Result<Vec<Result<bool, Error>>, Error> {
+        let results = self.receive(peer, messages, accept, None)?;
+        Ok(results.into_iter().map(|r| r.map(|(changed, _)| changed)).collect())
+    }
+
+    /// A frame from `peer`, answered: like
+    /// [`Store::receive_sync_messages_checked`], and in the same
+    /// transaction each document's reply is made, a document the peer now
+    /// has all of leaves the outbox, and `feed` (a meta number and its new
+    /// value, kept if larger) is recorded, so that one frame costs one
+    /// commit.
+    pub fn receive_sync_frame(
+        &mut self,
+        peer: &str,
+        messages: &[(DocId, Vec<u8>)],
+        accept: AcceptChanges<'_>,
+        feed: Option<(&str, u64)>,
+    ) -> Result<Vec<Result<Received, Error>>, Error> {
+        let results = self.receive(peer, messages, accept, Some(feed))?;
+        Ok(results
+            .into_iter()
+            .map(|r| {
+                r.map(|(changed, reply)| {
+                    let (reply, peer_has_all) = reply.expect("replies were asked for");
+                    Received { changed, reply, peer_has_all }
+                })
+            })
+            .collect())
+    }
+
+    /// The shared part of receiving a frame; `answer` is `Some` when
+    /// replies are wanted (with the meta number to record).
+    fn receive(
+        &mut self,
+        peer: &str,
+        messages: &[(DocId, Vec<u8>)],
+        accept: AcceptChanges<'_>,
+        answer: Option<Option<(&str, u64)>>,
+    ) -> Result<Vec<Outcome>, Error> {
+        if messages.is_empty() {
+            // Only a feed number (the server's "nothing more"): no transaction
+            // unless it moved.
+            if let Some(Some((key, value))) = answer
+                && value > self.meta_number(key)?
+            {
+                self.set_meta_number(key, value)?;
+            }
+            return Ok(Vec::new());
+        }
         let mut states = Vec::with_capacity(messages.len());
         for (doc, bytes) in messages {
             let decoded = sync::Message::decode(bytes).map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() });
             let key = (peer.to_owned(), doc.clone());
-            let state = match self.sync.states.remove(&key) {
+            let state = match self.sync.states.pop(&key) {
                 Some(s) => Ok(s),
                 None => self.load_sync_state(peer, doc),
             };
@@ -123,8 +231,12 @@ impl Store {
             match outcome {
                 Ok(changed) => {
                     work.release();
+                    let reply = match answer {
+                        Some(_) => Some(work.answer(doc, &mut state)?),
+                        None => None,
+                    };
                     kept.push((doc.clone(), state));
-                    results.push(Ok(changed));
+                    results.push(Ok((changed, reply)));
                 }
                 Err(e) => {
                     work.rollback_to(doc);
@@ -132,11 +244,29 @@ impl Store {
                 }
             }
         }
+        if let Some(Some((key, value))) = answer {
+            work.conn()
+                .prepare_cached(
+                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                     ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+                )?
+                .execute(params![key, value.to_string()])?;
+        }
         work.commit()?;
         for (doc, state) in kept {
-            self.sync.states.insert((peer.to_owned(), doc), state);
+            self.sync.states.put((peer.to_owned(), doc), state);
         }
         Ok(results)
+    }
+
+    /// Forget the sessions' sync states with `peer` (its connection ended):
+    /// what was in flight may never have arrived, so the next session
+    /// starts from the persisted shared heads, as Automerge asks.
+    pub fn end_sync_session(&mut self, peer: &str) {
+        let stale: Vec<_> = self.sync.states.iter().filter(|((p, _), _)| p == peer).map(|(k, _)| k.clone()).collect();
+        for key in stale {
+            self.sync.states.pop(&key);
+        }
     }
 
     /// Delete a document that was deleted for good elsewhere.
@@ -164,12 +294,9 @@ impl Store {
 
     /// Whether `peer` is known to have every change of `doc` this store has.
     pub fn peer_has_all(&mut self, peer: &str, doc: &DocId) -> Result<bool, Error> {
+        self.sync_state(peer, doc)?;
         let key = (peer.to_owned(), doc.clone());
-        if !self.sync.states.contains_key(&key) {
-            let state = self.load_sync_state(peer, doc)?;
-            self.sync.states.insert(key.clone(), state);
-        }
-        let state = self.sync.states.get(&key).expect("inserted above");
+        let state = self.sync.states.get(&key).expect("loaded above");
         let Some(loaded) = super::work::load(&mut self.cache, &self.conn, &self.actor, doc)? else {
             return Ok(true);
         };
@@ -202,9 +329,18 @@ impl Store {
 
     /// Forget a peer's sync states, so the next exchange starts afresh.
     pub fn forget_peer(&mut self, peer: &str) -> Result<(), Error> {
-        self.sync.states.retain(|(p, _), _| p != peer);
+        self.end_sync_session(peer);
         self.conn.execute("DELETE FROM sync_states WHERE peer = ?1", [peer])?;
         Ok(())
+    }
+
+    fn has_sync_state(&self, peer: &str, doc: &DocId) -> Result<bool, Error> {
+        let found: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT 1 FROM sync_states WHERE peer = ?1 AND doc_id = ?2")?
+            .query_row(params![peer, doc], |r| r.get(0))
+            .optional()?;
+        Ok(found.is_some())
     }
 
     fn load_sync_state(&self, peer: &str, doc: &DocId) -> Result<sync::State, Error> {

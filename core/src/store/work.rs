@@ -211,6 +211,24 @@ impl<'s> Work<'s> {
         self.local.remove(doc);
     }
 
+    /// The reply to a peer after receiving its message for `id`, and
+    /// whether the peer now has every change of it here; if so, it leaves
+    /// the outbox in this transaction.
+    pub(super) fn answer(&mut self, id: &DocId, state: &mut automerge::sync::State) -> Result<(Option<Vec<u8>>, bool), Error> {
+        use automerge::sync::SyncDoc;
+        let (reply, has_all) = match load(self.cache, &self.tx, self.actor, id)? {
+            Some(loaded) => {
+                let reply = loaded.doc.sync().generate_sync_message(state);
+                (reply, loaded.doc.has_our_changes(state))
+            }
+            None => (AutoCommit::new().sync().generate_sync_message(state), true),
+        };
+        if has_all {
+            self.tx.prepare_cached("DELETE FROM outbox WHERE doc_id = ?1")?.execute([id])?;
+        }
+        Ok((reply.map(|m| m.encode()), has_all))
+    }
+
     pub(super) fn is_tombstoned(&self, id: &DocId) -> Result<bool, Error> {
         persist::is_tombstoned(&self.tx, id)
     }

@@ -123,8 +123,14 @@ pub fn spawn(store: Arc<Mutex<Store>>, url: String, token: String) -> SyncHandle
             set(&tx, |s| s.connection = Connection::Connecting);
             let result = tokio::select! {
                 r = session(&store, &url, &token, &wake, &tx, &arrivals) => r,
-                () = stop.notified() => return,
+                () = stop.notified() => {
+                    blocking(&store, |s| s.end_sync_session(SERVER_PEER));
+                    return;
+                }
             };
+            // Whatever was in flight may not have arrived: the next session
+            // starts from the persisted shared heads.
+            blocking(&store, |s| s.end_sync_session(SERVER_PEER));
             match result {
                 Err(ClientError::Revoked) => {
                     set(&tx, |s| {
@@ -267,15 +273,22 @@ fn handle(
         ServerMessage::Welcome { .. } => Ok(None),
         ServerMessage::Sync { docs, seq } => blocking(store, |s| {
             let mut replies = Vec::new();
-            // The whole frame in one transaction.
+            // The whole frame, its answers and the feed number in one
+            // transaction.
             let batch: Vec<(DocId, Vec<u8>)> = docs.into_iter().map(|m| (m.doc, m.message)).collect();
-            let results = s.receive_sync_messages_checked(SERVER_PEER, &batch, &|_, _| Ok(()))?;
+            let results = s.receive_sync_frame(SERVER_PEER, &batch, &|_, _| Ok(()), Some((FEED_KEY, seq)))?;
             let mut kinds = Vec::new();
             for ((doc, _), result) in batch.into_iter().zip(results) {
                 match result {
-                    Ok(_) => {
-                        if !kinds.contains(&doc.kind()) {
+                    Ok(received) => {
+                        if received.changed && !kinds.contains(&doc.kind()) {
                             kinds.push(doc.kind());
+                        }
+                        // A document the server now has all of left the
+                        // outbox, even if the protocol still wants a word
+                        // (an acknowledgement the server may not answer).
+                        if let Some(message) = received.reply {
+                            replies.push(DocMessage { doc, message });
                         }
                     }
                     Err(crate::store::Error::Purged { .. }) => continue,
@@ -284,22 +297,10 @@ fn handle(
                         continue;
                     }
                 }
-                // The server has every change of ours: nothing waits, even if
-                // the protocol still wants a word (an acknowledgement the
-                // server may not answer).
-                if s.peer_has_all(SERVER_PEER, &doc)? {
-                    s.clear_outbox(&doc)?;
-                }
-                if let Some(message) = s.generate_sync_message(SERVER_PEER, &doc)? {
-                    replies.push(DocMessage { doc, message });
-                }
             }
             if !kinds.is_empty() {
                 // Nobody listening is fine.
                 let _ = arrivals.send(kinds);
-            }
-            if seq > s.meta_number(FEED_KEY)? {
-                s.set_meta_number(FEED_KEY, seq)?;
             }
             let waiting = s.outbox()?.len();
             let now = s.now();

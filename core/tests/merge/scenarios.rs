@@ -1,7 +1,7 @@
 //! Named offline scenarios between replicas.
 
 use lodge_core::key_loan::CheckoutRequest;
-use lodge_core::visit::{AdmitRequest, CardFix, GuestForm, RejectReason};
+use lodge_core::visit::{AdmitRequest, CardFix, GuestForm, RejectReason, VisitState};
 use lodge_core::{Actor, CardNumber, ConflictKind, DeviceId, DocId, Email, Role, StoreError, VisitId};
 
 use super::replicas::{Replicas, projections};
@@ -261,4 +261,79 @@ fn a_frame_applies_in_one_go_and_a_bad_message_spoils_only_its_document() {
     // The next exchange brings it after all.
     r.sync(0, 1);
     assert!(r.stores[1].visit(c).unwrap().is_some());
+}
+
+#[test]
+fn a_peer_that_never_had_a_document_gets_all_of_it_in_the_first_message() {
+    let mut r = Replicas::new(2);
+    let v = register(&mut r, 0, "Guest First");
+    let doc = DocId::visit(v);
+    // One message, no question first: replica 1 has the visit after it.
+    let first = r.stores[0].generate_first_sync_message("replica-1", &doc).unwrap().expect("a message");
+    let received = r.stores[1].receive_sync_frame("replica-0", &[(doc.clone(), first)], &|_, _| Ok(()), None).unwrap();
+    let received = received.into_iter().next().unwrap().unwrap();
+    assert!(received.changed);
+    assert_eq!(r.stores[1].visit(v).unwrap().unwrap().guest_name, "Guest First");
+    // Its answer tells replica 0 it has everything: nothing more to say.
+    let ack = received.reply.expect("an acknowledgement");
+    assert!(!r.stores[0].receive_sync_message("replica-1", &doc, &ack).unwrap());
+    assert!(r.stores[0].peer_has_all("replica-1", &doc).unwrap());
+    assert_eq!(r.stores[0].generate_sync_message("replica-1", &doc).unwrap(), None);
+    // A peer with a known state gets the ordinary exchange, not the whole
+    // document again.
+    assert_eq!(r.stores[0].generate_first_sync_message("replica-1", &doc).unwrap(), None);
+}
+
+#[test]
+fn a_message_lost_with_its_connection_is_sent_again_in_the_next_session() {
+    let mut r = Replicas::new(2);
+    let v = register(&mut r, 0, "Guest Lost");
+    let doc = DocId::visit(v);
+    r.sync(0, 1);
+    let d = desk(&r);
+    r.stores[0].admit(&d, AdmitRequest { visit: v, card: card(107), take_over: false }).unwrap();
+    // The change goes out, and the connection dies before it arrives.
+    let lost = r.stores[0].generate_sync_message("replica-1", &doc).unwrap();
+    assert!(lost.is_some());
+    assert_eq!(r.stores[0].generate_sync_message("replica-1", &doc).unwrap(), None, "in flight: not sent twice");
+    // The session ends; the next one says it again and it arrives.
+    r.stores[0].end_sync_session("replica-1");
+    r.stores[1].end_sync_session("replica-0");
+    let again = r.stores[0].generate_sync_message("replica-1", &doc).unwrap().expect("said again");
+    r.stores[1].receive_sync_message("replica-0", &doc, &again).unwrap();
+    for _ in 0..4 {
+        if let Some(m) = r.stores[1].generate_sync_message("replica-0", &doc).unwrap() {
+            r.stores[0].receive_sync_message("replica-1", &doc, &m).unwrap();
+        }
+        if let Some(m) = r.stores[0].generate_sync_message("replica-1", &doc).unwrap() {
+            r.stores[1].receive_sync_message("replica-0", &doc, &m).unwrap();
+        }
+    }
+    assert!(matches!(r.stores[1].visit(v).unwrap().unwrap().state, VisitState::Admitted { card: c, .. } if c == card(107)));
+}
+
+#[test]
+fn a_frame_records_the_feed_number_and_empties_the_outbox_in_one_go() {
+    let mut r = Replicas::new(2);
+    let v = register(&mut r, 1, "Guest Out");
+    let doc = DocId::visit(v);
+    assert!(r.stores[1].outbox().unwrap().iter().any(|(d, _)| d == &doc));
+    // Replica 1 says what it has; replica 0 takes it and answers.
+    let offer = r.stores[1].generate_sync_message("server", &doc).unwrap().unwrap();
+    let _ = r.stores[0].receive_sync_message("device", &doc, &offer).unwrap();
+    let mut to_device = r.stores[0].generate_sync_message("device", &doc).unwrap();
+    for _ in 0..4 {
+        let Some(m) = to_device.take() else { break };
+        let got = r.stores[1].receive_sync_frame("server", &[(doc.clone(), m)], &|_, _| Ok(()), Some(("feed_seq", 42))).unwrap();
+        if let Some(reply) = got.into_iter().next().unwrap().unwrap().reply {
+            r.stores[0].receive_sync_message("device", &doc, &reply).unwrap();
+            to_device = r.stores[0].generate_sync_message("device", &doc).unwrap();
+        }
+    }
+    assert!(r.stores[0].visit(v).unwrap().is_some());
+    assert!(r.stores[1].outbox().unwrap().is_empty(), "the server has it: nothing waits");
+    assert_eq!(r.stores[1].meta_number("feed_seq").unwrap(), 42);
+    // A smaller number never goes back.
+    r.stores[1].receive_sync_frame("server", &[], &|_, _| Ok(()), Some(("feed_seq", 7))).unwrap();
+    assert_eq!(r.stores[1].meta_number("feed_seq").unwrap(), 42);
 }
