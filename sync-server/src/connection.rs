@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
-use futures_util::stream::SplitSink;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use lodge_core::sync::{Access, ClientMessage, DocMessage, FrameError, ServerMessage, SyncErrorKind, may_read, may_write};
 use lodge_core::{DocId, DocKind, Header, Role, Store, StoreError, VisitId};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::AppState;
 use crate::hub::{Changed, SiteHub};
@@ -102,58 +103,137 @@ pub async fn serve(socket: WebSocket, state: AppState) {
     }
     tracing::info!(device = %device.device, role = %device.role, since, "device connected");
     let session = Arc::new(Session { device, hub, state: state.clone() });
+    // Frames go out through a writer task of their own, so that this task
+    // always reads the device: a device blocked writing its answers to a
+    // server that is not reading stops reading too, and a big catch-up
+    // stalled both ends for good.
+    let (out, frames) = mpsc::unbounded_channel();
+    let writer = tokio::spawn(write_frames(sink, frames));
+    converse(&session, &mut stream, &out, &mut queued, &mut revoked, since, pending).await;
+    drop(out);
+    // What was queued goes out, unless the device stopped reading.
+    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+    tracing::info!(device = %session.device.device, "device disconnected");
+}
+
+/// A frame for the writer task; the catch-up slot it holds (if any) is
+/// free again once the frame is written.
+enum Out {
+    Frame(ServerMessage, Option<OwnedSemaphorePermit>),
+    Close,
+}
+
+/// Write frames until the queue ends or says close, then close.
+async fn write_frames(mut sink: Sink, mut frames: mpsc::UnboundedReceiver<Out>) {
+    while let Some(out) = frames.recv().await {
+        match out {
+            Out::Frame(frame, _slot) => {
+                if !send(&mut sink, &frame).await {
+                    return;
+                }
+            }
+            Out::Close => break,
+        }
+    }
+    let _ = sink.send(Message::Close(None)).await;
+}
+
+/// How many catch-up chunks may wait to be written at once: enough to keep
+/// the device busy, few enough that a slow device does not hold a site's
+/// worth of frames in the server's memory.
+const CATCH_UP_CHUNKS_QUEUED: usize = 2;
+
+/// The conversation with a device after hello: its catch-up, its frames and
+/// their answers, changes from other devices, and revocation.
+async fn converse(
+    session: &Arc<Session>,
+    stream: &mut SplitStream<WebSocket>,
+    out: &mpsc::UnboundedSender<Out>,
+    queued: &mut mpsc::Receiver<ServerMessage>,
+    revoked: &mut tokio::sync::broadcast::Receiver<lodge_core::DeviceId>,
+    since: u64,
+    pending: Vec<DocId>,
+) {
+    let frame = |m: ServerMessage| out.send(Out::Frame(m, None)).is_ok();
+    let refuse = |kind: SyncErrorKind, message: String| {
+        let _ = out.send(Out::Frame(ServerMessage::Error { kind, message, doc: None }, None));
+        let _ = out.send(Out::Close);
+    };
+    let wipe = || {
+        let _ = out.send(Out::Frame(ServerMessage::Wipe, None));
+        let _ = out.send(Out::Close);
+    };
+    let failed = || refuse(SyncErrorKind::Internal, "The server failed; it was logged.".into());
+    let seq = session.hub.seq();
 
     // What changed while the device was away, and what it says it has: a
-    // frame at a time, so the device applies one while the next is made.
+    // chunk at a time, made while the device's answers are read.
     let s = session.clone();
     let CatchUp { purged, wanted } = match tokio::task::spawn_blocking(move || s.catch_up_plan(since, &pending)).await {
         Ok(Ok(plan)) => plan,
-        _ => return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await,
+        _ => return failed(),
     };
-    if !purged.is_empty() && !send(&mut sink, &ServerMessage::Purged { docs: purged }).await {
+    if !purged.is_empty() && !frame(ServerMessage::Purged { docs: purged }) {
         return;
     }
-    let mut sent_any = false;
-    for chunk in wanted.chunks(CATCH_UP_FRAME_DOCS) {
-        let s = session.clone();
-        let chunk = chunk.to_vec();
-        let docs = match tokio::task::spawn_blocking(move || s.catch_up_messages(&chunk)).await {
-            Ok(Ok(docs)) => docs,
-            _ => return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await,
-        };
-        for docs in split_by_size(docs) {
-            sent_any = true;
-            if !send(&mut sink, &ServerMessage::Sync { docs, seq }).await {
-                return;
-            }
-        }
-    }
-    // An empty frame still tells the device the feed number, and that
-    // nothing more is coming.
-    if !sent_any && !send(&mut sink, &ServerMessage::Sync { docs: Vec::new(), seq }).await {
+    let mut backlog: std::collections::VecDeque<Vec<(DocId, bool)>> =
+        wanted.chunks(CATCH_UP_FRAME_DOCS).map(<[_]>::to_vec).collect();
+    if backlog.is_empty() && !frame(ServerMessage::Sync { docs: Vec::new(), seq }) {
+        // Nothing to catch up: the empty frame tells the device the feed
+        // number, and that nothing more is coming.
         return;
     }
+    let slots = Arc::new(Semaphore::new(CATCH_UP_CHUNKS_QUEUED));
+    type Making = (tokio::task::JoinHandle<Result<Vec<DocMessage>, StoreError>>, OwnedSemaphorePermit);
+    let mut making: Option<Making> = None;
 
     // Revocations made by `lodge-sync devices revoke` (another process)
     // reach open connections by this check.
     let mut recheck = tokio::time::interval(Duration::from_secs(2));
     recheck.tick().await;
     loop {
+        // The device's feed number moves only when the whole catch-up has
+        // gone out: cut off halfway, it starts again from where it was.
+        let catching_up = making.is_some() || !backlog.is_empty();
         tokio::select! {
+            slot = slots.clone().acquire_owned(), if making.is_none() && !backlog.is_empty() => {
+                let (Ok(slot), Some(chunk)) = (slot, backlog.pop_front()) else { return failed() };
+                let s = session.clone();
+                making = Some((tokio::task::spawn_blocking(move || s.catch_up_messages(&chunk)), slot));
+            }
+            // Awaiting the handle by reference: when another branch wins,
+            // the chunk is still being made and is not made twice.
+            made = async { (&mut making.as_mut().expect("checked by the guard").0).await }, if making.is_some() => {
+                let slot = making.take().map(|(_, slot)| slot);
+                let Ok(Ok(docs)) = made else { return failed() };
+                let mut frames = split_by_size(docs);
+                let last = frames.pop();
+                for docs in frames {
+                    if !frame(ServerMessage::Sync { docs, seq: since }) {
+                        return;
+                    }
+                }
+                if let Some(docs) = last
+                    && out.send(Out::Frame(ServerMessage::Sync { docs, seq: since }, slot)).is_err()
+                {
+                    return;
+                }
+                if backlog.is_empty() && !frame(ServerMessage::Sync { docs: Vec::new(), seq }) {
+                    return;
+                }
+            }
             _ = recheck.tick() => {
                 let s = session.clone();
                 let revoked = tokio::task::spawn_blocking(move || s.is_revoked()).await.unwrap_or(false);
                 if revoked {
                     tracing::info!(device = %session.device.device, "device revoked; disconnecting");
-                    let _ = send(&mut sink, &ServerMessage::Wipe).await;
-                    let _ = sink.send(Message::Close(None)).await;
-                    return;
+                    return wipe();
                 }
             }
-            frame = stream.next() => {
-                let bytes = match frame {
+            incoming = stream.next() => {
+                let bytes = match incoming {
                     Some(Ok(Message::Binary(bytes))) => bytes,
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
                     Some(Ok(_)) => continue,
                 };
                 let message = match ClientMessage::decode(&bytes) {
@@ -161,45 +241,51 @@ pub async fn serve(socket: WebSocket, state: AppState) {
                     Err(e) => {
                         tracing::info!(device = %session.device.device, error = %e, "bad frame; closing");
                         let kind = if matches!(e, FrameError::Version(_)) { SyncErrorKind::Version } else { SyncErrorKind::BadFrame };
-                        return refuse(&mut sink, kind, e.to_string()).await;
+                        return refuse(kind, e.to_string());
                     }
                 };
                 let s = session.clone();
-                let out = tokio::task::spawn_blocking(move || s.handle(message)).await;
-                match out {
+                match tokio::task::spawn_blocking(move || s.handle(message)).await {
                     Ok(frames) => {
-                        for frame in frames {
-                            if !send(&mut sink, &frame).await {
+                        for f in frames {
+                            if !frame(held(f, catching_up, since)) {
                                 return;
                             }
                         }
                     }
-                    Err(_) => return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await,
+                    Err(_) => return failed(),
                 }
             }
-            frame = queued.recv() => {
-                let Some(frame) = frame else {
+            pushed = queued.recv() => {
+                let Some(pushed) = pushed else {
                     // Dropped by the hub: too far behind. The device comes
                     // back and catches up from the feed.
                     tracing::warn!(device = %session.device.device, "device too far behind; disconnecting");
-                    let _ = sink.send(Message::Close(None)).await;
+                    let _ = out.send(Out::Close);
                     return;
                 };
-                if !send(&mut sink, &frame).await {
+                if !frame(held(pushed, catching_up, since)) {
                     return;
                 }
             }
             gone = revoked.recv() => {
                 if matches!(gone, Ok(d) if d == session.device.device) {
                     tracing::info!(device = %session.device.device, "device revoked; disconnecting");
-                    let _ = send(&mut sink, &ServerMessage::Wipe).await;
-                    let _ = sink.send(Message::Close(None)).await;
-                    return;
+                    return wipe();
                 }
             }
         }
     }
-    tracing::info!(device = %session.device.device, "device disconnected");
+}
+
+/// A frame for a device whose catch-up is still going: its feed number
+/// stays where the device started, so that a connection lost halfway
+/// catches up from there again.
+fn held(frame: ServerMessage, catching_up: bool, since: u64) -> ServerMessage {
+    match frame {
+        ServerMessage::Sync { docs, seq } if catching_up => ServerMessage::Sync { docs, seq: seq.min(since) },
+        other => other,
+    }
 }
 
 /// A connection's end, however it ends: it stops listening, and the sync
@@ -283,7 +369,10 @@ impl Session {
     }
 
     fn access<'a>(&self, store: &mut Store, doc: &DocId, header: &'a Header) -> Access<'a> {
-        access_of(&self.device, header, visit_waiting(store, doc))
+        // Only a kiosk's access turns on the visit's state: no query for
+        // anyone else.
+        let waiting = self.device.role == Role::Kiosk && visit_waiting(store, doc);
+        access_of(&self.device, header, waiting)
     }
 
     fn header(&self, store: &mut Store, doc: &DocId) -> Result<Option<Header>, StoreError> {
@@ -508,7 +597,8 @@ impl Session {
                 continue;
             }
             let Ok(Some(header)) = header_of(&mut store, &c.doc) else { continue };
-            let waiting = visit_waiting(&mut store, &c.doc);
+            let kiosks = listeners.iter().any(|(_, l)| l.device.role == Role::Kiosk);
+            let waiting = kiosks && visit_waiting(&mut store, &c.doc);
             for (i, (_, listener)) in listeners.iter().enumerate() {
                 if !may_read(&access_of(&listener.device, &header, waiting)) {
                     if listener.device.role == Role::Kiosk && c.doc.kind() == DocKind::Visit {

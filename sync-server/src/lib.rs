@@ -27,6 +27,14 @@ pub use error::AppError;
 pub use hub::SiteHub;
 pub use registry::{Device, Enrolled, Registry};
 
+/// Documents of a site kept loaded (30-45 KB each). A device's own edits
+/// and the busy documents of the day fit; a catch-up of a whole year reads
+/// through the store anyway.
+const SITE_CACHE_DOCS: usize = 400;
+
+/// See `sync`.
+const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
+
 /// Shared state of the server.
 #[derive(Clone)]
 pub struct AppState {
@@ -58,7 +66,8 @@ impl AppState {
         if let Some(hub) = hubs.get(&site) {
             return Ok(hub.clone());
         }
-        let store = lodge_core::Store::open(self.site_store_path(site), Arc::new(SystemClock))?;
+        let mut store = lodge_core::Store::open(self.site_store_path(site), Arc::new(SystemClock))?;
+        store.set_cache_capacity(SITE_CACHE_DOCS);
         let seq = self.registry().seq(site)?;
         let hub = Arc::new(SiteHub::new(site, store, seq));
         hubs.insert(site, hub.clone());
@@ -117,6 +126,10 @@ async fn enrol(State(state): State<AppState>, Json(request): Json<EnrolRequest>)
 }
 
 async fn sync(State(state): State<AppState>, ws: WebSocketUpgrade) -> impl IntoResponse {
+    // Small socket buffers: 200 devices with the default 128 KB each way
+    // held 50 MB of the server's memory for frames that are mostly tiny.
     ws.max_message_size(lodge_core::sync::MAX_FRAME_BYTES)
+        .read_buffer_size(SOCKET_BUFFER_BYTES)
+        .write_buffer_size(SOCKET_BUFFER_BYTES)
         .on_upgrade(move |socket| connection::serve(socket, state))
 }

@@ -117,8 +117,18 @@ fn parse_role(name: &str) -> anyhow::Result<Role> {
         .with_context(|| format!("“{name}” is not a role; use kiosk, reception, staff, worker, key-desk or admin"))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // Store work waits for the site's one store lock anyway: more blocking
+    // threads than this only add threads (each with its own allocator
+    // heap) waiting in line. 200 connections grew the default pool to 200
+    // threads and the server past a gigabyte.
+    tokio::runtime::Builder::new_multi_thread().enable_all().max_blocking_threads(BLOCKING_THREADS).build()?.block_on(serve_cli())
+}
+
+/// See `main`.
+const BLOCKING_THREADS: usize = 8;
+
+async fn serve_cli() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)

@@ -147,7 +147,9 @@ impl Registry {
         if automerge::ActorId::try_from(actor).is_err() {
             return Err(RegistryError::BadActor(actor.to_owned()));
         }
-        let tx = self.conn.transaction()?;
+        // Immediate: a read that turns into a write under another
+        // process's write (the CLI making codes) fails at once otherwise.
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let code_hash = hash(&code.replace(['-', ' '], ""));
         let row: Option<(SiteId, String, Option<PersonId>)> = tx
             .query_row(
@@ -214,7 +216,9 @@ impl Registry {
     /// Number several documents at once, in one transaction: `(document,
     /// deleted)`, numbered in order.
     pub fn bump_many(&mut self, site: SiteId, docs: &[(DocId, bool)]) -> Result<Vec<u64>, RegistryError> {
-        let tx = self.conn.transaction()?;
+        // Immediate: a read that turns into a write under another
+        // process's write (the CLI making codes) fails at once otherwise.
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let mut numbers = Vec::with_capacity(docs.len());
         for (doc, purged) in docs {
             let seq: i64 = tx.query_row("UPDATE sites SET seq = seq + 1 WHERE site_id = ?1 RETURNING seq", [site], |r| r.get(0))?;

@@ -132,10 +132,16 @@ impl Device {
     /// Enrol a new device with a code from `lodge-sync enrol`, join its site
     /// and start syncing.
     pub async fn enrol(server: &Server, dir: &Path, name: &str, code: &str) -> anyhow::Result<Self> {
+        Self::enrol_at(&server.http_url(), &server.ws_url(), dir, name, code).await
+    }
+
+    /// [`Device::enrol`] with a server known by its URLs (from another
+    /// process).
+    pub async fn enrol_at(http_url: &str, ws_url: &str, dir: &Path, name: &str, code: &str) -> anyhow::Result<Self> {
         let path = dir.join(format!("{name}.sqlite"));
         let store = Arc::new(Mutex::new(Store::open(&path, Arc::new(SystemClock))?));
-        let enrolled = lodge_core::sync::enrol(&server.http_url(), code, name, &store).await?;
-        let sync = spawn(store.clone(), server.ws_url(), enrolled.token.clone());
+        let enrolled = lodge_core::sync::enrol(http_url, code, name, &store).await?;
+        let sync = spawn(store.clone(), ws_url.to_owned(), enrolled.token.clone());
         Ok(Self { store, sync, id: enrolled.device, role: enrolled.role, token: enrolled.token, path })
     }
 

@@ -384,3 +384,46 @@ async fn a_worker_may_record_custody_but_not_rename_an_item() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(s.admin.read(|st| st.item_by_code("LODGE-D7").unwrap().map(|i| i.name)).as_deref(), Some("Drill"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catch_up_moves_the_feed_number_only_when_all_of_it_went_out() {
+    let s = site().await;
+    // More visits than one catch-up step (256 documents) and one frame (32 KB).
+    let desk_actor = desk(&s.admin);
+    s.admin.act(|st| {
+        for i in 0..300 {
+            st.register_guest(&desk_actor, guest(s.host, &format!("Guest {i}"))).unwrap();
+        }
+    });
+    eventually("the visits reach the server", LIMIT, || s.admin.read(|st| st.outbox().unwrap().is_empty())).await.unwrap();
+    // A device that has nothing, speaking for itself.
+    let store = std::sync::Arc::new(std::sync::Mutex::new(
+        lodge_core::Store::open(s.dir.path().join("raw.sqlite"), std::sync::Arc::new(lodge_core::SystemClock)).unwrap(),
+    ));
+    let c = code(&s.server.data, s.site, "reception", None).unwrap();
+    let enrolled = lodge_core::sync::enrol(&s.server.http_url(), &c, "raw", &store).await.unwrap();
+    let mut ws = raw_socket(&s.server).await;
+    ws.send(Message::Binary(ClientMessage::Hello { token: enrolled.token, since: 0, pending: vec![] }.encode().into())).await.unwrap();
+    let Some(ServerMessage::Welcome { seq: welcomed, .. }) = next_server_message(&mut ws).await else { panic!("no welcome") };
+    assert!(welcomed > 300);
+    let (mut docs, mut frames) = (0, 0);
+    loop {
+        match next_server_message(&mut ws).await {
+            Some(ServerMessage::Sync { docs: d, seq }) if !d.is_empty() => {
+                // Every visit comes whole in its first message.
+                docs += d.len();
+                frames += 1;
+                assert_eq!(seq, 0, "a frame halfway through a catch-up must not move the device's feed number");
+            }
+            Some(ServerMessage::Sync { docs: d, seq }) => {
+                assert!(d.is_empty());
+                assert_eq!(seq, welcomed, "the catch-up's end brings the device to the feed number");
+                break;
+            }
+            Some(ServerMessage::Purged { .. }) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(docs >= 300, "every visit came: {docs}");
+    assert!(frames > 2, "in several frames: {frames}");
+}

@@ -207,6 +207,7 @@ impl<'s> Work<'s> {
             tracing::error!(error = %e, "rolling back a savepoint failed");
         }
         self.cache.evict(doc);
+        self.cache.forget_header(doc);
         self.written.remove(doc);
         self.local.remove(doc);
     }
@@ -237,6 +238,9 @@ impl<'s> Work<'s> {
     /// transaction rolls back and changed documents are forgotten.
     pub(super) fn commit(self) -> Result<(), Error> {
         let Work { tx, cache, written, local, affected, .. } = self;
+        for id in &written {
+            cache.forget_header(id);
+        }
         let result = conflict::recheck(&tx, &affected)
             .and_then(|()| {
                 let mut outbox = tx.prepare_cached(
@@ -262,6 +266,7 @@ impl<'s> Work<'s> {
     pub(super) fn abandon(self) {
         for id in &self.written {
             self.cache.evict(id);
+            self.cache.forget_header(id);
         }
     }
 

@@ -4,6 +4,7 @@
 //! offline: everything in the outbox goes up, everything changed on the
 //! server since the last feed number comes down.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -82,6 +83,15 @@ pub struct SyncHandle {
     status: watch::Receiver<SyncStatus>,
     stop: Arc<Notify>,
     arrivals: broadcast::Sender<Vec<DocKind>>,
+    traffic: Arc<Traffic>,
+}
+
+/// Bytes of frames sent and received since the client started: WebSocket
+/// payloads, without TCP, TLS and WebSocket headers.
+#[derive(Debug, Default)]
+struct Traffic {
+    sent: AtomicU64,
+    received: AtomicU64,
 }
 
 impl SyncHandle {
@@ -103,6 +113,11 @@ impl SyncHandle {
     pub fn arrivals(&self) -> broadcast::Receiver<Vec<DocKind>> {
         self.arrivals.subscribe()
     }
+    /// Bytes sent to the server and received from it since the client
+    /// started (frame payloads).
+    pub fn traffic(&self) -> (u64, u64) {
+        (self.traffic.sent.load(Ordering::Relaxed), self.traffic.received.load(Ordering::Relaxed))
+    }
     /// Stop the client.
     pub fn stop(&self) {
         self.stop.notify_one();
@@ -116,13 +131,15 @@ pub fn spawn(store: Arc<Mutex<Store>>, url: String, token: String) -> SyncHandle
     let wake = Arc::new(Notify::new());
     let stop = Arc::new(Notify::new());
     let (arrivals, _) = broadcast::channel(64);
-    let handle = SyncHandle { wake: wake.clone(), status: rx, stop: stop.clone(), arrivals: arrivals.clone() };
+    let traffic = Arc::new(Traffic::default());
+    let handle =
+        SyncHandle { wake: wake.clone(), status: rx, stop: stop.clone(), arrivals: arrivals.clone(), traffic: traffic.clone() };
     tokio::spawn(async move {
         let mut delay = Duration::from_millis(200);
         loop {
             set(&tx, |s| s.connection = Connection::Connecting);
             let result = tokio::select! {
-                r = session(&store, &url, &token, &wake, &tx, &arrivals) => r,
+                r = session(&store, &url, &token, &wake, &tx, &arrivals, &traffic) => r,
                 () = stop.notified() => {
                     blocking(&store, |s| s.end_sync_session(SERVER_PEER));
                     return;
@@ -190,6 +207,16 @@ fn outgoing(store: &Arc<Mutex<Store>>) -> Result<(Vec<DocMessage>, Vec<DocId>), 
     })
 }
 
+/// Send one frame and count it.
+async fn send<S>(sink: &mut S, message: &ClientMessage, traffic: &Traffic) -> Result<(), ClientError>
+where
+    S: futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+{
+    let bytes = message.encode();
+    traffic.sent.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    sink.send(Message::Binary(bytes.into())).await.map_err(|e| ClientError::Network(e.to_string()))
+}
+
 async fn session(
     store: &Arc<Mutex<Store>>,
     url: &str,
@@ -197,6 +224,7 @@ async fn session(
     wake: &Notify,
     status: &watch::Sender<SyncStatus>,
     arrivals: &broadcast::Sender<Vec<DocKind>>,
+    traffic: &Traffic,
 ) -> Result<(), ClientError> {
     // Nagle's algorithm would hold small frames back for tens of ms.
     let connector = tokio_tungstenite::Connector::Rustls(super::tls::client_config());
@@ -208,35 +236,41 @@ async fn session(
         Ok((s.meta_number(FEED_KEY)?, s.outbox()?.into_iter().map(|(d, _)| d).collect::<Vec<_>>()))
     })?;
     let hello = ClientMessage::Hello { token: token.to_owned(), since, pending };
-    sink.send(Message::Binary(hello.encode().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
+    send(&mut sink, &hello, traffic).await?;
     set(status, |s| s.connection = Connection::Syncing);
     // Send what waits right away; the server answers with what we lack.
     let mut first = true;
     let mut settle: Option<tokio::time::Instant> = None;
+    // The feed number the server stood at when it welcomed us: until a
+    // frame says we reached it, a quiet moment is not "up to date".
+    let mut feed = Feed::default();
     loop {
         let (docs, purged) = if first { outgoing(store)? } else { (Vec::new(), Vec::new()) };
         first = false;
         if !purged.is_empty() {
             let m = ClientMessage::Purge { docs: purged.clone() };
-            sink.send(Message::Binary(m.encode().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
+            send(&mut sink, &m, traffic).await?;
         }
         if !docs.is_empty() {
             let m = ClientMessage::Sync { docs };
-            sink.send(Message::Binary(m.encode().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
+            send(&mut sink, &m, traffic).await?;
         }
         tokio::select! {
             frame = stream.next() => {
                 let Some(frame) = frame else { return Ok(()) };
                 let frame = frame.map_err(|e| ClientError::Network(e.to_string()))?;
                 let bytes = match frame {
-                    Message::Binary(b) => b,
+                    Message::Binary(b) => {
+                        traffic.received.fetch_add(b.len() as u64, Ordering::Relaxed);
+                        b
+                    }
                     Message::Close(_) => return Ok(()),
                     _ => continue,
                 };
                 let message = ServerMessage::decode(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))?;
-                let reply = handle(store, message, status, arrivals)?;
+                let reply = handle(store, message, status, arrivals, &mut feed)?;
                 if let Some(reply) = reply {
-                    sink.send(Message::Binary(reply.encode().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
+                    send(&mut sink, &reply, traffic).await?;
                     settle = Some(tokio::time::Instant::now() + SETTLE);
                 } else {
                     settle = None;
@@ -252,7 +286,7 @@ async fn session(
                 let (waiting, now) = blocking(store, |s| -> Result<_, ClientError> { Ok((s.outbox()?.len(), s.now())) })?;
                 set(status, |st| {
                     st.waiting = waiting;
-                    if waiting == 0 {
+                    if waiting == 0 && feed.reached() {
                         st.connection = Connection::Online;
                         st.last_sync = Some(now);
                     }
@@ -262,15 +296,34 @@ async fn session(
     }
 }
 
+/// Where the device stands in the server's change feed this session.
+#[derive(Default)]
+struct Feed {
+    /// The server's number at welcome.
+    target: Option<u64>,
+    /// The highest number a frame brought.
+    seen: u64,
+}
+
+impl Feed {
+    fn reached(&self) -> bool {
+        self.target.is_some_and(|t| self.seen >= t)
+    }
+}
+
 /// Apply one server frame; returns the reply to send, if any.
 fn handle(
     store: &Arc<Mutex<Store>>,
     message: ServerMessage,
     status: &watch::Sender<SyncStatus>,
     arrivals: &broadcast::Sender<Vec<DocKind>>,
+    feed: &mut Feed,
 ) -> Result<Option<ClientMessage>, ClientError> {
     match message {
-        ServerMessage::Welcome { .. } => Ok(None),
+        ServerMessage::Welcome { seq, .. } => {
+            feed.target = Some(seq);
+            Ok(None)
+        }
         ServerMessage::Sync { docs, seq } => blocking(store, |s| {
             let mut replies = Vec::new();
             // The whole frame, its answers and the feed number in one
@@ -306,9 +359,10 @@ fn handle(
             let now = s.now();
             // Up to date when nothing of ours waits and the frame needed no
             // answer; after an answer, the session settles it (see `SETTLE`).
+            feed.seen = feed.seen.max(seq);
             set(status, |st| {
                 st.waiting = waiting;
-                if waiting == 0 && replies.is_empty() {
+                if waiting == 0 && replies.is_empty() && feed.reached() {
                     st.connection = Connection::Online;
                     st.last_sync = Some(now);
                 } else {

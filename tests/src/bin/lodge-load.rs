@@ -9,8 +9,13 @@
 //! `cargo run --release -p lodge-tests --bin lodge-load -- --docs 2000`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- w1 --devices 200`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- catch-up`
+//! `cargo run --release -p lodge-tests --bin lodge-load -- year --devices 200`
 
 use std::time::{Duration, Instant};
+
+// The seeder the core's benchmark uses: the same year everywhere.
+#[path = "../../../core/benches/year/mod.rs"]
+mod year;
 
 use anyhow::Context;
 use lodge_core::person::PersonForm;
@@ -28,14 +33,24 @@ async fn until(limit: Duration, mut check: impl FnMut() -> bool) -> anyhow::Resu
     Ok(start.elapsed())
 }
 
-fn rss_mb(pid: u32) -> f64 {
+/// A memory figure of `/proc/PID/status` in MB: `VmHWM` (peak resident)
+/// or `VmRSS` (resident now).
+fn status_mb(pid: u32, field: &str) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
         .unwrap_or_default()
         .lines()
-        .find(|l| l.starts_with("VmHWM:"))
+        .find(|l| l.starts_with(field))
         .and_then(|l| l.split_whitespace().nth(1))
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmHWM:")
+}
+
+fn rss_now_mb(pid: u32) -> f64 {
+    status_mb(pid, "VmRSS:")
 }
 
 /// CPU seconds (user + system) the process has used.
@@ -84,78 +99,104 @@ async fn people_site(people: usize) -> anyhow::Result<(tempfile::TempDir, Server
     Ok((dir, server, site, writer, admin, ids))
 }
 
-/// W1: one writer, N-1 observers; a change every 50 ms, 200 times, over 100
+/// CLOCK_MONOTONIC in nanoseconds: one clock for every process on the
+/// machine, so the writer's and the observers' times compare.
+fn monotonic_ns() -> u64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid timespec for the call to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut t) };
+    t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64
+}
+
+/// W1's changes: change k signs person k % 100 in (first round) or out
+/// (second round), one every 50 ms.
+const W1_CHANGES: usize = 200;
+
+/// W1: one writer, N-1 observers spread over `processes` processes (as
+/// WORKLOADS.md has it); a change every 50 ms, 200 times, over 100
 /// documents; each observer notes when it first sees each change.
-async fn w1(devices: usize) -> anyhow::Result<()> {
+async fn w1(devices: usize, processes: usize) -> anyhow::Result<()> {
+    use std::io::{BufRead, Write};
     let (dir, server, site, writer, admin, people) = people_site(100).await?;
     let data = dir.path().join("server");
-    let mut observers = Vec::new();
-    for i in 0..devices - 1 {
-        observers.push(Device::enrol(&server, dir.path(), &format!("observer-{i}"), &code(&data, site, "reception", None)?).await?);
+    let people_list = people.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+    let mut shares = Vec::new();
+    for p in 0..processes {
+        let count = (devices - 1) / processes + usize::from(p < (devices - 1) % processes);
+        shares.push((0..count).map(|_| code(&data, site, "reception", None)).collect::<anyhow::Result<Vec<_>>>()?.join(","));
     }
-    let expected = people.len();
-    for o in &observers {
-        until(Duration::from_secs(300), || o.read(|s| s.people("").map(|p| p.len() == expected).unwrap_or(false))).await?;
-        until(Duration::from_secs(300), || o.sync.status().connection == Connection::Online).await?;
+    let mut children = Vec::new();
+    for (p, codes) in shares.into_iter().enumerate() {
+        let child_dir = dir.path().join(format!("observers-{p}"));
+        std::fs::create_dir_all(&child_dir)?;
+        let child = std::process::Command::new(std::env::current_exe()?)
+            .args(["w1-observe", &server.http_url(), &server.ws_url()])
+            .arg(&child_dir)
+            .args([&people_list, &codes])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()?;
+        children.push(child);
     }
-    println!("W1 N={devices}: {} observers hold {} presence documents; server RSS so far {:.0} MB", observers.len(), expected, rss_mb(server.pid()));
+    let mut outputs = Vec::new();
+    for child in &mut children {
+        let mut out = std::io::BufReader::new(child.stdout.take().context("stdout")?);
+        let mut line = String::new();
+        out.read_line(&mut line)?;
+        anyhow::ensure!(line.trim() == "ready", "an observer process said {line:?}");
+        outputs.push(out);
+    }
+    println!("W1 N={devices}: {} observers in {processes} processes hold {} presence documents; server RSS so far {:.0} MB", devices - 1, people.len(), rss_mb(server.pid()));
     let cpu0 = cpu_seconds(server.pid());
-
-    // Change k signs person k % 100 in (first round) or out (second round).
-    let changes = 200;
-    let sent: std::sync::Arc<std::sync::Mutex<Vec<Option<Instant>>>> = std::sync::Arc::new(std::sync::Mutex::new(vec![None; changes]));
-    let mut watchers = Vec::new();
-    for o in &observers {
-        let store = o.store.clone();
-        let mut arrivals = o.sync.arrivals();
-        let sent = sent.clone();
-        let people = people.clone();
-        watchers.push(tokio::spawn(async move {
-            let mut seen: Vec<Option<Duration>> = vec![None; changes];
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(10 + changes as u64 / 20 + 15);
-            while seen.iter().any(Option::is_none) {
-                if tokio::time::timeout_at(deadline, arrivals.recv()).await.is_err() {
-                    break;
-                }
-                let now = Instant::now();
-                let sent = sent.lock().unwrap().clone();
-                let store = store.lock().unwrap();
-                // Only the changes sent and not yet seen: a few at a time.
-                for (k, t0) in sent.iter().enumerate() {
-                    let (Some(t0), None) = (t0, seen[k]) else { continue };
-                    let should_be_in = k < people.len();
-                    let is_in = store.signed_in_since(people[k % people.len()]).ok().flatten().is_some();
-                    if is_in == should_be_in {
-                        seen[k] = Some(now - *t0);
-                    }
-                }
-            }
-            seen
-        }));
+    let writer_traffic0 = writer.sync.traffic();
+    for child in &mut children {
+        writeln!(child.stdin.as_mut().context("stdin")?, "go")?;
     }
+    let mut sent = vec![0u64; W1_CHANGES];
     let mut tick = tokio::time::interval(Duration::from_millis(50));
-    for k in 0..changes {
+    for (k, at) in sent.iter_mut().enumerate() {
         tick.tick().await;
         let person = people[k % people.len()];
-        let t0 = Instant::now();
-        sent.lock().unwrap()[k] = Some(t0);
+        *at = monotonic_ns();
         if k < people.len() {
             writer.act(|s| s.sign_in(&admin, person))?;
         } else {
             writer.act(|s| s.sign_out(&admin, person)).map(|_| ())?;
         }
     }
+    // Each observer process answers with one line per observer: when it
+    // first saw each change, then a line of its bytes sent and received.
     let mut all = Vec::new();
     let mut missing = 0;
-    for w in watchers {
-        for seen in w.await? {
-            match seen {
-                Some(d) => all.push(d),
-                None => missing += 1,
+    let (mut up, mut down) = (0u64, 0u64);
+    for out in outputs {
+        for line in out.lines() {
+            let line = line?;
+            if let Some(traffic) = line.strip_prefix("traffic ") {
+                let (u, d): (u64, u64) = serde_json::from_str(traffic)?;
+                up += u;
+                down += d;
+                continue;
+            }
+            let seen: Vec<Option<u64>> = serde_json::from_str(&line)?;
+            for (k, at) in seen.into_iter().enumerate() {
+                match at {
+                    Some(at) => all.push(Duration::from_nanos(at.saturating_sub(sent[k]))),
+                    None => missing += 1,
+                }
             }
         }
     }
+    for mut child in children {
+        child.wait()?;
+    }
     all.sort();
+    let writer_traffic1 = writer.sync.traffic();
+    println!(
+        "W1 N={devices}: bytes on the wire over the run (frame payloads): {} up to the server, {} down from it",
+        up + writer_traffic1.0 - writer_traffic0.0,
+        down + writer_traffic1.1 - writer_traffic0.1
+    );
     println!(
         "W1 N={devices}: p50 {:.1?}, p99 {:.1?}, max {:.1?} over {} pairs; {missing} missing; server peak RSS {:.0} MB, CPU {:.1} s over the run",
         percentile(&all, 0.5),
@@ -165,6 +206,67 @@ async fn w1(devices: usize) -> anyhow::Result<()> {
         rss_mb(server.pid()),
         cpu_seconds(server.pid()) - cpu0
     );
+    Ok(())
+}
+
+/// One W1 observer process: enrol a reception device per code, say "ready"
+/// when all hold every presence document, wait for "go", then note when
+/// each change is first seen (CLOCK_MONOTONIC) and print it.
+async fn w1_observe(args: &[String]) -> anyhow::Result<()> {
+    use std::io::BufRead;
+    let [http, ws, dir, people, codes] = args else { anyhow::bail!("w1-observe HTTP WS DIR PEOPLE CODES") };
+    let people: Vec<lodge_core::PersonId> = people.split(',').map(str::parse).collect::<Result<_, _>>()?;
+    let mut observers = Vec::new();
+    for (i, code) in codes.split(',').enumerate() {
+        observers.push(Device::enrol_at(http, ws, std::path::Path::new(dir), &format!("observer-{i}"), code).await?);
+    }
+    for o in &observers {
+        until(Duration::from_secs(300), || o.read(|s| s.people("").map(|p| p.len() == people.len()).unwrap_or(false))).await?;
+        until(Duration::from_secs(300), || o.sync.status().connection == Connection::Online).await?;
+    }
+    let traffic0: Vec<(u64, u64)> = observers.iter().map(|o| o.sync.traffic()).collect();
+    println!("ready");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10 + W1_CHANGES as u64 / 20 + 15);
+    let mut watchers = Vec::new();
+    for o in &observers {
+        let store = o.store.clone();
+        let mut arrivals = o.sync.arrivals();
+        let people = people.clone();
+        watchers.push(tokio::spawn(async move {
+            let mut seen: Vec<Option<u64>> = vec![None; W1_CHANGES];
+            while seen.iter().any(Option::is_none) {
+                if tokio::time::timeout_at(deadline, arrivals.recv()).await.is_err() {
+                    break;
+                }
+                let now = monotonic_ns();
+                let store = store.lock().unwrap();
+                // The next few changes not seen yet (they come in order, a
+                // few in flight at a time); a sign-out counts only once the
+                // sign-in before it was seen.
+                let first = seen.iter().position(Option::is_none).unwrap_or(W1_CHANGES);
+                for k in first..(first + 40).min(W1_CHANGES) {
+                    if seen[k].is_some() || (k >= people.len() && seen[k - people.len()].is_none()) {
+                        continue;
+                    }
+                    let is_in = store.signed_in_since(people[k % people.len()]).ok().flatten().is_some();
+                    if is_in == (k < people.len()) {
+                        seen[k] = Some(now);
+                    }
+                }
+            }
+            seen
+        }));
+    }
+    for w in watchers {
+        println!("{}", serde_json::to_string(&w.await?)?);
+    }
+    let traffic = observers.iter().zip(traffic0).fold((0u64, 0u64), |a, (o, t0)| {
+        let t = o.sync.traffic();
+        (a.0 + t.0 - t0.0, a.1 + t.1 - t0.1)
+    });
+    println!("traffic {}", serde_json::to_string(&traffic)?);
     Ok(())
 }
 
@@ -195,7 +297,84 @@ async fn catch_up() -> anyhow::Result<()> {
     until(Duration::from_secs(300), || desk.read(|s| s.people_in().map(|p| p.len() == people.len()).unwrap_or(false))).await?;
     let seen = t.elapsed();
     until(Duration::from_secs(300), || desk.sync.status().connection == Connection::Online).await?;
-    println!("catch-up: 5,000 changes over 1,000 documents reached the device in {seen:.2?} (online after {:.2?})", t.elapsed());
+    let (up, down) = desk.sync.traffic();
+    println!("catch-up: 5,000 changes over 1,000 documents reached the device in {seen:.2?} (online after {:.2?}); {up} bytes up, {down} down", t.elapsed());
+    Ok(())
+}
+
+/// Server memory with a year of one site's data and `devices` devices
+/// connected: two reception desks that hold everything, the rest staff
+/// phones (each its own person and presence); then a round of sign-ins
+/// pushed to everyone.
+async fn year_of_data(devices: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("server");
+    std::fs::create_dir_all(data.join("sites"))?;
+    let t = Instant::now();
+    // Seeding takes minutes: done once, kept beside the core benchmark's.
+    let cached = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data/year-sync.sqlite");
+    if !cached.exists() {
+        std::fs::create_dir_all(cached.parent().context("a folder")?)?;
+        let partial = cached.with_extension("partial");
+        let _ = std::fs::remove_file(&partial);
+        year::seed(&partial, year::Size::YEAR, lodge_core::ManualClock::new(lodge_core::Timestamp::from_millis(year::YEAR_START)));
+        std::fs::rename(&partial, &cached)?;
+    }
+    let (site, docs, people) = {
+        let store = lodge_core::Store::open(&cached, std::sync::Arc::new(lodge_core::SystemClock))?;
+        let people: Vec<lodge_core::PersonId> = store.people("")?.into_iter().map(|p| p.id).collect();
+        (store.site_settings()?.context("a site")?.site, store.documents()?, people)
+    };
+    std::fs::copy(&cached, data.join("sites").join(format!("{site}.sqlite")))?;
+    {
+        // As `lodge-sync site create` does for what it makes: all of it is
+        // news to every device.
+        let mut registry = lodge_sync_server::Registry::open(&data.join("registry.sqlite"))?;
+        registry.add_site(site, "Busy House")?;
+        registry.bump_many(site, &docs.iter().map(|d| (d.clone(), false)).collect::<Vec<_>>())?;
+    }
+    println!("year: {} documents, {} people, ready in {:.0?}", docs.len(), people.len(), t.elapsed());
+    let server = Server::start(&data, 0)?;
+    let t = Instant::now();
+    let mut all = Vec::new();
+    for i in 0..2 {
+        all.push(Device::enrol(&server, dir.path(), &format!("desk-{i}"), &code(&data, site, "reception", None)?).await?);
+    }
+    for i in 0..devices.saturating_sub(2) {
+        let person = people[i % people.len()];
+        all.push(Device::enrol(&server, dir.path(), &format!("phone-{i}"), &code(&data, site, "staff", Some(person))?).await?);
+    }
+    for d in &all {
+        if until(Duration::from_secs(600), || d.sync.status().connection == Connection::Online).await.is_err() {
+            anyhow::bail!("a device did not get online: {:?}, holding {} documents", d.sync.status(), d.read(|s| s.documents().map(|d| d.len()).unwrap_or(0)));
+        }
+    }
+    let (up, down) = all[0].sync.traffic();
+    println!(
+        "year: {} devices online in {:.1?} (a desk took {} documents, {down} bytes down, {up} up); server RSS now {:.0} MB, peak {:.0} MB",
+        all.len(),
+        t.elapsed(),
+        all[0].read(|s| s.documents().map(|d| d.len()).unwrap_or(0)),
+        rss_now_mb(server.pid()),
+        rss_mb(server.pid())
+    );
+    // Everyone's presence changes once: pushed to the desks and each phone.
+    let desk = &all[0];
+    let admin = Actor { person: None, device: Some(desk.id), name: "Desk".into(), role: Role::Reception };
+    let t = Instant::now();
+    desk.act(|s| {
+        for p in &people {
+            let _ = s.sign_in(&admin, *p);
+        }
+    });
+    until(Duration::from_secs(300), || all[1].read(|s| s.people_in().map(|p| p.len() >= people.len()).unwrap_or(false))).await?;
+    println!(
+        "year: {} sign-ins reached the other desk in {:.1?}; server RSS now {:.0} MB, peak {:.0} MB",
+        people.len(),
+        t.elapsed(),
+        rss_now_mb(server.pid()),
+        rss_mb(server.pid())
+    );
     Ok(())
 }
 
@@ -205,9 +384,15 @@ async fn main() -> anyhow::Result<()> {
     match args.get(1).map(String::as_str) {
         Some("w1") => {
             let devices: usize = args.iter().position(|a| a == "--devices").and_then(|i| args.get(i + 1)).map_or(Ok(10), |n| n.parse())?;
-            return w1(devices).await;
+            let processes: usize = args.iter().position(|a| a == "--processes").and_then(|i| args.get(i + 1)).map_or(Ok(4), |n| n.parse())?;
+            return w1(devices, processes.clamp(1, devices - 1)).await;
         }
+        Some("w1-observe") => return w1_observe(&args[2..]).await,
         Some("catch-up") => return catch_up().await,
+        Some("year") => {
+            let devices: usize = args.iter().position(|a| a == "--devices").and_then(|i| args.get(i + 1)).map_or(Ok(200), |n| n.parse())?;
+            return year_of_data(devices).await;
+        }
         _ => {}
     }
     let docs: usize = args.iter().position(|a| a == "--docs").and_then(|i| args.get(i + 1)).map_or(Ok(2000), |n| n.parse())?;
@@ -243,7 +428,8 @@ async fn main() -> anyhow::Result<()> {
     until(limit, || holder.read(|s| s.waiting_guests().map(|w| w.len() == docs).unwrap_or(false))).await?;
     let w2 = t.elapsed();
     until(limit, || holder.sync.status().connection == Connection::Online).await?;
-    println!("W2 cold sync of {docs} documents: {w2:.2?}");
+    let (up, down) = holder.sync.traffic();
+    println!("W2 cold sync of {docs} documents: {w2:.2?}; {up} bytes up, {down} down");
 
     // W3: the device restarts its client with its store; nothing changed.
     let mut holder = holder;
@@ -253,10 +439,12 @@ async fn main() -> anyhow::Result<()> {
     holder.go_online(&server);
     until(limit, || holder.sync.status().connection == Connection::Online).await?;
     let w3 = t.elapsed();
-    println!("W3 warm reconnect holding {docs} documents: {w3:.2?}");
+    let (up, down) = holder.sync.traffic();
+    println!("W3 warm reconnect holding {docs} documents: {w3:.2?}; {up} bytes up, {down} down");
 
     // W4: one change on another device reaches the holder, 20 times.
     let mut times = Vec::new();
+    let before = holder.sync.traffic();
     for (i, visit) in visits.iter().take(20).enumerate() {
         let card = CardNumber::new(100 + i as u32)?;
         // Timed from just before the change, as the workload says.
@@ -266,7 +454,15 @@ async fn main() -> anyhow::Result<()> {
         times.push(t.elapsed());
     }
     times.sort();
-    println!("W4 one change to a device holding {docs}: median {:.2?} (min {:.2?}, max {:.2?})", times[10], times[0], times[19]);
+    let after = holder.sync.traffic();
+    println!(
+        "W4 one change to a device holding {docs}: median {:.2?} (min {:.2?}, max {:.2?}); per change at the holder {} bytes in, {} out",
+        times[10],
+        times[0],
+        times[19],
+        (after.1 - before.1) / 20,
+        (after.0 - before.0) / 20
+    );
     println!("server peak resident memory: {:.1} MB", rss_mb(server.pid()));
     Ok(())
 }
