@@ -1,6 +1,6 @@
 // Calling the shell: the generated command functions, with refusals turned
 // into values a screen can show next to what caused them.
-import type { Refusal } from "../bindings";
+import type { Area, Refusal } from "../bindings";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Events } from "../bindings/events";
 
@@ -27,4 +27,17 @@ export async function attempt<T>(call: Promise<T>): Promise<Outcome<T>> {
 /** Listen to a shell event with its typed payload. */
 export function on<K extends keyof Events>(name: K, handler: (payload: Events[K]) => void): Promise<UnlistenFn> {
   return listen<Events[K]>(name, (e) => handler(e.payload));
+}
+
+/**
+ * Call `load` now and again whenever the store changes in one of `areas`
+ * (on every change when there are none). Listening starts first and the
+ * first read after it, so that a change landing in between is not missed:
+ * a phone's whole first sync can arrive in that moment. Resolves to the
+ * function that stops it.
+ */
+export function follow(load: () => unknown, areas: Area[] = []): Promise<UnlistenFn> {
+  const off = on("store-changed", (c) => (areas.length === 0 || c.areas.some((a) => areas.includes(a))) && void load());
+  void off.then(() => load());
+  return off;
 }
