@@ -375,10 +375,6 @@ impl Session {
         access_of(&self.device, header, waiting)
     }
 
-    fn header(&self, store: &mut Store, doc: &DocId) -> Result<Option<Header>, StoreError> {
-        header_of(store, doc)
-    }
-
     fn readable(&self, store: &mut Store, doc: &DocId) -> bool {
         match header_of(store, doc) {
             Ok(Some(h)) => may_read(&self.access(store, doc, &h)),
@@ -447,7 +443,7 @@ impl Session {
             // Documents the device may not even see are refused outright.
             let mut batch = Vec::with_capacity(docs.len());
             for DocMessage { doc, message } in docs {
-                if let Ok(Some(h)) = self.header(&mut store, &doc)
+                if let Ok(Some(h)) = header_of(&mut store, &doc)
                     && !may_read(&self.access(&mut store, &doc, &h)) {
                         frames.push(ServerMessage::Error {
                             kind: SyncErrorKind::Forbidden,
@@ -553,7 +549,7 @@ impl Session {
         for doc in docs {
             let allowed = {
                 let mut store = self.hub.store();
-                match self.header(&mut store, &doc) {
+                match header_of(&mut store, &doc) {
                     Ok(Some(h)) => may_write(&self.access(&mut store, &doc, &h)),
                     // Unknown here: remember the deletion all the same, so
                     // the document can never arrive later.

@@ -322,15 +322,19 @@ fn a_frame_records_the_feed_number_and_empties_the_outbox_in_one_go() {
     let offer = r.stores[1].generate_sync_message("server", &doc).unwrap().unwrap();
     let _ = r.stores[0].receive_sync_message("device", &doc, &offer).unwrap();
     let mut to_device = r.stores[0].generate_sync_message("device", &doc).unwrap();
+    let mut has_all = false;
     for _ in 0..4 {
         let Some(m) = to_device.take() else { break };
         let got = r.stores[1].receive_sync_frame("server", &[(doc.clone(), m)], &|_, _| Ok(()), Some(("feed_seq", 42))).unwrap();
-        if let Some(reply) = got.into_iter().next().unwrap().unwrap().reply {
+        let got = got.into_iter().next().unwrap().unwrap();
+        has_all = got.peer_has_all;
+        if let Some(reply) = got.reply {
             r.stores[0].receive_sync_message("device", &doc, &reply).unwrap();
             to_device = r.stores[0].generate_sync_message("device", &doc).unwrap();
         }
     }
     assert!(r.stores[0].visit(v).unwrap().is_some());
+    assert!(has_all, "the frame says the server has it all");
     assert!(r.stores[1].outbox().unwrap().is_empty(), "the server has it: nothing waits");
     assert_eq!(r.stores[1].meta_number("feed_seq").unwrap(), 42);
     // A smaller number never goes back.
