@@ -241,16 +241,16 @@ async fn w1_observe(args: &[String]) -> anyhow::Result<()> {
                     break;
                 }
                 let now = monotonic_ns();
-                let store = store.lock().unwrap();
-                // The next few changes not seen yet (they come in order, a
-                // few in flight at a time); a sign-out counts only once the
+                // One query per arrival: who is in now.
+                let inside: std::collections::HashSet<lodge_core::PersonId> =
+                    store.lock().unwrap().people_in().unwrap_or_default().into_iter().map(|p| p.person).collect();
+                // The changes not seen yet; a sign-out counts only once the
                 // sign-in before it was seen.
-                let first = seen.iter().position(Option::is_none).unwrap_or(W1_CHANGES);
-                for k in first..(first + 40).min(W1_CHANGES) {
+                for k in 0..W1_CHANGES {
                     if seen[k].is_some() || (k >= people.len() && seen[k - people.len()].is_none()) {
                         continue;
                     }
-                    let is_in = store.signed_in_since(people[k % people.len()]).ok().flatten().is_some();
+                    let is_in = inside.contains(&people[k % people.len()]);
                     if is_in == (k < people.len()) {
                         seen[k] = Some(now);
                     }
