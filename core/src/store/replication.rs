@@ -78,23 +78,23 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The sync state with `peer` for `doc`: the session's, else the
-    /// persisted one.
-    fn sync_state(&mut self, peer: &str, doc: &DocId) -> Result<&mut sync::State, Error> {
+    /// Make sure the sync state with `peer` for `doc` is in memory (the
+    /// session's, else the persisted one) and return its key. (Not the
+    /// state itself: callers also need the document cache while holding it.)
+    fn sync_state_key(&mut self, peer: &str, doc: &DocId) -> Result<(String, DocId), Error> {
         let key = (peer.to_owned(), doc.clone());
         if !self.sync.states.contains(&key) {
             let state = self.load_sync_state(peer, doc)?;
             self.sync.put(key.clone(), state);
         }
-        Ok(self.sync.states.get_mut(&key).expect("inserted above"))
+        Ok(key)
     }
 
     /// The next sync message for `doc` to send to `peer`, or `None` when the
     /// peer is known to be up to date. Nothing is written: generating a
     /// message does not move the shared heads.
     pub fn generate_sync_message(&mut self, peer: &str, doc: &DocId) -> Result<Option<Vec<u8>>, Error> {
-        self.sync_state(peer, doc)?;
-        let key = (peer.to_owned(), doc.clone());
+        let key = self.sync_state_key(peer, doc)?;
         let state = self.sync.states.get_mut(&key).expect("loaded above");
         let message = match super::work::load(&mut self.cache, &self.conn, &self.actor, doc)? {
             Some(loaded) => loaded.doc.sync().generate_sync_message(state),
@@ -305,8 +305,7 @@ impl Store {
 
     /// Whether `peer` is known to have every change of `doc` this store has.
     pub fn peer_has_all(&mut self, peer: &str, doc: &DocId) -> Result<bool, Error> {
-        self.sync_state(peer, doc)?;
-        let key = (peer.to_owned(), doc.clone());
+        let key = self.sync_state_key(peer, doc)?;
         let state = self.sync.states.get(&key).expect("loaded above");
         let Some(loaded) = super::work::load(&mut self.cache, &self.conn, &self.actor, doc)? else {
             return Ok(true);
