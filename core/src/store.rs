@@ -73,6 +73,9 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| Error::open(&path, e))?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| Error::open(&path, e))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| Error::open(&path, e))?;
+        // A received frame applies each document in a savepoint: keep their
+        // journals in memory instead of a temporary file opened per frame.
+        conn.pragma_update(None, "temp_store", "MEMORY").map_err(|e| Error::open(&path, e))?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| Error::open(&path, e))?;
         // 16 MB of page cache keeps a year of projections' hot pages in memory.
         conn.pragma_update(None, "cache_size", -16_000).map_err(|e| Error::open(&path, e))?;

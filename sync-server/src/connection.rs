@@ -385,6 +385,11 @@ impl Session {
     /// What a reconnecting device needs (see [`CatchUp`]).
     fn catch_up_plan(&self, since: u64, pending: &[DocId]) -> Result<CatchUp, anyhow::Error> {
         let changed = self.state.registry().changed_since(self.device.site, since)?;
+        if changed.is_empty() && pending.is_empty() {
+            // Nothing to look at: do not wait for the store behind other
+            // devices' frames.
+            return Ok(CatchUp { purged: Vec::new(), wanted: Vec::new() });
+        }
         let mut store = self.hub.store();
         let mut purged = Vec::new();
         let pending: std::collections::HashSet<&DocId> = pending.iter().collect();
@@ -513,11 +518,16 @@ impl Session {
                 }
             }
         }
+        let numbered = !changed.is_empty();
         let seq = self.number(changed.into_iter().map(|doc| (doc, false)).collect());
         if !purged.is_empty() {
             frames.push(ServerMessage::Purged { docs: purged });
         }
-        frames.push(ServerMessage::Sync { docs: replies, seq });
+        // A frame of acknowledgements changes nothing and needs no answer:
+        // an empty one would cost every device a frame per change it got.
+        if !replies.is_empty() || numbered {
+            frames.push(ServerMessage::Sync { docs: replies, seq });
+        }
         frames
     }
 

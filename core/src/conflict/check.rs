@@ -1,6 +1,6 @@
 //! Checking the invariants of touched resources against the projections.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Affected, ConflictKind};
 use crate::ids::{CardNumber, KeyId, KeyTypeId, PersonId};
@@ -123,7 +123,6 @@ fn over_key_limit(conn: &Connection, person: PersonId, key_type: &KeyTypeId) -> 
 fn presence(conn: &Connection, person: PersonId) -> rusqlite::Result<()> {
     let id = format!("presence:{person}");
     remove(conn, &id)?;
-    conn.prepare_cached("DELETE FROM presence_now WHERE person_id = ?1")?.execute([person])?;
     // Only the sign-ins since the last sign-out matter for who is in now.
     // Events of one instant keep their order within their document; two
     // months' documents never share an instant.
@@ -146,11 +145,22 @@ fn presence(conn: &Connection, person: PersonId) -> rusqlite::Result<()> {
         })
         .map(|(e, at, _)| (e, at))
         .collect();
+    // Written only when it changed: most events leave who-is-in as it was
+    // on all but one row, and every page written is a page in the log.
+    let now: Option<(String, Timestamp)> = conn
+        .prepare_cached("SELECT event_id, since FROM presence_now WHERE person_id = ?1")?
+        .query_row([person], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    if now.as_ref() != open.first() {
+        conn.prepare_cached("DELETE FROM presence_now WHERE person_id = ?1")?.execute([person])?;
+        if let Some(first) = open.first() {
+            conn.prepare_cached("INSERT INTO presence_now (person_id, since, event_id) VALUES (?1, ?2, ?3)")?
+                .execute(params![person, first.1, first.0])?;
+        }
+    }
     let Some(first) = open.first() else {
         return Ok(());
     };
-    conn.prepare_cached("INSERT INTO presence_now (person_id, since, event_id) VALUES (?1, ?2, ?3)")?
-        .execute(params![person, first.1, first.0])?;
     if open.len() >= 2 {
         let name: String = conn
             .query_row("SELECT name FROM people WHERE person_id = ?1", [person], |r| r.get(0))

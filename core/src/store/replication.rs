@@ -54,14 +54,17 @@ pub struct Received {
     pub changed: bool,
     /// The sync message to answer with.
     pub reply: Option<Vec<u8>>,
+    /// The reply carries no changes and asks for none: it only tells the
+    /// peer our heads, so it may wait and go with later ones.
+    pub reply_can_wait: bool,
     /// The peer has all of this store's changes of the document (so it
     /// left the outbox).
     pub peer_has_all: bool,
 }
 
-/// Per message of a frame: whether it changed the document, and the reply
-/// with "the peer has all" when replies were asked for.
-type Outcome = Result<(bool, Option<(Option<Vec<u8>>, bool)>), Error>;
+/// Per message of a frame: whether it changed the document, and the answer
+/// when replies were asked for.
+type Outcome = Result<(bool, Option<super::work::Answer>), Error>;
 
 impl Store {
     /// Every document stored here.
@@ -162,7 +165,7 @@ impl Store {
         messages: &[(DocId, Vec<u8>)],
         accept: AcceptChanges<'_>,
     ) -> Result<Vec<Result<bool, Error>>, Error> {
-        let results = self.receive(peer, messages, accept, None)?;
+        let results = self.receive(peer, messages, Some(accept), None)?;
         Ok(results.into_iter().map(|r| r.map(|(changed, _)| changed)).collect())
     }
 
@@ -171,21 +174,23 @@ impl Store {
     /// transaction each document's reply is made, a document the peer now
     /// has all of leaves the outbox, and `feed` (a meta number and its new
     /// value, kept if larger) is recorded, so that one frame costs one
-    /// commit.
+    /// commit. With `accept` `None` the peer is trusted (a device trusts its
+    /// server, which checked every change): its changes are kept without
+    /// working out what they touch.
     pub fn receive_sync_frame(
         &mut self,
         peer: &str,
         messages: &[(DocId, Vec<u8>)],
-        accept: AcceptChanges<'_>,
+        accept: Option<AcceptChanges<'_>>,
         feed: Option<(&str, u64)>,
     ) -> Result<Vec<Result<Received, Error>>, Error> {
         let results = self.receive(peer, messages, accept, Some(feed))?;
         Ok(results
             .into_iter()
             .map(|r| {
-                r.map(|(changed, reply)| {
-                    let (reply, peer_has_all) = reply.expect("replies were asked for");
-                    Received { changed, reply, peer_has_all }
+                r.map(|(changed, answer)| {
+                    let answer = answer.expect("replies were asked for");
+                    Received { changed, reply: answer.reply, reply_can_wait: answer.reply_can_wait, peer_has_all: answer.peer_has_all }
                 })
             })
             .collect())
@@ -197,7 +202,7 @@ impl Store {
         &mut self,
         peer: &str,
         messages: &[(DocId, Vec<u8>)],
-        accept: AcceptChanges<'_>,
+        accept: Option<AcceptChanges<'_>>,
         answer: Option<Option<(&str, u64)>>,
     ) -> Result<Vec<Outcome>, Error> {
         if messages.is_empty() {
@@ -387,14 +392,21 @@ pub struct Incoming<'a> {
     /// Whether the changes create the document.
     pub creates: bool,
 }
-type Accept<'a> = AcceptChanges<'a>;
+type Accept<'a> = Option<AcceptChanges<'a>>;
 
+/// Whether changes merged into `am` may stay: the document must still be of
+/// its id's kind, and `accept` (if any) must take them. A trusted peer's
+/// changes to a document already here are not looked at.
 fn check(doc: &DocId, am: &mut AutoCommit, before: &[ChangeHash], accept: Accept<'_>) -> Result<(), Error> {
+    if accept.is_none() && !before.is_empty() {
+        return Ok(());
+    }
     let header: crate::document::Header =
         autosurgeon::hydrate_prop(&*am, automerge::ROOT, "header").map_err(|e| Error::corrupt(doc, e))?;
     if header.kind != doc.kind() {
         return Err(Error::WrongKind { doc: doc.clone(), expected: doc.kind(), found: header.kind });
     }
+    let Some(accept) = accept else { return Ok(()) };
     let changes = am.get_changes(before);
     let after = am.get_heads();
     let touched = touched_fields(am, before, &after);

@@ -212,22 +212,27 @@ impl<'s> Work<'s> {
         self.local.remove(doc);
     }
 
-    /// The reply to a peer after receiving its message for `id`, and
-    /// whether the peer now has every change of it here; if so, it leaves
-    /// the outbox in this transaction.
-    pub(super) fn answer(&mut self, id: &DocId, state: &mut automerge::sync::State) -> Result<(Option<Vec<u8>>, bool), Error> {
-        use automerge::sync::SyncDoc;
-        let (reply, has_all) = match load(self.cache, &self.tx, self.actor, id)? {
+    /// The reply to a peer after receiving its message for `id`; if the
+    /// peer now has every change of it here, it leaves the outbox in this
+    /// transaction.
+    pub(super) fn answer(&mut self, id: &DocId, state: &mut automerge::sync::State) -> Result<Answer, Error> {
+        use automerge::sync::{MessageFlags, SyncDoc};
+        let (reply, peer_has_all) = match load(self.cache, &self.tx, self.actor, id)? {
             Some(loaded) => {
                 let reply = loaded.doc.sync().generate_sync_message(state);
                 (reply, loaded.doc.has_our_changes(state))
             }
             None => (AutoCommit::new().sync().generate_sync_message(state), true),
         };
-        if has_all {
+        if peer_has_all {
             self.tx.prepare_cached("DELETE FROM outbox WHERE doc_id = ?1")?.execute([id])?;
         }
-        Ok((reply.map(|m| m.encode()), has_all))
+        // Carrying no changes and asking for none, a reply only tells the
+        // peer our heads: nothing waits for it.
+        let reply_can_wait = reply.as_ref().is_none_or(|m| {
+            m.changes.is_empty() && m.need.is_empty() && !m.flags.is_some_and(|f| f.contains(MessageFlags::SYNC_RESET))
+        });
+        Ok(Answer { reply: reply.map(automerge::sync::Message::encode), reply_can_wait, peer_has_all })
     }
 
     pub(super) fn is_tombstoned(&self, id: &DocId) -> Result<bool, Error> {
@@ -273,6 +278,13 @@ impl<'s> Work<'s> {
     fn options(&self) -> CommitOptions {
         CommitOptions::default().with_message(self.message.clone()).with_time(self.now.millis() / 1000)
     }
+}
+
+/// What [`Work::answer`] made: see [`super::Received`].
+pub(super) struct Answer {
+    pub(super) reply: Option<Vec<u8>>,
+    pub(super) reply_can_wait: bool,
+    pub(super) peer_has_all: bool,
 }
 
 /// A document from the cache, loading it from the store on a miss.

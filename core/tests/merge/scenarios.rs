@@ -270,12 +270,13 @@ fn a_peer_that_never_had_a_document_gets_all_of_it_in_the_first_message() {
     let doc = DocId::visit(v);
     // One message, no question first: replica 1 has the visit after it.
     let first = r.stores[0].generate_first_sync_message("replica-1", &doc).unwrap().expect("a message");
-    let received = r.stores[1].receive_sync_frame("replica-0", &[(doc.clone(), first)], &|_, _| Ok(()), None).unwrap();
+    let received = r.stores[1].receive_sync_frame("replica-0", &[(doc.clone(), first)], None, None).unwrap();
     let received = received.into_iter().next().unwrap().unwrap();
     assert!(received.changed);
     assert_eq!(r.stores[1].visit(v).unwrap().unwrap().guest_name, "Guest First");
     // Its answer tells replica 0 it has everything: nothing more to say.
     let ack = received.reply.expect("an acknowledgement");
+    assert!(received.reply_can_wait, "it only says what replica 1 has now: it may wait");
     assert!(!r.stores[0].receive_sync_message("replica-1", &doc, &ack).unwrap());
     assert!(r.stores[0].peer_has_all("replica-1", &doc).unwrap());
     assert_eq!(r.stores[0].generate_sync_message("replica-1", &doc).unwrap(), None);
@@ -323,11 +324,13 @@ fn a_frame_records_the_feed_number_and_empties_the_outbox_in_one_go() {
     let _ = r.stores[0].receive_sync_message("device", &doc, &offer).unwrap();
     let mut to_device = r.stores[0].generate_sync_message("device", &doc).unwrap();
     let mut has_all = false;
+    let mut urgent = Vec::new();
     for _ in 0..4 {
         let Some(m) = to_device.take() else { break };
-        let got = r.stores[1].receive_sync_frame("server", &[(doc.clone(), m)], &|_, _| Ok(()), Some(("feed_seq", 42))).unwrap();
+        let got = r.stores[1].receive_sync_frame("server", &[(doc.clone(), m)], None, Some(("feed_seq", 42))).unwrap();
         let got = got.into_iter().next().unwrap().unwrap();
         has_all = got.peer_has_all;
+        urgent.push(!got.reply_can_wait);
         if let Some(reply) = got.reply {
             r.stores[0].receive_sync_message("device", &doc, &reply).unwrap();
             to_device = r.stores[0].generate_sync_message("device", &doc).unwrap();
@@ -335,9 +338,10 @@ fn a_frame_records_the_feed_number_and_empties_the_outbox_in_one_go() {
     }
     assert!(r.stores[0].visit(v).unwrap().is_some());
     assert!(has_all, "the frame says the server has it all");
+    assert_eq!(urgent.first(), Some(&true), "the answer carrying the visit to the server does not wait");
     assert!(r.stores[1].outbox().unwrap().is_empty(), "the server has it: nothing waits");
     assert_eq!(r.stores[1].meta_number("feed_seq").unwrap(), 42);
     // A smaller number never goes back.
-    r.stores[1].receive_sync_frame("server", &[], &|_, _| Ok(()), Some(("feed_seq", 7))).unwrap();
+    r.stores[1].receive_sync_frame("server", &[], None, Some(("feed_seq", 7))).unwrap();
     assert_eq!(r.stores[1].meta_number("feed_seq").unwrap(), 42);
 }

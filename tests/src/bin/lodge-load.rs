@@ -167,6 +167,7 @@ async fn w1(devices: usize, processes: usize) -> anyhow::Result<()> {
     // Each observer process answers with one line per observer: when it
     // first saw each change, then a line of its bytes sent and received.
     let mut all = Vec::new();
+    let mut by_change: Vec<Vec<Duration>> = vec![Vec::new(); W1_CHANGES];
     let mut missing = 0;
     let (mut up, mut down) = (0u64, 0u64);
     for out in outputs {
@@ -181,7 +182,10 @@ async fn w1(devices: usize, processes: usize) -> anyhow::Result<()> {
             let seen: Vec<Option<u64>> = serde_json::from_str(&line)?;
             for (k, at) in seen.into_iter().enumerate() {
                 match at {
-                    Some(at) => all.push(Duration::from_nanos(at.saturating_sub(sent[k]))),
+                    Some(at) => {
+                        all.push(Duration::from_nanos(at.saturating_sub(sent[k])));
+                        by_change[k].push(Duration::from_nanos(at.saturating_sub(sent[k])));
+                    }
                     None => missing += 1,
                 }
             }
@@ -191,6 +195,17 @@ async fn w1(devices: usize, processes: usize) -> anyhow::Result<()> {
         child.wait()?;
     }
     all.sort();
+    // Whether latency grows over the run (the machine falls behind) or
+    // comes in bursts: the p99 of each tenth of the changes.
+    let tenths: Vec<String> = by_change
+        .chunks(W1_CHANGES / 10)
+        .map(|c| {
+            let mut c: Vec<Duration> = c.concat();
+            c.sort();
+            format!("{:.0?}", percentile(&c, 0.99))
+        })
+        .collect();
+    println!("W1 N={devices}: p99 by tenth of the run: {}", tenths.join(" "));
     let writer_traffic1 = writer.sync.traffic();
     println!(
         "W1 N={devices}: bytes on the wire over the run (frame payloads): {} up to the server, {} down from it",
