@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use lodge_core::person::PersonForm;
-use lodge_core::sync::{ClientMessage, Connection, ServerMessage, SyncErrorKind};
+use lodge_core::sync::{ClientMessage, Connection, DocMessage, ServerMessage, SyncErrorKind};
 use lodge_core::visit::{AdmitRequest, GuestForm, RejectReason};
 use lodge_core::{Actor, CardNumber, ConflictKind, DocId, PersonId, Role, SiteId, VisitId};
 use lodge_tests::{Device, Server, code, create_site, eventually};
@@ -407,12 +407,14 @@ async fn a_catch_up_moves_the_feed_number_only_when_all_of_it_went_out() {
     let Some(ServerMessage::Welcome { seq: welcomed, .. }) = next_server_message(&mut ws).await else { panic!("no welcome") };
     assert!(welcomed > 300);
     let (mut docs, mut frames) = (0, 0);
+    let mut received = Vec::new();
     loop {
         match next_server_message(&mut ws).await {
             Some(ServerMessage::Sync { docs: d, seq }) if !d.is_empty() => {
                 // Every visit comes whole in its first message.
                 docs += d.len();
                 frames += 1;
+                received.extend(d.into_iter().map(|m| (m.doc, m.message)));
                 assert_eq!(seq, 0, "a frame halfway through a catch-up must not move the device's feed number");
             }
             Some(ServerMessage::Sync { docs: d, seq }) => {
@@ -426,4 +428,23 @@ async fn a_catch_up_moves_the_feed_number_only_when_all_of_it_went_out() {
     }
     assert!(docs >= 300, "every visit came: {docs}");
     assert!(frames > 2, "in several frames: {frames}");
+    // Whole documents need only an acknowledgement, and a frame of those
+    // gets no answer: the next thing the server says is about the frame
+    // after it.
+    let answers = store.lock().unwrap().receive_sync_frame("server", &received, None, None).unwrap();
+    let acks: Vec<DocMessage> = received
+        .iter()
+        .zip(answers)
+        .map(|((doc, _), a)| {
+            let a = a.unwrap();
+            assert!(a.changed && a.reply_can_wait, "{doc}: a whole document needs nothing more");
+            DocMessage { doc: doc.clone(), message: a.reply.expect("an acknowledgement") }
+        })
+        .collect();
+    ws.send(Message::Binary(ClientMessage::Sync { docs: acks }.encode().into())).await.unwrap();
+    ws.send(Message::Binary(ClientMessage::Hello { token: String::new(), since: 0, pending: vec![] }.encode().into())).await.unwrap();
+    match next_server_message(&mut ws).await {
+        Some(ServerMessage::Error { kind: SyncErrorKind::BadFrame, .. }) => {}
+        other => panic!("the acknowledgements were answered: {other:?}"),
+    }
 }

@@ -25,7 +25,65 @@ const STATES_IN_MEMORY: usize = 150_000;
 /// only receiving moves them, so states are written to `sync_states` when a
 /// message is received, in the same transaction as its changes.
 pub(crate) struct SyncStates {
-    states: LruCache<(String, DocId), sync::State>,
+    states: LruCache<(String, DocId), Kept>,
+}
+
+/// A session's sync state for one document, kept small once both sides
+/// are in step: a server with two desks holding a year of documents keeps
+/// 120,000 of them, and a full state is several times the size.
+enum Kept {
+    /// Messages are going back and forth.
+    Exchanging(Box<sync::State>),
+    /// Both sides have exactly these heads and nothing is in flight.
+    InStep { heads: Vec<ChangeHash>, capabilities: Option<Vec<Capability>> },
+}
+
+impl Kept {
+    /// `state` as kept, given this side's heads of the document.
+    fn of(state: sync::State, ours: &[ChangeHash]) -> Self {
+        let in_step = !state.in_flight
+            && !state.read_only
+            && !state.peer_read_only
+            && state.shared_heads == ours
+            && state.their_heads.as_deref() == Some(ours)
+            && state.last_sent_heads == ours;
+        if in_step {
+            Kept::InStep { heads: state.shared_heads, capabilities: state.their_capabilities }
+        } else {
+            Kept::Exchanging(Box::new(state))
+        }
+    }
+
+    /// The full state. An in-step one is what the protocol holds after the
+    /// last exchange, with the peer's summary of what it has reduced to
+    /// "everything up to the shared heads": the next message carries just
+    /// the changes made since.
+    fn into_state(self) -> sync::State {
+        match self {
+            Kept::Exchanging(state) => *state,
+            Kept::InStep { heads, capabilities } => sync::State {
+                shared_heads: heads.clone(),
+                last_sent_heads: heads.clone(),
+                their_heads: Some(heads.clone()),
+                their_need: Some(Vec::new()),
+                their_have: Some(vec![sync::Have { last_sync: heads, bloom: sync::BloomFilter::default() }]),
+                their_capabilities: capabilities,
+                have_responded: true,
+                ..Default::default()
+            },
+        }
+    }
+
+    fn state(&mut self) -> &mut sync::State {
+        if let Kept::InStep { .. } = self {
+            let placeholder = Kept::InStep { heads: Vec::new(), capabilities: None };
+            *self = Kept::Exchanging(Box::new(std::mem::replace(self, placeholder).into_state()));
+        }
+        match self {
+            Kept::Exchanging(state) => state,
+            Kept::InStep { .. } => unreachable!("made full above"),
+        }
+    }
 }
 
 impl Default for SyncStates {
@@ -37,7 +95,7 @@ impl Default for SyncStates {
 }
 
 impl SyncStates {
-    fn put(&mut self, key: (String, DocId), state: sync::State) {
+    fn put(&mut self, key: (String, DocId), state: Kept) {
         self.states.put(key, state);
         if self.states.len() > STATES_IN_MEMORY {
             self.states.pop_lru();
@@ -88,7 +146,7 @@ impl Store {
         let key = (peer.to_owned(), doc.clone());
         if !self.sync.states.contains(&key) {
             let state = self.load_sync_state(peer, doc)?;
-            self.sync.put(key.clone(), state);
+            self.sync.put(key.clone(), Kept::Exchanging(Box::new(state)));
         }
         Ok(key)
     }
@@ -98,10 +156,19 @@ impl Store {
     /// message does not move the shared heads.
     pub fn generate_sync_message(&mut self, peer: &str, doc: &DocId) -> Result<Option<Vec<u8>>, Error> {
         let key = self.sync_state_key(peer, doc)?;
-        let state = self.sync.states.get_mut(&key).expect("loaded above");
+        let kept = self.sync.states.get_mut(&key).expect("loaded above");
         let message = match super::work::load(&mut self.cache, &self.conn, &self.actor, doc)? {
-            Some(loaded) => loaded.doc.sync().generate_sync_message(state),
-            None => AutoCommit::new().sync().generate_sync_message(state),
+            Some(loaded) => {
+                let state = kept.state();
+                let message = loaded.doc.sync().generate_sync_message(state);
+                if message.is_none() {
+                    // Nothing to say: the two may be in step.
+                    let full = std::mem::replace(kept, Kept::InStep { heads: Vec::new(), capabilities: None }).into_state();
+                    *kept = Kept::of(full, &loaded.doc.get_heads());
+                }
+                message
+            }
+            None => AutoCommit::new().sync().generate_sync_message(kept.state()),
         };
         Ok(message.map(|m| m.encode()))
     }
@@ -118,13 +185,13 @@ impl Store {
         if !known {
             self.sync.put(
                 key,
-                sync::State {
+                Kept::Exchanging(Box::new(sync::State {
                     their_heads: Some(Vec::new()),
                     their_need: Some(Vec::new()),
                     their_have: Some(Vec::new()),
                     their_capabilities: Some(vec![Capability::MessageV2]),
                     ..Default::default()
-                },
+                })),
             );
         }
         let message = self.generate_sync_message(peer, doc)?;
@@ -220,7 +287,7 @@ impl Store {
             let decoded = sync::Message::decode(bytes).map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() });
             let key = (peer.to_owned(), doc.clone());
             let state = match self.sync.states.pop(&key) {
-                Some(s) => Ok(s),
+                Some(s) => Ok(s.into_state()),
                 None => self.load_sync_state(peer, doc),
             };
             states.push(decoded.and_then(|m| state.map(|s| (m, s))));
@@ -247,9 +314,12 @@ impl Store {
             match outcome {
                 Ok(changed) => {
                     work.release();
-                    let reply = match answer {
-                        Some(_) => Some(work.answer(doc, &mut state)?),
-                        None => None,
+                    let (reply, state) = match answer {
+                        Some(_) => {
+                            let (answer, heads) = work.answer(doc, &mut state)?;
+                            (Some(answer), Kept::of(state, &heads))
+                        }
+                        None => (None, Kept::Exchanging(Box::new(state))),
                     };
                     kept.push((doc.clone(), state));
                     results.push(Ok((changed, reply)));
@@ -311,7 +381,7 @@ impl Store {
     /// Whether `peer` is known to have every change of `doc` this store has.
     pub fn peer_has_all(&mut self, peer: &str, doc: &DocId) -> Result<bool, Error> {
         let key = self.sync_state_key(peer, doc)?;
-        let state = self.sync.states.get(&key).expect("loaded above");
+        let state = self.sync.states.get_mut(&key).expect("loaded above").state();
         let Some(loaded) = super::work::load(&mut self.cache, &self.conn, &self.actor, doc)? else {
             return Ok(true);
         };

@@ -215,14 +215,19 @@ impl<'s> Work<'s> {
     /// The reply to a peer after receiving its message for `id`; if the
     /// peer now has every change of it here, it leaves the outbox in this
     /// transaction.
-    pub(super) fn answer(&mut self, id: &DocId, state: &mut automerge::sync::State) -> Result<Answer, Error> {
+    /// Also returns this side's heads of the document.
+    pub(super) fn answer(
+        &mut self,
+        id: &DocId,
+        state: &mut automerge::sync::State,
+    ) -> Result<(Answer, Vec<automerge::ChangeHash>), Error> {
         use automerge::sync::{MessageFlags, SyncDoc};
-        let (reply, peer_has_all) = match load(self.cache, &self.tx, self.actor, id)? {
+        let (reply, peer_has_all, heads) = match load(self.cache, &self.tx, self.actor, id)? {
             Some(loaded) => {
                 let reply = loaded.doc.sync().generate_sync_message(state);
-                (reply, loaded.doc.has_our_changes(state))
+                (reply, loaded.doc.has_our_changes(state), loaded.doc.get_heads())
             }
-            None => (AutoCommit::new().sync().generate_sync_message(state), true),
+            None => (AutoCommit::new().sync().generate_sync_message(state), true, Vec::new()),
         };
         if peer_has_all {
             self.tx.prepare_cached("DELETE FROM outbox WHERE doc_id = ?1")?.execute([id])?;
@@ -232,7 +237,7 @@ impl<'s> Work<'s> {
         let reply_can_wait = reply.as_ref().is_none_or(|m| {
             m.changes.is_empty() && m.need.is_empty() && !m.flags.is_some_and(|f| f.contains(MessageFlags::SYNC_RESET))
         });
-        Ok(Answer { reply: reply.map(automerge::sync::Message::encode), reply_can_wait, peer_has_all })
+        Ok((Answer { reply: reply.map(automerge::sync::Message::encode), reply_can_wait, peer_has_all }, heads))
     }
 
     pub(super) fn is_tombstoned(&self, id: &DocId) -> Result<bool, Error> {

@@ -283,6 +283,16 @@ fn a_peer_that_never_had_a_document_gets_all_of_it_in_the_first_message() {
     // A peer with a known state gets the ordinary exchange, not the whole
     // document again.
     assert_eq!(r.stores[0].generate_first_sync_message("replica-1", &doc).unwrap(), None);
+    // In step, the two keep only the shared heads in memory; the next
+    // change still goes in one message, and one acknowledgement ends it.
+    let d = desk(&r);
+    r.stores[0].admit(&d, AdmitRequest { visit: v, card: card(109), take_over: false }).unwrap();
+    let next = r.stores[0].generate_sync_message("replica-1", &doc).unwrap().expect("the admission");
+    let got = r.stores[1].receive_sync_frame("replica-0", &[(doc.clone(), next)], None, None).unwrap().pop().unwrap().unwrap();
+    assert!(got.changed && got.reply_can_wait);
+    assert!(matches!(r.stores[1].visit(v).unwrap().unwrap().state, VisitState::Admitted { card: c, .. } if c == card(109)));
+    assert!(!r.stores[0].receive_sync_message("replica-1", &doc, &got.reply.expect("an acknowledgement")).unwrap());
+    assert_eq!(r.stores[0].generate_sync_message("replica-1", &doc).unwrap(), None);
 }
 
 #[test]
