@@ -20,12 +20,25 @@ use crate::document::DocId;
 /// documents (120,000 states) spent minutes on those rounds.
 const STATES_IN_MEMORY: usize = 150_000;
 
+/// How often states moved by received messages, and the feed number, are
+/// written to the file: with each received frame, they were two of the ten
+/// pages a device wrote for every change pushed to it.
+const WRITE_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The sync states of the current sessions with each peer. Only the shared
 /// heads outlive a session (that is all [`sync::State::encode`] keeps), and
-/// only receiving moves them, so states are written to `sync_states` when a
-/// message is received, in the same transaction as its changes.
+/// only receiving moves them. They are written to `sync_states` at most
+/// every [`WRITE_INTERVAL`], inside the transaction of a received frame, and
+/// when the session ends: shared heads that lag after a crash only cost
+/// the next session a longer exchange (the protocol starts from any heads
+/// both sides had), never a change.
 pub(crate) struct SyncStates {
     states: LruCache<(String, DocId), Kept>,
+    /// States moved since they were last written.
+    unwritten: std::collections::HashSet<(String, DocId)>,
+    /// The highest change-feed number received and not yet written.
+    feed: Option<(String, u64)>,
+    written_at: std::time::Instant,
 }
 
 /// A session's sync state for one document, kept small once both sides
@@ -74,6 +87,14 @@ impl Kept {
         }
     }
 
+    /// What is persisted: the shared heads.
+    fn encode(&self) -> Vec<u8> {
+        match self {
+            Kept::Exchanging(state) => state.encode(),
+            Kept::InStep { heads, .. } => sync::State { shared_heads: heads.clone(), ..Default::default() }.encode(),
+        }
+    }
+
     fn state(&mut self) -> &mut sync::State {
         if let Kept::InStep { .. } = self {
             let placeholder = Kept::InStep { heads: Vec::new(), capabilities: None };
@@ -90,16 +111,66 @@ impl Default for SyncStates {
     fn default() -> Self {
         // Unbounded with the bound kept by hand: `LruCache::new` reserves
         // room for the whole bound at once, megabytes on every phone.
-        Self { states: LruCache::unbounded() }
+        Self {
+            states: LruCache::unbounded(),
+            unwritten: Default::default(),
+            feed: None,
+            written_at: std::time::Instant::now(),
+        }
     }
 }
 
 impl SyncStates {
     fn put(&mut self, key: (String, DocId), state: Kept) {
         self.states.put(key, state);
-        if self.states.len() > STATES_IN_MEMORY {
-            self.states.pop_lru();
+        if self.states.len() > STATES_IN_MEMORY
+            && let Some((gone, _)) = self.states.pop_lru()
+        {
+            // Not written: the persisted one is older, which is allowed.
+            self.unwritten.remove(&gone);
         }
+    }
+
+    /// Keep the larger feed number.
+    fn note_feed(&mut self, key: &str, value: u64) {
+        match &mut self.feed {
+            Some((k, v)) if k == key => *v = (*v).max(value),
+            _ => self.feed = Some((key.to_owned(), value)),
+        }
+    }
+
+    /// Write the unwritten states still in memory whose keys pass `which`,
+    /// then `more`, then the pending feed number with `feed` (the larger).
+    /// A purged document's state is never written back.
+    fn write<'k>(
+        &self,
+        conn: &rusqlite::Connection,
+        which: impl Fn(&(String, DocId)) -> bool,
+        more: impl Iterator<Item = (&'k str, &'k DocId, &'k Kept)>,
+        feed: Option<(&str, u64)>,
+    ) -> Result<(), Error> {
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO sync_states (peer, doc_id, state) SELECT ?1, ?2, ?3
+             WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE doc_id = ?2)
+             ON CONFLICT (peer, doc_id) DO UPDATE SET state = excluded.state",
+        )?;
+        for key in self.unwritten.iter().filter(|k| which(k)) {
+            if let Some(kept) = self.states.peek(key) {
+                insert.execute(params![key.0, key.1, kept.encode()])?;
+            }
+        }
+        for (peer, doc, kept) in more {
+            insert.execute(params![peer, doc, kept.encode()])?;
+        }
+        let pending = self.feed.as_ref().map(|(k, v)| (k.as_str(), *v));
+        for (key, value) in [pending, feed].into_iter().flatten() {
+            conn.prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+            )?
+            .execute(params![key, value.to_string()])?;
+        }
+        Ok(())
     }
 }
 
@@ -275,10 +346,8 @@ impl Store {
         if messages.is_empty() {
             // Only a feed number (the server's "nothing more"): no transaction
             // unless it moved.
-            if let Some(Some((key, value))) = answer
-                && value > self.meta_number(key)?
-            {
-                self.set_meta_number(key, value)?;
+            if let Some(Some((key, value))) = answer {
+                self.sync.note_feed(key, value);
             }
             return Ok(Vec::new());
         }
@@ -304,13 +373,7 @@ impl Store {
                     continue;
                 }
             };
-            let outcome = work.savepoint().and_then(|()| {
-                let changed = receive(&mut work, &mut state, doc, message, accept)?;
-                work.conn()
-                    .prepare_cached("INSERT INTO sync_states (peer, doc_id, state) VALUES (?1, ?2, ?3) ON CONFLICT (peer, doc_id) DO UPDATE SET state = excluded.state")?
-                    .execute(params![peer, doc, state.encode()])?;
-                Ok(changed)
-            });
+            let outcome = work.savepoint().and_then(|()| receive(&mut work, &mut state, doc, message, accept));
             match outcome {
                 Ok(changed) => {
                     work.release();
@@ -330,17 +393,30 @@ impl Store {
                 }
             }
         }
-        if let Some(Some((key, value))) = answer {
-            work.conn()
-                .prepare_cached(
-                    "INSERT INTO meta (key, value) VALUES (?1, ?2)
-                     ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
-                )?
-                .execute(params![key, value.to_string()])?;
+        let feed = answer.flatten();
+        // States and the feed number go with this frame's changes once in a
+        // while (see `WRITE_INTERVAL`).
+        let write = self.sync.written_at.elapsed() >= WRITE_INTERVAL;
+        if write {
+            let frame = kept.iter().map(|(doc, state)| (peer, doc, state));
+            self.sync.write(work.conn(), |_| true, frame, feed)?;
         }
         work.commit()?;
+        // Only now, with the changes kept, do states and the feed number
+        // say they were received.
+        if write {
+            self.sync.unwritten.clear();
+            self.sync.feed = None;
+            self.sync.written_at = std::time::Instant::now();
+        } else if let Some((key, value)) = feed {
+            self.sync.note_feed(key, value);
+        }
         for (doc, state) in kept {
-            self.sync.put((peer.to_owned(), doc), state);
+            let key = (peer.to_owned(), doc);
+            if !write {
+                self.sync.unwritten.insert(key.clone());
+            }
+            self.sync.put(key, state);
         }
         Ok(results)
     }
@@ -348,9 +424,21 @@ impl Store {
     /// Forget the sessions' sync states with `peer` (its connection ended):
     /// what was in flight may never have arrived, so the next session
     /// starts from the persisted shared heads, as Automerge asks.
+    /// Its states not written yet, and the feed number, are written first.
     pub fn end_sync_session(&mut self, peer: &str) {
         let stale: Vec<_> = self.sync.states.iter().filter(|((p, _), _)| p == peer).map(|(k, _)| k.clone()).collect();
+        let written = self
+            .conn
+            .transaction()
+            .map_err(Error::from)
+            .and_then(|tx| self.sync.write(&tx, |(p, _)| p == peer, std::iter::empty(), None).and_then(|()| Ok(tx.commit()?)));
+        match written {
+            Ok(()) => self.sync.feed = None,
+            // Only a longer exchange next time.
+            Err(e) => tracing::warn!(%peer, error = %e, "sync states were not written"),
+        }
         for key in stale {
+            self.sync.unwritten.remove(&key);
             self.sync.states.pop(&key);
         }
     }
@@ -392,7 +480,10 @@ impl Store {
     /// sequence seen, for the sync client).
     pub fn meta_number(&self, key: &str) -> Result<u64, Error> {
         let v: Option<String> = self.conn.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?;
-        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+        let stored = v.and_then(|v| v.parse().ok()).unwrap_or(0);
+        // A feed number received and not written yet counts.
+        let pending = self.sync.feed.as_ref().filter(|(k, _)| k == key).map_or(0, |(_, v)| *v);
+        Ok(stored.max(pending))
     }
 
     /// Set a number in the store's meta table.

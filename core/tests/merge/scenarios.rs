@@ -355,3 +355,33 @@ fn a_frame_records_the_feed_number_and_empties_the_outbox_in_one_go() {
     r.stores[1].receive_sync_frame("server", &[], None, Some(("feed_seq", 7))).unwrap();
     assert_eq!(r.stores[1].meta_number("feed_seq").unwrap(), 42);
 }
+
+#[test]
+fn sync_states_and_the_feed_number_reach_the_file_when_the_session_ends() {
+    let mut r = Replicas::new(2);
+    let kept = DocId::visit(register(&mut r, 0, "Guest Kept"));
+    let gone = DocId::visit(register(&mut r, 0, "Guest Gone"));
+    let frame: Vec<(DocId, Vec<u8>)> = [&kept, &gone]
+        .into_iter()
+        .map(|d| (d.clone(), r.stores[0].generate_first_sync_message("replica-1", d).unwrap().unwrap()))
+        .collect();
+    r.stores[1].receive_sync_frame("replica-0", &frame, None, Some(("feed_seq", 9))).unwrap();
+    // Received counts at once, whether or not it was written yet.
+    assert_eq!(r.stores[1].meta_number("feed_seq").unwrap(), 9);
+    // One of them is purged before the session ends: its state must not
+    // come back into the file.
+    r.stores[1].apply_tombstone(&gone).unwrap();
+    r.stores[1].end_sync_session("replica-0");
+    let file = rusqlite::Connection::open(r.stores[1].path()).unwrap();
+    let states: Vec<String> = file
+        .prepare("SELECT doc_id FROM sync_states WHERE peer = 'replica-0'")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(states.iter().any(|d| d == kept.as_str()), "the kept visit's state is in the file: {states:?}");
+    assert!(!states.iter().any(|d| d == gone.as_str()), "the purged visit's state is not: {states:?}");
+    let feed: String = file.query_row("SELECT value FROM meta WHERE key = 'feed_seq'", [], |row| row.get(0)).unwrap();
+    assert_eq!(feed, "9");
+}
