@@ -71,6 +71,23 @@ impl AppState {
         let seq = self.registry().seq(site)?;
         let hub = Arc::new(SiteHub::new(site, store, seq));
         hubs.insert(site, hub.clone());
+        // Sync states that devices' frames moved reach the file within a
+        // second or so even when the site goes quiet (see
+        // `Store::write_sync_states`).
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let site_hub = Arc::downgrade(&hub);
+            runtime.spawn(async move {
+                let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+                loop {
+                    tick.tick().await;
+                    let Some(hub) = site_hub.upgrade() else { return };
+                    let written = tokio::task::spawn_blocking(move || hub.store().write_sync_states()).await;
+                    if let Ok(Err(e)) = written {
+                        tracing::warn!(%site, error = %e, "sync states were not written");
+                    }
+                }
+            });
+        }
         Ok(hub)
     }
 

@@ -139,13 +139,13 @@ impl SyncStates {
         }
     }
 
-    /// Write the unwritten states still in memory whose keys pass `which`,
-    /// then `more`, then the pending feed number with `feed` (the larger).
-    /// A purged document's state is never written back.
+    /// Write the states of `keys` still in memory, then `more`, then the
+    /// pending feed number with `feed` (the larger). A purged document's
+    /// state is never written back.
     fn write<'k>(
         &self,
         conn: &rusqlite::Connection,
-        which: impl Fn(&(String, DocId)) -> bool,
+        keys: &[(String, DocId)],
         more: impl Iterator<Item = (&'k str, &'k DocId, &'k Kept)>,
         feed: Option<(&str, u64)>,
     ) -> Result<(), Error> {
@@ -154,7 +154,7 @@ impl SyncStates {
              WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE doc_id = ?2)
              ON CONFLICT (peer, doc_id) DO UPDATE SET state = excluded.state",
         )?;
-        for key in self.unwritten.iter().filter(|k| which(k)) {
+        for key in keys {
             if let Some(kept) = self.states.peek(key) {
                 insert.execute(params![key.0, key.1, kept.encode()])?;
             }
@@ -397,15 +397,18 @@ impl Store {
         // States and the feed number go with this frame's changes once in a
         // while (see `WRITE_INTERVAL`).
         let write = self.sync.written_at.elapsed() >= WRITE_INTERVAL;
+        let batch: Vec<(String, DocId)> = if write { self.sync.unwritten.iter().cloned().collect() } else { Vec::new() };
         if write {
             let frame = kept.iter().map(|(doc, state)| (peer, doc, state));
-            self.sync.write(work.conn(), |_| true, frame, feed)?;
+            self.sync.write(work.conn(), &batch, frame, feed)?;
         }
         work.commit()?;
         // Only now, with the changes kept, do states and the feed number
         // say they were received.
         if write {
-            self.sync.unwritten.clear();
+            for key in &batch {
+                self.sync.unwritten.remove(key);
+            }
             self.sync.feed = None;
             self.sync.written_at = std::time::Instant::now();
         } else if let Some((key, value)) = feed {
@@ -421,6 +424,24 @@ impl Store {
         Ok(results)
     }
 
+    /// Write the sync states and the feed number that frames left unwritten
+    /// (see `WRITE_INTERVAL`), in a quiet moment: otherwise the first frame
+    /// after one carries them all (a device's after a catch-up of thousands
+    /// of documents). Returns how many states were written.
+    pub fn write_sync_states(&mut self) -> Result<usize, Error> {
+        if self.sync.unwritten.is_empty() && self.sync.feed.is_none() {
+            return Ok(0);
+        }
+        let keys: Vec<(String, DocId)> = self.sync.unwritten.iter().cloned().collect();
+        let tx = self.conn.transaction()?;
+        self.sync.write(&tx, &keys, std::iter::empty(), None)?;
+        tx.commit()?;
+        self.sync.unwritten.clear();
+        self.sync.feed = None;
+        self.sync.written_at = std::time::Instant::now();
+        Ok(keys.len())
+    }
+
     /// Forget the sessions' sync states with `peer` (its connection ended):
     /// what was in flight may never have arrived, so the next session
     /// starts from the persisted shared heads, as Automerge asks.
@@ -431,7 +452,11 @@ impl Store {
             .conn
             .transaction()
             .map_err(Error::from)
-            .and_then(|tx| self.sync.write(&tx, |(p, _)| p == peer, std::iter::empty(), None).and_then(|()| Ok(tx.commit()?)));
+            .and_then(|tx| {
+                let unwritten: Vec<_> = stale.iter().filter(|k| self.sync.unwritten.contains(*k)).cloned().collect();
+                self.sync.write(&tx, &unwritten, std::iter::empty(), None)?;
+                Ok(tx.commit()?)
+            });
         match written {
             Ok(()) => self.sync.feed = None,
             // Only a longer exchange next time.

@@ -305,7 +305,11 @@ async fn session(
                 // Our answer only acknowledged what came: the server had
                 // nothing more to say, so the device is up to date.
                 settle = None;
-                let (waiting, now) = blocking(store, |s| -> Result<_, ClientError> { Ok((s.outbox()?.len(), s.now())) })?;
+                let (waiting, now) = blocking(store, |s| -> Result<_, ClientError> {
+                    // A quiet moment: what frames left unwritten goes now.
+                    s.write_sync_states()?;
+                    Ok((s.outbox()?.len(), s.now()))
+                })?;
                 set(status, |st| {
                     st.waiting = waiting;
                     if waiting == 0 && feed.reached() {
