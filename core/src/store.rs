@@ -16,6 +16,7 @@ mod migrations;
 pub use migrations::apply_up_to as apply_migrations_up_to;
 mod persist;
 mod replication;
+mod sync_states;
 mod work;
 
 use std::path::{Path, PathBuf};
@@ -45,7 +46,7 @@ pub struct Store {
     actor: ActorId,
     clock: Arc<dyn Clock>,
     path: PathBuf,
-    sync: replication::SyncStates,
+    sync: sync_states::SyncStates,
     _checkpointer: Option<checkpoint::Checkpointer>,
 }
 

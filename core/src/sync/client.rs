@@ -31,6 +31,11 @@ const ACK_DELAY: Duration = Duration::from_millis(250);
 /// a whole site): frames the server applies in one short step each.
 const ACK_FRAME_DOCS: usize = 256;
 
+/// After the last frame, how long a quiet connection waits before the
+/// store writes the sync states that frames left unwritten (see
+/// `Store::write_sync_states`), so the next change does not carry them.
+const QUIET: Duration = Duration::from_secs(1);
+
 /// The sync peer name the server goes by in this store's sync states.
 pub const SERVER_PEER: &str = "server";
 const FEED_KEY: &str = "feed_seq";
@@ -255,6 +260,7 @@ async fn session(
     // frame says we reached it, a quiet moment is not "up to date".
     let mut feed = Feed::default();
     let mut acks = Acks::default();
+    let mut quiet: Option<tokio::time::Instant> = None;
     loop {
         let (docs, purged) = if first { outgoing(store)? } else { (Vec::new(), Vec::new()) };
         first = false;
@@ -280,6 +286,7 @@ async fn session(
                     _ => continue,
                 };
                 let message = ServerMessage::decode(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))?;
+                quiet = Some(tokio::time::Instant::now() + QUIET);
                 let replies = handle(store, message, status, arrivals, &mut feed, &mut acks)?;
                 if acks.docs.len() >= ACK_FRAME_DOCS {
                     let docs: Vec<DocMessage> = acks.take().collect();
@@ -301,15 +308,15 @@ async fn session(
             () = wake.notified() => {
                 first = true;
             }
+            () = async { match quiet { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
+                quiet = None;
+                blocking(store, Store::write_sync_states)?;
+            }
             () = async { match settle { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
                 // Our answer only acknowledged what came: the server had
                 // nothing more to say, so the device is up to date.
                 settle = None;
-                let (waiting, now) = blocking(store, |s| -> Result<_, ClientError> {
-                    // A quiet moment: what frames left unwritten goes now.
-                    s.write_sync_states()?;
-                    Ok((s.outbox()?.len(), s.now()))
-                })?;
+                let (waiting, now) = blocking(store, |s| -> Result<_, ClientError> { Ok((s.outbox()?.len(), s.now())) })?;
                 set(status, |st| {
                     st.waiting = waiting;
                     if waiting == 0 && feed.reached() {

@@ -1,0 +1,184 @@
+//! The sync states of the current sessions, in memory: bounded, small
+//! once both sides are in step, and written to the `sync_states` table
+//! (their shared heads) once in a while rather than with every frame.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use automerge::ChangeHash;
+use automerge::sync::{self, Capability};
+use lru::LruCache;
+use rusqlite::params;
+
+use super::Error;
+use crate::document::DocId;
+
+/// How many (peer, document) sync states stay in memory (under 1 KB
+/// each). A state that falls out is the persisted one next time (the
+/// shared heads), which costs one more round of messages for that
+/// document: too small a bound, and two desks catching up on a year of
+/// documents (120,000 states) spent minutes on those rounds.
+const STATES_IN_MEMORY: usize = 150_000;
+
+/// How often states moved by received messages, and the feed number, are
+/// written to the file: with each received frame, they were two of the ten
+/// pages a device wrote for every change pushed to it.
+pub(super) const WRITE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The sync states of the current sessions with each peer. Only the shared
+/// heads outlive a session (that is all [`sync::State::encode`] keeps), and
+/// only receiving moves them. They are written to `sync_states` at most
+/// every [`WRITE_INTERVAL`], inside the transaction of a received frame, and
+/// when the session ends: shared heads that lag after a crash only cost
+/// the next session a longer exchange (the protocol starts from any heads
+/// both sides had), never a change.
+pub(crate) struct SyncStates {
+    pub(super) states: LruCache<(String, DocId), Kept>,
+    /// States moved since they were last written.
+    pub(super) unwritten: HashSet<(String, DocId)>,
+    /// The highest change-feed number received and not yet written.
+    pub(super) feed: Option<(String, u64)>,
+    pub(super) written_at: Instant,
+}
+
+/// A session's sync state for one document, kept small once both sides
+/// are in step: a server with two desks holding a year of documents keeps
+/// 120,000 of them, and a full state is several times the size.
+pub(super) enum Kept {
+    /// Messages are going back and forth.
+    Exchanging(Box<sync::State>),
+    /// Both sides have exactly these heads and nothing is in flight.
+    InStep { heads: Vec<ChangeHash>, capabilities: Option<Vec<Capability>> },
+}
+
+impl Kept {
+    /// `state` as kept, given this side's heads of the document.
+    pub(super) fn of(state: sync::State, ours: &[ChangeHash]) -> Self {
+        let in_step = !state.in_flight
+            && !state.read_only
+            && !state.peer_read_only
+            && state.shared_heads == ours
+            && state.their_heads.as_deref() == Some(ours)
+            && state.last_sent_heads == ours;
+        if in_step {
+            Kept::InStep { heads: state.shared_heads, capabilities: state.their_capabilities }
+        } else {
+            Kept::Exchanging(Box::new(state))
+        }
+    }
+
+    /// The full state. An in-step one is what the protocol holds after the
+    /// last exchange, with the peer's summary of what it has reduced to
+    /// "everything up to the shared heads": the next message carries just
+    /// the changes made since.
+    pub(super) fn into_state(self) -> sync::State {
+        match self {
+            Kept::Exchanging(state) => *state,
+            Kept::InStep { heads, capabilities } => sync::State {
+                shared_heads: heads.clone(),
+                last_sent_heads: heads.clone(),
+                their_heads: Some(heads.clone()),
+                their_need: Some(Vec::new()),
+                their_have: Some(vec![sync::Have { last_sync: heads, bloom: sync::BloomFilter::default() }]),
+                their_capabilities: capabilities,
+                have_responded: true,
+                ..Default::default()
+            },
+        }
+    }
+
+    /// What is persisted: the shared heads.
+    fn encode(&self) -> Vec<u8> {
+        match self {
+            Kept::Exchanging(state) => state.encode(),
+            Kept::InStep { heads, .. } => sync::State { shared_heads: heads.clone(), ..Default::default() }.encode(),
+        }
+    }
+
+    /// The full state, to generate or receive a message with.
+    pub(super) fn state(&mut self) -> &mut sync::State {
+        if let Kept::InStep { .. } = self {
+            *self = Kept::Exchanging(Box::new(self.take().into_state()));
+        }
+        match self {
+            Kept::Exchanging(state) => state,
+            Kept::InStep { .. } => unreachable!("made full above"),
+        }
+    }
+
+    /// Kept small again if the two sides turned out to be in step.
+    pub(super) fn settle(&mut self, ours: &[ChangeHash]) {
+        *self = Kept::of(self.take().into_state(), ours);
+    }
+
+    fn take(&mut self) -> Kept {
+        std::mem::replace(self, Kept::InStep { heads: Vec::new(), capabilities: None })
+    }
+}
+
+impl Default for SyncStates {
+    fn default() -> Self {
+        // Unbounded with the bound kept by hand: `LruCache::new` reserves
+        // room for the whole bound at once, megabytes on every phone.
+        Self {
+            states: LruCache::unbounded(),
+            unwritten: Default::default(),
+            feed: None,
+            written_at: Instant::now(),
+        }
+    }
+}
+
+impl SyncStates {
+    pub(super) fn put(&mut self, key: (String, DocId), state: Kept) {
+        self.states.put(key, state);
+        if self.states.len() > STATES_IN_MEMORY
+            && let Some((gone, _)) = self.states.pop_lru()
+        {
+            // Not written: the persisted one is older, which is allowed.
+            self.unwritten.remove(&gone);
+        }
+    }
+
+    /// Keep the larger feed number.
+    pub(super) fn note_feed(&mut self, key: &str, value: u64) {
+        match &mut self.feed {
+            Some((k, v)) if k == key => *v = (*v).max(value),
+            _ => self.feed = Some((key.to_owned(), value)),
+        }
+    }
+
+    /// Write the states of `keys` still in memory, then `more`, then the
+    /// pending feed number with `feed` (the larger). A purged document's
+    /// state is never written back.
+    pub(super) fn write<'k>(
+        &self,
+        conn: &rusqlite::Connection,
+        keys: &[(String, DocId)],
+        more: impl Iterator<Item = (&'k str, &'k DocId, &'k Kept)>,
+        feed: Option<(&str, u64)>,
+    ) -> Result<(), Error> {
+        let mut insert = conn.prepare_cached(
+            "INSERT INTO sync_states (peer, doc_id, state) SELECT ?1, ?2, ?3
+             WHERE NOT EXISTS (SELECT 1 FROM tombstones WHERE doc_id = ?2)
+             ON CONFLICT (peer, doc_id) DO UPDATE SET state = excluded.state",
+        )?;
+        for key in keys {
+            if let Some(kept) = self.states.peek(key) {
+                insert.execute(params![key.0, key.1, kept.encode()])?;
+            }
+        }
+        for (peer, doc, kept) in more {
+            insert.execute(params![peer, doc, kept.encode()])?;
+        }
+        let pending = self.feed.as_ref().map(|(k, v)| (k.as_str(), *v));
+        for (key, value) in [pending, feed].into_iter().flatten() {
+            conn.prepare_cached(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2)
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE CAST(meta.value AS INTEGER) < CAST(excluded.value AS INTEGER)",
+            )?
+            .execute(params![key, value.to_string()])?;
+        }
+        Ok(())
+    }
+}
