@@ -301,18 +301,18 @@ async fn session(
                     settle = Some(tokio::time::Instant::now() + SETTLE);
                 }
             }
-            () = async { match acks.due { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
+            () = deadline(acks.due) => {
                 let docs: Vec<DocMessage> = acks.take().collect();
                 send(&mut sink, &ClientMessage::Sync { docs }, traffic).await?;
             }
             () = wake.notified() => {
                 first = true;
             }
-            () = async { match quiet { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
+            () = deadline(quiet) => {
                 quiet = None;
                 blocking(store, Store::write_sync_states)?;
             }
-            () = async { match settle { Some(at) => tokio::time::sleep_until(at).await, None => std::future::pending().await } } => {
+            () = deadline(settle) => {
                 // Our answer only acknowledged what came: the server had
                 // nothing more to say, so the device is up to date.
                 settle = None;
@@ -326,6 +326,14 @@ async fn session(
                 });
             }
         }
+    }
+}
+
+/// Sleep until `at`; without one, never (a `select!` branch that is off).
+async fn deadline(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
