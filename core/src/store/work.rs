@@ -212,10 +212,9 @@ impl<'s> Work<'s> {
         self.local.remove(doc);
     }
 
-    /// The reply to a peer after receiving its message for `id`; if the
-    /// peer now has every change of it here, it leaves the outbox in this
-    /// transaction.
-    /// Also returns this side's heads of the document.
+    /// The reply to a peer after receiving its message for `id`, with this
+    /// side's heads of the document; if the peer now has every change of
+    /// it here, it leaves the outbox in this transaction.
     pub(super) fn answer(
         &mut self,
         id: &DocId,
