@@ -184,3 +184,28 @@ fn reopening_a_store_keeps_everything_and_loads_no_document() {
     assert_fixture_site(&store);
     assert_eq!(store.loaded_documents(), 0);
 }
+
+#[test]
+fn a_store_that_goes_quiet_has_its_log_copied_into_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lodge.sqlite");
+    let mut store = Store::open(&path, clock()).unwrap();
+    let admin = Actor::site_founder("Ada");
+    store.create_site(&admin, NewSite { name: "Quiet House".into(), time_zone: "UTC".into() }).unwrap();
+    // The store stays open and quiet; its main file alone (without the log)
+    // soon holds the site: the background checkpoint ran.
+    let copy = dir.path().join("copy.sqlite");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        std::fs::copy(&path, &copy).unwrap();
+        let found = rusqlite::Connection::open(&copy)
+            .and_then(|c| c.query_row("SELECT count(*) FROM documents WHERE kind = 'site'", [], |r| r.get::<_, i64>(0)))
+            .unwrap_or(0);
+        if found == 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the site never reached the main file");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    drop(store);
+}
