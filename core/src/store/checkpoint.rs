@@ -31,9 +31,9 @@ pub(super) struct Checkpointer {
 }
 
 impl Checkpointer {
-    /// Start checkpointing `path` every [`INTERVAL`]; `None` if the second
-    /// connection cannot be opened (the store then relies on SQLite's own
-    /// automatic checkpoints).
+    /// Start checkpointing `path` (see [`INTERVAL`] and [`BUSY_INTERVAL`]);
+    /// `None` if the second connection cannot be opened (the store then
+    /// relies on SQLite's own automatic checkpoints).
     pub(super) fn start(path: &Path) -> Option<Self> {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX).ok()?;
         let mut wal = path.as_os_str().to_owned();
