@@ -181,8 +181,8 @@ impl Store {
         answer: Option<Option<(&str, u64)>>,
     ) -> Result<Vec<Outcome>, Error> {
         if messages.is_empty() {
-            // Only a feed number (the server's "nothing more"): no transaction
-            // unless it moved.
+            // Only a feed number (the server's "nothing more"): noted, and
+            // written with the sync states.
             if let Some(Some((key, value))) = answer {
                 self.sync.note_feed(key, value);
             }
@@ -243,11 +243,7 @@ impl Store {
         // Only now, with the changes kept, do states and the feed number
         // say they were received.
         if write {
-            for key in &batch {
-                self.sync.unwritten.remove(key);
-            }
-            self.sync.feed = None;
-            self.sync.written_at = std::time::Instant::now();
+            self.sync.written(&batch);
         } else if let Some((key, value)) = feed {
             self.sync.note_feed(key, value);
         }
@@ -273,9 +269,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         self.sync.write(&tx, &keys, std::iter::empty(), None)?;
         tx.commit()?;
-        self.sync.unwritten.clear();
-        self.sync.feed = None;
-        self.sync.written_at = std::time::Instant::now();
+        self.sync.written(&keys);
         Ok(keys.len())
     }
 
@@ -285,19 +279,17 @@ impl Store {
     /// Its states not written yet, and the feed number, are written first.
     pub fn end_sync_session(&mut self, peer: &str) {
         let stale: Vec<_> = self.sync.states.iter().filter(|((p, _), _)| p == peer).map(|(k, _)| k.clone()).collect();
-        let written = self
-            .conn
-            .transaction()
-            .map_err(Error::from)
-            .and_then(|tx| {
-                let unwritten: Vec<_> = stale.iter().filter(|k| self.sync.unwritten.contains(*k)).cloned().collect();
+        let unwritten: Vec<_> = stale.iter().filter(|k| self.sync.unwritten.contains(*k)).cloned().collect();
+        if !unwritten.is_empty() || self.sync.feed.is_some() {
+            let written = self.conn.transaction().map_err(Error::from).and_then(|tx| {
                 self.sync.write(&tx, &unwritten, std::iter::empty(), None)?;
                 Ok(tx.commit()?)
             });
-        match written {
-            Ok(()) => self.sync.feed = None,
-            // Only a longer exchange next time.
-            Err(e) => tracing::warn!(%peer, error = %e, "sync states were not written"),
+            match written {
+                Ok(()) => self.sync.written(&unwritten),
+                // Only a longer exchange next time.
+                Err(e) => tracing::warn!(%peer, error = %e, "sync states were not written"),
+            }
         }
         for key in stale {
             self.sync.unwritten.remove(&key);

@@ -148,6 +148,15 @@ impl SyncStates {
         }
     }
 
+    /// After `keys` and the pending feed number were written and committed.
+    pub(super) fn written(&mut self, keys: &[(String, DocId)]) {
+        for key in keys {
+            self.unwritten.remove(key);
+        }
+        self.feed = None;
+        self.written_at = Instant::now();
+    }
+
     /// Write the states of `keys` still in memory, then `more`, then the
     /// pending feed number with `feed` (the larger). A purged document's
     /// state is never written back.

@@ -187,8 +187,9 @@ async fn w1(devices: usize, processes: usize) -> anyhow::Result<()> {
             for (k, at) in seen.into_iter().enumerate() {
                 match at {
                     Some(at) => {
-                        all.push(Duration::from_nanos(at.saturating_sub(sent[k])));
-                        by_change[k].push(Duration::from_nanos(at.saturating_sub(sent[k])));
+                        let latency = Duration::from_nanos(at.saturating_sub(sent[k]));
+                        all.push(latency);
+                        by_change[k].push(latency);
                     }
                     None => missing += 1,
                 }
