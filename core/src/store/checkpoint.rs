@@ -24,6 +24,26 @@ fn busy_interval() -> Duration {
     BUSY_INTERVAL / 2 + BUSY_INTERVAL.mul_f64(rand::random::<f64>() / 2.0)
 }
 
+/// Copy the log into the main file so that the next write starts the log
+/// over instead of growing it. PASSIVE never blocks the writer, but a
+/// commit that lands while it runs leaves frames behind, and a log that is
+/// not wholly copied is never started over: on a store written to without
+/// pause it then grew by every page written (measured: 1 to 3 MB over ten
+/// seconds of W1 at 200 devices), and writing new blocks of a file costs
+/// the kernel several times what rewriting cached ones does (13 % of a
+/// device's time went to zeroing them). The few frames left are copied
+/// by RESTART, which holds the writer off only for them.
+fn checkpoint(conn: &Connection) {
+    let passive = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| Ok((r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)));
+    if let Ok((log, copied)) = passive
+        && copied < log
+    {
+        // Busy (the writer held on longer than the busy timeout): the next
+        // round tries again.
+        let _ = conn.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(()));
+    }
+}
+
 /// Runs until dropped.
 pub(super) struct Checkpointer {
     stop: Option<Sender<()>>,
@@ -57,8 +77,7 @@ impl Checkpointer {
                             if busy && last.elapsed() < busy_for {
                                 continue;
                             }
-                            // PASSIVE never blocks the writer.
-                            let _ = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+                            checkpoint(&conn);
                             last = Instant::now();
                             busy_for = busy_interval();
                         }

@@ -3,7 +3,7 @@
 //! Every merged change is stored, re-projected and checked for broken
 //! invariants in the same transaction, exactly like a local command.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use automerge::sync::{self, Capability, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
@@ -55,7 +55,7 @@ impl Store {
     fn sync_state_key(&mut self, peer: &str, doc: &DocId) -> Result<(String, DocId), Error> {
         let key = (peer.to_owned(), doc.clone());
         if !self.sync.states.contains(&key) {
-            let state = self.load_sync_state(peer, doc)?;
+            let state = load_sync_state(&self.conn, peer, doc)?;
             self.sync.put(key.clone(), Kept::Exchanging(Box::new(state)));
         }
         Ok(key)
@@ -188,23 +188,29 @@ impl Store {
             }
             return Ok(Vec::new());
         }
-        let mut states = Vec::with_capacity(messages.len());
-        for (doc, bytes) in messages {
-            let decoded = sync::Message::decode(bytes).map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() });
-            let key = (peer.to_owned(), doc.clone());
-            let state = match self.sync.states.pop(&key) {
-                Some(s) => Ok(s.into_state()),
-                None => self.load_sync_state(peer, doc),
-            };
-            states.push(decoded.and_then(|m| state.map(|s| (m, s))));
-        }
         let now = self.clock.now();
         let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?;
         let mut results = Vec::with_capacity(messages.len());
-        let mut kept = Vec::new();
-        for ((doc, _), prepared) in messages.iter().zip(states) {
-            let (message, mut state) = match prepared {
-                Ok(p) => p,
+        // States moved by this frame, by document: a document may come more
+        // than once (frames that waited on the socket are applied together,
+        // see the sync client), and each message goes on from the state the
+        // one before it left.
+        let mut kept: HashMap<DocId, Kept> = HashMap::new();
+        for (doc, bytes) in messages {
+            let message = match sync::Message::decode(bytes) {
+                Ok(m) => m,
+                Err(e) => {
+                    results.push(Err(Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() }));
+                    continue;
+                }
+            };
+            let key = (peer.to_owned(), doc.clone());
+            let state = match kept.remove(doc).or_else(|| self.sync.states.pop(&key)) {
+                Some(s) => Ok(s.into_state()),
+                None => load_sync_state(work.conn(), peer, doc),
+            };
+            let mut state = match state {
+                Ok(s) => s,
                 Err(e) => {
                     results.push(Err(e));
                     continue;
@@ -221,10 +227,12 @@ impl Store {
                         }
                         None => (None, Kept::Exchanging(Box::new(state))),
                     };
-                    kept.push((doc.clone(), state));
+                    kept.insert(doc.clone(), state);
                     results.push(Ok((changed, reply)));
                 }
                 Err(e) => {
+                    // The state is dropped: the next message starts from the
+                    // persisted shared heads.
                     work.rollback_to(doc);
                     results.push(Err(e));
                 }
@@ -380,14 +388,16 @@ impl Store {
         Ok(found.is_some())
     }
 
-    fn load_sync_state(&self, peer: &str, doc: &DocId) -> Result<sync::State, Error> {
-        let bytes: Option<Vec<u8>> = self
-            .conn
-            .prepare_cached("SELECT state FROM sync_states WHERE peer = ?1 AND doc_id = ?2")?
-            .query_row(params![peer, doc], |r| r.get(0))
-            .optional()?;
-        Ok(bytes.and_then(|b| sync::State::decode(&b).ok()).unwrap_or_default())
-    }
+}
+
+/// The persisted sync state with `peer` for `doc` (its shared heads), or a
+/// fresh one.
+fn load_sync_state(conn: &rusqlite::Connection, peer: &str, doc: &DocId) -> Result<sync::State, Error> {
+    let bytes: Option<Vec<u8>> = conn
+        .prepare_cached("SELECT state FROM sync_states WHERE peer = ?1 AND doc_id = ?2")?
+        .query_row(params![peer, doc], |r| r.get(0))
+        .optional()?;
+    Ok(bytes.and_then(|b| sync::State::decode(&b).ok()).unwrap_or_default())
 }
 
 /// Judges changes from another replica before they are kept, given the

@@ -287,6 +287,10 @@ async fn session(
                 };
                 let message = ServerMessage::decode(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))?;
                 quiet = Some(tokio::time::Instant::now() + QUIET);
+                let (message, ended) = match message {
+                    ServerMessage::Sync { docs, seq } => waiting_frames(&mut stream, docs, seq, traffic),
+                    other => (other, None),
+                };
                 let replies = handle(store, message, status, arrivals, &mut feed, &mut acks)?;
                 if acks.docs.len() >= ACK_FRAME_DOCS {
                     let docs: Vec<DocMessage> = acks.take().collect();
@@ -299,6 +303,21 @@ async fn session(
                     let docs = replies.into_iter().chain(acks.take()).collect();
                     send(&mut sink, &ClientMessage::Sync { docs }, traffic).await?;
                     settle = Some(tokio::time::Instant::now() + SETTLE);
+                }
+                match ended {
+                    None => {}
+                    Some(Ended::Closed) => return Ok(()),
+                    Some(Ended::Failed(e)) => return Err(e),
+                    Some(Ended::Next(next)) => {
+                        // A frame of another kind came after them: handled
+                        // in its turn.
+                        let replies = handle(store, next, status, arrivals, &mut feed, &mut acks)?;
+                        if !replies.is_empty() {
+                            let docs = replies.into_iter().chain(acks.take()).collect();
+                            send(&mut sink, &ClientMessage::Sync { docs }, traffic).await?;
+                            settle = Some(tokio::time::Instant::now() + SETTLE);
+                        }
+                    }
                 }
             }
             () = deadline(acks.due) => {
@@ -327,6 +346,62 @@ async fn session(
             }
         }
     }
+}
+
+/// At most this many frames that waited on the socket are applied
+/// together (see [`waiting_frames`]).
+const FRAMES_TOGETHER: usize = 32;
+
+/// What stopped [`waiting_frames`] short of the socket running dry.
+enum Ended {
+    /// A frame that is not changes, to handle after them.
+    Next(ServerMessage),
+    /// The server closed the connection.
+    Closed,
+    /// The connection failed or sent something unreadable.
+    Failed(ClientError),
+}
+
+/// One frame of changes, joined by the frames of changes already waiting
+/// on the socket behind it, to be applied in one transaction. A device that
+/// fell behind (a slow phone, a burst of changes, the machine busy) then
+/// pays one commit for all of them instead of one each, and catches up
+/// instead of falling further behind; one that keeps up finds nothing
+/// waiting and goes on as before. The feed number is the last frame's.
+fn waiting_frames<S>(stream: &mut S, mut docs: Vec<DocMessage>, mut seq: u64, traffic: &Traffic) -> (ServerMessage, Option<Ended>)
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    use futures_util::FutureExt;
+    let mut ended = None;
+    let mut frames = 1;
+    while frames < FRAMES_TOGETHER && ended.is_none() {
+        let bytes = match stream.next().now_or_never() {
+            // Nothing more waiting.
+            None => break,
+            Some(Some(Ok(Message::Binary(b)))) => b,
+            Some(None | Some(Ok(Message::Close(_)))) => {
+                ended = Some(Ended::Closed);
+                break;
+            }
+            Some(Some(Ok(_))) => continue,
+            Some(Some(Err(e))) => {
+                ended = Some(Ended::Failed(ClientError::Network(e.to_string())));
+                break;
+            }
+        };
+        traffic.received.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        frames += 1;
+        match ServerMessage::decode(&bytes) {
+            Ok(ServerMessage::Sync { docs: more, seq: next }) => {
+                docs.extend(more);
+                seq = seq.max(next);
+            }
+            Ok(other) => ended = Some(Ended::Next(other)),
+            Err(e) => ended = Some(Ended::Failed(ClientError::Protocol(e.to_string()))),
+        }
+    }
+    (ServerMessage::Sync { docs, seq }, ended)
 }
 
 /// Sleep until `at`; without one, never (a `select!` branch that is off).
