@@ -22,7 +22,12 @@ pub(crate) fn project_document(id: &DocId, doc: &AutoCommit, conn: &Connection, 
         DocKind::Directory => go::<crate::site::DirectoryDoc>(id, doc, conn, affected),
         DocKind::Person => go::<crate::person::PersonDoc>(id, doc, conn, affected),
         DocKind::Visit => go::<crate::visit::VisitDoc>(id, doc, conn, affected),
-        DocKind::Presence => go::<crate::presence::PresenceDoc>(id, doc, conn, affected),
+        // Read as only what its rows need: presence documents are the ones
+        // every device takes a change of many times a day.
+        DocKind::Presence => {
+            let rows: crate::presence::PresenceRows = autosurgeon::hydrate(doc).map_err(|e| Error::corrupt(id, e))?;
+            Ok(rows.project(id, conn, affected)?)
+        }
         DocKind::Key => go::<crate::key_loan::KeyDoc>(id, doc, conn, affected),
         DocKind::LoanException => go::<crate::key_loan::ExceptionDoc>(id, doc, conn, affected),
         DocKind::Equipment => go::<crate::equipment::EquipmentDoc>(id, doc, conn, affected),

@@ -119,8 +119,8 @@ impl Store {
                 let event = EventId::parse(party).map_err(|_| Error::NoSuchConflict)?;
                 let doc_id: DocId = work
                     .conn()
-                    .prepare_cached("SELECT doc_id FROM presence_events WHERE event_id = ?1")
-                    .and_then(|mut s| s.query_row([event], |r| r.get(0)))
+                    .prepare_cached("SELECT doc_id FROM presence_events WHERE person_id = ?1 AND event_id = ?2")
+                    .and_then(|mut s| s.query_row(rusqlite::params![person, event], |r| r.get(0)))
                     .map_err(crate::store::Error::from)?;
                 let mut doc = work.read::<PresenceDoc>(&doc_id)?.ok_or(Error::NoSuchConflict)?;
                 let void = PresenceEvent { id: EventId::new(), at: work.now(), by: actor.tag(), change: PresenceChange::Void { event } };

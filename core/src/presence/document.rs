@@ -54,6 +54,34 @@ impl Model for PresenceDoc {
     }
 
     fn project(&self, id: &DocId, conn: &Connection, affected: &mut Affected) -> rusqlite::Result<()> {
+        let rows = PresenceRows {
+            person: self.person,
+            events: self.events.iter().map(|e| EventRow { id: e.id, at: e.at, change: e.change.clone() }).collect(),
+        };
+        rows.project(id, conn, affected)
+    }
+}
+
+/// What the projection reads of a presence document, and what a merged
+/// one is read as: without its header, month and who recorded each event,
+/// fields a receiving device otherwise looked up in Automerge one by one
+/// (reading whole documents was a fifth of its time for each change).
+#[derive(Debug, Hydrate)]
+pub(crate) struct PresenceRows {
+    person: PersonId,
+    events: Vec<EventRow>,
+}
+
+#[derive(Debug, Hydrate)]
+struct EventRow {
+    id: EventId,
+    at: Timestamp,
+    change: PresenceChange,
+}
+
+impl PresenceRows {
+    /// Rewrite the document's rows in `presence_events`.
+    pub(crate) fn project(&self, id: &DocId, conn: &Connection, affected: &mut Affected) -> rusqlite::Result<()> {
         // Only rows that differ are written: a document takes one event at
         // a time, and rewriting all of its rows cost every device that
         // received it a dozen pages in its log.
@@ -88,9 +116,9 @@ impl Model for PresenceDoc {
             insert.execute(params![e.id, id, row.0, row.1, row.2, row.3, row.4])?;
         }
         // Rows of events the document no longer has.
-        let mut delete = conn.prepare_cached("DELETE FROM presence_events WHERE event_id = ?1")?;
+        let mut delete = conn.prepare_cached("DELETE FROM presence_events WHERE doc_id = ?1 AND event_id = ?2")?;
         for gone in existing.keys() {
-            delete.execute([gone])?;
+            delete.execute(params![id, gone])?;
         }
         Ok(())
     }

@@ -473,6 +473,7 @@ fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: s
                 .receive_sync_message(state, message)
                 .map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() })?;
             if loaded.doc.get_heads() == before {
+                work.unchanged(doc);
                 return Ok(false);
             }
             check(doc, &mut loaded.doc, &before, accept)?;

@@ -164,6 +164,13 @@ impl<'s> Work<'s> {
         load(self.cache, &self.tx, self.actor, id)
     }
 
+    /// A merge into `id` brought nothing new: the loaded copy is as it
+    /// was, and so is its header kept for access checks (a server answering
+    /// 200 devices' acknowledgements of one change re-read it for each).
+    pub(super) fn unchanged(&mut self, id: &DocId) {
+        self.written.remove(id);
+    }
+
     /// Store a document first received from another replica.
     pub(super) fn insert_received(&mut self, id: &DocId, mut doc: AutoCommit) -> Result<(), Error> {
         // Later local changes must carry this device's actor id.
@@ -190,13 +197,14 @@ impl<'s> Work<'s> {
 
     /// Start a savepoint for one document of a batch.
     pub(super) fn savepoint(&self) -> Result<(), Error> {
-        self.tx.execute_batch("SAVEPOINT lodge_doc")?;
+        // Cached: parsed once, not for every document of every frame.
+        self.tx.prepare_cached("SAVEPOINT lodge_doc")?.execute([])?;
         Ok(())
     }
 
     /// Keep what the savepoint's document did.
     pub(super) fn release(&self) {
-        if let Err(e) = self.tx.execute_batch("RELEASE lodge_doc") {
+        if let Err(e) = self.tx.prepare_cached("RELEASE lodge_doc").and_then(|mut s| s.execute([])) {
             tracing::error!(error = %e, "releasing a savepoint failed");
         }
     }
