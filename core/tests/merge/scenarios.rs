@@ -386,3 +386,32 @@ fn sync_states_and_the_feed_number_reach_the_file_in_a_quiet_moment() {
     let feed: String = file.query_row("SELECT value FROM meta WHERE key = 'feed_seq'", [], |row| row.get(0)).unwrap();
     assert_eq!(feed, "9");
 }
+
+#[test]
+fn two_messages_for_one_document_in_one_frame_apply_one_after_the_other() {
+    // A device that fell behind applies the frames waiting on its socket
+    // together: the second message of a document goes on from the state
+    // the first left, and the two end in step.
+    let mut r = Replicas::new(2);
+    let v = register(&mut r, 0, "Guest Twice");
+    let doc = DocId::visit(v);
+    r.sync(0, 1);
+    let d = desk(&r);
+    r.stores[0].admit(&d, AdmitRequest { visit: v, card: card(111), take_over: false }).unwrap();
+    let admitted = r.stores[0].generate_sync_message("replica-1", &doc).unwrap().expect("the admission");
+    r.stores[0].release(&d, v).unwrap();
+    let released = r.stores[0].generate_sync_message("replica-1", &doc).unwrap().expect("the release, sent before an answer came");
+    let frame = [(doc.clone(), admitted), (doc.clone(), released)];
+    let got = r.stores[1].receive_sync_frame("replica-0", &frame, None, Some(("feed_seq", 3))).unwrap();
+    assert_eq!(got.len(), 2, "one result per message");
+    let got: Vec<_> = got.into_iter().map(|g| g.unwrap()).collect();
+    assert!(got.iter().all(|g| g.changed), "each message brought its change");
+    assert!(matches!(r.stores[1].visit(v).unwrap().unwrap().state, VisitState::Left { .. }));
+    // The last answer says all; after it, nothing is left to say either way.
+    let last = got.last().unwrap();
+    assert!(last.reply_can_wait, "the last answer only acknowledges");
+    r.stores[0].receive_sync_message("replica-1", &doc, last.reply.as_ref().expect("an acknowledgement")).unwrap();
+    assert_eq!(r.stores[0].generate_sync_message("replica-1", &doc).unwrap(), None);
+    assert_eq!(r.stores[1].generate_sync_message("replica-0", &doc).unwrap(), None);
+    assert_eq!(projections(&r.stores[0]), projections(&r.stores[1]));
+}
