@@ -18,6 +18,13 @@ use std::path::PathBuf;
 use clap::Parser;
 use tauri::Manager;
 
+// Applying a change received from the server allocates and frees a few
+// hundred small blocks (Automerge's columns, SQLite's statements); with
+// mimalloc a device spends about a tenth less time per change than with
+// glibc's allocator (measured with `lodge-load`, whose devices use it too).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Where the device keeps its store: several instances can run side by side,
 /// each with its own directory.
 #[derive(Debug, Parser)]

@@ -13,6 +13,11 @@
 
 use std::time::{Duration, Instant};
 
+// The app's allocator (`src-tauri/src/lib.rs`): each simulated device
+// allocates as a real one does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 // The seeder the core's benchmark uses: the same year everywhere.
 #[path = "../../../core/benches/year/mod.rs"]
 mod year;
