@@ -448,3 +448,34 @@ async fn a_catch_up_moves_the_feed_number_only_when_all_of_it_went_out() {
         other => panic!("the acknowledgements were answered: {other:?}"),
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_that_waited_on_a_busy_device_are_applied_together() {
+    let s = site().await;
+    // The desk's client runs on a runtime of its own, as in the app: the
+    // desk being busy holds up its own thread, not the test's.
+    let desk_runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
+    let reception = std::thread::scope(|scope| scope.spawn(|| desk_runtime.block_on(s.device("reception", "reception", None))).join().unwrap());
+    eventually("reception is online", LIMIT, || reception.sync.status().connection == Connection::Online).await.unwrap();
+    let mut arrivals = reception.sync.arrivals();
+    let founder = Actor { person: None, device: Some(s.admin.id), name: "Admin".into(), role: Role::Admin };
+    // The desk is busy (its store held) while five people are added, each
+    // pushed to it in a frame of its own.
+    let busy = reception.store.lock().unwrap();
+    for i in 0..5 {
+        s.admin.act(|st| st.create_person(&founder, PersonForm { name: format!("Waiting {i}"), ..Default::default() })).unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eventually("the server has them all", LIMIT, || s.admin.read(|st| st.outbox().unwrap().is_empty())).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    drop(busy);
+    eventually("the desk has all five", LIMIT, || reception.read(|st| st.people("Waiting").unwrap().len() == 5)).await.unwrap();
+    // The frame read before the desk got busy is applied alone; the four
+    // that waited behind it, in one go.
+    let mut applied = 0;
+    while arrivals.try_recv().is_ok() {
+        applied += 1;
+    }
+    assert!((1..=2).contains(&applied), "five frames were applied in {applied} steps");
+    desk_runtime.shutdown_background();
+}

@@ -296,14 +296,7 @@ async fn session(
                     let docs: Vec<DocMessage> = acks.take().collect();
                     send(&mut sink, &ClientMessage::Sync { docs }, traffic).await?;
                 }
-                if replies.is_empty() {
-                    settle = None;
-                } else {
-                    // Acknowledgements waiting go along for free.
-                    let docs = replies.into_iter().chain(acks.take()).collect();
-                    send(&mut sink, &ClientMessage::Sync { docs }, traffic).await?;
-                    settle = Some(tokio::time::Instant::now() + SETTLE);
-                }
+                settle = answer(&mut sink, replies, &mut acks, traffic).await?;
                 match ended {
                     None => {}
                     Some(Ended::Closed) => return Ok(()),
@@ -312,11 +305,7 @@ async fn session(
                         // A frame of another kind came after them: handled
                         // in its turn.
                         let replies = handle(store, next, status, arrivals, &mut feed, &mut acks)?;
-                        if !replies.is_empty() {
-                            let docs = replies.into_iter().chain(acks.take()).collect();
-                            send(&mut sink, &ClientMessage::Sync { docs }, traffic).await?;
-                            settle = Some(tokio::time::Instant::now() + SETTLE);
-                        }
+                        settle = answer(&mut sink, replies, &mut acks, traffic).await?;
                     }
                 }
             }
@@ -367,7 +356,7 @@ enum Ended {
 /// fell behind (a slow phone, a burst of changes, the machine busy) then
 /// pays one commit for all of them instead of one each, and catches up
 /// instead of falling further behind; one that keeps up finds nothing
-/// waiting and goes on as before. The feed number is the last frame's.
+/// waiting and goes on as before. The feed number is the highest of theirs.
 fn waiting_frames<S>(stream: &mut S, mut docs: Vec<DocMessage>, mut seq: u64, traffic: &Traffic) -> (ServerMessage, Option<Ended>)
 where
     S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
@@ -402,6 +391,27 @@ where
         }
     }
     (ServerMessage::Sync { docs, seq }, ended)
+}
+
+/// Send the answers to a frame that cannot wait, with the acknowledgements
+/// gathered so far (they go along for free). Returns when a quiet server
+/// will mean "up to date" (see [`SETTLE`]): never, when the frame needed
+/// no answer (the frame itself said whether the device is up to date).
+async fn answer<S>(
+    sink: &mut S,
+    replies: Vec<DocMessage>,
+    acks: &mut Acks,
+    traffic: &Traffic,
+) -> Result<Option<tokio::time::Instant>, ClientError>
+where
+    S: futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+{
+    if replies.is_empty() {
+        return Ok(None);
+    }
+    let docs = replies.into_iter().chain(acks.take()).collect();
+    send(sink, &ClientMessage::Sync { docs }, traffic).await?;
+    Ok(Some(tokio::time::Instant::now() + SETTLE))
 }
 
 /// Sleep until `at`; without one, never (a `select!` branch that is off).
