@@ -338,7 +338,10 @@ async fn session(
 }
 
 /// At most this many frames that waited on the socket are applied
-/// together (see [`waiting_frames`]).
+/// together (see [`waiting_frames`]), and no more once they hold
+/// [`ACK_FRAME_DOCS`] documents: a catch-up's frames hold dozens each, and
+/// applying 32 of them at once made a busy day's catch-up slower (0.9-1.3 s
+/// instead of 0.8 s), its answers all waiting for the last.
 const FRAMES_TOGETHER: usize = 32;
 
 /// What stopped [`waiting_frames`] short of the socket running dry.
@@ -364,7 +367,7 @@ where
     use futures_util::FutureExt;
     let mut ended = None;
     let mut frames = 1;
-    while frames < FRAMES_TOGETHER && ended.is_none() {
+    while frames < FRAMES_TOGETHER && docs.len() < ACK_FRAME_DOCS && ended.is_none() {
         let bytes = match stream.next().now_or_never() {
             // Nothing more waiting.
             None => break,
