@@ -23,6 +23,9 @@ pub(crate) struct Work<'s> {
     now: Timestamp,
     message: String,
     written: BTreeSet<DocId>,
+    /// Documents loaded for a merge that has not said yet whether it
+    /// changed them: forgotten on failure like written ones.
+    merging: BTreeSet<DocId>,
     /// Documents changed here (not merged in): the sync client sends them.
     local: BTreeSet<DocId>,
     affected: Affected,
@@ -37,7 +40,7 @@ impl<'s> Work<'s> {
         message: String,
     ) -> Result<Self, Error> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Self { tx, cache, actor, now, message, written: BTreeSet::new(), local: BTreeSet::new(), affected: Affected::default() })
+        Ok(Self { tx, cache, actor, now, message, written: BTreeSet::new(), merging: BTreeSet::new(), local: BTreeSet::new(), affected: Affected::default() })
     }
 
     /// The command's time.
@@ -160,15 +163,17 @@ impl<'s> Work<'s> {
     pub(super) fn loaded(&mut self, id: &DocId) -> Result<Option<&mut Loaded>, Error> {
         // A merge changes the loaded document before it is checked: forget
         // it if the merge is refused.
-        self.written.insert(id.clone());
+        self.merging.insert(id.clone());
         load(self.cache, &self.tx, self.actor, id)
     }
 
     /// A merge into `id` brought nothing new: the loaded copy is as it
     /// was, and so is its header kept for access checks (a server answering
     /// 200 devices' acknowledgements of one change re-read it for each).
+    /// (A message before it in the same frame may have changed it: then it
+    /// stays among the written.)
     pub(super) fn unchanged(&mut self, id: &DocId) {
-        self.written.remove(id);
+        self.merging.remove(id);
     }
 
     /// Store a document first received from another replica.
@@ -217,6 +222,7 @@ impl<'s> Work<'s> {
         self.cache.evict(doc);
         self.cache.forget_header(doc);
         self.written.remove(doc);
+        self.merging.remove(doc);
         self.local.remove(doc);
     }
 
@@ -254,7 +260,8 @@ impl<'s> Work<'s> {
     /// Check invariants of everything touched, then commit. On failure the
     /// transaction rolls back and changed documents are forgotten.
     pub(super) fn commit(self) -> Result<(), Error> {
-        let Work { tx, cache, written, local, affected, .. } = self;
+        let Work { tx, cache, mut written, merging, local, affected, .. } = self;
+        written.extend(merging);
         for id in &written {
             cache.forget_header(id);
         }
@@ -281,7 +288,7 @@ impl<'s> Work<'s> {
 
     /// Roll back and forget loaded documents that were changed.
     pub(super) fn abandon(self) {
-        for id in &self.written {
+        for id in self.written.iter().chain(&self.merging) {
             self.cache.evict(id);
             self.cache.forget_header(id);
         }
