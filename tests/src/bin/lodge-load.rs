@@ -69,6 +69,19 @@ fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / 100.0
 }
 
+/// Busy and total time of the whole machine so far, in clock ticks (the
+/// first line of `/proc/stat`): every process, the server and all the
+/// observers.
+fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let ticks: Vec<u64> =
+        stat.lines().next().unwrap_or_default().split_whitespace().skip(1).take(8).filter_map(|v| v.parse().ok()).collect();
+    let total: u64 = ticks.iter().sum();
+    // idle and iowait
+    let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
+    (total - idle, total)
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -162,6 +175,7 @@ async fn w1(devices: usize, processes: usize) -> anyhow::Result<()> {
         writeln!(child.stdin.as_mut().context("stdin")?, "go")?;
     }
     let mut sent = vec![0u64; W1_CHANGES];
+    let machine0 = machine_ticks();
     let mut tick = tokio::time::interval(Duration::from_millis(50));
     for (k, at) in sent.iter_mut().enumerate() {
         tick.tick().await;
@@ -173,6 +187,7 @@ async fn w1(devices: usize, processes: usize) -> anyhow::Result<()> {
             writer.act(|s| s.sign_out(&admin, person)).map(|_| ())?;
         }
     }
+    let machine1 = machine_ticks();
     // Each observer process answers with one line per observer: when it
     // first saw each change, then a line of its bytes sent and received.
     let mut all = Vec::new();
@@ -216,6 +231,15 @@ async fn w1(devices: usize, processes: usize) -> anyhow::Result<()> {
         })
         .collect();
     println!("W1 N={devices}: p99 by tenth of the run: {}", tenths.join(" "));
+    // While the changes were made (the work after the last is left out):
+    // CPU of every process on the machine for each change seen.
+    let (busy, total) = (machine1.0 - machine0.0, machine1.1 - machine0.1);
+    let tick_ms = 1000.0 / 100.0;
+    println!(
+        "W1 N={devices}: machine {:.0} % busy while the changes were made; {:.3} ms of CPU per (change, observer) pair",
+        100.0 * busy as f64 / total.max(1) as f64,
+        busy as f64 * tick_ms / ((devices - 1) * W1_CHANGES) as f64
+    );
     let writer_traffic1 = writer.sync.traffic();
     println!(
         "W1 N={devices}: bytes on the wire over the run (frame payloads): {} up to the server, {} down from it",
