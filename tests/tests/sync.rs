@@ -452,8 +452,9 @@ async fn a_catch_up_moves_the_feed_number_only_when_all_of_it_went_out() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changes_that_waited_on_a_busy_device_are_applied_together() {
     let s = site().await;
-    // The desk's client runs on a runtime of its own, as in the app: the
-    // desk being busy holds up its own thread, not the test's.
+    // The desk's client runs on a runtime of its own, so that holding its
+    // store blocks only that runtime's thread, not the ones the test and
+    // the admin device run on.
     let desk_runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().unwrap();
     let reception = std::thread::scope(|scope| scope.spawn(|| desk_runtime.block_on(s.device("reception", "reception", None))).join().unwrap());
     eventually("reception is online", LIMIT, || reception.sync.status().connection == Connection::Online).await.unwrap();

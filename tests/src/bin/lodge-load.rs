@@ -58,6 +58,9 @@ fn rss_now_mb(pid: u32) -> f64 {
     status_mb(pid, "VmRSS:")
 }
 
+/// Linux's clock ticks per second in `/proc` (USER_HZ).
+const TICKS_PER_SECOND: f64 = 100.0;
+
 /// CPU seconds (user + system) the process has used.
 fn cpu_seconds(pid: u32) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -66,7 +69,7 @@ fn cpu_seconds(pid: u32) -> f64 {
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here.
-    (ticks(11) + ticks(12)) / 100.0
+    (ticks(11) + ticks(12)) / TICKS_PER_SECOND
 }
 
 /// Busy and total time of the whole machine so far, in clock ticks (the
@@ -74,8 +77,9 @@ fn cpu_seconds(pid: u32) -> f64 {
 /// observers.
 fn machine_ticks() -> (u64, u64) {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let ticks: Vec<u64> =
-        stat.lines().next().unwrap_or_default().split_whitespace().skip(1).take(8).filter_map(|v| v.parse().ok()).collect();
+    // "cpu  user nice system idle iowait irq softirq steal ..."
+    let all = stat.lines().next().and_then(|l| l.strip_prefix("cpu")).unwrap_or_default();
+    let ticks: Vec<u64> = all.split_whitespace().take(8).filter_map(|v| v.parse().ok()).collect();
     let total: u64 = ticks.iter().sum();
     // idle and iowait
     let idle = ticks.get(3).copied().unwrap_or(0) + ticks.get(4).copied().unwrap_or(0);
@@ -234,11 +238,10 @@ async fn w1(devices: usize, processes: usize) -> anyhow::Result<()> {
     // While the changes were made (the work after the last is left out):
     // CPU of every process on the machine for each change seen.
     let (busy, total) = (machine1.0 - machine0.0, machine1.1 - machine0.1);
-    let tick_ms = 1000.0 / 100.0;
     println!(
         "W1 N={devices}: machine {:.0} % busy while the changes were made; {:.3} ms of CPU per (change, observer) pair",
         100.0 * busy as f64 / total.max(1) as f64,
-        busy as f64 * tick_ms / ((devices - 1) * W1_CHANGES) as f64
+        busy as f64 * 1000.0 / TICKS_PER_SECOND / ((devices - 1) * W1_CHANGES) as f64
     );
     let writer_traffic1 = writer.sync.traffic();
     println!(
