@@ -30,6 +30,7 @@ pub use history::DocChange;
 pub use replication::{AcceptChanges, Incoming, Received, exchange};
 pub(crate) use work::{Work, hydrate};
 pub use work::shared_actor;
+pub(crate) use work::shared_first_change;
 
 use crate::ids::SiteId;
 use crate::time::{Clock, Timestamp};

@@ -11,7 +11,10 @@ use std::time::Duration;
 use axum::extract::ws::{Message, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
-use lodge_core::sync::{Access, ClientMessage, DocMessage, FrameError, ServerMessage, SyncErrorKind, may_read, may_write};
+use lodge_core::sync::{
+    Access, ClientMessage, Counted, DocMessage, FrameError, Refusal, ServerMessage, SyncErrorKind, Writer, judge, may_purge, may_purge_unseen,
+    may_read,
+};
 use lodge_core::{DocId, DocKind, Header, Role, Store, StoreError, VisitId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
@@ -54,7 +57,7 @@ async fn send(sink: &mut Sink, message: &ServerMessage) -> bool {
 }
 
 async fn refuse(sink: &mut Sink, kind: SyncErrorKind, message: String) {
-    let _ = send(sink, &ServerMessage::Error { kind, message, doc: None }).await;
+    let _ = send(sink, &ServerMessage::Error { kind, message, doc: None, refusal: None }).await;
     let _ = sink.send(Message::Close(None)).await;
 }
 
@@ -156,7 +159,7 @@ async fn converse(
 ) {
     let frame = |m: ServerMessage| out.send(Out::Frame(m, None)).is_ok();
     let refuse = |kind: SyncErrorKind, message: String| {
-        let _ = out.send(Out::Frame(ServerMessage::Error { kind, message, doc: None }, None));
+        let _ = out.send(Out::Frame(ServerMessage::Error { kind, message, doc: None, refusal: None }, None));
         let _ = out.send(Out::Close);
     };
     let wipe = || {
@@ -405,7 +408,14 @@ impl Session {
             }
         }
         let listed: std::collections::HashSet<DocId> = wanted.iter().map(|(d, _)| d.clone()).collect();
-        wanted.extend(pending.into_iter().filter(|d| !listed.contains(*d)).map(|d| (d.clone(), false)));
+        // A document the device says it has changes for is answered only if
+        // it may see it, or it is not here yet (one it made offline).
+        for doc in pending.into_iter().filter(|d| !listed.contains(*d)) {
+            let unknown = matches!(store.header(doc), Ok(None));
+            if unknown || self.readable(&mut store, doc) {
+                wanted.push((doc.clone(), false));
+            }
+        }
         Ok(CatchUp { purged, wanted })
     }
 
@@ -431,6 +441,7 @@ impl Session {
                 kind: SyncErrorKind::BadFrame,
                 message: "Hello was already said.".into(),
                 doc: None,
+                refusal: None,
             }],
             ClientMessage::Sync { docs } => self.apply(docs),
             ClientMessage::Purge { docs } => self.purge(docs),
@@ -443,6 +454,13 @@ impl Session {
         let mut frames = Vec::new();
         let mut changed = Vec::new();
         let mut purged = Vec::new();
+        if docs.len() > MAX_FRAME_DOCS {
+            // Refused whole, before the store is touched: one device's big
+            // frame would hold every other device of the site up.
+            let refusal = Refusal::TooMany { what: Counted::Documents, count: docs.len() as u64, max: MAX_FRAME_DOCS as u64 };
+            tracing::warn!(device = %self.device.device, %refusal, "frame refused");
+            return vec![refused(SyncErrorKind::BadMessage, None, refusal)];
+        }
         {
             let mut store = self.hub.store();
             // Documents the device may not even see are refused outright.
@@ -450,41 +468,20 @@ impl Session {
             for DocMessage { doc, message } in docs {
                 if let Ok(Some(h)) = header_of(&mut store, &doc)
                     && !may_read(&self.access(&mut store, &doc, &h)) {
-                        frames.push(ServerMessage::Error {
-                            kind: SyncErrorKind::Forbidden,
-                            message: format!("A {} device may not see {doc}.", self.device.role),
-                            doc: Some(doc),
-                        });
+                        let refusal = Refusal::NotVisible { role: self.device.role, kind: doc.kind() };
+                        frames.push(refused(SyncErrorKind::Forbidden, Some(doc), refusal));
                         continue;
                     }
                 batch.push((doc, message));
             }
             let device = &self.device;
-            let accept = |doc: &DocId, incoming: &lodge_core::Incoming<'_>| -> Result<(), String> {
-                if incoming.changes.is_empty() {
-                    return Ok(());
-                }
-                let shared = lodge_core::shared_actor(doc).to_hex_string();
-                for c in incoming.changes {
-                    let actor = c.actor_id().to_hex_string();
-                    let first_shared = incoming.header.kind == DocKind::Presence && actor == shared;
-                    if actor != device.actor && !first_shared {
-                        return Err(format!("a change under actor {actor}, which is not this device's"));
-                    }
-                }
-                let header = owned_header(doc, incoming.header.clone());
-                // Read access was checked above; a new visit from a kiosk is
-                // waiting by definition.
-                if !may_write(&access_of(device, &header, true)) {
-                    return Err(format!("a {} device may not change {} documents", device.role, header.kind));
-                }
-                partial_write_allowed(device.role, header.kind, incoming)
-            };
+            let writer = Writer { role: device.role, device: device.device, person: device.person, site: device.site, actor: &device.actor };
+            let accept = |doc: &DocId, incoming: &lodge_core::Incoming<'_>| judge(&writer, doc, incoming);
             let results = match store.receive_sync_messages_checked(&peer, &batch, &accept) {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "store failed");
-                    return vec![ServerMessage::Error { kind: SyncErrorKind::Internal, message: "The server failed; it was logged.".into(), doc: None }];
+                    return vec![ServerMessage::Error { kind: SyncErrorKind::Internal, message: "The server failed; it was logged.".into(), doc: None, refusal: None }];
                 }
             };
             for ((doc, _), result) in batch.into_iter().zip(results) {
@@ -496,18 +493,24 @@ impl Session {
                         continue;
                     }
                     Err(StoreError::Refused { reason, .. }) => {
-                        let kind = if reason.contains("actor") { SyncErrorKind::ForeignActor } else { SyncErrorKind::Forbidden };
+                        let kind = if reason.is_foreign_actor() {
+                            SyncErrorKind::ForeignActor
+                        } else if reason.is_bad_message() {
+                            SyncErrorKind::BadMessage
+                        } else {
+                            SyncErrorKind::Forbidden
+                        };
                         tracing::warn!(device = %self.device.device, %doc, %reason, "changes refused");
-                        frames.push(ServerMessage::Error { kind, message: format!("Changes to {doc} were refused: {reason}."), doc: Some(doc) });
+                        frames.push(refused(kind, Some(doc), reason));
                         continue;
                     }
                     Err(e @ (StoreError::BadSyncMessage { .. } | StoreError::CorruptDocument { .. } | StoreError::WrongKind { .. })) => {
-                        frames.push(ServerMessage::Error { kind: SyncErrorKind::BadMessage, message: e.to_string(), doc: Some(doc) });
+                        frames.push(ServerMessage::Error { kind: SyncErrorKind::BadMessage, message: e.to_string(), doc: Some(doc), refusal: None });
                         continue;
                     }
                     Err(e) => {
                         tracing::error!(error = %e, "store failed");
-                        frames.push(ServerMessage::Error { kind: SyncErrorKind::Internal, message: "The server failed; it was logged.".into(), doc: Some(doc) });
+                        frames.push(ServerMessage::Error { kind: SyncErrorKind::Internal, message: "The server failed; it was logged.".into(), doc: Some(doc), refusal: None });
                         continue;
                     }
                 }
@@ -556,23 +559,31 @@ impl Session {
     fn purge(&self, docs: Vec<DocId>) -> Vec<ServerMessage> {
         let mut frames = Vec::new();
         let mut gone = Vec::new();
+        if docs.len() > MAX_FRAME_DOCS {
+            let refusal = Refusal::TooMany { what: Counted::Documents, count: docs.len() as u64, max: MAX_FRAME_DOCS as u64 };
+            return vec![refused(SyncErrorKind::BadMessage, None, refusal)];
+        }
         for doc in docs {
             let allowed = {
                 let mut store = self.hub.store();
+                let known = store.tombstones_contain(&doc).unwrap_or(false);
                 match header_of(&mut store, &doc) {
-                    Ok(Some(h)) => may_write(&self.access(&mut store, &doc, &h)),
-                    // Unknown here: remember the deletion all the same, so
-                    // the document can never arrive later.
-                    Ok(None) => true,
+                    Ok(Some(h)) => {
+                        let waiting = visit_waiting(&mut store, &doc);
+                        may_purge(&access_of(&self.device, &h, waiting))
+                    }
+                    // Deleted already, or unknown here: a role that may
+                    // delete the kind may remember the deletion (a desk
+                    // that rejected a guest before the visit came up), so
+                    // that the document can never arrive later.
+                    Ok(None) => known || may_purge_unseen(self.device.role, doc.kind()),
                     Err(_) => false,
                 }
             };
             if !allowed {
-                frames.push(ServerMessage::Error {
-                    kind: SyncErrorKind::Forbidden,
-                    message: format!("A {} device may not delete {doc}.", self.device.role),
-                    doc: Some(doc),
-                });
+                let refusal = Refusal::MayNotPurge { role: self.device.role, kind: doc.kind() };
+                tracing::warn!(device = %self.device.device, %doc, "purge refused");
+                frames.push(refused(SyncErrorKind::Forbidden, Some(doc), refusal));
                 continue;
             }
             if let Err(e) = self.hub.store().apply_tombstone(&doc) {
@@ -636,19 +647,15 @@ impl Session {
     }
 }
 
-/// Roles that may change only part of a document: the server has applied
-/// the change to the document without keeping it, and refuses it if it
-/// touched anything else (the design's fork-and-verify).
-fn partial_write_allowed(role: Role, kind: DocKind, incoming: &lodge_core::Incoming<'_>) -> Result<(), String> {
-    let only = |fields: &[&str]| incoming.touched.iter().all(|f| fields.contains(&f.as_str()));
-    match (role, kind) {
-        (Role::Worker, DocKind::Equipment) if !only(&["custody"]) => {
-            Err(format!("a worker's phone may only record taking and returning an item, not change {:?}", incoming.touched))
-        }
-        (Role::Staff | Role::Worker, DocKind::Person) if !only(&["email", "phone"]) => {
-            Err(format!("a phone may only change its person's contact details, not {:?}", incoming.touched))
-        }
-        (Role::Kiosk, DocKind::Visit) if !incoming.creates => Err("a kiosk may only create a visit, not change one".to_owned()),
-        _ => Ok(()),
-    }
+/// The most documents one frame from a device may carry: the sync client
+/// sends its outbox in frames of at most this many.
+pub const MAX_FRAME_DOCS: usize = lodge_core::sync::MAX_FRAME_DOCS;
+
+/// An error frame for changes refused by a rule.
+fn refused(kind: SyncErrorKind, doc: Option<DocId>, refusal: Refusal) -> ServerMessage {
+    let message = match &doc {
+        Some(doc) => format!("Changes to {doc} were refused: {refusal}."),
+        None => format!("The frame was refused: {refusal}."),
+    };
+    ServerMessage::Error { kind, message, doc, refusal: Some(refusal) }
 }

@@ -5,7 +5,7 @@ use rusqlite::OptionalExtension;
 use super::document::{PresenceChange, PresenceEvent};
 use super::{Error, PresenceDoc, SignOutReceipt};
 use crate::actor::{Actor, Role};
-use crate::document::{DocId, DocKind, Header};
+use crate::document::DocId;
 use crate::ids::{EventId, PersonId};
 use crate::store::{Store, Work};
 use crate::time::Timestamp;
@@ -38,12 +38,7 @@ fn record(work: &mut Work<'_>, actor: &Actor, person: PersonId, change: Presence
     let month = month_of.month();
     let id = DocId::presence(person, &month);
     let site = crate::store::current_site(work.conn())?;
-    let mut doc = work.read_or_create_shared(&id, || PresenceDoc {
-        header: Header::new(DocKind::Presence, site, Some(format!("person:{person}"))),
-        person,
-        month: month.clone(),
-        events: Vec::new(),
-    })?;
+    let mut doc = work.read_or_create_shared(&id, || PresenceDoc::empty(site, person, &month))?;
     let event = PresenceEvent { id: EventId::new(), at: work.now(), by: actor.tag(), change };
     doc.events.push(event.clone());
     work.append(&id, &[(&["events".into()], &event)], &doc)?;

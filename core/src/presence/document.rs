@@ -34,6 +34,25 @@ pub(crate) enum PresenceChange {
     Void { event: EventId },
 }
 
+impl PresenceDoc {
+    /// A person's month before anything happened in it: what every device
+    /// that creates it writes, as the shared first change.
+    pub(crate) fn empty(site: crate::ids::SiteId, person: PersonId, month: &str) -> Self {
+        Self { header: Header::new(DocKind::Presence, site, Some(format!("person:{person}"))), person, month: month.to_owned(), events: Vec::new() }
+    }
+}
+
+/// The hash of the one change any device may write to a presence month
+/// under the shared actor: its empty creation, the same on every device.
+/// `None` when the id is not a presence month's.
+pub(crate) fn shared_creation_hash(id: &DocId, site: crate::ids::SiteId) -> Option<automerge::ChangeHash> {
+    let rest = id.as_str().strip_prefix("presence:")?;
+    let (person, month) = rest.split_once(':')?;
+    let person = PersonId::parse(person).ok()?;
+    let mut doc = crate::store::shared_first_change(id, &PresenceDoc::empty(site, person, month)).ok()?;
+    doc.get_heads().first().copied()
+}
+
 pub(crate) fn clear_projection(id: &DocId, conn: &Connection, affected: &mut Affected) -> rusqlite::Result<()> {
     let person: Option<PersonId> = conn
         .prepare_cached("SELECT person_id FROM presence_events WHERE doc_id = ?1 LIMIT 1")?

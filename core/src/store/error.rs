@@ -89,8 +89,8 @@ pub enum Error {
     Refused {
         /// The document.
         doc: DocId,
-        /// Why.
-        reason: String,
+        /// Why: the rule broken.
+        reason: crate::sync::Refusal,
     },
     /// A sync message from another replica could not be used.
     #[error("A sync message for {doc} could not be used: {reason}")]

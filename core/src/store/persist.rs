@@ -124,6 +124,21 @@ pub(super) fn purge(conn: &Connection, id: &DocId, now: Timestamp) -> Result<(),
     Ok(())
 }
 
+/// Remember the change hashes of a document deleted for good, so that the
+/// same changes are refused under any other id.
+pub(super) fn remember_purged_changes(conn: &Connection, hashes: &[ChangeHash]) -> Result<(), Error> {
+    let mut insert = conn.prepare_cached("INSERT OR IGNORE INTO purged_changes (hash) VALUES (?1)")?;
+    for hash in hashes {
+        insert.execute([&hash.0[..]])?;
+    }
+    Ok(())
+}
+
+/// Whether a change belonged to a document deleted for good.
+pub(super) fn is_purged_change(conn: &Connection, hash: &ChangeHash) -> Result<bool, Error> {
+    Ok(conn.prepare_cached("SELECT 1 FROM purged_changes WHERE hash = ?1")?.exists([&hash.0[..]])?)
+}
+
 /// Whether the document was deleted for good.
 pub(super) fn is_tombstoned(conn: &Connection, id: &DocId) -> Result<bool, Error> {
     Ok(conn.prepare_cached("SELECT 1 FROM tombstones WHERE doc_id = ?1")?.exists([id])?)

@@ -12,6 +12,8 @@ use rusqlite::{OptionalExtension, params};
 use super::sync_states::{Kept, WRITE_INTERVAL};
 use super::{Error, Store, Work};
 use crate::document::DocId;
+use crate::sync::incoming::{DEVICE_LIMITS, MAX_INFLATED_FRAME, check_message};
+use crate::sync::{Measured, Refusal};
 
 /// One document's part of a received frame: whether it changed here, the
 /// answer to send back (if the protocol wants one), and whether the peer is
@@ -40,6 +42,11 @@ impl Store {
         let mut stmt = self.conn.prepare_cached("SELECT doc_id FROM documents ORDER BY doc_id")?;
         let rows = stmt.query_map([], |r| r.get::<_, DocId>(0))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether `doc` was deleted here for good.
+    pub fn tombstones_contain(&self, doc: &DocId) -> Result<bool, Error> {
+        super::persist::is_tombstoned(&self.conn, doc)
     }
 
     /// Every document deleted here for good.
@@ -196,7 +203,23 @@ impl Store {
         // see the sync client), and each message goes on from the state the
         // one before it left.
         let mut kept: HashMap<DocId, Kept> = HashMap::new();
+        // What an untrusted peer's messages inflate to, together.
+        let mut inflated = 0u64;
         for (doc, bytes) in messages {
+            if accept.is_some() {
+                let screened = check_message(bytes, &DEVICE_LIMITS).and_then(|n| {
+                    inflated += n;
+                    if inflated > MAX_INFLATED_FRAME {
+                        Err(Refusal::TooLarge { what: Measured::InflatedFrame, bytes: inflated, max: MAX_INFLATED_FRAME })
+                    } else {
+                        Ok(())
+                    }
+                });
+                if let Err(reason) = screened {
+                    results.push(Err(Error::Refused { doc: doc.clone(), reason }));
+                    continue;
+                }
+            }
             let message = match sync::Message::decode(bytes) {
                 Ok(m) => m,
                 Err(e) => {
@@ -401,8 +424,11 @@ fn load_sync_state(conn: &rusqlite::Connection, peer: &str, doc: &DocId) -> Resu
 }
 
 /// Judges changes from another replica before they are kept, given the
-/// document's header and the new changes; `Err` refuses them with a reason.
-pub type AcceptChanges<'a> = &'a dyn Fn(&DocId, &Incoming<'_>) -> Result<(), String>;
+/// document's header and the new changes; `Err` refuses them with the rule
+/// they break. A store given one treats the peer as untrusted: its sync
+/// messages are also checked against [`DEVICE_LIMITS`] before Automerge
+/// reads them, and changes of documents deleted for good are refused.
+pub type AcceptChanges<'a> = &'a dyn Fn(&DocId, &Incoming<'_>) -> Result<(), Refusal>;
 
 /// What a peer's changes to one document would do, worked out on the
 /// document with the changes applied but not yet kept: who may accept
@@ -416,6 +442,10 @@ pub struct Incoming<'a> {
     pub touched: &'a BTreeSet<String>,
     /// Whether the changes create the document.
     pub creates: bool,
+    /// The document before the changes (`None` when they create it).
+    pub before: Option<&'a automerge::hydrate::Value>,
+    /// The document with the changes.
+    pub after: &'a automerge::hydrate::Value,
 }
 type Accept<'a> = Option<AcceptChanges<'a>>;
 
@@ -432,11 +462,23 @@ fn check(doc: &DocId, am: &mut AutoCommit, before: &[ChangeHash], accept: Accept
         return Err(Error::WrongKind { doc: doc.clone(), expected: doc.kind(), found: header.kind });
     }
     let Some(accept) = accept else { return Ok(()) };
+    let refused = |reason| Error::Refused { doc: doc.clone(), reason };
     let changes = am.get_changes(before);
     let after = am.get_heads();
     let touched = touched_fields(am, before, &after);
-    let incoming = Incoming { header: &header, changes: &changes, touched: &touched, creates: before.is_empty() };
-    accept(doc, &incoming).map_err(|reason| Error::Refused { doc: doc.clone(), reason })
+    let (before_value, after_value) = {
+        let whole = am.document();
+        ((!before.is_empty()).then(|| whole.hydrate(Some(before))), whole.hydrate(None))
+    };
+    let incoming = Incoming {
+        header: &header,
+        changes: &changes,
+        touched: &touched,
+        creates: before.is_empty(),
+        before: before_value.as_ref(),
+        after: &after_value,
+    };
+    accept(doc, &incoming).map_err(refused)
 }
 
 /// The top-level fields of the document that differ between two heads.
@@ -467,33 +509,59 @@ fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: s
     match work.loaded(doc)? {
         Some(loaded) => {
             let before = loaded.doc.get_heads();
-            loaded
-                .doc
-                .sync()
-                .receive_sync_message(state, message)
-                .map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() })?;
+            merge(doc, &mut loaded.doc, state, message)?;
             if loaded.doc.get_heads() == before {
                 work.unchanged(doc);
                 return Ok(false);
             }
+            let new: Vec<ChangeHash> =
+                if accept.is_some() { loaded.doc.get_changes(&before).iter().map(|c| c.hash()).collect() } else { Vec::new() };
+            refuse_purged_changes(work, doc, &new)?;
+            let loaded = work.loaded(doc)?.ok_or_else(|| Error::corrupt(doc, "it vanished during a merge"))?;
             check(doc, &mut loaded.doc, &before, accept)?;
             work.merged(doc, &before)?;
             Ok(true)
         }
         None => {
             let mut fresh = AutoCommit::new();
-            fresh
-                .sync()
-                .receive_sync_message(state, message)
-                .map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() })?;
+            merge(doc, &mut fresh, state, message)?;
             if fresh.get_heads().is_empty() {
                 return Ok(false);
+            }
+            if accept.is_some() {
+                let new: Vec<ChangeHash> = fresh.get_changes(&[]).iter().map(|c| c.hash()).collect();
+                refuse_purged_changes(work, doc, &new)?;
             }
             check(doc, &mut fresh, &[], accept)?;
             work.insert_received(doc, fresh)?;
             Ok(true)
         }
     }
+}
+
+/// Apply a sync message to a document. A panic inside Automerge (a message
+/// it did not expect) is a refused message, not a dead connection or
+/// server: the caller rolls the document back and forgets its copy.
+fn merge(doc: &DocId, am: &mut AutoCommit, state: &mut sync::State, message: sync::Message) -> Result<(), Error> {
+    let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| am.sync().receive_sync_message(state, message)));
+    match applied {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() }),
+        Err(_) => {
+            tracing::warn!(%doc, "Automerge panicked on a sync message; refused");
+            Err(Error::Refused { doc: doc.clone(), reason: Refusal::Unreadable })
+        }
+    }
+}
+
+/// Changes of a document deleted for good are refused under any id.
+fn refuse_purged_changes(work: &Work<'_>, doc: &DocId, hashes: &[ChangeHash]) -> Result<(), Error> {
+    for hash in hashes {
+        if work.is_purged_change(hash)? {
+            return Err(Error::Refused { doc: doc.clone(), reason: Refusal::PurgedChanges });
+        }
+    }
+    Ok(())
 }
 
 /// Bring two stores on this machine to the same state: every document and

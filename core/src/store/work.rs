@@ -83,9 +83,7 @@ impl<'s> Work<'s> {
             return Ok(existing);
         }
         let value = initial();
-        let mut doc = AutoCommit::new().with_actor(shared_actor(id));
-        autosurgeon::reconcile(&mut doc, &value).map_err(|e| Error::corrupt(id, e))?;
-        doc.commit_with(CommitOptions::default().with_message(format!("create {id}")).with_time(0));
+        let mut doc = shared_first_change(id, &value)?;
         doc.set_actor(self.actor.clone());
         self.written.insert(id.clone());
         self.local.insert(id.clone());
@@ -154,6 +152,14 @@ impl<'s> Work<'s> {
     pub(crate) fn purge(&mut self, id: &DocId) -> Result<(), Error> {
         self.written.insert(id.clone());
         self.local.insert(id.clone());
+        if let Some(loaded) = load(self.cache, &self.tx, self.actor, id)? {
+            // A shared first change is every device's (a presence month's
+            // creation): only the document's own changes are barred.
+            let shared = shared_actor(id);
+            let hashes: Vec<_> =
+                loaded.doc.get_changes(&[]).iter().filter(|c| *c.actor_id() != shared).map(|c| c.hash()).collect();
+            persist::remember_purged_changes(&self.tx, &hashes)?;
+        }
         self.cache.evict(id);
         crate::projection::clear(id, &self.tx, &mut self.affected)?;
         persist::purge(&self.tx, id, self.now)
@@ -257,6 +263,11 @@ impl<'s> Work<'s> {
         persist::is_tombstoned(&self.tx, id)
     }
 
+    /// Whether a change belonged to a document deleted for good.
+    pub(super) fn is_purged_change(&self, hash: &automerge::ChangeHash) -> Result<bool, Error> {
+        persist::is_purged_change(&self.tx, hash)
+    }
+
     /// Check invariants of everything touched, then commit. On failure the
     /// transaction rolls back and changed documents are forgotten.
     pub(super) fn commit(self) -> Result<(), Error> {
@@ -323,6 +334,15 @@ pub(crate) fn hydrate<M: Model>(id: &DocId, doc: &AutoCommit) -> Result<M, Error
         return Err(Error::WrongKind { doc: id.clone(), expected: M::KIND, found: value.header().kind });
     }
     Ok(value)
+}
+
+/// A shared document's first change, written under [`shared_actor`] with no
+/// time: every device that creates `value` makes it byte for byte the same.
+pub(crate) fn shared_first_change<M: Model>(id: &DocId, value: &M) -> Result<AutoCommit, Error> {
+    let mut doc = AutoCommit::new().with_actor(shared_actor(id));
+    autosurgeon::reconcile(&mut doc, value).map_err(|e| Error::corrupt(id, e))?;
+    doc.commit_with(CommitOptions::default().with_message(format!("create {id}")).with_time(0));
+    Ok(doc)
 }
 
 /// The actor id under which a shared document's first change is written:

@@ -77,6 +77,24 @@ pub fn may_write(a: &Access<'_>) -> bool {
     }
 }
 
+/// Whether the device may delete the document for good (and so every
+/// copy of it, everywhere): the admin anything; a reception desk a visit
+/// that still waits (rejecting a guest's entry). Nobody else.
+pub fn may_purge(a: &Access<'_>) -> bool {
+    match (a.kind, a.role) {
+        (_, Role::Admin) => true,
+        (DocKind::Visit, Role::Reception) => a.visit_waiting,
+        _ => false,
+    }
+}
+
+/// Whether the device may record the deletion of a document of `kind`
+/// that the server has not seen (one made and deleted while offline): the
+/// roles that may delete such documents at all.
+pub fn may_purge_unseen(role: Role, kind: DocKind) -> bool {
+    matches!((role, kind), (Role::Admin, _) | (Role::Reception, DocKind::Visit))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,6 +124,21 @@ mod tests {
         let other = Access { person: Some(PersonId::new()), ..mine };
         assert!(!may_read(&other));
         assert!(!may_read(&access(Role::Staff, DocKind::Key, None)));
+    }
+
+    #[test]
+    fn only_a_desk_deletes_a_waiting_visit_and_the_admin_anything() {
+        let waiting = access(Role::Reception, DocKind::Visit, None);
+        assert!(may_purge(&waiting));
+        assert!(!may_purge(&Access { visit_waiting: false, ..waiting }), "an admitted guest is released, not deleted");
+        for role in [Role::Kiosk, Role::Staff, Role::Worker, Role::KeyDesk] {
+            for kind in DocKind::ALL {
+                assert!(!may_purge(&access(role, kind, None)), "{role} may not delete {kind}");
+                assert!(!may_purge_unseen(role, kind));
+            }
+        }
+        assert!(may_purge(&access(Role::Admin, DocKind::Presence, None)));
+        assert!(!may_purge_unseen(Role::Reception, DocKind::Presence));
     }
 
     #[test]

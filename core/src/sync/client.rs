@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio_tungstenite::tungstenite::Message;
 
-use super::protocol::{ClientMessage, DocMessage, ServerMessage, SyncErrorKind};
+use super::protocol::{ClientMessage, DocMessage, MAX_FRAME_DOCS, ServerMessage, SyncErrorKind};
 use crate::document::{DocId, DocKind};
 use crate::store::Store;
 use crate::time::Timestamp;
@@ -222,8 +222,30 @@ fn outgoing(store: &Arc<Mutex<Store>>) -> Result<(Vec<DocMessage>, Vec<DocId>), 
     })
 }
 
-/// Send one frame and count it.
+/// Send a frame and count it; documents beyond [`MAX_FRAME_DOCS`] go in
+/// frames of their own, as the server takes them.
 async fn send<S>(sink: &mut S, message: &ClientMessage, traffic: &Traffic) -> Result<(), ClientError>
+where
+    S: futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+{
+    match message {
+        ClientMessage::Sync { docs } if docs.len() > MAX_FRAME_DOCS => {
+            for part in docs.chunks(MAX_FRAME_DOCS) {
+                send_frame(sink, &ClientMessage::Sync { docs: part.to_vec() }, traffic).await?;
+            }
+            Ok(())
+        }
+        ClientMessage::Purge { docs } if docs.len() > MAX_FRAME_DOCS => {
+            for part in docs.chunks(MAX_FRAME_DOCS) {
+                send_frame(sink, &ClientMessage::Purge { docs: part.to_vec() }, traffic).await?;
+            }
+            Ok(())
+        }
+        _ => send_frame(sink, message, traffic).await,
+    }
+}
+
+async fn send_frame<S>(sink: &mut S, message: &ClientMessage, traffic: &Traffic) -> Result<(), ClientError>
 where
     S: futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
 {
@@ -548,7 +570,7 @@ fn handle(
             let _ = arrivals.send(kinds);
             Ok(Vec::new())
         }),
-        ServerMessage::Error { kind, message, doc } => {
+        ServerMessage::Error { kind, message, doc, .. } => {
             tracing::warn!(?kind, %message, ?doc, "the server refused a frame");
             set(status, |s| s.last_error = Some(message.clone()));
             match kind {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::refusal::Refusal;
 use crate::actor::Role;
 use crate::document::DocId;
 use crate::ids::{DeviceId, SiteId};
@@ -12,6 +13,10 @@ pub const PROTOCOL_VERSION: u16 = 1;
 
 /// Frames larger than this are refused before decoding.
 pub const MAX_FRAME_BYTES: usize = 8 * 1024 * 1024;
+
+/// The most documents one frame from a device may carry (sync messages or
+/// purges): the server refuses more, and the client splits what it sends.
+pub const MAX_FRAME_DOCS: usize = 256;
 
 /// One document's Automerge sync message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,6 +89,10 @@ pub enum ServerMessage {
         message: String,
         /// The document concerned, if any.
         doc: Option<DocId>,
+        /// For changes refused, the rule they broke (absent from servers
+        /// that did not say).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        refusal: Option<Refusal>,
     },
     /// The device was revoked: wipe the local store.
     Wipe,

@@ -253,9 +253,9 @@ fn a_frame_applies_in_one_go_and_a_bad_message_spoils_only_its_document() {
     r.stores[0].receive_sync_message("replica-1", &doc, &ask).unwrap();
     let answer = r.stores[0].generate_sync_message("replica-1", &doc).unwrap().unwrap();
     let results = r.stores[1]
-        .receive_sync_messages_checked("replica-0", &[(doc.clone(), answer)], &|_, _| Err("not today".into()))
+        .receive_sync_messages_checked("replica-0", &[(doc.clone(), answer)], &|_, _| Err(lodge_core::sync::Refusal::KioskCreatesOnly))
         .unwrap();
-    assert!(matches!(&results[0], Err(StoreError::Refused { reason, .. }) if reason == "not today"));
+    assert!(matches!(&results[0], Err(StoreError::Refused { reason: lodge_core::sync::Refusal::KioskCreatesOnly, .. })));
     assert!(r.stores[1].visit(c).unwrap().is_none());
     assert!(!r.stores[1].documents().unwrap().contains(&doc));
     // The next exchange brings it after all.
