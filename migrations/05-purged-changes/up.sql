@@ -5,3 +5,8 @@
 CREATE TABLE purged_changes (
     hash BLOB PRIMARY KEY
 ) STRICT, WITHOUT ROWID;
+
+-- Who owned a document deleted for good (its header's owner), so that the
+-- server tells a deletion only to devices that may have known the
+-- document: a kiosk hears of its own guests' rejections, nobody else's.
+ALTER TABLE tombstones ADD COLUMN owner TEXT;

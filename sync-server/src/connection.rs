@@ -335,6 +335,30 @@ fn visit_waiting(store: &mut Store, doc: &DocId) -> bool {
     }
 }
 
+/// Whether a kiosk made the visit with this header.
+fn kiosk_made(kiosk: &Device, header: &Header) -> bool {
+    header.kind == DocKind::Visit && header.owner.as_deref() == Some(format!("device:{}", kiosk.device).as_str())
+}
+
+/// Whether a device may be told that a document was deleted for good: only
+/// one that may have seen it (a document's id says who a guest is visiting
+/// and when; a kiosk hears only of its own guests).
+fn may_know_deletion(device: &Device, store: &mut Store, doc: &DocId) -> bool {
+    let owner = match doc.kind() {
+        DocKind::Person => Some(doc.as_str().to_owned()),
+        _ => store.tombstone_owner(doc).ok().flatten(),
+    };
+    may_read(&Access {
+        role: device.role,
+        device: device.device,
+        person: device.person,
+        kind: doc.kind(),
+        owner: owner.as_deref(),
+        // It waited when it was deleted, or the kiosk dropped it already.
+        visit_waiting: true,
+    })
+}
+
 fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool) -> Access<'a> {
     Access {
         role: device.role,
@@ -399,11 +423,16 @@ impl Session {
         let mut wanted: Vec<(DocId, bool)> = Vec::new();
         for entry in &changed {
             if entry.purged {
-                purged.push(entry.doc.clone());
+                if may_know_deletion(&self.device, &mut store, &entry.doc) {
+                    purged.push(entry.doc.clone());
+                }
             } else if self.readable(&mut store, &entry.doc) {
                 wanted.push((entry.doc.clone(), !pending.contains(&entry.doc)));
-            } else if self.device.role == lodge_core::Role::Kiosk && entry.doc.kind() == DocKind::Visit {
-                // A kiosk keeps no visit past the desk: drop it there.
+            } else if self.device.role == lodge_core::Role::Kiosk
+                && matches!(header_of(&mut store, &entry.doc), Ok(Some(h)) if kiosk_made(&self.device, &h))
+            {
+                // A kiosk keeps no visit past the desk: it drops its own
+                // guests' visits there, and hears of no one else's.
                 purged.push(entry.doc.clone());
             }
         }
@@ -504,7 +533,11 @@ impl Session {
                         frames.push(refused(kind, Some(doc), reason));
                         continue;
                     }
-                    Err(e @ (StoreError::BadSyncMessage { .. } | StoreError::CorruptDocument { .. } | StoreError::WrongKind { .. })) => {
+                    Err(StoreError::BadSyncMessage { reason, .. }) => {
+                        frames.push(refused(SyncErrorKind::BadMessage, Some(doc), Refusal::Malformed { reason }));
+                        continue;
+                    }
+                    Err(e @ (StoreError::CorruptDocument { .. } | StoreError::WrongKind { .. })) => {
                         frames.push(ServerMessage::Error { kind: SyncErrorKind::BadMessage, message: e.to_string(), doc: Some(doc), refusal: None });
                         continue;
                     }
@@ -610,7 +643,11 @@ impl Session {
         let mut purged: Vec<Vec<DocId>> = vec![Vec::new(); listeners.len()];
         for c in changes {
             if c.purged {
-                purged.iter_mut().for_each(|p| p.push(c.doc.clone()));
+                for (i, (_, listener)) in listeners.iter().enumerate() {
+                    if may_know_deletion(&listener.device, &mut store, &c.doc) {
+                        purged[i].push(c.doc.clone());
+                    }
+                }
                 continue;
             }
             let Ok(Some(header)) = header_of(&mut store, &c.doc) else { continue };
@@ -618,7 +655,7 @@ impl Session {
             let waiting = kiosks && visit_waiting(&mut store, &c.doc);
             for (i, (_, listener)) in listeners.iter().enumerate() {
                 if !may_read(&access_of(&listener.device, &header, waiting)) {
-                    if listener.device.role == Role::Kiosk && c.doc.kind() == DocKind::Visit {
+                    if listener.device.role == Role::Kiosk && c.doc.kind() == DocKind::Visit && kiosk_made(&listener.device, &header) {
                         purged[i].push(c.doc.clone());
                     }
                     continue;

@@ -136,7 +136,7 @@ impl Rogue {
     }
 
     /// Say hello and read the catch-up to its end; returns the documents
-    /// it carried.
+    /// it carried (synced or said to be deleted).
     async fn connect(s: &Site, token: &str, pending: Vec<DocId>) -> (Socket, Vec<DocId>) {
         let mut ws = tokio_tungstenite::connect_async(s.server.ws_url()).await.unwrap().0;
         let hello = ClientMessage::Hello { token: token.to_owned(), since: 0, pending };
@@ -146,6 +146,7 @@ impl Rogue {
             match next(&mut ws, Duration::from_secs(10)).await {
                 Next::Frame(ServerMessage::Sync { docs, .. }) if docs.is_empty() => return (ws, got),
                 Next::Frame(ServerMessage::Sync { docs, .. }) => got.extend(docs.into_iter().map(|d| d.doc)),
+                Next::Frame(ServerMessage::Purged { docs }) => got.extend(docs),
                 Next::Frame(_) => {}
                 Next::Closed => panic!("the server closed the connection during the catch-up"),
                 Next::Quiet => panic!("the catch-up never ended"),
@@ -472,9 +473,21 @@ async fn a_kiosk_creates_only_waiting_visits_of_its_own_under_their_own_id() {
     let mut am = template(&kiosk, id);
     assert_eq!(kiosk.push(&DocId::visit(id), &mut am).await, Outcome::Kept);
 
-    // Asking, at hello, about a visit it may not see gets it nothing.
+    // Another desk's guest rejected: her visit's id is none of the kiosk's
+    // business. Its own guest rejected: the kiosk must drop her.
+    let other = reception.act(|st| st.register_guest(&desk, guest(s.host, "Zofia Elsewhere"))).unwrap();
+    settled(&reception).await;
+    reception.act(|st| st.reject(&desk, other, RejectReason::Mistake)).unwrap();
+    eventually("reception has the kiosk's guest", LIMIT, || reception.read(|st| st.visit(id).unwrap().is_some())).await.unwrap();
+    reception.act(|st| st.reject(&desk, id, RejectReason::Duplicate)).unwrap();
+    eventually("the server purged both", LIMIT, || !s.server_has(&DocId::visit(other)) && !s.server_has(&DocId::visit(id))).await.unwrap();
+
+    // Asking, at hello, about a visit it may not see gets it nothing; the
+    // catch-up names only its own deleted guest.
     let (_ws, got) = Rogue::connect(&s, &kiosk.token, vec![admitted_doc.clone()]).await;
     assert!(!got.contains(&admitted_doc), "the kiosk was sent the admitted visit");
+    assert!(!got.contains(&DocId::visit(other)), "the kiosk was told of another desk's rejected guest");
+    assert!(got.contains(&DocId::visit(id)), "the kiosk was not told to drop its own rejected guest");
 
     // Reception still has the admitted guest on the evacuation list, and
     // the host's month works: the tombstone was never made.

@@ -448,7 +448,10 @@ async fn a_catch_up_moves_the_feed_number_only_when_all_of_it_went_out() {
             DocMessage { doc: doc.clone(), message: a.reply.expect("an acknowledgement") }
         })
         .collect();
-    ws.send(Message::Binary(ClientMessage::Sync { docs: acks }.encode().into())).await.unwrap();
+    // In frames of at most MAX_FRAME_DOCS documents, as the client sends them.
+    for part in acks.chunks(lodge_core::sync::MAX_FRAME_DOCS) {
+        ws.send(Message::Binary(ClientMessage::Sync { docs: part.to_vec() }.encode().into())).await.unwrap();
+    }
     ws.send(Message::Binary(ClientMessage::Hello { token: String::new(), since: 0, pending: vec![] }.encode().into())).await.unwrap();
     match next_server_message(&mut ws).await {
         Some(ServerMessage::Error { kind: SyncErrorKind::BadFrame, .. }) => {}

@@ -115,13 +115,23 @@ fn reloaded(id: &DocId, doc: &AutoCommit, snapshot: &[u8]) -> Result<AutoCommit,
 }
 
 /// Delete a document for good and remember that it was.
-pub(super) fn purge(conn: &Connection, id: &DocId, now: Timestamp) -> Result<(), Error> {
+pub(super) fn purge(conn: &Connection, id: &DocId, now: Timestamp, owner: Option<&str>) -> Result<(), Error> {
     conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;
     conn.prepare_cached("DELETE FROM documents WHERE doc_id = ?1")?.execute([id])?;
     conn.prepare_cached("DELETE FROM sync_states WHERE doc_id = ?1")?.execute([id])?;
-    conn.prepare_cached("INSERT OR IGNORE INTO tombstones (doc_id, purged_at) VALUES (?1, ?2)")?
-        .execute(params![id, now])?;
+    conn.prepare_cached("INSERT OR IGNORE INTO tombstones (doc_id, purged_at, owner) VALUES (?1, ?2, ?3)")?
+        .execute(params![id, now, owner])?;
     Ok(())
+}
+
+/// The owner a document deleted for good had (`None` if it had none, or
+/// was never seen here).
+pub(super) fn tombstone_owner(conn: &Connection, id: &DocId) -> Result<Option<String>, Error> {
+    Ok(conn
+        .prepare_cached("SELECT owner FROM tombstones WHERE doc_id = ?1")?
+        .query_row([id], |r| r.get::<_, Option<String>>(0))
+        .optional()?
+        .flatten())
 }
 
 /// Remember the change hashes of a document deleted for good, so that the

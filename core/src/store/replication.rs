@@ -49,6 +49,11 @@ impl Store {
         super::persist::is_tombstoned(&self.conn, doc)
     }
 
+    /// The owner a document deleted here for good had, from its header.
+    pub fn tombstone_owner(&self, doc: &DocId) -> Result<Option<String>, Error> {
+        super::persist::tombstone_owner(&self.conn, doc)
+    }
+
     /// Every document deleted here for good.
     pub fn tombstones(&self) -> Result<Vec<DocId>, Error> {
         let mut stmt = self.conn.prepare_cached("SELECT doc_id FROM tombstones ORDER BY doc_id")?;
@@ -216,7 +221,11 @@ impl Store {
                     }
                 });
                 if let Err(reason) = screened {
-                    results.push(Err(Error::Refused { doc: doc.clone(), reason }));
+                    results.push(Err(match reason {
+                        // Unreadable is unreadable, whoever sent it.
+                        Refusal::Malformed { reason } => Error::BadSyncMessage { doc: doc.clone(), reason },
+                        reason => Error::Refused { doc: doc.clone(), reason },
+                    }));
                     continue;
                 }
             }

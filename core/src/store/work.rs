@@ -152,6 +152,7 @@ impl<'s> Work<'s> {
     pub(crate) fn purge(&mut self, id: &DocId) -> Result<(), Error> {
         self.written.insert(id.clone());
         self.local.insert(id.clone());
+        let mut owner = None;
         if let Some(loaded) = load(self.cache, &self.tx, self.actor, id)? {
             // A shared first change is every device's (a presence month's
             // creation): only the document's own changes are barred.
@@ -159,10 +160,13 @@ impl<'s> Work<'s> {
             let hashes: Vec<_> =
                 loaded.doc.get_changes(&[]).iter().filter(|c| *c.actor_id() != shared).map(|c| c.hash()).collect();
             persist::remember_purged_changes(&self.tx, &hashes)?;
+            owner = autosurgeon::hydrate_prop::<_, crate::document::Header, _, _>(&loaded.doc, automerge::ROOT, "header")
+                .ok()
+                .and_then(|h| h.owner);
         }
         self.cache.evict(id);
         crate::projection::clear(id, &self.tx, &mut self.affected)?;
-        persist::purge(&self.tx, id, self.now)
+        persist::purge(&self.tx, id, self.now, owner.as_deref())
     }
 
     /// The loaded document, for merges.
