@@ -20,7 +20,7 @@ mod write_rules;
 pub use access::{Access, may_purge, may_purge_unseen, may_read, may_write};
 pub use incoming::{DEVICE_LIMITS, MAX_INFLATED_FRAME, MessageLimits, check_message};
 pub use refusal::{Counted, Measured, Refusal};
-pub use write_rules::{MAX_FIELD_BYTES, MAX_LIST_ITEMS, Writer, judge};
+pub use write_rules::{Known, MAX_FIELD_BYTES, MAX_LIST_ITEMS, Writer, judge};
 pub use admin::{AdminError, EnrolmentCode, SiteDevice};
 pub use tls::{TlsError, trust_certificates};
 pub use enrol::{EnrolError, Enrolment, enrol};

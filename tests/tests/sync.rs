@@ -490,3 +490,49 @@ async fn changes_that_waited_on_a_busy_device_are_applied_together() {
     assert!((1..=2).contains(&applied), "five frames were applied in {applied} steps");
     desk_runtime.shutdown_background();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_item_in_the_workshop_cannot_be_taken_on_another_workers_phone_online_or_off() {
+    use lodge_core::repair::RepairState;
+    let s = site().await;
+    let founder = Actor { person: None, device: Some(s.admin.id), name: "Admin".into(), role: Role::Admin };
+    let jan = s.admin.act(|st| st.create_person(&founder, PersonForm { name: "Jan Nowak".into(), roles: vec![Role::Worker], ..Default::default() })).unwrap();
+    let piotr = s.admin.act(|st| st.create_person(&founder, PersonForm { name: "Piotr Zielinski".into(), roles: vec![Role::Worker], ..Default::default() })).unwrap();
+    let category = lodge_core::RepairCategoryId::parse("electrical").unwrap();
+    s.admin.act(|st| st.set_repair_category(&founder, category.clone(), "Electrical")).unwrap();
+    let item = s
+        .admin
+        .act(|st| st.add_item(&founder, lodge_core::equipment::NewItem { asset_number: "D-7".into(), activation_code: "LODGE-D7".into(), name: "Drill".into(), item_type: "drill".into() }))
+        .unwrap();
+    eventually("the admin's item reaches the server", LIMIT, || s.admin.read(|st| st.outbox().unwrap().is_empty())).await.unwrap();
+    let jans = s.device("jan-phone", "worker", Some(jan)).await;
+    let mut piotrs = s.device("piotr-phone", "worker", Some(piotr)).await;
+    let jan_actor = Actor::person(jan, "Jan Nowak", Role::Worker);
+    let piotr_actor = Actor::person(piotr, "Piotr Zielinski", Role::Worker);
+    eventually("Jan's phone has the drill", LIMIT, || jans.read(|st| st.item_by_code("LODGE-D7").unwrap().is_some())).await.unwrap();
+
+    // Jan reports a fault; the workshop takes the drill in.
+    let ticket = jans.act(|st| st.open_ticket(&jan_actor, item, category, "It sparks")).unwrap();
+    eventually("the admin has Jan's ticket", LIMIT, || s.admin.read(|st| st.open_repairs().unwrap().iter().any(|t| t.id == ticket))).await.unwrap();
+    s.admin.act(|st| st.set_repair_state(&founder, ticket, RepairState::InProgress)).unwrap();
+
+    // Piotr's phone learns it, though Piotr opened no ticket, and refuses.
+    eventually("Piotr's phone knows the drill is in the workshop", LIMIT, || piotrs.read(|st| st.in_workshop(item).unwrap())).await.unwrap();
+    let refused = piotrs.act(|st| st.activate_equipment(&piotr_actor, "LODGE-D7"));
+    assert!(matches!(refused, Err(lodge_core::equipment::Error::InRepair { .. })), "{refused:?}");
+    assert!(piotrs.read(|st| st.tickets_opened_by(piotr).unwrap().is_empty()), "his own list is still his own");
+
+    // Back from the workshop; Piotr's phone goes into the basement while
+    // the drill goes back in, and takes it there from its stale copy.
+    s.admin.act(|st| st.set_repair_state(&founder, ticket, RepairState::Resolved)).unwrap();
+    eventually("Piotr's phone knows the drill is back", LIMIT, || piotrs.read(|st| !st.in_workshop(item).unwrap())).await.unwrap();
+    piotrs.go_offline();
+    s.admin.act(|st| st.set_repair_state(&founder, ticket, RepairState::InProgress)).unwrap();
+    eventually("the server has the drill in the workshop again", LIMIT, || s.admin.read(|st| st.outbox().unwrap().is_empty())).await.unwrap();
+    piotrs.act(|st| st.activate_equipment(&piotr_actor, "LODGE-D7")).unwrap();
+    piotrs.go_online(&s.server);
+    eventually("the server refuses the take", LIMIT, || piotrs.sync.status().last_error.is_some_and(|e| e.contains("workshop"))).await.unwrap();
+    eventually("Piotr's phone hears the drill is in the workshop", LIMIT, || piotrs.read(|st| st.in_workshop(item).unwrap())).await.unwrap();
+    assert_eq!(s.admin.read(|st| st.item_by_code("LODGE-D7").unwrap().and_then(|i| i.holder)), None, "the admin never sees Piotr holding it");
+    assert_eq!(jans.read(|st| st.item_by_code("LODGE-D7").unwrap().and_then(|i| i.holder)), None);
+}

@@ -1,6 +1,6 @@
 //! Equipment commands: add and retire items; take and return them by code.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use super::document::{CustodyChange, CustodyScan};
@@ -133,11 +133,7 @@ impl Store {
             if !doc.active {
                 return Err(Error::Retired { name: doc.name, asset: doc.asset_number });
             }
-            let repair: Option<String> = work
-                .conn()
-                .prepare_cached("SELECT state FROM repairs WHERE item_id = ?1 AND state IN ('in-progress', 'stalled') ORDER BY opened_at LIMIT 1")
-                .and_then(|mut s| s.query_row(params![item], |r| r.get(0)).optional())
-                .map_err(db)?;
+            let repair = super::queries::workshop_state(work.conn(), item).map_err(db)?;
             if let Some(state) = repair {
                 return Err(Error::InRepair { name: doc.name, asset: doc.asset_number, state: state.replace('-', " ") });
             }

@@ -9,6 +9,22 @@ use crate::ids::{ItemId, PersonId};
 use crate::store::{Error, Store};
 use crate::time::Timestamp;
 
+/// The state of the repair ticket that keeps an item in the workshop (in
+/// progress or stalled), as stored (`in-progress`), if any.
+pub(crate) fn workshop_state(conn: &rusqlite::Connection, item: ItemId) -> rusqlite::Result<Option<String>> {
+    conn.prepare_cached("SELECT state FROM repairs WHERE item_id = ?1 AND state IN ('in-progress', 'stalled') ORDER BY opened_at LIMIT 1")?
+        .query_row([item], |r| r.get(0))
+        .optional()
+}
+
+impl Store {
+    /// Whether an item is in the workshop (a ticket in progress or
+    /// stalled): it cannot be taken.
+    pub fn in_workshop(&self, item: ItemId) -> Result<bool, Error> {
+        Ok(workshop_state(self.conn(), item)?.is_some())
+    }
+}
+
 /// An item and who holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]

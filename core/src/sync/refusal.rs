@@ -143,6 +143,9 @@ pub enum Refusal {
     /// A worker moved a repair ticket or opened one other than as new.
     #[error("a worker opens tickets as new and adds notes; moving a ticket is for technicians and the admin")]
     TicketMovedByWorker,
+    /// An item taken while a repair ticket keeps it in the workshop.
+    #[error("the item is in the workshop (a repair ticket is in progress or stalled) and cannot be taken")]
+    TakenInWorkshop,
     /// The changes belong to a document that was deleted for good.
     #[error("these changes belong to a document that was deleted for good")]
     PurgedChanges,
