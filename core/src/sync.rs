@@ -18,7 +18,7 @@ pub mod tls;
 mod write_rules;
 
 pub use access::{Access, may_purge, may_purge_unseen, may_read, may_write};
-pub use incoming::{DEVICE_LIMITS, MAX_INFLATED_FRAME, MessageLimits, check_message};
+pub use incoming::{DEVICE_LIMITS, MAX_INFLATED_FRAME, MessageLimits, SERVER_LIMITS, check_message, check_saved};
 pub use refusal::{Counted, Measured, Refusal};
 pub use write_rules::{Known, MAX_FIELD_BYTES, MAX_LIST_ITEMS, Writer, judge};
 pub use admin::{AdminError, EnrolmentCode, SiteDevice};

@@ -61,8 +61,20 @@ impl Server {
         Self::spawn(data, 0, args)
     }
 
+    /// Start a server whose address space is limited to `bytes` (`prlimit
+    /// --as`): an allocation beyond it fails, and the process with it.
+    pub fn start_limited(data: &Path, bytes: u64) -> anyhow::Result<Self> {
+        let mut command = Command::new("prlimit");
+        command.arg(format!("--as={bytes}")).arg("--").arg(lodge_sync_bin());
+        Self::spawn_command(command, data, 0, &[])
+    }
+
     fn spawn(data: &Path, port: u16, args: &[&str]) -> anyhow::Result<Self> {
-        let mut child = Command::new(lodge_sync_bin())
+        Self::spawn_command(Command::new(lodge_sync_bin()), data, port, args)
+    }
+
+    fn spawn_command(mut command: Command, data: &Path, port: u16, args: &[&str]) -> anyhow::Result<Self> {
+        let mut child = command
             .arg("--data")
             .arg(data)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])

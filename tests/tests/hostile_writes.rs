@@ -20,6 +20,9 @@ use tokio_tungstenite::tungstenite::Message;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
+/// The address space the server gets in these tests (`prlimit --as`).
+const SERVER_ADDRESS_SPACE: u64 = 512 * 1024 * 1024;
+
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 struct Site {
@@ -38,7 +41,9 @@ async fn site() -> Site {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("server");
     let site = create_site(&data, "Lodge House").unwrap();
-    let server = Server::start(&data, 0).unwrap();
+    // Every attack here runs against a server held to 512 MB of address
+    // space: one that tried to allocate what a message asks would die.
+    let server = Server::start_limited(&data, SERVER_ADDRESS_SPACE).unwrap();
     let admin = Device::enrol(&server, dir.path(), "admin", &code(&data, site, "admin", None).unwrap()).await.unwrap();
     eventually("admin has the site", LIMIT, || admin.read(|s| s.site_settings().unwrap().is_some())).await.unwrap();
     let host = admin

@@ -12,7 +12,7 @@ use rusqlite::{OptionalExtension, params};
 use super::sync_states::{Kept, WRITE_INTERVAL};
 use super::{Error, Store, Work};
 use crate::document::DocId;
-use crate::sync::incoming::{DEVICE_LIMITS, MAX_INFLATED_FRAME, check_message};
+use crate::sync::incoming::{DEVICE_LIMITS, MAX_INFLATED_FRAME, SERVER_LIMITS, check_message, check_saved};
 use crate::sync::{Measured, Refusal};
 
 /// One document's part of a received frame: whether it changed here, the
@@ -211,10 +211,14 @@ impl Store {
         // What an untrusted peer's messages inflate to, together.
         let mut inflated = 0u64;
         for (doc, bytes) in messages {
-            if accept.is_some() {
-                let screened = check_message(bytes, &DEVICE_LIMITS).and_then(|n| {
+            {
+                // A trusted peer (the server, for a device) is held to wider
+                // bounds, but held: no message may take the device's memory.
+                let untrusted = accept.is_some();
+                let limits = if untrusted { &DEVICE_LIMITS } else { &SERVER_LIMITS };
+                let screened = check_message(bytes, limits).and_then(|n| {
                     inflated += n;
-                    if inflated > MAX_INFLATED_FRAME {
+                    if untrusted && inflated > MAX_INFLATED_FRAME {
                         Err(Refusal::TooLarge { what: Measured::InflatedFrame, bytes: inflated, max: MAX_INFLATED_FRAME })
                     } else {
                         Ok(())
@@ -626,6 +630,8 @@ impl Store {
     /// stored, projected and checked like any merge. Damaged bytes or a
     /// document of another kind than its id says are refused, changing nothing.
     pub fn import_document(&mut self, doc: &DocId, bytes: &[u8]) -> Result<(), Error> {
+        // Read before Automerge loads them: a file can be a deflate bomb too.
+        check_saved(bytes, &SERVER_LIMITS).map_err(|e| Error::corrupt(doc, e))?;
         let mut incoming = AutoCommit::load(bytes).map_err(|e| Error::corrupt(doc, e))?;
         let header: crate::document::Header = autosurgeon::hydrate_prop(&incoming, automerge::ROOT, "header")
             .map_err(|e| Error::corrupt(doc, e))?;

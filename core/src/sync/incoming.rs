@@ -41,6 +41,19 @@ pub const DEVICE_LIMITS: MessageLimits = MessageLimits {
     max_inflated_message: 4 * 1024 * 1024,
 };
 
+/// The bounds a device holds its server's messages to: the server is
+/// trusted with what it says, but a message that would take the device's
+/// memory is refused all the same (a whole document of a busy site is a
+/// few MB).
+pub const SERVER_LIMITS: MessageLimits = MessageLimits {
+    max_hashes: 65_536,
+    max_haves: 64,
+    max_bloom_entries: 1_000_000,
+    max_chunks: 1_000_000,
+    max_columns: 256,
+    max_inflated_message: 256 * 1024 * 1024,
+};
+
 /// What all the messages of one frame from a device may inflate to.
 pub const MAX_INFLATED_FRAME: u64 = 16 * 1024 * 1024;
 
@@ -86,6 +99,16 @@ pub fn check_message(bytes: &[u8], limits: &MessageLimits) -> Result<u64, Refusa
         }
     }
     // What follows is the flags, which Automerge reads byte by byte.
+    Ok(inflated)
+}
+
+/// Check saved document bytes (a backup, a fixture: a run of chunks) the
+/// same way, before Automerge loads them. Returns what they inflate to.
+pub fn check_saved(bytes: &[u8], limits: &MessageLimits) -> Result<u64, Refusal> {
+    let inflated = inflated_size(bytes, limits.max_inflated_message, limits)?;
+    if inflated > limits.max_inflated_message {
+        return Err(Refusal::TooLarge { what: Measured::InflatedMessage, bytes: inflated, max: limits.max_inflated_message });
+    }
     Ok(inflated)
 }
 
