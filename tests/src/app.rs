@@ -116,9 +116,36 @@ fn tauri_driver_bin() -> PathBuf {
     home.map(|h| h.join("bin/tauri-driver")).filter(|p| p.exists()).unwrap_or_else(|| PathBuf::from("tauri-driver"))
 }
 
+/// `tauri-driver` and its WebKitWebDriver, stopped however the test ends
+/// (a launch that fails halfway too: a driver left running held the test
+/// runner's output open).
+struct Driver(Child);
+
+impl Driver {
+    fn stop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            // The whole group (tauri-driver and its WebKitWebDriver), and
+            // only it: the driver leads its own group.
+            if let Ok(pgid) = i32::try_from(self.0.id())
+                && pgid > 1
+            {
+                // SAFETY: killpg only sends a signal; the group is the driver's own.
+                unsafe { libc::killpg(pgid, libc::SIGTERM) };
+            }
+            let _ = self.0.wait();
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
 /// One app instance: its data directory, its driver and its session.
 pub struct App {
-    driver: Child,
+    driver: Driver,
     /// The WebDriver session on the app.
     pub session: Session,
     /// The device's data directory.
@@ -149,6 +176,7 @@ impl App {
             .process_group(0)
             .spawn()
             .context("tauri-driver is missing: `cargo install tauri-driver --version ^2 --locked` (./scripts/test does)")?;
+        let driver = Driver(driver);
         wait_port(port, Duration::from_secs(15))?;
         wait_port(native, Duration::from_secs(15))?;
         let capabilities = json!({
@@ -172,7 +200,10 @@ impl App {
     /// Save a screenshot as `target/e2e-screenshots/NAME.png`, after the
     /// page has had a moment to paint.
     pub async fn screenshot(&self, name: &str) -> anyhow::Result<PathBuf> {
-        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Two animation frames: what was rendered has been painted.
+        self.session
+            .execute_async("const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", json!([]))
+            .await?;
         let png = self.session.screenshot().await?;
         let path = self.shots.join(format!("{name}.png"));
         std::fs::write(&path, png)?;
@@ -192,27 +223,7 @@ impl App {
     /// Close the app and its driver.
     pub async fn quit(mut self) {
         let _ = self.session.close().await;
-        self.stop_driver();
-    }
-
-    fn stop_driver(&mut self) {
-        // The whole group (tauri-driver and its WebKitWebDriver), and only
-        // it: the driver leads its own group.
-        if let Ok(pgid) = i32::try_from(self.driver.id())
-            && pgid > 1
-        {
-            // SAFETY: killpg only sends a signal; the group is the driver's own.
-            unsafe { libc::killpg(pgid, libc::SIGTERM) };
-        }
-        let _ = self.driver.wait();
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        if let Ok(None) = self.driver.try_wait() {
-            self.stop_driver();
-        }
+        self.driver.stop();
     }
 }
 
@@ -238,5 +249,7 @@ pub async fn accessibility_violations(session: &Session) -> anyhow::Result<Vec<V
             json!([]),
         )
         .await?;
-    Ok(serde_json::from_str(result.as_str().unwrap_or("[]"))?)
+    // Anything but the JSON text of a list means axe did not run.
+    let text = result.as_str().with_context(|| format!("axe-core did not answer with its violations: {result}"))?;
+    Ok(serde_json::from_str(text)?)
 }

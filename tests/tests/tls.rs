@@ -29,6 +29,10 @@ async fn a_device_enrols_and_syncs_over_tls_only_when_it_trusts_the_server() -> 
     let server = Server::start_with(&data, &["--tls-cert", cert.to_str().unwrap_or_default(), "--tls-key", key.to_str().unwrap_or_default()])?;
     let https = format!("https://{}", server.addr);
 
+    // The server listens: every refusal below is the server's, not a port
+    // nobody listens on.
+    std::net::TcpStream::connect(&server.addr).expect("the TLS server accepts connections");
+
     // Not yet trusted: the code is not even sent.
     let dir = root.path().join("devices");
     std::fs::create_dir_all(&dir)?;
@@ -36,12 +40,15 @@ async fn a_device_enrols_and_syncs_over_tls_only_when_it_trusts_the_server() -> 
     let first = code(&data, site, "reception", None)?;
     let e = lodge_core::sync::enrol(&https, &first, "early", &store).await.unwrap_err();
     assert!(e.to_string().contains("could not be reached"), "{e}");
+    assert!(format!("{e:?}").to_lowercase().contains("certificate"), "refused for its certificate, not as unreachable: {e:?}");
 
-    // Plain HTTP on the TLS port gets no answer.
+    // Plain HTTP on the TLS port is accepted as a connection and gets no
+    // HTTP answer.
     let plain = Command::new("bash")
-        .args(["-c", &format!("exec 3<>/dev/tcp/127.0.0.1/{}; printf 'GET /health HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3; timeout 2 cat <&3", server.port())])
+        .args(["-c", &format!("exec 3<>/dev/tcp/127.0.0.1/{} || exit 7; printf 'GET /health HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' >&3; timeout 2 cat <&3; exit 0", server.port())])
         .stderr(Stdio::null())
         .output()?;
+    assert_eq!(plain.status.code(), Some(0), "the plain connection was refused, so nothing was tried");
     assert!(!String::from_utf8_lossy(&plain.stdout).contains("\"status\""), "plain HTTP was answered on the TLS port");
 
     // Trusting the site's authority, a device enrols and syncs over WSS.
