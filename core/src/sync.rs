@@ -19,4 +19,4 @@ pub use admin::{AdminError, EnrolmentCode, SiteDevice};
 pub use tls::{TlsError, trust_certificates};
 pub use enrol::{EnrolError, Enrolment, enrol};
 pub use client::{ClientError, Connection, SERVER_PEER, SyncHandle, SyncStatus, spawn};
-pub use protocol::{ClientMessage, DocMessage, FrameError, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerMessage, SyncErrorKind};
+pub use protocol::{ClientMessage, DocMessage, FrameError, MAX_FRAME_BYTES, MAX_HELLO_BYTES, MAX_HELLO_PENDING, PROTOCOL_VERSION, ServerMessage, SyncErrorKind};
