@@ -425,9 +425,26 @@ async fn a_device_that_does_not_read_is_dropped_and_others_catch_up() {
         };
         (asked, ended, started.elapsed())
     });
+    let pid = s.server.pid();
+    let before = resident_bytes(pid);
+    let sampling = tokio::spawn(async move {
+        let mut peak = 0;
+        loop {
+            peak = peak.max(resident_bytes(pid));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            if hoarding.is_finished() {
+                return (peak, hoarding.await.unwrap());
+            }
+        }
+    });
     let busy = catch_up(&s, "busy-desk").await;
-    let (asked, ended, after) = hoarding.await.unwrap();
-    eprintln!("a new desk's catch-up: {quiet:?} alone, {busy:?} beside a device that does not read ({asked} requests, closed after {after:?})");
+    let (peak, (asked, ended, after)) = sampling.await.unwrap();
+    eprintln!(
+        "a new desk's catch-up: {quiet:?} alone, {busy:?} beside a device that does not read ({asked} requests, closed after {after:?}); server resident {} MB before, {} MB at most",
+        before >> 20,
+        peak >> 20
+    );
+    assert!(peak < before + 64 * 1024 * 1024, "the server grew from {before} to {peak} bytes");
     assert_ne!(ended, Ended::StillOpen, "the device that does not read was not dropped ({asked} requests in {after:?})");
     // Its queue, not the heartbeat (30 s), dropped it.
     assert!(after < Duration::from_secs(28), "dropped only after {after:?}");
