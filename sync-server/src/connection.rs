@@ -130,7 +130,9 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
     // server that is not reading stops reading too, and a big catch-up
     // stalled both ends for good.
     let (out, frames) = mpsc::unbounded_channel();
-    let out = Outbox { frames: out, budget: Arc::new(Semaphore::new(state.limits.queued_bytes)), limit: state.limits.queued_bytes };
+    // At least one frame's worth, and what a semaphore can count.
+    let limit = state.limits.queued_bytes.clamp(FRAME_COST, u32::MAX as usize);
+    let out = Outbox { frames: out, budget: Arc::new(Semaphore::new(limit)), limit };
     let mut writer = tokio::spawn(write_frames(sink, frames));
     let end = converse(&session, &mut stream, &out, &mut queued, &mut revoked, &mut live, since, pending).await;
     drop(out);
@@ -207,7 +209,7 @@ impl Outbox {
     fn frame(&self, message: &ServerMessage) -> Result<(), Unsent> {
         let bytes = message.encode();
         // A frame larger than the whole budget waits for an empty queue.
-        let cost = bytes.len().clamp(FRAME_COST, self.limit.max(FRAME_COST));
+        let cost = bytes.len().clamp(FRAME_COST, self.limit);
         let permit = u32::try_from(cost)
             .ok()
             .and_then(|cost| self.budget.clone().try_acquire_many_owned(cost).ok())

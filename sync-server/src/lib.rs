@@ -192,7 +192,7 @@ async fn enrol(
     Json(request): Json<EnrolRequest>,
 ) -> Result<Json<Enrolled>, AppError> {
     let address = address.ip();
-    if let Err(wait) = state.throttle.check(address, std::time::Instant::now()) {
+    if let Err(wait) = state.throttle.attempt(address, std::time::Instant::now()) {
         tracing::warn!(%address, "enrolment refused: too many failed attempts");
         return Err(AppError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) });
     }
@@ -204,13 +204,14 @@ async fn enrol(
     .await?;
     match redeemed {
         Ok(enrolled) => {
+            state.throttle.succeeded(address);
             tracing::info!(%address, device = %enrolled.device.device, role = %enrolled.device.role, "device enrolled");
             Ok(Json(enrolled))
         }
         Err(e) => {
-            // Every failure counts: a guessed code, and a right code sent
-            // with another device's actor id, alike.
-            state.throttle.failed(address, std::time::Instant::now());
+            // Every failure counts (its attempt is not given back): a
+            // guessed code, and a right code sent with another device's
+            // actor id, alike.
             tracing::warn!(%address, error = %e, "enrolment failed");
             Err(e.into())
         }

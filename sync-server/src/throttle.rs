@@ -53,8 +53,11 @@ impl Throttle {
         self.refill / 10
     }
 
-    /// Whether `address` may try a code now; `Err` says how long to wait.
-    pub fn check(&self, address: IpAddr, now: Instant) -> Result<(), Duration> {
+    /// `address` tries a code: one attempt is taken from its bucket and the
+    /// server's (given back by [`Throttle::succeeded`]), or `Err` says how
+    /// long to wait. Taken before the code is looked at, so that many
+    /// attempts sent at once cannot all pass one check.
+    pub fn attempt(&self, address: IpAddr, now: Instant) -> Result<(), Duration> {
         let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
         let (addresses, server) = &mut *state;
         let mine = addresses.get(&address).map_or(Bucket { tokens: self.burst_per_address, at: now }, |b| {
@@ -67,23 +70,25 @@ impl Throttle {
         if all.tokens < 1.0 {
             return Err(all.wait(self.server_refill()));
         }
-        Ok(())
-    }
-
-    /// `address` tried a code that was not valid.
-    pub fn failed(&self, address: IpAddr, now: Instant) {
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (addresses, server) = &mut *state;
         if addresses.len() >= ADDRESSES {
             let (burst, refill) = (self.burst_per_address, self.refill);
             addresses.retain(|_, b| b.refilled(now, burst, refill).tokens < burst);
         }
-        let mine = addresses.get(&address).map_or(Bucket { tokens: self.burst_per_address, at: now }, |b| {
-            b.refilled(now, self.burst_per_address, self.refill)
-        });
-        addresses.insert(address, Bucket { tokens: (mine.tokens - 1.0).max(0.0), ..mine });
-        let all = server.map_or(Bucket { tokens: self.burst, at: now }, |b| b.refilled(now, self.burst, self.server_refill()));
-        *server = Some(Bucket { tokens: (all.tokens - 1.0).max(0.0), ..all });
+        addresses.insert(address, Bucket { tokens: mine.tokens - 1.0, ..mine });
+        *server = Some(Bucket { tokens: all.tokens - 1.0, ..all });
+        Ok(())
+    }
+
+    /// The attempt of `address` was a right code: it costs nothing.
+    pub fn succeeded(&self, address: IpAddr) {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let (addresses, server) = &mut *state;
+        if let Some(b) = addresses.get_mut(&address) {
+            b.tokens = (b.tokens + 1.0).min(self.burst_per_address);
+        }
+        if let Some(b) = server {
+            b.tokens = (b.tokens + 1.0).min(self.burst);
+        }
     }
 }
 
@@ -98,13 +103,24 @@ mod tests {
         let b: IpAddr = "10.0.0.2".parse().unwrap();
         let t = Instant::now();
         for _ in 0..3 {
-            assert!(throttle.check(a, t).is_ok());
-            throttle.failed(a, t);
+            assert!(throttle.attempt(a, t).is_ok());
         }
-        let wait = throttle.check(a, t).unwrap_err();
+        let wait = throttle.attempt(a, t).unwrap_err();
         assert_eq!(wait, Duration::from_secs(6));
-        assert!(throttle.check(b, t).is_ok(), "another address is not held up");
-        assert!(throttle.check(a, t + Duration::from_secs(6)).is_ok(), "one attempt is back");
+        assert!(throttle.attempt(b, t).is_ok(), "another address is not held up");
+        throttle.succeeded(b);
+        assert!(throttle.attempt(a, t + Duration::from_secs(6)).is_ok(), "one attempt is back");
+    }
+
+    #[test]
+    fn right_codes_cost_nothing() {
+        let throttle = Throttle::new(2, 100, Duration::from_secs(6));
+        let a: IpAddr = "10.0.0.1".parse().unwrap();
+        let t = Instant::now();
+        for _ in 0..10 {
+            throttle.attempt(a, t).unwrap();
+            throttle.succeeded(a);
+        }
     }
 
     #[test]
@@ -112,8 +128,8 @@ mod tests {
         let throttle = Throttle::new(10, 5, Duration::from_secs(10));
         let t = Instant::now();
         for i in 0..5u8 {
-            throttle.failed(IpAddr::from([10, 0, 0, i]), t);
+            throttle.attempt(IpAddr::from([10, 0, 0, i]), t).unwrap();
         }
-        assert_eq!(throttle.check(IpAddr::from([10, 0, 1, 1]), t), Err(Duration::from_secs(1)));
+        assert_eq!(throttle.attempt(IpAddr::from([10, 0, 1, 1]), t), Err(Duration::from_secs(1)));
     }
 }
