@@ -25,4 +25,6 @@ pub use admin::{AdminError, EnrolmentCode, SiteDevice};
 pub use tls::{TlsError, trust_certificates};
 pub use enrol::{EnrolError, Enrolment, enrol};
 pub use client::{ClientError, Connection, SERVER_PEER, SyncHandle, SyncStatus, spawn};
-pub use protocol::{ClientMessage, DocMessage, FrameError, MAX_FRAME_BYTES, MAX_FRAME_DOCS, PROTOCOL_VERSION, ServerMessage, SyncErrorKind};
+pub use protocol::{
+    ClientMessage, DocMessage, FrameError, MAX_FRAME_BYTES, MAX_FRAME_DOCS, MAX_HELLO_BYTES, MAX_HELLO_PENDING, PROTOCOL_VERSION, ServerMessage, SyncErrorKind,
+};

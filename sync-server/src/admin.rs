@@ -86,6 +86,15 @@ pub async fn create_code(State(state): State<AppState>, headers: HeaderMap, Json
     let me = caller(&state, &headers).await?;
     let minutes = request.minutes.unwrap_or(60).clamp(1, MAX_MINUTES);
     let expires_at = Timestamp::from_millis(SystemClock.now().millis() + i64::from(minutes) * 60_000);
-    let code = tokio::task::spawn_blocking(move || state.registry().create_code(me.site, request.role, request.person, expires_at)).await??;
+    let code = tokio::task::spawn_blocking(move || -> Result<String, AppError> {
+        // A phone's person must be one the site has.
+        if let Some(person) = request.person
+            && !state.person_exists(me.site, person)?
+        {
+            return Err(AppError::UnknownPerson { person });
+        }
+        Ok(state.registry().create_code(me.site, request.role, request.person, expires_at)?)
+    })
+    .await??;
     Ok(Json(Code { code, expires_at }))
 }

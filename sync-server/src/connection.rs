@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use lodge_core::sync::{
@@ -19,7 +19,9 @@ use lodge_core::{DocId, DocKind, Header, Role, Store, StoreError, VisitId};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::AppState;
+use crate::door::Pass;
 use crate::hub::{Changed, SiteHub};
+use crate::sessions::Ending;
 use crate::registry::Device;
 
 type Sink = SplitSink<WebSocket, Message>;
@@ -61,10 +63,13 @@ async fn refuse(sink: &mut Sink, kind: SyncErrorKind, message: String) {
     let _ = sink.send(Message::Close(None)).await;
 }
 
-/// Serve one device until it goes away, is revoked, or breaks the protocol.
-pub async fn serve(socket: WebSocket, state: AppState) {
+/// Serve one device until it goes away, is revoked, is replaced by a new
+/// connection of its own, stops answering, or breaks the protocol. `pass`
+/// is the connection's place at the door: opened once the hello is
+/// accepted (absent when the router is served without the accept loop).
+pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) {
     let (mut sink, mut stream) = socket.split();
-    let first = match tokio::time::timeout(Duration::from_secs(10), stream.next()).await {
+    let first = match tokio::time::timeout(state.limits.hello_deadline, stream.next()).await {
         Ok(Some(Ok(Message::Binary(bytes)))) => ClientMessage::decode(&bytes),
         Ok(Some(Ok(_))) => Err(FrameError::Malformed("the first frame must be a binary hello".into())),
         _ => return,
@@ -86,8 +91,25 @@ pub async fn serve(socket: WebSocket, state: AppState) {
         let _ = sink.send(Message::Close(None)).await;
         return;
     }
-    let hub = match state.hub(device.site) {
-        Ok(hub) => hub,
+    // A known device: no hello-sized limit any more, and its connection
+    // counts as a device's, not a stranger's. An earlier connection of the
+    // same device is closed.
+    if let Some(pass) = &pass {
+        pass.open();
+    }
+    let mut live = state.sessions.start(device.device);
+    if state.sessions.closing() {
+        let _ = sink.send(Message::Close(Some(closing_frame(Ending::ShuttingDown)))).await;
+        return;
+    }
+    let s = state.clone();
+    let site = device.site;
+    let hub = match tokio::task::spawn_blocking(move || s.hub(site)).await {
+        Ok(Ok(hub)) => hub,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "site store failed to open");
+            return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await;
+        }
         Err(e) => {
             tracing::error!(error = %e, "site store failed to open");
             return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await;
@@ -111,34 +133,134 @@ pub async fn serve(socket: WebSocket, state: AppState) {
     // server that is not reading stops reading too, and a big catch-up
     // stalled both ends for good.
     let (out, frames) = mpsc::unbounded_channel();
-    let writer = tokio::spawn(write_frames(sink, frames));
-    converse(&session, &mut stream, &out, &mut queued, &mut revoked, since, pending).await;
+    // At least one frame's worth, and what a semaphore can count.
+    let limit = state.limits.queued_bytes.clamp(FRAME_COST, u32::MAX as usize);
+    let out = Outbox { frames: out, budget: Arc::new(Semaphore::new(limit)), limit };
+    let mut writer = tokio::spawn(write_frames(sink, frames));
+    let end = converse(&session, &mut stream, &out, &mut queued, &mut revoked, &mut live, since, pending).await;
     drop(out);
-    // What was queued goes out, unless the device stopped reading.
-    let _ = tokio::time::timeout(Duration::from_secs(5), writer).await;
+    match end {
+        // What was queued goes out, unless the device stopped reading.
+        End::Flush => {
+            if tokio::time::timeout(Duration::from_secs(5), &mut writer).await.is_err() {
+                writer.abort();
+            }
+        }
+        // A close frame, if the socket takes one at once.
+        End::Drop => {
+            if tokio::time::timeout(Duration::from_secs(1), &mut writer).await.is_err() {
+                writer.abort();
+            }
+        }
+    }
     tracing::info!(device = %session.device.device, "device disconnected");
 }
 
-/// A frame for the writer task; the catch-up slot it holds (if any) is
-/// free again once the frame is written.
+/// The close frame a session ends with.
+fn closing_frame(why: Ending) -> CloseFrame {
+    match why {
+        Ending::Replaced => CloseFrame { code: CLOSE_REPLACED, reason: "replaced by a newer connection of this device".into() },
+        Ending::ShuttingDown => CloseFrame { code: axum::extract::ws::close_code::AWAY, reason: "the server is shutting down".into() },
+    }
+}
+
+/// Close code for a connection replaced by a newer one of the same device
+/// (4000-4999 are the application's).
+const CLOSE_REPLACED: u16 = 4001;
+
+/// Close code for a device from which nothing arrived in time.
+const CLOSE_SILENT: u16 = 4002;
+
+/// The smallest a queued frame counts for, so that a flood of tiny frames
+/// is bounded too.
+const FRAME_COST: usize = 256;
+
+/// What the writer task is given.
 enum Out {
-    Frame(ServerMessage, Option<OwnedSemaphorePermit>),
-    Close,
+    /// An encoded frame, with what it holds until written: a catch-up slot,
+    /// or its bytes of the queue's budget.
+    Frame(Vec<u8>, #[allow(dead_code)] Option<OwnedSemaphorePermit>),
+    /// A heartbeat.
+    Ping,
+    /// Close (after what is queued).
+    Close(Option<CloseFrame>),
+}
+
+/// One connection's queue to its writer. Answers and pushed changes take
+/// their bytes from a budget ([`crate::Limits::queued_bytes`]): a device
+/// that does not read them fills it and is dropped, instead of growing the
+/// server (390 MB in 150 s was seen). Catch-up frames are bounded by their
+/// own slots instead ([`CATCH_UP_CHUNKS_QUEUED`]), and refusals, pings and
+/// closes are few.
+struct Outbox {
+    frames: mpsc::UnboundedSender<Out>,
+    budget: Arc<Semaphore>,
+    limit: usize,
+}
+
+/// Why a frame could not be queued.
+#[derive(Debug, PartialEq, Eq)]
+enum Unsent {
+    /// The writer is gone (the socket closed).
+    Gone,
+    /// The device is not reading: its queue is full.
+    Full,
+}
+
+impl Outbox {
+    /// Queue an answer or a pushed change within the budget.
+    fn frame(&self, message: &ServerMessage) -> Result<(), Unsent> {
+        let bytes = message.encode();
+        // A frame larger than the whole budget waits for an empty queue.
+        let cost = bytes.len().clamp(FRAME_COST, self.limit);
+        let permit = u32::try_from(cost)
+            .ok()
+            .and_then(|cost| self.budget.clone().try_acquire_many_owned(cost).ok())
+            .ok_or(Unsent::Full)?;
+        self.frames.send(Out::Frame(bytes, Some(permit))).map_err(|_| Unsent::Gone)
+    }
+
+    /// Queue a catch-up frame, holding its slot (if any) until written.
+    fn catch_up(&self, message: &ServerMessage, slot: Option<OwnedSemaphorePermit>) -> Result<(), Unsent> {
+        self.frames.send(Out::Frame(message.encode(), slot)).map_err(|_| Unsent::Gone)
+    }
+
+    /// Queue a frame outside the budget (refusals, the end).
+    fn urgent(&self, message: &ServerMessage) {
+        let _ = self.frames.send(Out::Frame(message.encode(), None));
+    }
+
+    fn ping(&self) -> Result<(), Unsent> {
+        self.frames.send(Out::Ping).map_err(|_| Unsent::Gone)
+    }
+
+    fn close(&self, frame: Option<CloseFrame>) {
+        let _ = self.frames.send(Out::Close(frame));
+    }
 }
 
 /// Write frames until the queue ends or says close, then close.
 async fn write_frames(mut sink: Sink, mut frames: mpsc::UnboundedReceiver<Out>) {
+    let mut close = None;
     while let Some(out) = frames.recv().await {
         match out {
-            Out::Frame(frame, _slot) => {
-                if !send(&mut sink, &frame).await {
+            Out::Frame(bytes, _held) => {
+                if sink.send(Message::Binary(bytes.into())).await.is_err() {
                     return;
                 }
             }
-            Out::Close => break,
+            Out::Ping => {
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    return;
+                }
+            }
+            Out::Close(frame) => {
+                close = frame;
+                break;
+            }
         }
     }
-    let _ = sink.send(Message::Close(None)).await;
+    let _ = sink.send(Message::Close(close)).await;
 }
 
 /// How many catch-up chunks may wait to be written at once: enough to keep
@@ -146,28 +268,52 @@ async fn write_frames(mut sink: Sink, mut frames: mpsc::UnboundedReceiver<Out>) 
 /// worth of frames in the server's memory.
 const CATCH_UP_CHUNKS_QUEUED: usize = 2;
 
+/// How a conversation ended.
+#[derive(Debug, PartialEq, Eq)]
+enum End {
+    /// Let the writer send what is queued and a close frame.
+    Flush,
+    /// The device stopped reading or answering: drop it now.
+    Drop,
+}
+
 /// The conversation with a device after hello: its catch-up, its frames and
-/// their answers, changes from other devices, and revocation.
+/// their answers, changes from other devices, revocation, the heartbeat,
+/// and the end (replaced, or the server stopping).
+#[allow(clippy::too_many_arguments)]
 async fn converse(
     session: &Arc<Session>,
     stream: &mut SplitStream<WebSocket>,
-    out: &mpsc::UnboundedSender<Out>,
+    out: &Outbox,
     queued: &mut mpsc::Receiver<ServerMessage>,
     revoked: &mut tokio::sync::broadcast::Receiver<lodge_core::DeviceId>,
+    live: &mut crate::sessions::Session,
     since: u64,
     pending: Vec<DocId>,
-) {
-    let frame = |m: ServerMessage| out.send(Out::Frame(m, None)).is_ok();
+) -> End {
+    let device = session.device.device;
+    // A full queue means the device does not read what it is sent.
+    let unsent = |why: Unsent| {
+        if why == Unsent::Full {
+            tracing::warn!(%device, "device does not read its frames; disconnecting");
+            End::Drop
+        } else {
+            End::Flush
+        }
+    };
     let refuse = |kind: SyncErrorKind, message: String| {
-        let _ = out.send(Out::Frame(ServerMessage::Error { kind, message, doc: None, refusal: None }, None));
-        let _ = out.send(Out::Close);
+        out.urgent(&ServerMessage::Error { kind, message, doc: None, refusal: None });
+        out.close(None);
+        End::Flush
     };
     let wipe = || {
-        let _ = out.send(Out::Frame(ServerMessage::Wipe, None));
-        let _ = out.send(Out::Close);
+        out.urgent(&ServerMessage::Wipe);
+        out.close(None);
+        End::Flush
     };
     let failed = || refuse(SyncErrorKind::Internal, "The server failed; it was logged.".into());
     let seq = session.hub.seq();
+    let limits = session.state.limits.clone();
 
     // What changed while the device was away, and what it says it has: a
     // chunk at a time, made while the device's answers are read.
@@ -176,15 +322,19 @@ async fn converse(
         Ok(Ok(plan)) => plan,
         _ => return failed(),
     };
-    if !purged.is_empty() && !frame(ServerMessage::Purged { docs: purged }) {
-        return;
+    if !purged.is_empty()
+        && let Err(why) = out.catch_up(&ServerMessage::Purged { docs: purged }, None)
+    {
+        return unsent(why);
     }
     let mut backlog: std::collections::VecDeque<Vec<(DocId, bool)>> =
         wanted.chunks(CATCH_UP_FRAME_DOCS).map(<[_]>::to_vec).collect();
-    if backlog.is_empty() && !frame(ServerMessage::Sync { docs: Vec::new(), seq }) {
+    if backlog.is_empty()
+        && let Err(why) = out.catch_up(&ServerMessage::Sync { docs: Vec::new(), seq }, None)
+    {
         // Nothing to catch up: the empty frame tells the device the feed
         // number, and that nothing more is coming.
-        return;
+        return unsent(why);
     }
     let slots = Arc::new(Semaphore::new(CATCH_UP_CHUNKS_QUEUED));
     type Making = (tokio::task::JoinHandle<Result<Vec<DocMessage>, StoreError>>, OwnedSemaphorePermit);
@@ -194,6 +344,13 @@ async fn converse(
     // reach open connections by this check.
     let mut recheck = tokio::time::interval(Duration::from_secs(2));
     recheck.tick().await;
+    // The heartbeat: a ping every interval; a device from which nothing at
+    // all arrived (a frame, a pong) for the idle timeout is gone, whatever
+    // its socket says (a phone that walked out of Wi-Fi).
+    let mut ping = tokio::time::interval(limits.ping_interval);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ping.tick().await;
+    let mut heard = tokio::time::Instant::now();
     loop {
         // The device's feed number moves only when the whole catch-up has
         // gone out: cut off halfway, it starts again from where it was.
@@ -212,47 +369,68 @@ async fn converse(
                 let mut frames = split_by_size(docs);
                 let last = frames.pop();
                 for docs in frames {
-                    if !frame(ServerMessage::Sync { docs, seq: since }) {
-                        return;
+                    if let Err(why) = out.catch_up(&ServerMessage::Sync { docs, seq: since }, None) {
+                        return unsent(why);
                     }
                 }
                 if let Some(docs) = last
-                    && out.send(Out::Frame(ServerMessage::Sync { docs, seq: since }, slot)).is_err()
+                    && let Err(why) = out.catch_up(&ServerMessage::Sync { docs, seq: since }, slot)
                 {
-                    return;
+                    return unsent(why);
                 }
-                if backlog.is_empty() && !frame(ServerMessage::Sync { docs: Vec::new(), seq }) {
-                    return;
+                if backlog.is_empty()
+                    && let Err(why) = out.catch_up(&ServerMessage::Sync { docs: Vec::new(), seq }, None)
+                {
+                    return unsent(why);
                 }
             }
             _ = recheck.tick() => {
                 let s = session.clone();
                 let revoked = tokio::task::spawn_blocking(move || s.is_revoked()).await.unwrap_or(false);
                 if revoked {
-                    tracing::info!(device = %session.device.device, "device revoked; disconnecting");
+                    tracing::info!(%device, "device revoked; disconnecting");
                     return wipe();
                 }
             }
+            _ = ping.tick() => {
+                if let Err(why) = out.ping() {
+                    return unsent(why);
+                }
+            }
+            () = tokio::time::sleep_until(heard + limits.idle_timeout) => {
+                tracing::info!(%device, "nothing from the device in time; disconnecting");
+                out.close(Some(CloseFrame { code: CLOSE_SILENT, reason: "nothing arrived in time".into() }));
+                return End::Drop;
+            }
+            why = live.ending() => {
+                tracing::info!(%device, ?why, "session ends");
+                out.close(Some(closing_frame(why)));
+                return End::Flush;
+            }
             incoming = stream.next() => {
+                heard = tokio::time::Instant::now();
                 let bytes = match incoming {
                     Some(Ok(Message::Binary(bytes))) => bytes,
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return End::Flush,
                     Some(Ok(_)) => continue,
                 };
                 let message = match ClientMessage::decode(&bytes) {
                     Ok(m) => m,
                     Err(e) => {
-                        tracing::info!(device = %session.device.device, error = %e, "bad frame; closing");
+                        tracing::info!(%device, error = %e, "bad frame; closing");
                         let kind = if matches!(e, FrameError::Version(_)) { SyncErrorKind::Version } else { SyncErrorKind::BadFrame };
                         return refuse(kind, e.to_string());
                     }
                 };
                 let s = session.clone();
+                // The frame in hand is finished even when the session is
+                // told to end meanwhile: it is handled here, not in a
+                // branch that another may cancel.
                 match tokio::task::spawn_blocking(move || s.handle(message)).await {
                     Ok(frames) => {
                         for f in frames {
-                            if !frame(held(f, catching_up, since)) {
-                                return;
+                            if let Err(why) = out.frame(&held(f, catching_up, since)) {
+                                return unsent(why);
                             }
                         }
                     }
@@ -263,17 +441,17 @@ async fn converse(
                 let Some(pushed) = pushed else {
                     // Dropped by the hub: too far behind. The device comes
                     // back and catches up from the feed.
-                    tracing::warn!(device = %session.device.device, "device too far behind; disconnecting");
-                    let _ = out.send(Out::Close);
-                    return;
+                    tracing::warn!(%device, "device too far behind; disconnecting");
+                    out.close(None);
+                    return End::Flush;
                 };
-                if !frame(held(pushed, catching_up, since)) {
-                    return;
+                if let Err(why) = out.frame(&held(pushed, catching_up, since)) {
+                    return unsent(why);
                 }
             }
             gone = revoked.recv() => {
-                if matches!(gone, Ok(d) if d == session.device.device) {
-                    tracing::info!(device = %session.device.device, "device revoked; disconnecting");
+                if matches!(gone, Ok(d) if d == device) {
+                    tracing::info!(%device, "device revoked; disconnecting");
                     return wipe();
                 }
             }

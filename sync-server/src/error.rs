@@ -22,6 +22,18 @@ pub enum AppError {
     /// A device of another role.
     #[error("A {0} device cannot do this; use an admin device.")]
     Forbidden(lodge_core::Role),
+    /// Too many failed enrolments from this address (or everywhere).
+    #[error("Too many enrolment attempts failed. Wait {retry_after_secs} s, check the code, and try again.")]
+    TooManyAttempts {
+        /// Seconds until one more attempt is allowed.
+        retry_after_secs: u64,
+    },
+    /// A phone's code names a person the site does not have.
+    #[error("There is no person {person} in this site. Add them under People first, or pick someone who exists.")]
+    UnknownPerson {
+        /// The person named.
+        person: lodge_core::PersonId,
+    },
     /// A task failed.
     #[error("a server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -30,8 +42,13 @@ pub enum AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, message) = match &self {
-            AppError::Registry(RegistryError::BadCode | RegistryError::BadActor(_) | RegistryError::PersonRequired(_)) => {
-                (StatusCode::BAD_REQUEST, self.to_string())
+            AppError::Registry(RegistryError::BadCode | RegistryError::BadActor(_) | RegistryError::PersonRequired(_))
+            | AppError::UnknownPerson { .. } => (StatusCode::BAD_REQUEST, self.to_string()),
+            AppError::Registry(RegistryError::ActorInUse { .. }) => (StatusCode::CONFLICT, self.to_string()),
+            AppError::TooManyAttempts { retry_after_secs } => {
+                let retry = [(axum::http::header::RETRY_AFTER, retry_after_secs.to_string())];
+                let body = Json(serde_json::json!({ "error": self.to_string(), "retry_after_secs": retry_after_secs }));
+                return (StatusCode::TOO_MANY_REQUESTS, retry, body).into_response();
             }
             AppError::Unauthorized => (StatusCode::UNAUTHORIZED, self.to_string()),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, self.to_string()),

@@ -5,17 +5,22 @@
 //! `lodge-core` store per site; the registry holds devices and the change
 //! feed.
 
+pub mod accept;
 pub mod admin;
 pub mod connection;
+pub mod door;
 pub mod error;
 pub mod hub;
+pub mod limits;
 pub mod registry;
+pub mod sessions;
+pub mod throttle;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{State, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -25,7 +30,12 @@ use tokio::sync::broadcast;
 
 pub use error::AppError;
 pub use hub::SiteHub;
+pub use limits::Limits;
 pub use registry::{Device, Enrolled, Registry};
+
+use crate::door::{Door, Pass};
+use crate::sessions::Sessions;
+use crate::throttle::Throttle;
 
 /// Documents of a site kept loaded (30-45 KB each). A device's own edits
 /// and the busy documents of the day fit; a catch-up of a whole year reads
@@ -44,15 +54,59 @@ pub struct AppState {
     data: PathBuf,
     /// Revoked devices, so their open connections close at once.
     pub revoked: broadcast::Sender<lodge_core::DeviceId>,
+    /// The edge's limits.
+    pub limits: Arc<Limits>,
+    /// Connections let in, per address.
+    pub door: Arc<Door>,
+    /// Devices' live sessions.
+    pub sessions: Arc<Sessions>,
+    /// Failed enrolments.
+    pub throttle: Arc<Throttle>,
 }
 
 impl AppState {
-    /// Open the server's data directory.
+    /// Open the server's data directory, with the default limits.
     pub fn open(data: &Path) -> anyhow::Result<Self> {
+        Self::open_with(data, Limits::default())
+    }
+
+    /// Open the server's data directory.
+    pub fn open_with(data: &Path, limits: Limits) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data.join("sites"))?;
         let registry = Registry::open(&data.join("registry.sqlite"))?;
         let (revoked, _) = broadcast::channel(64);
-        Ok(Self { registry: Arc::new(Mutex::new(registry)), hubs: Arc::default(), data: data.to_path_buf(), revoked })
+        let throttle = Throttle::new(limits.enrol_burst_per_address, limits.enrol_burst, limits.enrol_refill);
+        Ok(Self {
+            registry: Arc::new(Mutex::new(registry)),
+            hubs: Arc::default(),
+            data: data.to_path_buf(),
+            revoked,
+            door: Door::new(limits.clone()),
+            limits: Arc::new(limits),
+            sessions: Arc::default(),
+            throttle: Arc::new(throttle),
+        })
+    }
+
+    /// Write every open site's sync states (at shutdown; from blocking
+    /// code only).
+    pub fn write_sync_states(&self) -> Result<(), AppError> {
+        let hubs: Vec<Arc<SiteHub>> = self.hubs.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        for hub in hubs {
+            hub.store().write_sync_states()?;
+        }
+        Ok(())
+    }
+
+    /// Whether `person` exists in `site`'s store (from blocking code only).
+    pub fn person_exists(&self, site: SiteId, person: lodge_core::PersonId) -> Result<bool, AppError> {
+        // An unknown site must not get a store file by being asked about.
+        if !self.registry().sites()?.iter().any(|(s, _)| *s == site) {
+            return Err(registry::RegistryError::UnknownSite(site).into());
+        }
+        let hub = self.hub(site)?;
+        let found = hub.store().person(person)?;
+        Ok(found.is_some())
     }
 
     /// Where a site's store lives.
@@ -132,21 +186,54 @@ pub struct EnrolRequest {
     pub name: String,
 }
 
-async fn enrol(State(state): State<AppState>, Json(request): Json<EnrolRequest>) -> Result<Json<Enrolled>, AppError> {
-    let enrolled = tokio::task::spawn_blocking(move || {
+async fn enrol(
+    State(state): State<AppState>,
+    ConnectInfo(address): ConnectInfo<std::net::SocketAddr>,
+    Json(request): Json<EnrolRequest>,
+) -> Result<Json<Enrolled>, AppError> {
+    let address = address.ip();
+    if let Err(wait) = state.throttle.attempt(address, std::time::Instant::now()) {
+        tracing::warn!(%address, "enrolment refused: too many failed attempts");
+        return Err(AppError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) });
+    }
+    let s = state.clone();
+    let redeemed = tokio::task::spawn_blocking(move || {
         let now = lodge_core::Clock::now(&SystemClock);
-        state.registry().redeem(&request.code, &request.actor, &request.name, now)
+        s.registry().redeem(&request.code, &request.actor, &request.name, now)
     })
-    .await??;
-    tracing::info!(device = %enrolled.device.device, role = %enrolled.device.role, "device enrolled");
-    Ok(Json(enrolled))
+    .await?;
+    match redeemed {
+        Ok(enrolled) => {
+            state.throttle.succeeded(address);
+            tracing::info!(%address, device = %enrolled.device.device, role = %enrolled.device.role, "device enrolled");
+            Ok(Json(enrolled))
+        }
+        Err(e) => {
+            // Every failure counts (its attempt is not given back): a
+            // guessed code, and a right code sent with another device's
+            // actor id, alike.
+            tracing::warn!(%address, error = %e, "enrolment failed");
+            Err(e.into())
+        }
+    }
 }
 
-async fn sync(State(state): State<AppState>, ws: WebSocketUpgrade) -> impl IntoResponse {
+async fn sync(State(state): State<AppState>, pass: Option<axum::Extension<Arc<Pass>>>, ws: WebSocketUpgrade) -> impl IntoResponse {
+    // Until its hello is accepted, a socket may send only a hello's worth
+    // (see `door`). Served without our accept loop (the router alone, in
+    // a test) there is no pass to limit.
+    let pass = pass.map(|p| p.0);
+    if let Some(pass) = &pass {
+        pass.limit(lodge_core::sync::MAX_HELLO_BYTES);
+    }
     // Small socket buffers: 200 devices with the default 128 KB each way
     // held 50 MB of the server's memory for frames that are mostly tiny.
+    // A frame may be no larger than a message: axum's default frame limit
+    // (16 MiB) let a stranger make the server buffer twice the message
+    // limit.
     ws.max_message_size(lodge_core::sync::MAX_FRAME_BYTES)
+        .max_frame_size(lodge_core::sync::MAX_FRAME_BYTES)
         .read_buffer_size(SOCKET_BUFFER_BYTES)
         .write_buffer_size(SOCKET_BUFFER_BYTES)
-        .on_upgrade(move |socket| connection::serve(socket, state))
+        .on_upgrade(move |socket| connection::serve(socket, state, pass))
 }

@@ -3,11 +3,12 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use lodge_core::{Actor, Clock, DeviceId, NewSite, PersonId, Role, SiteId, SystemClock, Timestamp};
-use lodge_sync_server::{AppState, app};
+use lodge_sync_server::{AppState, Limits};
 
 // glibc's allocator kept freed memory of a busy catch-up in its per-thread
 // arenas for good (200 MB resident holding 5 MB of live heap at 50
@@ -41,6 +42,8 @@ enum Command {
         /// The certificate's private key (PEM).
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Sites on this server.
     Site {
@@ -71,6 +74,91 @@ enum Command {
         #[command(subcommand)]
         command: DevicesCommand,
     },
+}
+
+/// The edge's limits (defaults in `lodge_sync_server::Limits`).
+#[derive(clap::Args)]
+struct LimitArgs {
+    /// Connections open at once (lowered to what the open-files limit allows).
+    #[arg(long, env = "LODGE_SYNC_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+    /// Connections open at once from one address.
+    #[arg(long, env = "LODGE_SYNC_MAX_CONNECTIONS_PER_ADDRESS")]
+    max_connections_per_address: Option<usize>,
+    /// Connections without a valid hello (HTTP requests included), from everywhere.
+    #[arg(long, env = "LODGE_SYNC_MAX_UNAUTHENTICATED")]
+    max_unauthenticated: Option<usize>,
+    /// Connections without a valid hello from one address.
+    #[arg(long, env = "LODGE_SYNC_MAX_UNAUTHENTICATED_PER_ADDRESS")]
+    max_unauthenticated_per_address: Option<usize>,
+    /// Seconds a client may take to send a request's headers (and an idle HTTP connection stays open).
+    #[arg(long, env = "LODGE_SYNC_HEADER_TIMEOUT")]
+    header_timeout_secs: Option<f64>,
+    /// Seconds a new WebSocket may take to say its hello.
+    #[arg(long, env = "LODGE_SYNC_HELLO_DEADLINE")]
+    hello_deadline_secs: Option<f64>,
+    /// Seconds between the server's pings to a device.
+    #[arg(long, env = "LODGE_SYNC_PING_INTERVAL")]
+    ping_interval_secs: Option<f64>,
+    /// Seconds without anything from a device before it is disconnected.
+    #[arg(long, env = "LODGE_SYNC_IDLE_TIMEOUT")]
+    idle_timeout_secs: Option<f64>,
+    /// Bytes of answers and pushes that may wait for one device's socket.
+    #[arg(long, env = "LODGE_SYNC_QUEUED_BYTES")]
+    queued_bytes: Option<usize>,
+    /// Failed enrolments one address may make in a burst.
+    #[arg(long, env = "LODGE_SYNC_ENROL_BURST_PER_ADDRESS")]
+    enrol_burst_per_address: Option<u32>,
+    /// Failed enrolments the whole server may take in a burst.
+    #[arg(long, env = "LODGE_SYNC_ENROL_BURST")]
+    enrol_burst: Option<u32>,
+    /// Seconds until an address gets one more enrolment attempt.
+    #[arg(long, env = "LODGE_SYNC_ENROL_REFILL")]
+    enrol_refill_secs: Option<f64>,
+}
+
+impl LimitArgs {
+    fn limits(self, open_files: u64) -> anyhow::Result<Limits> {
+        let d = Limits::default();
+        let secs = |v: Option<f64>, default: Duration| -> anyhow::Result<Duration> {
+            v.map(Duration::try_from_secs_f64).transpose().context("a duration in seconds").map(|v| v.unwrap_or(default))
+        };
+        // Leave descriptors for the stores, the log and the listener.
+        let descriptors = usize::try_from(open_files.saturating_sub(64)).unwrap_or(usize::MAX).max(16);
+        Ok(Limits {
+            connections: self.max_connections.unwrap_or(d.connections).min(descriptors),
+            connections_per_address: self.max_connections_per_address.unwrap_or(d.connections_per_address),
+            unauthenticated: self.max_unauthenticated.unwrap_or(d.unauthenticated),
+            unauthenticated_per_address: self.max_unauthenticated_per_address.unwrap_or(d.unauthenticated_per_address),
+            header_timeout: secs(self.header_timeout_secs, d.header_timeout)?,
+            hello_deadline: secs(self.hello_deadline_secs, d.hello_deadline)?,
+            ping_interval: secs(self.ping_interval_secs, d.ping_interval)?,
+            idle_timeout: secs(self.idle_timeout_secs, d.idle_timeout)?,
+            queued_bytes: self.queued_bytes.unwrap_or(d.queued_bytes),
+            enrol_burst_per_address: self.enrol_burst_per_address.unwrap_or(d.enrol_burst_per_address),
+            enrol_burst: self.enrol_burst.unwrap_or(d.enrol_burst),
+            enrol_refill: secs(self.enrol_refill_secs, d.enrol_refill)?,
+        })
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stop_signal() {
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "SIGTERM cannot be handled");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("Ctrl-C: stopping"),
+        () = terminate => tracing::info!("SIGTERM: stopping"),
+    }
 }
 
 #[derive(Subcommand)]
@@ -134,48 +222,37 @@ async fn serve_cli() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, limits } = cli.command {
+        // A few hundred idle sockets used up the usual soft limit of 1,024.
+        let open_files = lodge_sync_server::accept::raise_open_files().unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "the open-files limit could not be raised");
+            1024
+        });
+        let limits = limits.limits(open_files)?;
+        let tls = match (tls_cert, tls_key) {
+            (Some(cert), Some(key)) => Some(
+                axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                    .await
+                    .with_context(|| format!("reading the TLS certificate {} and key {}", cert.display(), key.display()))?,
+            ),
+            _ => None,
+        };
+        if tls.is_none() && !listen.ip().is_loopback() && !allow_plain_http {
+            bail!("refusing plain HTTP on {listen}: pass --tls-cert and --tls-key, serve on loopback behind a TLS proxy, or pass --allow-plain-http");
+        }
+        let state = AppState::open_with(&cli.data, limits).with_context(|| format!("opening {}", cli.data.display()))?;
+        let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
+        let local = listener.local_addr()?;
+        // Tests and scripts read this line to learn the port.
+        println!("listening on {local}{}", if tls.is_some() { " (TLS)" } else { "" });
+        tracing::info!(%local, data = %cli.data.display(), tls = tls.is_some(), open_files, "lodge-sync serving");
+        lodge_sync_server::accept::run(listener, state, tls, stop_signal()).await?;
+        tracing::info!("lodge-sync stopped");
+        return Ok(());
+    }
     let state = AppState::open(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?;
     match cli.command {
-        Command::Serve { listen, allow_plain_http, tls_cert: Some(cert), tls_key: Some(key) } => {
-            let _ = allow_plain_http;
-            let config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
-                .await
-                .with_context(|| format!("reading the TLS certificate {} and key {}", cert.display(), key.display()))?;
-            // Small sync frames must not wait for Nagle's algorithm.
-            let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config).acceptor(axum_server::accept::NoDelayAcceptor::new());
-            let handle = axum_server::Handle::new();
-            let stop = handle.clone();
-            tokio::spawn(async move {
-                let _ = tokio::signal::ctrl_c().await;
-                stop.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
-            });
-            let server = axum_server::bind(listen).acceptor(acceptor).handle(handle.clone()).serve(app(state).into_make_service());
-            let serving = tokio::spawn(server);
-            let local = handle.listening().await.with_context(|| format!("listening on {listen}"))?;
-            // Tests and scripts read this line to learn the port.
-            println!("listening on {local} (TLS)");
-            tracing::info!(%local, data = %cli.data.display(), "lodge-sync serving HTTPS and WSS");
-            serving.await??;
-        }
-        Command::Serve { listen, allow_plain_http, .. } => {
-            if !listen.ip().is_loopback() && !allow_plain_http {
-                bail!("refusing plain HTTP on {listen}: pass --tls-cert and --tls-key, serve on loopback behind a TLS proxy, or pass --allow-plain-http");
-            }
-            let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
-            let local = listener.local_addr()?;
-            // Small sync frames must not wait for Nagle's algorithm.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            // Tests and scripts read this line to learn the port.
-            println!("listening on {local}");
-            tracing::info!(%local, data = %cli.data.display(), "lodge-sync serving");
-            axum::serve(listener, app(state))
-                .with_graceful_shutdown(async {
-                    let _ = tokio::signal::ctrl_c().await;
-                })
-                .await?;
-        }
+        Command::Serve { .. } => unreachable!("served above"),
         Command::Site { command: SiteCommand::Create { name, demo, time_zone } } => {
             let site = tokio::task::spawn_blocking(move || -> anyhow::Result<SiteId> {
                 let tmp = state.site_store_path(SiteId::new()).with_extension("creating");
@@ -220,6 +297,12 @@ async fn serve_cli() -> anyhow::Result<()> {
         }
         Command::Enrol { site, role, person, minutes, qr } => {
             let role = parse_role(&role)?;
+            if let Some(person) = person {
+                let s = state.clone();
+                if !tokio::task::spawn_blocking(move || s.person_exists(site, person)).await?? {
+                    bail!(lodge_sync_server::AppError::UnknownPerson { person });
+                }
+            }
             let expires = Timestamp::from_millis(SystemClock.now().millis() + minutes * 60_000);
             let code = state.registry().create_code(site, role, person, expires)?;
             println!("{code}");

@@ -39,8 +39,30 @@ pub enum RegistryError {
     #[error("A {0} code must name the person whose phone it is (with --person on the command line).")]
     PersonRequired(Role),
     /// A bad actor id.
-    #[error("“{0}” is not an Automerge actor id.")]
+    #[error("“{0}” is not an Automerge actor id (1 to {MAX_ACTOR_BYTES} bytes in lowercase hex).")]
     BadActor(String),
+    /// Another device writes under this actor id already.
+    #[error("Another device ({device}) is enrolled with this device's actor id {actor}; two devices writing under one actor break each other's changes. Start this device afresh (a new data directory) and enrol it again.")]
+    ActorInUse {
+        /// The actor id.
+        actor: String,
+        /// The device that has it.
+        device: DeviceId,
+    },
+}
+
+/// The longest actor id a device may enrol with (Lodge's own are 16 bytes).
+pub const MAX_ACTOR_BYTES: usize = 32;
+
+/// Whether `actor` is a non-empty, lowercase hex actor id of at most
+/// [`MAX_ACTOR_BYTES`] bytes (the form `ActorId::to_hex_string` writes, so
+/// one actor has one spelling).
+fn valid_actor(actor: &str) -> bool {
+    !actor.is_empty()
+        && actor.len() <= 2 * MAX_ACTOR_BYTES
+        && actor.len() % 2 == 0
+        && actor.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        && automerge::ActorId::try_from(actor).is_ok()
 }
 
 /// An enrolled device.
@@ -144,8 +166,8 @@ impl Registry {
 
     /// Redeem a code once: a new device with a token.
     pub fn redeem(&mut self, code: &str, actor: &str, name: &str, now: Timestamp) -> Result<Enrolled, RegistryError> {
-        if automerge::ActorId::try_from(actor).is_err() {
-            return Err(RegistryError::BadActor(actor.to_owned()));
+        if !valid_actor(actor) {
+            return Err(RegistryError::BadActor(actor.chars().take(2 * MAX_ACTOR_BYTES + 2).collect()));
         }
         // Immediate: a read that turns into a write under another
         // process's write (the CLI making codes) fails at once otherwise.
@@ -161,6 +183,13 @@ impl Registry {
         let Some((site, role, person)) = row else {
             return Err(RegistryError::BadCode);
         };
+        // Actor ids are unique per device (revoked ones included): two
+        // devices under one actor clash on change numbers for good.
+        let holder: Option<DeviceId> =
+            tx.query_row("SELECT device_id FROM devices WHERE actor = ?1", [actor], |r| r.get(0)).optional()?;
+        if let Some(device) = holder {
+            return Err(RegistryError::ActorInUse { actor: actor.to_owned(), device });
+        }
         tx.execute("UPDATE enrolment_codes SET redeemed_at = ?2 WHERE code_hash = ?1", params![code_hash, now])?;
         let device = DeviceId::new();
         let token: String = {
@@ -301,6 +330,28 @@ mod tests {
         assert!(matches!(reg.redeem(&code, &automerge::ActorId::random().to_hex_string(), "k", now()), Err(RegistryError::BadCode)));
         assert!(matches!(reg.create_code(site, Role::Worker, None, now()), Err(RegistryError::PersonRequired(_))));
         assert!(matches!(reg.create_code(SiteId::new(), Role::Kiosk, None, now()), Err(RegistryError::UnknownSite(_))));
+    }
+
+    #[test]
+    fn empty_malformed_and_taken_actor_ids_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
+        let site = SiteId::new();
+        reg.add_site(site, "House").unwrap();
+        let later = Timestamp::from_millis(now().millis() + 60_000);
+        for bad in ["", "xyz", "ABCD", "abc", &"ab".repeat(MAX_ACTOR_BYTES + 1)] {
+            let code = reg.create_code(site, Role::Kiosk, None, later).unwrap();
+            assert!(matches!(reg.redeem(&code, bad, "k", now()), Err(RegistryError::BadActor(_))), "{bad:?}");
+        }
+        let actor = automerge::ActorId::random().to_hex_string();
+        let first = reg.redeem(&reg.create_code(site, Role::Kiosk, None, later).unwrap(), &actor, "k", now()).unwrap();
+        let code = reg.create_code(site, Role::Reception, None, later).unwrap();
+        match reg.redeem(&code, &actor, "desk", now()) {
+            Err(RegistryError::ActorInUse { device, .. }) => assert_eq!(device, first.device.device),
+            other => panic!("{other:?}"),
+        }
+        // The code was not spent by the refusal.
+        reg.redeem(&code, &automerge::ActorId::random().to_hex_string(), "desk", now()).unwrap();
     }
 
     #[test]

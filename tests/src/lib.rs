@@ -61,28 +61,63 @@ impl Server {
         Self::spawn(data, 0, args)
     }
 
-    /// Start a server whose address space is limited to `bytes` (`prlimit
-    /// --as`): an allocation beyond it fails, and the process with it.
+    /// Start a server whose open-files soft limit is `soft` when it starts
+    /// (as under a login shell's usual 1,024), with more `serve` arguments.
+    pub fn start_with_open_files(data: &Path, args: &[&str], soft: u64) -> anyhow::Result<Self> {
+        let mut command = Self::command(data, 0, args);
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+                let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                limit.rlim_cur = soft.min(limit.rlim_max);
+                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Self::run(command, data, args)
+    }
+
+    /// Start a server whose address space is limited to `bytes` (as `prlimit
+    /// --as` does): an allocation beyond it fails, and the process with it.
     pub fn start_limited(data: &Path, bytes: u64) -> anyhow::Result<Self> {
-        let mut command = Command::new("prlimit");
-        command.arg(format!("--as={bytes}")).arg("--").arg(lodge_sync_bin());
-        Self::spawn_command(command, data, 0, &[])
+        let mut command = Self::command(data, 0, &[]);
+        // SAFETY: only async-signal-safe calls between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
+                let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
+                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        Self::run(command, data, &[])
     }
 
-    fn spawn(data: &Path, port: u16, args: &[&str]) -> anyhow::Result<Self> {
-        Self::spawn_command(Command::new(lodge_sync_bin()), data, port, args)
-    }
-
-    fn spawn_command(mut command: Command, data: &Path, port: u16, args: &[&str]) -> anyhow::Result<Self> {
-        let mut child = command
+    fn command(data: &Path, port: u16, args: &[&str]) -> Command {
+        let mut command = Command::new(lodge_sync_bin());
+        command
             .arg("--data")
             .arg(data)
             .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
             .args(args)
             .env("RUST_LOG", std::env::var("LODGE_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()?;
+            .stderr(Stdio::inherit());
+        command
+    }
+
+    fn spawn(data: &Path, port: u16, args: &[&str]) -> anyhow::Result<Self> {
+        Self::run(Self::command(data, port, args), data, args)
+    }
+
+    fn run(mut command: Command, data: &Path, args: &[&str]) -> anyhow::Result<Self> {
+        let mut child = command.spawn()?;
         let stdout = child.stdout.take().context("stdout")?;
         let mut line = String::new();
         BufReader::new(stdout).read_line(&mut line)?;
@@ -109,6 +144,27 @@ impl Server {
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Send SIGTERM and wait (up to `limit`) for the process to exit; its
+    /// exit status, or an error when it did not exit in time (then it is
+    /// killed).
+    pub fn terminate(&mut self, limit: Duration) -> anyhow::Result<std::process::ExitStatus> {
+        // SAFETY: kill(2) with our own child's pid.
+        if unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) } != 0 {
+            bail!("SIGTERM could not be sent: {}", std::io::Error::last_os_error());
+        }
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            if start.elapsed() > limit {
+                self.kill();
+                bail!("lodge-sync did not exit within {limit:?} of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     /// Kill the process at once (no graceful shutdown).

@@ -270,7 +270,10 @@ async fn session(
         .map_err(|e| ClientError::Network(e.to_string()))?;
     let (mut sink, mut stream) = ws.split();
     let (since, pending) = blocking(store, |s| -> Result<_, ClientError> {
-        Ok((s.meta_number(FEED_KEY)?, s.outbox()?.into_iter().map(|(d, _)| d).collect::<Vec<_>>()))
+        // The hello must stay hello-sized (the server reads no more before
+        // it); the rest of the outbox goes right after it all the same.
+        let pending = s.outbox()?.into_iter().map(|(d, _)| d).take(super::protocol::MAX_HELLO_PENDING).collect::<Vec<_>>();
+        Ok((s.meta_number(FEED_KEY)?, pending))
     })?;
     let hello = ClientMessage::Hello { token: token.to_owned(), since, pending };
     send(&mut sink, &hello, traffic).await?;

@@ -18,6 +18,17 @@ pub const MAX_FRAME_BYTES: usize = 8 * 1024 * 1024;
 /// purges): the server refuses more, and the client splits what it sends.
 pub const MAX_FRAME_DOCS: usize = 256;
 
+/// The most a connection may send before its hello is accepted: a stranger
+/// gets no further than this with the server reading.
+pub const MAX_HELLO_BYTES: usize = 64 * 1024;
+
+/// The most documents a hello lists as `pending` (512 of the longest ids
+/// take about 30 KB, well within [`MAX_HELLO_BYTES`]). A device with more
+/// lists some: it sends every waiting document's sync message right after
+/// the hello anyway, and the list only spares a round trip and the
+/// server's sending whole documents the device already has.
+pub const MAX_HELLO_PENDING: usize = 512;
+
 /// One document's Automerge sync message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DocMessage {
@@ -206,6 +217,15 @@ mod tests {
         assert_eq!(ClientMessage::decode(&m.encode()).unwrap(), m);
         let w = ServerMessage::Welcome { site: SiteId::new(), device: DeviceId::new(), role: Role::Kiosk, seq: 7 };
         assert_eq!(ServerMessage::decode(&w.encode()).unwrap(), w);
+    }
+
+    #[test]
+    fn a_hello_with_the_most_pending_documents_fits_the_hello_limit() {
+        let person = crate::ids::PersonId::new();
+        let longest = DocId::presence(person, "2026-12");
+        let pending = vec![longest; MAX_HELLO_PENDING];
+        let hello = ClientMessage::Hello { token: "f".repeat(64), since: u64::MAX, pending };
+        assert!(hello.encode().len() <= MAX_HELLO_BYTES / 2, "{} bytes", hello.encode().len());
     }
 
     #[test]
