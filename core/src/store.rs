@@ -47,7 +47,7 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     path: PathBuf,
     sync: sync_states::SyncStates,
-    _checkpointer: Option<checkpoint::Checkpointer>,
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -74,6 +74,10 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| Error::open(&path, e))?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| Error::open(&path, e))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| Error::open(&path, e))?;
+        // A rejected guest is deleted for good: SQLite overwrites deleted
+        // rows and freed pages with zeros instead of leaving them readable
+        // in the file (a purge then empties the log, see `Store::run`).
+        conn.pragma_update(None, "secure_delete", "ON").map_err(|e| Error::open(&path, e))?;
         // A received frame applies each document in a savepoint: keep their
         // journals in memory instead of a temporary file opened per frame.
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(|e| Error::open(&path, e))?;
@@ -95,7 +99,7 @@ impl Store {
             clock,
             path,
             sync: Default::default(),
-            _checkpointer: checkpointer,
+            checkpointer,
         };
         if upgraded {
             // A newer schema may project documents differently: rebuild.
@@ -162,12 +166,33 @@ impl Store {
         let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, message)?;
         match f(&mut work) {
             Ok(value) => {
+                let purged = work.purged();
                 work.commit()?;
+                if purged {
+                    self.empty_log();
+                }
                 Ok(value)
             }
             Err(e) => {
                 work.abandon();
                 Err(e)
+            }
+        }
+    }
+}
+
+impl Store {
+    /// After a purge: the deleted rows were zeroed in their pages, but the
+    /// log still holds the pages as they were before. Copy it into the main
+    /// file and truncate it, on the checkpoint thread (which retries while
+    /// a writer is in the way), or here if there is none.
+    fn empty_log(&self) {
+        match &self.checkpointer {
+            Some(c) => c.truncate(),
+            None => {
+                if let Err(e) = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "the log was not emptied after a purge");
+                }
             }
         }
     }
