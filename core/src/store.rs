@@ -196,6 +196,48 @@ impl Store {
             }
         }
     }
+
+    /// Documents changed or deleted here that the server has not confirmed:
+    /// how many (what a device shows as "3 changes waiting").
+    pub fn outbox_len(&self) -> Result<usize, Error> {
+        let n: i64 = self.conn.prepare_cached("SELECT count(*) FROM outbox")?.query_row([], |r| r.get(0))?;
+        Ok(n as usize)
+    }
+
+    /// Delete this store's files and start over with an empty store in the
+    /// same place: what a device removed from its site does (see
+    /// [`Store::wipe_files`]). The new store has a new actor id and no site.
+    /// Nothing else may have the file open (the sync client must have
+    /// stopped).
+    pub fn wipe(&mut self) -> Result<(), Error> {
+        let path = self.path.clone();
+        // Close both connections before their files go.
+        self.checkpointer = None;
+        let placeholder = Connection::open_in_memory()?;
+        let conn = std::mem::replace(&mut self.conn, placeholder);
+        self.cache = DocCache::new(DEFAULT_CACHE_DOCS);
+        self.sync = Default::default();
+        conn.close().map_err(|(_, e)| Error::Sqlite(e))?;
+        Self::wipe_files(&path)?;
+        *self = Self::open(&path, self.clock.clone())?;
+        Ok(())
+    }
+
+    /// Delete the store at `path` with its log, shared-memory and journal
+    /// files. No connection may have it open. Files already gone are fine.
+    pub fn wipe_files(path: &Path) -> Result<(), Error> {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let file = PathBuf::from(file);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(Error::Wipe { path: file, source }),
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The site this store belongs to, read inside a transaction.
