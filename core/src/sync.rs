@@ -18,5 +18,5 @@ pub use access::{Access, may_read, may_write};
 pub use admin::{AdminError, EnrolmentCode, SiteDevice};
 pub use tls::{TlsError, trust_certificates};
 pub use enrol::{EnrolError, Enrolment, enrol};
-pub use client::{ClientError, Connection, SERVER_PEER, SyncHandle, SyncStatus, spawn};
+pub use client::{ClientError, ClientOptions, Connection, Heartbeat, SERVER_PEER, SyncHandle, SyncStatus, spawn, spawn_with};
 pub use protocol::{ClientMessage, DocMessage, FrameError, MAX_FRAME_BYTES, PROTOCOL_VERSION, ServerMessage, SyncErrorKind};
