@@ -54,7 +54,12 @@ async fn site() -> Site {
 impl Site {
     /// A device with a data directory of its own, `DIR/name/`.
     async fn device(&self, name: &str, role: &str) -> Device {
-        let c = code(&self.server.data, self.site, role, None).unwrap();
+        self.device_of(name, role, None).await
+    }
+
+    /// A phone of `person`'s, or another device.
+    async fn device_of(&self, name: &str, role: &str, person: Option<PersonId>) -> Device {
+        let c = code(&self.server.data, self.site, role, person).unwrap();
         let dir = self.device_dir(name);
         std::fs::create_dir_all(&dir).unwrap();
         let d = Device::enrol(&self.server, &dir, name, &c).await.unwrap();
@@ -331,4 +336,44 @@ async fn a_link_gone_silent_shows_offline_and_comes_back() {
     let v = reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "After The Gap"))).unwrap();
     let admin = &s.admin;
     eventually("admin gets the guest", LIMIT, || admin.read(|st| st.visit(v).unwrap().is_some())).await.unwrap();
+}
+
+/// Issue 12, item 2: a staff phone that signed in and out offline, and a
+/// desk that admitted a guest offline, stayed "Syncing · 1 change waiting"
+/// after the server came back although the server had their changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_changes_leave_the_outbox_once_a_restarted_server_has_them() {
+    let mut s = site().await;
+    let reception = s.device("reception", "reception").await;
+    let phone = s.device_of("phone", "staff", Some(s.host)).await;
+    let anna = Actor { person: Some(s.host), device: Some(phone.id), name: "Anna Kowalska".into(), role: Role::Staff };
+    let visit = reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "Offline Admission"))).unwrap();
+    for d in [&reception, &phone] {
+        status_becomes(d, "came online", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
+    }
+    let port = s.server.port();
+    s.server.kill();
+    for d in [&reception, &phone] {
+        status_becomes(d, "noticed the server is gone", LIMIT, |st| st.connection == Connection::Offline).await;
+    }
+    phone.act(|st| st.sign_in(&anna, s.host)).unwrap();
+    phone.act(|st| st.sign_out(&anna, s.host)).unwrap();
+    reception
+        .act(|st| st.admit(&desk(&reception), lodge_core::visit::AdmitRequest { visit, card: lodge_core::CardNumber::new(105).unwrap(), take_over: false }))
+        .unwrap();
+    assert_eq!(phone.sync.status().waiting, 1);
+    assert_eq!(reception.sync.status().waiting, 1);
+    s.server = Server::start(&s.server.data, port).unwrap();
+    let admin = &s.admin;
+    eventually("the admission reaches the admin", Duration::from_secs(40), || admin.read(|st| st.guests_in().unwrap().len() == 1)).await.unwrap();
+    eventually("the sign-in and sign-out reach the admin", LIMIT, || {
+        admin.read(|st| st.presence_history(s.host, lodge_core::Timestamp::from_millis(0)).is_ok_and(|h| h.len() >= 2))
+    })
+    .await
+    .unwrap();
+    for (d, who) in [(&phone, "phone"), (&reception, "desk")] {
+        // Once the server has the change, the device must say so soon.
+        status_becomes(d, &format!("({who}) emptied its outbox"), LIMIT, |st| st.waiting == 0 && st.connection == Connection::Online).await;
+        assert!(d.read(|st| st.outbox().unwrap().is_empty()));
+    }
 }

@@ -493,7 +493,8 @@ where
     if replies.is_empty() {
         return Ok(None);
     }
-    let docs = replies.into_iter().chain(acks.take()).collect();
+    let acks = acks.take_except(&replies);
+    let docs = replies.into_iter().chain(acks).collect();
     send(sink, &ClientMessage::Sync { docs }, traffic).await?;
     Ok(Some(tokio::time::Instant::now() + SETTLE))
 }
@@ -541,6 +542,26 @@ impl Acks {
     /// only say less, after it.
     fn forget(&mut self, doc: &DocId) {
         self.docs.remove(doc);
+    }
+
+    /// The acknowledgements to go along with `replies`: all but those of
+    /// the same documents, which stay for a frame of their own. An
+    /// acknowledgement made after a reply in the same batch of frames
+    /// (the server's second message answered after its first) must not
+    /// follow it in one frame: the server applies a frame's messages
+    /// before it answers, and the acknowledgement, telling heads equal to
+    /// its own, makes Automerge take the answer as sent, so the device
+    /// never hears that the server has its change and keeps it waiting
+    /// (issue 12: "Syncing · 1 change waiting" after the server returned).
+    fn take_except(&mut self, replies: &[DocMessage]) -> Vec<DocMessage> {
+        let held: std::collections::HashMap<DocId, Vec<u8>> =
+            replies.iter().filter_map(|r| self.docs.remove_entry(&r.doc)).collect();
+        let now: Vec<DocMessage> = self.take().collect();
+        if !held.is_empty() {
+            self.docs = held;
+            self.due = Some(tokio::time::Instant::now() + ACK_DELAY);
+        }
+        now
     }
 
     fn take(&mut self) -> impl Iterator<Item = DocMessage> + use<> {
@@ -654,5 +675,22 @@ mod tests {
         assert!(h.silence_limit < Duration::from_secs(30));
         let e = ClientError::Silent(h.silence_limit).to_string();
         assert!(e.contains("did not answer for 25 s"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_acknowledgement_never_shares_a_frame_with_a_reply_for_its_document() {
+        let site = crate::ids::SiteId::new();
+        let (a, b) = (DocId::site(site), DocId::directory(site));
+        let mut acks = Acks::default();
+        acks.add(a.clone(), vec![1]);
+        acks.add(b.clone(), vec![2]);
+        let replies = vec![DocMessage { doc: a.clone(), message: vec![3] }];
+        let along: Vec<DocId> = acks.take_except(&replies).into_iter().map(|m| m.doc).collect();
+        assert_eq!(along, vec![b]);
+        // The held one goes later, in a frame of its own.
+        assert!(acks.due.is_some());
+        let later: Vec<DocId> = acks.take().map(|m| m.doc).collect();
+        assert_eq!(later, vec![a]);
+        assert!(acks.due.is_none());
     }
 }
