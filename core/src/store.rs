@@ -48,7 +48,7 @@ pub struct Store {
     clock: Arc<dyn Clock>,
     path: PathBuf,
     sync: sync_states::SyncStates,
-    _checkpointer: Option<checkpoint::Checkpointer>,
+    checkpointer: Option<checkpoint::Checkpointer>,
 }
 
 impl std::fmt::Debug for Store {
@@ -75,6 +75,10 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| Error::open(&path, e))?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(|e| Error::open(&path, e))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| Error::open(&path, e))?;
+        // A rejected guest is deleted for good: SQLite overwrites deleted
+        // rows and freed pages with zeros instead of leaving them readable
+        // in the file (a purge then empties the log, see `Store::run`).
+        conn.pragma_update(None, "secure_delete", "ON").map_err(|e| Error::open(&path, e))?;
         // A received frame applies each document in a savepoint: keep their
         // journals in memory instead of a temporary file opened per frame.
         conn.pragma_update(None, "temp_store", "MEMORY").map_err(|e| Error::open(&path, e))?;
@@ -96,7 +100,7 @@ impl Store {
             clock,
             path,
             sync: Default::default(),
-            _checkpointer: checkpointer,
+            checkpointer,
         };
         if upgraded {
             // A newer schema may project documents differently: rebuild.
@@ -163,7 +167,11 @@ impl Store {
         let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, message)?;
         match f(&mut work) {
             Ok(value) => {
+                let purged = work.purged();
                 work.commit()?;
+                if purged {
+                    self.empty_log();
+                }
                 Ok(value)
             }
             Err(e) => {
@@ -171,6 +179,65 @@ impl Store {
                 Err(e)
             }
         }
+    }
+}
+
+impl Store {
+    /// After a purge: the deleted rows were zeroed in their pages, but the
+    /// log still holds the pages as they were before. Copy it into the main
+    /// file and truncate it, on the checkpoint thread (which retries while
+    /// a writer is in the way), or here if there is none.
+    fn empty_log(&self) {
+        match &self.checkpointer {
+            Some(c) => c.truncate(),
+            None => {
+                if let Err(e) = self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())) {
+                    tracing::warn!(error = %e, "the log was not emptied after a purge");
+                }
+            }
+        }
+    }
+
+    /// Documents changed or deleted here that the server has not confirmed:
+    /// how many (what a device shows as "3 changes waiting").
+    pub fn outbox_len(&self) -> Result<usize, Error> {
+        let n: i64 = self.conn.prepare_cached("SELECT count(*) FROM outbox")?.query_row([], |r| r.get(0))?;
+        Ok(n as usize)
+    }
+
+    /// Delete this store's files and start over with an empty store in the
+    /// same place: what a device removed from its site does (see
+    /// [`Store::wipe_files`]). The new store has a new actor id and no site.
+    /// Nothing else may have the file open (the sync client must have
+    /// stopped).
+    pub fn wipe(&mut self) -> Result<(), Error> {
+        let path = self.path.clone();
+        // Close both connections before their files go.
+        self.checkpointer = None;
+        let placeholder = Connection::open_in_memory()?;
+        let conn = std::mem::replace(&mut self.conn, placeholder);
+        self.cache = DocCache::new(DEFAULT_CACHE_DOCS);
+        self.sync = Default::default();
+        conn.close().map_err(|(_, e)| Error::Sqlite(e))?;
+        Self::wipe_files(&path)?;
+        *self = Self::open(&path, self.clock.clone())?;
+        Ok(())
+    }
+
+    /// Delete the store at `path` with its log, shared-memory and journal
+    /// files. No connection may have it open. Files already gone are fine.
+    pub fn wipe_files(path: &Path) -> Result<(), Error> {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let file = PathBuf::from(file);
+            match std::fs::remove_file(&file) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(Error::Wipe { path: file, source }),
+            }
+        }
+        Ok(())
     }
 }
 

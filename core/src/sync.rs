@@ -8,12 +8,16 @@
 //! the last number it saw.
 
 mod access;
+#[cfg(feature = "client")]
 pub mod admin;
+#[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "client")]
 mod enrol;
 pub(crate) mod incoming;
 mod protocol;
 mod refusal;
+#[cfg(feature = "client")]
 pub mod tls;
 mod write_rules;
 
@@ -21,10 +25,14 @@ pub use access::{Access, may_purge, may_purge_unseen, may_read, may_write};
 pub use incoming::{DEVICE_LIMITS, MAX_INFLATED_FRAME, MessageLimits, SERVER_LIMITS, check_message, check_saved};
 pub use refusal::{Counted, Measured, Refusal};
 pub use write_rules::{Known, MAX_FIELD_BYTES, MAX_LIST_ITEMS, Writer, judge};
+#[cfg(feature = "client")]
 pub use admin::{AdminError, EnrolmentCode, SiteDevice};
+#[cfg(feature = "client")]
 pub use tls::{TlsError, trust_certificates};
+#[cfg(feature = "client")]
 pub use enrol::{EnrolError, Enrolment, enrol};
-pub use client::{ClientError, Connection, SERVER_PEER, SyncHandle, SyncStatus, spawn};
+#[cfg(feature = "client")]
+pub use client::{ClientError, ClientOptions, Connection, Heartbeat, SERVER_PEER, SyncHandle, SyncStatus, spawn, spawn_with};
 pub use protocol::{
     ClientMessage, DocMessage, FrameError, MAX_FRAME_BYTES, MAX_FRAME_DOCS, MAX_HELLO_BYTES, MAX_HELLO_PENDING, PROTOCOL_VERSION, ServerMessage, SyncErrorKind,
 };

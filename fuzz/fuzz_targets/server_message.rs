@@ -17,6 +17,6 @@ fuzz_target!(|data: &[u8]| {
     let doc = seeded.pick(pick);
     seeded
         .store
-        .receive_sync_frame(lodge_core::sync::SERVER_PEER, &[(doc, message.to_vec())], None, Some(("feed_seq", 1)))
+        .receive_sync_frame("server", &[(doc, message.to_vec())], None, Some(("feed_seq", 1)))
         .expect("the store itself does not fail");
 });

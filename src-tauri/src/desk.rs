@@ -8,12 +8,23 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use tauri::AppHandle;
 
-use lodge_core::sync::{SyncHandle, SyncStatus};
-use lodge_core::{Actor, Role, Store, SystemClock};
+use lodge_core::sync::{Connection, SyncHandle, SyncStatus};
+use lodge_core::{Actor, Role, Store, StoreError, SystemClock};
 
 use crate::error::{Answer, Refusal};
 use crate::events::{self, Area};
-use crate::setup::Setup;
+use crate::setup::{Setup, SetupError};
+
+/// Why the site's data could not all be deleted from this device.
+#[derive(Debug, thiserror::Error)]
+pub enum WipeError {
+    /// The store's files.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The enrolment file.
+    #[error(transparent)]
+    Setup(#[from] SetupError),
+}
 
 /// The store's file name inside the data directory.
 pub const STORE_FILE: &str = "lodge.sqlite";
@@ -117,6 +128,20 @@ impl Desk {
         }
     }
 
+    /// The server removed this device from its site: delete everything of
+    /// the site here (the store with its log and shared-memory files, the
+    /// enrolment with its token) and start over as on first run, with an
+    /// empty store. The sync client has stopped by then.
+    pub fn wipe(&self) -> Result<(), WipeError> {
+        // Forgotten first: nothing acts as this device any more.
+        *self.setup.write().unwrap_or_else(|p| p.into_inner()) = None;
+        let setup = Setup::remove(&self.dir);
+        self.store().wipe()?;
+        setup?;
+        tracing::warn!(dir = %self.dir.display(), "this device was removed from its site; its data was deleted");
+        Ok(())
+    }
+
     /// Where sync stands; `None` for a device with no server.
     pub fn sync_status(&self) -> Option<SyncStatus> {
         self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(SyncHandle::status)
@@ -141,6 +166,24 @@ impl Desk {
             tauri::async_runtime::spawn(async move {
                 loop {
                     let now = status.borrow_and_update().clone();
+                    if now.connection == Connection::Revoked {
+                        // Wiped before the UI hears of it, so that it finds
+                        // the device on first run. File work: off the
+                        // runtime's threads.
+                        let app = status_app.clone();
+                        let wiped = tauri::async_runtime::spawn_blocking(move || {
+                            use tauri::Manager;
+                            app.state::<Desk>().wipe()
+                        })
+                        .await;
+                        match wiped {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => tracing::error!(error = %e, "the site's data could not all be deleted"),
+                            Err(e) => tracing::error!(error = %e, "deleting the site's data failed"),
+                        }
+                        events::sync_status(&status_app, &now);
+                        return;
+                    }
                     events::sync_status(&status_app, &now);
                     if status.changed().await.is_err() {
                         return;

@@ -77,6 +77,21 @@ impl Setup {
         }
     }
 
+    /// Delete the enrolment (and a half-written one): the device was
+    /// removed from its site, and the file holds its token. Gone already
+    /// is fine.
+    pub fn remove(dir: &Path) -> Result<(), SetupError> {
+        for name in [FILE.to_owned(), format!("{FILE}.tmp")] {
+            let path = dir.join(name);
+            match std::fs::remove_file(&path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(source) => return Err(SetupError::Io { path, source }),
+            }
+        }
+        Ok(())
+    }
+
     /// Write the enrolment next to the store: whole or not at all, readable
     /// by the device's user only (it holds the token).
     pub fn save(&self, dir: &Path) -> Result<(), SetupError> {
@@ -114,6 +129,9 @@ mod tests {
         std::fs::write(dir.path().join(FILE), b"{\"role\":").unwrap();
         let e = Setup::load(dir.path()).unwrap_err().to_string();
         assert!(e.contains("damaged") && e.contains("move it away"), "{e}");
+        Setup::remove(dir.path()).unwrap();
+        assert_eq!(Setup::load(dir.path()).unwrap(), None);
+        Setup::remove(dir.path()).unwrap();
     }
 
     #[test]

@@ -3,11 +3,14 @@
 //! on 127.0.0.1 and the virtual PC/SC reader. A kiosk and a reception
 //! instance, each with its own store, join the server; the guest registers,
 //! reception sees it arrive and admits it with a card tapped on the reader,
-//! the evacuation list shows the guest, reception releases the card; a
-//! staff instance signs in and out. Every screen is photographed and
-//! checked with axe-core.
+//! the evacuation list shows the guest, reception releases the card and is
+//! then removed from the site (it deletes the site's data and says so); a
+//! staff instance signs in and out, and offline shows what waits. Every
+//! screen is photographed and checked with axe-core.
 
 use std::time::Duration;
+
+use anyhow::Context;
 
 use lodge_core::{CardNumber, CardUid, Role};
 use lodge_tests::app::{App, Display, ensure_pcscd};
@@ -128,6 +131,21 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
         "the visit is recorded as left with its exit time"
     );
     kiosk.quit().await;
+
+    // Removed from the site, the desk deletes the site's data and says so.
+    let enrolment: serde_json::Value = serde_json::from_slice(&std::fs::read(reception.data.join("device.json"))?)?;
+    let desk_id = enrolment["server"]["device"].as_str().context("the desk's device id")?.to_owned();
+    admin(&server_dir, &["devices", "revoke", &desk_id])?;
+    r.wait_text("This device was removed from the site").await?;
+    r.find("#join-server").await?;
+    reception.screenshot("first-run-removed").await?;
+    reception.check_accessibility("first run after removal").await?;
+    assert!(!reception.data.join("device.json").exists(), "the token was deleted");
+    for file in std::fs::read_dir(&reception.data)? {
+        let file = file?.path();
+        let bytes = std::fs::read(&file)?;
+        assert!(!bytes.windows(8).any(|w| w == b"Marta Wi"), "the guest's name is still in {}", file.display());
+    }
     reception.quit().await;
 
     // A staff phone signs in and out in one tap each.
@@ -149,6 +167,20 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     })
     .await?;
     assert_eq!(admin_device.role, Role::Admin);
+
+    // Offline, what the phone did shows as waiting and not yet sent.
+    let mut server = server;
+    let port = server.port();
+    server.kill();
+    st.wait_text("Offline").await?;
+    st.click(&st.find_text("button", "Sign out").await?).await?;
+    st.wait_text("Signed out at").await?;
+    st.click(&st.find_text("button", "Sign in").await?).await?;
+    st.wait_text("not yet sent").await?;
+    st.wait_until("the count of changes waiting", |p| p.contains("Offline · 1 change waiting")).await?;
+    staff.screenshot("staff-offline").await?;
+    let _server = Server::start(&server_dir, port)?;
+    st.wait_until("the change to go when the server is back", |p| p.contains("Online") && !p.contains("waiting") && !p.contains("not yet sent")).await?;
     staff.quit().await;
     Ok(())
 }

@@ -100,6 +100,15 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// A file of the store could not be deleted when the device was
+    /// removed from its site.
+    #[error("“{path}” could not be deleted: {source}. Delete it by hand; it holds the site's data.")]
+    Wipe {
+        /// The file.
+        path: PathBuf,
+        /// What the system said.
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -124,6 +133,10 @@ mod tests {
             (Error::Truncated { path: path.clone(), expected: 8192, actual: 100 }, "cut short (100 of 8192 bytes)"),
             (Error::TooNew { path: path.clone(), found: 9, supported: 2 }, "Update Lodge"),
             (Error::NoSite, "Start a new site or join one first"),
+            (
+                Error::Wipe { path: path.clone(), source: std::io::Error::from(std::io::ErrorKind::PermissionDenied) },
+                "Delete it by hand",
+            ),
             (
                 Error::Purged { doc: DocId::parse("visit:0b6f5f5e-7f1f-4b8e-9d7e-0d7a1f0e4c11").unwrap() },
                 "deleted for good",

@@ -28,6 +28,9 @@ pub(crate) struct Work<'s> {
     merging: BTreeSet<DocId>,
     /// Documents changed here (not merged in): the sync client sends them.
     local: BTreeSet<DocId>,
+    /// Whether a document was deleted for good (the store then empties its
+    /// log after commit).
+    purged: bool,
     affected: Affected,
 }
 
@@ -40,7 +43,12 @@ impl<'s> Work<'s> {
         message: String,
     ) -> Result<Self, Error> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Self { tx, cache, actor, now, message, written: BTreeSet::new(), merging: BTreeSet::new(), local: BTreeSet::new(), affected: Affected::default() })
+        Ok(Self { tx, cache, actor, now, message, written: BTreeSet::new(), merging: BTreeSet::new(), local: BTreeSet::new(), purged: false, affected: Affected::default() })
+    }
+
+    /// Whether a document was deleted for good in this work.
+    pub(super) fn purged(&self) -> bool {
+        self.purged
     }
 
     /// The command's time.
@@ -152,6 +160,7 @@ impl<'s> Work<'s> {
     pub(crate) fn purge(&mut self, id: &DocId) -> Result<(), Error> {
         self.written.insert(id.clone());
         self.local.insert(id.clone());
+        self.purged = true;
         let mut owner = None;
         if let Some(loaded) = load(self.cache, &self.tx, self.actor, id)? {
             // A shared first change is every device's (a presence month's

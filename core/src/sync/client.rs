@@ -36,6 +36,35 @@ const ACK_FRAME_DOCS: usize = 256;
 /// `Store::write_sync_states`), so the next change does not carry them.
 const QUIET: Duration = Duration::from_secs(1);
 
+/// How the client tells a live link from a dead one. A phone that walks
+/// out of Wi-Fi leaves a connection that is neither closed nor answered:
+/// without a heartbeat it would show "Online" for ever.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Heartbeat {
+    /// A WebSocket Ping goes to the server this often, so that a live
+    /// server always has something to answer.
+    pub ping_every: Duration,
+    /// A connection on which nothing arrived (no frame, no pong) for this
+    /// long is dropped as dead; connecting and the WebSocket handshake get
+    /// as long. Longer than two pings, so one lost pong is not a death.
+    pub silence_limit: Duration,
+}
+
+impl Default for Heartbeat {
+    /// A ping every 10 s, dead after 25 s of silence: a dead link shows as
+    /// offline within 30 s.
+    fn default() -> Self {
+        Self { ping_every: Duration::from_secs(10), silence_limit: Duration::from_secs(25) }
+    }
+}
+
+/// How the sync client runs; [`spawn`] uses the defaults.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ClientOptions {
+    /// See [`Heartbeat`].
+    pub heartbeat: Heartbeat,
+}
+
 /// The sync peer name the server goes by in this store's sync states.
 pub const SERVER_PEER: &str = "server";
 const FEED_KEY: &str = "feed_seq";
@@ -89,12 +118,17 @@ pub enum ClientError {
     /// The server sent something unreadable.
     #[error("the server sent a frame that could not be read: {0}")]
     Protocol(String),
+    /// Nothing came from the server for too long (see [`Heartbeat`]).
+    #[error("the server did not answer for {} s; the connection was dropped", .0.as_secs())]
+    Silent(Duration),
 }
 
 /// The app's handle on a running client.
 #[derive(Clone)]
 pub struct SyncHandle {
     wake: Arc<Notify>,
+    store: Arc<Mutex<Store>>,
+    publish: Arc<watch::Sender<SyncStatus>>,
     status: watch::Receiver<SyncStatus>,
     stop: Arc<Notify>,
     arrivals: broadcast::Sender<Vec<DocKind>>,
@@ -110,8 +144,18 @@ struct Traffic {
 }
 
 impl SyncHandle {
-    /// Something changed locally: send it now.
+    /// Something changed locally: count it as waiting (online or not, so
+    /// that offline work shows as "n changes waiting" at once), and send it
+    /// now if connected. Call it with the store unlocked.
     pub fn changed(&self) {
+        let waiting = blocking(&self.store, |s| s.outbox_len());
+        match waiting {
+            Ok(waiting) => self.publish.send_if_modified(|s| std::mem::replace(&mut s.waiting, waiting) != waiting),
+            Err(e) => {
+                tracing::warn!(error = %e, "the outbox could not be counted");
+                false
+            }
+        };
         self.wake.notify_one();
     }
     /// The current status.
@@ -139,22 +183,36 @@ impl SyncHandle {
     }
 }
 
-/// Start the client on the current tokio runtime.
+/// Start the client on the current tokio runtime, with the default
+/// [`ClientOptions`].
 pub fn spawn(store: Arc<Mutex<Store>>, url: String, token: String) -> SyncHandle {
-    let waiting = store.lock().map(|s| s.outbox().map(|o| o.len()).unwrap_or(0)).unwrap_or(0);
+    spawn_with(store, url, token, ClientOptions::default())
+}
+
+/// Start the client on the current tokio runtime.
+pub fn spawn_with(store: Arc<Mutex<Store>>, url: String, token: String, options: ClientOptions) -> SyncHandle {
+    let waiting = blocking(&store, |s| s.outbox_len()).unwrap_or(0);
     let (tx, rx) = watch::channel(SyncStatus { connection: Connection::Offline, waiting, last_sync: None, last_error: None });
+    let tx = Arc::new(tx);
     let wake = Arc::new(Notify::new());
     let stop = Arc::new(Notify::new());
     let (arrivals, _) = broadcast::channel(64);
     let traffic = Arc::new(Traffic::default());
-    let handle =
-        SyncHandle { wake: wake.clone(), status: rx, stop: stop.clone(), arrivals: arrivals.clone(), traffic: traffic.clone() };
+    let handle = SyncHandle {
+        wake: wake.clone(),
+        store: store.clone(),
+        publish: tx.clone(),
+        status: rx,
+        stop: stop.clone(),
+        arrivals: arrivals.clone(),
+        traffic: traffic.clone(),
+    };
     tokio::spawn(async move {
         let mut delay = Duration::from_millis(200);
         loop {
             set(&tx, |s| s.connection = Connection::Connecting);
             let result = tokio::select! {
-                r = session(&store, &url, &token, &wake, &tx, &arrivals, &traffic) => r,
+                r = session(&store, &url, &token, &wake, &tx, &arrivals, &traffic, options.heartbeat) => r,
                 () = stop.notified() => {
                     blocking(&store, |s| s.end_sync_session(SERVER_PEER));
                     return;
@@ -163,6 +221,10 @@ pub fn spawn(store: Arc<Mutex<Store>>, url: String, token: String) -> SyncHandle
             // Whatever was in flight may not have arrived: the next session
             // starts from the persisted shared heads.
             blocking(&store, |s| s.end_sync_session(SERVER_PEER));
+            // What waits now, as the app will show it offline.
+            if let Ok(waiting) = blocking(&store, |s| s.outbox_len()) {
+                set(&tx, |s| s.waiting = waiting);
+            }
             match result {
                 Err(ClientError::Revoked) => {
                     set(&tx, |s| {
@@ -254,6 +316,7 @@ where
     sink.send(Message::Binary(bytes.into())).await.map_err(|e| ClientError::Network(e.to_string()))
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn session(
     store: &Arc<Mutex<Store>>,
     url: &str,
@@ -262,11 +325,16 @@ async fn session(
     status: &watch::Sender<SyncStatus>,
     arrivals: &broadcast::Sender<Vec<DocKind>>,
     traffic: &Traffic,
+    heartbeat: Heartbeat,
 ) -> Result<(), ClientError> {
     // Nagle's algorithm would hold small frames back for tens of ms.
     let connector = tokio_tungstenite::Connector::Rustls(super::tls::client_config());
-    let (ws, _) = tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector))
+    // A server that accepts and then says nothing (a half-open link, a
+    // stuck proxy) must not leave the device "Connecting" for minutes.
+    let connect = tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector));
+    let (ws, _) = tokio::time::timeout(heartbeat.silence_limit, connect)
         .await
+        .map_err(|_| ClientError::Silent(heartbeat.silence_limit))?
         .map_err(|e| ClientError::Network(e.to_string()))?;
     let (mut sink, mut stream) = ws.split();
     let (since, pending) = blocking(store, |s| -> Result<_, ClientError> {
@@ -286,6 +354,11 @@ async fn session(
     let mut feed = Feed::default();
     let mut acks = Acks::default();
     let mut quiet: Option<tokio::time::Instant> = None;
+    // The heartbeat: a ping at every tick; the link is dead once nothing
+    // at all arrived for `silence_limit`.
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat.ping_every, heartbeat.ping_every);
+    ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut heard = tokio::time::Instant::now();
     loop {
         let (docs, purged) = if first { outgoing(store)? } else { (Vec::new(), Vec::new()) };
         first = false;
@@ -302,6 +375,7 @@ async fn session(
             frame = stream.next() => {
                 let Some(frame) = frame else { return Ok(()) };
                 let frame = frame.map_err(|e| ClientError::Network(e.to_string()))?;
+                heard = tokio::time::Instant::now();
                 let bytes = match frame {
                     Message::Binary(b) => {
                         traffic.received.fetch_add(b.len() as u64, Ordering::Relaxed);
@@ -340,6 +414,13 @@ async fn session(
             }
             () = wake.notified() => {
                 first = true;
+            }
+            _ = ping.tick() => {
+                // Small: it cannot fill a dead link's send buffer and hang.
+                sink.send(Message::Ping(Vec::new().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
+            }
+            () = tokio::time::sleep_until(heard + heartbeat.silence_limit) => {
+                return Err(ClientError::Silent(heartbeat.silence_limit));
             }
             () = deadline(quiet) => {
                 quiet = None;
@@ -437,7 +518,8 @@ where
     if replies.is_empty() {
         return Ok(None);
     }
-    let docs = replies.into_iter().chain(acks.take()).collect();
+    let acks = acks.take_except(&replies);
+    let docs = replies.into_iter().chain(acks).collect();
     send(sink, &ClientMessage::Sync { docs }, traffic).await?;
     Ok(Some(tokio::time::Instant::now() + SETTLE))
 }
@@ -485,6 +567,26 @@ impl Acks {
     /// only say less, after it.
     fn forget(&mut self, doc: &DocId) {
         self.docs.remove(doc);
+    }
+
+    /// The acknowledgements to go along with `replies`: all but those of
+    /// the same documents, which stay for a frame of their own. An
+    /// acknowledgement made after a reply in the same batch of frames
+    /// (the server's second message answered after its first) must not
+    /// follow it in one frame: the server applies a frame's messages
+    /// before it answers, and the acknowledgement, telling heads equal to
+    /// its own, makes Automerge take the answer as sent, so the device
+    /// never hears that the server has its change and keeps it waiting
+    /// (issue 12: "Syncing · 1 change waiting" after the server returned).
+    fn take_except(&mut self, replies: &[DocMessage]) -> Vec<DocMessage> {
+        let held: std::collections::HashMap<DocId, Vec<u8>> =
+            replies.iter().filter_map(|r| self.docs.remove_entry(&r.doc)).collect();
+        let now: Vec<DocMessage> = self.take().collect();
+        if !held.is_empty() {
+            self.docs = held;
+            self.due = Some(tokio::time::Instant::now() + ACK_DELAY);
+        }
+        now
     }
 
     fn take(&mut self) -> impl Iterator<Item = DocMessage> + use<> {
@@ -582,5 +684,38 @@ fn handle(
             }
         }
         ServerMessage::Wipe => Err(ClientError::Revoked),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dead_link_shows_as_offline_within_30_seconds_by_default() {
+        let h = Heartbeat::default();
+        assert_eq!(h.ping_every, Duration::from_secs(10));
+        // Two pings may go unanswered before the link counts as dead.
+        assert!(h.silence_limit > h.ping_every * 2);
+        assert!(h.silence_limit < Duration::from_secs(30));
+        let e = ClientError::Silent(h.silence_limit).to_string();
+        assert!(e.contains("did not answer for 25 s"), "{e}");
+    }
+
+    #[tokio::test]
+    async fn an_acknowledgement_never_shares_a_frame_with_a_reply_for_its_document() {
+        let site = crate::ids::SiteId::new();
+        let (a, b) = (DocId::site(site), DocId::directory(site));
+        let mut acks = Acks::default();
+        acks.add(a.clone(), vec![1]);
+        acks.add(b.clone(), vec![2]);
+        let replies = vec![DocMessage { doc: a.clone(), message: vec![3] }];
+        let along: Vec<DocId> = acks.take_except(&replies).into_iter().map(|m| m.doc).collect();
+        assert_eq!(along, vec![b]);
+        // The held one goes later, in a frame of its own.
+        assert!(acks.due.is_some());
+        let later: Vec<DocId> = acks.take().map(|m| m.doc).collect();
+        assert_eq!(later, vec![a]);
+        assert!(acks.due.is_none());
     }
 }

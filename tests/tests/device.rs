@@ -1,0 +1,379 @@
+//! What a device promises under faults (issue 12), through a real
+//! `lodge-sync` on 127.0.0.1: offline work shows as waiting; a device
+//! removed from its site deletes the site's data; a rejected guest's name
+//! is on no disk, in no store file, log or shared-memory file; a link that
+//! went dead without closing shows as offline.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lodge_core::person::PersonForm;
+use lodge_core::sync::{ClientOptions, Connection, Heartbeat, SyncStatus, spawn_with};
+use lodge_core::visit::{GuestForm, RejectReason};
+use lodge_core::{Actor, PersonId, Role, SiteId, Store, SystemClock};
+use lodge_tests::{Device, Server, code, create_site, eventually};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+
+const LIMIT: Duration = Duration::from_secs(20);
+
+struct Site {
+    server: Server,
+    site: SiteId,
+    admin: Device,
+    host: PersonId,
+    dir: tempfile::TempDir,
+}
+
+/// A server with a site, an admin device that added a host, synced.
+async fn site() -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("server");
+    let site = create_site(&data, "Lodge House").unwrap();
+    let server = Server::start(&data, 0).unwrap();
+    let admin_dir = dir.path().join("admin");
+    std::fs::create_dir_all(&admin_dir).unwrap();
+    let admin = Device::enrol(&server, &admin_dir, "admin", &code(&data, site, "admin", None).unwrap()).await.unwrap();
+    eventually("admin has the site", LIMIT, || admin.read(|s| s.site_settings().unwrap().is_some())).await.unwrap();
+    let founder = Actor { person: None, device: Some(admin.id), name: "Admin".into(), role: Role::Admin };
+    let host = admin
+        .act(|s| {
+            s.create_person(
+                &founder,
+                PersonForm { name: "Anna Kowalska".into(), email: Some("anna@lodge.test".into()), hosts_guests: true, roles: vec![Role::Staff], ..Default::default() },
+            )
+        })
+        .unwrap();
+    eventually("admin's changes reach the server", LIMIT, || admin.read(|s| s.outbox().unwrap().is_empty())).await.unwrap();
+    Site { server, site, admin, host, dir }
+}
+
+impl Site {
+    /// A device with a data directory of its own, `DIR/name/`.
+    async fn device(&self, name: &str, role: &str) -> Device {
+        self.device_of(name, role, None).await
+    }
+
+    /// A phone of `person`'s, or another device.
+    async fn device_of(&self, name: &str, role: &str, person: Option<PersonId>) -> Device {
+        let c = code(&self.server.data, self.site, role, person).unwrap();
+        let dir = self.device_dir(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let d = Device::enrol(&self.server, &dir, name, &c).await.unwrap();
+        eventually(&format!("{name} has the site"), LIMIT, || d.read(|s| s.site_settings().unwrap().is_some())).await.unwrap();
+        d
+    }
+
+    fn device_dir(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+}
+
+fn guest(host: PersonId, name: &str) -> GuestForm {
+    GuestForm { name: name.into(), company: "Acme".into(), host: Some(host), consent: true, ..Default::default() }
+}
+
+fn desk(d: &Device) -> Actor {
+    Actor { person: None, device: Some(d.id), name: "Reception".into(), role: Role::Reception }
+}
+
+/// A store's main file with its log and shared-memory files, as they are.
+fn store_files(path: &Path) -> Vec<PathBuf> {
+    ["", "-wal", "-shm"]
+        .iter()
+        .map(|suffix| {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            PathBuf::from(p)
+        })
+        .collect()
+}
+
+/// Every file under `dir`.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    for e in entries.flatten() {
+        let path = e.path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+/// The files among `files` whose raw bytes hold `needle` (files that do
+/// not exist hold nothing).
+fn holding(files: &[PathBuf], needle: &str) -> Vec<PathBuf> {
+    files
+        .iter()
+        .filter(|f| std::fs::read(f).is_ok_and(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes())))
+        .cloned()
+        .collect()
+}
+
+/// Wait until the status satisfies `f`, telling "it did" from "timed out"
+/// (with the last status seen).
+async fn status_becomes(d: &Device, what: &str, limit: Duration, f: impl Fn(&SyncStatus) -> bool) -> Duration {
+    let start = Instant::now();
+    let mut rx = d.sync.watch();
+    match tokio::time::timeout(limit, rx.wait_for(|s| f(s))).await {
+        Ok(Ok(_)) => start.elapsed(),
+        Ok(Err(_)) => panic!("the sync client ended before it {what}; last status {:?}", d.sync.status()),
+        Err(_) => panic!("timed out after {limit:?}: the device never {what}; its status is {:?}", d.sync.status()),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_changes_show_as_waiting_and_go_when_the_server_returns() {
+    let mut s = site().await;
+    let reception = s.device("reception", "reception").await;
+    status_becomes(&reception, "came online", LIMIT, |st| st.connection == Connection::Online).await;
+    let port = s.server.port();
+    s.server.kill();
+    status_becomes(&reception, "noticed the server is gone", LIMIT, |st| st.connection == Connection::Offline).await;
+
+    // Counted at once, offline: the count comes from the outbox.
+    reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "Offline Guest"))).unwrap();
+    let now = reception.sync.status();
+    assert_eq!(now.waiting, 1, "{now:?}");
+    assert_ne!(now.connection, Connection::Online);
+    reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "Second Guest"))).unwrap();
+    assert_eq!(reception.sync.status().waiting, 2);
+    // Trying again and failing does not lose the count.
+    status_becomes(&reception, "tried again while the server was down", LIMIT, |st| st.connection == Connection::Connecting).await;
+    status_becomes(&reception, "was offline again", LIMIT, |st| st.connection == Connection::Offline).await;
+    assert_eq!(reception.sync.status().waiting, 2);
+
+    s.server = Server::start(&s.server.data, port).unwrap();
+    // The backoff may have grown to a few seconds while the server was down.
+    status_becomes(&reception, "sent what waited", Duration::from_secs(40), |st| st.waiting == 0 && st.connection == Connection::Online).await;
+    let admin = &s.admin;
+    eventually("admin has both guests", LIMIT, || admin.read(|st| st.waiting_guests().unwrap().len() == 2)).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_device_deletes_the_site_data_it_held() {
+    let s = site().await;
+    let reception = s.device("reception", "reception").await;
+    let name = "Zofia Removedtest";
+    let visit = reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, name))).unwrap();
+    eventually("the guest reaches the server", LIMIT, || reception.read(|st| st.outbox().unwrap().is_empty())).await.unwrap();
+    let dir = s.device_dir("reception");
+    assert!(!holding(&files_under(&dir), name).is_empty(), "the test looks for the name where it is");
+    let actor_before = reception.read(|st| st.actor_id().clone());
+
+    lodge_tests::admin(&s.server.data, &["devices", "revoke", &reception.id.to_string()]).unwrap();
+    status_becomes(&reception, "was told it was removed", LIMIT, |st| st.connection == Connection::Revoked).await;
+    // What the app does when told (see `lodge_app::desk::Desk::wipe`).
+    reception.store.lock().unwrap().wipe().unwrap();
+
+    let left = holding(&files_under(&dir), name);
+    assert!(left.is_empty(), "the guest's name is still on the removed device in {left:?}");
+    // The store that held the site is gone: in its place an empty one, as
+    // on a device never set up.
+    reception.read(|st| {
+        assert_eq!(st.site().unwrap(), None);
+        assert!(st.documents().unwrap().is_empty());
+        assert!(st.visit(visit).unwrap().is_none());
+        assert_ne!(st.actor_id(), &actor_before, "a new store, not the old one emptied");
+    });
+    // And with it closed, nothing of the store is left at all.
+    let path = reception.path.clone();
+    drop(reception);
+    Store::wipe_files(&path).unwrap();
+    let files = files_under(&dir);
+    assert!(files.is_empty(), "files left in the removed device's directory: {files:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_guests_name_is_in_no_store_log_or_shared_memory_file() {
+    let mut s = site().await;
+    let kiosk = s.device("kiosk", "kiosk").await;
+    let reception = s.device("reception", "reception").await;
+    eventually("the kiosk has the host", LIMIT, || kiosk.read(|st| !st.directory("Anna").unwrap().is_empty())).await.unwrap();
+    let name = "Mallory Prankster";
+    let visit = kiosk.act(|st| st.register_guest(&kiosk.kiosk(), guest(s.host, name))).unwrap();
+    eventually("reception sees the entry", LIMIT, || reception.read(|st| st.visit(visit).unwrap().is_some())).await.unwrap();
+    let server_store = s.server.data.join("sites").join(format!("{}.sqlite", s.site));
+    let files = |kiosk: &Path, reception: &Path| -> Vec<PathBuf> {
+        let mut all = store_files(kiosk);
+        all.extend(store_files(reception));
+        all.extend(store_files(&server_store));
+        all
+    };
+    for store in [&kiosk.path, &reception.path, &server_store] {
+        assert!(!holding(&store_files(store), name).is_empty(), "the test looks for the name where it is: {}", store.display());
+    }
+    let everywhere = files(&kiosk.path, &reception.path);
+
+    reception.act(|st| st.reject(&desk(&reception), visit, RejectReason::Abuse)).unwrap();
+    for d in [&kiosk, &reception, &s.admin] {
+        eventually("every device purges the visit", LIMIT, || d.read(|st| st.visit(visit).unwrap().is_none())).await.unwrap();
+    }
+    // The files as they are, stores open: the log is emptied on the
+    // checkpoint thread within a second or so of the purge.
+    let waited = eventually("the name leaves every store file, log and shared-memory file", LIMIT, || holding(&everywhere, name).is_empty()).await;
+    if waited.is_err() {
+        panic!("the rejected guest's name is still in {:?}", holding(&everywhere, name));
+    }
+
+    // Reopened: nothing comes back.
+    let (kiosk_path, reception_path) = (kiosk.path.clone(), reception.path.clone());
+    drop(kiosk);
+    drop(reception);
+    let port = s.server.port();
+    s.server.kill();
+    s.server = Server::start(&s.server.data, port).unwrap();
+    let kiosk_store = Store::open(&kiosk_path, Arc::new(SystemClock)).unwrap();
+    let reception_store = Store::open(&reception_path, Arc::new(SystemClock)).unwrap();
+    assert!(reception_store.visit(visit).unwrap().is_none());
+    let left = holding(&files(&kiosk_path, &reception_path), name);
+    assert!(left.is_empty(), "after reopening, the rejected guest's name is in {left:?}");
+    drop((kiosk_store, reception_store));
+    let left = holding(&files_under(s.dir.path()), name);
+    assert!(left.is_empty(), "after closing, the rejected guest's name is in {left:?}");
+}
+
+/// A TCP proxy on 127.0.0.1 between a device and the server that can go
+/// silent: it stops passing bytes either way but closes nothing, like a
+/// phone that walked out of Wi-Fi.
+struct Proxy {
+    port: u16,
+    silent: watch::Sender<bool>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (silent, _) = watch::channel(false);
+        let quiet = silent.clone();
+        tokio::spawn(async move {
+            while let Ok((device, _)) = listener.accept().await {
+                let quiet = quiet.subscribe();
+                let upstream = upstream.clone();
+                tokio::spawn(async move {
+                    let Ok(server) = TcpStream::connect(&upstream).await else { return };
+                    let (dr, dw) = device.into_split();
+                    let (sr, sw) = server.into_split();
+                    tokio::join!(pass(dr, sw, quiet.clone()), pass(sr, dw, quiet));
+                });
+            }
+        });
+        Self { port, silent }
+    }
+
+    fn go_silent(&self, silent: bool) {
+        self.silent.send_replace(silent);
+    }
+}
+
+/// Pass bytes from `from` to `to` while the proxy is not silent; while it
+/// is, hold them (and the sockets) until it speaks again.
+async fn pass(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, mut silent: watch::Receiver<bool>) {
+    let mut buf = vec![0u8; 16 * 1024];
+    loop {
+        if !speaking(&mut silent).await {
+            return;
+        }
+        let n = tokio::select! {
+            n = from.read(&mut buf) => match n {
+                Ok(0) | Err(_) => {
+                    let _ = to.shutdown().await;
+                    return;
+                }
+                Ok(n) => n,
+            },
+            // Gone silent while waiting: stop reading.
+            _ = gone_silent(&mut silent) => continue,
+        };
+        if !speaking(&mut silent).await || to.write_all(&buf[..n]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Wait until the proxy is silent (or gone).
+async fn gone_silent(silent: &mut watch::Receiver<bool>) {
+    let _ = silent.wait_for(|s| *s).await.is_ok();
+}
+
+/// Wait until the proxy is not silent; false when it is gone.
+async fn speaking(silent: &mut watch::Receiver<bool>) -> bool {
+    silent.wait_for(|s| !s).await.is_ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_link_gone_silent_shows_offline_and_comes_back() {
+    let s = site().await;
+    let mut reception = s.device("reception", "reception").await;
+    let proxy = Proxy::start(s.server.addr.clone()).await;
+    // Short heartbeat for the test; the defaults (10 s, 25 s) are checked
+    // in the client's unit tests.
+    let heartbeat = Heartbeat { ping_every: Duration::from_millis(500), silence_limit: Duration::from_secs(2) };
+    reception.sync.stop();
+    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", proxy.port), reception.token.clone(), ClientOptions { heartbeat });
+    status_becomes(&reception, "came online through the proxy", LIMIT, |st| st.connection == Connection::Online).await;
+    // Quiet for a while on a live link: the pings keep it up.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(reception.sync.status().connection, Connection::Online, "a quiet live link stays online");
+
+    proxy.go_silent(true);
+    let took = status_becomes(&reception, "showed the dead link as offline", LIMIT, |st| st.connection == Connection::Offline).await;
+    let why = reception.sync.status().last_error.unwrap_or_default();
+    assert!(why.contains("did not answer"), "{why}");
+    assert!(took < Duration::from_secs(8), "offline after {took:?}, with a silence limit of 2 s");
+    eprintln!("a dead link showed as offline after {took:?} (ping every 0.5 s, silence limit 2 s)");
+
+    proxy.go_silent(false);
+    status_becomes(&reception, "came back online", Duration::from_secs(40), |st| st.connection == Connection::Online).await;
+    let v = reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "After The Gap"))).unwrap();
+    let admin = &s.admin;
+    eventually("admin gets the guest", LIMIT, || admin.read(|st| st.visit(v).unwrap().is_some())).await.unwrap();
+}
+
+/// Issue 12, item 2: a staff phone that signed in and out offline, and a
+/// desk that admitted a guest offline, stayed "Syncing · 1 change waiting"
+/// after the server came back although the server had their changes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_changes_leave_the_outbox_once_a_restarted_server_has_them() {
+    let mut s = site().await;
+    let reception = s.device("reception", "reception").await;
+    let phone = s.device_of("phone", "staff", Some(s.host)).await;
+    let anna = Actor { person: Some(s.host), device: Some(phone.id), name: "Anna Kowalska".into(), role: Role::Staff };
+    let visit = reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "Offline Admission"))).unwrap();
+    for d in [&reception, &phone] {
+        status_becomes(d, "came online", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
+    }
+    let port = s.server.port();
+    s.server.kill();
+    for d in [&reception, &phone] {
+        status_becomes(d, "noticed the server is gone", LIMIT, |st| st.connection == Connection::Offline).await;
+    }
+    phone.act(|st| st.sign_in(&anna, s.host)).unwrap();
+    phone.act(|st| st.sign_out(&anna, s.host)).unwrap();
+    reception
+        .act(|st| st.admit(&desk(&reception), lodge_core::visit::AdmitRequest { visit, card: lodge_core::CardNumber::new(105).unwrap(), take_over: false }))
+        .unwrap();
+    assert_eq!(phone.sync.status().waiting, 1);
+    assert_eq!(reception.sync.status().waiting, 1);
+    s.server = Server::start(&s.server.data, port).unwrap();
+    let admin = &s.admin;
+    eventually("the admission reaches the admin", Duration::from_secs(40), || admin.read(|st| st.guests_in().unwrap().len() == 1)).await.unwrap();
+    eventually("the sign-in and sign-out reach the admin", LIMIT, || {
+        admin.read(|st| st.presence_history(s.host, lodge_core::Timestamp::from_millis(0)).is_ok_and(|h| h.len() >= 2))
+    })
+    .await
+    .unwrap();
+    for (d, who) in [(&phone, "phone"), (&reception, "desk")] {
+        // Once the server has the change, the device must say so soon.
+        status_becomes(d, &format!("({who}) emptied its outbox"), LIMIT, |st| st.waiting == 0 && st.connection == Connection::Online).await;
+        assert!(d.read(|st| st.outbox().unwrap().is_empty()));
+    }
+}
