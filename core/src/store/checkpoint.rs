@@ -55,6 +55,9 @@ impl Checkpointer {
         wal.push("-wal");
         let wal = std::path::PathBuf::from(wal);
         conn.busy_timeout(Duration::from_millis(50)).ok()?;
+        // Like the store's own connection (it deletes nothing, but every
+        // connection to a store says so).
+        conn.pragma_update(None, "secure_delete", "ON").ok()?;
         let (requests, incoming) = mpsc::channel::<Request>();
         let thread = std::thread::Builder::new()
             .name("lodge-checkpoint".into())

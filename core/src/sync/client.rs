@@ -407,6 +407,11 @@ async fn session(
                         settle = answer(&mut sink, replies, &mut acks, traffic).await?;
                     }
                 }
+                // Frames that took long to apply (a slow phone, a big
+                // catch-up) must not make the link look silent: the silence
+                // branch may win the next `select!` against frames that
+                // waited meanwhile.
+                heard = tokio::time::Instant::now();
             }
             () = deadline(acks.due) => {
                 let docs: Vec<DocMessage> = acks.take().collect();
