@@ -386,10 +386,20 @@ async fn converse(
             }
             _ = recheck.tick() => {
                 let s = session.clone();
-                let revoked = tokio::task::spawn_blocking(move || s.is_revoked()).await.unwrap_or(false);
-                if revoked {
-                    tracing::info!(%device, "device revoked; disconnecting");
-                    return wipe();
+                // Fails closed: a check that could not be made ends the
+                // session (the device is refused or let in again at its
+                // next hello), it does not keep it.
+                match tokio::task::spawn_blocking(move || s.state.registry().is_revoked(device)).await {
+                    Ok(Ok(false)) => {}
+                    Ok(Ok(true)) => {
+                        tracing::info!(%device, "device revoked; disconnecting");
+                        return wipe();
+                    }
+                    Ok(Err(e)) => {
+                        tracing::error!(%device, error = %e, "the revocation check failed; disconnecting");
+                        return failed();
+                    }
+                    Err(_) => return failed(),
                 }
             }
             _ = ping.tick() => {
@@ -565,10 +575,6 @@ struct Session {
 }
 
 impl Session {
-    fn is_revoked(&self) -> bool {
-        self.state.registry().is_revoked(self.device.device).unwrap_or(false)
-    }
-
     fn peer(&self) -> String {
         self.device.device.to_string()
     }

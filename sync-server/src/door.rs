@@ -284,7 +284,7 @@ mod tests {
         let mut gated = Gated::new(server, pass.clone());
         pass.limit(10);
         client.write_all(&[7; 100]).await.unwrap();
-        let mut buf = vec![0; 100];
+        let mut buf = [0u8; 100];
         let mut read = 0;
         while read < 10 {
             read += gated.read(&mut buf[read..]).await.unwrap();

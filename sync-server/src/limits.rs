@@ -17,7 +17,9 @@ pub struct Limits {
     /// Connections that have not said a valid hello (plain HTTP requests
     /// included), all addresses together.
     pub unauthenticated: usize,
-    /// Of those, from one address.
+    /// Of those, from one address: room for a building's 200 devices
+    /// behind one NAT address reconnecting at once after a restart, each
+    /// for the moment its hello takes.
     pub unauthenticated_per_address: usize,
     /// How long a client may take to send a request's headers, and how long
     /// an idle HTTP connection stays open.
@@ -47,7 +49,7 @@ impl Default for Limits {
             connections: 10_000,
             connections_per_address: 1_000,
             unauthenticated: 2_000,
-            unauthenticated_per_address: 128,
+            unauthenticated_per_address: 256,
             header_timeout: Duration::from_secs(10),
             hello_deadline: Duration::from_secs(10),
             ping_interval: Duration::from_secs(10),

@@ -125,7 +125,7 @@ impl LimitArgs {
         };
         // Leave descriptors for the stores, the log and the listener.
         let descriptors = usize::try_from(open_files.saturating_sub(64)).unwrap_or(usize::MAX).max(16);
-        Ok(Limits {
+        let limits = Limits {
             connections: self.max_connections.unwrap_or(d.connections).min(descriptors),
             connections_per_address: self.max_connections_per_address.unwrap_or(d.connections_per_address),
             unauthenticated: self.max_unauthenticated.unwrap_or(d.unauthenticated),
@@ -138,7 +138,16 @@ impl LimitArgs {
             enrol_burst_per_address: self.enrol_burst_per_address.unwrap_or(d.enrol_burst_per_address),
             enrol_burst: self.enrol_burst.unwrap_or(d.enrol_burst),
             enrol_refill: secs(self.enrol_refill_secs, d.enrol_refill)?,
-        })
+        };
+        // An honest idle device is heard from only when it answers a ping.
+        if limits.idle_timeout <= limits.ping_interval {
+            bail!(
+                "--idle-timeout-secs ({:?}) must be longer than --ping-interval-secs ({:?}): an idle device answers only pings",
+                limits.idle_timeout,
+                limits.ping_interval
+            );
+        }
+        Ok(limits)
     }
 }
 

@@ -60,7 +60,7 @@ pub const MAX_ACTOR_BYTES: usize = 32;
 fn valid_actor(actor: &str) -> bool {
     !actor.is_empty()
         && actor.len() <= 2 * MAX_ACTOR_BYTES
-        && actor.len() % 2 == 0
+        && actor.len().is_multiple_of(2)
         && actor.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
         && automerge::ActorId::try_from(actor).is_ok()
 }

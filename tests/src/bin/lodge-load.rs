@@ -10,6 +10,9 @@
 //! `cargo run --release -p lodge-tests --bin lodge-load -- w1 --devices 200`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- catch-up`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- year --devices 200`
+//! `cargo run --release -p lodge-tests --bin lodge-load -- hoard` (a busy
+//! day's catch-up beside a device that asks for everything and reads
+//! nothing)
 
 use std::time::{Duration, Instant};
 
@@ -355,6 +358,103 @@ async fn catch_up() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A busy day's catch-up (as `catch_up`) of one desk alone, then of
+/// another beside a device that asks for all 1,000 presence documents
+/// again and again and reads nothing; the server's memory meanwhile, and
+/// when (if) it dropped that device.
+async fn hoard() -> anyhow::Result<()> {
+    use futures_util::SinkExt;
+    use lodge_core::sync::{ClientMessage, DocMessage};
+    let (dir, server, site, writer, admin, people) = people_site(1000).await?;
+    let data = dir.path().join("server");
+    let mut desks = Vec::new();
+    for name in ["alone", "beside"] {
+        let desk = Device::enrol(&server, dir.path(), name, &code(&data, site, "reception", None)?).await?;
+        until(Duration::from_secs(300), || desk.sync.status().connection == Connection::Online).await?;
+        desk.go_offline();
+        desks.push(desk);
+    }
+    for round in 0..5 {
+        writer.act(|s| {
+            for p in &people {
+                if round % 2 == 0 {
+                    s.sign_in(&admin, *p).unwrap();
+                } else {
+                    s.sign_out(&admin, *p).unwrap();
+                }
+            }
+        });
+    }
+    until(Duration::from_secs(300), || writer.read(|s| s.outbox().map(|o| o.is_empty()).unwrap_or(false))).await?;
+    let pid = server.pid();
+    let n = people.len();
+    let (first, second) = desks.split_at_mut(1);
+    let alone = desk_catch_up(&mut first[0], &server, n).await?;
+    let rss_before = rss_now_mb(pid);
+
+    // The hoarder: a reception token of its own, a 4 KB receive buffer,
+    // and a frame asking for every presence document from scratch.
+    let c = code(&data, site, "reception", None)?;
+    let body = serde_json::json!({ "code": c, "actor": automerge::ActorId::random().to_hex_string(), "name": "hoarder" });
+    let enrolled: serde_json::Value = reqwest::Client::new().post(format!("{}/enrol", server.http_url())).json(&body).send().await?.json().await?;
+    let token = enrolled["token"].as_str().context("a token")?.to_owned();
+    let socket = tokio::net::TcpSocket::new_v4()?;
+    socket.set_recv_buffer_size(4096)?;
+    let tcp = socket.connect(server.addr.parse()?).await?;
+    let (mut ws, _) = tokio_tungstenite::client_async(server.ws_url(), tcp).await?;
+    let hello = ClientMessage::Hello { token, since: 0, pending: vec![] };
+    ws.send(tokio_tungstenite::tungstenite::Message::Binary(hello.encode().into())).await?;
+    let ask = {
+        use automerge::sync::SyncDoc;
+        let mut empty = automerge::AutoCommit::new();
+        let message = empty.sync().generate_sync_message(&mut automerge::sync::State::new()).context("a first message")?.encode();
+        let month = lodge_core::Clock::now(&lodge_core::SystemClock).month();
+        let docs = people.iter().map(|p| DocMessage { doc: lodge_core::DocId::presence(*p, &month), message: message.clone() }).collect();
+        ClientMessage::Sync { docs }.encode()
+    };
+    let started = Instant::now();
+    let hoarding = tokio::spawn(async move {
+        let mut asked = 0u32;
+        while started.elapsed() < Duration::from_secs(120) {
+            match tokio::time::timeout(Duration::from_secs(5), ws.send(tokio_tungstenite::tungstenite::Message::Binary(ask.clone().into()))).await {
+                Ok(Ok(())) => asked += 1,
+                // An error is the server's cut; a send that only stalls
+                // (the server reads slowly) is not.
+                Ok(Err(_)) => return (asked, Some(started.elapsed())),
+                Err(_) => {}
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        (asked, None)
+    });
+    // Let it pile up first.
+    let mut peak = rss_before;
+    while started.elapsed() < Duration::from_secs(20) && !hoarding.is_finished() {
+        peak = peak.max(rss_now_mb(pid));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let beside = desk_catch_up(&mut second[0], &server, n).await?;
+    while !hoarding.is_finished() {
+        peak = peak.max(rss_now_mb(pid));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (asked, dropped) = hoarding.await?;
+    println!(
+        "hoard: a busy day's catch-up (5,000 changes, 1,000 documents) {alone:.2?} alone, {beside:.2?} beside a device that asked {asked} times for all 1,000 documents and read nothing; {}; server resident {rss_before:.0} MB before it, {peak:.0} MB at most",
+        dropped.map_or("it was never dropped (120 s)".to_owned(), |t| format!("the server dropped it after {t:.1?}"))
+    );
+    Ok(())
+}
+
+/// Bring an offline desk online; how long until it has everyone's
+/// latest sign-in.
+async fn desk_catch_up(desk: &mut Device, server: &Server, people: usize) -> anyhow::Result<Duration> {
+    let t = Instant::now();
+    desk.go_online(server);
+    until(Duration::from_secs(300), || desk.read(|s| s.people_in().map(|p| p.len() == people).unwrap_or(false))).await?;
+    Ok(t.elapsed())
+}
+
 /// Server memory with a year of one site's data and `devices` devices
 /// connected: two reception desks that hold everything, the rest staff
 /// phones (each its own person and presence); then a round of sign-ins
@@ -442,6 +542,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Some("w1-observe") => return w1_observe(&args[2..]).await,
         Some("catch-up") => return catch_up().await,
+        Some("hoard") => return hoard().await,
         Some("year") => {
             let devices: usize = args.iter().position(|a| a == "--devices").and_then(|i| args.get(i + 1)).map_or(Ok(200), |n| n.parse())?;
             return year_of_data(devices).await;
