@@ -53,7 +53,18 @@ pub enum AdminError {
 
 /// Send a request to the server; its refusals come back in its words.
 pub(crate) async fn call<T: for<'de> Deserialize<'de>>(request: reqwest::RequestBuilder, base_url: &str) -> Result<T, AdminError> {
-    let unreachable = |e: reqwest::Error| AdminError::Unreachable { url: base_url.to_owned(), reason: e.to_string() };
+    // The whole chain: reqwest's own words alone ("error sending request")
+    // hide whether the certificate, the name or the network failed.
+    let unreachable = |e: reqwest::Error| {
+        let mut reason = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            reason.push_str(": ");
+            reason.push_str(&s.to_string());
+            source = s.source();
+        }
+        AdminError::Unreachable { url: base_url.to_owned(), reason }
+    };
     let response = request.send().await.map_err(unreachable)?;
     if !response.status().is_success() {
         let text = response.text().await.unwrap_or_default();
