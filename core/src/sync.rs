@@ -8,6 +8,7 @@
 //! the last number it saw.
 
 mod access;
+pub mod api;
 #[cfg(feature = "client")]
 pub mod admin;
 #[cfg(feature = "client")]
@@ -26,7 +27,8 @@ pub use incoming::{DEVICE_LIMITS, MAX_INFLATED_FRAME, MessageLimits, SERVER_LIMI
 pub use refusal::{Counted, Measured, Refusal};
 pub use write_rules::{Known, MAX_FIELD_BYTES, MAX_LIST_ITEMS, Writer, judge};
 #[cfg(feature = "client")]
-pub use admin::{AdminError, EnrolmentCode, SiteDevice};
+pub use admin::AdminError;
+pub use api::{ApiErrorKind, EnrolmentCode, SiteDevice};
 #[cfg(feature = "client")]
 pub use tls::{TlsError, trust_certificates};
 #[cfg(feature = "client")]

@@ -41,7 +41,7 @@ impl Joined {
     pub fn sync_url(&self) -> String {
         let base = self.url.trim_end_matches('/');
         let base = base.strip_prefix("https://").map(|r| format!("wss://{r}")).unwrap_or_else(|| base.replacen("http://", "ws://", 1));
-        format!("{base}/sync")
+        format!("{base}{}", lodge_core::sync::api::SYNC_PATH)
     }
 }
 

@@ -6,8 +6,8 @@
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use lodge_core::{Clock, DeviceId, PersonId, Role, SystemClock, Timestamp};
-use serde::{Deserialize, Serialize};
+use lodge_core::sync::api::{CodeRequest, EnrolmentCode, SiteDevice};
+use lodge_core::{Clock, DeviceId, Role, SystemClock, Timestamp};
 
 use crate::error::AppError;
 use crate::registry::Device;
@@ -16,27 +16,6 @@ use crate::AppState;
 /// The longest a code may live: a day.
 const MAX_MINUTES: u32 = 24 * 60;
 
-/// A new code to make.
-#[derive(Debug, Deserialize)]
-pub struct CodeRequest {
-    /// For which role.
-    pub role: Role,
-    /// Whose phone (staff and worker).
-    #[serde(default)]
-    pub person: Option<PersonId>,
-    /// How long it stays valid (default 60, at most a day).
-    #[serde(default)]
-    pub minutes: Option<u32>,
-}
-
-/// A code made.
-#[derive(Debug, Serialize)]
-pub struct Code {
-    /// The one-time code.
-    pub code: String,
-    /// Until when it can be redeemed.
-    pub expires_at: Timestamp,
-}
 
 /// The admin device behind the request's token, or why there is none.
 async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Device, AppError> {
@@ -56,14 +35,14 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Device, AppErro
 }
 
 /// `GET /admin/devices`: the caller's site's devices.
-pub async fn devices(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<Device>>, AppError> {
+pub async fn devices(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<SiteDevice>>, AppError> {
     let me = caller(&state, &headers).await?;
     let all = tokio::task::spawn_blocking(move || state.registry().devices()).await??;
-    Ok(Json(all.into_iter().filter(|d| d.site == me.site).collect()))
+    Ok(Json(all.into_iter().filter(|d| d.site == me.site).map(|d| d.public()).collect()))
 }
 
 /// `POST /admin/devices/{device}/revoke`.
-pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, Path(device): Path<DeviceId>) -> Result<Json<Device>, AppError> {
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, Path(device): Path<DeviceId>) -> Result<Json<SiteDevice>, AppError> {
     let me = caller(&state, &headers).await?;
     let s = state.clone();
     let revoked = tokio::task::spawn_blocking(move || -> Result<Device, AppError> {
@@ -78,11 +57,11 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, Path(devi
     // Connections of the device close at once.
     let _ = state.revoked.send(device);
     tracing::info!(%device, by = %me.device, "device revoked by an admin device");
-    Ok(Json(revoked))
+    Ok(Json(revoked.public()))
 }
 
 /// `POST /admin/codes`: a one-time enrolment code for the caller's site.
-pub async fn create_code(State(state): State<AppState>, headers: HeaderMap, Json(request): Json<CodeRequest>) -> Result<Json<Code>, AppError> {
+pub async fn create_code(State(state): State<AppState>, headers: HeaderMap, Json(request): Json<CodeRequest>) -> Result<Json<EnrolmentCode>, AppError> {
     let me = caller(&state, &headers).await?;
     let minutes = request.minutes.unwrap_or(60).clamp(1, MAX_MINUTES);
     let expires_at = Timestamp::from_millis(SystemClock.now().millis() + i64::from(minutes) * 60_000);
@@ -96,5 +75,5 @@ pub async fn create_code(State(state): State<AppState>, headers: HeaderMap, Json
         Ok(state.registry().create_code(me.site, request.role, request.person, expires_at)?)
     })
     .await??;
-    Ok(Json(Code { code, expires_at }))
+    Ok(Json(EnrolmentCode { code, expires_at }))
 }

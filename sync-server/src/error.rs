@@ -5,6 +5,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use lodge_core::sync::api::{ApiErrorKind, ErrorBody};
+
 use crate::registry::RegistryError;
 
 /// An error of an HTTP handler.
@@ -39,25 +41,49 @@ pub enum AppError {
     Task(#[from] tokio::task::JoinError),
 }
 
+impl AppError {
+    /// What kind of refusal it is on the wire.
+    fn kind(&self) -> ApiErrorKind {
+        match self {
+            AppError::Registry(RegistryError::BadCode) => ApiErrorKind::BadCode,
+            AppError::Registry(RegistryError::BadActor(_)) => ApiErrorKind::BadRequest,
+            AppError::Registry(RegistryError::ActorInUse { .. }) => ApiErrorKind::ActorInUse,
+            AppError::Registry(RegistryError::PersonRequired(_)) | AppError::UnknownPerson { .. } => ApiErrorKind::UnknownPerson,
+            AppError::TooManyAttempts { .. } => ApiErrorKind::TooManyAttempts,
+            AppError::Unauthorized => ApiErrorKind::Unauthorized,
+            AppError::Forbidden(_) => ApiErrorKind::Forbidden,
+            AppError::Registry(RegistryError::UnknownSite(_) | RegistryError::UnknownDevice(_)) => ApiErrorKind::NotFound,
+            _ => ApiErrorKind::Internal,
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let (status, message) = match &self {
-            AppError::Registry(RegistryError::BadCode | RegistryError::BadActor(_) | RegistryError::PersonRequired(_))
-            | AppError::UnknownPerson { .. } => (StatusCode::BAD_REQUEST, self.to_string()),
-            AppError::Registry(RegistryError::ActorInUse { .. }) => (StatusCode::CONFLICT, self.to_string()),
-            AppError::TooManyAttempts { retry_after_secs } => {
-                let retry = [(axum::http::header::RETRY_AFTER, retry_after_secs.to_string())];
-                let body = Json(serde_json::json!({ "error": self.to_string(), "retry_after_secs": retry_after_secs }));
-                return (StatusCode::TOO_MANY_REQUESTS, retry, body).into_response();
-            }
-            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, self.to_string()),
-            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, self.to_string()),
-            AppError::Registry(RegistryError::UnknownSite(_) | RegistryError::UnknownDevice(_)) => (StatusCode::NOT_FOUND, self.to_string()),
-            _ => {
-                tracing::error!(error = %self, "internal error");
-                (StatusCode::INTERNAL_SERVER_ERROR, "The server failed; it was logged.".to_owned())
-            }
+        let kind = self.kind();
+        let status = match kind {
+            ApiErrorKind::BadCode | ApiErrorKind::BadRequest | ApiErrorKind::UnknownPerson => StatusCode::BAD_REQUEST,
+            ApiErrorKind::ActorInUse => StatusCode::CONFLICT,
+            ApiErrorKind::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
+            ApiErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiErrorKind::Forbidden => StatusCode::FORBIDDEN,
+            ApiErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ApiErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
-        (status, Json(serde_json::json!({ "error": message }))).into_response()
+        let error = if kind == ApiErrorKind::Internal {
+            tracing::error!(error = %self, "internal error");
+            "The server failed; it was logged.".to_owned()
+        } else {
+            self.to_string()
+        };
+        let retry_after_secs = match self {
+            AppError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
+            _ => None,
+        };
+        let body = Json(ErrorBody { kind, error, retry_after_secs });
+        match retry_after_secs {
+            Some(secs) => (status, [(axum::http::header::RETRY_AFTER, secs.to_string())], body).into_response(),
+            None => (status, body).into_response(),
+        }
     }
 }

@@ -24,8 +24,8 @@ use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use lodge_core::sync::api;
 use lodge_core::{SiteId, SystemClock};
-use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 pub use error::AppError;
@@ -154,43 +154,25 @@ impl AppState {
 /// The router: health, enrolment, sync.
 pub fn app(state: AppState) -> Router {
     Router::new()
-        .route("/health", get(health))
-        .route("/enrol", post(enrol))
-        .route("/admin/devices", get(admin::devices))
-        .route("/admin/devices/{device}/revoke", post(admin::revoke))
-        .route("/admin/codes", post(admin::create_code))
-        .route("/sync", get(sync))
+        .route(api::HEALTH_PATH, get(health))
+        .route(api::ENROL_PATH, post(enrol))
+        .route(api::ADMIN_DEVICES_PATH, get(admin::devices))
+        .route(api::ADMIN_REVOKE_ROUTE, post(admin::revoke))
+        .route(api::ADMIN_CODES_PATH, post(admin::create_code))
+        .route(api::SYNC_PATH, get(sync))
         .with_state(state)
 }
 
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    sites: usize,
-}
-
-async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppError> {
+async fn health(State(state): State<AppState>) -> Result<Json<api::Health>, AppError> {
     let sites = tokio::task::spawn_blocking(move || state.registry().sites().map(|s| s.len())).await??;
-    Ok(Json(Health { status: "ok", sites }))
-}
-
-/// A device redeeming its enrolment code.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct EnrolRequest {
-    /// The code, as printed or scanned.
-    pub code: String,
-    /// The Automerge actor id the device writes under (hex).
-    pub actor: String,
-    /// A name for device lists.
-    #[serde(default)]
-    pub name: String,
+    Ok(Json(api::Health { status: "ok".into(), sites }))
 }
 
 async fn enrol(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<std::net::SocketAddr>,
-    Json(request): Json<EnrolRequest>,
-) -> Result<Json<Enrolled>, AppError> {
+    Json(request): Json<api::EnrolRequest>,
+) -> Result<Json<api::Enrolled>, AppError> {
     let address = address.ip();
     if let Err(wait) = state.throttle.attempt(address, std::time::Instant::now()) {
         tracing::warn!(%address, "enrolment refused: too many failed attempts");
@@ -206,7 +188,7 @@ async fn enrol(
         Ok(enrolled) => {
             state.throttle.succeeded(address);
             tracing::info!(%address, device = %enrolled.device.device, role = %enrolled.device.role, "device enrolled");
-            Ok(Json(enrolled))
+            Ok(Json(api::Enrolled { device: enrolled.device.public(), token: enrolled.token }))
         }
         Err(e) => {
             // Every failure counts (its attempt is not given back): a

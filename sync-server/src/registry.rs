@@ -84,6 +84,20 @@ pub struct Device {
     pub revoked_at: Option<Timestamp>,
 }
 
+impl Device {
+    /// The device as the HTTP API shows it (its actor id stays here).
+    pub fn public(&self) -> lodge_core::sync::SiteDevice {
+        lodge_core::sync::SiteDevice {
+            device: self.device,
+            site: self.site,
+            role: self.role,
+            person: self.person,
+            name: self.name.clone(),
+            revoked_at: self.revoked_at,
+        }
+    }
+}
+
 /// What redeeming a code gives the device.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Enrolled {

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use lodge_core::Role;
-use lodge_core::sync::{AdminError, Connection, admin as api};
+use lodge_core::sync::{AdminError, ApiErrorKind, Connection, admin as api};
 use lodge_tests::{Device, Server, code, create_site, eventually};
 
 const LIMIT: Duration = Duration::from_secs(10);
@@ -36,15 +36,16 @@ async fn an_admin_device_lists_enrols_and_removes_only_its_sites_devices() -> an
     assert_eq!(kiosk.role, Role::Kiosk);
     assert!(Device::enrol(&server, root.path(), "again", &made.code).await.is_err(), "a code works once");
     let e = api::create_code(&url, &admin.token, Role::Worker, None, 30).await.unwrap_err();
+    assert!(matches!(&e, AdminError::Refused { kind: ApiErrorKind::UnknownPerson, .. }), "{e:?}");
     assert!(e.to_string().contains("must name the person"), "{e}");
 
     // Other roles, bad tokens and other sites are refused.
     match api::devices(&url, &desk.token).await {
-        Err(AdminError::Refused(m)) => assert!(m.contains("A reception device cannot do this"), "{m}"),
+        Err(AdminError::Refused { kind: ApiErrorKind::Forbidden, message }) => assert!(message.contains("A reception device cannot do this"), "{message}"),
         other => panic!("a reception device listed devices: {other:?}"),
     }
     match api::devices(&url, "not-a-token").await {
-        Err(AdminError::Refused(m)) => assert!(m.contains("not enrolled"), "{m}"),
+        Err(AdminError::Refused { kind: ApiErrorKind::Unauthorized, message }) => assert!(message.contains("not enrolled"), "{message}"),
         other => panic!("a bad token listed devices: {other:?}"),
     }
     let e = api::revoke(&url, &stranger.token, kiosk.id).await.unwrap_err();

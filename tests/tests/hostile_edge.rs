@@ -308,8 +308,10 @@ async fn enrolment_guesses_from_one_address_are_slowed_and_come_back() {
         let status = answer.status().as_u16();
         if status == 429 {
             assert!(answer.headers().contains_key("retry-after"));
-            let body: serde_json::Value = answer.json().await.unwrap();
-            assert!(body["error"].as_str().unwrap().contains("Too many enrolment attempts failed"), "{body}");
+            let body: lodge_core::sync::api::ErrorBody = answer.json().await.unwrap();
+            assert_eq!(body.kind, lodge_core::sync::ApiErrorKind::TooManyAttempts);
+            assert!(body.retry_after_secs.is_some_and(|s| s > 0), "{body:?}");
+            assert!(body.error.contains("Too many enrolment attempts failed"), "{body:?}");
         }
         statuses.push(status);
     }
@@ -344,15 +346,17 @@ async fn enrolment_refuses_bad_and_taken_actor_ids_and_codes_for_unknown_people(
     let http = reqwest::Client::new();
     let right = code(&s.server.data, s.site, "kiosk", None).unwrap();
     let taken = s.reception.read(|st| st.actor_id().to_hex_string());
-    for (actor, status, words) in [
-        ("", 400, "is not an Automerge actor id"),
-        ("not hex", 400, "is not an Automerge actor id"),
-        (taken.as_str(), 409, "Another device"),
+    use lodge_core::sync::ApiErrorKind;
+    for (actor, status, kind, words) in [
+        ("", 400, ApiErrorKind::BadRequest, "is not an Automerge actor id"),
+        ("not hex", 400, ApiErrorKind::BadRequest, "is not an Automerge actor id"),
+        (taken.as_str(), 409, ApiErrorKind::ActorInUse, "Another device"),
     ] {
         let answer = http.post(&url).json(&serde_json::json!({ "code": right, "actor": actor })).send().await.unwrap();
         assert_eq!(answer.status().as_u16(), status, "actor {actor:?}");
-        let body: serde_json::Value = answer.json().await.unwrap();
-        assert!(body["error"].as_str().unwrap().contains(words), "{body}");
+        let body: lodge_core::sync::api::ErrorBody = answer.json().await.unwrap();
+        assert_eq!(body.kind, kind, "actor {actor:?}");
+        assert!(body.error.contains(words), "{body:?}");
     }
     // The refusals did not spend the code.
     let fresh = automerge::ActorId::random().to_hex_string();
@@ -363,6 +367,7 @@ async fn enrolment_refuses_bad_and_taken_actor_ids_and_codes_for_unknown_people(
     // and on the command line; for one it has, made.
     let nobody = PersonId::new();
     let e = lodge_core::sync::admin::create_code(&s.server.http_url(), &s.admin.token, Role::Worker, Some(nobody), 30).await.unwrap_err();
+    assert!(matches!(&e, lodge_core::sync::AdminError::Refused { kind: lodge_core::sync::ApiErrorKind::UnknownPerson, .. }), "{e:?}");
     assert!(e.to_string().contains("There is no person"), "{e}");
     let e = code(&s.server.data, s.site, "worker", Some(nobody)).unwrap_err();
     assert!(e.to_string().contains("There is no person"), "{e}");

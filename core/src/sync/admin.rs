@@ -3,37 +3,11 @@
 //! token; the server answers only for the device's site and only to an
 //! admin device.
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
+use super::api::{ADMIN_CODES_PATH, ADMIN_DEVICES_PATH, ApiErrorKind, CodeRequest, EnrolmentCode, ErrorBody, SiteDevice, revoke_path};
 use crate::actor::Role;
 use crate::ids::{DeviceId, PersonId};
-use crate::time::Timestamp;
-
-/// A device of the site as the server knows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct SiteDevice {
-    /// Its id.
-    pub device: DeviceId,
-    /// Its role.
-    pub role: Role,
-    /// Whose phone.
-    pub person: Option<PersonId>,
-    /// Its name.
-    pub name: String,
-    /// When it was removed, if it was.
-    pub revoked_at: Option<Timestamp>,
-}
-
-/// A one-time enrolment code.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
-pub struct EnrolmentCode {
-    /// The code.
-    pub code: String,
-    /// Until when it can be redeemed.
-    pub expires_at: Timestamp,
-}
 
 /// Why a call to the server (enrolment or an admin call) failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,9 +20,15 @@ pub enum AdminError {
         /// What failed.
         reason: String,
     },
-    /// The server refused, in its words.
-    #[error("{0}")]
-    Refused(String),
+    /// The server refused: what kind (what the caller can do about it),
+    /// and in the server's words.
+    #[error("{message}")]
+    Refused {
+        /// What kind.
+        kind: ApiErrorKind,
+        /// In words.
+        message: String,
+    },
 }
 
 /// Send a request to the server; its refusals come back in its words.
@@ -67,9 +47,13 @@ pub(crate) async fn call<T: for<'de> Deserialize<'de>>(request: reqwest::Request
     };
     let response = request.send().await.map_err(unreachable)?;
     if !response.status().is_success() {
+        let status = response.status();
         let text = response.text().await.unwrap_or_default();
-        let message = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| v["error"].as_str().map(str::to_owned)).unwrap_or(text);
-        return Err(AdminError::Refused(message));
+        return Err(match serde_json::from_str::<ErrorBody>(&text) {
+            Ok(body) => AdminError::Refused { kind: body.kind, message: body.error },
+            // Not our server's body (a proxy's page): its status says enough.
+            Err(_) => AdminError::Refused { kind: ApiErrorKind::Internal, message: format!("{status}: {text}") },
+        });
     }
     response.json().await.map_err(unreachable)
 }
@@ -80,17 +64,17 @@ fn url(base_url: &str, path: &str) -> String {
 
 /// The site's devices.
 pub async fn devices(base_url: &str, token: &str) -> Result<Vec<SiteDevice>, AdminError> {
-    call(super::tls::http_client().get(url(base_url, "/admin/devices")).bearer_auth(token), base_url).await
+    call(super::tls::http_client().get(url(base_url, ADMIN_DEVICES_PATH)).bearer_auth(token), base_url).await
 }
 
 /// Remove a device: it is disconnected at once and told to wipe its store.
 pub async fn revoke(base_url: &str, token: &str, device: DeviceId) -> Result<SiteDevice, AdminError> {
-    call(super::tls::http_client().post(url(base_url, &format!("/admin/devices/{device}/revoke"))).bearer_auth(token), base_url).await
+    call(super::tls::http_client().post(url(base_url, &revoke_path(device))).bearer_auth(token), base_url).await
 }
 
 /// A one-time code for a new device of `role` (staff and worker phones name
 /// their `person`), valid for `minutes`.
 pub async fn create_code(base_url: &str, token: &str, role: Role, person: Option<PersonId>, minutes: u32) -> Result<EnrolmentCode, AdminError> {
-    let body = serde_json::json!({ "role": role, "person": person, "minutes": minutes });
-    call(super::tls::http_client().post(url(base_url, "/admin/codes")).bearer_auth(token).json(&body), base_url).await
+    let body = CodeRequest { role, person, minutes: Some(minutes) };
+    call(super::tls::http_client().post(url(base_url, ADMIN_CODES_PATH)).bearer_auth(token).json(&body), base_url).await
 }

@@ -3,11 +3,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::api::{ENROL_PATH, EnrolRequest, Enrolled};
 use crate::actor::Role;
 use crate::ids::{DeviceId, PersonId, SiteId};
 use crate::store::Store;
 
-/// What the server answers to a redeemed code.
+/// What this device keeps of a redeemed code.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Enrolment {
@@ -45,27 +46,13 @@ pub enum EnrolError {
     Site(#[from] crate::site::Error),
 }
 
-#[derive(Deserialize)]
-struct Answer {
-    device: AnswerDevice,
-    token: String,
-}
-
-#[derive(Deserialize)]
-struct AnswerDevice {
-    device: DeviceId,
-    site: SiteId,
-    role: Role,
-    person: Option<PersonId>,
-}
-
 /// Redeem `code` at `base_url` (`http://host:port`) for this store, and make
 /// the store part of the site.
 pub async fn enrol(base_url: &str, code: &str, name: &str, store: &std::sync::Mutex<Store>) -> Result<Enrolment, EnrolError> {
     let actor = store.lock().unwrap_or_else(|p| p.into_inner()).actor_id().to_hex_string();
-    let url = format!("{}/enrol", base_url.trim_end_matches('/'));
-    let body = serde_json::json!({ "code": code.trim(), "actor": actor, "name": name });
-    let answer: Answer = super::admin::call(super::tls::http_client().post(&url).json(&body), base_url).await?;
+    let url = format!("{}{ENROL_PATH}", base_url.trim_end_matches('/'));
+    let body = EnrolRequest { code: code.trim().to_owned(), actor, name: name.to_owned() };
+    let answer: Enrolled = super::admin::call(super::tls::http_client().post(&url).json(&body), base_url).await?;
     // A device that started its site alone joins only that site's server side.
     if let Some(held) = store.lock().unwrap_or_else(|p| p.into_inner()).site()?
         && held != answer.device.site

@@ -3,6 +3,7 @@
 import type { DeviceId } from "./DeviceId";
 import type { PersonId } from "./PersonId";
 import type { Role } from "./Role";
+import type { SiteId } from "./SiteId";
 import type { Timestamp } from "./Timestamp";
 
 /**
@@ -13,6 +14,10 @@ export type SiteDevice = {
  * Its id.
  */
 device: DeviceId, 
+/**
+ * Its site.
+ */
+site: SiteId, 
 /**
  * Its role.
  */

@@ -1,0 +1,159 @@
+//! The HTTP half of the wire contract, written once: the paths, and the
+//! requests and answers of `/enrol` and the site admin's `/admin/...`,
+//! with the error body every refusal comes in. The server's handlers and
+//! the device's calls both use these types.
+
+use serde::{Deserialize, Serialize};
+
+use crate::actor::Role;
+use crate::ids::{DeviceId, PersonId, SiteId};
+use crate::time::Timestamp;
+
+/// Whether the server is up: `GET`, answered with [`Health`].
+pub const HEALTH_PATH: &str = "/health";
+/// Redeem an enrolment code: `POST` an [`EnrolRequest`], answered with
+/// [`Enrolled`].
+pub const ENROL_PATH: &str = "/enrol";
+/// The device's WebSocket.
+pub const SYNC_PATH: &str = "/sync";
+/// The site's devices: `GET`, answered with a list of [`SiteDevice`].
+pub const ADMIN_DEVICES_PATH: &str = "/admin/devices";
+/// Remove a device: `POST` to the route with its id (see [`revoke_path`]),
+/// answered with its [`SiteDevice`].
+pub const ADMIN_REVOKE_ROUTE: &str = "/admin/devices/{device}/revoke";
+/// Make a one-time code: `POST` a [`CodeRequest`], answered with an
+/// [`EnrolmentCode`].
+pub const ADMIN_CODES_PATH: &str = "/admin/codes";
+
+/// The path that removes `device`.
+pub fn revoke_path(device: DeviceId) -> String {
+    ADMIN_REVOKE_ROUTE.replace("{device}", &device.to_string())
+}
+
+/// `GET /health`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// How many sites the server holds.
+    pub sites: usize,
+}
+
+/// A device redeeming its enrolment code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrolRequest {
+    /// The code, as printed or scanned.
+    pub code: String,
+    /// The Automerge actor id the device writes under (hex).
+    pub actor: String,
+    /// A name for device lists.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A device of the site as the server knows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SiteDevice {
+    /// Its id.
+    pub device: DeviceId,
+    /// Its site.
+    pub site: SiteId,
+    /// Its role.
+    pub role: Role,
+    /// Whose phone.
+    pub person: Option<PersonId>,
+    /// Its name.
+    pub name: String,
+    /// When it was removed, if it was.
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// What redeeming a code gives the device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolled {
+    /// The new device.
+    pub device: SiteDevice,
+    /// The secret it connects with (shown once, stored hashed).
+    pub token: String,
+}
+
+/// A new one-time code to make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeRequest {
+    /// For which role.
+    pub role: Role,
+    /// Whose phone (staff and worker).
+    #[serde(default)]
+    pub person: Option<PersonId>,
+    /// How long it stays valid in minutes (default 60, at most a day).
+    #[serde(default)]
+    pub minutes: Option<u32>,
+}
+
+/// A one-time enrolment code.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct EnrolmentCode {
+    /// The code.
+    pub code: String,
+    /// Until when it can be redeemed.
+    pub expires_at: Timestamp,
+}
+
+/// What kind of refusal an HTTP answer carries: what the caller can do
+/// about it is decided by this, never by the words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum ApiErrorKind {
+    /// The code is unknown, used or expired.
+    BadCode,
+    /// The request itself was malformed (an actor id that is not one).
+    BadRequest,
+    /// The actor id belongs to another device: make a new one.
+    ActorInUse,
+    /// A staff or worker code without a person, or a person not in the site.
+    UnknownPerson,
+    /// The token is unknown or the device was removed.
+    Unauthorized,
+    /// The device's role may not do this.
+    Forbidden,
+    /// Too many attempts: wait and try again.
+    TooManyAttempts,
+    /// No such site or device.
+    NotFound,
+    /// The server failed.
+    Internal,
+}
+
+/// The body of every refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// What kind.
+    pub kind: ApiErrorKind,
+    /// In words, for a person.
+    pub error: String,
+    /// For [`ApiErrorKind::TooManyAttempts`]: how long to wait.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_secs: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_revoke_path_fills_the_route() {
+        let d = DeviceId::new();
+        assert_eq!(revoke_path(d), format!("/admin/devices/{d}/revoke"));
+    }
+
+    #[test]
+    fn an_error_body_keeps_its_kind() {
+        let body = ErrorBody { kind: ApiErrorKind::TooManyAttempts, error: "Wait.".into(), retry_after_secs: Some(3) };
+        let json = serde_json::to_string(&body).unwrap();
+        assert!(json.contains("\"kind\":\"too-many-attempts\""), "{json}");
+        assert_eq!(serde_json::from_str::<ErrorBody>(&json).unwrap(), body);
+    }
+}
