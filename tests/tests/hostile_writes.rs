@@ -15,7 +15,8 @@ use lodge_core::person::PersonForm;
 use lodge_core::sync::{ClientMessage, Counted, DocMessage, Measured, Refusal, ServerMessage, SyncErrorKind};
 use lodge_core::visit::{AdmitRequest, GuestForm, RejectReason};
 use lodge_core::{Actor, CardNumber, DeviceId, DocId, PersonId, Role, SiteId, Store, SystemClock, VisitId};
-use lodge_tests::{Device, Server, code, create_site, eventually};
+use lodge_tests::site::{TestSite, settled};
+use lodge_tests::{Device, Server, code, eventually};
 use tokio_tungstenite::tungstenite::Message;
 
 const LIMIT: Duration = Duration::from_secs(20);
@@ -25,50 +26,24 @@ const SERVER_ADDRESS_SPACE: u64 = 512 * 1024 * 1024;
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-struct Site {
-    server: Server,
-    site: SiteId,
-    admin: Device,
-    host: PersonId,
-    dir: tempfile::TempDir,
+/// The shared site, and what these tests ask of it.
+trait Site {
+    fn person(&self, name: &str, role: Role) -> PersonId;
+    fn export(&self, doc: &DocId) -> AutoCommit;
+    fn server_has(&self, doc: &DocId) -> bool;
+    async fn keeps_syncing(&self, desk: &Device, name: &str);
 }
 
-fn founder(admin: &Device) -> Actor {
-    Actor { person: None, device: Some(admin.id), name: "Admin".into(), role: Role::Admin }
-}
-
-async fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("server");
-    let site = create_site(&data, "Lodge House").unwrap();
+async fn site() -> TestSite {
     // Every attack here runs against a server held to 512 MB of address
     // space: one that tried to allocate what a message asks would die.
-    let server = Server::start_limited(&data, SERVER_ADDRESS_SPACE).unwrap();
-    let admin = Device::enrol(&server, dir.path(), "admin", &code(&data, site, "admin", None).unwrap()).await.unwrap();
-    eventually("admin has the site", LIMIT, || admin.read(|s| s.site_settings().unwrap().is_some())).await.unwrap();
-    let host = admin
-        .act(|s| {
-            s.create_person(
-                &founder(&admin),
-                PersonForm { name: "Anna Kowalska".into(), email: Some("anna@lodge.test".into()), hosts_guests: true, roles: vec![Role::Staff], ..Default::default() },
-            )
-        })
-        .unwrap();
-    settled(&admin).await;
-    Site { server, site, admin, host, dir }
+    TestSite::start_with(|data| Server::start_limited(data, SERVER_ADDRESS_SPACE)).await
 }
 
-impl Site {
-    async fn device(&self, name: &str, role: &str, person: Option<PersonId>) -> Device {
-        let c = code(&self.server.data, self.site, role, person).unwrap();
-        let d = Device::enrol(&self.server, self.dir.path(), name, &c).await.unwrap();
-        eventually(&format!("{name} has the site"), LIMIT, || d.read(|s| s.site_settings().unwrap().is_some())).await.unwrap();
-        d
-    }
-
+impl Site for TestSite {
     fn person(&self, name: &str, role: Role) -> PersonId {
-        let p = self.admin.act(|s| s.create_person(&founder(&self.admin), PersonForm { name: name.into(), roles: vec![role], ..Default::default() })).unwrap();
-        p
+        let founder = self.founder();
+        self.admin.act(|s| s.create_person(&founder, PersonForm { name: name.into(), roles: vec![role], ..Default::default() })).unwrap()
     }
 
     /// A copy of a document as the admin device holds it.
@@ -76,7 +51,7 @@ impl Site {
         AutoCommit::load(&self.admin.store.lock().unwrap().export_document(doc).unwrap().expect("the admin has it")).unwrap()
     }
 
-    /// The server's store file of the site.
+    /// Whether the server's store of the site holds the document.
     fn server_has(&self, doc: &DocId) -> bool {
         let conn = rusqlite::Connection::open(self.server.data.join("sites").join(format!("{}.sqlite", self.site))).unwrap();
         conn.query_row("SELECT count(*) FROM documents WHERE doc_id = ?1", [doc.as_str()], |r| r.get::<_, i64>(0)).unwrap() > 0
@@ -88,10 +63,6 @@ impl Site {
         let v = desk.act(|st| st.register_guest(&actor, guest(self.host, name))).unwrap();
         eventually("the admin gets an honest desk's guest", LIMIT, || self.admin.read(|st| st.visit(v).unwrap().is_some())).await.unwrap();
     }
-}
-
-async fn settled(d: &Device) {
-    eventually("changes reach the server", LIMIT, || d.read(|s| s.outbox().unwrap().is_empty())).await.unwrap();
 }
 
 fn guest(host: PersonId, name: &str) -> GuestForm {
@@ -131,7 +102,7 @@ async fn next(ws: &mut Socket, wait: Duration) -> Next {
 }
 
 impl Rogue {
-    async fn enrol(s: &Site, name: &str, role: &str, person: Option<PersonId>) -> Self {
+    async fn enrol(s: &TestSite, name: &str, role: &str, person: Option<PersonId>) -> Self {
         let store = Mutex::new(Store::open(s.dir.path().join(format!("{name}.sqlite")), Arc::new(SystemClock)).unwrap());
         let c = code(&s.server.data, s.site, role, person).unwrap();
         let enrolled = lodge_core::sync::enrol(&s.server.http_url(), &c, name, &store).await.unwrap();
@@ -142,7 +113,7 @@ impl Rogue {
 
     /// Say hello and read the catch-up to its end; returns the documents
     /// it carried (synced or said to be deleted).
-    async fn connect(s: &Site, token: &str, pending: Vec<DocId>) -> (Socket, Vec<DocId>) {
+    async fn connect(s: &TestSite, token: &str, pending: Vec<DocId>) -> (Socket, Vec<DocId>) {
         let mut ws = tokio_tungstenite::connect_async(s.server.ws_url()).await.unwrap().0;
         let hello = ClientMessage::Hello { token: token.to_owned(), since: 0, pending };
         ws.send(Message::Binary(hello.encode().into())).await.unwrap();
@@ -497,7 +468,7 @@ async fn a_kiosk_creates_only_waiting_visits_of_its_own_under_their_own_id() {
     // Reception still has the admitted guest on the evacuation list, and
     // the host's month works: the tombstone was never made.
     assert!(reception.read(|st| st.evacuation_list().unwrap().guests.iter().any(|g| g.id == admitted)));
-    s.admin.act(|st| st.sign_in(&founder(&s.admin), s.host)).unwrap();
+    s.admin.act(|st| st.sign_in(&s.founder(), s.host)).unwrap();
     eventually("reception sees the host signed in", LIMIT, || reception.read(|st| st.people_in().unwrap().iter().any(|p| p.person == s.host)))
         .await
         .unwrap();
@@ -538,7 +509,7 @@ async fn a_rejected_guest_cannot_come_back_under_a_new_id() {
 async fn a_phone_writes_only_its_own_presence_in_its_own_name() {
     let s = site().await;
     let jan = s.person("Jan Nowak", Role::Staff);
-    let admin = founder(&s.admin);
+    let admin = s.founder();
     s.admin.act(|st| st.sign_in(&admin, s.host)).unwrap();
     s.admin.act(|st| st.sign_in(&admin, jan)).unwrap();
     settled(&s.admin).await;
@@ -602,7 +573,7 @@ async fn a_phone_writes_only_its_own_presence_in_its_own_name() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_appends_only_its_own_custody_and_opens_tickets_as_new() {
     let s = site().await;
-    let admin = founder(&s.admin);
+    let admin = s.founder();
     let jan = s.person("Jan Nowak", Role::Worker);
     let piotr = s.person("Piotr Zielinski", Role::Worker);
     let category = lodge_core::RepairCategoryId::parse("electrical").unwrap();

@@ -6,48 +6,15 @@ use futures_util::{SinkExt, StreamExt};
 use lodge_core::person::PersonForm;
 use lodge_core::sync::{ClientMessage, Connection, DocMessage, ServerMessage, SyncErrorKind};
 use lodge_core::visit::{AdmitRequest, GuestForm, RejectReason};
-use lodge_core::{Actor, CardNumber, ConflictKind, DocId, PersonId, Role, SiteId, VisitId};
+use lodge_core::{Actor, CardNumber, ConflictKind, DocId, PersonId, Role, VisitId};
+use lodge_tests::site::TestSite;
 use lodge_tests::{Device, Server, code, create_site, eventually};
 use tokio_tungstenite::tungstenite::Message;
 
 const LIMIT: Duration = Duration::from_secs(20);
 
-struct Site {
-    server: Server,
-    site: SiteId,
-    admin: Device,
-    host: PersonId,
-    dir: tempfile::TempDir,
-}
-
-/// A server with a site, an admin device that added a host, synced.
-async fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("server");
-    let site = create_site(&data, "Lodge House").unwrap();
-    let server = Server::start(&data, 0).unwrap();
-    let admin = Device::enrol(&server, dir.path(), "admin", &code(&data, site, "admin", None).unwrap()).await.unwrap();
-    eventually("admin has the site", LIMIT, || admin.read(|s| s.site_settings().unwrap().is_some())).await.unwrap();
-    let founder = Actor { person: None, device: Some(admin.id), name: "Admin".into(), role: Role::Admin };
-    let host = admin
-        .act(|s| {
-            s.create_person(
-                &founder,
-                PersonForm { name: "Anna Kowalska".into(), email: Some("anna@lodge.test".into()), hosts_guests: true, roles: vec![Role::Staff], ..Default::default() },
-            )
-        })
-        .unwrap();
-    eventually("admin's changes reach the server", LIMIT, || admin.read(|s| s.outbox().unwrap().is_empty())).await.unwrap();
-    Site { server, site, admin, host, dir }
-}
-
-impl Site {
-    async fn device(&self, name: &str, role: &str, person: Option<PersonId>) -> Device {
-        let c = code(&self.server.data, self.site, role, person).unwrap();
-        let d = Device::enrol(&self.server, self.dir.path(), name, &c).await.unwrap();
-        eventually(&format!("{name} has the site"), LIMIT, || d.read(|s| s.site_settings().unwrap().is_some())).await.unwrap();
-        d
-    }
+async fn site() -> TestSite {
+    TestSite::start().await
 }
 
 fn guest(host: PersonId, name: &str) -> GuestForm {
