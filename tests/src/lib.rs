@@ -62,42 +62,40 @@ impl Server {
         Self::spawn(data, 0, args)
     }
 
-    /// Start a server whose open-files soft limit is `soft` when it starts
-    /// (as under a login shell's usual 1,024), with more `serve` arguments.
-    pub fn start_with_open_files(data: &Path, args: &[&str], soft: u64) -> anyhow::Result<Self> {
+    /// Start a server whose address space is limited to `bytes` (as `prlimit
+    /// --as` does): an allocation beyond it fails, and the process with it.
+    pub fn start_limited(data: &Path, bytes: u64) -> anyhow::Result<Self> {
+        Self::start_limited_with(data, &[], None, Some(bytes))
+    }
+
+    /// Start a server with more `serve` arguments, an open-files soft limit
+    /// (as under a login shell's usual 1,024) and an address-space limit,
+    /// each if given.
+    pub fn start_limited_with(data: &Path, args: &[&str], open_files: Option<u64>, address_space: Option<u64>) -> anyhow::Result<Self> {
         let mut command = Self::command(data, 0, args);
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
-                let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-                if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
-                    return Err(std::io::Error::last_os_error());
+                if let Some(soft) = open_files {
+                    let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+                    if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    limit.rlim_cur = soft.min(limit.rlim_max);
+                    if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
                 }
-                limit.rlim_cur = soft.min(limit.rlim_max);
-                if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
-                    return Err(std::io::Error::last_os_error());
+                if let Some(bytes) = address_space {
+                    let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
+                    if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
                 }
                 Ok(())
             });
         }
         Self::run(command, data, args)
-    }
-
-    /// Start a server whose address space is limited to `bytes` (as `prlimit
-    /// --as` does): an allocation beyond it fails, and the process with it.
-    pub fn start_limited(data: &Path, bytes: u64) -> anyhow::Result<Self> {
-        let mut command = Self::command(data, 0, &[]);
-        // SAFETY: only async-signal-safe calls between fork and exec.
-        unsafe {
-            std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
-                let limit = libc::rlimit { rlim_cur: bytes, rlim_max: bytes };
-                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        Self::run(command, data, &[])
     }
 
     fn command(data: &Path, port: u16, args: &[&str]) -> Command {

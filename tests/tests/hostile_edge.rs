@@ -34,8 +34,13 @@ struct Site {
 
 /// A server started with `args`, a site, an admin device that added a
 /// host, and a reception desk, both synced.
+/// The address space the server gets in these tests.
+const SERVER_ADDRESS_SPACE: u64 = 512 * 1024 * 1024;
+
 async fn site(args: &[&str]) -> Site {
-    site_with(|data| Server::start_with(data, args).unwrap()).await
+    // Every attack here runs against a server held to 512 MB of address
+    // space: one that tried to hold what strangers send would die.
+    site_with(|data| Server::start_limited_with(data, args, None, Some(SERVER_ADDRESS_SPACE)).unwrap()).await
 }
 
 async fn site_with(start: impl FnOnce(&std::path::Path) -> Server) -> Site {
@@ -239,7 +244,7 @@ async fn dribbled_headers_are_cut_off_and_health_still_answers() {
     assert!(own > 1_600, "this test needs 1,600 open files; the hard limit is {own}");
     // The server starts with the usual soft limit of 1,024 files; 1,200
     // dribbling sockets used them up ("Too many open files").
-    let s = site_with(|data| Server::start_with_open_files(data, &["--header-timeout-secs", "2"], 1024).unwrap()).await;
+    let s = site_with(|data| Server::start_limited_with(data, &["--header-timeout-secs", "2"], Some(1024), Some(SERVER_ADDRESS_SPACE)).unwrap()).await;
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", s.server.pid())).unwrap();
     let files = limits.lines().find(|l| l.starts_with("Max open files")).unwrap().split_whitespace().skip(3).take(2).collect::<Vec<_>>();
     assert_eq!(files[0], files[1], "the server raised its open-files limit to the hard limit: {files:?}");
