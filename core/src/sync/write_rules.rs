@@ -146,23 +146,24 @@ fn check_identity(doc: &DocId, incoming: &Incoming<'_>) -> Result<(), Refusal> {
 /// No field longer than [`MAX_FIELD_BYTES`], no list longer than
 /// [`MAX_LIST_ITEMS`].
 fn check_sizes(value: &Value) -> Result<(), Refusal> {
+    check_sizes_within(value, MAX_FIELD_BYTES, MAX_LIST_ITEMS)
+}
+
+fn check_sizes_within(value: &Value, max_field: u64, max_list: u64) -> Result<(), Refusal> {
+    let field = |len: usize| {
+        let bytes = len as u64;
+        if bytes > max_field { Err(Refusal::TooLarge { what: Measured::Field, bytes, max: max_field }) } else { Ok(()) }
+    };
     match value {
-        Value::Scalar(ScalarValue::Str(s)) if s.len() as u64 > MAX_FIELD_BYTES => {
-            Err(Refusal::TooLarge { what: Measured::Field, bytes: s.len() as u64, max: MAX_FIELD_BYTES })
-        }
-        Value::Scalar(ScalarValue::Bytes(b)) if b.len() as u64 > MAX_FIELD_BYTES => {
-            Err(Refusal::TooLarge { what: Measured::Field, bytes: b.len() as u64, max: MAX_FIELD_BYTES })
-        }
-        Value::Text(t) => {
-            let len = String::from(t).len() as u64;
-            if len > MAX_FIELD_BYTES { Err(Refusal::TooLarge { what: Measured::Field, bytes: len, max: MAX_FIELD_BYTES }) } else { Ok(()) }
-        }
-        Value::Map(m) => m.iter().try_for_each(|(_, v)| check_sizes(&v.value)),
+        Value::Scalar(ScalarValue::Str(s)) => field(s.len()),
+        Value::Scalar(ScalarValue::Bytes(b)) => field(b.len()),
+        Value::Text(t) => field(String::from(t).len()),
+        Value::Map(m) => m.iter().try_for_each(|(_, v)| check_sizes_within(&v.value, max_field, max_list)),
         Value::List(l) => {
-            if l.len() as u64 > MAX_LIST_ITEMS {
-                return Err(Refusal::TooMany { what: Counted::ListItems, count: l.len() as u64, max: MAX_LIST_ITEMS });
+            if l.len() as u64 > max_list {
+                return Err(Refusal::TooMany { what: Counted::ListItems, count: l.len() as u64, max: max_list });
             }
-            l.iter().try_for_each(|v| check_sizes(&v.value))
+            l.iter().try_for_each(|v| check_sizes_within(&v.value, max_field, max_list))
         }
         Value::Scalar(_) => Ok(()),
     }
@@ -293,4 +294,56 @@ fn items(value: &Value, key: &str) -> Vec<Value> {
 fn new_items(before: Option<&Value>, after: &Value, key: &str) -> Vec<Value> {
     let old = before.map(|b| items(b, key)).unwrap_or_default();
     items(after, key).into_iter().filter(|e| !old.contains(e)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::transaction::Transactable;
+    use automerge::{AutoCommit, ObjType, ROOT};
+
+    use super::*;
+
+    fn value_of(doc: &mut AutoCommit) -> Value {
+        doc.document().hydrate(None)
+    }
+
+    #[test]
+    fn no_list_and_no_field_over_their_bounds() {
+        // The bounds are the constants'; small ones here, as a debug build
+        // of Automerge takes minutes over ten thousand entries.
+        let mut doc = AutoCommit::new();
+        let events = doc.put_object(ROOT, "events", ObjType::List).unwrap();
+        for i in 0..10 {
+            doc.insert(&events, i, i as i64).unwrap();
+        }
+        assert_eq!(check_sizes_within(&value_of(&mut doc), 100, 10), Ok(()));
+        doc.insert(&events, 10, 0i64).unwrap();
+        assert!(matches!(check_sizes_within(&value_of(&mut doc), 100, 10), Err(Refusal::TooMany { what: Counted::ListItems, count: 11, max: 10 })));
+
+        let mut doc = AutoCommit::new();
+        let guest = doc.put_object(ROOT, "guest", ObjType::Map).unwrap();
+        doc.put(&guest, "name", "x".repeat(MAX_FIELD_BYTES as usize)).unwrap();
+        assert_eq!(check_sizes(&value_of(&mut doc)), Ok(()));
+        doc.put(&guest, "name", "x".repeat(MAX_FIELD_BYTES as usize + 1)).unwrap();
+        assert!(matches!(check_sizes(&value_of(&mut doc)), Err(Refusal::TooLarge { what: Measured::Field, .. })));
+    }
+
+    #[test]
+    fn a_history_entry_changed_or_removed_is_refused_and_one_added_is_not() {
+        let mut doc = AutoCommit::new();
+        let custody = doc.put_object(ROOT, "custody", ObjType::List).unwrap();
+        let first = doc.insert_object(&custody, 0, ObjType::Map).unwrap();
+        doc.put(&first, "id", "scan-1").unwrap();
+        doc.put(&first, "person", "jan").unwrap();
+        let before = value_of(&mut doc);
+        let second = doc.insert_object(&custody, 1, ObjType::Map).unwrap();
+        doc.put(&second, "id", "scan-2").unwrap();
+        doc.put(&second, "person", "jan").unwrap();
+        assert_eq!(check_histories(DocKind::Equipment, Some(&before), &value_of(&mut doc)), Ok(()));
+        doc.put(&first, "person", "piotr").unwrap();
+        assert!(matches!(check_histories(DocKind::Equipment, Some(&before), &value_of(&mut doc)), Err(Refusal::HistoryRewritten { .. })));
+        let mut emptied = AutoCommit::new();
+        emptied.put_object(ROOT, "custody", ObjType::List).unwrap();
+        assert!(matches!(check_histories(DocKind::Equipment, Some(&before), &value_of(&mut emptied)), Err(Refusal::HistoryRewritten { .. })));
+    }
 }
