@@ -246,8 +246,11 @@ async fn dribbled_headers_are_cut_off_and_health_still_answers() {
     // dribbling sockets used them up ("Too many open files").
     let s = site_with(|data| Server::start_limited_with(data, &["--header-timeout-secs", "2"], Some(1024), Some(SERVER_ADDRESS_SPACE)).unwrap()).await;
     let limits = std::fs::read_to_string(format!("/proc/{}/limits", s.server.pid())).unwrap();
-    let files = limits.lines().find(|l| l.starts_with("Max open files")).unwrap().split_whitespace().skip(3).take(2).collect::<Vec<_>>();
-    assert_eq!(files[0], files[1], "the server raised its open-files limit to the hard limit: {files:?}");
+    // "Max open files  SOFT  HARD  files": the soft and hard limits are the
+    // third and second words from the end.
+    let words: Vec<&str> = limits.lines().find(|l| l.starts_with("Max open files")).unwrap().split_whitespace().collect();
+    let (soft, hard) = (words[words.len() - 3], words[words.len() - 2]);
+    assert_eq!(soft, hard, "the server raised its open-files limit to the hard limit: {words:?}");
 
     let timeout = Duration::from_secs(2);
     let mut dribblers = Vec::new();
