@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::document::{DocId, DocKind};
 use crate::equipment::Item;
 use crate::ids::{CardNumber, PersonId};
 use crate::key_loan::Loan;
@@ -47,5 +48,31 @@ impl Store {
     pub fn holdings(&self, person: PersonId) -> Result<Holdings, Error> {
         let badge_card = self.person(person)?.and_then(|p| p.badge_card);
         Ok(Holdings { badge_card, keys: self.keys_held_by(person)?, items: self.equipment_held_by(person)? })
+    }
+
+    /// Whether `person` holds the key or item of document `doc` now (a
+    /// key's loan is out to them, an item is in their custody); `false` for
+    /// any other kind of document. What a phone may see of the key desk
+    /// and the equipment turns on this.
+    pub fn holds(&self, person: PersonId, doc: &DocId) -> Result<bool, Error> {
+        let query = match doc.kind() {
+            DocKind::Key => "SELECT EXISTS (SELECT 1 FROM loans WHERE doc_id = ?1 AND customer = ?2 AND state = 'out')",
+            DocKind::Equipment => "SELECT EXISTS (SELECT 1 FROM equipment WHERE doc_id = ?1 AND holder = ?2)",
+            _ => return Ok(false),
+        };
+        Ok(self.conn().prepare_cached(query)?.query_row(rusqlite::params![doc, person], |r| r.get(0))?)
+    }
+
+    /// Whether `person` ever held the key or item of document `doc`: a
+    /// phone that may have a copy of it, to be told to drop it.
+    pub fn ever_held(&self, person: PersonId, doc: &DocId) -> Result<bool, Error> {
+        let query = match doc.kind() {
+            DocKind::Key => "SELECT EXISTS (SELECT 1 FROM loans WHERE doc_id = ?1 AND customer = ?2)",
+            DocKind::Equipment => {
+                "SELECT EXISTS (SELECT 1 FROM custody c JOIN equipment e ON e.item_id = c.item_id WHERE e.doc_id = ?1 AND c.holder = ?2)"
+            }
+            _ => return Ok(false),
+        };
+        Ok(self.conn().prepare_cached(query)?.query_row(rusqlite::params![doc, person], |r| r.get(0))?)
     }
 }

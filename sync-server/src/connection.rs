@@ -318,12 +318,17 @@ async fn converse(
     // What changed while the device was away, and what it says it has: a
     // chunk at a time, made while the device's answers are read.
     let s = session.clone();
-    let CatchUp { purged, wanted } = match tokio::task::spawn_blocking(move || s.catch_up_plan(since, &pending)).await {
+    let CatchUp { purged, forgotten, wanted } = match tokio::task::spawn_blocking(move || s.catch_up_plan(since, &pending)).await {
         Ok(Ok(plan)) => plan,
         _ => return failed(),
     };
     if !purged.is_empty()
         && let Err(why) = out.catch_up(&ServerMessage::Purged { docs: purged }, None)
+    {
+        return unsent(why);
+    }
+    if !forgotten.is_empty()
+        && let Err(why) = out.catch_up(&ServerMessage::Forget { docs: forgotten }, None)
     {
         return unsent(why);
     }
@@ -544,10 +549,30 @@ fn may_know_deletion(device: &Device, store: &mut Store, doc: &DocId) -> bool {
         owner: owner.as_deref(),
         // It waited when it was deleted, or the kiosk dropped it already.
         visit_waiting: true,
+        // The projections of a deleted key are gone with it: a phone that
+        // held it keeps its (read-only) copy.
+        held: false,
     })
 }
 
-fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool) -> Access<'a> {
+/// Whether the key or item of `doc` is held by the phone's person now;
+/// `false` without a query for any other device or kind.
+fn held_by(device: &Device, store: &mut Store, doc: &DocId) -> bool {
+    phone_may_hold(device, doc) && device.person.is_some_and(|p| store.holds(p, doc).unwrap_or(false))
+}
+
+/// Whether a phone may have a copy of the key or item of `doc` from when
+/// its person held it: then it is told to drop it (it sees a key only
+/// while it holds it).
+fn may_have_held(device: &Device, store: &mut Store, doc: &DocId) -> bool {
+    phone_may_hold(device, doc) && device.person.is_some_and(|p| store.ever_held(p, doc).unwrap_or(false))
+}
+
+fn phone_may_hold(device: &Device, doc: &DocId) -> bool {
+    matches!(device.role, Role::Staff | Role::Worker) && matches!(doc.kind(), DocKind::Key | DocKind::Equipment)
+}
+
+fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool, held: bool) -> Access<'a> {
     Access {
         role: device.role,
         device: device.device,
@@ -555,6 +580,7 @@ fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool) -> Ac
         kind: header.kind,
         owner: header.owner.as_deref(),
         visit_waiting,
+        held,
     }
 }
 
@@ -562,6 +588,9 @@ fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool) -> Ac
 struct CatchUp {
     /// Documents deleted since it last synced.
     purged: Vec<DocId>,
+    /// Documents it may have and may no longer see (see
+    /// [`ServerMessage::Forget`]).
+    forgotten: Vec<DocId>,
     /// Documents to sync: those changed since it last synced that it may
     /// see (`true`: it may never have had them) and those it says it has
     /// changes for (`false`).
@@ -583,7 +612,8 @@ impl Session {
         // Only a kiosk's access turns on the visit's state: no query for
         // anyone else.
         let waiting = self.device.role == Role::Kiosk && visit_waiting(store, doc);
-        access_of(&self.device, header, waiting)
+        let held = held_by(&self.device, store, doc);
+        access_of(&self.device, header, waiting, held)
     }
 
     fn readable(&self, store: &mut Store, doc: &DocId) -> bool {
@@ -599,37 +629,47 @@ impl Session {
         if changed.is_empty() && pending.is_empty() {
             // Nothing to look at: do not wait for the store behind other
             // devices' frames.
-            return Ok(CatchUp { purged: Vec::new(), wanted: Vec::new() });
+            return Ok(CatchUp { purged: Vec::new(), forgotten: Vec::new(), wanted: Vec::new() });
         }
-        let mut store = self.hub.store();
         let mut purged = Vec::new();
+        let mut forgotten = Vec::new();
         let pending: std::collections::HashSet<&DocId> = pending.iter().collect();
         let mut wanted: Vec<(DocId, bool)> = Vec::new();
-        for entry in &changed {
-            if entry.purged {
-                if may_know_deletion(&self.device, &mut store, &entry.doc) {
+        // A turn at the store per step, as for the messages themselves: a
+        // year of changes read at once would keep every other device of
+        // the site waiting for it.
+        for step in changed.chunks(CATCH_UP_FRAME_DOCS) {
+            let mut store = self.hub.store();
+            for entry in step {
+                if entry.purged {
+                    if may_know_deletion(&self.device, &mut store, &entry.doc) {
+                        purged.push(entry.doc.clone());
+                    }
+                } else if self.readable(&mut store, &entry.doc) {
+                    wanted.push((entry.doc.clone(), !pending.contains(&entry.doc)));
+                } else if self.device.role == lodge_core::Role::Kiosk
+                    && matches!(header_of(&mut store, &entry.doc), Ok(Some(h)) if kiosk_made(&self.device, &h))
+                {
+                    // A kiosk keeps no visit past the desk: it drops its own
+                    // guests' visits there, and hears of no one else's.
                     purged.push(entry.doc.clone());
+                } else if may_have_held(&self.device, &mut store, &entry.doc) {
+                    forgotten.push(entry.doc.clone());
                 }
-            } else if self.readable(&mut store, &entry.doc) {
-                wanted.push((entry.doc.clone(), !pending.contains(&entry.doc)));
-            } else if self.device.role == lodge_core::Role::Kiosk
-                && matches!(header_of(&mut store, &entry.doc), Ok(Some(h)) if kiosk_made(&self.device, &h))
-            {
-                // A kiosk keeps no visit past the desk: it drops its own
-                // guests' visits there, and hears of no one else's.
-                purged.push(entry.doc.clone());
             }
         }
         let listed: std::collections::HashSet<DocId> = wanted.iter().map(|(d, _)| d.clone()).collect();
         // A document the device says it has changes for is answered only if
-        // it may see it, or it is not here yet (one it made offline).
+        // it may see it, or it is not here yet (one it made offline). (At
+        // most `MAX_HELLO_PENDING` of them: one turn.)
+        let mut store = self.hub.store();
         for doc in pending.into_iter().filter(|d| !listed.contains(*d)) {
             let unknown = matches!(store.header(doc), Ok(None));
             if unknown || self.readable(&mut store, doc) {
                 wanted.push((doc.clone(), false));
             }
         }
-        Ok(CatchUp { purged, wanted })
+        Ok(CatchUp { purged, forgotten, wanted })
     }
 
     /// Sync messages for some of the documents of a catch-up.
@@ -799,7 +839,7 @@ impl Session {
                 match header_of(&mut store, &doc) {
                     Ok(Some(h)) => {
                         let waiting = visit_waiting(&mut store, &doc);
-                        may_purge(&access_of(&self.device, &h, waiting))
+                        may_purge(&access_of(&self.device, &h, waiting, false))
                     }
                     // Deleted already, or unknown here: a role that may
                     // delete the kind may remember the deletion (a desk
@@ -837,6 +877,7 @@ impl Session {
         let mut store = self.hub.store();
         let mut docs: Vec<Vec<DocMessage>> = vec![Vec::new(); listeners.len()];
         let mut purged: Vec<Vec<DocId>> = vec![Vec::new(); listeners.len()];
+        let mut forgotten: Vec<Vec<DocId>> = vec![Vec::new(); listeners.len()];
         for c in changes {
             if c.purged {
                 for (i, (_, listener)) in listeners.iter().enumerate() {
@@ -850,9 +891,13 @@ impl Session {
             let kiosks = listeners.iter().any(|(_, l)| l.device.role == Role::Kiosk);
             let waiting = kiosks && visit_waiting(&mut store, &c.doc);
             for (i, (_, listener)) in listeners.iter().enumerate() {
-                if !may_read(&access_of(&listener.device, &header, waiting)) {
+                let held = held_by(&listener.device, &mut store, &c.doc);
+                if !may_read(&access_of(&listener.device, &header, waiting, held)) {
                     if listener.device.role == Role::Kiosk && c.doc.kind() == DocKind::Visit && kiosk_made(&listener.device, &header) {
                         purged[i].push(c.doc.clone());
+                    } else if may_have_held(&listener.device, &mut store, &c.doc) {
+                        // Returned, or handed on: the phone drops its copy.
+                        forgotten[i].push(c.doc.clone());
                     }
                     continue;
                 }
@@ -864,10 +909,13 @@ impl Session {
             }
         }
         drop(store);
-        for (((id, listener), docs), purged) in listeners.into_iter().zip(docs).zip(purged) {
+        for ((((id, listener), docs), purged), forgotten) in listeners.into_iter().zip(docs).zip(purged).zip(forgotten) {
             let mut frames = Vec::new();
             if !purged.is_empty() {
                 frames.push(ServerMessage::Purged { docs: purged });
+            }
+            if !forgotten.is_empty() {
+                frames.push(ServerMessage::Forget { docs: forgotten });
             }
             if !docs.is_empty() {
                 frames.push(ServerMessage::Sync { docs, seq });

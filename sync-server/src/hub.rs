@@ -1,6 +1,14 @@
 //! One site's hub: its document store and the devices of that site that are
 //! connected now, each with a queue of frames for its WebSocket.
 //!
+//! Every piece of work on a site's store is a turn of bounded size (a
+//! device's frame of at most 256 documents, a catch-up step of at most 256),
+//! and turns are taken first come first served: a device waits behind at
+//! most one turn of each other device working on the site at that moment,
+//! however much one of them asks for. (A plain mutex lets the thread that
+//! just released it take it again at once, so one device's stream of large
+//! frames could keep another's catch-up waiting far longer.)
+//!
 //! A change is fanned out by whoever made it land, once, under one lock of
 //! the store: the sync message for each listening device is made there and
 //! queued for its connection. (A broadcast that every connection then
@@ -9,7 +17,9 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
+
+use parking_lot::{FairMutex, FairMutexGuard};
 
 use lodge_core::sync::ServerMessage;
 use lodge_core::{DeviceId, DocId, SiteId, Store};
@@ -52,7 +62,7 @@ impl Listener {
 pub struct SiteHub {
     /// The site.
     pub site: SiteId,
-    store: Arc<Mutex<Store>>,
+    store: FairMutex<Store>,
     listeners: Mutex<HashMap<u64, Listener>>,
     next_listener: AtomicU64,
     seq: AtomicU64,
@@ -63,16 +73,17 @@ impl SiteHub {
     pub fn new(site: SiteId, store: Store, seq: u64) -> Self {
         Self {
             site,
-            store: Arc::new(Mutex::new(store)),
+            store: FairMutex::new(store),
             listeners: Mutex::default(),
             next_listener: AtomicU64::new(0),
             seq: AtomicU64::new(seq),
         }
     }
 
-    /// Lock the store (from blocking code only).
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        self.store.lock().unwrap_or_else(|p| p.into_inner())
+    /// Take a turn at the store (from blocking code only); hold it for one
+    /// bounded piece of work, not more (see the module's doc).
+    pub fn store(&self) -> FairMutexGuard<'_, Store> {
+        self.store.lock()
     }
 
     /// The site's feed sequence as this server last numbered it.

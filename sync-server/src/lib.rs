@@ -50,7 +50,10 @@ const SOCKET_BUFFER_BYTES: usize = 8 * 1024;
 pub struct AppState {
     /// Devices, codes, the feed.
     pub registry: Arc<Mutex<Registry>>,
-    hubs: Arc<Mutex<HashMap<SiteId, Arc<SiteHub>>>>,
+    /// Each site's hub, behind a slot of its own: a site whose store is
+    /// slow to open (a migration, a disk held by another process) keeps
+    /// only its own devices waiting, never another site's.
+    hubs: Arc<Mutex<HashMap<SiteId, Arc<Mutex<Option<Arc<SiteHub>>>>>>>,
     data: PathBuf,
     /// Revoked devices, so their open connections close at once.
     pub revoked: broadcast::Sender<lodge_core::DeviceId>,
@@ -91,8 +94,9 @@ impl AppState {
     /// Write every open site's sync states (at shutdown; from blocking
     /// code only).
     pub fn write_sync_states(&self) -> Result<(), AppError> {
-        let hubs: Vec<Arc<SiteHub>> = self.hubs.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
-        for hub in hubs {
+        let slots: Vec<_> = self.hubs.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        for slot in slots {
+            let Some(hub) = slot.lock().unwrap_or_else(|p| p.into_inner()).clone() else { continue };
             hub.store().write_sync_states()?;
         }
         Ok(())
@@ -116,15 +120,20 @@ impl AppState {
 
     /// The site's hub, opening its store on first use.
     pub fn hub(&self, site: SiteId) -> Result<Arc<SiteHub>, AppError> {
-        let mut hubs = self.hubs.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(hub) = hubs.get(&site) {
+        // The map is held only to find the site's slot; the store opens
+        // under the slot's own lock.
+        let slot = self.hubs.lock().unwrap_or_else(|p| p.into_inner()).entry(site).or_default().clone();
+        let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(hub) = &*slot {
             return Ok(hub.clone());
         }
+        // A store that failed to open leaves the slot empty: the next
+        // device tries again.
         let mut store = lodge_core::Store::open(self.site_store_path(site), Arc::new(SystemClock))?;
         store.set_cache_capacity(SITE_CACHE_DOCS);
         let seq = self.registry().seq(site)?;
         let hub = Arc::new(SiteHub::new(site, store, seq));
-        hubs.insert(site, hub.clone());
+        *slot = Some(hub.clone());
         // Sync states that devices' frames moved reach the file within a
         // second or so even when the site goes quiet (see
         // `Store::write_sync_states`).

@@ -124,6 +124,15 @@ pub(super) fn purge(conn: &Connection, id: &DocId, now: Timestamp, owner: Option
     Ok(())
 }
 
+/// Drop a document this store may no longer keep, remembering nothing of
+/// it: it may come again, whole, from the server.
+pub(super) fn forget(conn: &Connection, id: &DocId) -> Result<(), Error> {
+    conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;
+    conn.prepare_cached("DELETE FROM documents WHERE doc_id = ?1")?.execute([id])?;
+    conn.prepare_cached("DELETE FROM sync_states WHERE doc_id = ?1")?.execute([id])?;
+    Ok(())
+}
+
 /// The owner a document deleted for good had (`None` if it had none, or
 /// was never seen here).
 pub(super) fn tombstone_owner(conn: &Connection, id: &DocId) -> Result<Option<String>, Error> {

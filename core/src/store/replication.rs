@@ -350,6 +350,23 @@ impl Store {
         Ok(())
     }
 
+    /// Drop documents this device may no longer see (told by the server):
+    /// no tombstone, so they may come again. Nothing of ours is lost: a
+    /// document is only dropped when nothing of it waits to be sent.
+    pub fn forget(&mut self, docs: &[DocId]) -> Result<(), Error> {
+        let waiting: std::collections::HashSet<DocId> = self.outbox()?.into_iter().map(|(d, _)| d).collect();
+        let docs: Vec<&DocId> = docs.iter().filter(|d| !waiting.contains(*d)).collect();
+        if docs.is_empty() {
+            return Ok(());
+        }
+        let actor = crate::actor::Actor::site_founder("sync");
+        self.run("forget", &actor, |work| docs.iter().try_for_each(|doc| work.forget(doc)))?;
+        for doc in docs {
+            self.sync.forget(doc);
+        }
+        Ok(())
+    }
+
     /// Documents changed or deleted here that the server has not confirmed:
     /// `(document, deleted)`.
     pub fn outbox(&self) -> Result<Vec<(DocId, bool)>, Error> {

@@ -130,6 +130,16 @@ impl Default for SyncStates {
 }
 
 impl SyncStates {
+    /// Drop every peer's state for a document this store no longer has
+    /// (rare: a scan of the states in memory).
+    pub(super) fn forget(&mut self, doc: &DocId) {
+        let keys: Vec<(String, DocId)> = self.states.iter().filter(|((_, d), _)| d == doc).map(|(k, _)| k.clone()).collect();
+        for key in keys {
+            self.states.pop(&key);
+            self.unwritten.remove(&key);
+        }
+    }
+
     pub(super) fn put(&mut self, key: (String, DocId), state: Kept) {
         self.states.put(key, state);
         if self.states.len() > STATES_IN_MEMORY

@@ -178,6 +178,15 @@ impl<'s> Work<'s> {
         persist::purge(&self.tx, id, self.now, owner.as_deref())
     }
 
+    /// Drop a document without deleting it anywhere else: no tombstone,
+    /// nothing to send.
+    pub(crate) fn forget(&mut self, id: &DocId) -> Result<(), Error> {
+        self.written.insert(id.clone());
+        self.cache.evict(id);
+        crate::projection::clear(id, &self.tx, &mut self.affected)?;
+        persist::forget(&self.tx, id)
+    }
+
     /// The loaded document, for merges.
     pub(super) fn loaded(&mut self, id: &DocId) -> Result<Option<&mut Loaded>, Error> {
         // A merge changes the loaded document before it is checked: forget

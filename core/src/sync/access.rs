@@ -20,6 +20,9 @@ pub struct Access<'a> {
     pub owner: Option<&'a str>,
     /// For a visit: whether it still waits at the desk.
     pub visit_waiting: bool,
+    /// For a key or an item: whether the device's person holds it now (a
+    /// phone sees what it holds, read-only, while it holds it).
+    pub held: bool,
 }
 
 impl Access<'_> {
@@ -48,6 +51,8 @@ pub fn may_read(a: &Access<'_>) -> bool {
         (Site | Directory, _) => true,
         (Person, Reception | KeyDesk) => true,
         (Person, Staff | Worker) => a.is_own_person(),
+        // What "you still hold" lists: only while it is held.
+        (Key | Equipment, Staff | Worker) if a.held => true,
         (Visit, Reception) => true,
         (Visit, Kiosk) => a.owned_by_device() && a.visit_waiting,
         (Presence, Reception) => true,
@@ -102,7 +107,7 @@ mod tests {
     use super::*;
 
     fn access(role: Role, kind: DocKind, owner: Option<&str>) -> Access<'_> {
-        Access { role, device: DeviceId::new(), person: None, kind, owner, visit_waiting: true }
+        Access { role, device: DeviceId::new(), person: None, kind, owner, visit_waiting: true, held: false }
     }
 
     #[test]
@@ -126,6 +131,23 @@ mod tests {
         let other = Access { person: Some(PersonId::new()), ..mine };
         assert!(!may_read(&other));
         assert!(!may_read(&access(Role::Staff, DocKind::Key, None)));
+    }
+
+    #[test]
+    fn a_phone_sees_a_key_or_an_item_only_while_its_person_holds_it_and_never_writes_it() {
+        for role in [Role::Staff, Role::Worker] {
+            let held = Access { person: Some(PersonId::new()), held: true, ..access(role, DocKind::Key, None) };
+            assert!(may_read(&held), "{role} holding a key");
+            assert!(!may_write(&held), "{role} may not change a key it holds");
+            assert!(!may_read(&Access { held: false, ..held }), "{role}, the key returned");
+            assert!(may_read(&Access { kind: DocKind::Equipment, ..held }));
+        }
+        let staff = Access { held: false, ..access(Role::Staff, DocKind::Equipment, None) };
+        assert!(!may_read(&staff), "a staff phone sees no item it does not hold");
+        assert!(!may_write(&Access { held: true, ..staff }));
+        // Holding is not a reason for a kiosk or a desk of another kind.
+        assert!(!may_read(&Access { held: true, ..access(Role::Kiosk, DocKind::Key, None) }));
+        assert!(!may_read(&Access { held: true, ..access(Role::Reception, DocKind::Key, None) }));
     }
 
     #[test]

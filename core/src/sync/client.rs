@@ -680,6 +680,13 @@ fn handle(
             let _ = arrivals.send(kinds);
             Ok(Vec::new())
         }),
+        ServerMessage::Forget { docs } => blocking(store, |s| {
+            let mut kinds: Vec<DocKind> = docs.iter().map(DocId::kind).collect();
+            kinds.dedup();
+            s.forget(&docs)?;
+            let _ = arrivals.send(kinds);
+            Ok(Vec::new())
+        }),
         ServerMessage::Error { kind, message, doc, .. } => {
             tracing::warn!(?kind, %message, ?doc, "the server refused a frame");
             set(status, |s| s.last_error = Some(message.clone()));

@@ -92,6 +92,13 @@ pub enum ServerMessage {
         /// The documents.
         docs: Vec<DocId>,
     },
+    /// Documents this device may no longer see (a key it returned, an item
+    /// it handed back): drop them, remembering no deletion, since they may
+    /// concern it again (lent to the same person next week).
+    Forget {
+        /// The documents.
+        docs: Vec<DocId>,
+    },
     /// A refusal; `fatal` ones close the connection.
     Error {
         /// What kind.

@@ -83,6 +83,8 @@ pub fn judge(writer: &Writer<'_>, doc: &DocId, incoming: &Incoming<'_>, known: &
         owner: owner.as_deref(),
         // A kiosk's visit must still wait: checked below from the content.
         visit_waiting: true,
+        // Holding a key gives no right to change it.
+        held: false,
     };
     if !may_write(&access) {
         return Err(Refusal::RoleMayNotWrite { role: writer.role, kind });
