@@ -59,6 +59,7 @@ pub mod equipment;
 mod evacuation;
 mod ids;
 pub mod key_loan;
+pub mod notice;
 pub mod person;
 pub mod presence;
 mod projection;

@@ -49,6 +49,9 @@ pub struct Store {
     path: PathBuf,
     sync: sync_states::SyncStates,
     checkpointer: Option<checkpoint::Checkpointer>,
+    /// The server's store: facts that call for a message queue a job in
+    /// the transaction that brings them (see [`crate::notice`]).
+    acts: bool,
 }
 
 impl std::fmt::Debug for Store {
@@ -101,6 +104,7 @@ impl Store {
             path,
             sync: Default::default(),
             checkpointer,
+            acts: false,
         };
         if upgraded {
             // A newer schema may project documents differently: rebuild.
@@ -108,6 +112,12 @@ impl Store {
             tracing::info!(documents = n, "store upgraded; projections rebuilt");
         }
         Ok(store)
+    }
+
+    /// Make this the server's store of a site: from now on, facts that
+    /// call for a message queue a job (see [`crate::notice`]).
+    pub fn act_on_facts(&mut self) {
+        self.acts = true;
     }
 
     /// Change how many documents stay loaded at once.
@@ -154,6 +164,12 @@ impl Store {
         &self.conn
     }
 
+    /// The connection, for a transaction of a kind of its own (the job
+    /// queue's), outside documents.
+    pub(crate) fn conn_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
     /// Run one command: `f` reads and writes documents through a [`Work`];
     /// on `Ok` everything commits together, on `Err` nothing changes.
     pub(crate) fn run<T, E: From<Error>>(
@@ -164,7 +180,7 @@ impl Store {
     ) -> Result<T, E> {
         let message = format!("{command} by {}", actor.tag());
         let now = self.clock.now();
-        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, message)?;
+        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, message)?.acting(self.acts);
         match f(&mut work) {
             Ok(value) => {
                 let purged = work.purged();

@@ -12,6 +12,7 @@ pub mod door;
 pub mod error;
 pub mod hub;
 pub mod limits;
+pub mod outreach;
 pub mod registry;
 pub mod sessions;
 pub mod throttle;
@@ -94,9 +95,7 @@ impl AppState {
     /// Write every open site's sync states (at shutdown; from blocking
     /// code only).
     pub fn write_sync_states(&self) -> Result<(), AppError> {
-        let slots: Vec<_> = self.hubs.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
-        for slot in slots {
-            let Some(hub) = slot.lock().unwrap_or_else(|p| p.into_inner()).clone() else { continue };
+        for hub in self.open_hubs() {
             hub.store().write_sync_states()?;
         }
         Ok(())
@@ -131,6 +130,13 @@ impl AppState {
         // device tries again.
         let mut store = lodge_core::Store::open(self.site_store_path(site), Arc::new(SystemClock))?;
         store.set_cache_capacity(SITE_CACHE_DOCS);
+        // The server's store acts on facts; jobs a killed server was
+        // sending are due again.
+        store.act_on_facts();
+        let resumed = store.resume_jobs()?;
+        if resumed > 0 {
+            tracing::info!(%site, jobs = resumed, "jobs interrupted at the last stop are due again");
+        }
         let seq = self.registry().seq(site)?;
         let hub = Arc::new(SiteHub::new(site, store, seq));
         *slot = Some(hub.clone());
@@ -152,6 +158,12 @@ impl AppState {
             });
         }
         Ok(hub)
+    }
+
+    /// The sites whose stores are open now.
+    pub fn open_hubs(&self) -> Vec<Arc<SiteHub>> {
+        let slots: Vec<_> = self.hubs.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        slots.into_iter().filter_map(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).clone()).collect()
     }
 
     /// Lock the registry.

@@ -44,6 +44,8 @@ enum Command {
         tls_key: Option<std::path::PathBuf>,
         #[command(flatten)]
         limits: LimitArgs,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Sites on this server.
     Site {
@@ -73,6 +75,48 @@ enum Command {
     Devices {
         #[command(subcommand)]
         command: DevicesCommand,
+    },
+    /// The messages the server sends when nobody is looking (a host told
+    /// that their guest is here): list them, see the failed, retry one.
+    Jobs {
+        #[command(subcommand)]
+        command: JobsCommand,
+    },
+}
+
+/// Where e-mail leaves the server (for every site).
+#[derive(clap::Args)]
+struct MailArgs {
+    /// The SMTP relay: smtp://host:25 (plain), smtp://user:password@host:587?tls=required
+    /// (STARTTLS), smtps://user:password@host:465 (implicit TLS).
+    #[arg(long, env = "LODGE_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The address mail comes from.
+    #[arg(long, env = "LODGE_MAIL_FROM", default_value = "Lodge <lodge@localhost>")]
+    mail_from: String,
+}
+
+#[derive(Subcommand)]
+enum JobsCommand {
+    /// Every job, newest first.
+    List {
+        /// Only this site's.
+        #[arg(long)]
+        site: Option<SiteId>,
+    },
+    /// Jobs that failed for good, with their last error.
+    Failed {
+        /// Only this site's.
+        #[arg(long)]
+        site: Option<SiteId>,
+    },
+    /// Send a failed job again (the running server takes it within a second).
+    Retry {
+        /// The job's number.
+        id: i64,
+        /// Its site.
+        #[arg(long)]
+        site: SiteId,
     },
 }
 
@@ -231,7 +275,10 @@ async fn serve_cli() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, limits } = cli.command {
+    if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, limits, mail } = cli.command {
+        let channels = lodge_sync_server::outreach::Channels {
+            mail: mail.smtp_url.as_deref().map(|url| lodge_sync_server::outreach::Mailer::new(url, &mail.mail_from)).transpose()?,
+        };
         // A few hundred idle sockets used up the usual soft limit of 1,024.
         let open_files = lodge_sync_server::accept::raise_open_files().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "the open-files limit could not be raised");
@@ -254,7 +301,8 @@ async fn serve_cli() -> anyhow::Result<()> {
         let local = listener.local_addr()?;
         // Tests and scripts read this line to learn the port.
         println!("listening on {local}{}", if tls.is_some() { " (TLS)" } else { "" });
-        tracing::info!(%local, data = %cli.data.display(), tls = tls.is_some(), open_files, "lodge-sync serving");
+        tracing::info!(%local, data = %cli.data.display(), tls = tls.is_some(), open_files, mail = channels.mail.is_some(), "lodge-sync serving");
+        tokio::spawn(lodge_sync_server::outreach::run(state.clone(), Arc::new(channels)));
         lodge_sync_server::accept::run(listener, state, tls, stop_signal()).await?;
         tracing::info!("lodge-sync stopped");
         return Ok(());
@@ -338,6 +386,44 @@ async fn serve_cli() -> anyhow::Result<()> {
         Command::Devices { command: DevicesCommand::Revoke { device } } => {
             state.registry().revoke(device, SystemClock.now())?;
             println!("revoked {device}; it is refused from now on and told to wipe its store");
+        }
+        Command::Jobs { command } => tokio::task::spawn_blocking(move || jobs(&state, command)).await??,
+    }
+    Ok(())
+}
+
+/// `lodge-sync jobs …`, against the sites' stores (a running server sees
+/// a retry at its next look).
+fn jobs(state: &AppState, command: JobsCommand) -> anyhow::Result<()> {
+    use lodge_core::notice::{JobFilter, JobId, JobState};
+    let sites = |only: Option<SiteId>| -> anyhow::Result<Vec<SiteId>> {
+        let all: Vec<SiteId> = state.registry().sites()?.into_iter().map(|(s, _)| s).collect();
+        match only {
+            Some(site) if !all.contains(&site) => bail!("there is no site {site} on this server"),
+            Some(site) => Ok(vec![site]),
+            None => Ok(all),
+        }
+    };
+    let print = |site: SiteId, job: &lodge_core::notice::Job| {
+        let error = job.last_error.as_deref().map(|e| format!("  {e}")).unwrap_or_default();
+        println!("{site}  {:>6}  {:<10} {:<9} tries {}  fact {}{error}", job.id, job.rule, job.state, job.attempts, job.fact_at);
+    };
+    // The store itself, not the server's hub: opening a hub would take
+    // back the jobs a running server is sending.
+    let open = |site: SiteId| lodge_core::Store::open(state.site_store_path(site), Arc::new(SystemClock));
+    let (only, filter) = match command {
+        JobsCommand::List { site } => (site, JobFilter::All),
+        JobsCommand::Failed { site } => (site, JobFilter::State(JobState::Failed)),
+        JobsCommand::Retry { id, site } => {
+            sites(Some(site))?;
+            let job = open(site)?.retry_job(JobId(id))?;
+            print(site, &job);
+            return Ok(());
+        }
+    };
+    for site in sites(only)? {
+        for job in open(site)?.jobs(filter)? {
+            print(site, &job);
         }
     }
     Ok(())

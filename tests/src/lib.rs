@@ -18,8 +18,12 @@ use lodge_core::sync::{SyncHandle, spawn};
 use lodge_core::{Actor, DeviceId, PersonId, Role, SiteId, Store, SystemClock};
 
 
-/// The `lodge-sync` binary built next to this test.
+/// The `lodge-sync` binary built next to this test, or the one named by
+/// `LODGE_SYNC` (to compare two builds in one sitting with the same load).
 pub fn lodge_sync_bin() -> PathBuf {
+    if let Some(bin) = std::env::var_os("LODGE_SYNC") {
+        return PathBuf::from(bin);
+    }
     // Tests run from target/PROFILE/deps, binaries from target/PROFILE.
     let exe = std::env::current_exe().expect("test executable");
     let here = exe.parent().expect("a directory");

@@ -201,7 +201,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = self.clock.now();
-        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?;
+        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?.acting(self.acts);
         let mut results = Vec::with_capacity(messages.len());
         // States moved by this frame, by document: a document may come more
         // than once (frames that waited on the socket are applied together,
@@ -656,7 +656,7 @@ impl Store {
             return Err(Error::WrongKind { doc: doc.clone(), expected: doc.kind(), found: header.kind });
         }
         let now = self.clock.now();
-        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?;
+        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?.acting(self.acts);
         let result = (|| {
             if work.is_tombstoned(doc)? {
                 return Err(Error::Purged { doc: doc.clone() });
@@ -687,7 +687,7 @@ impl Store {
     pub fn rebuild_projections(&mut self) -> Result<usize, Error> {
         let docs = self.documents()?;
         let now = self.clock.now();
-        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?;
+        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?.acting(self.acts);
         let result = docs.iter().try_for_each(|doc| work.reproject(doc));
         match result {
             Ok(()) => work.commit().map(|()| docs.len()),

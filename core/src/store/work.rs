@@ -32,6 +32,8 @@ pub(crate) struct Work<'s> {
     /// log after commit).
     purged: bool,
     affected: Affected,
+    /// The server's store: queue the jobs that what was written calls for.
+    acts: bool,
 }
 
 impl<'s> Work<'s> {
@@ -43,7 +45,13 @@ impl<'s> Work<'s> {
         message: String,
     ) -> Result<Self, Error> {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        Ok(Self { tx, cache, actor, now, message, written: BTreeSet::new(), merging: BTreeSet::new(), local: BTreeSet::new(), purged: false, affected: Affected::default() })
+        Ok(Self { tx, cache, actor, now, message, written: BTreeSet::new(), merging: BTreeSet::new(), local: BTreeSet::new(), purged: false, affected: Affected::default(), acts: false })
+    }
+
+    /// Queue jobs for facts at commit (the server's store).
+    pub(super) fn acting(mut self, acts: bool) -> Self {
+        self.acts = acts;
+        self
     }
 
     /// Whether a document was deleted for good in this work.
@@ -293,12 +301,13 @@ impl<'s> Work<'s> {
     /// Check invariants of everything touched, then commit. On failure the
     /// transaction rolls back and changed documents are forgotten.
     pub(super) fn commit(self) -> Result<(), Error> {
-        let Work { tx, cache, mut written, merging, local, affected, .. } = self;
+        let Work { tx, cache, mut written, merging, local, affected, acts, now, .. } = self;
         written.extend(merging);
         for id in &written {
             cache.forget_header(id);
         }
         let result = conflict::recheck(&tx, &affected)
+            .and_then(|()| if acts { crate::notice::enqueue_for(&tx, &written, now) } else { Ok(()) })
             .and_then(|()| {
                 let mut outbox = tx.prepare_cached(
                     "INSERT INTO outbox (doc_id, purged) VALUES (?1, NOT EXISTS (SELECT 1 FROM documents WHERE doc_id = ?1))

@@ -10,9 +10,11 @@
 //! `cargo run --release -p lodge-tests --bin lodge-load -- w1 --devices 200`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- catch-up`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- year --devices 200`
-//! `cargo run --release -p lodge-tests --bin lodge-load -- hoard` (a busy
-//! day's catch-up beside a device that asks for everything and reads
-//! nothing)
+//! `cargo run --release -p lodge-tests --bin lodge-load -- hoard [--reads]`
+//! (a busy day's catch-up beside a device that keeps asking for everything
+//! in frames of 256 documents, and reads nothing, or reads and drops it)
+//!
+//! `LODGE_SYNC=path/to/lodge-sync` runs the load against another build.
 
 use std::time::{Duration, Instant};
 
@@ -362,7 +364,7 @@ async fn catch_up() -> anyhow::Result<()> {
 /// another beside a device that asks for all 1,000 presence documents
 /// again and again and reads nothing; the server's memory meanwhile, and
 /// when (if) it dropped that device.
-async fn hoard() -> anyhow::Result<()> {
+async fn hoard(reads: bool) -> anyhow::Result<()> {
     use futures_util::SinkExt;
     use lodge_core::sync::{ClientMessage, DocMessage};
     let (dir, server, site, writer, admin, people) = people_site(1000).await?;
@@ -401,22 +403,38 @@ async fn hoard() -> anyhow::Result<()> {
     let socket = tokio::net::TcpSocket::new_v4()?;
     socket.set_recv_buffer_size(4096)?;
     let tcp = socket.connect(server.addr.parse()?).await?;
-    let (mut ws, _) = tokio_tungstenite::client_async(server.ws_url(), tcp).await?;
+    let (ws, _) = tokio_tungstenite::client_async(server.ws_url(), tcp).await?;
+    let (mut ws, mut answers) = futures_util::StreamExt::split(ws);
     let hello = ClientMessage::Hello { token, since: 0, pending: vec![] };
     ws.send(tokio_tungstenite::tungstenite::Message::Binary(hello.encode().into())).await?;
-    let ask = {
+    // Asking for all of them from scratch, in frames as large as the
+    // server takes (larger ones are refused whole).
+    let asks: Vec<Vec<u8>> = {
         use automerge::sync::SyncDoc;
         let mut empty = automerge::AutoCommit::new();
         let message = empty.sync().generate_sync_message(&mut automerge::sync::State::new()).context("a first message")?.encode();
         let month = lodge_core::Clock::now(&lodge_core::SystemClock).month();
-        let docs = people.iter().map(|p| DocMessage { doc: lodge_core::DocId::presence(*p, &month), message: message.clone() }).collect();
-        ClientMessage::Sync { docs }.encode()
+        people
+            .chunks(lodge_core::sync::MAX_FRAME_DOCS)
+            .map(|part| {
+                let docs = part.iter().map(|p| DocMessage { doc: lodge_core::DocId::presence(*p, &month), message: message.clone() }).collect();
+                ClientMessage::Sync { docs }.encode()
+            })
+            .collect()
     };
+    if reads {
+        // Read and drop every answer: a device the server never has a
+        // reason to cut off, only ever asking.
+        tokio::spawn(async move { while futures_util::StreamExt::next(&mut answers).await.is_some() {} });
+    } else {
+        std::mem::forget(answers);
+    }
     let started = Instant::now();
     let hoarding = tokio::spawn(async move {
         let mut asked = 0u32;
         while started.elapsed() < Duration::from_secs(120) {
-            match tokio::time::timeout(Duration::from_secs(5), ws.send(tokio_tungstenite::tungstenite::Message::Binary(ask.clone().into()))).await {
+            let ask = asks[asked as usize % asks.len()].clone();
+            match tokio::time::timeout(Duration::from_secs(5), ws.send(tokio_tungstenite::tungstenite::Message::Binary(ask.into()))).await {
                 Ok(Ok(())) => asked += 1,
                 // An error is the server's cut; a send that only stalls
                 // (the server reads slowly) is not.
@@ -440,7 +458,8 @@ async fn hoard() -> anyhow::Result<()> {
     }
     let (asked, dropped) = hoarding.await?;
     println!(
-        "hoard: a busy day's catch-up (5,000 changes, 1,000 documents) {alone:.2?} alone, {beside:.2?} beside a device that asked {asked} times for all 1,000 documents and read nothing; {}; server resident {rss_before:.0} MB before it, {peak:.0} MB at most",
+        "hoard: a busy day's catch-up (5,000 changes, 1,000 documents) {alone:.2?} alone, {beside:.2?} beside a device that asked {asked} times for 256 of them and {}; {}; server resident {rss_before:.0} MB before it, {peak:.0} MB at most",
+        if reads { "read the answers" } else { "read nothing" },
         dropped.map_or("it was never dropped (120 s)".to_owned(), |t| format!("the server dropped it after {t:.1?}"))
     );
     Ok(())
@@ -542,7 +561,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Some("w1-observe") => return w1_observe(&args[2..]).await,
         Some("catch-up") => return catch_up().await,
-        Some("hoard") => return hoard().await,
+        Some("hoard") => return hoard(args.iter().any(|a| a == "--reads")).await,
         Some("year") => {
             let devices: usize = args.iter().position(|a| a == "--devices").and_then(|i| args.get(i + 1)).map_or(Ok(200), |n| n.parse())?;
             return year_of_data(devices).await;

@@ -1,0 +1,21 @@
+//! What the server does when nobody is looking: the rules that turn a fact
+//! (a guest admitted) into a message for someone (the host), and the
+//! durable queue of those messages in the server's store.
+//!
+//! A job is written in the same transaction as the fact that causes it,
+//! under a key made of the fact and the rule, so the same fact arriving
+//! twice (two desks' merged copies, a device sending again after a crash)
+//! finds its job there already. Sending is the server's; the queue, the
+//! rules and what each message says are here, once.
+
+mod facts;
+mod job;
+mod message;
+mod queue;
+mod rule;
+
+pub(crate) use facts::enqueue_for;
+pub use job::{Job, JobError, JobFilter, JobId, JobState};
+pub use message::{HostTold, Message};
+pub use queue::{Attempt, RETRY_LIMIT};
+pub use rule::{Rule, UnknownRule};

@@ -1,0 +1,197 @@
+//! The server acts when nobody is looking: a task that takes each open
+//! site's due jobs (see `lodge_core::notice`), sends them through their
+//! channel and records how each try ended. Store work runs on the blocking
+//! pool; sending is async.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use lodge_core::notice::{Attempt, HostTold, Job, Message};
+
+use crate::{AppState, SiteHub};
+
+/// How often the queue is looked at.
+const TICK: Duration = Duration::from_millis(500);
+
+/// Jobs taken from one site per look.
+const BATCH: usize = 32;
+
+/// How messages leave the server.
+#[derive(Clone, Default)]
+pub struct Channels {
+    /// E-mail, when a relay is set (`--smtp-url`).
+    pub mail: Option<Mailer>,
+}
+
+/// An SMTP relay and the address mail comes from.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+/// Why the mail relay could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum MailSetupError {
+    /// The relay's address.
+    #[error("the SMTP relay URL is not usable ({0}); write it as smtp://host:port, smtp://user:password@host:587?tls=required (STARTTLS) or smtps://host:465")]
+    Url(#[source] lettre::transport::smtp::Error),
+    /// The sender's address.
+    #[error("“{0}” is not an e-mail address to send from")]
+    From(String),
+}
+
+impl Mailer {
+    /// A relay from its URL (`smtp://`, `smtp://…?tls=required` for
+    /// STARTTLS, `smtps://` for implicit TLS; `user:password@` to log in).
+    pub fn new(url: &str, from: &str) -> Result<Self, MailSetupError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(MailSetupError::Url)?
+            .timeout(Some(Duration::from_secs(30)))
+            .build();
+        let from = from.parse().map_err(|_| MailSetupError::From(from.to_owned()))?;
+        Ok(Self { transport, from })
+    }
+
+    async fn send(&self, to: &str, subject: &str, body: String, id: &str) -> Attempt {
+        let Ok(to) = to.parse::<Mailbox>() else {
+            return Attempt::Refused(format!("“{to}” is not an e-mail address"));
+        };
+        // The job's key names the message: a receiver that keeps both of
+        // two copies (a server killed after the relay took it, before it
+        // was recorded) can tell them for one.
+        let message = lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(format!("<{}@lodge>", id.replace(':', "."))))
+            .header(ContentType::TEXT_PLAIN)
+            .body(body);
+        let message = match message {
+            Ok(m) => m,
+            Err(e) => return Attempt::Refused(format!("the message could not be made: {e}")),
+        };
+        match self.transport.send(message).await {
+            Ok(_) => Attempt::Sent,
+            // A permanent refusal (550 no such user) will not change.
+            Err(e) if e.is_permanent() => Attempt::Refused(error_chain(&e)),
+            Err(e) => Attempt::Failed(error_chain(&e)),
+        }
+    }
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// The words of a message: its subject and body, from the template files.
+pub(crate) fn words(message: &Message) -> (String, String) {
+    match message {
+        Message::HostTold(m) => render(include_str!("../templates/host-told.en.txt"), host_told_context(m)),
+    }
+}
+
+fn host_told_context(m: &HostTold) -> minijinja::Value {
+    minijinja::context! {
+        guest => m.guest,
+        company => m.company,
+        host => m.host,
+        site => m.site,
+        time => local_time(m.admitted_at, &m.time_zone),
+    }
+}
+
+/// `HH:MM` in the site's time zone (UTC when it names none known).
+fn local_time(at: lodge_core::Timestamp, zone: &str) -> String {
+    let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    at.to_utc().with_timezone(&zone).format("%H:%M").to_string()
+}
+
+/// A template's first line is the subject; the rest is the body.
+fn render(template: &str, context: minijinja::Value) -> (String, String) {
+    let env = minijinja::Environment::new();
+    let text = env.render_str(template, context).unwrap_or_else(|e| format!("(the message could not be written: {e})"));
+    match text.split_once('\n') {
+        Some((subject, body)) => (subject.trim().to_owned(), body.to_owned()),
+        None => (text.trim().to_owned(), String::new()),
+    }
+}
+
+/// Send due jobs until the server stops: every site's store is opened at
+/// start (a job queued before a restart goes out without waiting for a
+/// device), then each open site is looked at every [`TICK`].
+pub async fn run(state: AppState, channels: Arc<Channels>) {
+    let s = state.clone();
+    let opened = tokio::task::spawn_blocking(move || -> Result<usize, crate::AppError> {
+        let sites = s.registry().sites()?;
+        for (site, _) in &sites {
+            s.hub(*site)?;
+        }
+        Ok(sites.len())
+    })
+    .await;
+    if let Ok(Err(e)) = opened {
+        tracing::error!(error = %e, "sites could not be opened for their jobs");
+    }
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for hub in state.open_hubs() {
+            send_due(&hub, &channels).await;
+        }
+    }
+}
+
+/// One look at a site's queue.
+async fn send_due(hub: &Arc<SiteHub>, channels: &Channels) {
+    let h = hub.clone();
+    let taken = tokio::task::spawn_blocking(move || -> Result<Vec<(Job, Result<Message, Attempt>)>, lodge_core::StoreError> {
+        let mut store = h.store();
+        let jobs = store.take_due_jobs(BATCH)?;
+        jobs.into_iter().map(|job| Ok((job.clone(), store.message_for(&job)?))).collect()
+    })
+    .await;
+    let taken = match taken {
+        Ok(Ok(taken)) => taken,
+        Ok(Err(e)) => {
+            tracing::error!(site = %hub.site, error = %e, "jobs could not be taken");
+            return;
+        }
+        Err(_) => return,
+    };
+    for (job, message) in taken {
+        let attempt = match message {
+            Ok(message) => deliver(&message, &job, channels).await,
+            Err(nothing) => nothing,
+        };
+        match &attempt {
+            Attempt::Sent => tracing::info!(site = %hub.site, job = %job.id, rule = %job.rule, "sent"),
+            other => tracing::warn!(site = %hub.site, job = %job.id, rule = %job.rule, outcome = ?other, "not sent"),
+        }
+        let h = hub.clone();
+        let recorded = tokio::task::spawn_blocking(move || h.store().finish_job(job.id, &attempt)).await;
+        if let Ok(Err(e)) = recorded {
+            tracing::error!(site = %hub.site, error = %e, "a job's outcome could not be recorded");
+        }
+    }
+}
+
+async fn deliver(message: &Message, job: &Job, channels: &Channels) -> Attempt {
+    let (subject, body) = words(message);
+    match message {
+        Message::HostTold(m) => match &channels.mail {
+            Some(mail) => mail.send(&m.to, &subject, body, &job.key).await,
+            None => Attempt::Refused("no mail relay is set up on this server (lodge-sync serve --smtp-url)".into()),
+        },
+    }
+}
