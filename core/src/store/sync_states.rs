@@ -140,6 +140,16 @@ impl SyncStates {
         }
     }
 
+    /// Drop every session state of `doc` (its copy here was forgotten):
+    /// unwritten ones are not written, the persisted ones go with the rows.
+    pub(super) fn forget_document(&mut self, doc: &DocId) {
+        let keys: Vec<_> = self.states.iter().filter(|((_, d), _)| d == doc).map(|(k, _)| k.clone()).collect();
+        for key in keys {
+            self.unwritten.remove(&key);
+            self.states.pop(&key);
+        }
+    }
+
     /// Keep the larger feed number.
     pub(super) fn note_feed(&mut self, key: &str, value: u64) {
         match &mut self.feed {

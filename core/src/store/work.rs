@@ -178,6 +178,16 @@ impl<'s> Work<'s> {
         persist::purge(&self.tx, id, self.now, owner.as_deref())
     }
 
+    /// Forget this device's copy of a document, with its projections and
+    /// sync states: not a deletion (no tombstone, nothing to announce), so
+    /// the document may come back from the server whole.
+    pub(super) fn forget(&mut self, id: &DocId) -> Result<(), Error> {
+        self.written.insert(id.clone());
+        self.cache.evict(id);
+        crate::projection::clear(id, &self.tx, &mut self.affected)?;
+        persist::forget(&self.tx, id)
+    }
+
     /// The loaded document, for merges.
     pub(super) fn loaded(&mut self, id: &DocId) -> Result<Option<&mut Loaded>, Error> {
         // A merge changes the loaded document before it is checked: forget
