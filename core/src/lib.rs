@@ -80,7 +80,7 @@ pub use ids::{
     KeyTypeId, LoanId, PersonId, RepairCategoryId, SiteId, TicketId, VisitId,
 };
 pub use site::NewSite;
-pub use store::{AcceptChanges, DocChange, Error as StoreError, Incoming, Received, Store, exchange, shared_actor};
+pub use store::{AcceptChanges, DocChange, Error as StoreError, Incoming, Received, RefusedChange, SetAside, Store, exchange, shared_actor};
 pub use time::{Clock, ManualClock, SystemClock, Timestamp};
 
 #[doc(hidden)]

@@ -7,6 +7,7 @@
 //! command and its actor), persisted, re-projected and checked for broken
 //! invariants. A refused command returns before commit, so nothing changes.
 
+mod attention;
 mod cache;
 mod checkpoint;
 mod error;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 use automerge::ActorId;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
+pub use attention::{RefusedChange, SetAside};
 pub use error::Error;
 pub use history::DocChange;
 pub use replication::{AcceptChanges, Incoming, Received, exchange};

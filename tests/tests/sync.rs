@@ -524,7 +524,10 @@ async fn an_item_in_the_workshop_cannot_be_taken_on_another_workers_phone_online
     eventually("the server has the drill in the workshop again", LIMIT, || s.admin.read(|st| st.outbox().unwrap().is_empty())).await.unwrap();
     piotrs.act(|st| st.activate_equipment(&piotr_actor, "LODGE-D7")).unwrap();
     piotrs.go_online(&s.server);
-    eventually("the server refuses the take", LIMIT, || piotrs.sync.status().last_error.is_some_and(|e| e.contains("workshop"))).await.unwrap();
+    // Refused by its rule, not read from words: it needs attention.
+    eventually("the server refuses the take", LIMIT, || piotrs.sync.status().attention == 1).await.unwrap();
+    let listed = piotrs.read(|st| st.needs_attention().unwrap());
+    assert_eq!(listed[0].refusal, lodge_core::sync::Refusal::TakenInWorkshop, "{listed:?}");
     eventually("Piotr's phone hears the drill is in the workshop", LIMIT, || piotrs.read(|st| st.in_workshop(item).unwrap())).await.unwrap();
     assert_eq!(s.admin.read(|st| st.item_by_code("LODGE-D7").unwrap().and_then(|i| i.holder)), None, "the admin never sees Piotr holding it");
     assert_eq!(jans.read(|st| st.item_by_code("LODGE-D7").unwrap().and_then(|i| i.holder)), None);

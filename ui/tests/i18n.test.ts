@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LANGUAGES, resources, type Messages } from "../src/lib/i18n.svelte";
 import { FIELD_PROBLEMS } from "../src/lib/guestForm";
+import { COMMANDS, COUNTED, KINDS, MEASURED, RULES } from "../src/lib/attention";
 
 const PLURAL = /_(zero|one|two|few|many|other)$/;
 
@@ -79,6 +80,11 @@ describe("the screens", () => {
     for (const k of ["guest", "staff"]) used.add(`evacuation.${k}`);
     for (const k of ["card-on-two-visits", "visit-admitted-twice", "key-lent-twice", "over-key-limit", "signed-in-twice"]) used.add(`conflicts.kind.${k}`);
     for (const [field, problem] of FIELD_PROBLEMS) used.add(`kiosk.problem.${field}.${problem}`);
+    for (const r of RULES) used.add(`attention.rule.${r}`);
+    for (const k of KINDS) used.add(`attention.kind.${k}`);
+    for (const c of COUNTED) used.add(`attention.counted.${c}`);
+    for (const m of MEASURED) used.add(`attention.measured.${m}`);
+    for (const c of COMMANDS) used.add(`attention.command.${c}`);
     const missing = [...used].filter((k) => !englishBases.has(k));
     expect(missing).toEqual([]);
     expect(used.size).toBeGreaterThan(100);

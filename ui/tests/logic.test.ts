@@ -88,9 +88,9 @@ describe("the staff screen", () => {
   });
 
   it("marks a record not yet sent while changes wait and it is newer than the last sync", () => {
-    expect(notYetSent(200, { connection: "offline", waiting: 1, last_sync: 100, last_error: null })).toBe(true);
-    expect(notYetSent(50, { connection: "offline", waiting: 1, last_sync: 100, last_error: null })).toBe(false);
-    expect(notYetSent(200, { connection: "online", waiting: 0, last_sync: 100, last_error: null })).toBe(false);
+    expect(notYetSent(200, { connection: "offline", waiting: 1, attention: 0, last_sync: 100, last_error: null })).toBe(true);
+    expect(notYetSent(50, { connection: "offline", waiting: 1, attention: 0, last_sync: 100, last_error: null })).toBe(false);
+    expect(notYetSent(200, { connection: "online", waiting: 0, attention: 0, last_sync: 100, last_error: null })).toBe(false);
     expect(notYetSent(200, null)).toBe(false);
   });
 });

@@ -100,6 +100,13 @@ pub enum Error {
         /// What was wrong.
         reason: String,
     },
+    /// A document asked to be discarded or sent again is not among the
+    /// changes the server refused.
+    #[error("Document {doc} has no refused changes: there is nothing to discard or send again")]
+    NotRefused {
+        /// The document.
+        doc: DocId,
+    },
     /// A file of the store could not be deleted when the device was
     /// removed from its site.
     #[error("“{path}” could not be deleted: {source}. Delete it by hand; it holds the site's data.")]
@@ -140,6 +147,10 @@ mod tests {
             (
                 Error::Purged { doc: DocId::parse("visit:0b6f5f5e-7f1f-4b8e-9d7e-0d7a1f0e4c11").unwrap() },
                 "deleted for good",
+            ),
+            (
+                Error::NotRefused { doc: DocId::parse("visit:0b6f5f5e-7f1f-4b8e-9d7e-0d7a1f0e4c11").unwrap() },
+                "nothing to discard or send again",
             ),
         ];
         for (err, words) in cases {

@@ -114,22 +114,22 @@ fn reloaded(id: &DocId, doc: &AutoCommit, snapshot: &[u8]) -> Result<AutoCommit,
     Ok(fresh)
 }
 
-/// Delete a document for good and remember that it was.
-pub(super) fn purge(conn: &Connection, id: &DocId, now: Timestamp, owner: Option<&str>) -> Result<(), Error> {
-    conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;
-    conn.prepare_cached("DELETE FROM documents WHERE doc_id = ?1")?.execute([id])?;
-    conn.prepare_cached("DELETE FROM sync_states WHERE doc_id = ?1")?.execute([id])?;
-    conn.prepare_cached("INSERT OR IGNORE INTO tombstones (doc_id, purged_at, owner) VALUES (?1, ?2, ?3)")?
-        .execute(params![id, now, owner])?;
-    Ok(())
-}
-
-/// Drop a document this store may no longer keep, remembering nothing of
-/// it: it may come again, whole, from the server.
+/// Remove a document's rows and sync states, leaving no trace that it
+/// was here.
 pub(super) fn forget(conn: &Connection, id: &DocId) -> Result<(), Error> {
     conn.prepare_cached("DELETE FROM doc_changes WHERE doc_id = ?1")?.execute([id])?;
     conn.prepare_cached("DELETE FROM documents WHERE doc_id = ?1")?.execute([id])?;
     conn.prepare_cached("DELETE FROM sync_states WHERE doc_id = ?1")?.execute([id])?;
+    Ok(())
+}
+
+/// Delete a document for good and remember that it was. Refused changes
+/// of it need no attention any more.
+pub(super) fn purge(conn: &Connection, id: &DocId, now: Timestamp, owner: Option<&str>) -> Result<(), Error> {
+    forget(conn, id)?;
+    conn.prepare_cached("DELETE FROM attention WHERE doc_id = ?1")?.execute([id])?;
+    conn.prepare_cached("INSERT OR IGNORE INTO tombstones (doc_id, purged_at, owner) VALUES (?1, ?2, ?3)")?
+        .execute(params![id, now, owner])?;
     Ok(())
 }
 

@@ -362,7 +362,7 @@ impl Store {
         let actor = crate::actor::Actor::site_founder("sync");
         self.run("forget", &actor, |work| docs.iter().try_for_each(|doc| work.forget(doc)))?;
         for doc in docs {
-            self.sync.forget(doc);
+            self.sync.forget_document(doc);
         }
         Ok(())
     }
@@ -445,7 +445,7 @@ impl Store {
 
 /// The persisted sync state with `peer` for `doc` (its shared heads), or a
 /// fresh one.
-fn load_sync_state(conn: &rusqlite::Connection, peer: &str, doc: &DocId) -> Result<sync::State, Error> {
+pub(super) fn load_sync_state(conn: &rusqlite::Connection, peer: &str, doc: &DocId) -> Result<sync::State, Error> {
     let bytes: Option<Vec<u8>> = conn
         .prepare_cached("SELECT state FROM sync_states WHERE peer = ?1 AND doc_id = ?2")?
         .query_row(params![peer, doc], |r| r.get(0))

@@ -130,16 +130,6 @@ impl Default for SyncStates {
 }
 
 impl SyncStates {
-    /// Drop every peer's state for a document this store no longer has
-    /// (rare: a scan of the states in memory).
-    pub(super) fn forget(&mut self, doc: &DocId) {
-        let keys: Vec<(String, DocId)> = self.states.iter().filter(|((_, d), _)| d == doc).map(|(k, _)| k.clone()).collect();
-        for key in keys {
-            self.states.pop(&key);
-            self.unwritten.remove(&key);
-        }
-    }
-
     pub(super) fn put(&mut self, key: (String, DocId), state: Kept) {
         self.states.put(key, state);
         if self.states.len() > STATES_IN_MEMORY
@@ -147,6 +137,16 @@ impl SyncStates {
         {
             // Not written: the persisted one is older, which is allowed.
             self.unwritten.remove(&gone);
+        }
+    }
+
+    /// Drop every session state of `doc` (its copy here was forgotten):
+    /// unwritten ones are not written, the persisted ones go with the rows.
+    pub(super) fn forget_document(&mut self, doc: &DocId) {
+        let keys: Vec<_> = self.states.iter().filter(|((_, d), _)| d == doc).map(|(k, _)| k.clone()).collect();
+        for key in keys {
+            self.unwritten.remove(&key);
+            self.states.pop(&key);
         }
     }
 

@@ -186,9 +186,10 @@ impl<'s> Work<'s> {
         persist::purge(&self.tx, id, self.now, owner.as_deref())
     }
 
-    /// Drop a document without deleting it anywhere else: no tombstone,
-    /// nothing to send.
-    pub(crate) fn forget(&mut self, id: &DocId) -> Result<(), Error> {
+    /// Forget this device's copy of a document, with its projections and
+    /// sync states: not a deletion (no tombstone, nothing to announce), so
+    /// the document may come back from the server whole.
+    pub(super) fn forget(&mut self, id: &DocId) -> Result<(), Error> {
         self.written.insert(id.clone());
         self.cache.evict(id);
         crate::projection::clear(id, &self.tx, &mut self.affected)?;

@@ -2,7 +2,15 @@
 //! persisted sync states and change-feed number, reconnecting with backoff
 //! and jitter, reporting its status. Works the same after a minute or a week
 //! offline: everything in the outbox goes up, everything changed on the
-//! server since the last feed number comes down.
+//! server since the last feed number comes down. A document whose changes
+//! the server refuses leaves the outbox for the store's "Needs attention"
+//! list, so it is not sent again at every connect and the device can be
+//! online with it.
+//!
+//! Store work (SQLite, Automerge) never runs on the runtime's threads: it
+//! goes to the blocking pool (see [`blocking`]), so a store held by
+//! someone else (a command, a long catch-up) holds up only this client,
+//! not every other task on the runtime.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -94,6 +102,9 @@ pub struct SyncStatus {
     pub connection: Connection,
     /// Documents with changes the server has not confirmed.
     pub waiting: usize,
+    /// Documents whose changes the server refused ("Needs attention"):
+    /// out of the outbox until a person discards them or does them again.
+    pub attention: usize,
     /// When the device was last up to date with the server.
     pub last_sync: Option<Timestamp>,
     /// The last problem, in words.
@@ -144,13 +155,20 @@ struct Traffic {
 }
 
 impl SyncHandle {
-    /// Something changed locally: count it as waiting (online or not, so
-    /// that offline work shows as "n changes waiting" at once), and send it
-    /// now if connected. Call it with the store unlocked.
+    /// Something changed locally (a command, a refused change discarded or
+    /// sent again): count what waits and what needs attention (online or
+    /// not, so that offline work shows as "n changes waiting" at once), and
+    /// send it now if connected. Call it with the store unlocked, from the
+    /// thread that ran the command: it counts two tables there, so that
+    /// the count is right as soon as it returns.
     pub fn changed(&self) {
-        let waiting = blocking(&self.store, |s| s.outbox_len());
-        match waiting {
-            Ok(waiting) => self.publish.send_if_modified(|s| std::mem::replace(&mut s.waiting, waiting) != waiting),
+        match lock_now(&self.store, counts) {
+            Ok((waiting, attention)) => self.publish.send_if_modified(|s| {
+                let was = (s.waiting, s.attention);
+                s.waiting = waiting;
+                s.attention = attention;
+                was != (waiting, attention)
+            }),
             Err(e) => {
                 tracing::warn!(error = %e, "the outbox could not be counted");
                 false
@@ -191,8 +209,9 @@ pub fn spawn(store: Arc<Mutex<Store>>, url: String, token: String) -> SyncHandle
 
 /// Start the client on the current tokio runtime.
 pub fn spawn_with(store: Arc<Mutex<Store>>, url: String, token: String, options: ClientOptions) -> SyncHandle {
-    let waiting = blocking(&store, |s| s.outbox_len()).unwrap_or(0);
-    let (tx, rx) = watch::channel(SyncStatus { connection: Connection::Offline, waiting, last_sync: None, last_error: None });
+    // Counted here, on the caller's thread, so that the first status is right.
+    let (waiting, attention) = lock_now(&store, counts).unwrap_or((0, 0));
+    let (tx, rx) = watch::channel(SyncStatus { connection: Connection::Offline, waiting, attention, last_sync: None, last_error: None });
     let tx = Arc::new(tx);
     let wake = Arc::new(Notify::new());
     let stop = Arc::new(Notify::new());
@@ -211,19 +230,22 @@ pub fn spawn_with(store: Arc<Mutex<Store>>, url: String, token: String, options:
         let mut delay = Duration::from_millis(200);
         loop {
             set(&tx, |s| s.connection = Connection::Connecting);
-            let result = tokio::select! {
-                r = session(&store, &url, &token, &wake, &tx, &arrivals, &traffic, options.heartbeat) => r,
-                () = stop.notified() => {
-                    blocking(&store, |s| s.end_sync_session(SERVER_PEER));
-                    return;
-                }
-            };
+            // The session notices `stop` itself, between frames: dropped in
+            // the middle of one, its store work would go on in the blocking
+            // pool and could leave sync states after the session's end.
+            let result = session(&store, &url, &token, &wake, &stop, &tx, &arrivals, &traffic, options.heartbeat).await;
             // Whatever was in flight may not have arrived: the next session
             // starts from the persisted shared heads.
-            blocking(&store, |s| s.end_sync_session(SERVER_PEER));
+            blocking(&store, |s| s.end_sync_session(SERVER_PEER)).await;
+            if let Ok(SessionEnd::Stopped) = result {
+                return;
+            }
             // What waits now, as the app will show it offline.
-            if let Ok(waiting) = blocking(&store, |s| s.outbox_len()) {
-                set(&tx, |s| s.waiting = waiting);
+            if let Ok((waiting, attention)) = blocking(&store, counts).await {
+                set(&tx, |s| {
+                    s.waiting = waiting;
+                    s.attention = attention;
+                });
             }
             match result {
                 Err(ClientError::Revoked) => {
@@ -240,7 +262,7 @@ pub fn spawn_with(store: Arc<Mutex<Store>>, url: String, token: String, options:
                         s.last_error = Some(e.to_string());
                     });
                 }
-                Ok(()) => set(&tx, |s| s.connection = Connection::Offline),
+                Ok(_) => set(&tx, |s| s.connection = Connection::Offline),
             }
             // Backoff with jitter, so that a building's devices do not all
             // come back in the same millisecond after the server restarts.
@@ -259,13 +281,47 @@ fn set(tx: &watch::Sender<SyncStatus>, f: impl FnOnce(&mut SyncStatus)) {
     tx.send_modify(f);
 }
 
-fn blocking<T>(store: &Arc<Mutex<Store>>, f: impl FnOnce(&mut Store) -> T) -> T {
+/// Run store work on the blocking pool and wait for it: the store's mutex
+/// may be held for long (a command, another frame's transaction), and a
+/// runtime thread waiting on it would hold up every task on it (with one
+/// worker thread, every other device's client). `f` takes owned data in
+/// and gives its results back.
+async fn blocking<T: Send + 'static>(store: &Arc<Mutex<Store>>, f: impl FnOnce(&mut Store) -> T + Send + 'static) -> T {
+    let store = store.clone();
+    match tokio::task::spawn_blocking(move || lock_now(&store, f)).await {
+        Ok(value) => value,
+        Err(e) => match e.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            // Only a runtime shutting down cancels blocking work; this task
+            // goes with it.
+            Err(_) => std::future::pending().await,
+        },
+    }
+}
+
+/// Store work on the calling thread: for callers that are not on the
+/// runtime ([`SyncHandle::changed`] from a command) and for the blocking
+/// pool itself.
+fn lock_now<T>(store: &Arc<Mutex<Store>>, f: impl FnOnce(&mut Store) -> T) -> T {
     let mut guard = store.lock().unwrap_or_else(|p| p.into_inner());
     f(&mut guard)
 }
 
+/// Documents waiting to go up, and documents needing attention.
+fn counts(s: &mut Store) -> Result<(usize, usize), crate::store::Error> {
+    Ok((s.outbox_len()?, s.attention_len()?))
+}
+
+/// Why a session ended without an error.
+enum SessionEnd {
+    /// The server closed the connection.
+    Closed,
+    /// [`SyncHandle::stop`] was called.
+    Stopped,
+}
+
 /// Messages for every document in the outbox (and purges to announce).
-fn outgoing(store: &Arc<Mutex<Store>>) -> Result<(Vec<DocMessage>, Vec<DocId>), ClientError> {
+async fn outgoing(store: &Arc<Mutex<Store>>) -> Result<(Vec<DocMessage>, Vec<DocId>), ClientError> {
     blocking(store, |s| {
         let mut docs = Vec::new();
         let mut purged = Vec::new();
@@ -282,6 +338,7 @@ fn outgoing(store: &Arc<Mutex<Store>>) -> Result<(Vec<DocMessage>, Vec<DocId>), 
         }
         Ok((docs, purged))
     })
+    .await
 }
 
 /// Send a frame and count it; documents beyond [`MAX_FRAME_DOCS`] go in
@@ -322,18 +379,22 @@ async fn session(
     url: &str,
     token: &str,
     wake: &Notify,
+    stop: &Notify,
     status: &watch::Sender<SyncStatus>,
     arrivals: &broadcast::Sender<Vec<DocKind>>,
     traffic: &Traffic,
     heartbeat: Heartbeat,
-) -> Result<(), ClientError> {
+) -> Result<SessionEnd, ClientError> {
     // Nagle's algorithm would hold small frames back for tens of ms.
     let connector = tokio_tungstenite::Connector::Rustls(super::tls::client_config());
     // A server that accepts and then says nothing (a half-open link, a
     // stuck proxy) must not leave the device "Connecting" for minutes.
     let connect = tokio_tungstenite::connect_async_tls_with_config(url, None, true, Some(connector));
-    let (ws, _) = tokio::time::timeout(heartbeat.silence_limit, connect)
-        .await
+    let connected = tokio::select! {
+        c = tokio::time::timeout(heartbeat.silence_limit, connect) => c,
+        () = stop.notified() => return Ok(SessionEnd::Stopped),
+    };
+    let (ws, _) = connected
         .map_err(|_| ClientError::Silent(heartbeat.silence_limit))?
         .map_err(|e| ClientError::Network(e.to_string()))?;
     let (mut sink, mut stream) = ws.split();
@@ -342,7 +403,8 @@ async fn session(
         // it); the rest of the outbox goes right after it all the same.
         let pending = s.outbox()?.into_iter().map(|(d, _)| d).take(super::protocol::MAX_HELLO_PENDING).collect::<Vec<_>>();
         Ok((s.meta_number(FEED_KEY)?, pending))
-    })?;
+    })
+    .await?;
     let hello = ClientMessage::Hello { token: token.to_owned(), since, pending };
     send(&mut sink, &hello, traffic).await?;
     set(status, |s| s.connection = Connection::Syncing);
@@ -360,7 +422,7 @@ async fn session(
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = tokio::time::Instant::now();
     loop {
-        let (docs, purged) = if first { outgoing(store)? } else { (Vec::new(), Vec::new()) };
+        let (docs, purged) = if first { outgoing(store).await? } else { (Vec::new(), Vec::new()) };
         first = false;
         if !purged.is_empty() {
             let m = ClientMessage::Purge { docs: purged.clone() };
@@ -373,7 +435,7 @@ async fn session(
         }
         tokio::select! {
             frame = stream.next() => {
-                let Some(frame) = frame else { return Ok(()) };
+                let Some(frame) = frame else { return Ok(SessionEnd::Closed) };
                 let frame = frame.map_err(|e| ClientError::Network(e.to_string()))?;
                 heard = tokio::time::Instant::now();
                 let bytes = match frame {
@@ -381,7 +443,7 @@ async fn session(
                         traffic.received.fetch_add(b.len() as u64, Ordering::Relaxed);
                         b
                     }
-                    Message::Close(_) => return Ok(()),
+                    Message::Close(_) => return Ok(SessionEnd::Closed),
                     _ => continue,
                 };
                 let message = ServerMessage::decode(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))?;
@@ -390,7 +452,7 @@ async fn session(
                     ServerMessage::Sync { docs, seq } => waiting_frames(&mut stream, docs, seq, traffic),
                     other => (other, None),
                 };
-                let replies = handle(store, message, status, arrivals, &mut feed, &mut acks)?;
+                let replies = handle(store, message, status, arrivals, &mut feed, &mut acks).await?;
                 if acks.docs.len() >= ACK_FRAME_DOCS {
                     let docs: Vec<DocMessage> = acks.take().collect();
                     send(&mut sink, &ClientMessage::Sync { docs }, traffic).await?;
@@ -398,12 +460,12 @@ async fn session(
                 settle = answer(&mut sink, replies, &mut acks, traffic).await?;
                 match ended {
                     None => {}
-                    Some(Ended::Closed) => return Ok(()),
+                    Some(Ended::Closed) => return Ok(SessionEnd::Closed),
                     Some(Ended::Failed(e)) => return Err(e),
                     Some(Ended::Next(next)) => {
                         // A frame of another kind came after them: handled
                         // in its turn.
-                        let replies = handle(store, next, status, arrivals, &mut feed, &mut acks)?;
+                        let replies = handle(store, next, status, arrivals, &mut feed, &mut acks).await?;
                         settle = answer(&mut sink, replies, &mut acks, traffic).await?;
                     }
                 }
@@ -420,6 +482,7 @@ async fn session(
             () = wake.notified() => {
                 first = true;
             }
+            () = stop.notified() => return Ok(SessionEnd::Stopped),
             _ = ping.tick() => {
                 // Small: it cannot fill a dead link's send buffer and hang.
                 sink.send(Message::Ping(Vec::new().into())).await.map_err(|e| ClientError::Network(e.to_string()))?;
@@ -429,15 +492,16 @@ async fn session(
             }
             () = deadline(quiet) => {
                 quiet = None;
-                blocking(store, Store::write_sync_states)?;
+                blocking(store, Store::write_sync_states).await?;
             }
             () = deadline(settle) => {
                 // Our answer only acknowledged what came: the server had
                 // nothing more to say, so the device is up to date.
                 settle = None;
-                let (waiting, now) = blocking(store, |s| -> Result<_, ClientError> { Ok((s.outbox()?.len(), s.now())) })?;
+                let ((waiting, attention), now) = blocking(store, |s| -> Result<_, ClientError> { Ok((counts(s)?, s.now())) }).await?;
                 set(status, |st| {
                     st.waiting = waiting;
+                    st.attention = attention;
                     if waiting == 0 && feed.reached() {
                         st.connection = Connection::Online;
                         st.last_sync = Some(now);
@@ -601,8 +665,10 @@ impl Acks {
 }
 
 /// Apply one server frame; returns the answers to send now (those that
-/// only acknowledge join `acks`).
-fn handle(
+/// only acknowledge join `acks`). The store's part runs on the blocking
+/// pool with the frame moved in; the session's own state (`feed`, `acks`,
+/// the status) is updated here from what it gives back.
+async fn handle(
     store: &Arc<Mutex<Store>>,
     message: ServerMessage,
     status: &watch::Sender<SyncStatus>,
@@ -615,15 +681,20 @@ fn handle(
             feed.target = Some(seq);
             Ok(Vec::new())
         }
-        ServerMessage::Sync { docs, seq } => blocking(store, |s| {
+        ServerMessage::Sync { docs, seq } => {
+            let (applied, (waiting, attention), now) = blocking(store, move |s| -> Result<_, ClientError> {
+                // The whole frame, its answers and the feed number in one
+                // transaction.
+                let batch: Vec<(DocId, Vec<u8>)> = docs.into_iter().map(|m| (m.doc, m.message)).collect();
+                // The server checked every change it sends: trusted.
+                let results = s.receive_sync_frame(SERVER_PEER, &batch, None, Some((FEED_KEY, seq)))?;
+                let applied: Vec<_> = batch.into_iter().map(|(doc, _)| doc).zip(results).collect();
+                Ok((applied, counts(s)?, s.now()))
+            })
+            .await?;
             let mut replies = Vec::new();
-            // The whole frame, its answers and the feed number in one
-            // transaction.
-            let batch: Vec<(DocId, Vec<u8>)> = docs.into_iter().map(|m| (m.doc, m.message)).collect();
-            // The server checked every change it sends: trusted.
-            let results = s.receive_sync_frame(SERVER_PEER, &batch, None, Some((FEED_KEY, seq)))?;
             let mut kinds = Vec::new();
-            for ((doc, _), result) in batch.into_iter().zip(results) {
+            for (doc, result) in applied {
                 match result {
                     Ok(received) => {
                         if received.changed && !kinds.contains(&doc.kind()) {
@@ -652,14 +723,13 @@ fn handle(
                 // Nobody listening is fine.
                 let _ = arrivals.send(kinds);
             }
-            let waiting = s.outbox()?.len();
-            let now = s.now();
             // Up to date when nothing of ours waits and the frame needed no
             // answer but acknowledgements; after an answer, the session
             // settles it (see `SETTLE`).
             feed.seen = feed.seen.max(seq);
             set(status, |st| {
                 st.waiting = waiting;
+                st.attention = attention;
                 if waiting == 0 && replies.is_empty() && feed.reached() {
                     st.connection = Connection::Online;
                     st.last_sync = Some(now);
@@ -668,31 +738,61 @@ fn handle(
                 }
             });
             Ok(replies)
-        }),
-        ServerMessage::Purged { docs } => blocking(store, |s| {
+        }
+        ServerMessage::Purged { docs } => {
             let mut kinds: Vec<DocKind> = docs.iter().map(DocId::kind).collect();
             kinds.dedup();
-            for doc in docs {
-                // Idempotent: also records the deletion of a document this
-                // device never had, so it can never arrive later.
-                s.apply_tombstone(&doc)?;
-            }
+            blocking(store, move |s| -> Result<(), ClientError> {
+                for doc in docs {
+                    // Idempotent: also records the deletion of a document
+                    // this device never had, so it can never arrive later.
+                    s.apply_tombstone(&doc)?;
+                }
+                Ok(())
+            })
+            .await?;
             let _ = arrivals.send(kinds);
             Ok(Vec::new())
-        }),
-        ServerMessage::Forget { docs } => blocking(store, |s| {
+        }
+        ServerMessage::Forget { docs } => {
             let mut kinds: Vec<DocKind> = docs.iter().map(DocId::kind).collect();
             kinds.dedup();
-            s.forget(&docs)?;
+            blocking(store, move |s| s.forget(&docs)).await?;
             let _ = arrivals.send(kinds);
             Ok(Vec::new())
-        }),
-        ServerMessage::Error { kind, message, doc, .. } => {
-            tracing::warn!(?kind, %message, ?doc, "the server refused a frame");
-            set(status, |s| s.last_error = Some(message.clone()));
-            match kind {
-                SyncErrorKind::Unauthorized | SyncErrorKind::Version => Err(ClientError::Refused(message)),
-                _ => Ok(Vec::new()),
+        }
+        ServerMessage::Error { kind, message, doc, refusal } => {
+            tracing::warn!(?kind, %message, ?doc, ?refusal, "the server refused a frame");
+            match (kind, doc, refusal) {
+                (SyncErrorKind::Unauthorized | SyncErrorKind::Version, ..) => {
+                    set(status, |s| s.last_error = Some(message.clone()));
+                    Err(ClientError::Refused(message))
+                }
+                // Changes to one document refused by a rule: it leaves the
+                // outbox for "Needs attention", or it would go again at
+                // every connect and the device would never be online.
+                (kind, Some(doc), Some(refusal)) if kind != SyncErrorKind::Internal => {
+                    let ((waiting, attention), now) = blocking(store, move |s| -> Result<_, ClientError> {
+                        s.set_aside_refused(SERVER_PEER, &doc, &refusal)?;
+                        Ok((counts(s)?, s.now()))
+                    })
+                    .await?;
+                    // No answer follows a refusal: if nothing else waits,
+                    // the device is up to date.
+                    set(status, |st| {
+                        st.waiting = waiting;
+                        st.attention = attention;
+                        if waiting == 0 && feed.reached() {
+                            st.connection = Connection::Online;
+                            st.last_sync = Some(now);
+                        }
+                    });
+                    Ok(Vec::new())
+                }
+                _ => {
+                    set(status, |s| s.last_error = Some(message.clone()));
+                    Ok(Vec::new())
+                }
             }
         }
         ServerMessage::Wipe => Err(ClientError::Revoked),

@@ -69,6 +69,8 @@ impl std::fmt::Display for Measured {
 /// it broke; none of them is decided by reading words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+// The app has a `Refusal` of its own (a refused command).
+#[cfg_attr(feature = "ts", ts(rename = "SyncRefusal"))]
 #[serde(tag = "rule", rename_all = "kebab-case")]
 pub enum Refusal {
     /// A change written under an actor id that is not the device's.

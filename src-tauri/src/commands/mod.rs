@@ -4,6 +4,7 @@
 //! the TypeScript `commands.ts` is generated.
 
 pub mod admin;
+pub mod attention;
 pub mod badge;
 pub mod keydesk;
 pub mod kiosk;
@@ -47,6 +48,10 @@ command_table! {
     setup::start_site(form: setup::StartSite) -> setup::DeviceInfo;
     #[async] setup::join_site(form: setup::JoinSite) -> setup::DeviceInfo;
     #[async] setup::connect_site(form: setup::JoinSite) -> setup::DeviceInfo;
+
+    attention::needs_attention() -> Vec<lodge_core::RefusedChange>;
+    attention::discard_refused(doc: lodge_core::DocId) -> ();
+    attention::retry_refused(doc: lodge_core::DocId) -> ();
 
     kiosk::kiosk_welcome() -> kiosk::KioskWelcome;
     kiosk::find_hosts(text: String) -> Vec<kiosk::Host>;

@@ -16,6 +16,11 @@ connection: Connection,
  */
 waiting: number, 
 /**
+ * Documents whose changes the server refused ("Needs attention"):
+ * out of the outbox until a person discards them or does them again.
+ */
+attention: number, 
+/**
  * When the device was last up to date with the server.
  */
 last_sync: Timestamp | null, 

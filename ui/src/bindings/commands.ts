@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { Activation, AdmitRequest, Affiliation, AffiliationId, Area, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, CheckoutRequest, Conflict, ConflictKind, Connection, Customer, CustomerQuery, Dashboard, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, Email, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, MyPresence, NewCode, NewItem, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, ReadCode, Refusal, RejectReason, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, StartSite, StoreChanged, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
+import type { Activation, AdmitRequest, Affiliation, AffiliationId, Area, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, CheckoutRequest, Conflict, ConflictKind, Connection, Counted, Customer, CustomerQuery, Dashboard, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocId, DocKind, Email, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, Measured, MyPresence, NewCode, NewItem, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, ReadCode, Refusal, RefusedChange, RejectReason, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
   return invoke("device", {});
@@ -20,6 +20,18 @@ export function joinSite(form: JoinSite): Promise<DeviceInfo> {
 
 export function connectSite(form: JoinSite): Promise<DeviceInfo> {
   return invoke("connect_site", { form });
+}
+
+export function needsAttention(): Promise<Array<RefusedChange>> {
+  return invoke("needs_attention", {});
+}
+
+export function discardRefused(doc: DocId): Promise<null> {
+  return invoke("discard_refused", { doc });
+}
+
+export function retryRefused(doc: DocId): Promise<null> {
+  return invoke("retry_refused", { doc });
 }
 
 export function kioskWelcome(): Promise<KioskWelcome> {
