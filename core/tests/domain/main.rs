@@ -4,6 +4,7 @@
 mod equipment;
 mod fixture;
 mod keys;
+mod notices;
 mod people;
 mod presence;
 mod repairs;

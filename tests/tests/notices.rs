@@ -1,0 +1,150 @@
+//! The server acts when nobody is looking: a host is told by e-mail that
+//! their guest is here, through a real SMTP server (aiosmtpd), once —
+//! however many desks' copies of the admission reach the server, and when
+//! the server is killed in the middle of sending it.
+
+use lodge_core::visit::{AdmitRequest, GuestForm};
+use lodge_core::{Actor, CardNumber, PersonId, Role, VisitId};
+use lodge_tests::mailbox::Mailbox;
+use lodge_tests::site::{LIMIT, TestSite, settled};
+use lodge_tests::{Device, Server, admin, eventually};
+
+/// A site whose server sends mail to `mailbox`.
+async fn site_with(mailbox: &Mailbox) -> TestSite {
+    let url = mailbox.url();
+    TestSite::start_with(|data| Server::start_with(data, &["--smtp-url", &url, "--mail-from", "Lodge <lodge@lodge.test>"])).await
+}
+
+fn desk(d: &Device) -> Actor {
+    Actor { person: None, device: Some(d.id), name: "Reception".into(), role: Role::Reception }
+}
+
+fn register(kiosk: &Device, host: PersonId, name: &str) -> VisitId {
+    let form = GuestForm { name: name.into(), company: "Acme".into(), host: Some(host), consent: true, ..Default::default() };
+    kiosk.act(|st| st.register_guest(&kiosk.kiosk(), form)).unwrap()
+}
+
+fn admit(d: &Device, visit: VisitId, card: u32) {
+    d.act(|st| st.admit(&desk(d), AdmitRequest { visit, card: CardNumber::new(card).unwrap(), take_over: false })).unwrap();
+}
+
+/// `lodge-sync jobs list`, a line per job.
+fn jobs(s: &TestSite) -> Vec<String> {
+    admin(&s.server.data, &["jobs", "list"]).unwrap().lines().map(str::to_owned).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_is_told_by_email_once_when_two_desks_admit_their_guest() {
+    let folder = tempfile::tempdir().unwrap();
+    let mailbox = Mailbox::start(folder.path()).unwrap();
+    let s = site_with(&mailbox).await;
+    let kiosk = s.device("kiosk", "kiosk", None).await;
+    let first = s.device("reception-1", "reception", None).await;
+    let mut second = s.device("reception-2", "reception", None).await;
+    let visit = register(&kiosk, s.host, "Jan Guest");
+    eventually("both desks have the guest", LIMIT, || [&first, &second].iter().all(|d| d.read(|st| st.visit(visit).unwrap().is_some())))
+        .await
+        .unwrap();
+
+    // The second desk is offline and admits the guest too, with its own card.
+    second.go_offline();
+    admit(&first, visit, 105);
+    eventually("the host's mail arrives", LIMIT, || !mailbox.mails().is_empty()).await.unwrap();
+    admit(&second, visit, 106);
+    second.go_online(&s.server);
+    settled(&second).await;
+    eventually("the server has both admissions", LIMIT, || {
+        first.read(|st| st.conflicts().unwrap().iter().any(|c| c.kind == lodge_core::ConflictKind::VisitAdmittedTwice))
+    })
+    .await
+    .unwrap();
+
+    // One fact, one job, sent; and so one mail.
+    let listed = jobs(&s);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(listed[0].contains("host-told") && listed[0].contains(" sent "), "{listed:?}");
+    let mails = mailbox.mails();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    let mail = &mails[0];
+    assert!(mail.header("To").unwrap().contains("anna@lodge.test"), "{mail:?}");
+    assert!(mail.header("From").unwrap().contains("lodge@lodge.test"), "{mail:?}");
+    assert_eq!(mail.header("Subject").as_deref(), Some("Jan Guest is here to see you"));
+    assert!(mail.body().contains("Jan Guest from Acme arrived at Lodge House at "), "{}", mail.body());
+    assert!(mail.body().starts_with("Anna Kowalska,"), "{}", mail.body());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mail_cut_off_by_a_killed_server_goes_out_once_after_the_restart() {
+    let folder = tempfile::tempdir().unwrap();
+    let mailbox = Mailbox::start(folder.path()).unwrap();
+    let mut s = site_with(&mailbox).await;
+    let kiosk = s.device("kiosk", "kiosk", None).await;
+    let reception = s.device("reception", "reception", None).await;
+    let visit = register(&kiosk, s.host, "Ola Guest");
+    eventually("the desk has the guest", LIMIT, || reception.read(|st| st.visit(visit).unwrap().is_some())).await.unwrap();
+
+    // The SMTP server takes the message's envelope and then never answers
+    // its end: the server is killed right there.
+    mailbox.stall();
+    admit(&reception, visit, 105);
+    eventually("the mail is being sent", LIMIT, || mailbox.stalled()).await.unwrap();
+    s.server.kill();
+    mailbox.flow();
+    assert!(mailbox.mails().is_empty(), "nothing was accepted before the kill");
+    let url = mailbox.url();
+    s.server = Server::start_with(&s.server.data.clone(), &["--smtp-url", &url]).unwrap();
+
+    eventually("the mail goes out after the restart", LIMIT, || mailbox.mails().len() == 1).await.unwrap();
+    eventually("the job is recorded as sent", LIMIT, || jobs(&s).iter().any(|j| j.contains(" sent "))).await.unwrap();
+    let listed = jobs(&s);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert!(listed[0].contains("tries 2"), "the cut try counts: {listed:?}");
+    assert_eq!(mailbox.mails().len(), 1, "sent once");
+    assert_eq!(mailbox.mails()[0].header("Subject").as_deref(), Some("Ola Guest is here to see you"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_host_without_an_email_address_is_a_failed_job_to_see_and_retry() {
+    let folder = tempfile::tempdir().unwrap();
+    let mailbox = Mailbox::start(folder.path()).unwrap();
+    let s = site_with(&mailbox).await;
+    let founder = s.founder();
+    let bez = s
+        .admin
+        .act(|st| {
+            let form = lodge_core::person::PersonForm { name: "Bez Adresu".into(), hosts_guests: true, roles: vec![Role::Staff], ..Default::default() };
+            st.create_person(&founder, form)
+        })
+        .unwrap();
+    settled(&s.admin).await;
+    let kiosk = s.device("kiosk", "kiosk", None).await;
+    let reception = s.device("reception", "reception", None).await;
+    let visit = register(&kiosk, bez, "Ewa Guest");
+    eventually("the desk has the guest", LIMIT, || reception.read(|st| st.visit(visit).unwrap().is_some())).await.unwrap();
+    admit(&reception, visit, 105);
+    eventually("the job fails", LIMIT, || !admin(&s.server.data, &["jobs", "failed"]).unwrap().is_empty()).await.unwrap();
+    let failed = admin(&s.server.data, &["jobs", "failed"]).unwrap();
+    assert!(failed.contains("Bez Adresu has no e-mail address"), "{failed}");
+
+    // The admin adds her address; the job is retried by hand and goes.
+    let id = failed.split_whitespace().nth(1).unwrap().to_owned();
+    s.admin
+        .act(|st| {
+            let form = lodge_core::person::PersonForm {
+                name: "Bez Adresu".into(),
+                email: Some("bez@lodge.test".into()),
+                hosts_guests: true,
+                roles: vec![Role::Staff],
+                ..Default::default()
+            };
+            st.update_person(&founder, bez, form)
+        })
+        .unwrap();
+    settled(&s.admin).await;
+    let retried = admin(&s.server.data, &["jobs", "retry", &id, "--site", &s.site.to_string()]).unwrap();
+    assert!(retried.contains("queued"), "{retried}");
+    eventually("the mail goes out", LIMIT, || mailbox.mails().len() == 1).await.unwrap();
+    assert!(mailbox.mails()[0].header("To").unwrap().contains("bez@lodge.test"));
+    let unknown = admin(&s.server.data, &["jobs", "retry", "999", "--site", &s.site.to_string()]).unwrap_err().to_string();
+    assert!(unknown.contains("there is no job 999"), "{unknown}");
+}
