@@ -101,6 +101,9 @@ async fn a_mail_cut_off_by_a_killed_server_goes_out_once_after_the_restart() {
     assert!(listed[0].contains("tries 2"), "the cut try counts: {listed:?}");
     assert_eq!(mailbox.mails().len(), 1, "sent once");
     assert_eq!(mailbox.mails()[0].header("Subject").as_deref(), Some("Ola Guest is here to see you"));
+    // Named by the job: a second copy would carry the same id.
+    let id = mailbox.mails()[0].header("Message-ID").unwrap();
+    assert_eq!(id, format!("<host-told.{visit}@lodge>"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
