@@ -499,14 +499,7 @@ async fn session(
                 // nothing more to say, so the device is up to date.
                 settle = None;
                 let ((waiting, attention), now) = blocking(store, |s| -> Result<_, ClientError> { Ok((counts(s)?, s.now())) }).await?;
-                set(status, |st| {
-                    st.waiting = waiting;
-                    st.attention = attention;
-                    if waiting == 0 && feed.reached() {
-                        st.connection = Connection::Online;
-                        st.last_sync = Some(now);
-                    }
-                });
+                show_settled(status, &feed, waiting, attention, now);
             }
         }
     }
@@ -591,6 +584,19 @@ where
     let docs = replies.into_iter().chain(acks).collect();
     send(sink, &ClientMessage::Sync { docs }, traffic).await?;
     Ok(Some(tokio::time::Instant::now() + SETTLE))
+}
+
+/// The counts after the server said all it had to say: online when nothing
+/// of ours waits and the feed number was reached.
+fn show_settled(status: &watch::Sender<SyncStatus>, feed: &Feed, waiting: usize, attention: usize, now: crate::Timestamp) {
+    set(status, |st| {
+        st.waiting = waiting;
+        st.attention = attention;
+        if waiting == 0 && feed.reached() {
+            st.connection = Connection::Online;
+            st.last_sync = Some(now);
+        }
+    });
 }
 
 /// Sleep until `at`; without one, never (a `select!` branch that is off).
@@ -779,14 +785,7 @@ async fn handle(
                     .await?;
                     // No answer follows a refusal: if nothing else waits,
                     // the device is up to date.
-                    set(status, |st| {
-                        st.waiting = waiting;
-                        st.attention = attention;
-                        if waiting == 0 && feed.reached() {
-                            st.connection = Connection::Online;
-                            st.last_sync = Some(now);
-                        }
-                    });
+                    show_settled(status, feed, waiting, attention, now);
                     Ok(Vec::new())
                 }
                 _ => {
