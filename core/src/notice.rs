@@ -13,9 +13,11 @@ mod job;
 mod message;
 mod queue;
 mod rule;
+mod slack;
 
 pub(crate) use facts::enqueue_for;
 pub use job::{Job, JobError, JobFilter, JobId, JobState};
-pub use message::{HostTold, Message};
-pub use queue::{Attempt, RETRY_LIMIT};
+pub use message::{HostTold, Message, SlackPresence};
+pub use queue::{Attempt, FIRST_RETRY, RETRY_LIMIT};
 pub use rule::{Rule, UnknownRule};
+pub use slack::SlackHook;

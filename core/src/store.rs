@@ -54,6 +54,8 @@ pub struct Store {
     /// The server's store: facts that call for a message queue a job in
     /// the transaction that brings them (see [`crate::notice`]).
     acts: bool,
+    /// The wait before a failed job's first retry (doubling after).
+    first_retry: std::time::Duration,
 }
 
 impl std::fmt::Debug for Store {
@@ -107,6 +109,7 @@ impl Store {
             sync: Default::default(),
             checkpointer,
             acts: false,
+            first_retry: crate::notice::FIRST_RETRY,
         };
         if upgraded {
             // A newer schema may project documents differently: rebuild.
@@ -120,6 +123,16 @@ impl Store {
     /// call for a message queue a job (see [`crate::notice`]).
     pub fn act_on_facts(&mut self) {
         self.acts = true;
+    }
+
+    /// Change the wait before a failed job's first retry (tests make it
+    /// short; each next wait doubles it, up to an hour).
+    pub fn set_first_retry(&mut self, wait: std::time::Duration) {
+        self.first_retry = wait;
+    }
+
+    pub(crate) fn first_retry(&self) -> std::time::Duration {
+        self.first_retry
     }
 
     /// Change how many documents stay loaded at once.

@@ -11,6 +11,11 @@ CREATE TABLE jobs (
     -- The document the fact is about (a visit), so that its erasure
     -- takes its unsent messages with it.
     subject    TEXT NOT NULL,
+    -- The fact within it, where a document holds many (a sign-in of a
+    -- presence month), and the channel it goes to, where a site has many
+    -- (a Slack hook).
+    event      TEXT,
+    hook_id    INTEGER,
     fact_at    INTEGER NOT NULL,
     queued_at  INTEGER NOT NULL,
     -- queued | sent | failed | expired | cancelled
@@ -26,3 +31,12 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_due ON jobs (next_at) WHERE state = 'queued';
 CREATE INDEX jobs_by_subject ON jobs (subject);
 CREATE INDEX jobs_by_state ON jobs (state, queued_at);
+
+-- The site's Slack incoming webhooks (the server's own: a secret URL never
+-- goes into a document that replicates). Each sign-in or sign-out is a
+-- job per hook, so a hook that fails is retried alone.
+CREATE TABLE slack_hooks (
+    hook_id  INTEGER PRIMARY KEY,
+    url      TEXT NOT NULL UNIQUE,
+    added_at INTEGER NOT NULL
+) STRICT;

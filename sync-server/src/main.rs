@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// The site's Slack incoming webhooks (kept on this server only).
+    Slack {
+        #[command(subcommand)]
+        command: SlackCommand,
+    },
 }
 
 /// Where e-mail leaves the server (for every site).
@@ -94,6 +99,9 @@ struct MailArgs {
     /// The address mail comes from.
     #[arg(long, env = "LODGE_MAIL_FROM", default_value = "Lodge <lodge@localhost>")]
     mail_from: String,
+    /// Seconds before a failed message's first retry (each next wait doubles, up to an hour).
+    #[arg(long, env = "LODGE_FIRST_RETRY", default_value_t = 5.0)]
+    first_retry_secs: f64,
 }
 
 #[derive(Subcommand)]
@@ -117,6 +125,32 @@ enum JobsCommand {
         /// Its site.
         #[arg(long)]
         site: SiteId,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlackCommand {
+    /// Add an incoming webhook: every sign-in and sign-out is posted to it.
+    Add {
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
+        /// The webhook's URL (https://hooks.slack.com/services/…).
+        url: String,
+    },
+    /// The site's webhooks.
+    List {
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
+    },
+    /// Remove a webhook by its number.
+    Remove {
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
+        /// The webhook's number (from `list`).
+        id: i64,
     },
 }
 
@@ -276,9 +310,9 @@ async fn serve_cli() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, limits, mail } = cli.command {
-        let channels = lodge_sync_server::outreach::Channels {
-            mail: mail.smtp_url.as_deref().map(|url| lodge_sync_server::outreach::Mailer::new(url, &mail.mail_from)).transpose()?,
-        };
+        let mailer = mail.smtp_url.as_deref().map(|url| lodge_sync_server::outreach::Mailer::new(url, &mail.mail_from)).transpose()?;
+        let first_retry = Duration::try_from_secs_f64(mail.first_retry_secs).context("--first-retry-secs: a duration in seconds")?;
+        let channels = lodge_sync_server::outreach::Channels::new(mailer, first_retry);
         // A few hundred idle sockets used up the usual soft limit of 1,024.
         let open_files = lodge_sync_server::accept::raise_open_files().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "the open-files limit could not be raised");
@@ -388,6 +422,39 @@ async fn serve_cli() -> anyhow::Result<()> {
             println!("revoked {device}; it is refused from now on and told to wipe its store");
         }
         Command::Jobs { command } => tokio::task::spawn_blocking(move || jobs(&state, command)).await??,
+        Command::Slack { command } => tokio::task::spawn_blocking(move || slack(&state, command)).await??,
+    }
+    Ok(())
+}
+
+/// `lodge-sync slack …`, in the site's store on this server.
+fn slack(state: &AppState, command: SlackCommand) -> anyhow::Result<()> {
+    let (SlackCommand::Add { site, .. } | SlackCommand::List { site } | SlackCommand::Remove { site, .. }) = &command;
+    let site = *site;
+    if !state.registry().sites()?.iter().any(|(s, _)| *s == site) {
+        bail!("there is no site {site} on this server");
+    }
+    let mut store = lodge_core::Store::open(state.site_store_path(site), Arc::new(SystemClock))?;
+    match command {
+        SlackCommand::Add { url, .. } => {
+            let parsed = reqwest::Url::parse(&url).with_context(|| format!("“{url}” is not a URL"))?;
+            if parsed.scheme() != "https" && !parsed.host_str().is_some_and(|h| h == "127.0.0.1" || h == "localhost") {
+                bail!("a Slack webhook must be an https:// URL (plain http only to this machine, for testing)");
+            }
+            let id = store.add_slack_hook(&url)?;
+            println!("{id}");
+        }
+        SlackCommand::List { .. } => {
+            for hook in store.slack_hooks()? {
+                println!("{}  {}", hook.id, hook.url);
+            }
+        }
+        SlackCommand::Remove { id, .. } => {
+            if !store.remove_slack_hook(id)? {
+                bail!("site {site} has no Slack webhook {id}");
+            }
+            println!("removed {id}");
+        }
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use lodge_core::notice::{Attempt, HostTold, Job, Message};
+use lodge_core::notice::{Attempt, HostTold, Job, Message, SlackPresence};
 
 use crate::{AppState, SiteHub};
 
@@ -19,10 +19,22 @@ const TICK: Duration = Duration::from_millis(500);
 const BATCH: usize = 32;
 
 /// How messages leave the server.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Channels {
     /// E-mail, when a relay is set (`--smtp-url`).
     pub mail: Option<Mailer>,
+    /// Posts to Slack's incoming webhooks.
+    pub http: reqwest::Client,
+    /// The wait before a failed job's first retry.
+    pub first_retry: Duration,
+}
+
+impl Channels {
+    /// Mail through `mail` (if any); Slack over HTTPS.
+    pub fn new(mail: Option<Mailer>, first_retry: Duration) -> Self {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default();
+        Self { mail, http, first_retry }
+    }
 }
 
 /// An SMTP relay and the address mail comes from.
@@ -93,10 +105,37 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     text
 }
 
-/// The words of a message: its subject and body, from the template files.
+/// The words of a message: its subject and body (for Slack, its one
+/// line), from the template files.
 pub(crate) fn words(message: &Message) -> (String, String) {
     match message {
         Message::HostTold(m) => render(include_str!("../templates/host-told.en.txt"), host_told_context(m)),
+        Message::SlackPresence(m) => render(include_str!("../templates/slack-presence.en.txt"), slack_context(m)),
+    }
+}
+
+fn slack_context(m: &SlackPresence) -> minijinja::Value {
+    minijinja::context! {
+        name => m.name,
+        signed_in => m.signed_in,
+        in_building => m.in_building,
+        site => m.site,
+        time => local_time(m.at, &m.time_zone),
+    }
+}
+
+/// Post one line to a Slack incoming webhook. Slack answers 200 for a
+/// post taken; a 4xx other than 429 (the hook was removed, a bad payload)
+/// will not change.
+async fn post_to_slack(http: &reqwest::Client, url: &str, text: &str) -> Attempt {
+    let sent = http.post(url).json(&serde_json::json!({ "text": text })).send().await;
+    match sent {
+        Ok(r) if r.status().is_success() => Attempt::Sent,
+        Ok(r) if r.status().is_client_error() && r.status() != reqwest::StatusCode::TOO_MANY_REQUESTS => {
+            Attempt::Refused(format!("Slack refused the post: {}", r.status()))
+        }
+        Ok(r) => Attempt::Failed(format!("Slack answered {}", r.status())),
+        Err(e) => Attempt::Failed(error_chain(&e)),
     }
 }
 
@@ -155,8 +194,10 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
 /// One look at a site's queue.
 async fn send_due(hub: &Arc<SiteHub>, channels: &Channels) {
     let h = hub.clone();
+    let first_retry = channels.first_retry;
     let taken = tokio::task::spawn_blocking(move || -> Result<Vec<(Job, Result<Message, Attempt>)>, lodge_core::StoreError> {
         let mut store = h.store();
+        store.set_first_retry(first_retry);
         let jobs = store.take_due_jobs(BATCH)?;
         jobs.into_iter().map(|job| Ok((job.clone(), store.message_for(&job)?))).collect()
     })
@@ -193,5 +234,6 @@ async fn deliver(message: &Message, job: &Job, channels: &Channels) -> Attempt {
             Some(mail) => mail.send(&m.to, &subject, body, &job.key).await,
             None => Attempt::Refused("no mail relay is set up on this server (lodge-sync serve --smtp-url)".into()),
         },
+        Message::SlackPresence(m) => post_to_slack(&channels.http, &m.url, &subject).await,
     }
 }

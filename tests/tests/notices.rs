@@ -151,3 +151,70 @@ async fn a_host_without_an_email_address_is_a_failed_job_to_see_and_retry() {
     let unknown = admin(&s.server.data, &["jobs", "retry", "999", "--site", &s.site.to_string()]).unwrap_err().to_string();
     assert!(unknown.contains("there is no job 999"), "{unknown}");
 }
+
+/// A stand-in for Slack at its protocol boundary: an HTTP endpoint that
+/// answers 503 to the first `failures` posts and records the rest.
+async fn slack_receiver(failures: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    let posts: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+    let tries = Arc::new(AtomicUsize::new(0));
+    let (p, t) = (posts.clone(), tries.clone());
+    let app = axum::Router::new().route(
+        "/services/T0/B0/secret",
+        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
+            let (p, t) = (p.clone(), t.clone());
+            async move {
+                if t.fetch_add(1, Ordering::SeqCst) < failures {
+                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                }
+                p.lock().unwrap().push(body);
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/services/T0/B0/secret", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, posts, tries)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_sign_in_and_out_reaches_slack_once_with_the_count_after_failed_tries() {
+    let (url, posts, tries) = slack_receiver(2).await;
+    let s = TestSite::start_with(|data| Server::start_with(data, &["--first-retry-secs", "0.2"])).await;
+    let site = s.site.to_string();
+    let hook = admin(&s.server.data, &["slack", "add", "--site", &site, &url]).unwrap();
+    assert_eq!(admin(&s.server.data, &["slack", "list", "--site", &site]).unwrap(), format!("{hook}  {url}"));
+    let refused = admin(&s.server.data, &["slack", "add", "--site", &site, "http://hooks.example.org/x"]).unwrap_err().to_string();
+    assert!(refused.contains("must be an https:// URL"), "{refused}");
+
+    let founder = s.founder();
+    let ewa = s
+        .admin
+        .act(|st| st.create_person(&founder, lodge_core::person::PersonForm { name: "Ewa Lis".into(), roles: vec![Role::Staff], ..Default::default() }))
+        .unwrap();
+    settled(&s.admin).await;
+    let phone = s.device("ewa-phone", "staff", Some(ewa)).await;
+    let me = Actor::person(ewa, "Ewa Lis", Role::Staff);
+    phone.act(|st| st.sign_in(&me, s.host).map(|_| ())).unwrap_err();
+    phone.act(|st| st.sign_in(&me, ewa)).unwrap();
+    // The first two posts fail (503): the job is tried again, after 0.2 s
+    // and 0.4 s, and the third is taken.
+    eventually("Slack gets the sign-in", LIMIT, || posts.lock().unwrap().len() == 1).await.unwrap();
+    assert_eq!(tries.load(std::sync::atomic::Ordering::SeqCst), 3);
+    let text = posts.lock().unwrap()[0]["text"].as_str().unwrap().to_owned();
+    assert!(text.starts_with("Ewa Lis signed in at ") && text.ends_with(" · 1 in the building"), "{text}");
+
+    // The admin signs Anna in at the desk; then Ewa leaves.
+    s.admin.act(|st| st.sign_in(&founder, s.host)).unwrap();
+    eventually("Slack gets Anna", LIMIT, || posts.lock().unwrap().len() == 2).await.unwrap();
+    phone.act(|st| st.sign_out(&me, ewa)).unwrap();
+    eventually("Slack gets the sign-out", LIMIT, || posts.lock().unwrap().len() == 3).await.unwrap();
+    let texts: Vec<String> = posts.lock().unwrap().iter().map(|p| p["text"].as_str().unwrap().to_owned()).collect();
+    assert!(texts[1].starts_with("Anna Kowalska signed in") && texts[1].ends_with("· 2 in the building"), "{texts:?}");
+    assert!(texts[2].starts_with("Ewa Lis signed out") && texts[2].ends_with("· 1 in the building"), "{texts:?}");
+    eventually("every job is sent", LIMIT, || jobs(&s).iter().filter(|j| j.contains(" sent ")).count() == 3).await.unwrap();
+    assert_eq!(jobs(&s).len(), 3, "one job per sign-in or sign-out: {:?}", jobs(&s));
+    assert_eq!(posts.lock().unwrap().len(), 3, "each posted once");
+}

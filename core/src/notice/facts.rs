@@ -13,6 +13,9 @@ use crate::time::Timestamp;
 /// Queue the jobs that the documents written in this transaction call for,
 /// and cancel those whose subject is gone (a guest erased).
 pub(crate) fn enqueue_for(tx: &Connection, written: &BTreeSet<DocId>, now: Timestamp) -> rusqlite::Result<()> {
+    for doc in written.iter().filter(|d| d.kind() == DocKind::Presence) {
+        presence(tx, doc, now)?;
+    }
     for doc in written.iter().filter(|d| d.kind() == DocKind::Visit) {
         let visit: Option<(String, Option<Timestamp>)> = tx
             .prepare_cached("SELECT visit_id, admitted_at FROM visits WHERE doc_id = ?1")?
@@ -21,7 +24,10 @@ pub(crate) fn enqueue_for(tx: &Connection, written: &BTreeSet<DocId>, now: Times
         match visit {
             // Admitted (and perhaps gone again since, on a device that was
             // offline): the host is told, if it is not too late.
-            Some((visit, Some(admitted_at))) => queue(tx, Rule::HostTold, &format!("{}:{visit}", Rule::HostTold), doc, admitted_at, now)?,
+            Some((visit, Some(admitted_at))) => {
+                let rule = Rule::HostTold;
+                queue(tx, &Fact { rule, key: format!("{rule}:{visit}"), subject: doc, event: None, hook: None, at: admitted_at }, now)?;
+            }
             Some((_, None)) => {}
             None => cancel(tx, doc, now)?,
         }
@@ -29,13 +35,47 @@ pub(crate) fn enqueue_for(tx: &Connection, written: &BTreeSet<DocId>, now: Times
     Ok(())
 }
 
+/// Every recent sign-in or sign-out of a presence month, once per Slack
+/// hook (most are already queued: the key finds them). Older ones would
+/// only expire: they are not queued at all.
+fn presence(tx: &Connection, doc: &DocId, now: Timestamp) -> rusqlite::Result<()> {
+    let rule = Rule::SlackPresence;
+    let since = Timestamp::from_millis(now.millis() - rule.too_old_after().as_millis() as i64);
+    let hooks: Vec<i64> = tx.prepare_cached("SELECT hook_id FROM slack_hooks")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let events: Vec<(String, Timestamp)> = tx
+        .prepare_cached("SELECT event_id, at FROM presence_events WHERE doc_id = ?1 AND at > ?2 AND voided = 0")?
+        .query_map(params![doc, since], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (event, at) in events {
+        for hook in &hooks {
+            let fact = Fact { rule, key: format!("{rule}:{event}:{hook}"), subject: doc, event: Some(&event), hook: Some(*hook), at };
+            queue(tx, &fact, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// A fact that calls for a message.
+struct Fact<'a> {
+    rule: Rule,
+    /// The fact and the rule (and the channel): unique.
+    key: String,
+    subject: &'a DocId,
+    event: Option<&'a str>,
+    hook: Option<i64>,
+    at: Timestamp,
+}
+
 /// Queue a job once per key.
-fn queue(tx: &Connection, rule: Rule, key: &str, subject: &DocId, fact_at: Timestamp, now: Timestamp) -> rusqlite::Result<()> {
+fn queue(tx: &Connection, fact: &Fact<'_>, now: Timestamp) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT INTO jobs (rule, job_key, subject, fact_at, queued_at, state, next_at) VALUES (?1, ?2, ?3, ?4, ?5, 'queued', ?5)
+        "INSERT INTO jobs (rule, job_key, subject, event, hook_id, fact_at, queued_at, state, next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?7)
          ON CONFLICT (job_key) DO NOTHING",
     )?
-    .execute(params![rule.as_str(), key, subject, fact_at, now])?;
+    .execute(params![fact.rule.as_str(), fact.key, fact.subject, fact.event, fact.hook, fact.at, now])?;
     Ok(())
 }
 

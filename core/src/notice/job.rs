@@ -71,6 +71,10 @@ pub struct Job {
     pub key: String,
     /// The document the fact is about.
     pub subject: DocId,
+    /// The fact within it, where it holds many (a presence event's id).
+    pub event: Option<String>,
+    /// The Slack hook it goes to, for a Slack job.
+    pub hook: Option<i64>,
     /// When the fact happened (by the device that recorded it).
     pub fact_at: Timestamp,
     /// When the server queued it.

@@ -15,6 +15,27 @@ use crate::time::Timestamp;
 pub enum Message {
     /// A host told that their guest is here.
     HostTold(HostTold),
+    /// A Slack channel told who came in or left.
+    SlackPresence(SlackPresence),
+}
+
+/// "Anna Kowalska signed in · 12 in the building."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlackPresence {
+    /// The hook's URL.
+    pub url: String,
+    /// Who.
+    pub name: String,
+    /// In (or out).
+    pub signed_in: bool,
+    /// When.
+    pub at: Timestamp,
+    /// How many are signed in now.
+    pub in_building: usize,
+    /// The site's name.
+    pub site: String,
+    /// The site's time zone (IANA).
+    pub time_zone: String,
 }
 
 /// "Your guest is here."
@@ -42,7 +63,36 @@ impl Store {
     pub fn message_for(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
         match job.rule {
             Rule::HostTold => self.host_told(job),
+            Rule::SlackPresence => self.slack_presence(job),
         }
+    }
+
+    fn slack_presence(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
+        let Some(url) = job.hook.map(|h| self.slack_hook(h)).transpose()?.flatten() else {
+            return Ok(Err(Attempt::Cancelled("the Slack hook was removed".into())));
+        };
+        let row: Option<(String, String, Timestamp, bool)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT coalesce(p.name, e.person_id), e.kind, e.at, e.voided FROM presence_events e
+                 LEFT JOIN people p ON p.person_id = e.person_id WHERE e.doc_id = ?1 AND e.event_id = ?2",
+            )?
+            .query_row(params![job.subject, job.event], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        // Voided (a mistaken sign-in taken back) counts as gone.
+        let Some((name, kind, at, false)) = row else {
+            return Ok(Err(Attempt::Cancelled("the sign-in or sign-out is gone".into())));
+        };
+        let in_building = self.people_in()?.len();
+        let (site, time_zone) = self.site_words()?;
+        Ok(Ok(Message::SlackPresence(SlackPresence { url, name, signed_in: kind == "in", at, in_building, site, time_zone })))
+    }
+
+    fn site_words(&self) -> Result<(String, String), Error> {
+        Ok(match self.site_settings()? {
+            Some(s) => (s.name, s.time_zone),
+            None => (String::new(), "UTC".into()),
+        })
     }
 
     fn host_told(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
@@ -63,10 +113,7 @@ impl Store {
         let Some(to) = email.filter(|e| !e.trim().is_empty()) else {
             return Ok(Err(Attempt::Refused(format!("{host} has no e-mail address"))));
         };
-        let (site, time_zone) = match self.site_settings()? {
-            Some(s) => (s.name, s.time_zone),
-            None => (String::new(), "UTC".into()),
-        };
+        let (site, time_zone) = self.site_words()?;
         Ok(Ok(Message::HostTold(HostTold { to, host, guest, company, admitted_at, site, time_zone })))
     }
 }

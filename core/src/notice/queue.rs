@@ -12,8 +12,9 @@ use crate::time::Timestamp;
 /// Tries before a job is failed for good (about two hours of backoff).
 pub const RETRY_LIMIT: u32 = 8;
 
-/// The first retry's wait; each next one doubles, up to [`BACKOFF_MAX`].
-const BACKOFF_FIRST: Duration = Duration::from_secs(5);
+/// The first retry's wait by default; each next one doubles, up to
+/// [`BACKOFF_MAX`].
+pub const FIRST_RETRY: Duration = Duration::from_secs(5);
 const BACKOFF_MAX: Duration = Duration::from_secs(3600);
 
 /// How a try ended.
@@ -31,7 +32,7 @@ pub enum Attempt {
 }
 
 const JOB_SELECT: &str =
-    "SELECT job_id, rule, job_key, subject, fact_at, queued_at, state, attempts, next_at, last_error, done_at FROM jobs";
+    "SELECT job_id, rule, job_key, subject, fact_at, queued_at, state, attempts, next_at, last_error, done_at, event, hook_id FROM jobs";
 
 fn job_row(r: &Row<'_>) -> rusqlite::Result<Job> {
     let rule: String = r.get(1)?;
@@ -50,13 +51,15 @@ fn job_row(r: &Row<'_>) -> rusqlite::Result<Job> {
         next_at: r.get(8)?,
         last_error: r.get(9)?,
         done_at: r.get(10)?,
+        event: r.get(11)?,
+        hook: r.get(12)?,
     })
 }
 
 /// The wait before try number `attempts + 1`: doubling, capped, with up to
 /// a fifth of jitter so that jobs failed together are not retried together.
-fn backoff(attempts: u32) -> Duration {
-    let base = BACKOFF_FIRST.saturating_mul(1 << attempts.saturating_sub(1).min(20)).min(BACKOFF_MAX);
+fn backoff(first: Duration, attempts: u32) -> Duration {
+    let base = first.saturating_mul(1 << attempts.saturating_sub(1).min(20)).min(BACKOFF_MAX);
     let jitter = base.as_millis() as u64 / 5;
     base + Duration::from_millis(if jitter == 0 { 0 } else { rand::random::<u64>() % jitter })
 }
@@ -107,6 +110,7 @@ impl Store {
     /// Record how a try of a taken job ended.
     pub fn finish_job(&mut self, id: JobId, attempt: &Attempt) -> Result<(), Error> {
         let now = self.now();
+        let first = self.first_retry();
         let conn = self.conn();
         match attempt {
             Attempt::Sent => {
@@ -119,7 +123,7 @@ impl Store {
                     conn.prepare_cached("UPDATE jobs SET state = 'failed', sending = 0, done_at = ?2, last_error = ?3 WHERE job_id = ?1")?
                         .execute(params![id.0, now, error])?;
                 } else {
-                    let next = Timestamp::from_millis(now.millis() + backoff(attempts).as_millis() as i64);
+                    let next = Timestamp::from_millis(now.millis() + backoff(first, attempts).as_millis() as i64);
                     conn.prepare_cached("UPDATE jobs SET sending = 0, next_at = ?2, last_error = ?3 WHERE job_id = ?1")?
                         .execute(params![id.0, next, error])?;
                 }
@@ -166,7 +170,7 @@ mod tests {
     #[test]
     fn the_backoff_doubles_from_five_seconds_to_an_hour_with_a_fifth_of_jitter() {
         for (attempts, base) in [(1, 5), (2, 10), (3, 20), (8, 640), (20, 3600)] {
-            let wait = backoff(attempts).as_secs_f64();
+            let wait = backoff(FIRST_RETRY, attempts).as_secs_f64();
             assert!(wait >= base as f64 && wait <= base as f64 * 1.2, "try {attempts}: {wait}");
         }
     }

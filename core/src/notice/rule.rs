@@ -11,21 +11,25 @@ use serde::{Deserialize, Serialize};
 pub enum Rule {
     /// A guest was admitted: their host is told by e-mail.
     HostTold,
+    /// Someone signed in or out: each of the site's Slack webhooks gets
+    /// who, what, and how many are in the building now.
+    SlackPresence,
 }
 
 /// A rule name that no rule has.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("there is no rule called \"{0}\"; the rules are: host-told")]
+#[error("there is no rule called \"{0}\"; the rules are: host-told, slack-presence")]
 pub struct UnknownRule(pub String);
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 1] = [Rule::HostTold];
+    pub const ALL: [Rule; 2] = [Rule::HostTold, Rule::SlackPresence];
 
     /// The rule's name as stored and typed (`host-told`).
     pub fn as_str(self) -> &'static str {
         match self {
             Rule::HostTold => "host-told",
+            Rule::SlackPresence => "slack-presence",
         }
     }
 
@@ -40,6 +44,8 @@ impl Rule {
     pub fn too_old_after(self) -> Duration {
         match self {
             Rule::HostTold => Duration::from_secs(4 * 3600),
+            // A channel's running count: yesterday's sign-in is noise.
+            Rule::SlackPresence => Duration::from_secs(3600),
         }
     }
 }
