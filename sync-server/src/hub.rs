@@ -123,3 +123,50 @@ impl SiteHub {
         self.listeners.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    /// The kernel's view of a thread of this process: 'S' while it sleeps
+    /// (parked, waiting for the lock).
+    fn thread_state(tid: i32) -> Option<char> {
+        let stat = std::fs::read_to_string(format!("/proc/self/task/{tid}/stat")).ok()?;
+        stat.rsplit_once(')')?.1.trim_start().chars().next()
+    }
+
+    #[test]
+    fn a_device_waiting_for_the_store_goes_before_one_that_just_had_its_turn() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("site.sqlite"), Arc::new(lodge_core::SystemClock)).unwrap();
+        let hub = Arc::new(SiteHub::new(SiteId::new(), store, 0));
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let asker = hub.store();
+        let (tid_tx, tid_rx) = std::sync::mpsc::channel();
+        let waiter = {
+            let (hub, order) = (hub.clone(), order.clone());
+            std::thread::spawn(move || {
+                // SAFETY: gettid has no preconditions.
+                tid_tx.send(unsafe { libc::gettid() }).unwrap();
+                let _turn = hub.store();
+                order.lock().unwrap().push("waiter");
+            })
+        };
+        let tid = tid_rx.recv().unwrap();
+        // Until the other device is asleep, waiting for the store.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while thread_state(tid) != Some('S') {
+            assert!(std::time::Instant::now() < deadline, "the waiter never waited");
+            std::thread::yield_now();
+        }
+        // The asker ends its turn and asks again at once: it goes second.
+        drop(asker);
+        let _again = hub.store();
+        order.lock().unwrap().push("asker");
+        drop(_again);
+        waiter.join().unwrap();
+        assert_eq!(*order.lock().unwrap(), ["waiter", "asker"]);
+    }
+}
