@@ -20,13 +20,19 @@ use lodge_core::{Actor, DeviceId, PersonId, Role, SiteId, Store, SystemClock};
 
 /// The `lodge-sync` binary built next to this test.
 pub fn lodge_sync_bin() -> PathBuf {
+    workspace_bin("lodge-sync")
+}
+
+/// A binary of the workspace built next to this test (`lodge-sync`,
+/// `lodge-device`).
+pub fn workspace_bin(name: &str) -> PathBuf {
     // Tests run from target/PROFILE/deps, binaries from target/PROFILE.
     let exe = std::env::current_exe().expect("test executable");
     let here = exe.parent().expect("a directory");
-    let bin = [here.join("lodge-sync"), here.parent().map(|p| p.join("lodge-sync")).unwrap_or_default()]
+    let bin = [here.join(name), here.parent().map(|p| p.join(name)).unwrap_or_default()]
         .into_iter()
         .find(|p| p.exists())
-        .unwrap_or_else(|| here.join("lodge-sync"));
+        .unwrap_or_else(|| here.join(name));
     assert!(bin.exists(), "{} is missing: build it first with `cargo build --workspace --bins` (./scripts/test does)", bin.display());
     bin
 }
