@@ -28,7 +28,7 @@ use lodge_core::repair::RepairState;
 use lodge_core::sync::{ClientOptions, SyncHandle, spawn_with};
 use lodge_core::visit::{AdmitRequest, CardFix, GuestForm, RejectReason, VisitSearch, VisitState};
 use lodge_core::{
-    Actor, AffiliationId, CardNumber, ConflictKind, DeviceId, Email, EventId, ExceptionId, ItemId, KeyId, KeyTypeId, LoanId, ManualClock,
+    Actor, DocId, AffiliationId, CardNumber, ConflictKind, DeviceId, Email, EventId, ExceptionId, ItemId, KeyId, KeyTypeId, LoanId, ManualClock,
     NewSite, PersonId, RepairCategoryId, Role, SiteId, Store, TicketId, Timestamp, VisitId,
 };
 use lodge_tests::Server;
@@ -153,6 +153,9 @@ struct World {
     dir: tempfile::TempDir,
     runtime: tokio::runtime::Runtime,
     sites: std::sync::atomic::AtomicUsize,
+    /// An empty store with the schema in place: copied for each new store,
+    /// as migrating a new file takes a debug build a good part of a case.
+    template: PathBuf,
 }
 
 /// What a run's site holds from the start, by index: the same in both runs
@@ -216,18 +219,21 @@ impl World {
         let server = Server::start(&data, 0).unwrap();
         let registry = Mutex::new(lodge_sync_server::Registry::open(&data.join("registry.sqlite")).unwrap());
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        Self { server, registry, dir, runtime, sites: Default::default() }
+        let template = dir.path().join("template.sqlite");
+        drop(Store::open(&template, Arc::new(lodge_core::SystemClock)).unwrap());
+        Self { server, registry, dir, runtime, sites: Default::default(), template }
     }
 
     /// A new site with three people (staff and workers who host guests),
     /// three Master keys, two items and a repair category, made as
     /// `lodge-sync site create` makes a site: in a store file of the
     /// server's, numbered in its change feed; and `devices` admin codes.
-    fn new_site(&self, devices: usize) -> (Known, Vec<String>) {
+    fn new_site(&self, devices: usize) -> (Known, Vec<String>, Vec<(DocId, Vec<u8>)>) {
         let n = self.sites.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let data = &self.server.data;
         let tmp = data.join("sites").join(format!("case-{n}.creating"));
         let clock = ManualClock::new(Timestamp::from_millis(BASE - 3_600_000));
+        self.copy_template(&tmp, None);
         let mut store = Store::open(&tmp, Arc::new(clock)).unwrap();
         let admin = Actor::site_founder("Ada Admin");
         let site = store.create_site(&admin, NewSite { name: format!("Case {n}"), time_zone: "UTC".into() }).unwrap();
@@ -261,6 +267,7 @@ impl World {
             })
             .collect();
         let docs = store.documents().unwrap();
+        let saved = docs.iter().map(|d| (d.clone(), store.export_document(d).unwrap().unwrap())).collect();
         drop(store);
         std::fs::rename(&tmp, data.join("sites").join(format!("{site}.sqlite"))).unwrap();
         let registry = self.registry.lock().unwrap();
@@ -269,18 +276,41 @@ impl World {
         registry.bump_many(site, &docs.into_iter().map(|d| (d, false)).collect::<Vec<_>>()).unwrap();
         let expires = Timestamp::from_millis(lodge_core::Clock::now(&lodge_core::SystemClock).millis() + 3_600_000);
         let codes = (0..devices).map(|_| registry.create_code(site, Role::Admin, None, expires).unwrap()).collect();
-        (Known { site: Some(site), people, keys, items, ..Default::default() }, codes)
+        (Known { site: Some(site), people, keys, items, ..Default::default() }, codes, saved)
     }
 
-    /// Enrol device `i` with its own actor id (see [`actor_prefix`]) and
-    /// clock, fetch the site, and stop: it starts the case offline.
-    async fn replica(&self, i: usize, skew: i64, code: &str) -> Replica {
+    /// A new store file at `path` from the template, writing under `actor`
+    /// if given (see [`set_actor`]).
+    fn copy_template(&self, path: &Path, actor: Option<usize>) {
+        std::fs::copy(&self.template, path).unwrap();
+        let conn = rusqlite::Connection::open(path).unwrap();
+        match actor {
+            Some(i) => set_actor(&conn, i),
+            // A store of its own: never the template's actor.
+            None => {
+                conn.execute("DELETE FROM meta WHERE key = 'actor'", []).unwrap();
+            }
+        }
+    }
+
+    /// Enrol device `i` with its own actor id (see [`set_actor`]) and
+    /// clock, holding the site as it was made: it starts the case offline.
+    /// The site's documents are imported (as from a backup) rather than
+    /// fetched, which took a debug build a third of a case; the first
+    /// round's sync then finds the device and the server in step.
+    async fn replica(&self, i: usize, skew: i64, code: &str, setup: &[(DocId, Vec<u8>)]) -> Replica {
         let n = self.sites.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let path: PathBuf = self.dir.path().join(format!("device-{n}-{i}.sqlite"));
         let clock = ManualClock::new(Timestamp::from_millis(BASE + skew * 10 + i as i64));
-        set_actor(&path, i);
+        self.copy_template(&path, Some(i));
         let store = Arc::new(Mutex::new(Store::open(&path, Arc::new(clock.clone())).unwrap()));
         let enrolled = lodge_core::sync::enrol(&self.server.http_url(), code, &format!("device {i}"), &store).await.unwrap();
+        {
+            let mut s = store.lock().unwrap();
+            for (doc, bytes) in setup {
+                s.import_document(doc, bytes).unwrap();
+            }
+        }
         Replica { store, clock, device: enrolled.device, token: enrolled.token, sync: None }
     }
 }
@@ -289,9 +319,7 @@ impl World {
 /// decides concurrent writes to one field, and orders concurrent
 /// insertions, by actor id: with the devices in the same order in both
 /// runs, both runs must decide the same way, whatever else they drew.
-fn set_actor(path: &Path, i: usize) {
-    drop(Store::open(path, Arc::new(lodge_core::SystemClock)).unwrap());
-    let conn = rusqlite::Connection::open(path).unwrap();
+fn set_actor(conn: &rusqlite::Connection, i: usize) {
     let actor = format!("{i:02x}{}", uuid::Uuid::new_v4().simple());
     conn.execute("UPDATE meta SET value = ?1 WHERE key = 'actor'", [actor]).unwrap();
 }
@@ -669,21 +697,13 @@ fn every_broken_invariant_is_a_conflict(store: &Store, known: &Known) -> Result<
 /// devices' final projections (the same on each device), named as in every
 /// run, and the conflict kinds seen on the way.
 async fn run(world: &World, case: &Case, second: bool) -> Result<(Vec<(String, Vec<String>)>, Vec<ConflictKind>), String> {
-    let (mut known, codes) = world.new_site(case.devices);
+    let (mut known, codes, setup) = world.new_site(case.devices);
     let site = known.site.unwrap();
     let mut replicas = Vec::new();
     for (i, code) in codes.iter().enumerate() {
-        replicas.push(world.replica(i, case.skews[i], code).await);
+        replicas.push(world.replica(i, case.skews[i], code, &setup).await);
     }
     known.devices = replicas.iter().map(|r| r.device).collect();
-    // Every device fetches the site, then all go offline.
-    let setup = world.server.data.join("sites").join(format!("{site}.sqlite"));
-    let setup_docs = Store::open(&setup, Arc::new(lodge_core::SystemClock)).map(|s| s.documents().unwrap().len()).unwrap_or(0);
-    for r in replicas.iter_mut() {
-        world.go_online(r);
-    }
-    wait("every device has the site", || replicas.iter().all(|r| r.store.lock().unwrap().documents().unwrap().len() >= setup_docs)).await?;
-    all_offline(&mut replicas).await?;
     let mut kinds = Vec::new();
     for (n, round) in case.rounds.iter().enumerate() {
         for op in &round.ops {
@@ -739,7 +759,7 @@ fn replicas_converge_through_the_sync_server_whatever_the_order() {
         // Each case costs two sites and a few seconds: shrinking stops early.
         max_shrink_iters: 64,
         source_file: Some(file!()),
-        failure_persistence: Some(Box::new(FileFailurePersistence::SourceParallel("proptest-regressions"))),
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/proptest-regressions/convergence.txt"))),
         ..Config::default()
     };
     let world = World::start();
