@@ -12,7 +12,13 @@
 //! run drew afresh.
 //!
 //! One server serves every case; each case makes its sites in the server's
-//! data directory as `lodge-sync site create` does. 256 cases by default;
+//! data directory as `lodge-sync site create` does, and each device starts
+//! with the site's documents imported (as from a backup): what the devices
+//! do during the case reaches the others only through the sync. The
+//! devices are admin devices (they see everything, so their projections
+//! can be compared whole); each command is made in the name of the role
+//! that makes it (a desk, the key desk, a worker or staff member for
+//! themselves, the admin). 256 cases by default;
 //! `LODGE_PROPTEST_CASES` (or proptest's own `PROPTEST_CASES`) asks for
 //! more.
 
@@ -39,8 +45,9 @@ use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestR
 /// stay in one month's presence documents.
 const BASE: i64 = 1_794_816_000_000;
 
-/// How long a round may take to merge before the case fails.
-const LIMIT: Duration = Duration::from_secs(60);
+/// How long a round may take to merge before the case fails (it takes well
+/// under a second; shrinking a failure pays this at every step).
+const LIMIT: Duration = Duration::from_secs(20);
 
 const NAMES: [&str; 3] = ["Anna Kowalska", "Jan Nowak", "Ola Lis"];
 
@@ -324,14 +331,10 @@ fn set_actor(conn: &rusqlite::Connection, i: usize) {
     conn.execute("UPDATE meta SET value = ?1 WHERE key = 'actor'", [actor]).unwrap();
 }
 
-/// Quick pings so a dead link never holds a round up; nothing waits on them.
-fn options() -> ClientOptions {
-    ClientOptions::default()
-}
-
 impl World {
+    /// The device's real sync client, as the app starts it.
     fn go_online(&self, r: &mut Replica) {
-        r.sync = Some(spawn_with(r.store.clone(), self.server.ws_url(), r.token.clone(), options()));
+        r.sync = Some(spawn_with(r.store.clone(), self.server.ws_url(), r.token.clone(), ClientOptions::default()));
     }
 }
 
@@ -429,6 +432,22 @@ fn rename_ids(text: &str, labels: &HashMap<String, String>) -> String {
         }
     }
     out
+}
+
+/// What a device still has to get to the server. A deletion the server
+/// holds counts as there: the server does not tell the deleting device
+/// that it took its deletion, so the device shows it waiting until it
+/// reconnects (issue 12 finding; see
+/// `regression_an_offline_reject_is_confirmed_in_the_same_session`).
+fn unconfirmed(r: &Replica, data: &Path, site: SiteId) -> Vec<(DocId, bool)> {
+    let mut waiting = r.store.lock().unwrap().outbox().unwrap();
+    if waiting.iter().any(|(_, gone)| *gone) {
+        let path = data.join("sites").join(format!("{site}.sqlite"));
+        let conn = rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY).unwrap();
+        let mut stmt = conn.prepare("SELECT 1 FROM tombstones WHERE doc_id = ?1").unwrap();
+        waiting.retain(|(doc, gone)| !(*gone && stmt.exists([doc.as_str()]).unwrap()));
+    }
+    waiting
 }
 
 /// The server's conflict rows of a site, read from its store file as it is.
@@ -715,11 +734,15 @@ async fn run(world: &World, case: &Case, second: bool) -> Result<(Vec<(String, V
             // before the next one comes.
             world.go_online(&mut replicas[i]);
             let r = &replicas[i];
-            wait("a device's changes reach the server", || r.store.lock().unwrap().outbox().unwrap().is_empty()).await?;
+            if let Err(e) = wait("a device's changes reach the server", || unconfirmed(r, &world.server.data, site).is_empty()).await {
+                let outbox = r.store.lock().unwrap().outbox().unwrap();
+                let status = r.sync.as_ref().map(SyncHandle::status);
+                return Err(format!("round {n}, device {i}: {e}; still waiting: {outbox:?}; the client says {status:?}"));
+            }
         }
         let settled = || {
             let first = projections(&replicas[0].store.lock().unwrap(), &known);
-            replicas.iter().all(|r| r.store.lock().unwrap().outbox().unwrap().is_empty())
+            replicas.iter().all(|r| unconfirmed(r, &world.server.data, site).is_empty())
                 && replicas[1..].iter().all(|r| projections(&r.store.lock().unwrap(), &known) == first)
         };
         if let Err(e) = wait("every device shows the same", settled).await {
@@ -748,6 +771,18 @@ async fn run(world: &World, case: &Case, second: bool) -> Result<(Vec<(String, V
     Ok((normalised(&last, &known.labels()), kinds))
 }
 
+/// Both runs of a case, compared; the conflict kinds the first one saw.
+async fn check(world: &World, case: &Case) -> Result<Vec<ConflictKind>, String> {
+    let (first, kinds) = run(world, case, false).await.map_err(|e| format!("first run: {e}"))?;
+    let (second, _) = run(world, case, true).await.map_err(|e| format!("second run: {e}"))?;
+    for ((name, a), (_, b)) in first.iter().zip(&second) {
+        if a != b {
+            return Err(format!("{name} differs between the two orders:\n first  {a:?}\n second {b:?}"));
+        }
+    }
+    Ok(kinds)
+}
+
 #[test]
 fn replicas_converge_through_the_sync_server_whatever_the_order() {
     let cases: u32 = ["LODGE_PROPTEST_CASES", "PROPTEST_CASES"]
@@ -757,7 +792,7 @@ fn replicas_converge_through_the_sync_server_whatever_the_order() {
     let config = Config {
         cases,
         // Each case costs two sites and a few seconds: shrinking stops early.
-        max_shrink_iters: 64,
+        max_shrink_iters: 32,
         source_file: Some(file!()),
         failure_persistence: Some(Box::new(FileFailurePersistence::Direct("tests/proptest-regressions/convergence.txt"))),
         ..Config::default()
@@ -766,19 +801,22 @@ fn replicas_converge_through_the_sync_server_whatever_the_order() {
     let seen: Mutex<BTreeMap<&'static str, usize>> = Mutex::default();
     let started = Instant::now();
     let mut runner = TestRunner::new(config);
+    let ran = std::sync::atomic::AtomicUsize::new(0);
     let result = runner.run(&case(), |case| {
-        world.runtime.block_on(async {
-            let (first, kinds) = run(&world, &case, false).await.map_err(|e| TestCaseError::fail(format!("first run: {e}")))?;
-            let (second, _) = run(&world, &case, true).await.map_err(|e| TestCaseError::fail(format!("second run: {e}")))?;
-            for ((name, a), (_, b)) in first.iter().zip(&second) {
-                prop_assert_eq!(a, b, "{} differs between the two orders", name);
-            }
-            let mut seen = seen.lock().unwrap();
-            for k in kinds {
-                *seen.entry(k.as_str()).or_default() += 1;
-            }
-            Ok(())
-        })
+        let n = ran.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if n % 32 == 0 {
+            eprintln!("case {n} at {:.0?}", started.elapsed());
+        }
+        let kinds = world.runtime.block_on(check(&world, &case)).map_err(|e| {
+            // Said at once: shrinking takes minutes before proptest reports.
+            eprintln!("case {n} failed: {e}\n{case:?}");
+            TestCaseError::fail(e)
+        })?;
+        let mut seen = seen.lock().unwrap();
+        for k in kinds {
+            *seen.entry(k.as_str()).or_default() += 1;
+        }
+        Ok(())
     });
     let seen = seen.into_inner().unwrap();
     eprintln!("{cases} cases in {:.1?}; conflicts seen after a merge, by kind: {seen:?}", started.elapsed());
@@ -798,4 +836,85 @@ fn replicas_converge_through_the_sync_server_whatever_the_order() {
             assert!(seen.contains_key(kind.as_str()), "no case made a {} conflict: {seen:?}", kind.as_str());
         }
     }
+}
+
+/// Found by the property test: a desk rejects a guest offline while another
+/// admits the same guest with a card taken over; the desk's deletion then
+/// showed as waiting for ever (see the next test). The guest is gone on
+/// every device and the server, whatever the order.
+#[test]
+fn regression_a_reject_racing_a_take_over_converges() {
+    use Op::*;
+    let case = Case {
+        devices: 4,
+        skews: vec![-963, -6291, -10990, -10860],
+        rounds: vec![
+            Round {
+                ops: vec![
+                    OpenTicket { at: 1, person: 0, item: 1 },
+                    Grant { at: 1, person: 1 },
+                    MoveTicket { at: 2, ticket: 0, state: 2 },
+                    Grant { at: 1, person: 0 },
+                    Register { at: 3 },
+                    Renew { at: 2, key: 2 },
+                    ResolvePresence { at: 1, pick: 0 },
+                ],
+                first_run: vec![0, 3, 1, 2],
+                second_run: vec![2, 0, 1, 3],
+            },
+            Round {
+                ops: vec![Renew { at: 3, key: 2 }, Take { at: 2, person: 1, item: 0 }, Lend { at: 0, key: 2, person: 0 }, Take { at: 2, person: 0, item: 0 }],
+                first_run: vec![3, 1, 0, 2],
+                second_run: vec![0, 2, 1, 3],
+            },
+            Round {
+                ops: vec![
+                    Admit { at: 1, visit: 3, card: 101, take_over: false },
+                    SignOut { at: 0, person: 1 },
+                    MoveTicket { at: 3, ticket: 1, state: 1 },
+                    Register { at: 3 },
+                    Register { at: 2 },
+                    Reject { at: 0, visit: 0 },
+                    Return { at: 0, key: 0 },
+                    Admit { at: 1, visit: 0, card: 101, take_over: true },
+                ],
+                first_run: vec![2, 3, 1, 0],
+                second_run: vec![1, 3, 0, 2],
+            },
+        ],
+    };
+    let world = World::start();
+    world.runtime.block_on(check(&world, &case)).unwrap();
+}
+
+
+/// Found by the property test: a desk that rejected a guest offline comes
+/// online, the server takes the deletion (and tells every other device),
+/// but never tells the desk, which shows "1 change waiting" and never
+/// "online" until it reconnects. The server's `purge` answers only
+/// refusals. Ignored until the server answers a deletion it took.
+#[test]
+#[ignore = "issue 12 finding: the server does not confirm a deletion to the device that sent it"]
+fn regression_an_offline_reject_is_confirmed_in_the_same_session() {
+    let world = World::start();
+    world.runtime.block_on(async {
+        let (known, codes, setup) = world.new_site(2);
+        let site = known.site.unwrap();
+        let mut known = known;
+        let mut replicas = Vec::new();
+        for (i, code) in codes.iter().enumerate() {
+            replicas.push(world.replica(i, 0, code, &setup).await);
+        }
+        apply(&Op::Register { at: 0 }, &replicas, &mut known);
+        world.go_online(&mut replicas[0]);
+        world.go_online(&mut replicas[1]);
+        let visit = known.visits[0];
+        wait("the desk has the guest", || replicas[1].store.lock().unwrap().visit(visit).unwrap().is_some()).await.unwrap();
+        all_offline(&mut replicas).await.unwrap();
+        apply(&Op::Reject { at: 1, visit: 0 }, &replicas, &mut known);
+        world.go_online(&mut replicas[1]);
+        let desk = &replicas[1];
+        wait("the server holds the deletion", || unconfirmed(desk, &world.server.data, site).is_empty()).await.unwrap();
+        wait("the desk knows the server has it", || desk.store.lock().unwrap().outbox().unwrap().is_empty()).await.unwrap();
+    });
 }
