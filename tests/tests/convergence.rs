@@ -768,6 +768,16 @@ async fn run(world: &World, case: &Case, second: bool) -> Result<(Vec<(String, V
         all_offline(&mut replicas).await?;
     }
     let last = projections(&replicas[0].store.lock().unwrap(), &known);
+    // Hundreds of cases: the devices' files go with the run.
+    for r in replicas {
+        let path = r.store.lock().unwrap().path().to_path_buf();
+        drop(r);
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.clone().into_os_string();
+            file.push(suffix);
+            let _ = std::fs::remove_file(file);
+        }
+    }
     Ok((normalised(&last, &known.labels()), kinds))
 }
 
