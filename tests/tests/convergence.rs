@@ -928,3 +928,40 @@ fn regression_an_offline_reject_is_confirmed_in_the_same_session() {
         wait("the desk knows the server has it", || desk.store.lock().unwrap().outbox().unwrap().is_empty()).await.unwrap();
     });
 }
+
+/// Found by the property test: a person renamed on one device while two
+/// others signed them in offline. A device that had checked the double
+/// sign-in before the rename arrived kept the old name in the conflict's
+/// words, the others the new one, for good. Conflicts about a person are
+/// now checked again whenever the person changes.
+#[test]
+fn regression_a_rename_reaches_the_conflicts_that_name_the_person() {
+    use Op::*;
+    let case = Case {
+        devices: 4,
+        skews: vec![2596, -3087, -10836, -27817],
+        rounds: vec![
+            Round {
+                ops: vec![Register { at: 1 }, Register { at: 3 }, Bring { at: 2, person: 0, item: 1 }, SignOutEveryone { at: 3 }, Lend { at: 1, key: 0, person: 1 }],
+                first_run: vec![3, 2, 0, 1],
+                second_run: vec![1, 2, 0, 3],
+            },
+            Round {
+                ops: vec![
+                    SignIn { at: 1, person: 2 },
+                    Lend { at: 3, key: 0, person: 0 },
+                    SignIn { at: 0, person: 0 },
+                    Reject { at: 2, visit: 2 },
+                    Rename { at: 1, person: 0, variant: 2 },
+                    SignOut { at: 2, person: 2 },
+                    SignIn { at: 2, person: 0 },
+                    SignOut { at: 3, person: 1 },
+                ],
+                first_run: vec![3, 2, 0, 1],
+                second_run: vec![1, 2, 0, 3],
+            },
+        ],
+    };
+    let world = World::start();
+    world.runtime.block_on(check(&world, &case)).unwrap();
+}
