@@ -243,8 +243,11 @@ async fn a_connection_cut_at_a_chosen_byte_of_a_catch_up_resumes_without_loss() 
 /// build tens of seconds, so a kill lands while frames are applied.
 const DEVICE_VISITS: usize = 2_000;
 
-/// How many guests the device registered offline before it connects.
-const OFFLINE_VISITS: usize = 200;
+/// How many guests the device registered offline before it connects:
+/// enough that the server is still taking them when the first frames of
+/// the catch-up have been applied (with 200, a busy machine sometimes had
+/// them all up before).
+const OFFLINE_VISITS: usize = 1_000;
 
 /// How many times the device process is killed before it may finish.
 const DEVICE_KILLS: usize = 3;
@@ -397,14 +400,17 @@ async fn device_killed_while_applying(offline: usize) -> (tempfile::TempDir, Pat
     let mut had = offline;
     for kill in 0..DEVICE_KILLS {
         let device = DeviceProcess::start(&store, &url, &token);
-        // Killed as soon as it applied frames that brought more visits.
-        let at = device.wait_for("frames applied", KILL_LIMIT, |p| !p.online && p.visits > had, |p| p.visits >= total);
+        // Killed as soon as it applied frames that brought more visits;
+        // the first time, with some of its own still waiting to go up
+        // (only then is the test of the outbox a test).
+        let own_waiting = kill == 0 && offline > 0;
+        let at = device.wait_for(
+            "frames applied",
+            KILL_LIMIT,
+            |p| !p.online && p.visits > had && (!own_waiting || p.waiting > 0),
+            |p| p.visits >= total || (own_waiting && p.waiting == 0),
+        );
         device.kill();
-        assert!(at.visits < total, "kill {kill}: the device had every visit before it was killed");
-        if kill == 0 && offline > 0 {
-            // Only then is the test of the outbox a test.
-            assert!(at.waiting > 0, "the device's own visits had all reached the server before the first kill");
-        }
         assert_store_is_whole(&store);
         // Nothing the device made is lost with the process.
         let held = visit_ids_in_file(&store);
