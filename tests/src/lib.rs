@@ -25,13 +25,19 @@ pub fn lodge_sync_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("LODGE_SYNC") {
         return PathBuf::from(bin);
     }
+    workspace_bin("lodge-sync")
+}
+
+/// A binary of the workspace built next to this test (`lodge-sync`,
+/// `lodge-device`).
+pub fn workspace_bin(name: &str) -> PathBuf {
     // Tests run from target/PROFILE/deps, binaries from target/PROFILE.
     let exe = std::env::current_exe().expect("test executable");
     let here = exe.parent().expect("a directory");
-    let bin = [here.join("lodge-sync"), here.parent().map(|p| p.join("lodge-sync")).unwrap_or_default()]
+    let bin = [here.join(name), here.parent().map(|p| p.join(name)).unwrap_or_default()]
         .into_iter()
         .find(|p| p.exists())
-        .unwrap_or_else(|| here.join("lodge-sync"));
+        .unwrap_or_else(|| here.join(name));
     assert!(bin.exists(), "{} is missing: build it first with `cargo build --workspace --bins` (./scripts/test does)", bin.display());
     bin
 }

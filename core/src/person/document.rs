@@ -34,7 +34,7 @@ impl Model for PersonDoc {
         &self.header
     }
 
-    fn project(&self, id: &DocId, conn: &Connection, _affected: &mut Affected) -> rusqlite::Result<()> {
+    fn project(&self, id: &DocId, conn: &Connection, affected: &mut Affected) -> rusqlite::Result<()> {
         super::clear_projection(id, conn)?;
         let roles: Vec<&str> = self.roles.iter().map(|r| r.label()).collect();
         conn.prepare_cached(
@@ -54,6 +54,16 @@ impl Model for PersonDoc {
             self.badge_card,
             self.active
         ])?;
+        // Conflicts about this person name them: rewritten with the name
+        // now, or a replica that checked them before a rename merged would
+        // keep the old name while the others show the new one.
+        affected.presence.insert(self.id);
+        let mut open = conn.prepare_cached("SELECT DISTINCT key_id, type_id FROM loans WHERE customer = ?1 AND state = 'out'")?;
+        for row in open.query_map([self.id], |r| Ok((r.get::<_, crate::ids::KeyId>(0)?, r.get::<_, crate::ids::KeyTypeId>(1)?)))? {
+            let (key, key_type) = row?;
+            affected.keys.insert(key);
+            affected.limits.insert((self.id, key_type));
+        }
         Ok(())
     }
 }
