@@ -861,7 +861,14 @@ impl Session {
             }
             gone.push((doc, true));
         }
+        let taken: Vec<DocId> = gone.iter().map(|(doc, _)| doc.clone()).collect();
         self.number(gone);
+        // The device that sent the deletion hears it was taken, as the
+        // others hear of it: its outbox empties now, not at its next
+        // connect (found by the convergence property test).
+        if !taken.is_empty() {
+            frames.push(ServerMessage::Purged { docs: taken });
+        }
         frames
     }
 

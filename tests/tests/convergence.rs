@@ -911,10 +911,9 @@ fn regression_a_reject_racing_a_take_over_converges() {
 /// Found by the property test: a desk that rejected a guest offline comes
 /// online, the server takes the deletion (and tells every other device),
 /// but never tells the desk, which shows "1 change waiting" and never
-/// "online" until it reconnects. The server's `purge` answers only
-/// refusals. Ignored until the server answers a deletion it took.
+/// "online" until it reconnects: the server's `purge` answered only
+/// refusals. It now answers a deletion it took.
 #[test]
-#[ignore = "issue 12 finding: the server does not confirm a deletion to the device that sent it"]
 fn regression_an_offline_reject_is_confirmed_in_the_same_session() {
     let world = World::start();
     world.runtime.block_on(async {
