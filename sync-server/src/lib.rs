@@ -130,13 +130,8 @@ impl AppState {
         // device tries again.
         let mut store = lodge_core::Store::open(self.site_store_path(site), Arc::new(SystemClock))?;
         store.set_cache_capacity(SITE_CACHE_DOCS);
-        // The server's store acts on facts; jobs a killed server was
-        // sending are due again.
+        // The server's store acts on facts (see `outreach` for the jobs).
         store.act_on_facts();
-        let resumed = store.resume_jobs()?;
-        if resumed > 0 {
-            tracing::info!(%site, jobs = resumed, "jobs interrupted at the last stop are due again");
-        }
         let seq = self.registry().seq(site)?;
         let hub = Arc::new(SiteHub::new(site, store, seq));
         *slot = Some(hub.clone());

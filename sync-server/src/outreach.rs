@@ -173,7 +173,14 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
     let opened = tokio::task::spawn_blocking(move || -> Result<usize, crate::AppError> {
         let sites = s.registry().sites()?;
         for (site, _) in &sites {
-            s.hub(*site)?;
+            // Jobs a killed server was sending are due again. Here, at the
+            // serving process's start, and nowhere else: a `lodge-sync`
+            // command opening a site beside a running server must not take
+            // back what that server is sending.
+            let resumed = s.hub(*site)?.store().resume_jobs()?;
+            if resumed > 0 {
+                tracing::info!(%site, jobs = resumed, "jobs interrupted at the last stop are due again");
+            }
         }
         Ok(sites.len())
     })

@@ -43,7 +43,7 @@ fn an_admission_queues_one_host_told_job_and_a_device_store_queues_none() {
     assert_eq!((jobs[0].rule, jobs[0].state, jobs[0].subject.clone()), (Rule::HostTold, JobState::Queued, DocId::visit(v)));
     let taken = s.store.take_due_jobs(10).unwrap();
     let message = s.store.message_for(&taken[0]).unwrap().unwrap();
-    let lodge_core::notice::Message::HostTold(m) = message;
+    let lodge_core::notice::Message::HostTold(m) = message else { panic!("a host-told job says host-told: {message:?}") };
     assert_eq!((m.to.as_str(), m.guest.as_str(), m.host.as_str(), m.site.as_str()), ("anna@lodge.test", "Jan Guest", "Anna Kowalska", "Lodge House"));
 }
 
