@@ -758,7 +758,7 @@ async fn run(world: &World, case: &Case, second: bool) -> Result<(Vec<(String, V
         if let Err(e) = wait("every device shows the same", settled).await {
             let mut why = format!("round {n}: {e}\n");
             let first = projections(&replicas[0].store.lock().unwrap(), &known);
-            for (i, r) in replicas.iter().enumerate().skip(1) {
+            for (i, r) in replicas.iter().enumerate().filter(|(i, _)| *i > 0) {
                 for ((name, a), (_, b)) in first.iter().zip(projections(&r.store.lock().unwrap(), &known)) {
                     if *a != b {
                         why.push_str(&format!("{name}: device 0 {a:?}\n   device {i} {b:?}\n"));
