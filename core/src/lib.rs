@@ -81,7 +81,7 @@ pub use ids::{
 };
 pub use site::NewSite;
 pub use store::{AcceptChanges, DocChange, Error as StoreError, Incoming, Received, RefusedChange, SetAside, Store, exchange, shared_actor};
-pub use time::{Clock, ManualClock, SystemClock, Timestamp};
+pub use time::{Clock, ManualClock, StartedClock, SystemClock, Timestamp};
 
 #[doc(hidden)]
 pub mod testing {

@@ -13,11 +13,13 @@ mod job;
 mod message;
 mod queue;
 mod rule;
+mod schedule;
 mod slack;
 
 pub(crate) use facts::enqueue_for;
 pub use job::{Job, JobError, JobFilter, JobId, JobState};
-pub use message::{HostTold, Message, SlackPresence};
+pub use message::{HostTold, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
 pub use queue::{Attempt, FIRST_RETRY, RETRY_LIMIT};
-pub use rule::{Rule, UnknownRule};
+pub use rule::{DailyAt, Rule, UnknownRule};
+pub use schedule::{local_day, local_instant};
 pub use slack::SlackHook;

@@ -10,6 +10,7 @@ mod queries;
 
 pub use commands::PersonForm;
 pub(crate) use document::PersonDoc;
+pub use document::ContactChannel;
 pub use error::Error;
 pub use queries::{DirectoryPerson, Person};
 

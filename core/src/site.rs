@@ -17,3 +17,7 @@ pub(crate) use document::SiteDoc;
 pub use error::Error;
 pub use queries::{Affiliation, CardInfo, CardStatus, CardType, Department, KeyType, RepairCategory, SiteSettings};
 pub(crate) use projection::{clear as clear_projection, clear_directory};
+
+/// Days a key may be overdue before its borrower's department contact is
+/// told as well, unless the site says otherwise.
+pub const DEFAULT_OVERDUE_CONTACT_DAYS: u32 = 3;

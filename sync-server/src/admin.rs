@@ -6,7 +6,9 @@
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
-use lodge_core::sync::api::{CodeRequest, EnrolmentCode, SiteDevice};
+use axum::extract::Query;
+use lodge_core::notice::{Job, JobFilter, JobId};
+use lodge_core::sync::api::{CodeRequest, EnrolmentCode, JobsQuery, RunRequest, SiteDevice};
 use lodge_core::{Clock, DeviceId, Role, SystemClock, Timestamp};
 
 use crate::error::AppError;
@@ -76,4 +78,35 @@ pub async fn create_code(State(state): State<AppState>, headers: HeaderMap, Json
     })
     .await??;
     Ok(Json(EnrolmentCode { code, expires_at }))
+}
+
+/// `GET /admin/jobs`: the caller's site's jobs, newest first.
+pub async fn jobs(State(state): State<AppState>, headers: HeaderMap, Query(query): Query<JobsQuery>) -> Result<Json<Vec<Job>>, AppError> {
+    let me = caller(&state, &headers).await?;
+    let filter = query.state.map(JobFilter::State).unwrap_or_default();
+    let jobs = tokio::task::spawn_blocking(move || state.hub(me.site)?.store().jobs(filter).map_err(AppError::from)).await??;
+    Ok(Json(jobs))
+}
+
+/// `POST /admin/jobs/{job}/retry`: a failed job of the caller's site,
+/// sent again at the next look.
+pub async fn retry_job(State(state): State<AppState>, headers: HeaderMap, Path(job): Path<i64>) -> Result<Json<Job>, AppError> {
+    let me = caller(&state, &headers).await?;
+    let job = tokio::task::spawn_blocking(move || Ok::<_, AppError>(state.hub(me.site)?.store().retry_job(JobId(job))?)).await??;
+    tracing::info!(job = %job.id, by = %me.device, "job retried by an admin device");
+    Ok(Json(job))
+}
+
+/// `POST /admin/jobs/run`: run a rule that runs by the clock now.
+pub async fn run_rule(State(state): State<AppState>, headers: HeaderMap, Json(request): Json<RunRequest>) -> Result<Json<Job>, AppError> {
+    let me = caller(&state, &headers).await?;
+    let job = tokio::task::spawn_blocking(move || {
+        let hub = state.hub(me.site)?;
+        let mut store = hub.store();
+        let as_of = request.now.unwrap_or_else(|| store.now());
+        Ok::<_, AppError>(store.run_daily_job(request.rule, as_of)?)
+    })
+    .await??;
+    tracing::info!(job = %job.id, rule = %job.rule, by = %me.device, "rule run by an admin device");
+    Ok(Json(job))
 }

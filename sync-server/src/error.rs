@@ -7,6 +7,8 @@ use axum::Json;
 
 use lodge_core::sync::api::{ApiErrorKind, ErrorBody};
 
+use lodge_core::notice::JobError;
+
 use crate::registry::RegistryError;
 
 /// An error of an HTTP handler.
@@ -36,6 +38,9 @@ pub enum AppError {
         /// The person named.
         person: lodge_core::PersonId,
     },
+    /// A job could not be found, retried or run.
+    #[error(transparent)]
+    Job(#[from] lodge_core::notice::JobError),
     /// A task failed.
     #[error("a server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -53,6 +58,9 @@ impl AppError {
             AppError::Unauthorized => ApiErrorKind::Unauthorized,
             AppError::Forbidden(_) => ApiErrorKind::Forbidden,
             AppError::Registry(RegistryError::UnknownSite(_) | RegistryError::UnknownDevice(_)) => ApiErrorKind::NotFound,
+            AppError::Job(JobError::Unknown(_)) => ApiErrorKind::NotFound,
+            AppError::Job(JobError::NotRetryable { .. }) => ApiErrorKind::JobNotRetryable,
+            AppError::Job(JobError::NotDaily(_)) => ApiErrorKind::RuleNotRunByClock,
             _ => ApiErrorKind::Internal,
         }
     }
@@ -62,7 +70,10 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let kind = self.kind();
         let status = match kind {
-            ApiErrorKind::BadCode | ApiErrorKind::BadRequest | ApiErrorKind::UnknownPerson => StatusCode::BAD_REQUEST,
+            ApiErrorKind::BadCode | ApiErrorKind::BadRequest | ApiErrorKind::UnknownPerson | ApiErrorKind::RuleNotRunByClock => {
+                StatusCode::BAD_REQUEST
+            }
+            ApiErrorKind::JobNotRetryable => StatusCode::CONFLICT,
             ApiErrorKind::ActorInUse => StatusCode::CONFLICT,
             ApiErrorKind::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             ApiErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,

@@ -66,6 +66,9 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     /// Failed enrolments.
     pub throttle: Arc<Throttle>,
+    /// "Now" for the sites' stores and the rules that run by the clock
+    /// (`serve --clock-start` makes it start elsewhere, for a test).
+    pub clock: Arc<dyn lodge_core::Clock>,
 }
 
 impl AppState {
@@ -89,7 +92,14 @@ impl AppState {
             limits: Arc::new(limits),
             sessions: Arc::default(),
             throttle: Arc::new(throttle),
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// The same state with another clock (before any site is opened).
+    pub fn with_clock(mut self, clock: Arc<dyn lodge_core::Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Write every open site's sync states (at shutdown; from blocking
@@ -128,7 +138,7 @@ impl AppState {
         }
         // A store that failed to open leaves the slot empty: the next
         // device tries again.
-        let mut store = lodge_core::Store::open(self.site_store_path(site), Arc::new(SystemClock))?;
+        let mut store = lodge_core::Store::open(self.site_store_path(site), self.clock.clone())?;
         store.set_cache_capacity(SITE_CACHE_DOCS);
         // The server's store acts on facts (see `outreach` for the jobs).
         store.act_on_facts();
@@ -175,6 +185,9 @@ pub fn app(state: AppState) -> Router {
         .route(api::ADMIN_DEVICES_PATH, get(admin::devices))
         .route(api::ADMIN_REVOKE_ROUTE, post(admin::revoke))
         .route(api::ADMIN_CODES_PATH, post(admin::create_code))
+        .route(api::ADMIN_JOBS_PATH, get(admin::jobs))
+        .route(api::ADMIN_JOB_RETRY_ROUTE, post(admin::retry_job))
+        .route(api::ADMIN_JOBS_RUN_PATH, post(admin::run_rule))
         .route(api::SYNC_PATH, get(sync))
         .with_state(state)
 }

@@ -102,6 +102,23 @@ struct MailArgs {
     /// Seconds before a failed message's first retry (each next wait doubles, up to an hour).
     #[arg(long, env = "LODGE_FIRST_RETRY", default_value_t = 5.0)]
     first_retry_secs: f64,
+    /// The SMS API (Twilio's shape): its base URL.
+    #[arg(long, env = "LODGE_SMS_URL", default_value = "https://api.twilio.com")]
+    sms_url: String,
+    /// The SMS account id; with `--sms-token` and `--sms-from`, text messages are sent.
+    #[arg(long, env = "LODGE_SMS_ACCOUNT", requires_all = ["sms_token", "sms_from"])]
+    sms_account: Option<String>,
+    /// The SMS account's token.
+    #[arg(long, env = "LODGE_SMS_TOKEN", hide_env_values = true)]
+    sms_token: Option<String>,
+    /// The number (or sender id) text messages come from.
+    #[arg(long, env = "LODGE_SMS_FROM")]
+    sms_from: Option<String>,
+    /// Start the sites' clock at this instant (RFC 3339) and run it from
+    /// there at real speed: for trying the rules that run by the clock.
+    /// Device tokens and codes keep the machine's clock.
+    #[arg(long)]
+    clock_start: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -125,6 +142,19 @@ enum JobsCommand {
         /// Its site.
         #[arg(long)]
         site: SiteId,
+    },
+    /// Run a rule that runs by the clock now (sign-out-reminder,
+    /// loan-overdue); the running server sends what it queues.
+    Run {
+        /// The rule.
+        rule: lodge_core::notice::Rule,
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
+        /// Run it as of this instant (RFC 3339): its day, and when loans
+        /// count as overdue. Now by default.
+        #[arg(long)]
+        now: Option<String>,
     },
 }
 
@@ -312,7 +342,18 @@ async fn serve_cli() -> anyhow::Result<()> {
     if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, limits, mail } = cli.command {
         let mailer = mail.smtp_url.as_deref().map(|url| lodge_sync_server::outreach::Mailer::new(url, &mail.mail_from)).transpose()?;
         let first_retry = Duration::try_from_secs_f64(mail.first_retry_secs).context("--first-retry-secs: a duration in seconds")?;
-        let channels = lodge_sync_server::outreach::Channels::new(mailer, first_retry);
+        let sms = match (&mail.sms_account, &mail.sms_token, &mail.sms_from) {
+            (Some(account), Some(token), Some(from)) => Some(lodge_sync_server::outreach::SmsGateway::new(&mail.sms_url, account, token, from)?),
+            _ => None,
+        };
+        let channels = lodge_sync_server::outreach::Channels::new(mailer, first_retry).with_sms(sms);
+        let clock: Arc<dyn Clock> = match &mail.clock_start {
+            Some(start) => {
+                let start = chrono::DateTime::parse_from_rfc3339(start).context("--clock-start: an RFC 3339 time, e.g. 2027-03-28T14:59:00Z")?;
+                Arc::new(lodge_core::StartedClock::new(Timestamp::from(start.with_timezone(&chrono::Utc))))
+            }
+            None => Arc::new(SystemClock),
+        };
         // A few hundred idle sockets used up the usual soft limit of 1,024.
         let open_files = lodge_sync_server::accept::raise_open_files().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "the open-files limit could not be raised");
@@ -330,12 +371,12 @@ async fn serve_cli() -> anyhow::Result<()> {
         if tls.is_none() && !listen.ip().is_loopback() && !allow_plain_http {
             bail!("refusing plain HTTP on {listen}: pass --tls-cert and --tls-key, serve on loopback behind a TLS proxy, or pass --allow-plain-http");
         }
-        let state = AppState::open_with(&cli.data, limits).with_context(|| format!("opening {}", cli.data.display()))?;
+        let state = AppState::open_with(&cli.data, limits).with_context(|| format!("opening {}", cli.data.display()))?.with_clock(clock);
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
         // Tests and scripts read this line to learn the port.
         println!("listening on {local}{}", if tls.is_some() { " (TLS)" } else { "" });
-        tracing::info!(%local, data = %cli.data.display(), tls = tls.is_some(), open_files, mail = channels.mail.is_some(), "lodge-sync serving");
+        tracing::info!(%local, data = %cli.data.display(), tls = tls.is_some(), open_files, mail = channels.mail.is_some(), sms = channels.sms.is_some(), "lodge-sync serving");
         tokio::spawn(lodge_sync_server::outreach::run(state.clone(), Arc::new(channels)));
         lodge_sync_server::accept::run(listener, state, tls, stop_signal()).await?;
         tracing::info!("lodge-sync stopped");
@@ -484,6 +525,18 @@ fn jobs(state: &AppState, command: JobsCommand) -> anyhow::Result<()> {
         JobsCommand::Retry { id, site } => {
             sites(Some(site))?;
             let job = open(site)?.retry_job(JobId(id))?;
+            print(site, &job);
+            return Ok(());
+        }
+        JobsCommand::Run { rule, site, now } => {
+            sites(Some(site))?;
+            let as_of = match now {
+                Some(t) => Timestamp::from(
+                    chrono::DateTime::parse_from_rfc3339(&t).context("--now: an RFC 3339 time, e.g. 2027-03-28T17:00:00+02:00")?.with_timezone(&chrono::Utc),
+                ),
+                None => SystemClock.now(),
+            };
+            let job = open(site)?.run_daily_job(rule, as_of)?;
             print(site, &job);
             return Ok(());
         }

@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use lodge_core::notice::{Attempt, HostTold, Job, Message, SlackPresence};
+use lodge_core::notice::{Attempt, HostTold, Job, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
+use lodge_core::person::ContactChannel;
 
 use crate::{AppState, SiteHub};
 
@@ -23,7 +24,9 @@ const BATCH: usize = 32;
 pub struct Channels {
     /// E-mail, when a relay is set (`--smtp-url`).
     pub mail: Option<Mailer>,
-    /// Posts to Slack's incoming webhooks.
+    /// Text messages, when an SMS account is set (`--sms-account`).
+    pub sms: Option<SmsGateway>,
+    /// Posts to Slack's incoming webhooks and the SMS API.
     pub http: reqwest::Client,
     /// The wait before a failed job's first retry.
     pub first_retry: Duration,
@@ -33,7 +36,76 @@ impl Channels {
     /// Mail through `mail` (if any); Slack over HTTPS.
     pub fn new(mail: Option<Mailer>, first_retry: Duration) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default();
-        Self { mail, http, first_retry }
+        Self { mail, sms: None, http, first_retry }
+    }
+
+    /// The same channels, with text messages through `sms`.
+    pub fn with_sms(mut self, sms: Option<SmsGateway>) -> Self {
+        self.sms = sms;
+        self
+    }
+}
+
+/// An SMS API of Twilio's shape: `POST {base}/2010-04-01/Accounts/{account}/Messages.json`
+/// with `To`, `From` and `Body` as a form, the account and its token as
+/// HTTP basic authentication.
+#[derive(Clone)]
+pub struct SmsGateway {
+    messages: reqwest::Url,
+    account: String,
+    token: String,
+    from: String,
+}
+
+/// Why the SMS API could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum SmsSetupError {
+    /// The base URL.
+    #[error("the SMS API URL “{0}” is not usable; write it as https://api.twilio.com (plain http only to this machine)")]
+    Url(String),
+    /// The account id, which goes into the URL's path.
+    #[error("the SMS account “{0}” is not an account id (letters and digits only)")]
+    Account(String),
+}
+
+impl SmsGateway {
+    /// The API at `base` (`https://api.twilio.com`), for `account` with
+    /// `token`, sending from `from`.
+    pub fn new(base: &str, account: &str, token: &str, from: &str) -> Result<Self, SmsSetupError> {
+        let url = reqwest::Url::parse(base).map_err(|_| SmsSetupError::Url(base.to_owned()))?;
+        let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        if url.scheme() != "https" && !(url.scheme() == "http" && local) {
+            return Err(SmsSetupError::Url(base.to_owned()));
+        }
+        if account.is_empty() || !account.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(SmsSetupError::Account(account.to_owned()));
+        }
+        let path = format!("{}/2010-04-01/Accounts/{account}/Messages.json", url.path().trim_end_matches('/'));
+        let mut messages = url;
+        messages.set_path(&path);
+        Ok(Self { messages, account: account.to_owned(), token: token.to_owned(), from: from.to_owned() })
+    }
+
+    /// Send one text. The API answers 201 for a message taken; 429 and
+    /// 5xx may pass; any other 4xx (a number it will not send to) will not.
+    async fn send(&self, http: &reqwest::Client, to: &str, body: &str) -> Attempt {
+        let sent = http
+            .post(self.messages.clone())
+            .basic_auth(&self.account, Some(&self.token))
+            .form(&[("To", to), ("From", self.from.as_str()), ("Body", body)])
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => Attempt::Sent,
+            Ok(r) if r.status().is_client_error() && r.status() != reqwest::StatusCode::TOO_MANY_REQUESTS => {
+                let status = r.status();
+                // Twilio says why in `message`.
+                let why = r.json::<serde_json::Value>().await.ok().and_then(|v| v["message"].as_str().map(str::to_owned));
+                Attempt::Refused(format!("the SMS API refused the message: {status}{}", why.map(|w| format!(" ({w})")).unwrap_or_default()))
+            }
+            Ok(r) => Attempt::Failed(format!("the SMS API answered {}", r.status())),
+            Err(e) => Attempt::Failed(error_chain(&e)),
+        }
     }
 }
 
@@ -111,6 +183,21 @@ pub(crate) fn words(message: &Message) -> (String, String) {
     match message {
         Message::HostTold(m) => render(include_str!("../templates/host-told.en.txt"), host_told_context(m)),
         Message::SlackPresence(m) => render(include_str!("../templates/slack-presence.en.txt"), slack_context(m)),
+        Message::SignOutReminder(m) => render(
+            include_str!("../templates/sign-out-reminder.en.txt"),
+            minijinja::context! { name => m.name, site => m.site, since => local_time(m.since, &m.time_zone) },
+        ),
+        Message::LoanOverdue(m) => render(
+            include_str!("../templates/loan-overdue.en.txt"),
+            minijinja::context! {
+                customer => m.customer,
+                key => m.key,
+                due => local_date(m.due_at, &m.time_zone),
+                days => m.days_overdue,
+                department => m.department,
+                site => m.site,
+            },
+        ),
     }
 }
 
@@ -153,6 +240,12 @@ fn host_told_context(m: &HostTold) -> minijinja::Value {
 fn local_time(at: lodge_core::Timestamp, zone: &str) -> String {
     let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
     at.to_utc().with_timezone(&zone).format("%H:%M").to_string()
+}
+
+/// The day in the site's time zone, as `2027-03-28`.
+fn local_date(at: lodge_core::Timestamp, zone: &str) -> String {
+    let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
+    at.to_utc().with_timezone(&zone).format("%Y-%m-%d").to_string()
 }
 
 /// A template's first line is the subject; the rest is the body.
@@ -205,6 +298,10 @@ async fn send_due(hub: &Arc<SiteHub>, channels: &Channels) {
     let taken = tokio::task::spawn_blocking(move || -> Result<Vec<(Job, Result<Message, Attempt>)>, lodge_core::StoreError> {
         let mut store = h.store();
         store.set_first_retry(first_retry);
+        // The rules that run by the clock, when their time has come today.
+        for rule in store.schedule_daily_jobs()? {
+            tracing::info!(site = %h.site, %rule, "the daily run is due");
+        }
         let jobs = store.take_due_jobs(BATCH)?;
         jobs.into_iter().map(|job| Ok((job.clone(), store.message_for(&job)?))).collect()
     })
@@ -242,5 +339,23 @@ async fn deliver(message: &Message, job: &Job, channels: &Channels) -> Attempt {
             None => Attempt::Refused("no mail relay is set up on this server (lodge-sync serve --smtp-url)".into()),
         },
         Message::SlackPresence(m) => post_to_slack(&channels.http, &m.url, &subject).await,
+        Message::SignOutReminder(SignOutReminder { to, .. }) | Message::LoanOverdue(LoanOverdue { to, .. }) => {
+            to_person(to, &subject, body, job, channels).await
+        }
+    }
+}
+
+/// A message to a person: e-mail with its subject and body; a text
+/// message with its subject line, which the templates keep whole.
+async fn to_person(to: &Recipient, subject: &str, body: String, job: &Job, channels: &Channels) -> Attempt {
+    match to.channel {
+        ContactChannel::Email => match &channels.mail {
+            Some(mail) => mail.send(&to.address, subject, body, &job.key).await,
+            None => Attempt::Refused("no mail relay is set up on this server (lodge-sync serve --smtp-url)".into()),
+        },
+        ContactChannel::Sms => match &channels.sms {
+            Some(sms) => sms.send(&channels.http, &to.address, subject).await,
+            None => Attempt::Refused("no SMS account is set up on this server (lodge-sync serve --sms-account)".into()),
+        },
     }
 }

@@ -115,6 +115,9 @@ pub enum JobError {
         /// Where it stands.
         state: JobState,
     },
+    /// Only a rule that runs by the clock can be run by hand.
+    #[error("{0} runs when its fact happens, not by the clock; the rules that can be run are: sign-out-reminder, loan-overdue")]
+    NotDaily(Rule),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] crate::store::Error),

@@ -6,6 +6,8 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Attempt, Job, Rule};
+use crate::ids::PersonId;
+use crate::person::ContactChannel;
 use crate::store::{Error, Store};
 use crate::time::Timestamp;
 
@@ -17,6 +19,69 @@ pub enum Message {
     HostTold(HostTold),
     /// A Slack channel told who came in or left.
     SlackPresence(SlackPresence),
+    /// Someone still signed in at the end of the day.
+    SignOutReminder(SignOutReminder),
+    /// A key past due, told to its borrower or their department's contact.
+    LoanOverdue(LoanOverdue),
+}
+
+/// Who a message to a person goes to, and by which channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Recipient {
+    /// E-mail or a text message.
+    pub channel: ContactChannel,
+    /// The address or phone number.
+    pub address: String,
+}
+
+impl Recipient {
+    /// The person's preferred channel where they have its address, else
+    /// e-mail, else their phone.
+    fn choose(preferred: Option<ContactChannel>, email: Option<&str>, phone: Option<&str>) -> Option<Self> {
+        let email = email.filter(|e| !e.trim().is_empty()).map(|a| Recipient { channel: ContactChannel::Email, address: a.to_owned() });
+        let sms = phone.filter(|p| !p.trim().is_empty()).map(|a| Recipient { channel: ContactChannel::Sms, address: a.to_owned() });
+        match preferred {
+            Some(ContactChannel::Sms) => sms.or(email),
+            _ => email.or(sms),
+        }
+    }
+}
+
+/// "You are still signed in at Lodge HQ."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOutReminder {
+    /// Where it goes.
+    pub to: Recipient,
+    /// The person's name.
+    pub name: String,
+    /// Signed in since.
+    pub since: Timestamp,
+    /// The site's name.
+    pub site: String,
+    /// The site's time zone (IANA).
+    pub time_zone: String,
+}
+
+/// "Key M-1 was due back on 3 March."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoanOverdue {
+    /// Where it goes.
+    pub to: Recipient,
+    /// The borrower's name.
+    pub customer: String,
+    /// The key's label.
+    pub key: String,
+    /// When it was due back.
+    pub due_at: Timestamp,
+    /// Whole days overdue at the time of the message.
+    pub days_overdue: i64,
+    /// For the department's contact: the department's name (the borrower
+    /// is told otherwise).
+    pub department: Option<String>,
+    /// The site's name.
+    pub site: String,
+    /// The site's time zone (IANA).
+    pub time_zone: String,
 }
 
 /// "Anna Kowalska signed in · 12 in the building."
@@ -60,11 +125,73 @@ pub struct HostTold {
 impl Store {
     /// What `job` says now, or why nothing is to be sent (as the try's
     /// outcome).
-    pub fn message_for(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
+    /// A daily rule's run for a day has no message of its own: it queues
+    /// its messages now, and is done.
+    pub fn message_for(&mut self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
+        if super::schedule::is_day_run(job) {
+            return self.expand_day_run(job).map(Err);
+        }
         match job.rule {
             Rule::HostTold => self.host_told(job),
             Rule::SlackPresence => self.slack_presence(job),
+            Rule::SignOutReminder => self.sign_out_reminder(job),
+            Rule::LoanOverdue | Rule::LoanOverdueDepartment => self.loan_overdue(job),
         }
+    }
+
+    fn sign_out_reminder(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
+        let id: Option<PersonId> =
+            self.conn().prepare_cached("SELECT person_id FROM people WHERE doc_id = ?1")?.query_row([&job.subject], |r| r.get(0)).optional()?;
+        let Some(person) = id.map(|id| self.person(id)).transpose()?.flatten() else {
+            return Ok(Err(Attempt::Cancelled("the person is gone".into())));
+        };
+        // Signed out since the day's run: nothing to remind of.
+        let Some(since) = self.signed_in_since(person.id)? else {
+            return Ok(Err(Attempt::Cancelled(format!("{} has signed out", person.name))));
+        };
+        let Some(to) = Recipient::choose(person.preferred_contact, person.email.as_ref().map(|e| e.as_str()), person.phone.as_deref()) else {
+            return Ok(Err(Attempt::Refused(format!("{} has no e-mail address or phone number", person.name))));
+        };
+        let (site, time_zone) = self.site_words()?;
+        Ok(Ok(Message::SignOutReminder(SignOutReminder { to, name: person.name, since, site, time_zone })))
+    }
+
+    fn loan_overdue(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
+        let row: Option<(String, String, Timestamp, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)> = self
+            .conn()
+            .prepare_cached(
+                "SELECT coalesce(p.name, l.customer), coalesce(k.label, l.key_id), l.due_at, l.state, p.email, p.phone, p.preferred_contact, d.name, d.contact
+                 FROM loans l LEFT JOIN keys k ON k.key_id = l.key_id LEFT JOIN people p ON p.person_id = l.customer
+                 LEFT JOIN departments d ON d.department_id = p.department WHERE l.loan_id = ?1",
+            )?
+            .query_row([&job.event], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
+            })
+            .optional()?;
+        let Some((customer, key, due_at, state, email, phone, preferred, department, contact)) = row else {
+            return Ok(Err(Attempt::Cancelled("the loan is gone".into())));
+        };
+        if state != "out" {
+            return Ok(Err(Attempt::Cancelled(format!("key {key} is no longer out"))));
+        }
+        let (to, department) = if job.rule == Rule::LoanOverdueDepartment {
+            let Some(contact) = contact else {
+                return Ok(Err(Attempt::Cancelled("the department has no contact any more".into())));
+            };
+            (Recipient { channel: ContactChannel::Email, address: contact }, Some(department.unwrap_or_default()))
+        } else {
+            let preferred = match preferred.as_deref() {
+                Some("sms") => Some(ContactChannel::Sms),
+                _ => None,
+            };
+            let Some(to) = Recipient::choose(preferred, email.as_deref(), phone.as_deref()) else {
+                return Ok(Err(Attempt::Refused(format!("{customer} has no e-mail address or phone number"))));
+            };
+            (to, None)
+        };
+        let days_overdue = (self.now().millis() - due_at.millis()).max(0) / 86_400_000;
+        let (site, time_zone) = self.site_words()?;
+        Ok(Ok(Message::LoanOverdue(LoanOverdue { to, customer, key, due_at, days_overdue, department, site, time_zone })))
     }
 
     fn slack_presence(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {

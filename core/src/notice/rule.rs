@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use chrono::NaiveTime;
 use serde::{Deserialize, Serialize};
 
 /// A rule that turns a fact into a message.
@@ -14,22 +15,44 @@ pub enum Rule {
     /// Someone signed in or out: each of the site's Slack webhooks gets
     /// who, what, and how many are in the building now.
     SlackPresence,
+    /// End of day, at the site's reminder time: everyone still signed in
+    /// is reminded to sign out, by their preferred contact.
+    SignOutReminder,
+    /// Every morning: each key loan past due is told to its borrower,
+    /// once a day until the key is back.
+    LoanOverdue,
+    /// A key overdue for the site's number of days: the borrower's
+    /// department's administrative contact is told too (made by
+    /// [`Rule::LoanOverdue`]'s daily run).
+    LoanOverdueDepartment,
+}
+
+/// When a daily rule runs, in the site's time zone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DailyAt {
+    /// At the site's reminder time (its settings).
+    ReminderTime,
+    /// At a fixed time of day.
+    Fixed(NaiveTime),
 }
 
 /// A rule name that no rule has.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("there is no rule called \"{0}\"; the rules are: host-told, slack-presence")]
+#[error("there is no rule called \"{0}\"; the rules are: host-told, slack-presence, sign-out-reminder, loan-overdue, loan-overdue-department")]
 pub struct UnknownRule(pub String);
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 2] = [Rule::HostTold, Rule::SlackPresence];
+    pub const ALL: [Rule; 5] = [Rule::HostTold, Rule::SlackPresence, Rule::SignOutReminder, Rule::LoanOverdue, Rule::LoanOverdueDepartment];
 
     /// The rule's name as stored and typed (`host-told`).
     pub fn as_str(self) -> &'static str {
         match self {
             Rule::HostTold => "host-told",
             Rule::SlackPresence => "slack-presence",
+            Rule::SignOutReminder => "sign-out-reminder",
+            Rule::LoanOverdue => "loan-overdue",
+            Rule::LoanOverdueDepartment => "loan-overdue-department",
         }
     }
 
@@ -46,6 +69,20 @@ impl Rule {
             Rule::HostTold => Duration::from_secs(4 * 3600),
             // A channel's running count: yesterday's sign-in is noise.
             Rule::SlackPresence => Duration::from_secs(3600),
+            // "Sign out" at 22:00 for 17:00 is noise; so is the server
+            // catching up on last week's reminders after a long stop.
+            Rule::SignOutReminder => Duration::from_secs(2 * 3600),
+            Rule::LoanOverdue | Rule::LoanOverdueDepartment => Duration::from_secs(12 * 3600),
+        }
+    }
+
+    /// When the rule runs by the clock, for the rules that do: once a day
+    /// per site, keyed by rule, site and local day.
+    pub fn daily_at(self) -> Option<DailyAt> {
+        match self {
+            Rule::SignOutReminder => Some(DailyAt::ReminderTime),
+            Rule::LoanOverdue => NaiveTime::from_hms_opt(9, 0, 0).map(DailyAt::Fixed),
+            Rule::HostTold | Rule::SlackPresence | Rule::LoanOverdueDepartment => None,
         }
     }
 }

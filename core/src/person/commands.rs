@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Error, PersonDoc};
+use super::{ContactChannel, Error, PersonDoc};
 use crate::actor::{Actor, Role};
 use crate::document::{DocId, DocKind, Header};
 use crate::ids::{AffiliationId, CardNumber, DepartmentId, Email, PersonId, check_phone};
@@ -130,6 +130,7 @@ impl Store {
                 badge_card: form.badge_card,
                 hosts_guests: form.hosts_guests,
                 active: true,
+                preferred_contact: None,
             };
             work.create(&DocId::person(id), &doc)?;
             sync_directory(work, &doc)?;
@@ -168,6 +169,27 @@ impl Store {
             check_references(work, &PersonForm::default(), &email, id)?;
             doc.email = email;
             doc.phone = phone;
+            work.write(&DocId::person(id), &doc)?;
+            Ok(())
+        })
+    }
+
+    /// How a person would rather be reminded (the person, or an admin);
+    /// `None` goes back to e-mail where they have one. A channel they
+    /// have no address for is refused.
+    pub fn set_preferred_contact(&mut self, actor: &Actor, id: PersonId, channel: Option<ContactChannel>) -> Result<(), Error> {
+        actor.require_self_or(id, &[Role::Admin], "change someone else's contact details")?;
+        self.run("set_preferred_contact", actor, |work| {
+            let mut doc = read_person(work, id)?;
+            let missing = match channel {
+                Some(ContactChannel::Email) => doc.email.is_none(),
+                Some(ContactChannel::Sms) => doc.phone.is_none(),
+                None => false,
+            };
+            if let Some(channel) = channel.filter(|_| missing) {
+                return Err(Error::NoAddressFor { channel });
+            }
+            doc.preferred_contact = channel;
             work.write(&DocId::person(id), &doc)?;
             Ok(())
         })

@@ -25,6 +25,30 @@ pub(crate) struct PersonDoc {
     /// Whether guests may name this person as their host.
     pub hosts_guests: bool,
     pub active: bool,
+    /// How they would rather be reminded; absent from people made before
+    /// it (then e-mail where they have one).
+    pub preferred_contact: Option<ContactChannel>,
+}
+
+/// A way to reach a person with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Reconcile, Hydrate, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(rename_all = "kebab-case")]
+pub enum ContactChannel {
+    /// E-mail.
+    Email,
+    /// A text message to their phone.
+    Sms,
+}
+
+impl ContactChannel {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ContactChannel::Email => "email",
+            ContactChannel::Sms => "sms",
+        }
+    }
 }
 
 impl Model for PersonDoc {
@@ -38,8 +62,8 @@ impl Model for PersonDoc {
         super::clear_projection(id, conn)?;
         let roles: Vec<&str> = self.roles.iter().map(|r| r.label()).collect();
         conn.prepare_cached(
-            "INSERT OR REPLACE INTO people (person_id, doc_id, name, email, phone, department, affiliation, user_id, roles, badge_card, active)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            "INSERT OR REPLACE INTO people (person_id, doc_id, name, email, phone, department, affiliation, user_id, roles, badge_card, active, preferred_contact)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         )?
         .execute(params![
             self.id,
@@ -52,7 +76,8 @@ impl Model for PersonDoc {
             self.user_id,
             roles.join(","),
             self.badge_card,
-            self.active
+            self.active,
+            self.preferred_contact.map(ContactChannel::as_str)
         ])?;
         // Conflicts about this person name them: rewritten with the name
         // now, or a replica that checked them before a rename merged would

@@ -16,6 +16,12 @@ pub enum Error {
     /// A value was not of the right form (e-mail, phone).
     #[error(transparent)]
     Invalid(#[from] InvalidId),
+    /// A preferred channel the person has no address for.
+    #[error("There is no {} for this person to be reached by; add it first.", match channel { super::ContactChannel::Email => "e-mail address", super::ContactChannel::Sms => "phone number" })]
+    NoAddressFor {
+        /// The channel asked for.
+        channel: super::ContactChannel,
+    },
     /// The name is empty.
     #[error("A person needs a name.")]
     NoName,

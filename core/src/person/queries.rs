@@ -3,6 +3,7 @@
 use rusqlite::{OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
+use super::ContactChannel;
 use crate::ids::{CardNumber, CardUid, Email, PersonId};
 use crate::store::{Error, Store};
 
@@ -28,6 +29,8 @@ pub struct Person {
     pub badge_card: Option<CardNumber>,
     /// Whether active.
     pub active: bool,
+    /// How they would rather be reminded (`None`: e-mail where they have one).
+    pub preferred_contact: Option<ContactChannel>,
 }
 
 /// Someone a guest may ask for: name and department, nothing else.
@@ -43,7 +46,7 @@ pub struct DirectoryPerson {
 }
 
 const PERSON_SELECT: &str =
-    "SELECT person_id, name, email, phone, department, affiliation, user_id, badge_card, active FROM people";
+    "SELECT person_id, name, email, phone, department, affiliation, user_id, badge_card, active, preferred_contact FROM people";
 
 fn person_row(r: &Row<'_>) -> rusqlite::Result<Person> {
     Ok(Person {
@@ -56,6 +59,11 @@ fn person_row(r: &Row<'_>) -> rusqlite::Result<Person> {
         user_id: r.get(6)?,
         badge_card: r.get(7)?,
         active: r.get(8)?,
+        preferred_contact: match r.get::<_, Option<String>>(9)?.as_deref() {
+            Some("sms") => Some(ContactChannel::Sms),
+            Some("email") => Some(ContactChannel::Email),
+            _ => None,
+        },
     })
 }
 

@@ -10,7 +10,7 @@ use super::document::{AffiliationEntry, CardEntry, CardTypeEntry, GuestPolicy, K
 use super::{DirectoryDoc, Error, SiteDoc};
 use crate::actor::{Actor, Role};
 use crate::document::{DocId, DocKind, Header};
-use crate::ids::{AffiliationId, CardNumber, CardTypeId, CardUid, DepartmentId, KeyTypeId, RepairCategoryId, SiteId};
+use crate::ids::{AffiliationId, CardNumber, CardTypeId, CardUid, DepartmentId, Email, KeyTypeId, RepairCategoryId, SiteId};
 use crate::store::{Store, Work};
 
 /// What a new site needs.
@@ -115,6 +115,8 @@ impl Store {
                     purpose_required: false,
                     consent_text: DEFAULT_CONSENT.into(),
                 },
+                department_contacts: Some(BTreeMap::new()),
+                overdue_contact_after_days: None,
             };
             work.create(&DocId::site(site), &doc)?;
             let directory = DirectoryDoc { header: Header::new(DocKind::Directory, site, None), people: BTreeMap::new() };
@@ -203,6 +205,37 @@ impl Store {
         let name = non_empty(name, "department name")?;
         self.edit_site("set_department", actor, move |site| {
             site.departments.insert(dep.to_string(), name);
+            Ok(())
+        })
+    }
+
+    /// Set or clear the e-mail address of a department's administrative
+    /// contact, who is told of its people's keys long overdue.
+    pub fn set_department_contact(&mut self, actor: &Actor, dep: DepartmentId, contact: Option<&str>) -> Result<(), Error> {
+        admin_only(actor, "change departments")?;
+        let contact = contact.map(str::trim).filter(|c| !c.is_empty()).map(Email::parse).transpose()?;
+        self.edit_site("set_department_contact", actor, move |site| {
+            if !site.departments.contains_key(dep.as_str()) {
+                return Err(Error::UnknownDepartment(dep));
+            }
+            let contacts = site.department_contacts.get_or_insert_with(BTreeMap::new);
+            match contact {
+                Some(email) => contacts.insert(dep.to_string(), email.as_str().to_owned()),
+                None => contacts.remove(dep.as_str()),
+            };
+            Ok(())
+        })
+    }
+
+    /// After how many days overdue a key's borrower's department contact
+    /// is told too (1 to 365).
+    pub fn set_overdue_contact_after_days(&mut self, actor: &Actor, days: u32) -> Result<(), Error> {
+        admin_only(actor, "change when departments are told of overdue keys")?;
+        if !(1..=365).contains(&days) {
+            return Err(Error::BadOverdueDays(days));
+        }
+        self.edit_site("set_overdue_contact_after_days", actor, move |site| {
+            site.overdue_contact_after_days = Some(days);
             Ok(())
         })
     }

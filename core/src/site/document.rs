@@ -28,6 +28,12 @@ pub(crate) struct SiteDoc {
     /// Local time of day (`HH:MM`, site time zone) for the sign-out reminder.
     pub reminder_time: String,
     pub guest_policy: GuestPolicy,
+    /// Department id to the e-mail address of its administrative contact,
+    /// told of a key overdue for long. Absent from sites made before it.
+    pub department_contacts: Option<BTreeMap<String, String>>,
+    /// Days a key may be overdue before the department's contact is told
+    /// too (`None`: [`crate::site::DEFAULT_OVERDUE_CONTACT_DAYS`]).
+    pub overdue_contact_after_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]

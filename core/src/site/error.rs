@@ -1,7 +1,7 @@
 //! Refusals of site commands.
 
 use crate::actor::Denied;
-use crate::ids::{CardNumber, CardTypeId, CardUid, InvalidId};
+use crate::ids::{CardNumber, CardTypeId, CardUid, DepartmentId, InvalidId};
 
 /// Why a site command was refused.
 #[derive(Debug, thiserror::Error)]
@@ -64,6 +64,12 @@ pub enum Error {
         /// The card it belongs to.
         number: CardNumber,
     },
+    /// No department has this id.
+    #[error("There is no department “{0}”.")]
+    UnknownDepartment(DepartmentId),
+    /// Days overdue before a department is told, out of range.
+    #[error("{0} days is not a number of days from 1 to 365.")]
+    BadOverdueDays(u32),
     /// The reminder time is not `HH:MM`.
     #[error("“{0}” is not a time of day; write it as HH:MM, e.g. 17:30.")]
     BadTimeOfDay(String),

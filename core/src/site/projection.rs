@@ -30,8 +30,8 @@ pub(super) fn write(site: &SiteDoc, id: &DocId, conn: &Connection, affected: &mu
     clear(id, conn, affected)?;
     let p = &site.guest_policy;
     conn.prepare_cached(
-        "INSERT INTO sites (doc_id, site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO sites (doc_id, site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, overdue_contact_after_days)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         id,
@@ -42,7 +42,8 @@ pub(super) fn write(site: &SiteDoc, id: &DocId, conn: &Connection, affected: &mu
         site.reminder_time,
         p.contact_required,
         p.purpose_required,
-        p.consent_text
+        p.consent_text,
+        site.overdue_contact_after_days.unwrap_or(super::DEFAULT_OVERDUE_CONTACT_DAYS)
     ])?;
     let mut types = conn.prepare_cached(
         "INSERT INTO card_types (type_id, doc_id, label, first, last, for_guests) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -64,9 +65,10 @@ pub(super) fn write(site: &SiteDoc, id: &DocId, conn: &Connection, affected: &mu
             }
         }
     }
-    let mut dep = conn.prepare_cached("INSERT INTO departments (department_id, doc_id, name) VALUES (?1, ?2, ?3)")?;
+    let mut dep = conn.prepare_cached("INSERT INTO departments (department_id, doc_id, name, contact) VALUES (?1, ?2, ?3, ?4)")?;
     for (dep_id, name) in &site.departments {
-        dep.execute(params![dep_id, id, name])?;
+        let contact = site.department_contacts.as_ref().and_then(|c| c.get(dep_id));
+        dep.execute(params![dep_id, id, name, contact])?;
     }
     let mut aff = conn.prepare_cached(
         "INSERT INTO affiliations (affiliation_id, doc_id, name, requires_user_id) VALUES (?1, ?2, ?3, ?4)",

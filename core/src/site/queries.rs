@@ -26,6 +26,9 @@ pub struct SiteSettings {
     pub purpose_required: bool,
     /// What guests consent to.
     pub consent_text: String,
+    /// Days a key may be overdue before its borrower's department contact
+    /// is told as well.
+    pub overdue_contact_after_days: u32,
 }
 
 /// A badge card type.
@@ -64,6 +67,8 @@ pub struct Department {
     pub id: DepartmentId,
     /// Its name.
     pub name: String,
+    /// The e-mail address of its administrative contact, if it has one.
+    pub contact: Option<String>,
 }
 
 /// An affiliation (employee, student, contractor…), which may require a
@@ -127,7 +132,7 @@ impl Store {
         Ok(self
             .conn()
             .query_row(
-                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text FROM sites LIMIT 1",
+                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, overdue_contact_after_days FROM sites LIMIT 1",
                 [],
                 |r| {
                     Ok(SiteSettings {
@@ -139,6 +144,7 @@ impl Store {
                         contact_required: r.get(5)?,
                         purpose_required: r.get(6)?,
                         consent_text: r.get(7)?,
+                        overdue_contact_after_days: r.get(8)?,
                     })
                 },
             )
@@ -163,8 +169,8 @@ impl Store {
 
     /// Departments, by name.
     pub fn departments(&self) -> Result<Vec<Department>, Error> {
-        let mut stmt = self.conn().prepare_cached("SELECT department_id, name FROM departments ORDER BY name")?;
-        let rows = stmt.query_map([], |r| Ok(Department { id: r.get(0)?, name: r.get(1)? }))?;
+        let mut stmt = self.conn().prepare_cached("SELECT department_id, name, contact FROM departments ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok(Department { id: r.get(0)?, name: r.get(1)?, contact: r.get(2)? }))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

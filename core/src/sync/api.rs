@@ -25,6 +25,40 @@ pub const ADMIN_REVOKE_ROUTE: &str = "/admin/devices/{device}/revoke";
 /// [`EnrolmentCode`].
 pub const ADMIN_CODES_PATH: &str = "/admin/codes";
 
+/// The site's jobs (messages the server sends): `GET`, newest first, as a
+/// list of [`crate::notice::Job`]; `?state=failed` for those in one state.
+pub const ADMIN_JOBS_PATH: &str = "/admin/jobs";
+/// Try a failed job again: `POST` to the route with its number (see
+/// [`retry_job_path`]), answered with the [`crate::notice::Job`].
+pub const ADMIN_JOB_RETRY_ROUTE: &str = "/admin/jobs/{job}/retry";
+/// Run a rule that runs by the clock now: `POST` a [`RunRequest`],
+/// answered with the day's run as a [`crate::notice::Job`].
+pub const ADMIN_JOBS_RUN_PATH: &str = "/admin/jobs/run";
+
+/// The path that retries `job`.
+pub fn retry_job_path(job: crate::notice::JobId) -> String {
+    ADMIN_JOB_RETRY_ROUTE.replace("{job}", &job.to_string())
+}
+
+/// `GET /admin/jobs?state=…`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobsQuery {
+    /// Only jobs in this state.
+    #[serde(default)]
+    pub state: Option<crate::notice::JobState>,
+}
+
+/// A rule to run now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunRequest {
+    /// The rule (one that runs by the clock).
+    pub rule: crate::notice::Rule,
+    /// Run it as of this instant (its day, and when loans count as
+    /// overdue); now when absent.
+    #[serde(default)]
+    pub now: Option<Timestamp>,
+}
+
 /// The path that removes `device`.
 pub fn revoke_path(device: DeviceId) -> String {
     ADMIN_REVOKE_ROUTE.replace("{device}", &device.to_string())
@@ -121,8 +155,12 @@ pub enum ApiErrorKind {
     Forbidden,
     /// Too many attempts: wait and try again.
     TooManyAttempts,
-    /// No such site or device.
+    /// No such site, device or job.
     NotFound,
+    /// Only a failed job can be retried.
+    JobNotRetryable,
+    /// The rule runs on its fact, not by the clock.
+    RuleNotRunByClock,
     /// The server failed.
     Internal,
 }

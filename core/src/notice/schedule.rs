@@ -1,0 +1,185 @@
+//! Rules that run by the clock: once a day per site at a local time of
+//! day (the end-of-day reminder at the site's reminder time, overdue keys
+//! every morning). A day's run is a job keyed by rule and local day, so a
+//! server restarted after it ran, or two looks in the same minute, queue
+//! it once; when taken, it queues one job per person or loan, keyed by
+//! rule, day and subject, and is done.
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+use rusqlite::{Connection, params};
+
+use super::rule::DailyAt;
+use super::{Attempt, Job, JobError, Rule};
+use crate::document::{DocId, DocKind};
+use crate::ids::PersonId;
+use crate::site::SiteSettings;
+use crate::store::{Error, Store};
+use crate::time::Timestamp;
+
+/// The instant `time` happens on `date` in the time zone `zone` (an IANA
+/// name; UTC when it is none known). Daylight saving is the zone's: 17:00
+/// in Warsaw is 15:00 UTC in summer and 16:00 UTC in winter. A time the
+/// clocks skip (02:30 on the night they go forward) is taken an hour
+/// later; a time they pass twice, at its first passing.
+pub fn local_instant(zone: &str, time: NaiveTime, date: NaiveDate) -> Timestamp {
+    let tz: Tz = zone.parse().unwrap_or(Tz::UTC);
+    let at = |t: chrono::NaiveDateTime| tz.from_local_datetime(&t).earliest();
+    let local = date.and_time(time);
+    let found = at(local).or_else(|| at(local + Duration::hours(1))).map(|t| t.with_timezone(&chrono::Utc));
+    found.map(Timestamp::from).unwrap_or_else(|| Timestamp::from(local.and_utc()))
+}
+
+/// The local calendar day of `at` in the time zone `zone`.
+pub fn local_day(zone: &str, at: Timestamp) -> NaiveDate {
+    let tz: Tz = zone.parse().unwrap_or(Tz::UTC);
+    let utc: DateTime<chrono::Utc> = at.to_utc();
+    utc.with_timezone(&tz).date_naive()
+}
+
+/// The time of day a daily rule runs at this site.
+fn time_of(daily: DailyAt, site: &SiteSettings) -> Option<NaiveTime> {
+    match daily {
+        DailyAt::ReminderTime => NaiveTime::parse_from_str(&site.reminder_time, "%H:%M").ok(),
+        DailyAt::Fixed(t) => Some(t),
+    }
+}
+
+/// Whether a job is a daily rule's run for a day (about the site itself),
+/// rather than a message to someone.
+pub(crate) fn is_day_run(job: &Job) -> bool {
+    job.subject.kind() == DocKind::Site
+}
+
+impl Store {
+    /// Queue each daily rule's run for today (in the site's time zone)
+    /// once its time has come. Cheap when there is nothing to do: one
+    /// read per rule. Returns the runs queued now.
+    pub fn schedule_daily_jobs(&mut self) -> Result<Vec<Rule>, Error> {
+        let Some(site) = self.site_settings()? else { return Ok(Vec::new()) };
+        let now = self.now();
+        let today = local_day(&site.time_zone, now);
+        let mut queued = Vec::new();
+        for rule in Rule::ALL {
+            let Some(time) = rule.daily_at().and_then(|d| time_of(d, &site)) else { continue };
+            let due = local_instant(&site.time_zone, time, today);
+            let key = format!("{rule}:{today}");
+            if now < due || self.conn().prepare_cached("SELECT 1 FROM jobs WHERE job_key = ?1")?.exists([&key])? {
+                continue;
+            }
+            // The fact is the moment the rule was due: a server that was
+            // down at 17:00 and starts at 23:00 finds it too old.
+            insert_job(self.conn(), rule, &key, &DocId::site(site.site), &due.millis().to_string(), due, now)?;
+            queued.push(rule);
+        }
+        Ok(queued)
+    }
+
+    /// Run a daily rule now, by hand, as of `as_of` (its day in the site's
+    /// time zone, and the instant loans are overdue at): `lodge-sync jobs
+    /// run RULE --now TIME`. What it queues is keyed as the scheduled run's
+    /// is, so a person reminded today by the clock is not reminded again.
+    pub fn run_daily_job(&mut self, rule: Rule, as_of: Timestamp) -> Result<Job, JobError> {
+        if rule.daily_at().is_none() {
+            return Err(JobError::NotDaily(rule));
+        }
+        let site = self.site_settings()?.ok_or(Error::NoSite)?;
+        let now = self.now();
+        // Each run by hand is a job of its own: running it is asking for it.
+        let key = format!("{rule}:{}:by-hand-{}", local_day(&site.time_zone, as_of), now.millis());
+        let id = insert_job(self.conn(), rule, &key, &DocId::site(site.site), &as_of.millis().to_string(), now, now)?;
+        Ok(self.job(super::JobId(id))?.ok_or(JobError::Unknown(super::JobId(id)))?)
+    }
+
+    /// A day's run of a daily rule: queue its messages, one per person or
+    /// loan and keyed by the day, in one transaction.
+    pub(crate) fn expand_day_run(&mut self, job: &Job) -> Result<Attempt, Error> {
+        let Some(site) = self.site_settings()? else {
+            return Ok(Attempt::Cancelled("the site is gone".into()));
+        };
+        let as_of = job.event.as_deref().and_then(|e| e.parse().ok()).map(Timestamp::from_millis).unwrap_or(job.fact_at);
+        let day = local_day(&site.time_zone, as_of);
+        let now = self.now();
+        let tx = self.conn_mut().transaction()?;
+        let queued = match job.rule {
+            Rule::SignOutReminder => {
+                let people: Vec<PersonId> =
+                    tx.prepare_cached("SELECT person_id FROM presence_now")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+                for person in &people {
+                    let key = format!("{}:{day}:{person}", job.rule);
+                    insert_job(&tx, job.rule, &key, &DocId::person(*person), &day.to_string(), job.fact_at, now)?;
+                }
+                people.len()
+            }
+            Rule::LoanOverdue => {
+                let loans: Vec<(String, String, Timestamp, Option<String>)> = tx
+                    .prepare_cached(
+                        "SELECT l.loan_id, l.doc_id, l.due_at, d.contact FROM loans l
+                         LEFT JOIN people p ON p.person_id = l.customer LEFT JOIN departments d ON d.department_id = p.department
+                         WHERE l.state = 'out' AND l.due_at < ?1",
+                    )?
+                    .query_map([as_of], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+                    .collect::<Result<_, _>>()?;
+                let after = i64::from(site.overdue_contact_after_days) * 86_400_000;
+                for (loan, doc, due_at, contact) in &loans {
+                    let Ok(doc) = DocId::parse(doc) else { continue };
+                    insert_job(&tx, Rule::LoanOverdue, &format!("{}:{day}:{loan}", Rule::LoanOverdue), &doc, loan, job.fact_at, now)?;
+                    if contact.is_some() && as_of.millis() - due_at.millis() >= after {
+                        let rule = Rule::LoanOverdueDepartment;
+                        insert_job(&tx, rule, &format!("{rule}:{day}:{loan}"), &doc, loan, job.fact_at, now)?;
+                    }
+                }
+                loans.len()
+            }
+            Rule::HostTold | Rule::SlackPresence | Rule::LoanOverdueDepartment => 0,
+        };
+        tx.commit()?;
+        tracing::info!(rule = %job.rule, %day, queued, "daily run");
+        Ok(Attempt::Sent)
+    }
+}
+
+/// Queue a job once per key; its number, new or not.
+fn insert_job(conn: &Connection, rule: Rule, key: &str, subject: &DocId, event: &str, fact_at: Timestamp, now: Timestamp) -> rusqlite::Result<i64> {
+    conn.prepare_cached(
+        "INSERT INTO jobs (rule, job_key, subject, event, fact_at, queued_at, state, next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?6)
+         ON CONFLICT (job_key) DO NOTHING",
+    )?
+    .execute(params![rule.as_str(), key, subject, event, fact_at, now])?;
+    conn.prepare_cached("SELECT job_id FROM jobs WHERE job_key = ?1")?.query_row([key], |r| r.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn utc(text: &str) -> Timestamp {
+        Timestamp::from(DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&chrono::Utc))
+    }
+
+    #[test]
+    fn five_pm_in_warsaw_moves_with_daylight_saving() {
+        let five = NaiveTime::from_hms_opt(17, 0, 0).unwrap();
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        // The Sunday the clocks go forward, and the one they go back.
+        assert_eq!(local_instant("Europe/Warsaw", five, day(2027, 3, 28)), utc("2027-03-28T15:00:00Z"));
+        assert_eq!(local_instant("Europe/Warsaw", five, day(2027, 3, 27)), utc("2027-03-27T16:00:00Z"));
+        assert_eq!(local_instant("Europe/Warsaw", five, day(2027, 10, 31)), utc("2027-10-31T16:00:00Z"));
+        assert_eq!(local_instant("Europe/Warsaw", five, day(2027, 10, 30)), utc("2027-10-30T15:00:00Z"));
+    }
+
+    #[test]
+    fn a_time_the_clocks_skip_is_an_hour_later_and_one_they_repeat_is_the_first() {
+        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let half_two = NaiveTime::from_hms_opt(2, 30, 0).unwrap();
+        assert_eq!(local_instant("Europe/Warsaw", half_two, day(2027, 3, 28)), utc("2027-03-28T01:30:00Z"));
+        assert_eq!(local_instant("Europe/Warsaw", half_two, day(2027, 10, 31)), utc("2027-10-31T00:30:00Z"));
+    }
+
+    #[test]
+    fn the_local_day_is_the_zones() {
+        assert_eq!(local_day("Europe/Warsaw", utc("2027-03-27T23:30:00Z")), NaiveDate::from_ymd_opt(2027, 3, 28).unwrap());
+        assert_eq!(local_day("America/New_York", utc("2027-03-28T03:30:00Z")), NaiveDate::from_ymd_opt(2027, 3, 27).unwrap());
+        assert_eq!(local_day("Not/AZone", utc("2027-03-28T03:30:00Z")), NaiveDate::from_ymd_opt(2027, 3, 28).unwrap());
+    }
+}
