@@ -268,7 +268,12 @@ pub async fn eventually(what: &str, limit: Duration, mut check: impl FnMut() -> 
 
 /// Create a site and return its id.
 pub fn create_site(data: &Path, name: &str) -> anyhow::Result<SiteId> {
-    Ok(admin(data, &["site", "create", "--name", name])?.parse()?)
+    create_site_in(data, name, "UTC")
+}
+
+/// A new site in the time zone `zone` (IANA).
+pub fn create_site_in(data: &Path, name: &str, zone: &str) -> anyhow::Result<SiteId> {
+    Ok(admin(data, &["site", "create", "--name", name, "--time-zone", zone])?.parse()?)
 }
 
 /// A one-time enrolment code.

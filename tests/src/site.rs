@@ -8,7 +8,7 @@ use std::time::Duration;
 use lodge_core::person::PersonForm;
 use lodge_core::{Actor, PersonId, Role, SiteId};
 
-use crate::{Device, Server, code, create_site, eventually};
+use crate::{Device, Server, code, create_site_in, eventually};
 
 /// How long a test waits for a device to get something.
 pub const LIMIT: Duration = Duration::from_secs(20);
@@ -35,9 +35,14 @@ impl TestSite {
 
     /// A site on a server that `start` starts in the data directory it is given.
     pub async fn start_with(start: impl FnOnce(&Path) -> anyhow::Result<Server>) -> Self {
+        Self::start_in("UTC", start).await
+    }
+
+    /// A site in the time zone `zone` on a server that `start` starts.
+    pub async fn start_in(zone: &str, start: impl FnOnce(&Path) -> anyhow::Result<Server>) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let data = dir.path().join("server");
-        let site = create_site(&data, "Lodge House").expect("a site");
+        let site = create_site_in(&data, "Lodge House", zone).expect("a site");
         let server = start(&data).expect("the server starts");
         let admin = Device::enrol(&server, dir.path(), "admin", &code(&data, site, "admin", None).expect("a code")).await.expect("the admin enrols");
         eventually("admin has the site", LIMIT, || admin.read(|s| s.site_settings().unwrap().is_some())).await.unwrap();

@@ -95,7 +95,9 @@ impl Store {
         let mut taken = Vec::with_capacity(due.len());
         for mut job in due {
             let too_old = job.rule.too_old_after().as_millis() as i64;
-            if now.millis() - job.fact_at.millis() > too_old {
+            // A day's run is never too old itself: the messages it queues
+            // are, each by its rule.
+            if now.millis() - job.fact_at.millis() > too_old && !super::schedule::is_day_run(&job) {
                 tx.prepare_cached("UPDATE jobs SET state = 'expired', done_at = ?2 WHERE job_id = ?1")?.execute(params![job.id.0, now])?;
                 continue;
             }

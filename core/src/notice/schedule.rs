@@ -51,6 +51,9 @@ pub(crate) fn is_day_run(job: &Job) -> bool {
     job.subject.kind() == DocKind::Site
 }
 
+/// The key of a run asked for by hand: each is a job of its own.
+const BY_HAND: &str = ":by-hand-";
+
 impl Store {
     /// Queue each daily rule's run for today (in the site's time zone)
     /// once its time has come. Cheap when there is nothing to do: one
@@ -86,7 +89,7 @@ impl Store {
         let site = self.site_settings()?.ok_or(Error::NoSite)?;
         let now = self.now();
         // Each run by hand is a job of its own: running it is asking for it.
-        let key = format!("{rule}:{}:by-hand-{}", local_day(&site.time_zone, as_of), now.millis());
+        let key = format!("{rule}:{}{BY_HAND}{}", local_day(&site.time_zone, as_of), now.millis());
         let id = insert_job(self.conn(), rule, &key, &DocId::site(site.site), &as_of.millis().to_string(), now, now)?;
         Ok(self.job(super::JobId(id))?.ok_or(JobError::Unknown(super::JobId(id)))?)
     }
@@ -100,6 +103,10 @@ impl Store {
         let as_of = job.event.as_deref().and_then(|e| e.parse().ok()).map(Timestamp::from_millis).unwrap_or(job.fact_at);
         let day = local_day(&site.time_zone, as_of);
         let now = self.now();
+        // Messages count from the scheduled time (a server down at 17:00
+        // and back at 23:00 finds them too old), or from now when the run
+        // was asked for by hand.
+        let fact_at = if job.key.contains(BY_HAND) { now } else { job.fact_at };
         let tx = self.conn_mut().transaction()?;
         let queued = match job.rule {
             Rule::SignOutReminder => {
@@ -107,7 +114,7 @@ impl Store {
                     tx.prepare_cached("SELECT person_id FROM presence_now")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
                 for person in &people {
                     let key = format!("{}:{day}:{person}", job.rule);
-                    insert_job(&tx, job.rule, &key, &DocId::person(*person), &day.to_string(), job.fact_at, now)?;
+                    insert_job(&tx, job.rule, &key, &DocId::person(*person), &day.to_string(), fact_at, now)?;
                 }
                 people.len()
             }
@@ -123,10 +130,10 @@ impl Store {
                 let after = i64::from(site.overdue_contact_after_days) * 86_400_000;
                 for (loan, doc, due_at, contact) in &loans {
                     let Ok(doc) = DocId::parse(doc) else { continue };
-                    insert_job(&tx, Rule::LoanOverdue, &format!("{}:{day}:{loan}", Rule::LoanOverdue), &doc, loan, job.fact_at, now)?;
+                    insert_job(&tx, Rule::LoanOverdue, &format!("{}:{day}:{loan}", Rule::LoanOverdue), &doc, loan, fact_at, now)?;
                     if contact.is_some() && as_of.millis() - due_at.millis() >= after {
                         let rule = Rule::LoanOverdueDepartment;
-                        insert_job(&tx, rule, &format!("{rule}:{day}:{loan}"), &doc, loan, job.fact_at, now)?;
+                        insert_job(&tx, rule, &format!("{rule}:{day}:{loan}"), &doc, loan, fact_at, now)?;
                     }
                 }
                 loans.len()
