@@ -115,3 +115,76 @@ fn an_erased_visit_takes_its_unsent_message_with_it() {
     assert_eq!(jobs[0].state, JobState::Cancelled);
     assert!(s.store.take_due_jobs(10).unwrap().is_empty());
 }
+
+fn at(text: &str) -> lodge_core::Timestamp {
+    lodge_core::Timestamp::from(chrono::DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&chrono::Utc))
+}
+
+/// Take what is due and play each job's part as the server does: a day's
+/// run queues its messages; a message is kept, or its outcome recorded.
+fn take(s: &mut Site) -> Vec<Result<lodge_core::notice::Message, Attempt>> {
+    let mut out = Vec::new();
+    for job in s.store.take_due_jobs(50).unwrap() {
+        let message = s.store.message_for(&job).unwrap();
+        if let Err(outcome) = &message {
+            s.store.finish_job(job.id, outcome).unwrap();
+        }
+        out.push(message);
+    }
+    out
+}
+
+#[test]
+fn the_end_of_day_run_is_queued_once_at_the_sites_reminder_time_and_reminds_whoever_is_still_in() {
+    let mut s = acting_site();
+    let desk = s.desk.clone();
+    s.store.sign_in(&desk, s.anna).unwrap();
+    s.store.sign_in(&desk, s.jan).unwrap();
+    // The morning's overdue-keys run first (09:00), then 17:59 in Warsaw
+    // in winter (UTC+1); the reminder is at 18:00.
+    s.clock.set(at("2027-01-11T08:00:00Z"));
+    assert_eq!(s.store.schedule_daily_jobs().unwrap(), vec![Rule::LoanOverdue]);
+    assert_eq!(take(&mut s), vec![Err(Attempt::Sent)], "no key is out");
+    s.clock.set(at("2027-01-11T16:59:00Z"));
+    assert_eq!(s.store.site_settings().unwrap().unwrap().reminder_time, "18:00");
+    assert!(s.store.schedule_daily_jobs().unwrap().is_empty(), "not yet");
+    s.clock.set(at("2027-01-11T17:00:00Z"));
+    assert_eq!(s.store.schedule_daily_jobs().unwrap(), vec![Rule::SignOutReminder]);
+    assert!(s.store.schedule_daily_jobs().unwrap().is_empty(), "once a day");
+    // Jan leaves before the run is taken: he is not reminded.
+    s.store.sign_out(&desk, s.jan).unwrap();
+    assert_eq!(take(&mut s), vec![Err(Attempt::Sent)], "the day's run queues its messages");
+    let messages = take(&mut s);
+    assert_eq!(messages.len(), 1, "only Anna is still in: {messages:?}");
+    let Ok(lodge_core::notice::Message::SignOutReminder(m)) = &messages[0] else { panic!("{messages:?}") };
+    assert_eq!((m.to.address.as_str(), m.name.as_str()), ("anna@lodge.test", "Anna Kowalska"));
+    assert_eq!(m.to.channel, lodge_core::person::ContactChannel::Email);
+    // The next day runs again; a run of a rule on its fact is refused.
+    s.clock.set(at("2027-01-12T17:00:01Z"));
+    assert_eq!(s.store.schedule_daily_jobs().unwrap(), vec![Rule::SignOutReminder, Rule::LoanOverdue]);
+    assert!(matches!(s.store.run_daily_job(Rule::HostTold, at("2027-01-12T17:00:00Z")), Err(JobError::NotDaily(Rule::HostTold))));
+}
+
+#[test]
+fn a_server_back_hours_after_the_reminder_time_lets_the_reminders_expire() {
+    let mut s = acting_site();
+    let desk = s.desk.clone();
+    s.store.sign_in(&desk, s.anna).unwrap();
+    // Down at 18:00; back at 20:30 (Warsaw, winter): the run is queued
+    // and taken, and its reminder, counted from 18:00, is too old.
+    s.clock.set(at("2027-01-11T19:30:00Z"));
+    assert_eq!(s.store.schedule_daily_jobs().unwrap(), vec![Rule::SignOutReminder, Rule::LoanOverdue]);
+    assert_eq!(take(&mut s), vec![Err(Attempt::Sent), Err(Attempt::Sent)]);
+    assert!(take(&mut s).is_empty());
+    let jobs = s.store.jobs(JobFilter::All).unwrap();
+    let reminder = jobs.iter().find(|j| j.rule == Rule::SignOutReminder && j.subject == DocId::person(s.anna)).unwrap();
+    assert_eq!(reminder.state, JobState::Expired, "{jobs:?}");
+    // Within two hours it would have gone.
+    let mut s = acting_site();
+    let desk = s.desk.clone();
+    s.store.sign_in(&desk, s.anna).unwrap();
+    s.clock.set(at("2027-01-11T18:30:00Z"));
+    s.store.schedule_daily_jobs().unwrap();
+    take(&mut s);
+    assert!(matches!(take(&mut s).as_slice(), [Ok(lodge_core::notice::Message::SignOutReminder(_))]));
+}
