@@ -13,4 +13,8 @@ id: DepartmentId,
 /**
  * Its name.
  */
-name: string, };
+name: string, 
+/**
+ * The e-mail address of its administrative contact, if it has one.
+ */
+contact: string | null, };

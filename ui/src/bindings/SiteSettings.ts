@@ -37,4 +37,9 @@ purpose_required: boolean,
 /**
  * What guests consent to.
  */
-consent_text: string, };
+consent_text: string, 
+/**
+ * Days a key may be overdue before its borrower's department contact
+ * is told as well.
+ */
+overdue_contact_after_days: number, };

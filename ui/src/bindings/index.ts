@@ -18,6 +18,7 @@ export type { CheckoutRequest } from "./CheckoutRequest";
 export type { Conflict } from "./Conflict";
 export type { ConflictKind } from "./ConflictKind";
 export type { Connection } from "./Connection";
+export type { ContactChannel } from "./ContactChannel";
 export type { Counted } from "./Counted";
 export type { Customer } from "./Customer";
 export type { CustomerQuery } from "./CustomerQuery";
