@@ -25,6 +25,11 @@ pub enum Message {
     LoanOverdue(LoanOverdue),
 }
 
+/// A loan as an overdue notice reads it: borrower, key label, due date,
+/// state, the borrower's e-mail, phone and preferred channel, and their
+/// department's name and contact.
+type LoanRow = (String, String, Timestamp, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>);
+
 /// Who a message to a person goes to, and by which channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Recipient {
@@ -157,7 +162,7 @@ impl Store {
     }
 
     fn loan_overdue(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
-        let row: Option<(String, String, Timestamp, String, Option<String>, Option<String>, Option<String>, Option<String>, Option<String>)> = self
+        let row: Option<LoanRow> = self
             .conn()
             .prepare_cached(
                 "SELECT coalesce(p.name, l.customer), coalesce(k.label, l.key_id), l.due_at, l.state, p.email, p.phone, p.preferred_contact, d.name, d.contact

@@ -91,7 +91,7 @@ impl Store {
         // Each run by hand is a job of its own: running it is asking for it.
         let key = format!("{rule}:{}{BY_HAND}{}", local_day(&site.time_zone, as_of), now.millis());
         let id = insert_job(self.conn(), rule, &key, &DocId::site(site.site), &as_of.millis().to_string(), now, now)?;
-        Ok(self.job(super::JobId(id))?.ok_or(JobError::Unknown(super::JobId(id)))?)
+        self.job(super::JobId(id))?.ok_or(JobError::Unknown(super::JobId(id)))
     }
 
     /// A day's run of a daily rule: queue its messages, one per person or
