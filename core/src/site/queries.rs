@@ -26,6 +26,8 @@ pub struct SiteSettings {
     pub purpose_required: bool,
     /// What guests consent to.
     pub consent_text: String,
+    /// Days sign-in records are kept after their month ends.
+    pub presence_retention_days: u32,
 }
 
 /// A badge card type.
@@ -127,8 +129,8 @@ impl Store {
         Ok(self
             .conn()
             .query_row(
-                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text FROM sites LIMIT 1",
-                [],
+                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, coalesce(presence_retention_days, ?1) FROM sites LIMIT 1",
+                [crate::retention::DEFAULT_PRESENCE_RETENTION_DAYS],
                 |r| {
                     Ok(SiteSettings {
                         site: r.get(0)?,
@@ -139,6 +141,7 @@ impl Store {
                         contact_required: r.get(5)?,
                         purpose_required: r.get(6)?,
                         consent_text: r.get(7)?,
+                        presence_retention_days: r.get(8)?,
                     })
                 },
             )

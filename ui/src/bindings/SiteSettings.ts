@@ -37,4 +37,8 @@ purpose_required: boolean,
 /**
  * What guests consent to.
  */
-consent_text: string, };
+consent_text: string, 
+/**
+ * Days sign-in records are kept after their month ends.
+ */
+presence_retention_days: number, };
