@@ -13,9 +13,12 @@ pub mod error;
 pub mod hub;
 pub mod limits;
 pub mod outreach;
+pub mod publish;
 pub mod registry;
+pub mod retention;
 pub mod sessions;
 pub mod throttle;
+pub mod visibility;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -175,6 +178,8 @@ pub fn app(state: AppState) -> Router {
         .route(api::ADMIN_DEVICES_PATH, get(admin::devices))
         .route(api::ADMIN_REVOKE_ROUTE, post(admin::revoke))
         .route(api::ADMIN_CODES_PATH, post(admin::create_code))
+        .route(api::ADMIN_RETENTION_RUN_PATH, post(admin::run_retention))
+        .route(api::ADMIN_RETENTION_REPORTS_PATH, get(admin::retention_reports))
         .route(api::SYNC_PATH, get(sync))
         .with_state(state)
 }
