@@ -64,6 +64,7 @@ pub mod person;
 pub mod presence;
 mod projection;
 pub mod repair;
+pub mod retention;
 pub mod site;
 mod store;
 pub mod sync;

@@ -8,7 +8,7 @@ mod document;
 mod error;
 mod queries;
 
-pub(crate) use document::{PresenceDoc, PresenceRows, shared_creation_hash};
+pub(crate) use document::{PresenceChange, PresenceDoc, PresenceRows, shared_creation_hash};
 pub use error::Error;
 pub use queries::{PresenceEntry, PresentPerson, SignOutReceipt};
 

@@ -167,6 +167,9 @@ fn a_store_of_schema_1_opens_upgrades_and_rebuilds_its_projections() {
     std::fs::copy(fixtures().join("store-schema-1.sqlite"), &path).unwrap();
     let store = Store::open(&path, clock()).unwrap();
     assert_fixture_site(&store);
+    // Its site document predates the sign-in records' own limit: the
+    // default applies.
+    assert_eq!(store.site_settings().unwrap().unwrap().presence_retention_days, lodge_core::retention::DEFAULT_PRESENCE_RETENTION_DAYS);
     drop(store);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();

@@ -1,14 +1,15 @@
 //! The site admin's HTTP API, for an admin device of that site (its device
 //! token as `Authorization: Bearer …`): list the site's devices, revoke one
 //! (it is disconnected at once and told to wipe), and make one-time
-//! enrolment codes. Everything outside the caller's own site is invisible.
+//! enrolment codes; run the site's retention sweep now and read its
+//! erasure reports. Everything outside the caller's own site is invisible.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use axum::extract::Query;
 use lodge_core::notice::{Job, JobFilter, JobId};
-use lodge_core::sync::api::{CodeRequest, EnrolmentCode, JobsQuery, RunRequest, SiteDevice};
+use lodge_core::sync::api::{CodeRequest, EnrolmentCode, ErasureReport, JobsQuery, RunRequest, SiteDevice};
 use lodge_core::{Clock, DeviceId, Role, SystemClock, Timestamp};
 
 use crate::error::AppError;
@@ -109,4 +110,20 @@ pub async fn run_rule(State(state): State<AppState>, headers: HeaderMap, Json(re
     .await??;
     tracing::info!(job = %job.id, rule = %job.rule, by = %me.device, "rule run by an admin device");
     Ok(Json(job))
+}
+
+/// `POST /admin/retention/run`: sweep the caller's site now (what the daily
+/// job does), answered with the sweep's report.
+pub async fn run_retention(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<ErasureReport>, AppError> {
+    let me = caller(&state, &headers).await?;
+    let report = crate::retention::sweep(&state, me.site, state.clock.now()).await?;
+    tracing::info!(site = %me.site, by = %me.device, visits = report.visits, presence_months = report.presence_months, "retention run by an admin device");
+    Ok(Json(report))
+}
+
+/// `GET /admin/retention/reports`: the caller's site's sweeps, newest first.
+pub async fn retention_reports(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<ErasureReport>>, AppError> {
+    let me = caller(&state, &headers).await?;
+    let reports = tokio::task::spawn_blocking(move || crate::retention::reports(&state, me.site)).await??;
+    Ok(Json(reports))
 }

@@ -15,12 +15,13 @@ use lodge_core::sync::{
     Access, ClientMessage, Counted, DocMessage, FrameError, Known, Refusal, ServerMessage, SyncErrorKind, Writer, judge, may_purge, may_purge_unseen,
     may_read,
 };
-use lodge_core::{DocId, DocKind, Header, Role, Store, StoreError, VisitId};
+use lodge_core::{DocId, DocKind, Header, Role, Store, StoreError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::AppState;
 use crate::door::Pass;
-use crate::hub::{Changed, SiteHub};
+use crate::hub::SiteHub;
+use crate::visibility::{access_of, header_of, held_by, kiosk_made, may_have_held, may_know_deletion, visit_waiting};
 use crate::sessions::Ending;
 use crate::registry::Device;
 
@@ -318,12 +319,12 @@ async fn converse(
     // What changed while the device was away, and what it says it has: a
     // chunk at a time, made while the device's answers are read.
     let s = session.clone();
-    let CatchUp { purged, forgotten, wanted } = match tokio::task::spawn_blocking(move || s.catch_up_plan(since, &pending)).await {
+    let CatchUp { purged, purged_seq, forgotten, wanted } = match tokio::task::spawn_blocking(move || s.catch_up_plan(since, &pending)).await {
         Ok(Ok(plan)) => plan,
         _ => return failed(),
     };
     if !purged.is_empty()
-        && let Err(why) = out.catch_up(&ServerMessage::Purged { docs: purged }, None)
+        && let Err(why) = out.catch_up(&ServerMessage::Purged { docs: purged, seq: Some(purged_seq) }, None)
     {
         return unsent(why);
     }
@@ -502,92 +503,13 @@ impl Drop for Left {
     }
 }
 
-/// Person documents carry no owner in their header; a phone's own person is
-/// the one whose id the document has.
-fn owned_header(doc: &DocId, mut header: Header) -> Header {
-    if header.kind == DocKind::Person {
-        header.owner = Some(doc.as_str().to_owned());
-    }
-    header
-}
-
-/// The document's header, with a person document's owner filled in.
-fn header_of(store: &mut Store, doc: &DocId) -> Result<Option<Header>, StoreError> {
-    Ok(store.header(doc)?.map(|h| owned_header(doc, h)))
-}
-
-/// Whether a visit document is still waiting at the desk (what a kiosk may
-/// read); `false` for every other kind.
-fn visit_waiting(store: &mut Store, doc: &DocId) -> bool {
-    match doc.kind() {
-        DocKind::Visit => VisitId::parse(doc.as_str().trim_start_matches("visit:"))
-            .ok()
-            .and_then(|v| store.visit(v).ok().flatten())
-            .is_some_and(|v| v.state == lodge_core::visit::VisitState::Waiting),
-        _ => false,
-    }
-}
-
-/// Whether a kiosk made the visit with this header.
-fn kiosk_made(kiosk: &Device, header: &Header) -> bool {
-    header.kind == DocKind::Visit && header.owner.as_deref() == Some(format!("device:{}", kiosk.device).as_str())
-}
-
-/// Whether a device may be told that a document was deleted for good: only
-/// one that may have seen it (a document's id says who a guest is visiting
-/// and when; a kiosk hears only of its own guests).
-fn may_know_deletion(device: &Device, store: &mut Store, doc: &DocId) -> bool {
-    let owner = match doc.kind() {
-        DocKind::Person => Some(doc.as_str().to_owned()),
-        _ => store.tombstone_owner(doc).ok().flatten(),
-    };
-    may_read(&Access {
-        role: device.role,
-        device: device.device,
-        person: device.person,
-        kind: doc.kind(),
-        owner: owner.as_deref(),
-        // It waited when it was deleted, or the kiosk dropped it already.
-        visit_waiting: true,
-        // The projections of a deleted key are gone with it: a phone that
-        // held it keeps its (read-only) copy.
-        held: false,
-    })
-}
-
-/// Whether the key or item of `doc` is held by the phone's person now;
-/// `false` without a query for any other device or kind.
-fn held_by(device: &Device, store: &mut Store, doc: &DocId) -> bool {
-    phone_may_hold(device, doc) && device.person.is_some_and(|p| store.holds(p, doc).unwrap_or(false))
-}
-
-/// Whether a phone may have a copy of the key or item of `doc` from when
-/// its person held it: then it is told to drop it (it sees a key only
-/// while it holds it).
-fn may_have_held(device: &Device, store: &mut Store, doc: &DocId) -> bool {
-    phone_may_hold(device, doc) && device.person.is_some_and(|p| store.ever_held(p, doc).unwrap_or(false))
-}
-
-fn phone_may_hold(device: &Device, doc: &DocId) -> bool {
-    matches!(device.role, Role::Staff | Role::Worker) && matches!(doc.kind(), DocKind::Key | DocKind::Equipment)
-}
-
-fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool, held: bool) -> Access<'a> {
-    Access {
-        role: device.role,
-        device: device.device,
-        person: device.person,
-        kind: header.kind,
-        owner: header.owner.as_deref(),
-        visit_waiting,
-        held,
-    }
-}
-
 /// What a reconnecting device needs.
 struct CatchUp {
     /// Documents deleted since it last synced.
     purged: Vec<DocId>,
+    /// The feed number of the last of them (the device answers `Erased`
+    /// with it once they are gone).
+    purged_seq: u64,
     /// Documents it may have and may no longer see (see
     /// [`ServerMessage::Forget`]).
     forgotten: Vec<DocId>,
@@ -623,15 +545,31 @@ impl Session {
         }
     }
 
+    /// Record that the device has applied the feed's deletions up to
+    /// `seq` (no further than the feed has gone: a device cannot confirm
+    /// what was never sent).
+    fn confirm(&self, seq: u64) {
+        let seq = seq.min(self.hub.seq());
+        if let Err(e) = self.state.registry().confirm(self.device.device, seq) {
+            tracing::error!(error = %e, "a device's confirmation was not recorded");
+        }
+    }
+
     /// What a reconnecting device needs (see [`CatchUp`]).
     fn catch_up_plan(&self, since: u64, pending: &[DocId]) -> Result<CatchUp, anyhow::Error> {
+        // The hello's feed number: the device applied everything before it
+        // (deletions come before the number that follows them).
+        if since > 0 {
+            self.confirm(since);
+        }
         let changed = self.state.registry().changed_since(self.device.site, since)?;
         if changed.is_empty() && pending.is_empty() {
             // Nothing to look at: do not wait for the store behind other
             // devices' frames.
-            return Ok(CatchUp { purged: Vec::new(), forgotten: Vec::new(), wanted: Vec::new() });
+            return Ok(CatchUp { purged: Vec::new(), purged_seq: 0, forgotten: Vec::new(), wanted: Vec::new() });
         }
         let mut purged = Vec::new();
+        let mut purged_seq = 0;
         let mut forgotten = Vec::new();
         let pending: std::collections::HashSet<&DocId> = pending.iter().collect();
         let mut wanted: Vec<(DocId, bool)> = Vec::new();
@@ -644,6 +582,7 @@ impl Session {
                 if entry.purged {
                     if may_know_deletion(&self.device, &mut store, &entry.doc) {
                         purged.push(entry.doc.clone());
+                        purged_seq = purged_seq.max(entry.seq);
                     }
                 } else if self.readable(&mut store, &entry.doc) {
                     wanted.push((entry.doc.clone(), !pending.contains(&entry.doc)));
@@ -669,7 +608,7 @@ impl Session {
                 wanted.push((doc.clone(), false));
             }
         }
-        Ok(CatchUp { purged, forgotten, wanted })
+        Ok(CatchUp { purged, purged_seq, forgotten, wanted })
     }
 
     /// Sync messages for some of the documents of a catch-up.
@@ -698,6 +637,10 @@ impl Session {
             }],
             ClientMessage::Sync { docs } => self.apply(docs),
             ClientMessage::Purge { docs } => self.purge(docs),
+            ClientMessage::Erased { seq } => {
+                self.confirm(seq);
+                Vec::new()
+            }
         }
     }
 
@@ -793,7 +736,7 @@ impl Session {
         let numbered = !changed.is_empty();
         let seq = self.number(changed.into_iter().map(|doc| (doc, false)).collect());
         if !purged.is_empty() {
-            frames.push(ServerMessage::Purged { docs: purged });
+            frames.push(ServerMessage::Purged { docs: purged, seq: None });
         }
         // A frame of acknowledgements changes nothing and needs no answer:
         // an empty one would cost every device a frame per change it got.
@@ -806,23 +749,7 @@ impl Session {
     /// Number changed documents in the feed and push them to the other
     /// connected devices; returns the feed's sequence.
     fn number(&self, docs: Vec<(DocId, bool)>) -> u64 {
-        if docs.is_empty() {
-            return self.hub.seq();
-        }
-        let numbered = match self.state.registry().bump_many(self.device.site, &docs) {
-            Ok(n) => n,
-            Err(e) => {
-                tracing::error!(error = %e, "the change feed failed");
-                return self.hub.seq();
-            }
-        };
-        let changes: Vec<Changed> =
-            docs.into_iter().zip(&numbered).map(|((doc, purged), seq)| Changed { doc, seq: *seq, purged }).collect();
-        if let Some(last) = numbered.last() {
-            self.hub.advance(*last);
-        }
-        self.fan_out(&changes);
-        self.hub.seq()
+        crate::publish::publish(&self.state, &self.hub, Some(self.device.device), docs, false)
     }
 
     fn purge(&self, docs: Vec<DocId>) -> Vec<ServerMessage> {
@@ -867,72 +794,11 @@ impl Session {
         // others hear of it: its outbox empties now, not at its next
         // connect (found by the convergence property test).
         if !taken.is_empty() {
-            frames.push(ServerMessage::Purged { docs: taken });
+            frames.push(ServerMessage::Purged { docs: taken, seq: None });
         }
         frames
     }
 
-    /// Push changes that landed through this connection to every other
-    /// connected device of the site that may see them, each document's
-    /// header and state read once for all of them.
-    fn fan_out(&self, changes: &[Changed]) {
-        let listeners = self.hub.others(self.device.device);
-        if listeners.is_empty() {
-            return;
-        }
-        let seq = changes.iter().map(|c| c.seq).max().unwrap_or(0);
-        let mut store = self.hub.store();
-        let mut docs: Vec<Vec<DocMessage>> = vec![Vec::new(); listeners.len()];
-        let mut purged: Vec<Vec<DocId>> = vec![Vec::new(); listeners.len()];
-        let mut forgotten: Vec<Vec<DocId>> = vec![Vec::new(); listeners.len()];
-        for c in changes {
-            if c.purged {
-                for (i, (_, listener)) in listeners.iter().enumerate() {
-                    if may_know_deletion(&listener.device, &mut store, &c.doc) {
-                        purged[i].push(c.doc.clone());
-                    }
-                }
-                continue;
-            }
-            let Ok(Some(header)) = header_of(&mut store, &c.doc) else { continue };
-            let kiosks = listeners.iter().any(|(_, l)| l.device.role == Role::Kiosk);
-            let waiting = kiosks && visit_waiting(&mut store, &c.doc);
-            for (i, (_, listener)) in listeners.iter().enumerate() {
-                let held = held_by(&listener.device, &mut store, &c.doc);
-                if !may_read(&access_of(&listener.device, &header, waiting, held)) {
-                    if listener.device.role == Role::Kiosk && c.doc.kind() == DocKind::Visit && kiosk_made(&listener.device, &header) {
-                        purged[i].push(c.doc.clone());
-                    } else if may_have_held(&listener.device, &mut store, &c.doc) {
-                        // Returned, or handed on: the phone drops its copy.
-                        forgotten[i].push(c.doc.clone());
-                    }
-                    continue;
-                }
-                match store.generate_first_sync_message(&listener.device.device.to_string(), &c.doc) {
-                    Ok(Some(message)) => docs[i].push(DocMessage { doc: c.doc.clone(), message }),
-                    Ok(None) => {}
-                    Err(e) => tracing::error!(error = %e, "store failed"),
-                }
-            }
-        }
-        drop(store);
-        for ((((id, listener), docs), purged), forgotten) in listeners.into_iter().zip(docs).zip(purged).zip(forgotten) {
-            let mut frames = Vec::new();
-            if !purged.is_empty() {
-                frames.push(ServerMessage::Purged { docs: purged });
-            }
-            if !forgotten.is_empty() {
-                frames.push(ServerMessage::Forget { docs: forgotten });
-            }
-            if !docs.is_empty() {
-                frames.push(ServerMessage::Sync { docs, seq });
-            }
-            if !frames.into_iter().all(|f| listener.offer(f)) {
-                // Too far behind: its queue is dropped and it reconnects.
-                self.hub.leave(id);
-            }
-        }
-    }
 }
 
 /// The most documents one frame from a device may carry: the sync client

@@ -9,7 +9,7 @@
 //! just released it take it again at once, so one device's stream of large
 //! frames could keep another's catch-up waiting far longer.)
 //!
-//! A change is fanned out by whoever made it land, once, under one lock of
+//! A change is fanned out by whoever made it land (see [`crate::publish`]), once, under one lock of
 //! the store: the sync message for each listening device is made there and
 //! queued for its connection. (A broadcast that every connection then
 //! answered for itself cost a thread hop and a lock per device per change,
@@ -110,11 +110,12 @@ impl SiteHub {
         self.listeners().remove(&id);
     }
 
-    /// Every listening connection but those of `origin`.
-    pub fn others(&self, origin: DeviceId) -> Vec<(u64, Listener)> {
+    /// Every listening connection but those of `origin` (all of them
+    /// for a change the server made itself).
+    pub fn others(&self, origin: Option<DeviceId>) -> Vec<(u64, Listener)> {
         self.listeners()
             .iter()
-            .filter(|(_, l)| l.device.device != origin)
+            .filter(|(_, l)| Some(l.device.device) != origin)
             .map(|(id, l)| (*id, l.clone()))
             .collect()
     }

@@ -13,9 +13,12 @@ pub mod error;
 pub mod hub;
 pub mod limits;
 pub mod outreach;
+pub mod publish;
 pub mod registry;
+pub mod retention;
 pub mod sessions;
 pub mod throttle;
+pub mod visibility;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -188,6 +191,8 @@ pub fn app(state: AppState) -> Router {
         .route(api::ADMIN_JOBS_PATH, get(admin::jobs))
         .route(api::ADMIN_JOB_RETRY_ROUTE, post(admin::retry_job))
         .route(api::ADMIN_JOBS_RUN_PATH, post(admin::run_rule))
+        .route(api::ADMIN_RETENTION_RUN_PATH, post(admin::run_retention))
+        .route(api::ADMIN_RETENTION_REPORTS_PATH, get(admin::retention_reports))
         .route(api::SYNC_PATH, get(sync))
         .with_state(state)
 }

@@ -82,6 +82,11 @@ enum Command {
         #[command(subcommand)]
         command: JobsCommand,
     },
+    /// Retention: what the daily sweep erased, and what it kept.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// The site's Slack incoming webhooks (kept on this server only).
     Slack {
         #[command(subcommand)]
@@ -155,6 +160,23 @@ enum JobsCommand {
         /// count as overdue. Now by default.
         #[arg(long)]
         now: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Every sweep, newest first: what it erased (counts, no names), its
+    /// feed number, and each device told with whether it has confirmed.
+    Report {
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
+    },
+    /// The anonymous daily counts kept from erased documents.
+    Counts {
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
     },
 }
 
@@ -464,6 +486,7 @@ async fn serve_cli() -> anyhow::Result<()> {
         }
         Command::Jobs { command } => tokio::task::spawn_blocking(move || jobs(&state, command)).await??,
         Command::Slack { command } => tokio::task::spawn_blocking(move || slack(&state, command)).await??,
+        Command::Retention { command } => tokio::task::spawn_blocking(move || retention(&state, command)).await??,
     }
     Ok(())
 }
@@ -502,6 +525,35 @@ fn slack(state: &AppState, command: SlackCommand) -> anyhow::Result<()> {
 
 /// `lodge-sync jobs …`, against the sites' stores (a running server sees
 /// a retry at its next look).
+fn retention(state: &AppState, command: RetentionCommand) -> anyhow::Result<()> {
+    let (RetentionCommand::Report { site } | RetentionCommand::Counts { site }) = command;
+    if !state.registry().sites()?.iter().any(|(s, _)| *s == site) {
+        bail!("there is no site {site} on this server");
+    }
+    // The store itself, not the server's hub (as for `jobs`).
+    let store = lodge_core::Store::open(state.site_store_path(site), Arc::new(SystemClock))?;
+    match command {
+        RetentionCommand::Report { .. } => {
+            let devices = state.registry().devices()?;
+            let confirmed = state.registry().confirmed(site)?;
+            for report in lodge_sync_server::retention::reports_of(&store.erasure_records()?, &devices, &confirmed) {
+                let seq = report.feed_seq.map_or("-".to_owned(), |s| s.to_string());
+                println!("{:>4}  {}  visits {}  presence months {}  feed {seq}", report.id, report.ran_at, report.visits, report.presence_months);
+                for d in &report.devices {
+                    let state = if d.confirmed { "confirmed" } else { "waiting" };
+                    println!("        {}  {:<10} {:<20} {state}", d.device, d.role.label(), d.name);
+                }
+            }
+        }
+        RetentionCommand::Counts { .. } => {
+            for c in store.kept_counts()? {
+                println!("{}  {:<18} {}", c.day, c.measure.as_str(), c.count);
+            }
+        }
+    }
+    Ok(())
+}
+
 fn jobs(state: &AppState, command: JobsCommand) -> anyhow::Result<()> {
     use lodge_core::notice::{JobFilter, JobId, JobState};
     let sites = |only: Option<SiteId>| -> anyhow::Result<Vec<SiteId>> {

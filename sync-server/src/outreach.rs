@@ -198,6 +198,7 @@ pub(crate) fn words(message: &Message) -> (String, String) {
                 site => m.site,
             },
         ),
+        Message::RetentionSweep { .. } => (String::new(), String::new()),
     }
 }
 
@@ -286,13 +287,13 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
     loop {
         tick.tick().await;
         for hub in state.open_hubs() {
-            send_due(&hub, &channels).await;
+            send_due(&state, &hub, &channels).await;
         }
     }
 }
 
 /// One look at a site's queue.
-async fn send_due(hub: &Arc<SiteHub>, channels: &Channels) {
+async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) {
     let h = hub.clone();
     let first_retry = channels.first_retry;
     let taken = tokio::task::spawn_blocking(move || -> Result<Vec<(Job, Result<Message, Attempt>)>, lodge_core::StoreError> {
@@ -316,6 +317,13 @@ async fn send_due(hub: &Arc<SiteHub>, channels: &Channels) {
     };
     for (job, message) in taken {
         let attempt = match message {
+            Ok(Message::RetentionSweep { as_of }) => match crate::retention::sweep(state, hub.site, as_of).await {
+                Ok(report) => {
+                    tracing::info!(site = %hub.site, visits = report.visits, presence_months = report.presence_months, "the night's erasure");
+                    Attempt::Sent
+                }
+                Err(e) => Attempt::Failed(e.to_string()),
+            },
             Ok(message) => deliver(&message, &job, channels).await,
             Err(nothing) => nothing,
         };
@@ -342,6 +350,7 @@ async fn deliver(message: &Message, job: &Job, channels: &Channels) -> Attempt {
         Message::SignOutReminder(SignOutReminder { to, .. }) | Message::LoanOverdue(LoanOverdue { to, .. }) => {
             to_person(to, &subject, body, job, channels).await
         }
+        Message::RetentionSweep { .. } => Attempt::Cancelled("the erasure is the server's own work, not a message".into()),
     }
 }
 

@@ -254,6 +254,24 @@ impl Registry {
             .exists([device])?)
     }
 
+    /// Record that a device confirmed the feed's deletions up to `seq`
+    /// (it never goes back).
+    pub fn confirm(&self, device: DeviceId, seq: u64) -> Result<(), RegistryError> {
+        let seq = i64::try_from(seq).unwrap_or(i64::MAX);
+        self.conn
+            .prepare_cached("UPDATE devices SET confirmed_seq = max(confirmed_seq, ?2) WHERE device_id = ?1")?
+            .execute(params![device, seq])?;
+        Ok(())
+    }
+
+    /// How far each of a site's devices has confirmed the feed (see
+    /// [`Registry::confirm`]).
+    pub fn confirmed(&self, site: SiteId) -> Result<std::collections::HashMap<DeviceId, u64>, RegistryError> {
+        let mut stmt = self.conn.prepare_cached("SELECT device_id, confirmed_seq FROM devices WHERE site_id = ?1")?;
+        let rows = stmt.query_map([site], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Give `doc` the site's next feed sequence.
     pub fn bump(&mut self, site: SiteId, doc: &DocId, purged: bool) -> Result<u64, RegistryError> {
         Ok(self.bump_many(site, &[(doc.clone(), purged)])?[0])
@@ -385,5 +403,19 @@ mod tests {
         let since1 = reg.changed_since(site, 1).unwrap();
         assert_eq!(since1.iter().map(|e| (e.doc.clone(), e.seq, e.purged)).collect::<Vec<_>>(), vec![(b, 2, false), (a, 3, true)]);
         assert_eq!(reg.seq(site).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_devices_confirmation_only_moves_forward() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
+        let site = SiteId::new();
+        reg.add_site(site, "House").unwrap();
+        let code = reg.create_code(site, Role::Reception, None, Timestamp::from_millis(now().millis() + 60_000)).unwrap();
+        let desk = reg.redeem(&code, &automerge::ActorId::random().to_hex_string(), "desk", now()).unwrap().device.device;
+        assert_eq!(reg.confirmed(site).unwrap()[&desk], 0);
+        reg.confirm(desk, 7).unwrap();
+        reg.confirm(desk, 3).unwrap();
+        assert_eq!(reg.confirmed(site).unwrap()[&desk], 7);
     }
 }

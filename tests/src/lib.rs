@@ -216,8 +216,21 @@ impl Device {
     /// [`Device::enrol`] with a server known by its URLs (from another
     /// process).
     pub async fn enrol_at(http_url: &str, ws_url: &str, dir: &Path, name: &str, code: &str) -> anyhow::Result<Self> {
+        Self::enrol_with_clock(http_url, ws_url, dir, name, code, Arc::new(SystemClock)).await
+    }
+
+    /// [`Device::enrol_at`] with the device's own clock (one set in the
+    /// past makes its commands happen then).
+    pub async fn enrol_with_clock(
+        http_url: &str,
+        ws_url: &str,
+        dir: &Path,
+        name: &str,
+        code: &str,
+        clock: Arc<dyn lodge_core::Clock>,
+    ) -> anyhow::Result<Self> {
         let path = dir.join(format!("{name}.sqlite"));
-        let store = Arc::new(Mutex::new(Store::open(&path, Arc::new(SystemClock))?));
+        let store = Arc::new(Mutex::new(Store::open(&path, clock)?));
         let enrolled = lodge_core::sync::enrol(http_url, code, name, &store).await?;
         let sync = spawn(store.clone(), ws_url.to_owned(), enrolled.token.clone());
         Ok(Self { store, sync, id: enrolled.device, role: enrolled.role, token: enrolled.token, path })

@@ -122,7 +122,7 @@ impl Rogue {
             match next(&mut ws, Duration::from_secs(10)).await {
                 Next::Frame(ServerMessage::Sync { docs, .. }) if docs.is_empty() => return (ws, got),
                 Next::Frame(ServerMessage::Sync { docs, .. }) => got.extend(docs.into_iter().map(|d| d.doc)),
-                Next::Frame(ServerMessage::Purged { docs }) => got.extend(docs),
+                Next::Frame(ServerMessage::Purged { docs, .. }) => got.extend(docs),
                 Next::Frame(_) => {}
                 Next::Closed => panic!("the server closed the connection during the catch-up"),
                 Next::Quiet => panic!("the catch-up never ended"),

@@ -307,3 +307,23 @@ async fn the_admin_api_lists_runs_and_retries_jobs_for_its_own_site_only() {
     let answer = http.get(url(lodge_core::sync::api::ADMIN_JOBS_PATH)).bearer_auth(&desk.token).send().await.unwrap();
     assert_eq!(answer.status(), 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_nights_erasure_runs_at_three_in_the_sites_time_and_leaves_its_report() {
+    let folder = tempfile::tempdir().unwrap();
+    let mailbox = Mailbox::start(folder.path()).unwrap();
+    let (sms, _, _) = sms_api(0).await;
+    // 03:00:00.5 in Warsaw on the night the clocks go forward (02:00 was
+    // skipped): 01:00 UTC.
+    let args = serve_args(&mailbox, &sms, "2027-03-28T00:59:58Z");
+    let s = TestSite::start_in("Europe/Warsaw", |data| start(data, &args)).await;
+    let site = s.site.to_string();
+    eventually("the night's erasure is done", LIMIT, || jobs_of(&s, "retention").iter().any(|j| j.contains(" sent ")))
+        .await
+        .unwrap();
+    let run = jobs_of(&s, "retention");
+    assert_eq!(run.len(), 1, "{run:?}");
+    assert!(run[0].contains("fact 2027-03-28 01:00 UTC"), "{run:?}");
+    let reports = admin(&s.server.data, &["retention", "report", "--site", &site]).unwrap();
+    assert_eq!(reports.lines().filter(|l| !l.trim().is_empty() && !l.starts_with(' ')).count(), 1, "one sweep: {reports}");
+}

@@ -116,7 +116,7 @@ pub enum JobError {
         state: JobState,
     },
     /// Only a rule that runs by the clock can be run by hand.
-    #[error("{0} runs when its fact happens, not by the clock; the rules that can be run are: sign-out-reminder, loan-overdue")]
+    #[error("{0} runs when its fact happens, not by the clock; the rules that can be run are: sign-out-reminder, loan-overdue, retention")]
     NotDaily(Rule),
     /// The store failed.
     #[error(transparent)]

@@ -23,6 +23,13 @@ pub enum Message {
     SignOutReminder(SignOutReminder),
     /// A key past due, told to its borrower or their department's contact.
     LoanOverdue(LoanOverdue),
+    /// Not a message: the night's erasure of what is past retention, which
+    /// the server does itself when the job is taken (it must tell the
+    /// connected devices).
+    RetentionSweep {
+        /// Erase what is past retention at this instant.
+        as_of: Timestamp,
+    },
 }
 
 /// A loan as an overdue notice reads it: borrower, key label, due date,
@@ -134,6 +141,9 @@ impl Store {
     /// its messages now, and is done.
     pub fn message_for(&mut self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
         if super::schedule::is_day_run(job) {
+            if job.rule == Rule::Retention {
+                return Ok(Ok(Message::RetentionSweep { as_of: super::schedule::as_of(job) }));
+            }
             return self.expand_day_run(job).map(Err);
         }
         match job.rule {
@@ -141,6 +151,8 @@ impl Store {
             Rule::SlackPresence => self.slack_presence(job),
             Rule::SignOutReminder => self.sign_out_reminder(job),
             Rule::LoanOverdue | Rule::LoanOverdueDepartment => self.loan_overdue(job),
+            // Only ever a day's run (above).
+            Rule::Retention => Ok(Err(Attempt::Cancelled("retention has no message".into()))),
         }
     }
 

@@ -25,6 +25,9 @@ pub enum Rule {
     /// department's administrative contact is told too (made by
     /// [`Rule::LoanOverdue`]'s daily run).
     LoanOverdueDepartment,
+    /// Every night: documents past the site's retention are erased
+    /// everywhere (the server's own work; nobody is told).
+    Retention,
 }
 
 /// When a daily rule runs, in the site's time zone.
@@ -38,12 +41,13 @@ pub enum DailyAt {
 
 /// A rule name that no rule has.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("there is no rule called \"{0}\"; the rules are: host-told, slack-presence, sign-out-reminder, loan-overdue, loan-overdue-department")]
+#[error("there is no rule called \"{0}\"; the rules are: host-told, slack-presence, sign-out-reminder, loan-overdue, loan-overdue-department, retention")]
 pub struct UnknownRule(pub String);
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 5] = [Rule::HostTold, Rule::SlackPresence, Rule::SignOutReminder, Rule::LoanOverdue, Rule::LoanOverdueDepartment];
+    pub const ALL: [Rule; 6] =
+        [Rule::HostTold, Rule::SlackPresence, Rule::SignOutReminder, Rule::LoanOverdue, Rule::LoanOverdueDepartment, Rule::Retention];
 
     /// The rule's name as stored and typed (`host-told`).
     pub fn as_str(self) -> &'static str {
@@ -53,6 +57,7 @@ impl Rule {
             Rule::SignOutReminder => "sign-out-reminder",
             Rule::LoanOverdue => "loan-overdue",
             Rule::LoanOverdueDepartment => "loan-overdue-department",
+            Rule::Retention => "retention",
         }
     }
 
@@ -73,6 +78,9 @@ impl Rule {
             // catching up on last week's reminders after a long stop.
             Rule::SignOutReminder => Duration::from_secs(2 * 3600),
             Rule::LoanOverdue | Rule::LoanOverdueDepartment => Duration::from_secs(12 * 3600),
+            // A night's erasure is due until it is done (a day run is never
+            // too old itself); this is for completeness.
+            Rule::Retention => Duration::from_secs(24 * 3600),
         }
     }
 
@@ -82,6 +90,8 @@ impl Rule {
         match self {
             Rule::SignOutReminder => Some(DailyAt::ReminderTime),
             Rule::LoanOverdue => NaiveTime::from_hms_opt(9, 0, 0).map(DailyAt::Fixed),
+            // At night, when nobody is at the desks.
+            Rule::Retention => NaiveTime::from_hms_opt(3, 0, 0).map(DailyAt::Fixed),
             Rule::HostTold | Rule::SlackPresence | Rule::LoanOverdueDepartment => None,
         }
     }

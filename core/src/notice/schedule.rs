@@ -51,6 +51,12 @@ pub(crate) fn is_day_run(job: &Job) -> bool {
     job.subject.kind() == DocKind::Site
 }
 
+/// The instant a day's run works as of: its scheduled time, or the one
+/// asked for by hand.
+pub(crate) fn as_of(job: &Job) -> Timestamp {
+    job.event.as_deref().and_then(|e| e.parse().ok()).map(Timestamp::from_millis).unwrap_or(job.fact_at)
+}
+
 /// The key of a run asked for by hand: each is a job of its own.
 const BY_HAND: &str = ":by-hand-";
 
@@ -100,7 +106,7 @@ impl Store {
         let Some(site) = self.site_settings()? else {
             return Ok(Attempt::Cancelled("the site is gone".into()));
         };
-        let as_of = job.event.as_deref().and_then(|e| e.parse().ok()).map(Timestamp::from_millis).unwrap_or(job.fact_at);
+        let as_of = as_of(job);
         let day = local_day(&site.time_zone, as_of);
         let now = self.now();
         // Messages count from the scheduled time (a server down at 17:00
@@ -138,7 +144,7 @@ impl Store {
                 }
                 loans.len()
             }
-            Rule::HostTold | Rule::SlackPresence | Rule::LoanOverdueDepartment => 0,
+            Rule::HostTold | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Retention => 0,
         };
         tx.commit()?;
         tracing::info!(rule = %job.rule, %day, queued, "daily run");

@@ -109,6 +109,7 @@ impl Store {
                 key_types: BTreeMap::new(),
                 repair_categories: BTreeMap::new(),
                 retention_days: 30,
+                presence_retention_days: Some(crate::retention::DEFAULT_PRESENCE_RETENTION_DAYS),
                 reminder_time: "18:00".into(),
                 guest_policy: GuestPolicy {
                     contact_required: false,
@@ -281,6 +282,19 @@ impl Store {
         }
         self.edit_site("set_retention_days", actor, move |site| {
             site.retention_days = days;
+            Ok(())
+        })
+    }
+
+    /// How many days people's sign-in records are kept after their month
+    /// ends (then erased with their month, its counts kept).
+    pub fn set_presence_retention_days(&mut self, actor: &Actor, days: u32) -> Result<(), Error> {
+        admin_only(actor, "change retention")?;
+        if !(31..=3650).contains(&days) {
+            return Err(Error::BadPresenceRetention(days));
+        }
+        self.edit_site("set_presence_retention_days", actor, move |site| {
+            site.presence_retention_days = Some(days);
             Ok(())
         })
     }

@@ -25,6 +25,12 @@ pub(crate) struct SiteDoc {
     /// Repair category id to name.
     pub repair_categories: BTreeMap<String, String>,
     pub retention_days: u32,
+    /// Days a person's sign-in records (a presence month) are kept after
+    /// the month ends. Absent from sites made before it existed: those
+    /// keep [`crate::retention::DEFAULT_PRESENCE_RETENTION_DAYS`] (a
+    /// missing field hydrates as `None`, not as an error).
+    #[autosurgeon(missing = "Option::default")]
+    pub presence_retention_days: Option<u32>,
     /// Local time of day (`HH:MM`, site time zone) for the sign-out reminder.
     pub reminder_time: String,
     pub guest_policy: GuestPolicy,

@@ -76,6 +76,9 @@ pub enum Error {
     /// Retention must be at least a day.
     #[error("Guest data must be kept at least 1 day and at most 3650 days, not {0}.")]
     BadRetention(u32),
+    /// Sign-in records must be kept at least a month.
+    #[error("Sign-in records must be kept at least 31 days after their month ends (a month's records are erased whole) and at most 3650 days, not {0}.")]
+    BadPresenceRetention(u32),
     /// A loan term of zero days.
     #[error("A loan term must be between 1 and 3650 days, not {0}.")]
     BadLoanTerm(u32),
@@ -93,6 +96,7 @@ mod tests {
         assert!(Error::UnknownCard(CardNumber::new(999).unwrap()).to_string().contains("Card 999"));
         assert!(Error::InvalidRange { first: 5, last: 1 }.to_string().contains("5-1"));
         assert!(Error::BadRetention(0).to_string().contains("not 0"));
+        assert!(Error::BadPresenceRetention(7).to_string().contains("not 7"));
         assert!(Error::BadLoanTerm(0).to_string().contains("not 0"));
         assert!(Error::Empty { field: "site name" }.to_string().contains("site name"));
     }

@@ -29,6 +29,8 @@ pub struct SiteSettings {
     /// Days a key may be overdue before its borrower's department contact
     /// is told as well.
     pub overdue_contact_after_days: u32,
+    /// Days sign-in records are kept after their month ends.
+    pub presence_retention_days: u32,
 }
 
 /// A badge card type.
@@ -132,8 +134,8 @@ impl Store {
         Ok(self
             .conn()
             .query_row(
-                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, overdue_contact_after_days FROM sites LIMIT 1",
-                [],
+                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, coalesce(presence_retention_days, ?1), overdue_contact_after_days FROM sites LIMIT 1",
+                [crate::retention::DEFAULT_PRESENCE_RETENTION_DAYS],
                 |r| {
                     Ok(SiteSettings {
                         site: r.get(0)?,
@@ -144,7 +146,8 @@ impl Store {
                         contact_required: r.get(5)?,
                         purpose_required: r.get(6)?,
                         consent_text: r.get(7)?,
-                        overdue_contact_after_days: r.get(8)?,
+                        presence_retention_days: r.get(8)?,
+                        overdue_contact_after_days: r.get(9)?,
                     })
                 },
             )

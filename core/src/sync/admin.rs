@@ -72,6 +72,16 @@ pub async fn revoke(base_url: &str, token: &str, device: DeviceId) -> Result<Sit
     call(super::tls::http_client().post(url(base_url, &revoke_path(device))).bearer_auth(token), base_url).await
 }
 
+/// Run the site's retention sweep now; its report.
+pub async fn run_retention(base_url: &str, token: &str) -> Result<super::api::ErasureReport, AdminError> {
+    call(super::tls::http_client().post(url(base_url, super::api::ADMIN_RETENTION_RUN_PATH)).bearer_auth(token), base_url).await
+}
+
+/// Every retention sweep of the site, newest first.
+pub async fn retention_reports(base_url: &str, token: &str) -> Result<Vec<super::api::ErasureReport>, AdminError> {
+    call(super::tls::http_client().get(url(base_url, super::api::ADMIN_RETENTION_REPORTS_PATH)).bearer_auth(token), base_url).await
+}
+
 /// A one-time code for a new device of `role` (staff and worker phones name
 /// their `person`), valid for `minutes`.
 pub async fn create_code(base_url: &str, token: &str, role: Role, person: Option<PersonId>, minutes: u32) -> Result<EnrolmentCode, AdminError> {

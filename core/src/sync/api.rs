@@ -59,6 +59,13 @@ pub struct RunRequest {
     pub now: Option<Timestamp>,
 }
 
+/// Run the retention sweep of the caller's site now: `POST` (no body),
+/// answered with its [`ErasureReport`].
+pub const ADMIN_RETENTION_RUN_PATH: &str = "/admin/retention/run";
+/// Every retention sweep of the caller's site: `GET`, answered with a list
+/// of [`ErasureReport`], newest first.
+pub const ADMIN_RETENTION_REPORTS_PATH: &str = "/admin/retention/reports";
+
 /// The path that removes `device`.
 pub fn revoke_path(device: DeviceId) -> String {
     ADMIN_REVOKE_ROUTE.replace("{device}", &device.to_string())
@@ -194,4 +201,41 @@ mod tests {
         assert!(json.contains("\"kind\":\"too-many-attempts\""), "{json}");
         assert_eq!(serde_json::from_str::<ErrorBody>(&json).unwrap(), body);
     }
+}
+
+/// What one retention sweep erased, and which devices have confirmed it:
+/// `POST /admin/retention/run`, `GET /admin/retention/reports`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ErasureReport {
+    /// Its number in the site.
+    pub id: i64,
+    /// When it ran (the server's clock).
+    pub ran_at: Timestamp,
+    /// Visits erased.
+    pub visits: u32,
+    /// Presence months (one person's sign-ins of a month) erased.
+    pub presence_months: u32,
+    /// The change-feed number of its last deletion; `None` when it erased
+    /// nothing.
+    pub feed_seq: Option<u64>,
+    /// The devices that were told (every device of the site that may
+    /// have held one of the documents, when it ran), each confirmed or
+    /// not yet.
+    pub devices: Vec<ErasureConfirmation>,
+}
+
+/// Whether a device has confirmed an erasure: it has said that it applied
+/// the change feed's deletions up to the report's feed number.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct ErasureConfirmation {
+    /// The device.
+    pub device: DeviceId,
+    /// Its name.
+    pub name: String,
+    /// Its role.
+    pub role: Role,
+    /// Whether it has confirmed.
+    pub confirmed: bool,
 }

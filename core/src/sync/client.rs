@@ -452,7 +452,11 @@ async fn session(
                     ServerMessage::Sync { docs, seq } => waiting_frames(&mut stream, docs, seq, traffic),
                     other => (other, None),
                 };
+                let erased = wants_erased(&message);
                 let replies = handle(store, message, status, arrivals, &mut feed, &mut acks).await?;
+                if let Some(seq) = erased {
+                    send(&mut sink, &ClientMessage::Erased { seq }, traffic).await?;
+                }
                 if acks.docs.len() >= ACK_FRAME_DOCS {
                     let docs: Vec<DocMessage> = acks.take().collect();
                     send(&mut sink, &ClientMessage::Sync { docs }, traffic).await?;
@@ -465,7 +469,11 @@ async fn session(
                     Some(Ended::Next(next)) => {
                         // A frame of another kind came after them: handled
                         // in its turn.
+                        let erased = wants_erased(&next);
                         let replies = handle(store, next, status, arrivals, &mut feed, &mut acks).await?;
+                        if let Some(seq) = erased {
+                            send(&mut sink, &ClientMessage::Erased { seq }, traffic).await?;
+                        }
                         settle = answer(&mut sink, replies, &mut acks, traffic).await?;
                     }
                 }
@@ -670,6 +678,16 @@ impl Acks {
     }
 }
 
+/// The feed number to answer `Erased` with once this frame is applied:
+/// a deletion the server wants to hear is done (an erasure report's
+/// confirmation). Answered only after the tombstones are committed.
+fn wants_erased(message: &ServerMessage) -> Option<u64> {
+    match message {
+        ServerMessage::Purged { seq, .. } => *seq,
+        _ => None,
+    }
+}
+
 /// Apply one server frame; returns the answers to send now (those that
 /// only acknowledge join `acks`). The store's part runs on the blocking
 /// pool with the frame moved in; the session's own state (`feed`, `acks`,
@@ -745,7 +763,7 @@ async fn handle(
             });
             Ok(replies)
         }
-        ServerMessage::Purged { docs } => {
+        ServerMessage::Purged { docs, .. } => {
             let mut kinds: Vec<DocKind> = docs.iter().map(DocId::kind).collect();
             kinds.dedup();
             blocking(store, move |s| -> Result<(), ClientError> {

@@ -62,6 +62,13 @@ pub enum ClientMessage {
         /// The documents.
         docs: Vec<DocId>,
     },
+    /// The answer to a `Purged` frame that carried a feed number: its
+    /// deletions, and every one numbered before, are gone from this
+    /// device's store (what an erasure report counts as confirmed).
+    Erased {
+        /// The feed number the `Purged` frame carried.
+        seq: u64,
+    },
 }
 
 /// What the server sends.
@@ -91,6 +98,11 @@ pub enum ServerMessage {
     Purged {
         /// The documents.
         docs: Vec<DocId>,
+        /// The feed number of the last of them, when the server wants to
+        /// hear that they are gone (a device answers `Erased`). Absent
+        /// from older servers' frames, and ignored by older devices.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<u64>,
     },
     /// Documents this device may no longer see (a key it returned, an item
     /// it handed back): drop them, remembering no deletion, since they may
@@ -222,6 +234,10 @@ mod tests {
             docs: vec![DocMessage { doc: DocId::visit(crate::ids::VisitId::new()), message: vec![0x42, 1, 2, 3] }],
         };
         assert_eq!(ClientMessage::decode(&m.encode()).unwrap(), m);
+        let p = ServerMessage::Purged { docs: vec![DocId::visit(crate::ids::VisitId::new())], seq: Some(12) };
+        assert_eq!(ServerMessage::decode(&p.encode()).unwrap(), p);
+        let e = ClientMessage::Erased { seq: 12 };
+        assert_eq!(ClientMessage::decode(&e.encode()).unwrap(), e);
         let w = ServerMessage::Welcome { site: SiteId::new(), device: DeviceId::new(), role: Role::Kiosk, seq: 7 };
         assert_eq!(ServerMessage::decode(&w.encode()).unwrap(), w);
     }

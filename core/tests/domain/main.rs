@@ -8,5 +8,6 @@ mod notices;
 mod people;
 mod presence;
 mod repairs;
+mod retention;
 mod site;
 mod visits;

@@ -39,7 +39,6 @@ purpose_required: boolean,
  */
 consent_text: string, 
 /**
- * Days a key may be overdue before its borrower's department contact
- * is told as well.
+ * Days sign-in records are kept after their month ends.
  */
-overdue_contact_after_days: number, };
+presence_retention_days: number, };

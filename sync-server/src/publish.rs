@@ -1,0 +1,99 @@
+//! A change that landed on the server, numbered in the site's change feed
+//! and pushed at once to the connected devices that may see it: what a
+//! device's frame does through its connection, and what the server's own
+//! work (retention) does alike. A device that is not connected finds the
+//! numbered change in its catch-up.
+
+use lodge_core::sync::{DocMessage, ServerMessage, may_read};
+use lodge_core::{DeviceId, DocId, DocKind, Role};
+
+use crate::AppState;
+use crate::hub::{Changed, SiteHub};
+use crate::visibility::{access_of, header_of, held_by, kiosk_made, may_have_held, may_know_deletion, visit_waiting};
+
+/// Number changed documents in the feed (`(document, deleted)`) and push
+/// them to the connected devices but `origin`'s; returns the feed's
+/// sequence. From blocking code only.
+pub fn publish(state: &AppState, hub: &SiteHub, origin: Option<DeviceId>, docs: Vec<(DocId, bool)>, ask_erased: bool) -> u64 {
+    if docs.is_empty() {
+        return hub.seq();
+    }
+    let numbered = match state.registry().bump_many(hub.site, &docs) {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!(error = %e, "the change feed failed");
+            return hub.seq();
+        }
+    };
+    let changes: Vec<Changed> =
+        docs.into_iter().zip(&numbered).map(|((doc, purged), seq)| Changed { doc, seq: *seq, purged }).collect();
+    if let Some(last) = numbered.last() {
+        hub.advance(*last);
+    }
+    fan_out(hub, origin, &changes, ask_erased);
+    hub.seq()
+}
+
+/// Push changes to every connected device of the site that may see them
+/// but `origin`'s (the device they came from, if any), each document's
+/// header and state read once for all of them. `ask_erased`: deletions
+/// carry their feed number, so that each device answers once they are
+/// gone (see [`crate::retention`]).
+fn fan_out(hub: &SiteHub, origin: Option<DeviceId>, changes: &[Changed], ask_erased: bool) {
+    let listeners = hub.others(origin);
+    if listeners.is_empty() {
+        return;
+    }
+    let seq = changes.iter().map(|c| c.seq).max().unwrap_or(0);
+    let mut store = hub.store();
+    let mut docs: Vec<Vec<DocMessage>> = vec![Vec::new(); listeners.len()];
+    let mut purged: Vec<Vec<DocId>> = vec![Vec::new(); listeners.len()];
+    let mut forgotten: Vec<Vec<DocId>> = vec![Vec::new(); listeners.len()];
+    for c in changes {
+        if c.purged {
+            for (i, (_, listener)) in listeners.iter().enumerate() {
+                if may_know_deletion(&listener.device, &mut store, &c.doc) {
+                    purged[i].push(c.doc.clone());
+                }
+            }
+            continue;
+        }
+        let Ok(Some(header)) = header_of(&mut store, &c.doc) else { continue };
+        let kiosks = listeners.iter().any(|(_, l)| l.device.role == Role::Kiosk);
+        let waiting = kiosks && visit_waiting(&mut store, &c.doc);
+        for (i, (_, listener)) in listeners.iter().enumerate() {
+            let held = held_by(&listener.device, &mut store, &c.doc);
+            if !may_read(&access_of(&listener.device, &header, waiting, held)) {
+                if listener.device.role == Role::Kiosk && c.doc.kind() == DocKind::Visit && kiosk_made(&listener.device, &header) {
+                    purged[i].push(c.doc.clone());
+                } else if may_have_held(&listener.device, &mut store, &c.doc) {
+                    // Returned, or handed on: the phone drops its copy.
+                    forgotten[i].push(c.doc.clone());
+                }
+                continue;
+            }
+            match store.generate_first_sync_message(&listener.device.device.to_string(), &c.doc) {
+                Ok(Some(message)) => docs[i].push(DocMessage { doc: c.doc.clone(), message }),
+                Ok(None) => {}
+                Err(e) => tracing::error!(error = %e, "store failed"),
+            }
+        }
+    }
+    drop(store);
+    for ((((id, listener), docs), purged), forgotten) in listeners.into_iter().zip(docs).zip(purged).zip(forgotten) {
+        let mut frames = Vec::new();
+        if !purged.is_empty() {
+            frames.push(ServerMessage::Purged { docs: purged, seq: ask_erased.then_some(seq) });
+        }
+        if !forgotten.is_empty() {
+            frames.push(ServerMessage::Forget { docs: forgotten });
+        }
+        if !docs.is_empty() {
+            frames.push(ServerMessage::Sync { docs, seq });
+        }
+        if !frames.into_iter().all(|f| listener.offer(f)) {
+            // Too far behind: its queue is dropped and it reconnects.
+            hub.leave(id);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The server's retention sweep of a site: documents past the site's
+//! limits are erased from its store by the core's one rule
+//! ([`lodge_core::Store::erase_past_retention_at_most`]), numbered in the
+//! change feed as deletions and pushed to the connected devices as a
+//! device's deletion is (see [`crate::publish`]); devices that are away
+//! get them in their catch-up. Each sweep leaves an erasure report in the
+//! site's store, and a device counts as confirmed once it has said that
+//! it applied the feed's deletions up to the report's number (see
+//! [`crate::registry::Registry::confirm`]).
+//!
+//! One entry point, [`sweep`], for the admin's HTTP call and for the daily
+//! scheduler alike.
+
+use std::collections::HashMap;
+
+use lodge_core::retention::{Erased, ErasureRecord};
+use lodge_core::sync::api::{ErasureConfirmation, ErasureReport};
+use lodge_core::{DeviceId, SiteId, Timestamp};
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::registry::Device;
+use crate::visibility::may_know_deletion;
+
+/// Documents erased per turn at the site's store: a first sweep over a
+/// year of visits must not keep every device of the site waiting for all
+/// of it (see [`crate::hub`]).
+const ERASED_PER_TURN: usize = 256;
+
+/// Erase what is past retention in `site` at `now`, tell every device, and
+/// keep and return the sweep's report. Store work runs on the blocking
+/// pool, a turn at a time.
+pub async fn sweep(state: &AppState, site: SiteId, now: Timestamp) -> Result<ErasureReport, AppError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || sweep_blocking(&state, site, now)).await?
+}
+
+fn sweep_blocking(state: &AppState, site: SiteId, now: Timestamp) -> Result<ErasureReport, AppError> {
+    let hub = state.hub(site)?;
+    let devices: Vec<Device> = state.registry().devices()?.into_iter().filter(|d| d.site == site && d.revoked_at.is_none()).collect();
+    let mut erased = Erased::default();
+    let mut feed_seq = None;
+    let mut told: Vec<DeviceId> = Vec::new();
+    loop {
+        let step = hub.store().erase_past_retention_at_most(now, ERASED_PER_TURN)?;
+        let done = step.docs.len() < ERASED_PER_TURN;
+        if !step.docs.is_empty() {
+            {
+                // Who may have held them, from the tombstones' owners.
+                let mut store = hub.store();
+                for device in &devices {
+                    if !told.contains(&device.device) && step.docs.iter().any(|doc| may_know_deletion(device, &mut store, doc)) {
+                        told.push(device.device);
+                    }
+                }
+            }
+            let deletions = step.docs.iter().map(|doc| (doc.clone(), true)).collect();
+            let before = hub.seq();
+            let seq = crate::publish::publish(state, &hub, None, deletions, true);
+            if seq > before {
+                feed_seq = Some(seq);
+            }
+        }
+        erased.add(step);
+        if done {
+            break;
+        }
+    }
+    let id = hub.store().record_erasure(now, &erased, feed_seq, &told)?;
+    tracing::info!(%site, visits = erased.visits, presence_months = erased.presence_months, ?feed_seq, devices = told.len(), "retention sweep");
+    let record = ErasureRecord { id, ran_at: now, visits: erased.visits, presence_months: erased.presence_months, feed_seq, devices: told };
+    Ok(report(&record, &devices_by_id(state, site)?, &state.registry().confirmed(site)?))
+}
+
+/// Every sweep of `site`, newest first, with each device's confirmation as
+/// it stands now. From blocking code only.
+pub fn reports(state: &AppState, site: SiteId) -> Result<Vec<ErasureReport>, AppError> {
+    let records = state.hub(site)?.store().erasure_records()?;
+    let devices = devices_by_id(state, site)?;
+    let confirmed = state.registry().confirmed(site)?;
+    Ok(records.iter().map(|r| report(r, &devices, &confirmed)).collect())
+}
+
+/// The records of a site's store opened by itself (the command line,
+/// beside a running server), with confirmations from the registry.
+pub fn reports_of(records: &[ErasureRecord], devices: &[Device], confirmed: &HashMap<DeviceId, u64>) -> Vec<ErasureReport> {
+    let by_id: HashMap<DeviceId, Device> = devices.iter().map(|d| (d.device, d.clone())).collect();
+    records.iter().map(|r| report(r, &by_id, confirmed)).collect()
+}
+
+fn devices_by_id(state: &AppState, site: SiteId) -> Result<HashMap<DeviceId, Device>, AppError> {
+    Ok(state.registry().devices()?.into_iter().filter(|d| d.site == site).map(|d| (d.device, d)).collect())
+}
+
+fn report(record: &ErasureRecord, devices: &HashMap<DeviceId, Device>, confirmed: &HashMap<DeviceId, u64>) -> ErasureReport {
+    let devices = record
+        .devices
+        .iter()
+        // Devices are revoked, never removed: every one told is still known.
+        .filter_map(|id| devices.get(id))
+        .map(|d| ErasureConfirmation {
+            device: d.device,
+            name: d.name.clone(),
+            role: d.role,
+            confirmed: record.feed_seq.is_some_and(|seq| confirmed.get(&d.device).is_some_and(|c| *c >= seq)),
+        })
+        .collect();
+    ErasureReport {
+        id: record.id,
+        ran_at: record.ran_at,
+        visits: record.visits,
+        presence_months: record.presence_months,
+        feed_seq: record.feed_seq,
+        devices,
+    }
+}
