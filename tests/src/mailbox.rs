@@ -71,6 +71,11 @@ impl Mailbox {
         files.into_iter().filter_map(|(_, p)| std::fs::read_to_string(p).ok()).map(|raw| Mail { raw }).collect()
     }
 
+    /// How many messages it accepted so far (without reading them).
+    pub fn count(&self) -> usize {
+        std::fs::read_dir(&self.folder).map(|d| d.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "eml")).count()).unwrap_or(0)
+    }
+
     /// From now on, hang every message mid-send (until [`Mailbox::flow`]).
     pub fn stall(&self) {
         std::fs::write(self.folder.join("stall"), "").expect("the stall file");

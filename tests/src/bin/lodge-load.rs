@@ -550,6 +550,46 @@ async fn year_of_data(devices: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The end-of-day reminder for `people` people still signed in, each by
+/// e-mail through a real SMTP server (aiosmtpd): the time from the run
+/// to the last mail accepted, the server's CPU per reminder and its peak
+/// memory.
+async fn reminders(people: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    std::fs::create_dir_all(dir.path().join("mail"))?;
+    let mailbox = lodge_tests::mailbox::Mailbox::start(&dir.path().join("mail"))?;
+    let data = dir.path().join("server");
+    let site = create_site(&data, "Load House")?;
+    let server = Server::start_with(&data, &["--smtp-url", &mailbox.url(), "--mail-from", "Lodge <lodge@load.test>"])?;
+    let writer = Device::enrol(&server, dir.path(), "writer", &code(&data, site, "admin", None)?).await?;
+    until(Duration::from_secs(60), || writer.read(|s| s.site_settings().ok().flatten().is_some())).await?;
+    let admin = Actor { person: None, device: Some(writer.id), name: "Writer".into(), role: Role::Admin };
+    // Not due by the clock while the people are being made.
+    writer.act(|s| s.set_reminder_time(&admin, "23:59"))?;
+    writer.act(|s| -> anyhow::Result<()> {
+        for i in 0..people {
+            let form = PersonForm { name: format!("Person {i}"), email: Some(format!("person{i}@load.test")), roles: vec![Role::Staff], ..Default::default() };
+            let p = s.create_person(&admin, form)?;
+            s.sign_in(&admin, p)?;
+        }
+        Ok(())
+    })?;
+    until(Duration::from_secs(600), || writer.read(|s| s.outbox().map(|o| o.is_empty()).unwrap_or(false))).await?;
+    let cpu_before = cpu_seconds(server.pid());
+    let t = Instant::now();
+    lodge_tests::admin(&data, &["jobs", "run", "sign-out-reminder", "--site", &site.to_string()])?;
+    until(Duration::from_secs(1200), || mailbox.count() >= people).await?;
+    let elapsed = t.elapsed();
+    let cpu = cpu_seconds(server.pid()) - cpu_before;
+    println!(
+        "{people} end-of-day reminders through SMTP: {elapsed:.2?} from the run to the last mail ({:.2} ms each); server CPU {cpu:.2} s ({:.2} ms per reminder); server peak resident memory {:.1} MB",
+        elapsed.as_secs_f64() * 1000.0 / people as f64,
+        cpu * 1000.0 / people as f64,
+        rss_mb(server.pid())
+    );
+    Ok(())
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -562,6 +602,10 @@ async fn main() -> anyhow::Result<()> {
         Some("w1-observe") => return w1_observe(&args[2..]).await,
         Some("catch-up") => return catch_up().await,
         Some("hoard") => return hoard(args.iter().any(|a| a == "--reads")).await,
+        Some("reminders") => {
+            let people: usize = args.iter().position(|a| a == "--people").and_then(|i| args.get(i + 1)).map_or(Ok(1000), |n| n.parse())?;
+            return reminders(people).await;
+        }
         Some("year") => {
             let devices: usize = args.iter().position(|a| a == "--devices").and_then(|i| args.get(i + 1)).map_or(Ok(200), |n| n.parse())?;
             return year_of_data(devices).await;
