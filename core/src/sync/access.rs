@@ -62,6 +62,10 @@ pub fn may_read(a: &Access<'_>) -> bool {
         // Every ticket, read-only but their own: whether an item is in the
         // workshop is what a worker checks before taking it.
         (Repair, Worker) => true,
+        // Every device of the site, the lobby kiosk included: an emergency
+        // must reach the tablet in the lobby too (it shows only what is for
+        // everyone in the building; see `Store::active_announcements`).
+        (Announcement, _) => true,
         _ => false,
     }
 }
@@ -80,6 +84,9 @@ pub fn may_write(a: &Access<'_>) -> bool {
         (Key | LoanException, KeyDesk) => true,
         (Equipment, Worker) => true,
         (Repair, Worker) => a.owned_by_person(),
+        // Every reader appends its own read; who may create one, and that
+        // nothing else changes, is judged from the change (`write_rules`).
+        (Announcement, _) => true,
         _ => false,
     }
 }
@@ -176,5 +183,14 @@ mod tests {
         assert!(!may_read(&access(Role::Reception, DocKind::Key, None)));
         assert!(may_read(&access(Role::Reception, DocKind::Equipment, None)));
         assert!(!may_write(&access(Role::Reception, DocKind::Equipment, None)));
+    }
+
+    #[test]
+    fn every_device_reads_announcements_and_may_add_its_read() {
+        for role in [Role::Kiosk, Role::Reception, Role::Staff, Role::Worker, Role::KeyDesk, Role::Admin] {
+            assert!(may_read(&access(role, DocKind::Announcement, None)), "{role}");
+            assert!(may_write(&access(role, DocKind::Announcement, None)), "{role}");
+            assert!(role == Role::Admin || !may_purge(&access(role, DocKind::Announcement, None)), "{role}");
+        }
     }
 }
