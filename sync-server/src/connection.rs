@@ -552,6 +552,9 @@ fn may_know_deletion(device: &Device, store: &mut Store, doc: &DocId) -> bool {
         // The projections of a deleted key are gone with it: a phone that
         // held it keeps its (read-only) copy.
         held: false,
+        // Told of a deleted announcement it may never have had: it has none
+        // to drop, and the id says nothing.
+        public: true,
     })
 }
 
@@ -572,7 +575,7 @@ fn phone_may_hold(device: &Device, doc: &DocId) -> bool {
     matches!(device.role, Role::Staff | Role::Worker) && matches!(doc.kind(), DocKind::Key | DocKind::Equipment)
 }
 
-fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool, held: bool) -> Access<'a> {
+fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool, held: bool, public: bool) -> Access<'a> {
     Access {
         role: device.role,
         device: device.device,
@@ -581,7 +584,14 @@ fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool, held:
         owner: header.owner.as_deref(),
         visit_waiting,
         held,
+        public,
     }
+}
+
+/// Whether `doc` is an announcement for everyone in the building (what a
+/// kiosk may get); `false` without a query for any other kind.
+fn for_everyone(store: &mut Store, doc: &DocId) -> bool {
+    doc.kind() == DocKind::Announcement && store.announcement_for_everyone(doc).unwrap_or(false)
 }
 
 /// What a reconnecting device needs.
@@ -613,7 +623,8 @@ impl Session {
         // anyone else.
         let waiting = self.device.role == Role::Kiosk && visit_waiting(store, doc);
         let held = held_by(&self.device, store, doc);
-        access_of(&self.device, header, waiting, held)
+        let public = self.device.role == Role::Kiosk && for_everyone(store, doc);
+        access_of(&self.device, header, waiting, held, public)
     }
 
     fn readable(&self, store: &mut Store, doc: &DocId) -> bool {
@@ -839,7 +850,7 @@ impl Session {
                 match header_of(&mut store, &doc) {
                     Ok(Some(h)) => {
                         let waiting = visit_waiting(&mut store, &doc);
-                        may_purge(&access_of(&self.device, &h, waiting, false))
+                        may_purge(&access_of(&self.device, &h, waiting, false, false))
                     }
                     // Deleted already, or unknown here: a role that may
                     // delete the kind may remember the deletion (a desk
@@ -897,9 +908,10 @@ impl Session {
             let Ok(Some(header)) = header_of(&mut store, &c.doc) else { continue };
             let kiosks = listeners.iter().any(|(_, l)| l.device.role == Role::Kiosk);
             let waiting = kiosks && visit_waiting(&mut store, &c.doc);
+            let public = kiosks && for_everyone(&mut store, &c.doc);
             for (i, (_, listener)) in listeners.iter().enumerate() {
                 let held = held_by(&listener.device, &mut store, &c.doc);
-                if !may_read(&access_of(&listener.device, &header, waiting, held)) {
+                if !may_read(&access_of(&listener.device, &header, waiting, held, public)) {
                     if listener.device.role == Role::Kiosk && c.doc.kind() == DocKind::Visit && kiosk_made(&listener.device, &header) {
                         purged[i].push(c.doc.clone());
                     } else if may_have_held(&listener.device, &mut store, &c.doc) {

@@ -144,6 +144,14 @@ impl Store {
         all.into_iter().map(|(a, _)| self.reach_of(a)).collect()
     }
 
+    /// Whether the announcement stored as `doc` is for everyone in the
+    /// building (the server's access check for a kiosk).
+    pub fn announcement_for_everyone(&self, doc: &crate::document::DocId) -> Result<bool, Error> {
+        let audience: Option<String> =
+            self.conn().prepare_cached("SELECT audience FROM announcements WHERE doc_id = ?1")?.query_row([doc], |r| r.get(0)).optional()?;
+        Ok(audience.as_deref() == Some("everyone"))
+    }
+
     /// Who one announcement has reached.
     pub fn announcement_reach(&self, id: AnnouncementId) -> Result<Option<Reach>, Error> {
         let mut stmt = self.conn().prepare_cached(&format!("{SELECT} WHERE a.announcement_id = ?1"))?;

@@ -85,6 +85,8 @@ pub fn judge(writer: &Writer<'_>, doc: &DocId, incoming: &Incoming<'_>, known: &
         visit_waiting: true,
         // Holding a key gives no right to change it.
         held: false,
+        // Judged from what the document says (its audience never changes).
+        public: kind == DocKind::Announcement && text(after, "audience").as_deref() == Some("everyone"),
     };
     if !may_write(&access) {
         return Err(Refusal::RoleMayNotWrite { role: writer.role, kind });
