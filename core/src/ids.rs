@@ -138,6 +138,10 @@ uuid_id!(
     DeviceId, "device id"
 );
 uuid_id!(
+    /// An announcement or emergency sent to the site's devices.
+    AnnouncementId, "announcement id"
+);
+uuid_id!(
     /// One appended fact in a document (a sign-in, a custody scan, an admission).
     EventId, "event id"
 );

@@ -31,6 +31,9 @@
 //!   checked; each broken invariant is a row with a provisional winner that
 //!   every replica computes the same way, until a person resolves it.
 //! - **Things are physical**: the latest scan of an item is where it is.
+//! - **Announcements** ([`announcement`]) are documents too: one per notice
+//!   from a desk, its readers appended as events, so an offline device gets
+//!   it when it reconnects and the sender sees who has read it.
 //! - **Merging** goes through `automerge::sync` messages
 //!   ([`Store::generate_sync_message`], [`Store::receive_sync_message`]); the
 //!   sync server and the app's sync client build on them.
@@ -51,6 +54,7 @@
 #![deny(missing_docs)]
 
 mod actor;
+pub mod announcement;
 pub mod conflict;
 mod custody;
 pub mod demo;
@@ -77,7 +81,7 @@ pub use custody::Holdings;
 pub use document::{DocId, DocKind, Header};
 pub use evacuation::EvacuationList;
 pub use ids::{
-    AffiliationId, CardNumber, CardTypeId, CardUid, DepartmentId, DeviceId, Email, EventId, ExceptionId, InvalidId, ItemId, KeyId,
+    AffiliationId, AnnouncementId, CardNumber, CardTypeId, CardUid, DepartmentId, DeviceId, Email, EventId, ExceptionId, InvalidId, ItemId, KeyId,
     KeyTypeId, LoanId, PersonId, RepairCategoryId, SiteId, TicketId, VisitId,
 };
 pub use site::NewSite;

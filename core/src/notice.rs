@@ -21,5 +21,4 @@ pub use job::{Job, JobError, JobFilter, JobId, JobState};
 pub use message::{HostTold, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
 pub use queue::{Attempt, FIRST_RETRY, RETRY_LIMIT};
 pub use rule::{DailyAt, Rule, UnknownRule};
-pub use schedule::{local_day, local_instant};
 pub use slack::SlackHook;

@@ -32,6 +32,7 @@ pub(crate) fn project_document(id: &DocId, doc: &AutoCommit, conn: &Connection, 
         DocKind::LoanException => go::<crate::key_loan::ExceptionDoc>(id, doc, conn, affected),
         DocKind::Equipment => go::<crate::equipment::EquipmentDoc>(id, doc, conn, affected),
         DocKind::Repair => go::<crate::repair::RepairDoc>(id, doc, conn, affected),
+        DocKind::Announcement => go::<crate::announcement::AnnouncementDoc>(id, doc, conn, affected),
     }
 }
 
@@ -47,6 +48,7 @@ pub(crate) fn clear(id: &DocId, conn: &Connection, affected: &mut Affected) -> R
         DocKind::LoanException => crate::key_loan::clear_exception_projection(id, conn, affected)?,
         DocKind::Equipment => crate::equipment::clear_projection(id, conn)?,
         DocKind::Repair => crate::repair::clear_projection(id, conn)?,
+        DocKind::Announcement => crate::announcement::clear_projection(id, conn)?,
     }
     Ok(())
 }

@@ -9,12 +9,14 @@ mod document;
 mod error;
 mod projection;
 mod queries;
+mod reminder;
 
 pub use commands::{CardTypeSpec, NewSite};
 pub(crate) use commands::read_directory;
 pub(crate) use directory::{DirectoryDoc, DirectoryEntry};
 pub(crate) use document::SiteDoc;
 pub use error::Error;
+pub use reminder::{local_date, local_instant, reminder_at};
 pub use queries::{Affiliation, CardInfo, CardStatus, CardType, Department, KeyType, RepairCategory, SiteSettings};
 pub(crate) use projection::{clear as clear_projection, clear_directory};
 

@@ -212,5 +212,14 @@ impl Desk {
     }
 }
 
-const ALL_AREAS: [Area; 8] =
-    [Area::Site, Area::People, Area::Visits, Area::Presence, Area::Keys, Area::Equipment, Area::Repairs, Area::Conflicts];
+const ALL_AREAS: [Area; 9] = [
+    Area::Site,
+    Area::People,
+    Area::Visits,
+    Area::Presence,
+    Area::Keys,
+    Area::Equipment,
+    Area::Repairs,
+    Area::Conflicts,
+    Area::Announcements,
+];

@@ -52,6 +52,7 @@ refusal_from!(
     lodge_core::key_loan::Error,
     lodge_core::equipment::Error,
     lodge_core::repair::Error,
+    lodge_core::announcement::Error,
     lodge_core::sync::EnrolError,
     lodge_core::Denied,
     lodge_core::InvalidId

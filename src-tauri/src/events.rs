@@ -30,6 +30,8 @@ pub enum Area {
     Repairs,
     /// Open conflicts.
     Conflicts,
+    /// Announcements and who has read them.
+    Announcements,
 }
 
 impl Area {
@@ -44,6 +46,7 @@ impl Area {
             DocKind::Key | DocKind::LoanException => Area::Keys,
             DocKind::Equipment => Area::Equipment,
             DocKind::Repair => Area::Repairs,
+            DocKind::Announcement => Area::Announcements,
         };
         [area, Area::Conflicts]
     }

@@ -64,7 +64,9 @@ pub fn run() {
         Options::parse()
     };
 
-    let builder = tauri::Builder::default();
+    // System notifications: a new announcement or emergency, and a phone's
+    // end-of-day reminder (raised from the UI, which has the words).
+    let builder = tauri::Builder::default().plugin(tauri_plugin_notification::init());
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_nfc::init()).plugin(tauri_plugin_barcode_scanner::init());
 

@@ -21,7 +21,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use crate::AppState;
 use crate::door::Pass;
 use crate::hub::SiteHub;
-use crate::visibility::{access_of, header_of, held_by, kiosk_made, may_have_held, may_know_deletion, visit_waiting};
+use crate::visibility::{access_of, for_everyone, header_of, held_by, kiosk_made, may_have_held, may_know_deletion, visit_waiting};
 use crate::sessions::Ending;
 use crate::registry::Device;
 
@@ -535,7 +535,8 @@ impl Session {
         // anyone else.
         let waiting = self.device.role == Role::Kiosk && visit_waiting(store, doc);
         let held = held_by(&self.device, store, doc);
-        access_of(&self.device, header, waiting, held)
+        let public = self.device.role == Role::Kiosk && for_everyone(store, doc);
+        access_of(&self.device, header, waiting, held, public)
     }
 
     fn readable(&self, store: &mut Store, doc: &DocId) -> bool {
@@ -766,7 +767,7 @@ impl Session {
                 match header_of(&mut store, &doc) {
                     Ok(Some(h)) => {
                         let waiting = visit_waiting(&mut store, &doc);
-                        may_purge(&access_of(&self.device, &h, waiting, false))
+                        may_purge(&access_of(&self.device, &h, waiting, false, false))
                     }
                     // Deleted already, or unknown here: a role that may
                     // delete the kind may remember the deletion (a desk

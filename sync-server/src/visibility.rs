@@ -59,6 +59,9 @@ pub(crate) fn may_know_deletion(device: &Device, store: &mut Store, doc: &DocId)
         // The projections of a deleted key are gone with it: a phone that
         // held it keeps its (read-only) copy.
         held: false,
+        // Told of a deleted announcement it may never have had: it has none
+        // to drop, and the id says nothing.
+        public: true,
     })
 }
 
@@ -79,7 +82,7 @@ pub(crate) fn phone_may_hold(device: &Device, doc: &DocId) -> bool {
     matches!(device.role, Role::Staff | Role::Worker) && matches!(doc.kind(), DocKind::Key | DocKind::Equipment)
 }
 
-pub(crate) fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool, held: bool) -> Access<'a> {
+pub(crate) fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool, held: bool, public: bool) -> Access<'a> {
     Access {
         role: device.role,
         device: device.device,
@@ -88,5 +91,12 @@ pub(crate) fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: 
         owner: header.owner.as_deref(),
         visit_waiting,
         held,
+        public,
     }
+}
+
+/// Whether `doc` is an announcement for everyone in the building (what a
+/// kiosk may get); `false` without a query for any other kind.
+pub(crate) fn for_everyone(store: &mut Store, doc: &DocId) -> bool {
+    doc.kind() == DocKind::Announcement && store.announcement_for_everyone(doc).unwrap_or(false)
 }

@@ -658,3 +658,69 @@ async fn a_worker_appends_only_its_own_custody_and_opens_tickets_as_new() {
     assert!(s.server_has(&drill));
     assert_eq!(s.admin.read(|st| st.open_repairs().unwrap().len()), 1, "no ticket was opened or moved by hand");
 }
+
+/// A read of an announcement written by hand: `person`'s, on `device`.
+fn add_read(am: &mut AutoCommit, device: DeviceId, person: PersonId, by: &str) {
+    let reads = at(am, &["reads"]);
+    let len = am.length(&reads);
+    let read = am.insert_object(&reads, len, ObjType::Map).unwrap();
+    am.put(&read, "id", uuid::Uuid::new_v4().to_string()).unwrap();
+    am.put(&read, "at", ScalarValue::Timestamp(1_795_420_800_000)).unwrap();
+    am.put(&read, "by", by.to_owned()).unwrap();
+    am.put(&read, "name", by.split(" <").next().unwrap().to_owned()).unwrap();
+    am.put(&read, "device", device.to_string()).unwrap();
+    am.put(&read, "person", person.to_string()).unwrap();
+    am.commit();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_phone_adds_only_its_own_read_of_an_announcement_and_sends_none() {
+    use lodge_core::announcement::{Audience, Kind, NewAnnouncement};
+    let s = site().await;
+    let admin = s.founder();
+    let jan = s.person("Jan Nowak", Role::Staff);
+    let notice = NewAnnouncement { kind: Kind::Emergency, audience: Audience::Everyone, title: "Fire".into(), text: "Leave by the east stairs".into() };
+    let id = s.admin.act(|st| st.announce(&admin, notice)).unwrap();
+    settled(&s.admin).await;
+    let doc = DocId::announcement(id);
+    let mut phone = Rogue::enrol(&s, "anna-phone", "staff", Some(s.host)).await;
+    let anna_tag = format!("Anna Kowalska <person:{}>", s.host);
+    let jan_tag = format!("Jan Nowak <person:{jan}>");
+
+    // Jan's read, written on Anna's phone.
+    let mut am = s.export(&doc).with_actor(phone.actor.clone());
+    add_read(&mut am, phone.device, jan, &jan_tag);
+    let o = phone.push(&doc, &mut am).await;
+    assert!(refused_by(&o, SyncErrorKind::Forbidden, |r| *r == Refusal::OtherPersonsEntry), "{o:?}");
+
+    // Anna's read, as if made on another device.
+    let mut am = s.export(&doc).with_actor(phone.actor.clone());
+    add_read(&mut am, DeviceId::new(), s.host, &anna_tag);
+    let o = phone.push(&doc, &mut am).await;
+    assert!(refused_by(&o, SyncErrorKind::Forbidden, |r| *r == Refusal::OtherPersonsEntry), "{o:?}");
+
+    // The emergency's text changed.
+    let mut am = s.export(&doc).with_actor(phone.actor.clone());
+    set(&mut am, &[], "text", "False alarm, stay where you are");
+    let o = phone.push(&doc, &mut am).await;
+    assert!(refused_by(&o, SyncErrorKind::Forbidden, |r| matches!(r, Refusal::FieldsNotAllowed { role: Role::Staff, .. })), "{o:?}");
+
+    // An announcement of its own.
+    let mut am = fresh_copy(&mut s.export(&doc), &phone.actor);
+    let own = lodge_core::AnnouncementId::new();
+    set(&mut am, &[], "id", own.to_string());
+    let o = phone.push(&DocId::announcement(own), &mut am).await;
+    assert!(refused_by(&o, SyncErrorKind::Forbidden, |r| *r == Refusal::AnnouncementFromDeskOnly), "{o:?}");
+
+    // Its own read, on itself, is kept, and the sender sees it.
+    let mut am = s.export(&doc).with_actor(phone.actor.clone());
+    add_read(&mut am, phone.device, s.host, &anna_tag);
+    assert_eq!(phone.push(&doc, &mut am).await, Outcome::Kept);
+    eventually("the admin sees Anna's read", LIMIT, || s.admin.read(|st| st.announcement_reach(id).unwrap().is_some_and(|r| r.people_read == 1)))
+        .await
+        .unwrap();
+    let reach = s.admin.read(|st| st.announcement_reach(id).unwrap().unwrap());
+    assert_eq!(reach.announcement.text, "Leave by the east stairs", "the text never changed");
+    assert_eq!(reach.readers.len(), 1);
+    assert!(!s.server_has(&DocId::announcement(own)));
+}

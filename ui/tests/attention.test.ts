@@ -21,6 +21,7 @@ const SAMPLES: { [R in SyncRefusal["rule"]]: Extract<SyncRefusal, { rule: R }> }
   "history-rewritten": { rule: "history-rewritten", kind: "repair", list: "states" },
   "other-persons-entry": { rule: "other-persons-entry" },
   "ticket-moved-by-worker": { rule: "ticket-moved-by-worker" },
+  "announcement-from-desk-only": { rule: "announcement-from-desk-only" },
   "taken-in-workshop": { rule: "taken-in-workshop" },
   "purged-changes": { rule: "purged-changes" },
   "may-not-purge": { rule: "may-not-purge", role: "kiosk", kind: "visit" },

@@ -35,11 +35,13 @@ pub enum DocKind {
     Equipment,
     /// A repair ticket.
     Repair,
+    /// An announcement or emergency, with who has read it.
+    Announcement,
 }
 
 impl DocKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [DocKind; 9] = [
+    pub const ALL: [DocKind; 10] = [
         DocKind::Site,
         DocKind::Directory,
         DocKind::Person,
@@ -49,6 +51,7 @@ impl DocKind {
         DocKind::LoanException,
         DocKind::Equipment,
         DocKind::Repair,
+        DocKind::Announcement,
     ];
 
     /// The kind's name as used in document ids and the store.
@@ -63,6 +66,7 @@ impl DocKind {
             DocKind::LoanException => "loan-exception",
             DocKind::Equipment => "equipment",
             DocKind::Repair => "repair",
+            DocKind::Announcement => "announcement",
         }
     }
 

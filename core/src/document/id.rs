@@ -6,7 +6,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, 
 use serde::{Deserialize, Serialize};
 
 use super::DocKind;
-use crate::ids::{ExceptionId, InvalidId, ItemId, KeyId, PersonId, SiteId, TicketId, VisitId};
+use crate::ids::{AnnouncementId, ExceptionId, InvalidId, ItemId, KeyId, PersonId, SiteId, TicketId, VisitId};
 
 /// The name of one document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -51,6 +51,11 @@ impl DocId {
     /// A repair ticket.
     pub fn repair(id: TicketId) -> Self {
         Self(format!("repair:{id}"))
+    }
+
+    /// An announcement.
+    pub fn announcement(id: AnnouncementId) -> Self {
+        Self(format!("announcement:{id}"))
     }
 
     /// Parse and check a document id received from elsewhere.

@@ -5,37 +5,16 @@
 //! it once; when taken, it queues one job per person or loan, keyed by
 //! rule, day and subject, and is done.
 
-use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone};
-use chrono_tz::Tz;
+use chrono::{NaiveDate, NaiveTime};
 use rusqlite::{Connection, params};
 
 use super::rule::DailyAt;
 use super::{Attempt, Job, JobError, Rule};
 use crate::document::{DocId, DocKind};
 use crate::ids::PersonId;
-use crate::site::SiteSettings;
+use crate::site::{SiteSettings, local_instant};
 use crate::store::{Error, Store};
 use crate::time::Timestamp;
-
-/// The instant `time` happens on `date` in the time zone `zone` (an IANA
-/// name; UTC when it is none known). Daylight saving is the zone's: 17:00
-/// in Warsaw is 15:00 UTC in summer and 16:00 UTC in winter. A time the
-/// clocks skip (02:30 on the night they go forward) is taken an hour
-/// later; a time they pass twice, at its first passing.
-pub fn local_instant(zone: &str, time: NaiveTime, date: NaiveDate) -> Timestamp {
-    let tz: Tz = zone.parse().unwrap_or(Tz::UTC);
-    let at = |t: chrono::NaiveDateTime| tz.from_local_datetime(&t).earliest();
-    let local = date.and_time(time);
-    let found = at(local).or_else(|| at(local + Duration::hours(1))).map(|t| t.with_timezone(&chrono::Utc));
-    found.map(Timestamp::from).unwrap_or_else(|| Timestamp::from(local.and_utc()))
-}
-
-/// The local calendar day of `at` in the time zone `zone`.
-pub fn local_day(zone: &str, at: Timestamp) -> NaiveDate {
-    let tz: Tz = zone.parse().unwrap_or(Tz::UTC);
-    let utc: DateTime<chrono::Utc> = at.to_utc();
-    utc.with_timezone(&tz).date_naive()
-}
 
 /// The time of day a daily rule runs at this site.
 fn time_of(daily: DailyAt, site: &SiteSettings) -> Option<NaiveTime> {
@@ -67,11 +46,14 @@ impl Store {
     pub fn schedule_daily_jobs(&mut self) -> Result<Vec<Rule>, Error> {
         let Some(site) = self.site_settings()? else { return Ok(Vec::new()) };
         let now = self.now();
-        let today = local_day(&site.time_zone, now);
+        // A zone no one knows (a typo in an old site) counts as UTC rather
+        // than stopping every rule of the site.
+        let zone = if crate::site::local_date(&site.time_zone, now).is_ok() { site.time_zone.as_str() } else { "UTC" };
+        let today = local_date(zone, now);
         let mut queued = Vec::new();
         for rule in Rule::ALL {
             let Some(time) = rule.daily_at().and_then(|d| time_of(d, &site)) else { continue };
-            let due = local_instant(&site.time_zone, time, today);
+            let Ok(due) = local_instant(zone, time, today) else { continue };
             let key = format!("{rule}:{today}");
             if now < due || self.conn().prepare_cached("SELECT 1 FROM jobs WHERE job_key = ?1")?.exists([&key])? {
                 continue;
@@ -95,7 +77,7 @@ impl Store {
         let site = self.site_settings()?.ok_or(Error::NoSite)?;
         let now = self.now();
         // Each run by hand is a job of its own: running it is asking for it.
-        let key = format!("{rule}:{}{BY_HAND}{}", local_day(&site.time_zone, as_of), now.millis());
+        let key = format!("{rule}:{}{BY_HAND}{}", local_date(&site.time_zone, as_of), now.millis());
         let id = insert_job(self.conn(), rule, &key, &DocId::site(site.site), &as_of.millis().to_string(), now, now)?;
         self.job(super::JobId(id))?.ok_or(JobError::Unknown(super::JobId(id)))
     }
@@ -107,7 +89,7 @@ impl Store {
             return Ok(Attempt::Cancelled("the site is gone".into()));
         };
         let as_of = as_of(job);
-        let day = local_day(&site.time_zone, as_of);
+        let day = local_date(&site.time_zone, as_of);
         let now = self.now();
         // Messages count from the scheduled time (a server down at 17:00
         // and back at 23:00 finds them too old), or from now when the run
@@ -162,37 +144,7 @@ fn insert_job(conn: &Connection, rule: Rule, key: &str, subject: &DocId, event: 
     conn.prepare_cached("SELECT job_id FROM jobs WHERE job_key = ?1")?.query_row([key], |r| r.get(0))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn utc(text: &str) -> Timestamp {
-        Timestamp::from(DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&chrono::Utc))
-    }
-
-    #[test]
-    fn five_pm_in_warsaw_moves_with_daylight_saving() {
-        let five = NaiveTime::from_hms_opt(17, 0, 0).unwrap();
-        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        // The Sunday the clocks go forward, and the one they go back.
-        assert_eq!(local_instant("Europe/Warsaw", five, day(2027, 3, 28)), utc("2027-03-28T15:00:00Z"));
-        assert_eq!(local_instant("Europe/Warsaw", five, day(2027, 3, 27)), utc("2027-03-27T16:00:00Z"));
-        assert_eq!(local_instant("Europe/Warsaw", five, day(2027, 10, 31)), utc("2027-10-31T16:00:00Z"));
-        assert_eq!(local_instant("Europe/Warsaw", five, day(2027, 10, 30)), utc("2027-10-30T15:00:00Z"));
-    }
-
-    #[test]
-    fn a_time_the_clocks_skip_is_an_hour_later_and_one_they_repeat_is_the_first() {
-        let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-        let half_two = NaiveTime::from_hms_opt(2, 30, 0).unwrap();
-        assert_eq!(local_instant("Europe/Warsaw", half_two, day(2027, 3, 28)), utc("2027-03-28T01:30:00Z"));
-        assert_eq!(local_instant("Europe/Warsaw", half_two, day(2027, 10, 31)), utc("2027-10-31T00:30:00Z"));
-    }
-
-    #[test]
-    fn the_local_day_is_the_zones() {
-        assert_eq!(local_day("Europe/Warsaw", utc("2027-03-27T23:30:00Z")), NaiveDate::from_ymd_opt(2027, 3, 28).unwrap());
-        assert_eq!(local_day("America/New_York", utc("2027-03-28T03:30:00Z")), NaiveDate::from_ymd_opt(2027, 3, 27).unwrap());
-        assert_eq!(local_day("Not/AZone", utc("2027-03-28T03:30:00Z")), NaiveDate::from_ymd_opt(2027, 3, 28).unwrap());
-    }
+/// The local day of `at` in the site's zone (UTC for a zone no one knows).
+fn local_date(zone: &str, at: Timestamp) -> NaiveDate {
+    crate::site::local_date(zone, at).unwrap_or_else(|_| at.to_utc().date_naive())
 }

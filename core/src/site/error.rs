@@ -73,6 +73,9 @@ pub enum Error {
     /// The reminder time is not `HH:MM`.
     #[error("“{0}” is not a time of day; write it as HH:MM, e.g. 17:30.")]
     BadTimeOfDay(String),
+    /// The site's time zone is not one the device knows.
+    #[error("“{0}” is not a time zone this device knows; use a name such as Europe/Warsaw.")]
+    UnknownTimeZone(String),
     /// Retention must be at least a day.
     #[error("Guest data must be kept at least 1 day and at most 3650 days, not {0}.")]
     BadRetention(u32),
@@ -95,6 +98,7 @@ mod tests {
         assert!(Error::BadTimeOfDay("25:00".into()).to_string().contains("HH:MM"));
         assert!(Error::UnknownCard(CardNumber::new(999).unwrap()).to_string().contains("Card 999"));
         assert!(Error::InvalidRange { first: 5, last: 1 }.to_string().contains("5-1"));
+        assert!(Error::UnknownTimeZone("Mars".into()).to_string().contains("“Mars”"));
         assert!(Error::BadRetention(0).to_string().contains("not 0"));
         assert!(Error::BadPresenceRetention(7).to_string().contains("not 7"));
         assert!(Error::BadLoanTerm(0).to_string().contains("not 0"));

@@ -23,6 +23,9 @@ pub struct Access<'a> {
     /// For a key or an item: whether the device's person holds it now (a
     /// phone sees what it holds, read-only, while it holds it).
     pub held: bool,
+    /// For an announcement: whether it is for everyone in the building (a
+    /// kiosk, in the lobby, gets only those).
+    pub public: bool,
 }
 
 impl Access<'_> {
@@ -62,6 +65,10 @@ pub fn may_read(a: &Access<'_>) -> bool {
         // Every ticket, read-only but their own: whether an item is in the
         // workshop is what a worker checks before taking it.
         (Repair, Worker) => true,
+        // Every device of the site; the lobby kiosk only what is for
+        // everyone in the building (a fire alarm, not a staff meeting).
+        (Announcement, Kiosk) => a.public,
+        (Announcement, _) => true,
         _ => false,
     }
 }
@@ -80,6 +87,10 @@ pub fn may_write(a: &Access<'_>) -> bool {
         (Key | LoanException, KeyDesk) => true,
         (Equipment, Worker) => true,
         (Repair, Worker) => a.owned_by_person(),
+        // Every reader appends its own read; who may create one, and that
+        // nothing else changes, is judged from the change (`write_rules`).
+        (Announcement, Kiosk) => a.public,
+        (Announcement, _) => true,
         _ => false,
     }
 }
@@ -107,7 +118,7 @@ mod tests {
     use super::*;
 
     fn access(role: Role, kind: DocKind, owner: Option<&str>) -> Access<'_> {
-        Access { role, device: DeviceId::new(), person: None, kind, owner, visit_waiting: true, held: false }
+        Access { role, device: DeviceId::new(), person: None, kind, owner, visit_waiting: true, held: false, public: false }
     }
 
     #[test]
@@ -176,5 +187,19 @@ mod tests {
         assert!(!may_read(&access(Role::Reception, DocKind::Key, None)));
         assert!(may_read(&access(Role::Reception, DocKind::Equipment, None)));
         assert!(!may_write(&access(Role::Reception, DocKind::Equipment, None)));
+    }
+
+    #[test]
+    fn every_device_reads_announcements_and_the_kiosk_only_those_for_everyone() {
+        for role in [Role::Reception, Role::Staff, Role::Worker, Role::KeyDesk, Role::Admin] {
+            assert!(may_read(&access(role, DocKind::Announcement, None)), "{role}");
+            assert!(may_write(&access(role, DocKind::Announcement, None)), "{role}");
+            assert!(role == Role::Admin || !may_purge(&access(role, DocKind::Announcement, None)), "{role}");
+        }
+        let staff_only = access(Role::Kiosk, DocKind::Announcement, None);
+        assert!(!may_read(&staff_only) && !may_write(&staff_only));
+        let for_everyone = Access { public: true, ..staff_only };
+        assert!(may_read(&for_everyone) && may_write(&for_everyone));
+        assert!(!may_purge(&for_everyone));
     }
 }

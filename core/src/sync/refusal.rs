@@ -145,6 +145,9 @@ pub enum Refusal {
     /// A worker moved a repair ticket or opened one other than as new.
     #[error("a worker opens tickets as new and adds notes; moving a ticket is for technicians and the admin")]
     TicketMovedByWorker,
+    /// A device other than a reception or admin desk created an announcement.
+    #[error("only reception and admin devices send announcements; other devices only say they have read one")]
+    AnnouncementFromDeskOnly,
     /// An item taken while a repair ticket keeps it in the workshop.
     #[error("the item is in the workshop (a repair ticket is in progress or stalled) and cannot be taken")]
     TakenInWorkshop,

@@ -85,6 +85,8 @@ pub fn judge(writer: &Writer<'_>, doc: &DocId, incoming: &Incoming<'_>, known: &
         visit_waiting: true,
         // Holding a key gives no right to change it.
         held: false,
+        // Judged from what the document says (its audience never changes).
+        public: kind == DocKind::Announcement && text(after, "audience").as_deref() == Some("everyone"),
     };
     if !may_write(&access) {
         return Err(Refusal::RoleMayNotWrite { role: writer.role, kind });
@@ -178,6 +180,7 @@ fn histories(kind: DocKind) -> &'static [&'static str] {
         DocKind::Visit | DocKind::Presence => &["events"],
         DocKind::Equipment => &["custody"],
         DocKind::Repair => &["notes", "states"],
+        DocKind::Announcement => &["reads"],
         _ => &[],
     }
 }
@@ -265,8 +268,36 @@ fn check_role(writer: &Writer<'_>, kind: DocKind, incoming: &Incoming<'_>) -> Re
             }
             Ok(())
         }
+        (_, DocKind::Announcement) => {
+            if incoming.creates {
+                if !matches!(writer.role, Role::Reception | Role::Admin) {
+                    return Err(Refusal::AnnouncementFromDeskOnly);
+                }
+            } else {
+                // What was sent never changes: not even by its sender.
+                only(&["reads"], "who has read it")?;
+            }
+            if !new_entries("reads").iter().all(|read| own_read(writer, read)) {
+                return Err(Refusal::OtherPersonsEntry);
+            }
+            Ok(())
+        }
         _ if phone => Err(Refusal::RoleMayNotWrite { role: writer.role, kind }),
         _ => Ok(()),
+    }
+}
+
+/// A read of an announcement made by the writing device: a phone's for its
+/// own person (on itself, when it names a device), a desk's for itself.
+fn own_read(writer: &Writer<'_>, read: &Value) -> bool {
+    let device = text(read, "device");
+    let person = text(read, "person");
+    let this_device = writer.device.to_string();
+    match writer.role {
+        Role::Staff | Role::Worker => {
+            person.is_some() && person == writer.person.map(|p| p.to_string()) && device.as_ref().is_none_or(|d| *d == this_device)
+        }
+        _ => device.as_deref() == Some(this_device.as_str()),
     }
 }
 

@@ -1,6 +1,7 @@
 //! Every command on one device's store, with its refusals: what the four
 //! desks do, offline, on a real SQLite file.
 
+mod announcements;
 mod equipment;
 mod fixture;
 mod keys;

@@ -2,6 +2,7 @@
 //! edits that break invariants together become the same conflict on every
 //! replica; things follow the physical rule; purged guests stay purged.
 
+mod announcements;
 mod convergence;
 mod replicas;
 mod scenarios;

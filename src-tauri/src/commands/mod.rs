@@ -4,6 +4,7 @@
 //! the TypeScript `commands.ts` is generated.
 
 pub mod admin;
+pub mod announcements;
 pub mod attention;
 pub mod badge;
 pub mod keydesk;
@@ -48,6 +49,12 @@ command_table! {
     setup::start_site(form: setup::StartSite) -> setup::DeviceInfo;
     #[async] setup::join_site(form: setup::JoinSite) -> setup::DeviceInfo;
     #[async] setup::connect_site(form: setup::JoinSite) -> setup::DeviceInfo;
+
+    announcements::active_announcements() -> Vec<lodge_core::announcement::Announcement>;
+    announcements::acknowledge_announcement(id: lodge_core::AnnouncementId) -> ();
+    announcements::announce(form: lodge_core::announcement::NewAnnouncement) -> lodge_core::AnnouncementId;
+    announcements::announcement_desk() -> announcements::AnnouncementDesk;
+    announcements::end_of_day_reminder() -> Option<announcements::EndOfDayReminder>;
 
     attention::needs_attention() -> Vec<lodge_core::RefusedChange>;
     attention::discard_refused(doc: lodge_core::DocId) -> ();

@@ -39,6 +39,11 @@ purpose_required: boolean,
  */
 consent_text: string, 
 /**
+ * Days a key may be overdue before its borrower's department contact
+ * is told as well.
+ */
+overdue_contact_after_days: number, 
+/**
  * Days sign-in records are kept after their month ends.
  */
 presence_retention_days: number, };

@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { Activation, AdmitRequest, Affiliation, AffiliationId, Area, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, CheckoutRequest, Conflict, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocId, DocKind, Email, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, Measured, MyPresence, NewCode, NewItem, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, ReadCode, Refusal, RefusedChange, RejectReason, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
+import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, CheckoutRequest, Conflict, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocId, DocKind, Email, EndOfDayReminder, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, Reach, ReadCode, Reader, Refusal, RefusedChange, RejectReason, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
   return invoke("device", {});
@@ -20,6 +20,26 @@ export function joinSite(form: JoinSite): Promise<DeviceInfo> {
 
 export function connectSite(form: JoinSite): Promise<DeviceInfo> {
   return invoke("connect_site", { form });
+}
+
+export function activeAnnouncements(): Promise<Array<Announcement>> {
+  return invoke("active_announcements", {});
+}
+
+export function acknowledgeAnnouncement(id: AnnouncementId): Promise<null> {
+  return invoke("acknowledge_announcement", { id });
+}
+
+export function announce(form: NewAnnouncement): Promise<AnnouncementId> {
+  return invoke("announce", { form });
+}
+
+export function announcementDesk(): Promise<AnnouncementDesk> {
+  return invoke("announcement_desk", {});
+}
+
+export function endOfDayReminder(): Promise<EndOfDayReminder | null> {
+  return invoke("end_of_day_reminder", {});
 }
 
 export function needsAttention(): Promise<Array<RefusedChange>> {

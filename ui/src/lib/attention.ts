@@ -22,6 +22,7 @@ const RULE_TABLE: Record<Rule, null> = {
   "history-rewritten": null,
   "other-persons-entry": null,
   "ticket-moved-by-worker": null,
+  "announcement-from-desk-only": null,
   "taken-in-workshop": null,
   "purged-changes": null,
   "may-not-purge": null,
@@ -42,6 +43,7 @@ const KIND_TABLE: Record<DocKind, null> = {
   "loan-exception": null,
   equipment: null,
   repair: null,
+  announcement: null,
 };
 const COUNTED_TABLE: Record<Counted, null> = {
   hashes: null,

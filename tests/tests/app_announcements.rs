@@ -1,0 +1,80 @@
+//! End-to-end: announcements in the real `lodge` app under Xvfb, through
+//! WebDriver, against a real `lodge-sync`. Reception sends an emergency
+//! from its Announcements screen; a staff phone shows it as an alert banner
+//! above its screen and acknowledges it with "I have seen this"; reception
+//! then shows it read by Anna. Each new screen is photographed and checked
+//! with axe-core. (The system notification the phone also raises is not
+//! observable under Xvfb: the banner is what is checked.)
+
+use std::time::Duration;
+
+use lodge_tests::app::{App, Display};
+use lodge_tests::{Device, Server, admin, code, eventually};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reception_sends_an_emergency_a_phone_acknowledges_it_and_reception_sees_it_read() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let server_dir = root.path().join("server");
+    let site = admin(&server_dir, &["site", "create", "--demo"])?.parse()?;
+    let server = Server::start(&server_dir, 0)?;
+    let display = Display::start()?;
+
+    let admin_device = Device::enrol(&server, root.path(), "admin", &code(&server_dir, site, "admin", None)?).await?;
+    eventually("the admin device to get the site", Duration::from_secs(10), || admin_device.read(|s| s.people("Anna").map(|p| !p.is_empty()).unwrap_or(false))).await?;
+    let anna = admin_device.read(|s| s.people("Anna"))?.remove(0).id;
+
+    let reception = App::launch(&display, root.path(), "reception").await?;
+    reception.join(&server.http_url(), &code(&server_dir, site, "reception", None)?, "Front desk").await?;
+    let r = &reception.session;
+    r.wait_text("Online").await?;
+    let phone = App::launch(&display, root.path(), "anna-phone").await?;
+    phone.join(&server.http_url(), &code(&server_dir, site, "staff", Some(anna))?, "Anna's phone").await?;
+    let p = &phone.session;
+    p.wait_text("Anna Kowalska").await?;
+    p.wait_text("Online").await?;
+
+    // Reception writes an emergency to everyone in the building.
+    r.click(&r.find_text("button", "Announcements").await?).await?;
+    r.wait_text("Send an announcement").await?;
+    reception.screenshot("announce-form").await?;
+    reception.check_accessibility("the announcement form").await?;
+    // Nothing written: refused next to the form, nothing sent.
+    r.click(&r.find_text("button", "Send announcement").await?).await?;
+    r.wait_text("Write what the announcement says before sending it.").await?;
+    r.wait_text("Nothing sent yet.").await?;
+    r.click(&r.find_text("label", "Emergency").await?).await?;
+    r.type_into(&r.find("#announce-heading").await?, "Fire drill").await?;
+    r.type_into(&r.find("#announce-text").await?, "Leave by the nearest exit and meet at the car park.").await?;
+    r.click(&r.find_text("button", "Send emergency").await?).await?;
+    r.wait_text("Sent. Devices that are offline get it when they reconnect.").await?;
+    r.wait_text("Read by 0 of").await?;
+    r.wait_text("Nobody has said they have seen it yet.").await?;
+    reception.screenshot("announce-sent").await?;
+    reception.check_accessibility("sent announcements").await?;
+
+    // The phone shows it above its own screen, as an alert.
+    p.find("section.banner.emergency[role=alert]").await?;
+    p.wait_text("Leave by the nearest exit and meet at the car park.").await?;
+    p.wait_text("From Front desk").await?;
+    phone.screenshot("announce-banner-phone").await?;
+    phone.check_accessibility("the phone with an emergency banner").await?;
+    p.click(&p.find_text("button", "I have seen this").await?).await?;
+    p.wait_until("the banner to go", |page| !page.contains("Leave by the nearest exit")).await?;
+    // The focus went back to the screen, not lost on a removed button.
+    let focused = p.execute("return document.activeElement && document.activeElement.tagName;", serde_json::json!([])).await?;
+    assert_eq!(focused.as_str(), Some("MAIN"), "focus after acknowledging: {focused}");
+
+    // Reception sees who has read it.
+    r.wait_text("Read by 1 of").await?;
+    r.wait_text("Anna Kowalska (").await?;
+    reception.screenshot("announce-read").await?;
+    reception.check_accessibility("an announcement read").await?;
+    eventually("the read to reach the admin device", Duration::from_secs(10), || {
+        admin_device.read(|s| s.announcements_reach().map(|all| all.iter().any(|a| a.people_read == 1)).unwrap_or(false))
+    })
+    .await?;
+
+    phone.quit().await;
+    reception.quit().await;
+    Ok(())
+}
