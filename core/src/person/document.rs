@@ -27,6 +27,7 @@ pub(crate) struct PersonDoc {
     pub active: bool,
     /// How they would rather be reminded; absent from people made before
     /// it (then e-mail where they have one).
+    #[autosurgeon(missing = "Option::default")]
     pub preferred_contact: Option<ContactChannel>,
 }
 

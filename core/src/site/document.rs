@@ -36,9 +36,11 @@ pub(crate) struct SiteDoc {
     pub guest_policy: GuestPolicy,
     /// Department id to the e-mail address of its administrative contact,
     /// told of a key overdue for long. Absent from sites made before it.
+    #[autosurgeon(missing = "Option::default")]
     pub department_contacts: Option<BTreeMap<String, String>>,
     /// Days a key may be overdue before the department's contact is told
     /// too (`None`: [`crate::site::DEFAULT_OVERDUE_CONTACT_DAYS`]).
+    #[autosurgeon(missing = "Option::default")]
     pub overdue_contact_after_days: Option<u32>,
 }
 
