@@ -18,7 +18,7 @@ mod slack;
 
 pub(crate) use facts::enqueue_for;
 pub use job::{Job, JobError, JobFilter, JobId, JobState};
-pub use message::{HostTold, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
+pub use message::{AnnouncementSent, HostTold, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
 pub use queue::{Attempt, FIRST_RETRY, RETRY_LIMIT};
 pub use rule::{DailyAt, Rule, UnknownRule};
 pub use slack::SlackHook;

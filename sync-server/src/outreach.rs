@@ -9,7 +9,7 @@ use std::time::Duration;
 use lettre::message::{Mailbox, header::ContentType};
 use futures_util::StreamExt;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use lodge_core::notice::{Attempt, HostTold, Job, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
+use lodge_core::notice::{AnnouncementSent, Attempt, HostTold, Job, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
 use lodge_core::person::ContactChannel;
 
 use crate::{AppState, SiteHub};
@@ -202,6 +202,17 @@ pub(crate) fn words(message: &Message) -> (String, String) {
                 site => m.site,
             },
         ),
+        Message::Announcement(m) => render(
+            include_str!("../templates/announcement.en.txt"),
+            minijinja::context! {
+                emergency => m.emergency,
+                title => m.title,
+                text => m.text,
+                sender => m.sender,
+                site => m.site,
+                time => local_time(m.sent_at, &m.time_zone),
+            },
+        ),
         Message::RetentionSweep { .. } => (String::new(), String::new()),
     }
 }
@@ -359,7 +370,9 @@ async fn deliver(message: &Message, job: &Job, channels: &Channels) -> Attempt {
             None => Attempt::Refused("no mail relay is set up on this server (lodge-sync serve --smtp-url)".into()),
         },
         Message::SlackPresence(m) => post_to_slack(&channels.http, &m.url, &subject).await,
-        Message::SignOutReminder(SignOutReminder { to, .. }) | Message::LoanOverdue(LoanOverdue { to, .. }) => {
+        Message::SignOutReminder(SignOutReminder { to, .. })
+        | Message::LoanOverdue(LoanOverdue { to, .. })
+        | Message::Announcement(AnnouncementSent { to, .. }) => {
             to_person(to, &subject, body, job, channels).await
         }
         Message::RetentionSweep { .. } => Attempt::Cancelled("the erasure is the server's own work, not a message".into()),

@@ -327,3 +327,59 @@ async fn the_nights_erasure_runs_at_three_in_the_sites_time_and_leaves_its_repor
     let reports = admin(&s.server.data, &["retention", "report", "--site", &site]).unwrap();
     assert_eq!(reports.lines().filter(|l| !l.trim().is_empty() && !l.starts_with(' ')).count(), 1, "one sweep: {reports}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_emergency_reaches_everyone_in_the_building_by_email_or_text_once() {
+    use lodge_core::announcement::{Audience, Kind, NewAnnouncement};
+    let folder = tempfile::tempdir().unwrap();
+    let mailbox = Mailbox::start(folder.path()).unwrap();
+    let (sms, texts, _) = sms_api(0).await;
+    // The site's clock is the machine's: the emergency is fresh.
+    let s = TestSite::start_in("Europe/Warsaw", |data| {
+        let mut args = serve_args(&mailbox, &sms, "2000-01-01T00:00:00Z");
+        args.truncate(args.len() - 2);
+        start(data, &args)
+    })
+    .await;
+    let founder = s.founder();
+    let staff = |name: &str, email: Option<&str>, phone: Option<&str>| PersonForm {
+        name: name.into(),
+        email: email.map(Into::into),
+        phone: phone.map(Into::into),
+        roles: vec![Role::Staff],
+        ..Default::default()
+    };
+    let (_ewa, _jan, _piotr) = s
+        .admin
+        .act(|st| -> anyhow::Result<_> {
+            let ewa = st.create_person(&founder, staff("Ewa Lis", Some("ewa@lodge.test"), None))?;
+            let jan = st.create_person(&founder, staff("Jan Nowak", None, Some("+48600700800")))?;
+            // Piotr is not in the building: "everyone" is those inside.
+            let piotr = st.create_person(&founder, staff("Piotr Wójcik", Some("piotr@lodge.test"), None))?;
+            st.sign_in(&founder, ewa)?;
+            st.sign_in(&founder, jan)?;
+            Ok((ewa, jan, piotr))
+        })
+        .unwrap();
+    let desk = s.device("reception", "reception", None).await;
+    let at_desk = lodge_core::Actor { person: None, device: Some(desk.id), name: "Reception".into(), role: Role::Reception };
+    eventually("the desk knows who is in", LIMIT, || desk.read(|st| st.people_in().unwrap().len() == 2)).await.unwrap();
+    let sent = desk
+        .act(|st| {
+            st.announce(&at_desk, NewAnnouncement { kind: Kind::Emergency, audience: Audience::Everyone, title: "Fire alarm".into(), text: "Leave by the nearest exit.".into() })
+        })
+        .unwrap();
+    eventually("Ewa's mail arrives", LIMIT, || mailbox.count() == 1).await.unwrap();
+    eventually("Jan's text arrives", LIMIT, || texts.lock().unwrap().len() == 1).await.unwrap();
+    let mail = &mailbox.mails()[0];
+    assert!(mail.header("To").unwrap().contains("ewa@lodge.test"));
+    assert_eq!(mail.header("Subject").unwrap(), "EMERGENCY at Lodge House: Fire alarm. Leave by the nearest exit.");
+    let text = texts.lock().unwrap()[0].clone();
+    assert_eq!((text.to.as_str(), text.body.as_str()), ("+48600700800", "EMERGENCY at Lodge House: Fire alarm. Leave by the nearest exit."));
+    // Reading it (a change to the same document) tells no one again.
+    s.admin.act(|st| st.acknowledge(&founder, sent)).unwrap();
+    settled(&s.admin).await;
+    eventually("both sent", LIMIT, || jobs_of(&s, "announcement").iter().filter(|j| j.contains(" sent ")).count() == 2).await.unwrap();
+    assert_eq!(jobs_of(&s, "announcement").len(), 2, "one per person inside: {:?}", jobs_of(&s, "announcement"));
+    assert_eq!((mailbox.count(), texts.lock().unwrap().len()), (1, 1));
+}

@@ -16,6 +16,9 @@ pub(crate) fn enqueue_for(tx: &Connection, written: &BTreeSet<DocId>, now: Times
     for doc in written.iter().filter(|d| d.kind() == DocKind::Presence) {
         presence(tx, doc, now)?;
     }
+    for doc in written.iter().filter(|d| d.kind() == DocKind::Announcement) {
+        announcement(tx, doc, now)?;
+    }
     for doc in written.iter().filter(|d| d.kind() == DocKind::Visit) {
         let visit: Option<(String, Option<Timestamp>)> = tx
             .prepare_cached("SELECT visit_id, admitted_at FROM visits WHERE doc_id = ?1")?
@@ -54,6 +57,37 @@ fn presence(tx: &Connection, doc: &DocId, now: Timestamp) -> rusqlite::Result<()
             let fact = Fact { rule, key: format!("{rule}:{event}:{hook}"), subject: doc, event: Some(&event), hook: Some(*hook), at };
             queue(tx, &fact, now)?;
         }
+    }
+    Ok(())
+}
+
+/// An announcement: its people are told once, by a job per person queued
+/// here the first time the server sees it (later writes are reads being
+/// appended; the key finds them). People who join the audience later
+/// see it in the app.
+fn announcement(tx: &Connection, doc: &DocId, now: Timestamp) -> rusqlite::Result<()> {
+    let rule = Rule::Announcement;
+    let row: Option<(String, String, Option<String>, Timestamp)> = tx
+        .prepare_cached("SELECT announcement_id, audience, department, sent_at FROM announcements WHERE doc_id = ?1")?
+        .query_row([doc], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let Some((id, audience, department, sent_at)) = row else { return Ok(()) };
+    if tx.prepare_cached("SELECT 1 FROM jobs WHERE subject = ?1 AND rule = ?2")?.exists(params![doc, rule.as_str()])? {
+        return Ok(());
+    }
+    let people: Vec<String> = match audience.as_str() {
+        // "Everyone in the building": those signed in now.
+        "everyone" => tx.prepare_cached("SELECT n.person_id FROM presence_now n JOIN people p ON p.person_id = n.person_id WHERE p.active = 1")?
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<_, _>>()?,
+        "all-staff" => tx.prepare_cached("SELECT person_id FROM people WHERE active = 1 AND roles != ''")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?,
+        _ => tx
+            .prepare_cached("SELECT person_id FROM people WHERE active = 1 AND department = ?1")?
+            .query_map([department], |r| r.get(0))?
+            .collect::<Result<_, _>>()?,
+    };
+    for person in people {
+        super::schedule::insert_job(tx, rule, &format!("{rule}:{id}:{person}"), doc, &person, sent_at, now)?;
     }
     Ok(())
 }

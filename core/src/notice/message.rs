@@ -23,6 +23,8 @@ pub enum Message {
     SignOutReminder(SignOutReminder),
     /// A key past due, told to its borrower or their department's contact.
     LoanOverdue(LoanOverdue),
+    /// An announcement or emergency, to one of its people.
+    Announcement(AnnouncementSent),
     /// Not a message: the night's erasure of what is past retention, which
     /// the server does itself when the job is taken (it must tell the
     /// connected devices).
@@ -68,6 +70,27 @@ pub struct SignOutReminder {
     pub name: String,
     /// Signed in since.
     pub since: Timestamp,
+    /// The site's name.
+    pub site: String,
+    /// The site's time zone (IANA).
+    pub time_zone: String,
+}
+
+/// An announcement as a person receives it by e-mail or text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnouncementSent {
+    /// Where it goes.
+    pub to: Recipient,
+    /// Whether it is an emergency.
+    pub emergency: bool,
+    /// Its title (may be empty).
+    pub title: String,
+    /// Its text.
+    pub text: String,
+    /// Who sent it.
+    pub sender: String,
+    /// When.
+    pub sent_at: Timestamp,
     /// The site's name.
     pub site: String,
     /// The site's time zone (IANA).
@@ -151,6 +174,7 @@ impl Store {
             Rule::SlackPresence => self.slack_presence(job),
             Rule::SignOutReminder => self.sign_out_reminder(job),
             Rule::LoanOverdue | Rule::LoanOverdueDepartment => self.loan_overdue(job),
+            Rule::Announcement => self.announcement_to(job),
             // Only ever a day's run (above).
             Rule::Retention => Ok(Err(Attempt::Cancelled("retention has no message".into()))),
         }
@@ -171,6 +195,27 @@ impl Store {
         };
         let (site, time_zone) = self.site_words()?;
         Ok(Ok(Message::SignOutReminder(SignOutReminder { to, name: person.name, since, site, time_zone })))
+    }
+
+    fn announcement_to(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
+        let row: Option<(String, String, String, String, Timestamp)> = self
+            .conn()
+            .prepare_cached("SELECT kind, title, body, sender_name, sent_at FROM announcements WHERE doc_id = ?1")?
+            .query_row([&job.subject], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .optional()?;
+        let Some((kind, title, text, sender, sent_at)) = row else {
+            return Ok(Err(Attempt::Cancelled("the announcement is gone".into())));
+        };
+        let person = job.event.as_deref().and_then(|p| PersonId::parse(p).ok()).map(|p| self.person(p)).transpose()?.flatten();
+        let Some(person) = person else {
+            return Ok(Err(Attempt::Cancelled("the person is gone".into())));
+        };
+        let Some(to) = Recipient::choose(person.preferred_contact, person.email.as_ref().map(|e| e.as_str()), person.phone.as_deref()) else {
+            return Ok(Err(Attempt::Refused(format!("{} has no e-mail address or phone number", person.name))));
+        };
+        let (site, time_zone) = self.site_words()?;
+        let emergency = kind == "emergency";
+        Ok(Ok(Message::Announcement(AnnouncementSent { to, emergency, title, text, sender, sent_at, site, time_zone })))
     }
 
     fn loan_overdue(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {

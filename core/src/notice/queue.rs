@@ -161,7 +161,7 @@ impl Store {
         self.conn()
             .prepare_cached("UPDATE jobs SET state = 'queued', attempts = 0, next_at = ?2, done_at = NULL WHERE job_id = ?1")?
             .execute(params![id.0, now])?;
-        Ok(self.job(id)?.ok_or(JobError::Unknown(id))?)
+        self.job(id)?.ok_or(JobError::Unknown(id))
     }
 }
 

@@ -25,6 +25,10 @@ pub enum Rule {
     /// department's administrative contact is told too (made by
     /// [`Rule::LoanOverdue`]'s daily run).
     LoanOverdueDepartment,
+    /// An announcement or emergency sent from a desk: each person of its
+    /// audience who can be reached is told by e-mail or text message
+    /// (everyone *in the building* for "everyone": those signed in now).
+    Announcement,
     /// Every night: documents past the site's retention are erased
     /// everywhere (the server's own work; nobody is told).
     Retention,
@@ -41,13 +45,20 @@ pub enum DailyAt {
 
 /// A rule name that no rule has.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("there is no rule called \"{0}\"; the rules are: host-told, slack-presence, sign-out-reminder, loan-overdue, loan-overdue-department, retention")]
+#[error("there is no rule called \"{0}\"; the rules are: host-told, slack-presence, sign-out-reminder, loan-overdue, loan-overdue-department, announcement, retention")]
 pub struct UnknownRule(pub String);
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 6] =
-        [Rule::HostTold, Rule::SlackPresence, Rule::SignOutReminder, Rule::LoanOverdue, Rule::LoanOverdueDepartment, Rule::Retention];
+    pub const ALL: [Rule; 7] = [
+        Rule::HostTold,
+        Rule::SlackPresence,
+        Rule::SignOutReminder,
+        Rule::LoanOverdue,
+        Rule::LoanOverdueDepartment,
+        Rule::Announcement,
+        Rule::Retention,
+    ];
 
     /// The rule's name as stored and typed (`host-told`).
     pub fn as_str(self) -> &'static str {
@@ -57,6 +68,7 @@ impl Rule {
             Rule::SignOutReminder => "sign-out-reminder",
             Rule::LoanOverdue => "loan-overdue",
             Rule::LoanOverdueDepartment => "loan-overdue-department",
+            Rule::Announcement => "announcement",
             Rule::Retention => "retention",
         }
     }
@@ -74,6 +86,8 @@ impl Rule {
             Rule::HostTold => Duration::from_secs(4 * 3600),
             // A channel's running count: yesterday's sign-in is noise.
             Rule::SlackPresence => Duration::from_secs(3600),
+            // An emergency an hour late is worse than none.
+            Rule::Announcement => Duration::from_secs(3600),
             // "Sign out" at 22:00 for 17:00 is noise; so is the server
             // catching up on last week's reminders after a long stop.
             Rule::SignOutReminder => Duration::from_secs(2 * 3600),
@@ -92,7 +106,7 @@ impl Rule {
             Rule::LoanOverdue => NaiveTime::from_hms_opt(9, 0, 0).map(DailyAt::Fixed),
             // At night, when nobody is at the desks.
             Rule::Retention => NaiveTime::from_hms_opt(3, 0, 0).map(DailyAt::Fixed),
-            Rule::HostTold | Rule::SlackPresence | Rule::LoanOverdueDepartment => None,
+            Rule::HostTold | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Announcement => None,
         }
     }
 }

@@ -126,7 +126,7 @@ impl Store {
                 }
                 loans.len()
             }
-            Rule::HostTold | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Retention => 0,
+            Rule::HostTold | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Announcement | Rule::Retention => 0,
         };
         tx.commit()?;
         tracing::info!(rule = %job.rule, %day, queued, "daily run");
@@ -135,7 +135,7 @@ impl Store {
 }
 
 /// Queue a job once per key; its number, new or not.
-fn insert_job(conn: &Connection, rule: Rule, key: &str, subject: &DocId, event: &str, fact_at: Timestamp, now: Timestamp) -> rusqlite::Result<i64> {
+pub(super) fn insert_job(conn: &Connection, rule: Rule, key: &str, subject: &DocId, event: &str, fact_at: Timestamp, now: Timestamp) -> rusqlite::Result<i64> {
     conn.prepare_cached(
         "INSERT INTO jobs (rule, job_key, subject, event, fact_at, queued_at, state, next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?6)
          ON CONFLICT (job_key) DO NOTHING",
