@@ -87,6 +87,11 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// A site's own mail relay (kept on this server only), and a test message.
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
     /// The site's Slack incoming webhooks (kept on this server only).
     Slack {
         #[command(subcommand)]
@@ -177,6 +182,50 @@ enum RetentionCommand {
         /// The site.
         #[arg(long)]
         site: SiteId,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send this site's mail through its own relay instead of the server's.
+    Set {
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
+        /// The relay, as `serve --smtp-url` takes it.
+        #[arg(long, env = "LODGE_SITE_SMTP_URL", hide_env_values = true)]
+        smtp_url: String,
+        /// The address the site's mail comes from.
+        #[arg(long)]
+        mail_from: String,
+    },
+    /// Which relay the site's mail goes through (its password hidden).
+    Show {
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
+    },
+    /// Send the site's mail through the server's relay again.
+    Clear {
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
+    },
+    /// Send a test message through the site's relay (or the server's, as
+    /// `serve` is given it) and say whether the relay took it.
+    Test {
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
+        /// Who gets the test.
+        #[arg(long)]
+        to: String,
+        /// The server's relay, when the site has none of its own.
+        #[arg(long, env = "LODGE_SMTP_URL", hide_env_values = true)]
+        smtp_url: Option<String>,
+        /// The server's sender address.
+        #[arg(long, env = "LODGE_MAIL_FROM", default_value = "Lodge <lodge@localhost>")]
+        mail_from: String,
     },
 }
 
@@ -486,9 +535,64 @@ async fn serve_cli() -> anyhow::Result<()> {
         }
         Command::Jobs { command } => tokio::task::spawn_blocking(move || jobs(&state, command)).await??,
         Command::Slack { command } => tokio::task::spawn_blocking(move || slack(&state, command)).await??,
+        Command::Mail { command } => mail(&state, command).await?,
         Command::Retention { command } => tokio::task::spawn_blocking(move || retention(&state, command)).await??,
     }
     Ok(())
+}
+
+/// `lodge-sync mail …`: the site's relay, in its store on this server.
+async fn mail(state: &AppState, command: MailCommand) -> anyhow::Result<()> {
+    use lodge_core::notice::MailRelay;
+    use lodge_sync_server::outreach::Mailer;
+    let (MailCommand::Set { site, .. } | MailCommand::Show { site } | MailCommand::Clear { site } | MailCommand::Test { site, .. }) = &command;
+    let site = *site;
+    if !state.registry().sites()?.iter().any(|(s, _)| *s == site) {
+        bail!("there is no site {site} on this server");
+    }
+    let path = state.site_store_path(site);
+    let open = move || lodge_core::Store::open(&path, Arc::new(SystemClock));
+    match command {
+        MailCommand::Set { smtp_url, mail_from, .. } => {
+            // Refused now, not at the first message.
+            Mailer::new(&smtp_url, &mail_from)?;
+            open()?.set_mail_relay(&MailRelay { smtp_url, mail_from })?;
+            println!("site {site} sends its mail through its own relay");
+        }
+        MailCommand::Show { .. } => match open()?.mail_relay()? {
+            Some(relay) => println!("{}  from {}", hide_password(&relay.smtp_url), relay.mail_from),
+            None => println!("the server's relay"),
+        },
+        MailCommand::Clear { .. } => {
+            if !open()?.clear_mail_relay()? {
+                bail!("site {site} has no relay of its own");
+            }
+            println!("site {site} sends its mail through the server's relay");
+        }
+        MailCommand::Test { to, smtp_url, mail_from, .. } => {
+            let mailer = match (open()?.mail_relay()?, smtp_url) {
+                (Some(relay), _) => Mailer::new(&relay.smtp_url, &relay.mail_from)?,
+                (None, Some(url)) => Mailer::new(&url, &mail_from)?,
+                (None, None) => bail!("site {site} has no relay of its own and none was given (--smtp-url or LODGE_SMTP_URL)"),
+            };
+            if let Err(why) = mailer.send_test(&to, &site.to_string()).await {
+                bail!("the relay did not take the test message: {why}");
+            }
+            println!("the relay took the test message for {to}");
+        }
+    }
+    Ok(())
+}
+
+/// A relay URL as it may be shown: without its password.
+fn hide_password(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("…"));
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
 }
 
 /// `lodge-sync slack …`, in the site's store on this server.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use lettre::message::{Mailbox, header::ContentType};
 use futures_util::StreamExt;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use lodge_core::notice::{AnnouncementSent, Attempt, HostTold, Job, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
+use lodge_core::notice::{AnnouncementSent, Attempt, HostTold, MailRelay, Job, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
 use lodge_core::person::ContactChannel;
 
 use crate::{AppState, SiteHub};
@@ -34,13 +34,36 @@ pub struct Channels {
     pub http: reqwest::Client,
     /// The wait before a failed job's first retry.
     pub first_retry: Duration,
+    /// Mailers of sites with their own relay (`lodge-sync mail set`).
+    site_mail: Arc<std::sync::Mutex<std::collections::HashMap<lodge_core::SiteId, (MailRelay, Mailer)>>>,
 }
 
 impl Channels {
     /// Mail through `mail` (if any); Slack over HTTPS.
     pub fn new(mail: Option<Mailer>, first_retry: Duration) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default();
-        Self { mail, sms: None, http, first_retry }
+        Self { mail, sms: None, http, first_retry, site_mail: Arc::default() }
+    }
+
+    /// The mailer of a site's own relay, made once per relay setting.
+    fn site_mailer(&self, site: lodge_core::SiteId, relay: MailRelay) -> Option<Mailer> {
+        let mut cache = self.site_mail.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((known, mailer)) = cache.get(&site)
+            && *known == relay
+        {
+            return Some(mailer.clone());
+        }
+        match Mailer::new(&relay.smtp_url, &relay.mail_from) {
+            Ok(mailer) => {
+                cache.insert(site, (relay, mailer.clone()));
+                Some(mailer)
+            }
+            Err(e) => {
+                // Checked when it was set; the server's relay serves.
+                tracing::error!(%site, error = %e, "the site's mail relay is not usable");
+                None
+            }
+        }
     }
 
     /// The same channels, with text messages through `sms`.
@@ -143,6 +166,16 @@ impl Mailer {
         Ok(Self { transport, from })
     }
 
+    /// A test message (`lodge-sync mail test`), to see the relay work.
+    pub async fn send_test(&self, to: &str, site: &str) -> Result<(), String> {
+        let body = format!("This is a test message from Lodge for {site}. If you read it, e-mail from Lodge reaches you.\n");
+        let id = format!("test:{}", lodge_core::Clock::now(&lodge_core::SystemClock).millis());
+        match self.send(to, &format!("Lodge test message for {site}"), body, &id).await {
+            Attempt::Sent => Ok(()),
+            Attempt::Failed(e) | Attempt::Refused(e) | Attempt::Cancelled(e) => Err(e),
+        }
+    }
+
     async fn send(&self, to: &str, subject: &str, body: String, id: &str) -> Attempt {
         let Ok(to) = to.parse::<Mailbox>() else {
             return Attempt::Refused(format!("“{to}” is not an e-mail address"));
@@ -179,6 +212,12 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+/// Whether a look took any message that may go by e-mail (the site's
+/// relay is read only then).
+fn taken_any(taken: &[(Job, Result<Message, Attempt>)]) -> bool {
+    taken.iter().any(|(_, m)| m.is_ok())
 }
 
 /// The words of a message: its subject and body (for Slack, its one
@@ -313,7 +352,7 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
 async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> usize {
     let h = hub.clone();
     let first_retry = channels.first_retry;
-    let taken = tokio::task::spawn_blocking(move || -> Result<Vec<(Job, Result<Message, Attempt>)>, lodge_core::StoreError> {
+    let taken = tokio::task::spawn_blocking(move || -> Result<(Vec<(Job, Result<Message, Attempt>)>, Option<MailRelay>), lodge_core::StoreError> {
         let mut store = h.store();
         store.set_first_retry(first_retry);
         // The rules that run by the clock, when their time has come today.
@@ -321,10 +360,12 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> 
             tracing::info!(site = %h.site, %rule, "the daily run is due");
         }
         let jobs = store.take_due_jobs(BATCH)?;
-        jobs.into_iter().map(|job| Ok((job.clone(), store.message_for(&job)?))).collect()
+        let taken: Vec<_> = jobs.into_iter().map(|job| Ok((job.clone(), store.message_for(&job)?))).collect::<Result<_, lodge_core::StoreError>>()?;
+        let relay = if taken_any(&taken) { store.mail_relay()? } else { None };
+        Ok((taken, relay))
     })
     .await;
-    let taken = match taken {
+    let (taken, relay) = match taken {
         Ok(Ok(taken)) => taken,
         Ok(Err(e)) => {
             tracing::error!(site = %hub.site, error = %e, "jobs could not be taken");
@@ -333,6 +374,8 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> 
         Err(_) => return 0,
     };
     let count = taken.len();
+    let mail = relay.and_then(|r| channels.site_mailer(hub.site, r));
+    let mail = &mail;
     // Several at once: a relay that answers slowly holds up one send, not
     // the queue. Each outcome is recorded as soon as it is known.
     futures_util::stream::iter(taken)
@@ -345,7 +388,7 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> 
                     }
                     Err(e) => Attempt::Failed(e.to_string()),
                 },
-                Ok(message) => deliver(&message, &job, channels).await,
+                Ok(message) => deliver(&message, &job, channels, mail.as_ref().or(channels.mail.as_ref())).await,
                 Err(nothing) => nothing,
             };
             match &attempt {
@@ -362,10 +405,12 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> 
     count
 }
 
-async fn deliver(message: &Message, job: &Job, channels: &Channels) -> Attempt {
+/// Send a message; e-mail through `mail` (the site's relay, else the
+/// server's).
+async fn deliver(message: &Message, job: &Job, channels: &Channels, mail: Option<&Mailer>) -> Attempt {
     let (subject, body) = words(message);
     match message {
-        Message::HostTold(m) => match &channels.mail {
+        Message::HostTold(m) => match mail {
             Some(mail) => mail.send(&m.to, &subject, body, &job.key).await,
             None => Attempt::Refused("no mail relay is set up on this server (lodge-sync serve --smtp-url)".into()),
         },
@@ -373,7 +418,7 @@ async fn deliver(message: &Message, job: &Job, channels: &Channels) -> Attempt {
         Message::SignOutReminder(SignOutReminder { to, .. })
         | Message::LoanOverdue(LoanOverdue { to, .. })
         | Message::Announcement(AnnouncementSent { to, .. }) => {
-            to_person(to, &subject, body, job, channels).await
+            to_person(to, &subject, body, job, channels, mail).await
         }
         Message::RetentionSweep { .. } => Attempt::Cancelled("the erasure is the server's own work, not a message".into()),
     }
@@ -381,9 +426,9 @@ async fn deliver(message: &Message, job: &Job, channels: &Channels) -> Attempt {
 
 /// A message to a person: e-mail with its subject and body; a text
 /// message with its subject line, which the templates keep whole.
-async fn to_person(to: &Recipient, subject: &str, body: String, job: &Job, channels: &Channels) -> Attempt {
+async fn to_person(to: &Recipient, subject: &str, body: String, job: &Job, channels: &Channels, mail: Option<&Mailer>) -> Attempt {
     match to.channel {
-        ContactChannel::Email => match &channels.mail {
+        ContactChannel::Email => match mail {
             Some(mail) => mail.send(&to.address, subject, body, &job.key).await,
             None => Attempt::Refused("no mail relay is set up on this server (lodge-sync serve --smtp-url)".into()),
         },

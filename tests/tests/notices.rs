@@ -220,3 +220,46 @@ async fn each_sign_in_and_out_reaches_slack_once_with_the_count_after_failed_tri
     assert_eq!(jobs(&s).len(), 3, "one job per sign-in or sign-out: {:?}", jobs(&s));
     assert_eq!(posts.lock().unwrap().len(), 3, "each posted once");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_with_its_own_relay_sends_through_it_and_a_test_message_says_the_relay_works() {
+    let folder = tempfile::tempdir().unwrap();
+    let (servers, own) = (folder.path().join("server-relay"), folder.path().join("site-relay"));
+    std::fs::create_dir_all(&servers).unwrap();
+    std::fs::create_dir_all(&own).unwrap();
+    let server_relay = Mailbox::start(&servers).unwrap();
+    let site_relay = Mailbox::start(&own).unwrap();
+    let s = site_with(&server_relay).await;
+    let site = s.site.to_string();
+    let data = &s.server.data;
+    let refused = admin(data, &["mail", "set", "--site", &site, "--smtp-url", "ftp://nowhere", "--mail-from", "x@lodge.test"]).unwrap_err().to_string();
+    assert!(refused.contains("is not usable"), "{refused}");
+    assert_eq!(admin(data, &["mail", "show", "--site", &site]).unwrap(), "the server's relay");
+    let with_password = site_relay.url().replace("smtp://", "smtp://lodge:s3cret@");
+    admin(data, &["mail", "set", "--site", &site, "--smtp-url", &with_password, "--mail-from", "Front desk <desk@site.test>"]).unwrap();
+    let shown = admin(data, &["mail", "show", "--site", &site]).unwrap();
+    assert!(!shown.contains("s3cret") && shown.contains("desk@site.test"), "{shown}");
+    // aiosmtpd offers no login: set it without the password to send.
+    admin(data, &["mail", "set", "--site", &site, "--smtp-url", &site_relay.url(), "--mail-from", "Front desk <desk@site.test>"]).unwrap();
+
+    let out = admin(data, &["mail", "test", "--site", &site, "--to", "admin@site.test"]).unwrap();
+    assert_eq!(out, "the relay took the test message for admin@site.test");
+    assert_eq!(site_relay.count(), 1);
+    assert!(site_relay.mails()[0].header("Subject").unwrap().starts_with("Lodge test message for "));
+
+    let kiosk = s.device("kiosk", "kiosk", None).await;
+    let desk = s.device("reception", "reception", None).await;
+    let visit = register(&kiosk, s.host, "Jan Guest");
+    eventually("the desk has the guest", LIMIT, || desk.read(|st| st.visit(visit).unwrap().is_some())).await.unwrap();
+    admit(&desk, visit, 105);
+    eventually("the host's mail goes through the site's relay", LIMIT, || site_relay.count() == 2).await.unwrap();
+    assert!(site_relay.mails()[1].header("From").unwrap().contains("desk@site.test"));
+    assert_eq!(server_relay.count(), 0, "not through the server's");
+
+    admin(data, &["mail", "clear", "--site", &site]).unwrap();
+    let second = register(&kiosk, s.host, "Ola Guest");
+    eventually("the desk has the second guest", LIMIT, || desk.read(|st| st.visit(second).unwrap().is_some())).await.unwrap();
+    admit(&desk, second, 106);
+    eventually("the next goes through the server's relay again", LIMIT, || server_relay.count() == 1).await.unwrap();
+    assert_eq!(site_relay.count(), 2);
+}
