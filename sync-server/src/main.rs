@@ -87,6 +87,8 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// Send a test text message through the SMS account (as `serve` takes it).
+    SmsTest(SmsTestArgs),
     /// A site's own mail relay (kept on this server only), and a test message.
     Mail {
         #[command(subcommand)]
@@ -253,6 +255,37 @@ enum SlackCommand {
         /// The webhook's number (from `list`).
         id: i64,
     },
+    /// Post a test line to a webhook and say whether Slack took it.
+    Test {
+        /// The site.
+        #[arg(long)]
+        site: SiteId,
+        /// The webhook's number (from `list`).
+        id: i64,
+    },
+}
+
+/// Send a test text message with the SMS account `serve` is given.
+#[derive(clap::Args)]
+struct SmsTestArgs {
+    /// The site the test is for (named in the text).
+    #[arg(long)]
+    site: SiteId,
+    /// The phone number to send to.
+    #[arg(long)]
+    to: String,
+    /// The SMS API's base URL.
+    #[arg(long, env = "LODGE_SMS_URL", default_value = "https://api.twilio.com")]
+    sms_url: String,
+    /// The SMS account id.
+    #[arg(long, env = "LODGE_SMS_ACCOUNT")]
+    sms_account: String,
+    /// The account's token.
+    #[arg(long, env = "LODGE_SMS_TOKEN", hide_env_values = true)]
+    sms_token: String,
+    /// The sender.
+    #[arg(long, env = "LODGE_SMS_FROM")]
+    sms_from: String,
 }
 
 /// The edge's limits (defaults in `lodge_sync_server::Limits`).
@@ -534,6 +567,28 @@ async fn serve_cli() -> anyhow::Result<()> {
             println!("revoked {device}; it is refused from now on and told to wipe its store");
         }
         Command::Jobs { command } => tokio::task::spawn_blocking(move || jobs(&state, command)).await??,
+        Command::Slack { command: SlackCommand::Test { site, id } } => {
+            let url = tokio::task::spawn_blocking(move || -> anyhow::Result<Option<String>> {
+                if !state.registry().sites()?.iter().any(|(s, _)| *s == site) {
+                    bail!("there is no site {site} on this server");
+                }
+                let store = lodge_core::Store::open(state.site_store_path(site), Arc::new(SystemClock))?;
+                Ok(store.slack_hooks()?.into_iter().find(|h| h.id == id).map(|h| h.url))
+            })
+            .await??;
+            let Some(url) = url else { bail!("site {site} has no Slack webhook {id}") };
+            if let Err(why) = lodge_sync_server::outreach::test_slack(&url, &site.to_string()).await {
+                bail!("Slack did not take the test message: {why}");
+            }
+            println!("Slack took the test message");
+        }
+        Command::SmsTest(args) => {
+            let sms = lodge_sync_server::outreach::SmsGateway::new(&args.sms_url, &args.sms_account, &args.sms_token, &args.sms_from)?;
+            if let Err(why) = sms.send_test(&args.to, &args.site.to_string()).await {
+                bail!("the SMS API did not take the test message: {why}");
+            }
+            println!("the SMS API took the test message for {}", args.to);
+        }
         Command::Slack { command } => tokio::task::spawn_blocking(move || slack(&state, command)).await??,
         Command::Mail { command } => mail(&state, command).await?,
         Command::Retention { command } => tokio::task::spawn_blocking(move || retention(&state, command)).await??,
@@ -597,7 +652,7 @@ fn hide_password(url: &str) -> String {
 
 /// `lodge-sync slack …`, in the site's store on this server.
 fn slack(state: &AppState, command: SlackCommand) -> anyhow::Result<()> {
-    let (SlackCommand::Add { site, .. } | SlackCommand::List { site } | SlackCommand::Remove { site, .. }) = &command;
+    let (SlackCommand::Add { site, .. } | SlackCommand::List { site } | SlackCommand::Remove { site, .. } | SlackCommand::Test { site, .. }) = &command;
     let site = *site;
     if !state.registry().sites()?.iter().any(|(s, _)| *s == site) {
         bail!("there is no site {site} on this server");
@@ -623,6 +678,7 @@ fn slack(state: &AppState, command: SlackCommand) -> anyhow::Result<()> {
             }
             println!("removed {id}");
         }
+        SlackCommand::Test { .. } => unreachable!("tested in main, where it can wait on the network"),
     }
     Ok(())
 }

@@ -115,6 +115,12 @@ impl SmsGateway {
 
     /// Send one text. The API answers 201 for a message taken; 429 and
     /// 5xx may pass; any other 4xx (a number it will not send to) will not.
+    /// A test text (`lodge-sync sms test`), to see the account work.
+    pub async fn send_test(&self, to: &str, site: &str) -> Result<(), String> {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())?;
+        outcome(self.send(&http, to, &format!("A test message from Lodge for {site}.")).await)
+    }
+
     async fn send(&self, http: &reqwest::Client, to: &str, body: &str) -> Attempt {
         let sent = http
             .post(self.messages.clone())
@@ -170,10 +176,7 @@ impl Mailer {
     pub async fn send_test(&self, to: &str, site: &str) -> Result<(), String> {
         let body = format!("This is a test message from Lodge for {site}. If you read it, e-mail from Lodge reaches you.\n");
         let id = format!("test:{}", lodge_core::Clock::now(&lodge_core::SystemClock).millis());
-        match self.send(to, &format!("Lodge test message for {site}"), body, &id).await {
-            Attempt::Sent => Ok(()),
-            Attempt::Failed(e) | Attempt::Refused(e) | Attempt::Cancelled(e) => Err(e),
-        }
+        outcome(self.send(to, &format!("Lodge test message for {site}"), body, &id).await)
     }
 
     async fn send(&self, to: &str, subject: &str, body: String, id: &str) -> Attempt {
@@ -269,6 +272,20 @@ fn slack_context(m: &SlackPresence) -> minijinja::Value {
 /// Post one line to a Slack incoming webhook. Slack answers 200 for a
 /// post taken; a 4xx other than 429 (the hook was removed, a bad payload)
 /// will not change.
+/// Post a test line to a Slack webhook (`lodge-sync slack test`).
+pub async fn test_slack(url: &str, site: &str) -> Result<(), String> {
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())?;
+    outcome(post_to_slack(&http, url, &format!("A test message from Lodge for {site}.")).await)
+}
+
+/// A test's try as a result to print.
+fn outcome(attempt: Attempt) -> Result<(), String> {
+    match attempt {
+        Attempt::Sent => Ok(()),
+        Attempt::Failed(e) | Attempt::Refused(e) | Attempt::Cancelled(e) => Err(e),
+    }
+}
+
 async fn post_to_slack(http: &reqwest::Client, url: &str, text: &str) -> Attempt {
     let sent = http.post(url).json(&serde_json::json!({ "text": text })).send().await;
     match sent {

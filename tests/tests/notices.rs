@@ -219,6 +219,12 @@ async fn each_sign_in_and_out_reaches_slack_once_with_the_count_after_failed_tri
     eventually("every job is sent", LIMIT, || jobs(&s).iter().filter(|j| j.contains(" sent ")).count() == 3).await.unwrap();
     assert_eq!(jobs(&s).len(), 3, "one job per sign-in or sign-out: {:?}", jobs(&s));
     assert_eq!(posts.lock().unwrap().len(), 3, "each posted once");
+
+    // "Send a test" for the webhook.
+    assert_eq!(admin(&s.server.data, &["slack", "test", "--site", &site, &hook]).unwrap(), "Slack took the test message");
+    assert_eq!(posts.lock().unwrap()[3]["text"].as_str().unwrap(), format!("A test message from Lodge for {site}."));
+    let unknown = admin(&s.server.data, &["slack", "test", "--site", &site, "99"]).unwrap_err().to_string();
+    assert!(unknown.contains("has no Slack webhook 99"), "{unknown}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

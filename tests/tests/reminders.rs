@@ -178,6 +178,17 @@ async fn the_end_of_day_reminder_goes_at_five_in_warsaw_on_the_day_the_clocks_ch
     assert_eq!(texts.lock().unwrap().len(), 1, "Jan was reminded once");
     let refused = admin(&s.server.data, &["jobs", "run", "host-told", "--site", &site]).unwrap_err().to_string();
     assert!(refused.contains("runs when its fact happens"), "{refused}");
+
+    // "Send a test" for the SMS account.
+    let test = [
+        "sms-test", "--site", &site, "--to", "+48500600700", "--sms-url", &sms, "--sms-account", "AC0123", "--sms-token", "secret-token", "--sms-from", "+48100200300",
+    ];
+    assert_eq!(admin(&s.server.data, &test).unwrap(), "the SMS API took the test message for +48500600700");
+    assert_eq!(texts.lock().unwrap()[1].body, format!("A test message from Lodge for {site}."));
+    let mut wrong = test;
+    wrong[10] = "wrong-token";
+    let refused = admin(&s.server.data, &wrong).unwrap_err().to_string();
+    assert!(refused.contains("the SMS API refused the message: 401"), "{refused}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
