@@ -20,6 +20,9 @@ pub use reminder::{local_date, local_instant, reminder_at};
 pub use queries::{Affiliation, CardInfo, CardStatus, CardType, Department, KeyType, RepairCategory, SiteSettings};
 pub(crate) use projection::{clear as clear_projection, clear_directory};
 
+/// The languages a site's messages may be written in.
+pub const LANGUAGES: [&str; 4] = ["en", "pl", "uk", "ru"];
+
 /// Days a key may be overdue before its borrower's department contact is
 /// told as well, unless the site says otherwise.
 pub const DEFAULT_OVERDUE_CONTACT_DAYS: u32 = 3;

@@ -225,16 +225,17 @@ fn taken_any(taken: &[(Job, Result<Message, Attempt>)]) -> bool {
 
 /// The words of a message: its subject and body (for Slack, its one
 /// line), from the template files.
-pub(crate) fn words(message: &Message) -> (String, String) {
+pub(crate) fn words(message: &Message, language: &str) -> (String, String) {
+    let t = |name: &str| template(name, language);
     match message {
-        Message::HostTold(m) => render(include_str!("../templates/host-told.en.txt"), host_told_context(m)),
-        Message::SlackPresence(m) => render(include_str!("../templates/slack-presence.en.txt"), slack_context(m)),
+        Message::HostTold(m) => render(t("host-told"), host_told_context(m)),
+        Message::SlackPresence(m) => render(t("slack-presence"), slack_context(m)),
         Message::SignOutReminder(m) => render(
-            include_str!("../templates/sign-out-reminder.en.txt"),
+            t("sign-out-reminder"),
             minijinja::context! { name => m.name, site => m.site, since => local_time(m.since, &m.time_zone) },
         ),
         Message::LoanOverdue(m) => render(
-            include_str!("../templates/loan-overdue.en.txt"),
+            t("loan-overdue"),
             minijinja::context! {
                 customer => m.customer,
                 key => m.key,
@@ -245,7 +246,7 @@ pub(crate) fn words(message: &Message) -> (String, String) {
             },
         ),
         Message::Announcement(m) => render(
-            include_str!("../templates/announcement.en.txt"),
+            t("announcement"),
             minijinja::context! {
                 emergency => m.emergency,
                 title => m.title,
@@ -314,6 +315,15 @@ fn local_time(at: lodge_core::Timestamp, zone: &str) -> String {
     at.to_utc().with_timezone(&zone).format("%H:%M").to_string()
 }
 
+/// The template files, built into the binary: `NAME.LANG.txt`.
+static TEMPLATES: include_dir::Dir<'_> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/templates");
+
+/// The template `name` in `language`, English where it has none.
+fn template(name: &str, language: &str) -> &'static str {
+    let file = |lang: &str| TEMPLATES.get_file(format!("{name}.{lang}.txt")).and_then(|f| f.contents_utf8());
+    file(language).or_else(|| file("en")).unwrap_or("")
+}
+
 /// The day in the site's time zone, as `2027-03-28`.
 fn local_date(at: lodge_core::Timestamp, zone: &str) -> String {
     let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::UTC);
@@ -369,7 +379,7 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
 async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> usize {
     let h = hub.clone();
     let first_retry = channels.first_retry;
-    let taken = tokio::task::spawn_blocking(move || -> Result<(Vec<(Job, Result<Message, Attempt>)>, Option<MailRelay>), lodge_core::StoreError> {
+    let taken = tokio::task::spawn_blocking(move || -> Result<(Vec<(Job, Result<Message, Attempt>)>, Option<MailRelay>, String), lodge_core::StoreError> {
         let mut store = h.store();
         store.set_first_retry(first_retry);
         // The rules that run by the clock, when their time has come today.
@@ -378,11 +388,15 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> 
         }
         let jobs = store.take_due_jobs(BATCH)?;
         let taken: Vec<_> = jobs.into_iter().map(|job| Ok((job.clone(), store.message_for(&job)?))).collect::<Result<_, lodge_core::StoreError>>()?;
-        let relay = if taken_any(&taken) { store.mail_relay()? } else { None };
-        Ok((taken, relay))
+        let (relay, language) = if taken_any(&taken) {
+            (store.mail_relay()?, store.site_settings()?.map(|s| s.language).unwrap_or_default())
+        } else {
+            (None, String::new())
+        };
+        Ok((taken, relay, language))
     })
     .await;
-    let (taken, relay) = match taken {
+    let (taken, relay, language) = match taken {
         Ok(Ok(taken)) => taken,
         Ok(Err(e)) => {
             tracing::error!(site = %hub.site, error = %e, "jobs could not be taken");
@@ -393,6 +407,7 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> 
     let count = taken.len();
     let mail = relay.and_then(|r| channels.site_mailer(hub.site, r));
     let mail = &mail;
+    let language = language.as_str();
     // Several at once: a relay that answers slowly holds up one send, not
     // the queue. Each outcome is recorded as soon as it is known.
     futures_util::stream::iter(taken)
@@ -405,7 +420,7 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> 
                     }
                     Err(e) => Attempt::Failed(e.to_string()),
                 },
-                Ok(message) => deliver(&message, &job, channels, mail.as_ref().or(channels.mail.as_ref())).await,
+                Ok(message) => deliver(&message, &job, channels, mail.as_ref().or(channels.mail.as_ref()), language).await,
                 Err(nothing) => nothing,
             };
             match &attempt {
@@ -424,8 +439,8 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> 
 
 /// Send a message; e-mail through `mail` (the site's relay, else the
 /// server's).
-async fn deliver(message: &Message, job: &Job, channels: &Channels, mail: Option<&Mailer>) -> Attempt {
-    let (subject, body) = words(message);
+async fn deliver(message: &Message, job: &Job, channels: &Channels, mail: Option<&Mailer>, language: &str) -> Attempt {
+    let (subject, body) = words(message, language);
     match message {
         Message::HostTold(m) => match mail {
             Some(mail) => mail.send(&m.to, &subject, body, &job.key).await,
@@ -453,5 +468,79 @@ async fn to_person(to: &Recipient, subject: &str, body: String, job: &Job, chann
             Some(sms) => sms.send(&channels.http, &to.address, subject).await,
             None => Attempt::Refused("no SMS account is set up on this server (lodge-sync serve --sms-account)".into()),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use lodge_core::Timestamp;
+    use lodge_core::notice::{HostTold, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
+    use lodge_core::person::ContactChannel;
+
+    use super::*;
+
+    fn messages() -> Vec<Message> {
+        let at = Timestamp::from_millis(1_806_000_000_000);
+        let (site, time_zone) = ("Lodge House".to_owned(), "Europe/Warsaw".to_owned());
+        let to = Recipient { channel: ContactChannel::Email, address: "a@lodge.test".into() };
+        vec![
+            Message::HostTold(HostTold {
+                to: "a@lodge.test".into(),
+                host: "Anna".into(),
+                guest: "Jan Gość".into(),
+                company: "Acme".into(),
+                admitted_at: at,
+                site: site.clone(),
+                time_zone: time_zone.clone(),
+            }),
+            Message::SlackPresence(SlackPresence {
+                url: String::new(),
+                name: "Ewa".into(),
+                signed_in: true,
+                at,
+                in_building: 3,
+                site: site.clone(),
+                time_zone: time_zone.clone(),
+            }),
+            Message::SignOutReminder(SignOutReminder { to: to.clone(), name: "Ewa".into(), since: at, site: site.clone(), time_zone: time_zone.clone() }),
+            Message::LoanOverdue(LoanOverdue {
+                to: to.clone(),
+                customer: "Ewa".into(),
+                key: "M-1".into(),
+                due_at: at,
+                days_overdue: 4,
+                department: Some("Lab".into()),
+                site: site.clone(),
+                time_zone: time_zone.clone(),
+            }),
+            Message::Announcement(AnnouncementSent {
+                to,
+                emergency: true,
+                title: "Fire".into(),
+                text: "Leave now.".into(),
+                sender: "Reception".into(),
+                sent_at: at,
+                site,
+                time_zone,
+            }),
+        ]
+    }
+
+    #[test]
+    fn every_message_has_its_words_in_every_language_of_the_app() {
+        for language in lodge_core::site::LANGUAGES {
+            for message in messages() {
+                let (subject, body) = words(&message, language);
+                assert!(!subject.is_empty() && !subject.contains("could not be written"), "{language}: {subject}");
+                assert!(!body.contains("could not be written"), "{language}: {body}");
+                if language != "en" {
+                    assert_ne!((subject.clone(), body.clone()), words(&message, "en"), "{language} is English: {subject}");
+                }
+            }
+        }
+        assert_eq!(words(&messages()[0], "pl").0, "Gość Jan Gość jest już u Ciebie");
+        assert_eq!(words(&messages()[4], "uk").0, "ТРИВОГА · Lodge House: Fire. Leave now.");
+        // A language with no files writes English.
+        assert_eq!(words(&messages()[0], "xx"), words(&messages()[0], "en"));
     }
 }

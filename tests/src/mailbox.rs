@@ -32,6 +32,30 @@ impl Mail {
         unfolded.lines().find_map(|l| l.split_once(':').filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim().to_owned()))
     }
 
+    /// The subject as a person reads it: encoded words (RFC 2047, base64,
+    /// as lettre writes non-ASCII text) decoded.
+    pub fn subject(&self) -> Option<String> {
+        use base64::Engine;
+        let raw = self.header("Subject")?;
+        let mut out = String::new();
+        let mut last_encoded = false;
+        for token in raw.split(' ') {
+            let decoded = token
+                .strip_prefix("=?utf-8?b?")
+                .or_else(|| token.strip_prefix("=?UTF-8?B?"))
+                .and_then(|t| t.strip_suffix("?="))
+                .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+                .and_then(|bytes| String::from_utf8(bytes).ok());
+            // Adjacent encoded words join without the space between them.
+            if !out.is_empty() && !(last_encoded && decoded.is_some()) {
+                out.push(' ');
+            }
+            last_encoded = decoded.is_some();
+            out.push_str(decoded.as_deref().unwrap_or(token));
+        }
+        Some(out)
+    }
+
     /// The body (after the headers).
     pub fn body(&self) -> String {
         self.raw.split_once("\r\n\r\n").map(|(_, b)| b.to_owned()).unwrap_or_default()

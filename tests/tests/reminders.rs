@@ -369,6 +369,8 @@ async fn an_emergency_reaches_everyone_in_the_building_by_email_or_text_once() {
             let piotr = st.create_person(&founder, staff("Piotr Wójcik", Some("piotr@lodge.test"), None))?;
             st.sign_in(&founder, ewa)?;
             st.sign_in(&founder, jan)?;
+            // The site writes its messages in Polish.
+            st.set_site_language(&founder, "pl")?;
             Ok((ewa, jan, piotr))
         })
         .unwrap();
@@ -384,9 +386,11 @@ async fn an_emergency_reaches_everyone_in_the_building_by_email_or_text_once() {
     eventually("Jan's text arrives", LIMIT, || texts.lock().unwrap().len() == 1).await.unwrap();
     let mail = &mailbox.mails()[0];
     assert!(mail.header("To").unwrap().contains("ewa@lodge.test"));
-    assert_eq!(mail.header("Subject").unwrap(), "EMERGENCY at Lodge House: Fire alarm. Leave by the nearest exit.");
+    assert_eq!(mail.subject().unwrap(), "ALARM · Lodge House: Fire alarm. Leave by the nearest exit.");
     let text = texts.lock().unwrap()[0].clone();
-    assert_eq!((text.to.as_str(), text.body.as_str()), ("+48600700800", "EMERGENCY at Lodge House: Fire alarm. Leave by the nearest exit."));
+    assert_eq!((text.to.as_str(), text.body.as_str()), ("+48600700800", "ALARM · Lodge House: Fire alarm. Leave by the nearest exit."));
+    let refused = s.admin.act(|st| st.set_site_language(&founder, "de")).unwrap_err();
+    assert!(matches!(refused, lodge_core::site::Error::UnknownLanguage(_)), "{refused}");
     // Reading it (a change to the same document) tells no one again.
     s.admin.act(|st| st.acknowledge(&founder, sent)).unwrap();
     settled(&s.admin).await;

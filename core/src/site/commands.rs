@@ -118,6 +118,7 @@ impl Store {
                 },
                 department_contacts: Some(BTreeMap::new()),
                 overdue_contact_after_days: None,
+                language: None,
             };
             work.create(&DocId::site(site), &doc)?;
             let directory = DirectoryDoc { header: Header::new(DocKind::Directory, site, None), people: BTreeMap::new() };
@@ -237,6 +238,19 @@ impl Store {
         }
         self.edit_site("set_overdue_contact_after_days", actor, move |site| {
             site.overdue_contact_after_days = Some(days);
+            Ok(())
+        })
+    }
+
+    /// The language the site's messages are written in.
+    pub fn set_site_language(&mut self, actor: &Actor, language: &str) -> Result<(), Error> {
+        admin_only(actor, "change the site's language")?;
+        let language = language.trim().to_lowercase();
+        if !super::LANGUAGES.contains(&language.as_str()) {
+            return Err(Error::UnknownLanguage(language));
+        }
+        self.edit_site("set_site_language", actor, move |site| {
+            site.language = Some(language);
             Ok(())
         })
     }

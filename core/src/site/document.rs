@@ -42,6 +42,10 @@ pub(crate) struct SiteDoc {
     /// too (`None`: [`crate::site::DEFAULT_OVERDUE_CONTACT_DAYS`]).
     #[autosurgeon(missing = "Option::default")]
     pub overdue_contact_after_days: Option<u32>,
+    /// The language of the site's messages (`en`, `pl`, `uk`, `ru`);
+    /// absent from sites made before it (English).
+    #[autosurgeon(missing = "Option::default")]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]

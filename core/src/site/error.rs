@@ -67,6 +67,9 @@ pub enum Error {
     /// No department has this id.
     #[error("There is no department “{0}”.")]
     UnknownDepartment(DepartmentId),
+    /// A language the site's messages cannot be written in.
+    #[error("Messages can be written in en, pl, uk or ru, not “{0}”.")]
+    UnknownLanguage(String),
     /// Days overdue before a department is told, out of range.
     #[error("{0} days is not a number of days from 1 to 365.")]
     BadOverdueDays(u32),

@@ -31,6 +31,8 @@ pub struct SiteSettings {
     pub overdue_contact_after_days: u32,
     /// Days sign-in records are kept after their month ends.
     pub presence_retention_days: u32,
+    /// The language of the site's messages: `en`, `pl`, `uk` or `ru`.
+    pub language: String,
 }
 
 /// A badge card type.
@@ -134,7 +136,7 @@ impl Store {
         Ok(self
             .conn()
             .query_row(
-                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, coalesce(presence_retention_days, ?1), overdue_contact_after_days FROM sites LIMIT 1",
+                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, coalesce(presence_retention_days, ?1), overdue_contact_after_days, language FROM sites LIMIT 1",
                 [crate::retention::DEFAULT_PRESENCE_RETENTION_DAYS],
                 |r| {
                     Ok(SiteSettings {
@@ -148,6 +150,7 @@ impl Store {
                         consent_text: r.get(7)?,
                         presence_retention_days: r.get(8)?,
                         overdue_contact_after_days: r.get(9)?,
+                        language: r.get(10)?,
                     })
                 },
             )

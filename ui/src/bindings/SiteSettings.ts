@@ -46,4 +46,8 @@ overdue_contact_after_days: number,
 /**
  * Days sign-in records are kept after their month ends.
  */
-presence_retention_days: number, };
+presence_retention_days: number, 
+/**
+ * The language of the site's messages: `en`, `pl`, `uk` or `ru`.
+ */
+language: string, };
