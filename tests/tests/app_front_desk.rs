@@ -95,9 +95,11 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
 
     // The card is tapped on the virtual PC/SC reader.
     let card = VirtualCard::tap(&CARD_UID)?;
-    r.wait_text("Marta Wiśniewska is in with card 110.").await?;
+    // The confirmation shows for four seconds; on a loaded machine the
+    // poll may come after it, so the lasting outcome is what is waited
+    // for: her row among those inside, with the card.
+    r.wait_text("Marta Wiśniewska card 110").await?;
     card.remove();
-    r.wait_text("card 110").await?;
     reception.screenshot("reception-admitted").await?;
     reception.check_accessibility("reception with a guest in").await?;
     // The kiosk's own visit reached the server and the desk's admission too.
