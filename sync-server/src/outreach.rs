@@ -375,11 +375,15 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
     }
 }
 
+/// What one look takes: the jobs with what each says (or how it ended
+/// without a message), the site's own relay and its language.
+type Taken = (Vec<(Job, Result<Message, Attempt>)>, Option<MailRelay>, String);
+
 /// One look at a site's queue; returns how many jobs it took.
 async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> usize {
     let h = hub.clone();
     let first_retry = channels.first_retry;
-    let taken = tokio::task::spawn_blocking(move || -> Result<(Vec<(Job, Result<Message, Attempt>)>, Option<MailRelay>, String), lodge_core::StoreError> {
+    let taken = tokio::task::spawn_blocking(move || -> Result<Taken, lodge_core::StoreError> {
         let mut store = h.store();
         store.set_first_retry(first_retry);
         // The rules that run by the clock, when their time has come today.
