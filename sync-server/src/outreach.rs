@@ -370,7 +370,9 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
         for hub in state.open_hubs() {
             // A full batch means more are due (a thousand reminders at
             // 17:00): take the next at once, not at the next tick.
-            while send_due(&state, &hub, &channels).await == BATCH {}
+            // The clock's rules are looked at once per tick, not per batch.
+            let mut schedule = true;
+            while send_due(&state, &hub, &channels, std::mem::take(&mut schedule)).await == BATCH {}
         }
     }
 }
@@ -380,15 +382,17 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
 type Taken = (Vec<(Job, Result<Message, Attempt>)>, Option<MailRelay>, String);
 
 /// One look at a site's queue; returns how many jobs it took.
-async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels) -> usize {
+async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels, schedule: bool) -> usize {
     let h = hub.clone();
     let first_retry = channels.first_retry;
     let taken = tokio::task::spawn_blocking(move || -> Result<Taken, lodge_core::StoreError> {
         let mut store = h.store();
         store.set_first_retry(first_retry);
         // The rules that run by the clock, when their time has come today.
-        for rule in store.schedule_daily_jobs()? {
-            tracing::info!(site = %h.site, %rule, "the daily run is due");
+        if schedule {
+            for rule in store.schedule_daily_jobs()? {
+                tracing::info!(site = %h.site, %rule, "the daily run is due");
+            }
         }
         let jobs = store.take_due_jobs(BATCH)?;
         let taken: Vec<_> = jobs.into_iter().map(|job| Ok((job.clone(), store.message_for(&job)?))).collect::<Result<_, lodge_core::StoreError>>()?;

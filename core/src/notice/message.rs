@@ -242,10 +242,7 @@ impl Store {
             };
             (Recipient { channel: ContactChannel::Email, address: contact }, Some(department.unwrap_or_default()))
         } else {
-            let preferred = match preferred.as_deref() {
-                Some("sms") => Some(ContactChannel::Sms),
-                _ => None,
-            };
+            let preferred = preferred.as_deref().and_then(ContactChannel::from_stored);
             let Some(to) = Recipient::choose(preferred, email.as_deref(), phone.as_deref()) else {
                 return Ok(Err(Attempt::Refused(format!("{customer} has no e-mail address or phone number"))));
             };

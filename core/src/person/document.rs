@@ -50,6 +50,11 @@ impl ContactChannel {
             ContactChannel::Sms => "sms",
         }
     }
+
+    /// From its stored form (`None` for anything else).
+    pub fn from_stored(text: &str) -> Option<Self> {
+        [ContactChannel::Email, ContactChannel::Sms].into_iter().find(|c| c.as_str() == text)
+    }
 }
 
 impl Model for PersonDoc {

@@ -59,11 +59,7 @@ fn person_row(r: &Row<'_>) -> rusqlite::Result<Person> {
         user_id: r.get(6)?,
         badge_card: r.get(7)?,
         active: r.get(8)?,
-        preferred_contact: match r.get::<_, Option<String>>(9)?.as_deref() {
-            Some("sms") => Some(ContactChannel::Sms),
-            Some("email") => Some(ContactChannel::Email),
-            _ => None,
-        },
+        preferred_contact: r.get::<_, Option<String>>(9)?.as_deref().and_then(ContactChannel::from_stored),
     })
 }
 
