@@ -1,6 +1,7 @@
 //! Conflicts: invariants that two offline devices can each keep alone and
 //! break together (card 105 given to two guests, a key lent twice, a customer
-//! over their key limit, a person signed in twice, a guest admitted twice).
+//! over their key limit, a person signed in twice, a guest admitted twice, an
+//! item taken while a repair ticket kept it in the workshop).
 //!
 //! After every change, local or merged, the resources it touched are checked
 //! and each broken invariant becomes a row with a provisional winner that
@@ -18,7 +19,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use check::recheck;
 pub use queries::Conflict;
 
-use crate::ids::{CardNumber, KeyId, KeyTypeId, PersonId};
+use crate::ids::{CardNumber, ItemId, KeyId, KeyTypeId, PersonId};
 
 /// Resources whose invariants a change may have broken or mended.
 #[derive(Debug, Default)]
@@ -27,6 +28,7 @@ pub(crate) struct Affected {
     pub keys: BTreeSet<KeyId>,
     pub limits: BTreeSet<(PersonId, KeyTypeId)>,
     pub presence: BTreeSet<PersonId>,
+    pub items: BTreeSet<ItemId>,
 }
 
 /// What kind of invariant is broken.
@@ -44,6 +46,9 @@ pub enum ConflictKind {
     OverKeyLimit,
     /// A person signed in twice without signing out.
     SignedInTwice,
+    /// An item held by someone while a repair ticket keeps it in the
+    /// workshop (taken offline from a copy that did not know yet).
+    TakenInWorkshop,
 }
 
 impl ConflictKind {
@@ -55,6 +60,7 @@ impl ConflictKind {
             ConflictKind::KeyLentTwice => "key-lent-twice",
             ConflictKind::OverKeyLimit => "over-key-limit",
             ConflictKind::SignedInTwice => "signed-in-twice",
+            ConflictKind::TakenInWorkshop => "taken-in-workshop",
         }
     }
 
@@ -66,6 +72,7 @@ impl ConflictKind {
             ConflictKind::KeyLentTwice,
             ConflictKind::OverKeyLimit,
             ConflictKind::SignedInTwice,
+            ConflictKind::TakenInWorkshop,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -15,11 +15,16 @@ pub use document::CustodyOutcome;
 pub use error::Error;
 pub use queries::{CustodyPeriod, Item};
 
-pub(crate) fn clear_projection(id: &crate::document::DocId, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    let item: Option<String> =
+pub(crate) fn clear_projection(
+    id: &crate::document::DocId,
+    conn: &rusqlite::Connection,
+    affected: &mut crate::conflict::Affected,
+) -> rusqlite::Result<()> {
+    let item: Option<crate::ids::ItemId> =
         conn.prepare_cached("SELECT item_id FROM equipment WHERE doc_id = ?1")?.query_row([id], |r| r.get(0)).ok();
     if let Some(item) = item {
         conn.prepare_cached("DELETE FROM custody WHERE item_id = ?1")?.execute([item])?;
+        affected.items.insert(item);
     }
     conn.prepare_cached("DELETE FROM equipment WHERE doc_id = ?1")?.execute([id])?;
     Ok(())

@@ -46,8 +46,8 @@ pub(crate) fn clear(id: &DocId, conn: &Connection, affected: &mut Affected) -> R
         DocKind::Presence => crate::presence::clear_projection(id, conn, affected)?,
         DocKind::Key => crate::key_loan::clear_key_projection(id, conn, affected)?,
         DocKind::LoanException => crate::key_loan::clear_exception_projection(id, conn, affected)?,
-        DocKind::Equipment => crate::equipment::clear_projection(id, conn)?,
-        DocKind::Repair => crate::repair::clear_projection(id, conn)?,
+        DocKind::Equipment => crate::equipment::clear_projection(id, conn, affected)?,
+        DocKind::Repair => crate::repair::clear_projection(id, conn, affected)?,
         DocKind::Announcement => crate::announcement::clear_projection(id, conn)?,
     }
     Ok(())

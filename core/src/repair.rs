@@ -13,7 +13,14 @@ pub use document::RepairState;
 pub use error::Error;
 pub use queries::{RepairLogEntry, Ticket};
 
-pub(crate) fn clear_projection(id: &crate::document::DocId, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+pub(crate) fn clear_projection(
+    id: &crate::document::DocId,
+    conn: &rusqlite::Connection,
+    affected: &mut crate::conflict::Affected,
+) -> rusqlite::Result<()> {
+    let item: Option<crate::ids::ItemId> =
+        conn.prepare_cached("SELECT item_id FROM repairs WHERE doc_id = ?1")?.query_row([id], |r| r.get(0)).ok();
+    affected.items.extend(item);
     conn.prepare_cached("DELETE FROM repairs WHERE doc_id = ?1")?.execute([id])?;
     conn.prepare_cached("DELETE FROM repair_log WHERE doc_id = ?1")?.execute([id])?;
     Ok(())

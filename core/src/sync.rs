@@ -25,7 +25,7 @@ mod write_rules;
 pub use access::{Access, may_purge, may_purge_unseen, may_read, may_write};
 pub use incoming::{DEVICE_LIMITS, MAX_INFLATED_FRAME, MessageLimits, SERVER_LIMITS, check_message, check_saved};
 pub use refusal::{Counted, Measured, Refusal};
-pub use write_rules::{Known, MAX_FIELD_BYTES, MAX_LIST_ITEMS, Writer, judge};
+pub use write_rules::{MAX_FIELD_BYTES, MAX_LIST_ITEMS, Writer, judge};
 #[cfg(feature = "client")]
 pub use admin::AdminError;
 pub use api::{ApiErrorKind, EnrolmentCode, SiteDevice};

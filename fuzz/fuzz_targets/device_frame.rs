@@ -8,7 +8,7 @@
 use std::sync::{LazyLock, Mutex};
 
 use libfuzzer_sys::fuzz_target;
-use lodge_core::sync::{ClientMessage, Known, MAX_FRAME_DOCS, Writer, judge};
+use lodge_core::sync::{ClientMessage, MAX_FRAME_DOCS, Writer, judge};
 use lodge_core::{DeviceId, PersonId, Role};
 
 mod seed_store;
@@ -26,6 +26,6 @@ fuzz_target!(|data: &[u8]| {
     let actor = seeded.store.actor_id().to_hex_string();
     let writer = Writer { role, device: DeviceId::new(), person: Some(PersonId::new()), site, actor: &actor };
     let batch: Vec<_> = docs.into_iter().map(|d| (d.doc, d.message)).collect();
-    let accept = |doc: &lodge_core::DocId, incoming: &lodge_core::Incoming<'_>| judge(&writer, doc, incoming, &Known::default());
+    let accept = |doc: &lodge_core::DocId, incoming: &lodge_core::Incoming<'_>| judge(&writer, doc, incoming);
     seeded.store.receive_sync_messages_checked("device", &batch, &accept).expect("the store itself does not fail");
 });

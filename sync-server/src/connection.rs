@@ -12,10 +12,10 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use lodge_core::sync::{
-    Access, ClientMessage, Counted, DocMessage, FrameError, Known, Refusal, ServerMessage, SyncErrorKind, Writer, judge, may_purge, may_purge_unseen,
+    Access, ClientMessage, Counted, DocMessage, FrameError, Refusal, ServerMessage, SyncErrorKind, Writer, judge, may_purge, may_purge_unseen,
     may_read,
 };
-use lodge_core::{DocId, DocKind, Header, Role, Store, StoreError};
+use lodge_core::{DocId, Header, Role, Store, StoreError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::AppState;
@@ -673,19 +673,7 @@ impl Session {
             }
             let device = &self.device;
             let writer = Writer { role: device.role, device: device.device, person: device.person, site: device.site, actor: &device.actor };
-            // Items in the workshop, as the server knows it now: a worker's
-            // phone may have taken one offline from a stale copy.
-            let in_workshop: std::collections::HashSet<DocId> = batch
-                .iter()
-                .filter(|(doc, _)| doc.kind() == DocKind::Equipment)
-                .filter(|(doc, _)| {
-                    doc.as_str().strip_prefix("equipment:").and_then(|id| lodge_core::ItemId::parse(id).ok()).is_some_and(|item| store.in_workshop(item).unwrap_or(false))
-                })
-                .map(|(doc, _)| doc.clone())
-                .collect();
-            let accept = |doc: &DocId, incoming: &lodge_core::Incoming<'_>| {
-                judge(&writer, doc, incoming, &Known { in_workshop: in_workshop.contains(doc) })
-            };
+            let accept = |doc: &DocId, incoming: &lodge_core::Incoming<'_>| judge(&writer, doc, incoming);
             let results = match store.receive_sync_messages_checked(&peer, &batch, &accept) {
                 Ok(r) => r,
                 Err(e) => {

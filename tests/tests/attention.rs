@@ -2,7 +2,12 @@
 //! refuses leaves the device's outbox for a list, the device comes online
 //! with it there, it is not sent again at the next connect, and a person
 //! can discard it (the server's version comes back) or do it again (it
-//! goes again, and is kept once the reason for the refusal is gone).
+//! goes again, and is refused again while the rule still stands).
+//!
+//! The refused change is a worker's phone moving the admin's repair ticket, as an app
+//! would that took its person for a technician: since an item taken offline
+//! while it went to the workshop became a conflict rather than a refusal,
+//! an honest device's every change is one the server keeps.
 
 use lodge_core::equipment::NewItem;
 use lodge_core::person::PersonForm;
@@ -24,8 +29,9 @@ async fn status_becomes(d: &Device, what: &str, check: impl Fn(&SyncStatus) -> b
     assert!(found.is_ok(), "timed out waiting for: {what}; status {last:?}");
 }
 
-fn holder(d: &Device) -> Option<PersonId> {
-    d.read(|st| st.item_by_code(CODE).unwrap().expect("the drill").holder)
+/// The ticket's state on a device (none while a discard fetches it again).
+fn state(d: &Device, ticket: TicketId) -> Option<RepairState> {
+    d.read(|st| st.ticket(ticket).unwrap().map(|t| t.state))
 }
 
 /// A site with a drill, a worker (Jan) whose phone holds the drill's
@@ -48,15 +54,12 @@ async fn drill_and_phone() -> (TestSite, Device, PersonId, ItemId, TicketId) {
     (s, phone, jan, item, ticket)
 }
 
-/// The phone, offline, takes the drill the admin meanwhile sent to the
-/// workshop; back online, the server refuses it.
-async fn taken_in_the_workshop(s: &mut TestSite, phone: &mut Device, jan: PersonId, ticket: TicketId) {
+/// The phone, offline, moves the ticket to "in progress" (a worker's
+/// phone may only add notes); back online, the server refuses it.
+async fn ticket_moved_by_the_phone(s: &TestSite, phone: &mut Device, jan: PersonId, ticket: TicketId) {
     phone.go_offline();
-    let admin = s.founder();
-    s.admin.act(|st| st.set_repair_state(&admin, ticket, RepairState::InProgress)).unwrap();
-    settled(&s.admin).await;
-    let worker = Actor::person(jan, "Jan Nowak", Role::Worker);
-    phone.act(|st| st.activate_equipment(&worker, CODE)).expect("offline, the phone does not know of the workshop");
+    let as_technician = Actor::person(jan, "Jan Nowak", Role::Admin);
+    phone.act(|st| st.set_repair_state(&as_technician, ticket, RepairState::InProgress)).expect("the phone's own checks let it");
     assert_eq!(phone.sync.status().waiting, 1);
     phone.go_online(&s.server);
     status_becomes(phone, "online with one change needing attention", |st| {
@@ -67,19 +70,19 @@ async fn taken_in_the_workshop(s: &mut TestSite, phone: &mut Device, jan: Person
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_change_needs_attention_and_is_not_sent_again_until_a_person_says() {
-    let (mut s, mut phone, jan, item, ticket) = drill_and_phone().await;
-    let drill = DocId::equipment(item);
-    taken_in_the_workshop(&mut s, &mut phone, jan, ticket).await;
+    let (s, mut phone, jan, _item, ticket) = drill_and_phone().await;
+    let doc = DocId::repair(ticket);
+    ticket_moved_by_the_phone(&s, &mut phone, jan, ticket).await;
 
-    // Listed with its typed reason and what was done; the local take kept.
+    // Listed with its typed reason and what was done; the local move kept.
     let listed = phone.read(|st| st.needs_attention().unwrap());
     assert_eq!(listed.len(), 1, "{listed:?}");
-    assert_eq!(listed[0].doc, drill);
-    assert_eq!(listed[0].kind, DocKind::Equipment);
-    assert_eq!(listed[0].refusal, Refusal::TakenInWorkshop);
-    assert_eq!(listed[0].commands, vec!["activate_equipment".to_owned()]);
-    assert_eq!(holder(&phone), Some(jan), "what the worker did stays on the phone");
-    assert_eq!(holder(&s.admin), None, "the server kept nothing of it");
+    assert_eq!(listed[0].doc, doc);
+    assert_eq!(listed[0].kind, DocKind::Repair);
+    assert_eq!(listed[0].refusal, Refusal::RoleMayNotWrite { role: Role::Worker, kind: DocKind::Repair });
+    assert_eq!(listed[0].commands, vec!["set_repair_state".to_owned()]);
+    assert_eq!(state(&phone, ticket), Some(RepairState::InProgress), "what the worker did stays on the phone");
+    assert_eq!(state(&s.admin, ticket), Some(RepairState::New), "the server kept nothing of it");
 
     // The next connect sends the hello and nothing else: not the refused
     // change (it would also be refused again, at a later time).
@@ -92,14 +95,10 @@ async fn a_refused_change_needs_attention_and_is_not_sent_again_until_a_person_s
     assert_eq!(sent, hello, "only the hello went up");
     assert_eq!(phone.read(|st| st.needs_attention().unwrap()), listed, "not refused a second time");
 
-    // Discard: the server's version comes back, the local take is gone.
-    phone.act(|st| st.discard_refused(SERVER_PEER, &drill)).unwrap();
+    // Discard: the server's version comes back, the local move is gone.
+    phone.act(|st| st.discard_refused(SERVER_PEER, &doc)).unwrap();
     assert_eq!(phone.sync.status().attention, 0, "counted at once");
-    eventually("the phone has the server's drill again", LIMIT, || {
-        phone.read(|st| st.item_by_code(CODE).unwrap().is_some_and(|i| i.holder.is_none()))
-    })
-    .await
-    .unwrap();
+    eventually("the phone has the server's ticket again", LIMIT, || state(&phone, ticket) == Some(RepairState::New)).await.unwrap();
     status_becomes(&phone, "online, nothing waiting or refused", |st| {
         st.connection == Connection::Online && st.attention == 0 && st.waiting == 0
     })
@@ -108,15 +107,15 @@ async fn a_refused_change_needs_attention_and_is_not_sent_again_until_a_person_s
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn do_it_again_sends_the_refused_change_and_it_is_kept_once_allowed() {
-    let (mut s, mut phone, jan, item, ticket) = drill_and_phone().await;
-    let drill = DocId::equipment(item);
-    taken_in_the_workshop(&mut s, &mut phone, jan, ticket).await;
+async fn do_it_again_sends_the_refused_change_again_and_it_stays_listed_while_refused() {
+    let (s, mut phone, jan, _item, ticket) = drill_and_phone().await;
+    let doc = DocId::repair(ticket);
+    ticket_moved_by_the_phone(&s, &mut phone, jan, ticket).await;
     let first = phone.read(|st| st.needs_attention().unwrap())[0].refused_at;
 
-    // Still in the workshop: sent again, refused again (a later refusal).
+    // The rule still stands: sent again, refused again (a later refusal).
     let (sent_before, _) = phone.sync.traffic();
-    phone.act(|st| st.retry_refused(SERVER_PEER, &drill)).unwrap();
+    phone.act(|st| st.retry_refused(SERVER_PEER, &doc)).unwrap();
     eventually("refused a second time", LIMIT, || {
         phone.read(|st| st.needs_attention().unwrap().first().is_some_and(|r| r.refused_at > first))
     })
@@ -124,13 +123,15 @@ async fn do_it_again_sends_the_refused_change_and_it_is_kept_once_allowed() {
     .unwrap();
     assert!(phone.sync.traffic().0 > sent_before, "the change went up again");
     status_becomes(&phone, "online with it listed again", |st| st.connection == Connection::Online && st.attention == 1).await;
+    assert_eq!(state(&s.admin, ticket), Some(RepairState::New), "the server still kept nothing of it");
 
-    // The admin resolves the ticket: now the same change is kept.
+    // The admin moves the ticket itself; the phone discards its own move
+    // and has the admin's.
     let admin = s.founder();
-    s.admin.act(|st| st.set_repair_state(&admin, ticket, RepairState::Resolved)).unwrap();
+    s.admin.act(|st| st.set_repair_state(&admin, ticket, RepairState::Stalled)).unwrap();
     settled(&s.admin).await;
-    phone.act(|st| st.retry_refused(SERVER_PEER, &drill)).unwrap();
-    eventually("the admin sees the drill with Jan", LIMIT, || holder(&s.admin) == Some(jan)).await.unwrap();
+    phone.act(|st| st.discard_refused(SERVER_PEER, &doc)).unwrap();
+    eventually("the phone shows the admin's move", LIMIT, || state(&phone, ticket) == Some(RepairState::Stalled)).await.unwrap();
     status_becomes(&phone, "online, nothing waiting or refused", |st| {
         st.connection == Connection::Online && st.attention == 0 && st.waiting == 0
     })

@@ -713,6 +713,21 @@ fn every_broken_invariant_is_a_conflict(store: &Store, known: &Known) -> Result<
             return Err(format!("person#{i} holds {held} Master keys but no conflict says so"));
         }
     }
+    // Taken after its ticket went into the workshop (and still there).
+    for h in store.equipment_held().unwrap() {
+        let taken = h.held_since.unwrap();
+        let in_workshop = [RepairState::InProgress, RepairState::Stalled];
+        let taken_inside = store.open_repairs().unwrap().iter().filter(|t| t.item == h.id && in_workshop.contains(&t.state)).any(|t| {
+            let log = store.repair_log(t.id).unwrap();
+            let states: Vec<_> = log.iter().filter_map(|e| e.state.map(|s| (e.at, s))).collect();
+            let last_out = states.iter().filter(|(_, s)| !in_workshop.contains(s)).map(|(at, _)| *at).max();
+            let went_in = states.iter().filter(|(at, s)| in_workshop.contains(s) && last_out.is_none_or(|o| *at > o)).map(|(at, _)| *at).min();
+            went_in.is_some_and(|w| taken > w)
+        });
+        if taken_inside && !has(&format!("workshop:{}", h.id), ConflictKind::TakenInWorkshop) {
+            return Err(format!("{} was taken while in the workshop but no conflict says so", h.asset_number));
+        }
+    }
     for c in &conflicts {
         if c.summary.is_empty() || (c.parties.len() < 2 && c.kind != ConflictKind::VisitAdmittedTwice) {
             return Err(format!("a conflict without a summary or parties: {c:?}"));
@@ -973,4 +988,74 @@ fn regression_a_rename_reaches_the_conflicts_that_name_the_person() {
     };
     let world = World::start();
     world.runtime.block_on(check(&world, &case)).unwrap();
+}
+
+/// Found by the property test: a desk sends an item to the workshop while
+/// a phone, offline, takes it. The server refused the take when the
+/// ticket's move came first and kept it otherwise, so the two orders ended
+/// with the item in different hands. The take is now kept whatever the
+/// order, and the merge shows a "taken in the workshop" conflict.
+#[test]
+fn regression_a_take_racing_a_ticket_into_the_workshop_converges() {
+    use Op::*;
+    let case = Case {
+        devices: 2,
+        // The phone's clock a second ahead: its take comes after the move.
+        skews: vec![0, 100],
+        rounds: vec![
+            Round {
+                ops: vec![OpenTicket { at: 0, person: 2, item: 1 }, SignOutEveryone { at: 1 }, SignIn { at: 0, person: 2 }],
+                first_run: vec![0, 1],
+                second_run: vec![1, 0],
+            },
+            Round {
+                ops: vec![MoveTicket { at: 0, ticket: 0, state: 2 }, Take { at: 1, person: 1, item: 1 }],
+                first_run: vec![0, 1],
+                second_run: vec![1, 0],
+            },
+        ],
+    };
+    let world = World::start();
+    let kinds = world.runtime.block_on(check(&world, &case)).unwrap();
+    assert!(kinds.contains(&ConflictKind::TakenInWorkshop), "{kinds:?}");
+}
+
+/// Found by the property test on CI: the third device's rename did not
+/// reach the server within the time allowed (it showed "syncing, 2
+/// waiting" throughout). Kept as found.
+#[test]
+fn regression_a_rename_on_a_late_clock_reaches_the_server() {
+    use Op::*;
+    let case = Case {
+        devices: 3,
+        skews: vec![6377, -137, -25935],
+        rounds: vec![
+            Round {
+                ops: vec![
+                    Renew { at: 0, key: 1 },
+                    ResolveCard { at: 1, pick: 0, release: true },
+                    SignOutEveryone { at: 2 },
+                    Admit { at: 3, visit: 4, card: 101, take_over: true },
+                    Reissue { at: 0, visit: 3, card: 103 },
+                ],
+                first_run: vec![0, 2, 1],
+                second_run: vec![1, 0, 2],
+            },
+            Round {
+                ops: vec![
+                    Register { at: 0 },
+                    SignOutEveryone { at: 3 },
+                    Lend { at: 1, key: 1, person: 2 },
+                    Rename { at: 2, person: 0, variant: 0 },
+                    SignIn { at: 3, person: 2 },
+                ],
+                first_run: vec![0, 1, 2],
+                second_run: vec![2, 0, 1],
+            },
+        ],
+    };
+    let world = World::start();
+    for _ in 0..5 {
+        world.runtime.block_on(check(&world, &case)).unwrap();
+    }
 }

@@ -22,7 +22,6 @@ const SAMPLES: { [R in SyncRefusal["rule"]]: Extract<SyncRefusal, { rule: R }> }
   "other-persons-entry": { rule: "other-persons-entry" },
   "ticket-moved-by-worker": { rule: "ticket-moved-by-worker" },
   "announcement-from-desk-only": { rule: "announcement-from-desk-only" },
-  "taken-in-workshop": { rule: "taken-in-workshop" },
   "purged-changes": { rule: "purged-changes" },
   "may-not-purge": { rule: "may-not-purge", role: "kiosk", kind: "visit" },
   malformed: { rule: "malformed", reason: "bad heads" },
@@ -75,19 +74,19 @@ describe.each(LANGUAGES.map((l) => l.code))("in %s", (code) => {
 describe("the words", () => {
   it("are the language's own, not the English ones", () => {
     setLanguage("en");
-    const english = refusalText(SAMPLES["taken-in-workshop"]);
-    expect(english).toBe("The item is in the workshop (a repair is in progress or stalled) and cannot be taken.");
+    const english = refusalText(SAMPLES["ticket-moved-by-worker"]);
+    expect(english).toBe("A worker opens tickets as new and adds notes; moving a ticket is for technicians and the admin.");
     expect(refusalText(SAMPLES["too-many"])).toBe("5000 documents, more than the 256 allowed.");
     expect(refusalText(SAMPLES["role-may-not-write"])).toBe("A worker device may not change people.");
     for (const code of ["pl", "uk", "ru"] as const) {
       setLanguage(code);
-      expect(refusalText(SAMPLES["taken-in-workshop"])).not.toBe(english);
+      expect(refusalText(SAMPLES["ticket-moved-by-worker"])).not.toBe(english);
     }
   });
 
   it("say what the refused change was, a command unknown here by its name", () => {
     setLanguage("en");
-    const change: RefusedChange = { doc: "equipment:1", kind: "equipment", refusal: SAMPLES["taken-in-workshop"], refused_at: 0, commands: ["activate_equipment", "made_up"] };
+    const change: RefusedChange = { doc: "equipment:1", kind: "equipment", refusal: SAMPLES["ticket-moved-by-worker"], refused_at: 0, commands: ["activate_equipment", "made_up"] };
     expect(changeText(change)).toBe("equipment: take an item, made_up");
     expect(changeText({ ...change, kind: "visit", commands: [] })).toBe("guest visits: deletion");
     expect(Object.keys(resources.en)).toContain("attention");

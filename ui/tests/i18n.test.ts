@@ -78,7 +78,7 @@ describe("the screens", () => {
     for (const c of ["offline", "connecting", "syncing", "online", "revoked"]) used.add(`sync.${c}`);
     for (const r of ["mistake", "duplicate", "abuse", "other"]) used.add(`reception.reason-${r}`);
     for (const k of ["guest", "staff"]) used.add(`evacuation.${k}`);
-    for (const k of ["card-on-two-visits", "visit-admitted-twice", "key-lent-twice", "over-key-limit", "signed-in-twice"]) used.add(`conflicts.kind.${k}`);
+    for (const k of ["card-on-two-visits", "visit-admitted-twice", "key-lent-twice", "over-key-limit", "signed-in-twice", "taken-in-workshop"]) used.add(`conflicts.kind.${k}`);
     for (const [field, problem] of FIELD_PROBLEMS) used.add(`kiosk.problem.${field}.${problem}`);
     for (const r of RULES) used.add(`attention.rule.${r}`);
     for (const k of KINDS) used.add(`attention.kind.${k}`);

@@ -3,7 +3,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{Affected, ConflictKind};
-use crate::ids::{CardNumber, KeyId, KeyTypeId, PersonId};
+use crate::ids::{CardNumber, ItemId, KeyId, KeyTypeId, PersonId};
 use crate::time::Timestamp;
 
 /// Re-check every affected resource, replacing its conflict row.
@@ -19,6 +19,9 @@ pub(crate) fn recheck(conn: &Connection, affected: &Affected) -> rusqlite::Resul
     }
     for person in &affected.presence {
         presence(conn, *person)?;
+    }
+    for item in &affected.items {
+        taken_in_workshop(conn, *item)?;
     }
     Ok(())
 }
@@ -175,4 +178,45 @@ fn presence(conn: &Connection, person: PersonId) -> rusqlite::Result<()> {
         put(conn, &id, ConflictKind::SignedInTwice, &person.to_string(), &parties, &first.0, &summary)?;
     }
     Ok(())
+}
+
+/// An item taken while a ticket kept it in the workshop: a phone took it
+/// offline while a desk sent it in. One that was already held when its
+/// ticket went in is not a conflict (its holder has yet to bring it).
+/// Judged from the merged documents alone (the take's time against the
+/// time the ticket's stay in the workshop began), so the same whichever
+/// arrived first; it goes away once the item is returned or the ticket
+/// leaves the workshop.
+fn taken_in_workshop(conn: &Connection, item: ItemId) -> rusqlite::Result<()> {
+    let id = format!("workshop:{item}");
+    remove(conn, &id)?;
+    let held: Option<(String, String, String, Timestamp)> = conn
+        .prepare_cached(
+            "SELECT e.holder, coalesce(p.name, e.holder), e.name || ' (' || e.asset_number || ')', e.held_since FROM equipment e
+             LEFT JOIN people p ON p.person_id = e.holder WHERE e.item_id = ?1 AND e.holder IS NOT NULL",
+        )?
+        .query_row([item], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()?;
+    let Some((holder, name, label, since)) = held else {
+        return Ok(());
+    };
+    // The ticket in the workshop and when its present stay there began:
+    // the first move in after its last move out (or its opening).
+    let tickets: Vec<(String, String, Option<Timestamp>)> = conn
+        .prepare_cached(
+            "SELECT r.ticket_id, r.state, (SELECT min(l.at) FROM repair_log l WHERE l.ticket_id = r.ticket_id
+                 AND l.state IN ('in-progress', 'stalled')
+                 AND l.at > coalesce((SELECT max(o.at) FROM repair_log o WHERE o.ticket_id = r.ticket_id AND o.state IN ('new', 'resolved')), -1))
+             FROM repairs r WHERE r.item_id = ?1 AND r.state IN ('in-progress', 'stalled') ORDER BY r.opened_at, r.ticket_id",
+        )?
+        .query_map([item], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    let Some((ticket, state, _)) = tickets.into_iter().find(|(_, _, went_in)| went_in.is_some_and(|t| since > t)) else {
+        return Ok(());
+    };
+    let state = if state == "stalled" { "stalled" } else { "in progress" };
+    let summary = format!(
+        "{label} was taken by {name} ({since}) while its repair ticket is {state}. {name} holds it for now; bring it back to the workshop or move the ticket on."
+    );
+    put(conn, &id, ConflictKind::TakenInWorkshop, &item.to_string(), &[holder.clone(), ticket], &holder, &summary)
 }

@@ -119,8 +119,9 @@ impl Model for EquipmentDoc {
         &self.header
     }
 
-    fn project(&self, id: &DocId, conn: &Connection, _affected: &mut Affected) -> rusqlite::Result<()> {
-        super::clear_projection(id, conn)?;
+    fn project(&self, id: &DocId, conn: &Connection, affected: &mut Affected) -> rusqlite::Result<()> {
+        super::clear_projection(id, conn, affected)?;
+        affected.items.insert(self.id);
         let periods = self.periods();
         let holder = periods.last().filter(|p| p.outcome == CustodyOutcome::Held);
         conn.prepare_cached(

@@ -95,6 +95,10 @@ impl Model for PersonDoc {
             affected.keys.insert(key);
             affected.limits.insert((self.id, key_type));
         }
+        let mut held = conn.prepare_cached("SELECT item_id FROM equipment WHERE holder = ?1")?;
+        for item in held.query_map([self.id], |r| r.get::<_, crate::ids::ItemId>(0))? {
+            affected.items.insert(item?);
+        }
         Ok(())
     }
 }

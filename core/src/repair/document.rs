@@ -93,8 +93,11 @@ impl Model for RepairDoc {
         &self.header
     }
 
-    fn project(&self, id: &DocId, conn: &Connection, _affected: &mut Affected) -> rusqlite::Result<()> {
-        super::clear_projection(id, conn)?;
+    fn project(&self, id: &DocId, conn: &Connection, affected: &mut Affected) -> rusqlite::Result<()> {
+        super::clear_projection(id, conn, affected)?;
+        // A ticket entering or leaving the workshop may make or mend a
+        // conflict with whoever holds the item.
+        affected.items.insert(self.item);
         let first_note = self.notes.iter().min_by_key(|n| n.at).map(|n| n.text.clone()).unwrap_or_default();
         conn.prepare_cached(
             "INSERT OR REPLACE INTO repairs (ticket_id, doc_id, item_id, category, state, opened_by, opened_at, updated_at, notes, summary)

@@ -297,7 +297,7 @@ mod tests {
         let (_server, mut device, doc) = synced_then_changed(dir.path());
         // The session sent the changes once and was refused.
         assert!(device.generate_sync_message("server", &doc).unwrap().is_some());
-        device.set_aside_refused("server", &doc, &Refusal::TakenInWorkshop).unwrap();
+        device.set_aside_refused("server", &doc, &Refusal::TicketMovedByWorker).unwrap();
         assert!(device.generate_sync_message("server", &doc).unwrap().is_none(), "in this session, already said");
         device.retry_refused("server", &doc).unwrap();
         assert_eq!(device.attention_len().unwrap(), 0);

@@ -148,9 +148,6 @@ pub enum Refusal {
     /// A device other than a reception or admin desk created an announcement.
     #[error("only reception and admin devices send announcements; other devices only say they have read one")]
     AnnouncementFromDeskOnly,
-    /// An item taken while a repair ticket keeps it in the workshop.
-    #[error("the item is in the workshop (a repair ticket is in progress or stalled) and cannot be taken")]
-    TakenInWorkshop,
     /// The changes belong to a document that was deleted for good.
     #[error("these changes belong to a document that was deleted for good")]
     PurgedChanges,

@@ -44,16 +44,8 @@ pub struct Writer<'a> {
     pub actor: &'a str,
 }
 
-/// What the server knows of a document from its other documents, for the
-/// checks a device made offline against a copy that may have been stale.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Known {
-    /// For an item: a repair ticket keeps it in the workshop.
-    pub in_workshop: bool,
-}
-
 /// Judge a device's new changes to `doc`; `Ok` keeps them.
-pub fn judge(writer: &Writer<'_>, doc: &DocId, incoming: &Incoming<'_>, known: &Known) -> Result<(), Refusal> {
+pub fn judge(writer: &Writer<'_>, doc: &DocId, incoming: &Incoming<'_>) -> Result<(), Refusal> {
     if incoming.changes.is_empty() {
         return Ok(());
     }
@@ -93,13 +85,11 @@ pub fn judge(writer: &Writer<'_>, doc: &DocId, incoming: &Incoming<'_>, known: &
     }
     check_sizes(after)?;
     check_histories(kind, incoming.before, after)?;
+    // An item taken offline while a desk sent it to the workshop is not
+    // refused here: the server would judge by whichever change came first,
+    // and the devices would end up differing. It is a conflict instead
+    // (`ConflictKind::TakenInWorkshop`), the same on every replica.
     check_role(writer, kind, incoming)?;
-    // Taken while in the workshop (offline, before the ticket moved on
-    // this device): the item is not where the scan says.
-    let takes = new_items(incoming.before, after, "custody").iter().any(|scan| text(scan, "change").as_deref() == Some("Taken"));
-    if kind == DocKind::Equipment && takes && known.in_workshop {
-        return Err(Refusal::TakenInWorkshop);
-    }
     Ok(())
 }
 

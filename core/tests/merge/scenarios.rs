@@ -172,6 +172,38 @@ fn an_item_taken_by_two_workers_offline_is_with_the_later_scan() {
 }
 
 #[test]
+fn an_item_taken_offline_while_sent_to_the_workshop_is_a_conflict_until_brought_back() {
+    use lodge_core::repair::RepairState;
+    let mut r = Replicas::new(2);
+    let (item, code) = r.items[0].clone();
+    let admin = r.person(0, Role::Admin);
+    let worker = r.person(1, Role::Worker);
+    let category = lodge_core::RepairCategoryId::parse("electrical").unwrap();
+    let ticket = r.stores[0].open_ticket(&admin, item, category, "It sparks").unwrap();
+    r.sync(0, 1);
+    // Offline on both sides: the desk sends it in, the worker takes it.
+    r.stores[0].set_repair_state(&admin, ticket, RepairState::Stalled).unwrap();
+    r.clock.advance(1000);
+    r.stores[1].activate_equipment(&worker, &code).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        let c = store.conflicts().unwrap();
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].kind, ConflictKind::TakenInWorkshop);
+        assert_eq!(c[0].id, format!("workshop:{item}"));
+        assert_eq!(c[0].winner, r.people[1].to_string(), "the one who holds it, for now");
+        assert!(c[0].summary.contains("while its repair ticket is stalled"), "{}", c[0].summary);
+    }
+    assert_eq!(projections(&r.stores[0]), projections(&r.stores[1]));
+    // Brought back: the conflict is gone everywhere.
+    r.stores[1].deactivate_equipment(&worker, &code).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        assert!(store.conflicts().unwrap().is_empty());
+    }
+}
+
+#[test]
 fn a_rejected_guest_is_purged_everywhere_and_never_comes_back() {
     let mut r = Replicas::new(3);
     let v = register(&mut r, 0, "Mallory Prankster");

@@ -4,4 +4,4 @@
 /**
  * What kind of invariant is broken.
  */
-export type ConflictKind = "card-on-two-visits" | "visit-admitted-twice" | "key-lent-twice" | "over-key-limit" | "signed-in-twice";
+export type ConflictKind = "card-on-two-visits" | "visit-admitted-twice" | "key-lent-twice" | "over-key-limit" | "signed-in-twice" | "taken-in-workshop";

@@ -61,7 +61,7 @@ kind: DocKind,
 /**
  * Which list.
  */
-list: string, } | { "rule": "other-persons-entry" } | { "rule": "ticket-moved-by-worker" } | { "rule": "announcement-from-desk-only" } | { "rule": "taken-in-workshop" } | { "rule": "purged-changes" } | { "rule": "may-not-purge", 
+list: string, } | { "rule": "other-persons-entry" } | { "rule": "ticket-moved-by-worker" } | { "rule": "announcement-from-desk-only" } | { "rule": "purged-changes" } | { "rule": "may-not-purge", 
 /**
  * The device's role.
  */

@@ -23,7 +23,6 @@ const RULE_TABLE: Record<Rule, null> = {
   "other-persons-entry": null,
   "ticket-moved-by-worker": null,
   "announcement-from-desk-only": null,
-  "taken-in-workshop": null,
   "purged-changes": null,
   "may-not-purge": null,
   malformed: null,
