@@ -111,6 +111,10 @@ struct MailArgs {
     /// The address mail comes from.
     #[arg(long, env = "LODGE_MAIL_FROM", default_value = "Lodge <lodge@localhost>")]
     mail_from: String,
+    /// Certificate authorities (a PEM file) trusted for SMTP relays besides
+    /// the public ones: a relay with a certificate of the company's own CA.
+    #[arg(long, env = "LODGE_SMTP_CA")]
+    smtp_ca: Option<PathBuf>,
     /// Seconds before a failed message's first retry (each next wait doubles, up to an hour).
     #[arg(long, env = "LODGE_FIRST_RETRY", default_value_t = 5.0)]
     first_retry_secs: f64,
@@ -228,6 +232,9 @@ enum MailCommand {
         /// The server's sender address.
         #[arg(long, env = "LODGE_MAIL_FROM", default_value = "Lodge <lodge@localhost>")]
         mail_from: String,
+        /// Certificate authorities trusted for the relay, as `serve --smtp-ca`.
+        #[arg(long, env = "LODGE_SMTP_CA")]
+        smtp_ca: Option<PathBuf>,
     },
 }
 
@@ -444,13 +451,15 @@ async fn serve_cli() -> anyhow::Result<()> {
         .init();
     let cli = Cli::parse();
     if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, limits, mail } = cli.command {
-        let mailer = mail.smtp_url.as_deref().map(|url| lodge_sync_server::outreach::Mailer::new(url, &mail.mail_from)).transpose()?;
+        let trust = read_smtp_ca(mail.smtp_ca.as_deref())?;
+        let mailer =
+            mail.smtp_url.as_deref().map(|url| lodge_sync_server::outreach::Mailer::new(url, &mail.mail_from, trust.as_deref())).transpose()?;
         let first_retry = Duration::try_from_secs_f64(mail.first_retry_secs).context("--first-retry-secs: a duration in seconds")?;
         let sms = match (&mail.sms_account, &mail.sms_token, &mail.sms_from) {
             (Some(account), Some(token), Some(from)) => Some(lodge_sync_server::outreach::SmsGateway::new(&mail.sms_url, account, token, from)?),
             _ => None,
         };
-        let channels = lodge_sync_server::outreach::Channels::new(mailer, first_retry).with_sms(sms);
+        let channels = lodge_sync_server::outreach::Channels::new(mailer, first_retry).with_sms(sms).with_trust(trust);
         let clock: Arc<dyn Clock> = match &mail.clock_start {
             Some(start) => {
                 let start = chrono::DateTime::parse_from_rfc3339(start).context("--clock-start: an RFC 3339 time, e.g. 2027-03-28T14:59:00Z")?;
@@ -595,7 +604,7 @@ async fn mail(state: &AppState, command: MailCommand) -> anyhow::Result<()> {
     match command {
         MailCommand::Set { smtp_url, mail_from, .. } => {
             // Refused now, not at the first message.
-            Mailer::new(&smtp_url, &mail_from)?;
+            Mailer::new(&smtp_url, &mail_from, None)?;
             open()?.set_mail_relay(&MailRelay { smtp_url, mail_from })?;
             println!("site {site} sends its mail through its own relay");
         }
@@ -609,10 +618,11 @@ async fn mail(state: &AppState, command: MailCommand) -> anyhow::Result<()> {
             }
             println!("site {site} sends its mail through the server's relay");
         }
-        MailCommand::Test { to, smtp_url, mail_from, .. } => {
+        MailCommand::Test { to, smtp_url, mail_from, smtp_ca, .. } => {
+            let trust = read_smtp_ca(smtp_ca.as_deref())?;
             let mailer = match (open()?.mail_relay()?, smtp_url) {
-                (Some(relay), _) => Mailer::new(&relay.smtp_url, &relay.mail_from)?,
-                (None, Some(url)) => Mailer::new(&url, &mail_from)?,
+                (Some(relay), _) => Mailer::new(&relay.smtp_url, &relay.mail_from, trust.as_deref())?,
+                (None, Some(url)) => Mailer::new(&url, &mail_from, trust.as_deref())?,
                 (None, None) => bail!("site {site} has no relay of its own and none was given (--smtp-url or LODGE_SMTP_URL)"),
             };
             if let Err(why) = mailer.send_test(&to, &site.to_string()).await {
@@ -622,6 +632,12 @@ async fn mail(state: &AppState, command: MailCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The certificate authorities of `--smtp-ca`, read once.
+fn read_smtp_ca(path: Option<&std::path::Path>) -> anyhow::Result<Option<Arc<[u8]>>> {
+    path.map(|p| std::fs::read(p).map(Arc::from).with_context(|| format!("reading the SMTP relay's certificate authorities {}", p.display())))
+        .transpose()
 }
 
 /// A relay URL as it may be shown: without its password.

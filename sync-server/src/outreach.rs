@@ -34,6 +34,8 @@ pub struct Channels {
     pub http: reqwest::Client,
     /// The wait before a failed job's first retry.
     pub first_retry: Duration,
+    /// Certificate authorities trusted for relays besides the public ones.
+    trust: Option<Arc<[u8]>>,
     /// Mailers of sites with their own relay (`lodge-sync mail set`).
     site_mail: Arc<std::sync::Mutex<std::collections::HashMap<lodge_core::SiteId, (MailRelay, Mailer)>>>,
 }
@@ -42,7 +44,7 @@ impl Channels {
     /// Mail through `mail` (if any); Slack over HTTPS.
     pub fn new(mail: Option<Mailer>, first_retry: Duration) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default();
-        Self { mail, sms: None, http, first_retry, site_mail: Arc::default() }
+        Self { mail, sms: None, http, first_retry, trust: None, site_mail: Arc::default() }
     }
 
     /// The mailer of a site's own relay, made once per relay setting.
@@ -53,7 +55,7 @@ impl Channels {
         {
             return Some(mailer.clone());
         }
-        match Mailer::new(&relay.smtp_url, &relay.mail_from) {
+        match Mailer::new(&relay.smtp_url, &relay.mail_from, self.trust.as_deref()) {
             Ok(mailer) => {
                 cache.insert(site, (relay, mailer.clone()));
                 Some(mailer)
@@ -64,6 +66,13 @@ impl Channels {
                 None
             }
         }
+    }
+
+    /// The same channels, trusting these certificate authorities (PEM) for
+    /// the sites' own relays too.
+    pub fn with_trust(mut self, trust: Option<Arc<[u8]>>) -> Self {
+        self.trust = trust;
+        self
     }
 
     /// The same channels, with text messages through `sms`.
@@ -158,16 +167,37 @@ pub enum MailSetupError {
     /// The sender's address.
     #[error("“{0}” is not an e-mail address to send from")]
     From(String),
+    /// The certificate authorities to trust (`--smtp-ca`).
+    #[error("the certificate authorities for the SMTP relay (--smtp-ca) are not usable: {0}")]
+    Trust(String),
 }
 
 impl Mailer {
     /// A relay from its URL (`smtp://`, `smtp://…?tls=required` for
     /// STARTTLS, `smtps://` for implicit TLS; `user:password@` to log in).
-    pub fn new(url: &str, from: &str) -> Result<Self, MailSetupError> {
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(MailSetupError::Url)?
-            .timeout(Some(Duration::from_secs(30)))
-            .build();
+    /// `trust` is PEM certificate authorities trusted besides the public
+    /// ones (`--smtp-ca`): a relay inside a company often has a
+    /// certificate of the company's own CA.
+    pub fn new(url: &str, from: &str, trust: Option<&[u8]>) -> Result<Self, MailSetupError> {
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::from_url(url).map_err(MailSetupError::Url)?;
+        if let Some(pem) = trust {
+            use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+            // `from_url` parsed it already: the host and TLS mode are there.
+            let parsed = reqwest::Url::parse(url).map_err(|e| MailSetupError::Trust(e.to_string()))?;
+            let host = parsed.host_str().unwrap_or_default().to_owned();
+            let ca = Certificate::from_pem(pem).map_err(|e| MailSetupError::Trust(e.to_string()))?;
+            let params = || TlsParameters::builder(host.clone()).add_root_certificate(ca.clone()).build_rustls();
+            let params = |tls: fn(TlsParameters) -> Tls| params().map(tls).map_err(|e| MailSetupError::Trust(e.to_string()));
+            let mode = parsed.query_pairs().find(|(k, _)| k == "tls").map(|(_, v)| v.into_owned());
+            builder = match (parsed.scheme(), mode.as_deref()) {
+                ("smtps", _) => builder.tls(params(Tls::Wrapper)?),
+                (_, Some("required")) => builder.tls(params(Tls::Required)?),
+                (_, Some("opportunistic")) => builder.tls(params(Tls::Opportunistic)?),
+                // Plain SMTP: nothing to trust.
+                _ => builder,
+            };
+        }
+        let transport = builder.timeout(Some(Duration::from_secs(30))).build();
         let from = from.parse().map_err(|_| MailSetupError::From(from.to_owned()))?;
         Ok(Self { transport, from })
     }

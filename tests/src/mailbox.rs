@@ -62,11 +62,48 @@ impl Mail {
     }
 }
 
+/// How a [`Mailbox`] speaks TLS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTls {
+    /// STARTTLS, required before anything else (port 587's way).
+    StartTls,
+    /// TLS from the first byte (port 465's way).
+    Implicit,
+}
+
+/// A mailbox that speaks TLS with this certificate and key (PEM files)
+/// and, with `login`, refuses a sender that does not log in.
+pub struct Secure<'a> {
+    /// The certificate chain.
+    pub cert: &'a Path,
+    /// Its key.
+    pub key: &'a Path,
+    /// STARTTLS or implicit.
+    pub mode: MailTls,
+    /// User and password a sender must give.
+    pub login: Option<(&'a str, &'a str)>,
+}
+
 impl Mailbox {
     /// Start one, keeping messages in `folder`.
     pub fn start(folder: &Path) -> anyhow::Result<Self> {
+        Self::launch(folder, &[])
+    }
+
+    /// Start one that speaks TLS (see [`Secure`]).
+    pub fn start_secure(folder: &Path, secure: &Secure<'_>) -> anyhow::Result<Self> {
+        let mut args: Vec<std::ffi::OsString> = vec!["--tls".into(), secure.cert.into(), secure.key.into(), "--mode".into()];
+        args.push(if secure.mode == MailTls::Implicit { "implicit" } else { "starttls" }.into());
+        if let Some((user, password)) = secure.login {
+            args.extend(["--login".into(), user.into(), password.into()]);
+        }
+        Self::launch(folder, &args)
+    }
+
+    fn launch(folder: &Path, args: &[std::ffi::OsString]) -> anyhow::Result<Self> {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("smtp/mailbox.py");
-        let mut child = Command::new("python3").arg(&script).arg(folder).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
+        let mut child =
+            Command::new("python3").arg(&script).arg(folder).args(args).stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn()?;
         let mut line = String::new();
         BufReader::new(child.stdout.take().context("stdout")?).read_line(&mut line)?;
         let port = line

@@ -269,3 +269,75 @@ async fn a_site_with_its_own_relay_sends_through_it_and_a_test_message_says_the_
     eventually("the next goes through the server's relay again", LIMIT, || server_relay.count() == 1).await.unwrap();
     assert_eq!(site_relay.count(), 2);
 }
+
+/// A certificate authority of the company's own and a relay certificate
+/// it signed for 127.0.0.1, as PEM files in `dir`: (ca, cert, key).
+fn company_ca(dir: &std::path::Path) -> (std::path::PathBuf, std::path::PathBuf, std::path::PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap().signed_by(&key, &ca).unwrap();
+    let paths = (dir.join("ca.pem"), dir.join("relay.pem"), dir.join("relay.key"));
+    std::fs::write(&paths.0, ca.pem()).unwrap();
+    std::fs::write(&paths.1, cert.pem()).unwrap();
+    std::fs::write(&paths.2, key.serialize_pem()).unwrap();
+    paths
+}
+
+/// The relays of a company: STARTTLS on one, TLS from the first byte on the
+/// other, both with a certificate of the company's own CA and a login.
+/// Mail goes only when the CA is trusted (`--smtp-ca`) and the login is
+/// right, each refusal saying why; the host's mail goes through the
+/// site's STARTTLS relay with the login from its URL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_goes_over_starttls_and_implicit_tls_with_a_login_and_the_companys_own_ca() {
+    use lodge_tests::mailbox::{MailTls, Secure};
+    let folder = tempfile::tempdir().unwrap();
+    let (ca, cert, key) = company_ca(folder.path());
+    let (starttls_dir, implicit_dir) = (folder.path().join("starttls"), folder.path().join("implicit"));
+    let login = Some(("lodge", "s3cret"));
+    let starttls = Mailbox::start_secure(&starttls_dir, &Secure { cert: &cert, key: &key, mode: MailTls::StartTls, login }).unwrap();
+    let implicit = Mailbox::start_secure(&implicit_dir, &Secure { cert: &cert, key: &key, mode: MailTls::Implicit, login }).unwrap();
+    let submission = format!("smtp://lodge:s3cret@127.0.0.1:{}?tls=required", starttls.port);
+    let wrapped = format!("smtps://lodge:s3cret@127.0.0.1:{}", implicit.port);
+    let ca = ca.to_str().unwrap();
+
+    let s = TestSite::start_with(|data| Server::start_with(data, &["--smtp-ca", ca])).await;
+    let site = s.site.to_string();
+    let data = &s.server.data;
+    let test = |url: &str, trust: Option<&str>| {
+        let mut args = vec!["mail", "test", "--site", &site, "--to", "admin@site.test", "--smtp-url", url];
+        args.extend(trust.map(|ca| ["--smtp-ca", ca]).into_iter().flatten());
+        admin(data, &args)
+    };
+
+    // The company's CA not trusted: refused for the certificate.
+    let untrusted = test(&submission, None).unwrap_err().to_string();
+    assert!(untrusted.to_lowercase().contains("certificate"), "{untrusted}");
+    let untrusted = test(&wrapped, None).unwrap_err().to_string();
+    assert!(untrusted.to_lowercase().contains("certificate"), "{untrusted}");
+    // Trusted, but a wrong password or none: refused by the relay.
+    let wrong = test(&submission.replace("s3cret", "guess"), Some(ca)).unwrap_err().to_string();
+    assert!(wrong.contains("535") || wrong.to_lowercase().contains("authentication"), "{wrong}");
+    let anonymous = test(&submission.replace("lodge:s3cret@", ""), Some(ca)).unwrap_err().to_string();
+    assert!(anonymous.contains("530") || anonymous.to_lowercase().contains("authentication"), "{anonymous}");
+    assert_eq!((starttls.count(), implicit.count()), (0, 0), "nothing got through");
+
+    // Trusted and logged in: taken, over each.
+    assert_eq!(test(&submission, Some(ca)).unwrap(), "the relay took the test message for admin@site.test");
+    assert_eq!(test(&wrapped, Some(ca)).unwrap(), "the relay took the test message for admin@site.test");
+    assert_eq!((starttls.count(), implicit.count()), (1, 1));
+
+    // The server, trusting the CA, sends a host's mail through the site's
+    // STARTTLS relay.
+    admin(data, &["mail", "set", "--site", &site, "--smtp-url", &submission, "--mail-from", "Front desk <desk@site.test>"]).unwrap();
+    let kiosk = s.device("kiosk", "kiosk", None).await;
+    let desk = s.device("reception", "reception", None).await;
+    let visit = register(&kiosk, s.host, "Jan Guest");
+    eventually("the desk has the guest", LIMIT, || desk.read(|st| st.visit(visit).unwrap().is_some())).await.unwrap();
+    admit(&desk, visit, 105);
+    eventually("the host's mail goes through the STARTTLS relay", LIMIT, || starttls.count() == 2).await.unwrap();
+    assert!(starttls.mails()[1].body().contains("Jan Guest"), "{}", starttls.mails()[1].raw);
+}
