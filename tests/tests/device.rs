@@ -316,7 +316,7 @@ async fn a_link_gone_silent_shows_offline_and_comes_back() {
     let proxy = Proxy::start(s.server.addr.clone()).await;
     // Short heartbeat for the test; the defaults (10 s, 25 s) are checked
     // in the client's unit tests.
-    let heartbeat = Heartbeat { ping_every: Duration::from_millis(500), silence_limit: Duration::from_secs(2) };
+    let heartbeat = Heartbeat { ping_every: Duration::from_millis(500), silence_limit: Duration::from_secs(2), ..Heartbeat::default() };
     reception.sync.stop();
     reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", proxy.port), reception.token.clone(), ClientOptions { heartbeat });
     status_becomes(&reception, "came online through the proxy", LIMIT, |st| st.connection == Connection::Online).await;
@@ -376,4 +376,97 @@ async fn offline_changes_leave_the_outbox_once_a_restarted_server_has_them() {
         status_becomes(d, &format!("({who}) emptied its outbox"), LIMIT, |st| st.waiting == 0 && st.connection == Connection::Online).await;
         assert!(d.read(|st| st.outbox().unwrap().is_empty()));
     }
+}
+
+/// A WebSocket proxy on 127.0.0.1 that reads each frame, as the server
+/// would, and can lose the device's next `Sync` frame: an answer that never
+/// comes, on a link that stays up (pings are answered).
+struct FrameLoser {
+    port: u16,
+    lose_next: Arc<std::sync::atomic::AtomicBool>,
+    lost: Arc<std::sync::atomic::AtomicUsize>,
+    passed: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FrameLoser {
+    async fn start(upstream: String) -> Self {
+        use futures_util::{SinkExt, StreamExt};
+        use lodge_core::sync::ClientMessage;
+        use std::sync::atomic::Ordering;
+        use tokio_tungstenite::tungstenite::Message;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let lose_next = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let lost = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let passed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (lose, lost_n, passed_n) = (lose_next.clone(), lost.clone(), passed.clone());
+        tokio::spawn(async move {
+            while let Ok((device, _)) = listener.accept().await {
+                let (lose, lost, passed, upstream) = (lose.clone(), lost_n.clone(), passed_n.clone(), upstream.clone());
+                tokio::spawn(async move {
+                    let Ok(device) = tokio_tungstenite::accept_async(device).await else { return };
+                    let Ok((server, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else { return };
+                    let (mut to_device, mut from_device) = device.split();
+                    let (mut to_server, mut from_server) = server.split();
+                    let up = async {
+                        while let Some(Ok(frame)) = from_device.next().await {
+                            if let Message::Binary(bytes) = &frame
+                                && matches!(ClientMessage::decode(bytes), Ok(ClientMessage::Sync { .. }))
+                            {
+                                if lose.swap(false, Ordering::SeqCst) {
+                                    lost.fetch_add(1, Ordering::SeqCst);
+                                    continue;
+                                }
+                                passed.fetch_add(1, Ordering::SeqCst);
+                            }
+                            // Pings are answered by the proxy's own socket.
+                            if matches!(frame, Message::Ping(_) | Message::Pong(_)) {
+                                continue;
+                            }
+                            if to_server.send(frame).await.is_err() {
+                                return;
+                            }
+                        }
+                    };
+                    let down = async {
+                        while let Some(Ok(frame)) = from_server.next().await {
+                            if matches!(frame, Message::Ping(_) | Message::Pong(_)) {
+                                continue;
+                            }
+                            if to_device.send(frame).await.is_err() {
+                                return;
+                            }
+                        }
+                    };
+                    tokio::select! { () = up => {}, () = down => {} }
+                });
+            }
+        });
+        Self { port, lose_next, lost, passed }
+    }
+}
+
+/// A change whose frame never reached the server, on a link that stays up:
+/// the device asks again after `Heartbeat::unanswered` (here 2 s) instead
+/// of showing "syncing · 1 waiting" until the link drops, which a live link
+/// never does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_whose_frame_was_lost_on_a_live_link_is_sent_again() {
+    use std::sync::atomic::Ordering;
+    let s = site().await;
+    let mut reception = s.device("reception", "reception").await;
+    let proxy = FrameLoser::start(s.server.ws_url()).await;
+    let heartbeat = Heartbeat { unanswered: Duration::from_secs(2), ..Heartbeat::default() };
+    reception.sync.stop();
+    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", proxy.port), reception.token.clone(), ClientOptions { heartbeat });
+    status_becomes(&reception, "came online through the proxy", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
+
+    proxy.lose_next.store(true, Ordering::SeqCst);
+    let sent_before = proxy.passed.load(Ordering::SeqCst);
+    let v = reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "Lost Then Found"))).unwrap();
+    let admin = &s.admin;
+    eventually("the admin gets the guest all the same", LIMIT, || admin.read(|st| st.visit(v).unwrap().is_some())).await.unwrap();
+    status_becomes(&reception, "nothing waits", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
+    assert_eq!(proxy.lost.load(Ordering::SeqCst), 1, "the first frame was lost");
+    assert!(proxy.passed.load(Ordering::SeqCst) > sent_before, "and the change went again");
 }

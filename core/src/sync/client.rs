@@ -56,13 +56,18 @@ pub struct Heartbeat {
     /// long is dropped as dead; connecting and the WebSocket handshake get
     /// as long. Longer than two pings, so one lost pong is not a death.
     pub silence_limit: Duration,
+    /// With changes of ours waiting, a server that sent no frame (pongs do
+    /// not count) for this long is asked again from the start of the
+    /// exchange: an answer that never came must not leave the device
+    /// "syncing" until the link drops, which a live link never does.
+    pub unanswered: Duration,
 }
 
 impl Default for Heartbeat {
     /// A ping every 10 s, dead after 25 s of silence: a dead link shows as
-    /// offline within 30 s.
+    /// offline within 30 s. Asked again after 8 s without an answer.
     fn default() -> Self {
-        Self { ping_every: Duration::from_secs(10), silence_limit: Duration::from_secs(25) }
+        Self { ping_every: Duration::from_secs(10), silence_limit: Duration::from_secs(25), unanswered: Duration::from_secs(8) }
     }
 }
 
@@ -421,6 +426,8 @@ async fn session(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat.ping_every, heartbeat.ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = tokio::time::Instant::now();
+    // The last frame from the server, or the last time we asked again.
+    let mut answered = tokio::time::Instant::now();
     loop {
         let (docs, purged) = if first { outgoing(store).await? } else { (Vec::new(), Vec::new()) };
         first = false;
@@ -447,6 +454,7 @@ async fn session(
                     _ => continue,
                 };
                 let message = ServerMessage::decode(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))?;
+                answered = tokio::time::Instant::now();
                 quiet = Some(tokio::time::Instant::now() + QUIET);
                 let (message, ended) = match message {
                     ServerMessage::Sync { docs, seq } => waiting_frames(&mut stream, docs, seq, traffic),
@@ -497,6 +505,15 @@ async fn session(
             }
             () = tokio::time::sleep_until(heard + heartbeat.silence_limit) => {
                 return Err(ClientError::Silent(heartbeat.silence_limit));
+            }
+            () = deadline((status.borrow().waiting > 0).then_some(answered + heartbeat.unanswered)) => {
+                // The states of this session may wait for an answer that
+                // will not come: start the exchange again, as a new
+                // session would, on the same link.
+                tracing::info!(after = ?heartbeat.unanswered, "changes wait and the server said nothing: asking again");
+                blocking(store, |s| s.end_sync_session(SERVER_PEER)).await;
+                answered = tokio::time::Instant::now();
+                first = true;
             }
             () = deadline(quiet) => {
                 quiet = None;
