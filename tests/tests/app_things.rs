@@ -88,8 +88,35 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.wait_text("Badge card types").await?;
     a.type_into(&a.find("#dep-id").await?, "fac").await?;
     a.type_into(&a.find("#dep-name").await?, "Facilities").await?;
+    a.type_into(&a.find("#dep-contact").await?, "facilities@demo.lodge").await?;
     a.click(&a.find("form:has(#dep-id) button[type=submit]").await?).await?;
-    a.wait_text("Facilities").await?;
+    a.wait_text("overdue keys: facilities@demo.lodge").await?;
+    // The rules the server acts by: reminder time, the messages' language,
+    // how long records are kept. A wrong value is refused with the rule.
+    let set = |field: &'static str, value: &'static str| async move {
+        let input = a.find(field).await?;
+        a.clear(&input).await?;
+        a.type_into(&input, value).await?;
+        a.click(&a.find(&format!("form:has({field}) button[type=submit]")).await?).await
+    };
+    set("#rem-time", "25:00").await?;
+    a.wait_text("“25:00” is not a time of day; write it as HH:MM, e.g. 17:30.").await?;
+    set("#rem-time", "17:30").await?;
+    a.wait_text("Saved.").await?;
+    set("#ret-days", "0").await?;
+    a.wait_text("Guest data must be kept at least 1 day and at most 3650 days, not 0.").await?;
+    set("#ret-days", "30").await?;
+    a.wait_text("Saved.").await?;
+    a.execute("const s = document.querySelector('#site-lang'); s.value = 'pl'; s.dispatchEvent(new Event('change'));", serde_json::json!([])).await?;
+    a.click(&a.find("form:has(#site-lang) button[type=submit]").await?).await?;
+    a.wait_text("Saved.").await?;
+    eventually("the rules reach the server and back", Duration::from_secs(10), || {
+        watcher.read(|s| {
+            s.site_settings().ok().flatten().is_some_and(|st| st.reminder_time == "17:30" && st.retention_days == 30 && st.language == "pl")
+                && s.departments().is_ok_and(|d| d.iter().any(|d| d.contact.as_deref() == Some("facilities@demo.lodge")))
+        })
+    })
+    .await?;
     admin_app.screenshot("admin-settings").await?;
     admin_app.check_accessibility("site settings").await?;
     a.click(&a.find_text("button", "People").await?).await?;

@@ -126,6 +126,13 @@ command_table! {
     site::set_affiliation(id: lodge_core::AffiliationId, name: String, requires_user_id: bool) -> ();
     site::set_key_type(id: lodge_core::KeyTypeId, name: String, loan_days: u32) -> ();
     site::set_repair_category(id: lodge_core::RepairCategoryId, name: String) -> ();
+    site::set_department_contact(id: lodge_core::DepartmentId, contact: Option<String>) -> ();
+    site::set_reminder_time(time: String) -> ();
+    site::set_retention_days(days: u32) -> ();
+    site::set_presence_retention_days(days: u32) -> ();
+    site::set_site_language(language: String) -> ();
+    site::set_overdue_contact_after_days(days: u32) -> ();
+    site::set_guest_policy(contact_required: bool, purpose_required: bool, consent_text: String) -> ();
     site::people_list(search: String) -> Vec<lodge_core::person::Person>;
     site::create_person(form: lodge_core::person::PersonForm) -> lodge_core::PersonId;
     site::deactivate_person(id: lodge_core::PersonId) -> ();

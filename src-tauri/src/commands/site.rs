@@ -1,6 +1,8 @@
 //! The site's settings and people, for the admin: card types and ranges,
-//! departments, affiliations, key types, repair categories; people added,
-//! listed and deactivated.
+//! departments and their contacts, affiliations, key types, repair
+//! categories; the end-of-day reminder, how long records are kept, the
+//! language of messages, the guest form; people added, listed and
+//! deactivated.
 
 use serde::Serialize;
 use tauri::State;
@@ -43,6 +45,49 @@ pub fn site_setup(desk: State<'_, Desk>) -> Answer<SiteSetup> {
         key_types: s.key_types()?,
         repair_categories: s.repair_categories()?,
     })
+}
+
+/// Who a department's overdue keys are told to, after the site's number
+/// of days (`None`: nobody).
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_department_contact(desk: State<'_, Desk>, id: DepartmentId, contact: Option<String>) -> Answer<()> {
+    desk.write(&[Area::Site], |s, actor| s.set_department_contact(actor, id, contact.as_deref()))
+}
+
+/// When staff still in are reminded to sign out (`HH:MM`, site time).
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_reminder_time(desk: State<'_, Desk>, time: String) -> Answer<()> {
+    desk.write(&[Area::Site], |s, actor| s.set_reminder_time(actor, &time))
+}
+
+/// How many days guests' visits are kept after they leave.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_retention_days(desk: State<'_, Desk>, days: u32) -> Answer<()> {
+    desk.write(&[Area::Site], |s, actor| s.set_retention_days(actor, days))
+}
+
+/// How many days sign-in records are kept after their month ends.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_presence_retention_days(desk: State<'_, Desk>, days: u32) -> Answer<()> {
+    desk.write(&[Area::Site], |s, actor| s.set_presence_retention_days(actor, days))
+}
+
+/// The language the server writes the site's messages in.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_site_language(desk: State<'_, Desk>, language: String) -> Answer<()> {
+    desk.write(&[Area::Site], |s, actor| s.set_site_language(actor, &language))
+}
+
+/// After how many days overdue a department's contact is told too.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_overdue_contact_after_days(desk: State<'_, Desk>, days: u32) -> Answer<()> {
+    desk.write(&[Area::Site], |s, actor| s.set_overdue_contact_after_days(actor, days))
+}
+
+/// What the guest form requires, and the consent text guests accept.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_guest_policy(desk: State<'_, Desk>, contact_required: bool, purpose_required: bool, consent_text: String) -> Answer<()> {
+    desk.write(&[Area::Site], |s, actor| s.set_guest_policy(actor, contact_required, purpose_required, &consent_text))
 }
 
 /// Add or change a card type and its number range.

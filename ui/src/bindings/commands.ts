@@ -290,6 +290,34 @@ export function setRepairCategory(id: RepairCategoryId, name: string): Promise<n
   return invoke("set_repair_category", { id, name });
 }
 
+export function setDepartmentContact(id: DepartmentId, contact: string | null): Promise<null> {
+  return invoke("set_department_contact", { id, contact });
+}
+
+export function setReminderTime(time: string): Promise<null> {
+  return invoke("set_reminder_time", { time });
+}
+
+export function setRetentionDays(days: number): Promise<null> {
+  return invoke("set_retention_days", { days });
+}
+
+export function setPresenceRetentionDays(days: number): Promise<null> {
+  return invoke("set_presence_retention_days", { days });
+}
+
+export function setSiteLanguage(language: string): Promise<null> {
+  return invoke("set_site_language", { language });
+}
+
+export function setOverdueContactAfterDays(days: number): Promise<null> {
+  return invoke("set_overdue_contact_after_days", { days });
+}
+
+export function setGuestPolicy(contact_required: boolean, purpose_required: boolean, consent_text: string): Promise<null> {
+  return invoke("set_guest_policy", { contact_required, purpose_required, consent_text });
+}
+
 export function peopleList(search: string): Promise<Array<Person>> {
   return invoke("people_list", { search });
 }
