@@ -59,7 +59,8 @@ pub struct Heartbeat {
     /// With changes of ours waiting, a server that sent no frame (pongs do
     /// not count) for this long is asked again from the start of the
     /// exchange: an answer that never came must not leave the device
-    /// "syncing" until the link drops, which a live link never does.
+    /// "syncing" until the link drops, which a live link never does. The
+    /// wait doubles each time within a session.
     pub unanswered: Duration,
 }
 
@@ -426,8 +427,11 @@ async fn session(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat.ping_every, heartbeat.ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = tokio::time::Instant::now();
-    // The last frame from the server, or the last time we asked again.
+    // The last frame from the server, or the last time we asked again; the
+    // wait doubles each time it runs out, so that a server slow to answer a
+    // big catch-up is not asked the whole of it again and again.
     let mut answered = tokio::time::Instant::now();
+    let mut unanswered = heartbeat.unanswered;
     loop {
         let (docs, purged) = if first { outgoing(store).await? } else { (Vec::new(), Vec::new()) };
         first = false;
@@ -506,13 +510,14 @@ async fn session(
             () = tokio::time::sleep_until(heard + heartbeat.silence_limit) => {
                 return Err(ClientError::Silent(heartbeat.silence_limit));
             }
-            () = deadline((status.borrow().waiting > 0).then_some(answered + heartbeat.unanswered)) => {
+            () = deadline((status.borrow().waiting > 0).then_some(answered + unanswered)) => {
                 // The states of this session may wait for an answer that
                 // will not come: start the exchange again, as a new
                 // session would, on the same link.
-                tracing::info!(after = ?heartbeat.unanswered, "changes wait and the server said nothing: asking again");
+                tracing::info!(after = ?unanswered, "changes wait and the server said nothing: asking again");
                 blocking(store, |s| s.end_sync_session(SERVER_PEER)).await;
                 answered = tokio::time::Instant::now();
+                unanswered = unanswered.saturating_mul(2);
                 first = true;
             }
             () = deadline(quiet) => {
