@@ -116,11 +116,24 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
             return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await;
         }
     };
+    // The device's earlier connection (a phone back from a walk out of
+    // Wi-Fi) is told to end; this one starts once it is gone, from the
+    // persisted shared heads (see `Session::earlier_gone`). An earlier
+    // session that does not end in time is a bug; this one starts anyway.
+    if tokio::time::timeout(EARLIER_SESSION_ENDS, live.earlier_gone()).await.is_err() {
+        tracing::warn!(device = %device.device, "the device's earlier session did not end in time");
+    }
+    let peer = device.device.to_string();
+    let h = hub.clone();
+    let fresh = tokio::task::spawn_blocking(move || h.store().end_sync_session(&peer));
+    if fresh.await.is_err() {
+        return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await;
+    }
     // Listening starts before the catch-up is read, so that no change falls
     // between the two (one that is in both is sent once: the sync state
     // knows it went).
     let (listener, mut queued) = hub.listen(device.clone());
-    let _left = Left { hub: hub.clone(), listener, peer: device.device.to_string() };
+    let mut left = Left { hub: hub.clone(), listener, peer: device.device.to_string(), live: Some(live) };
     let mut revoked = state.revoked.subscribe();
     let seq = hub.seq();
     let welcome = ServerMessage::Welcome { site: device.site, device: device.device, role: device.role, seq };
@@ -138,7 +151,8 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
     let limit = state.limits.queued_bytes.clamp(FRAME_COST, u32::MAX as usize);
     let out = Outbox { frames: out, budget: Arc::new(Semaphore::new(limit)), limit };
     let mut writer = tokio::spawn(write_frames(sink, frames));
-    let end = converse(&session, &mut stream, &out, &mut queued, &mut revoked, &mut live, since, pending).await;
+    let live = left.live.as_mut().expect("held until the end");
+    let end = converse(&session, &mut stream, &out, &mut queued, &mut revoked, live, since, pending).await;
     drop(out);
     match end {
         // What was queued goes out, unless the device stopped reading.
@@ -421,7 +435,9 @@ async fn converse(
             why = live.ending() => {
                 tracing::info!(%device, ?why, "session ends");
                 out.close(Some(closing_frame(why)));
-                return End::Flush;
+                // Replaced: the device is on its new connection, which waits
+                // for this one to be gone; the old socket is likely dead.
+                return if why == Ending::Replaced { End::Drop } else { End::Flush };
             }
             incoming = stream.next() => {
                 heard = tokio::time::Instant::now();
@@ -488,10 +504,13 @@ fn held(frame: ServerMessage, catching_up: bool, since: u64) -> ServerMessage {
 /// A connection's end, however it ends: it stops listening, and the sync
 /// states of its session are forgotten (what was in flight may never have
 /// arrived; the next session starts from the persisted shared heads).
+/// Only then is the session gone, so that the device's next one waits for
+/// this.
 struct Left {
     hub: Arc<SiteHub>,
     listener: u64,
     peer: String,
+    live: Option<crate::sessions::Session>,
 }
 
 impl Drop for Left {
@@ -499,9 +518,17 @@ impl Drop for Left {
         self.hub.leave(self.listener);
         let hub = self.hub.clone();
         let peer = std::mem::take(&mut self.peer);
-        tokio::task::spawn_blocking(move || hub.store().end_sync_session(&peer));
+        let live = self.live.take();
+        tokio::task::spawn_blocking(move || {
+            hub.store().end_sync_session(&peer);
+            drop(live);
+        });
     }
 }
+
+/// How long a device's new connection waits for its earlier one to end:
+/// longer than the earlier one takes to finish a frame and drop its socket.
+const EARLIER_SESSION_ENDS: Duration = Duration::from_secs(10);
 
 /// What a reconnecting device needs.
 struct CatchUp {

@@ -2,7 +2,9 @@
 //! with the same token replaces the old one, which is closed: a phone that
 //! walked out of Wi-Fi comes back on a new socket while the old one looks
 //! alive, and a copied token must not hold a second socket), and the stop
-//! of them all when the server shuts down.
+//! of them all when the server shuts down. A new session of a device
+//! starts only once the earlier one is gone, sync states and all (see
+//! [`Session::earlier_gone`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -22,8 +24,9 @@ pub enum Ending {
 
 #[derive(Default)]
 struct Live {
-    /// Per device: the session's number and how to tell it to go.
-    by_device: HashMap<DeviceId, (u64, oneshot::Sender<()>)>,
+    /// Per device: the session's number, how to tell it to go, and how to
+    /// know it is gone.
+    by_device: HashMap<DeviceId, (u64, oneshot::Sender<()>, watch::Receiver<()>)>,
     count: usize,
 }
 
@@ -51,13 +54,15 @@ impl Sessions {
     pub fn start(self: &Arc<Self>, device: DeviceId) -> Session {
         let id = self.next.fetch_add(1, Ordering::SeqCst);
         let (tell, replaced) = oneshot::channel();
+        let (alive, gone) = watch::channel(());
         let mut live = self.live();
-        if let Some((_, earlier)) = live.by_device.insert(device, (id, tell)) {
-            let _ = earlier.send(());
-        }
+        let earlier = live.by_device.insert(device, (id, tell, gone)).map(|(_, told, gone)| {
+            let _ = told.send(());
+            gone
+        });
         live.count += 1;
         self.count.send_replace(live.count);
-        Session { sessions: self.clone(), device, id, replaced, closing: self.closing.subscribe() }
+        Session { sessions: self.clone(), device, id, replaced, closing: self.closing.subscribe(), _alive: alive, earlier }
     }
 
     /// Tell every session to end (they finish the frame in hand, send what
@@ -90,6 +95,10 @@ pub struct Session {
     id: u64,
     replaced: oneshot::Receiver<()>,
     closing: watch::Receiver<bool>,
+    /// Dropped with the session: the next one of the device waits for it.
+    _alive: watch::Sender<()>,
+    /// The device's session this one replaced, until it is gone.
+    earlier: Option<watch::Receiver<()>>,
 }
 
 impl Session {
@@ -101,12 +110,26 @@ impl Session {
             _ = self.closing.wait_for(|c| *c) => Ending::ShuttingDown,
         }
     }
+
+    /// Resolves once the device's session this one replaced is gone (at
+    /// once if there was none). Both speak for the same peer in the site's
+    /// store, whose sync states are per device: an earlier session still
+    /// finishing a frame, or forgetting its states late, would leave this
+    /// one with an exchange it never had (changes taken as sent, and never
+    /// sent again) or take this one's from under it.
+    pub async fn earlier_gone(&mut self) {
+        if let Some(gone) = self.earlier.as_mut() {
+            // Nothing is ever sent: `changed` fails when the sender drops.
+            while gone.changed().await.is_ok() {}
+        }
+        self.earlier = None;
+    }
 }
 
 impl Drop for Session {
     fn drop(&mut self) {
         let mut live = self.sessions.live();
-        if live.by_device.get(&self.device).is_some_and(|(id, _)| *id == self.id) {
+        if live.by_device.get(&self.device).is_some_and(|(id, _, _)| *id == self.id) {
             live.by_device.remove(&self.device);
         }
         live.count -= 1;
@@ -130,5 +153,21 @@ mod tests {
         assert_eq!(second.ending().await, Ending::ShuttingDown);
         drop(second);
         sessions.ended().await;
+    }
+
+    #[tokio::test]
+    async fn a_new_session_of_a_device_waits_until_the_earlier_one_is_gone() {
+        use futures_util::FutureExt;
+        let sessions = Arc::new(Sessions::default());
+        let (device, other) = (DeviceId::new(), DeviceId::new());
+        let mut first = sessions.start(device);
+        assert!(first.earlier_gone().now_or_never().is_some(), "a first session waits for nothing");
+        let mut elsewhere = sessions.start(other);
+        let mut second = sessions.start(device);
+        assert!(elsewhere.earlier_gone().now_or_never().is_some(), "another device's session is not held up");
+        assert!(second.earlier_gone().now_or_never().is_none(), "the earlier session is still there");
+        assert_eq!(first.ending().await, Ending::Replaced);
+        drop(first);
+        assert!(second.earlier_gone().now_or_never().is_some(), "gone with the earlier session");
     }
 }

@@ -379,19 +379,22 @@ async fn offline_changes_leave_the_outbox_once_a_restarted_server_has_them() {
 }
 
 /// A WebSocket proxy on 127.0.0.1 that reads each frame, as the server
-/// would, and can lose the device's next `Sync` frame: an answer that never
-/// comes, on a link that stays up (pings are answered).
+/// would, and can lose the device's next `Sync` frame, or the server's next
+/// answer carrying documents: an answer that never comes, on a link that
+/// stays up (pings are answered). It counts the connections it took.
 struct FrameLoser {
     port: u16,
     lose_next: Arc<std::sync::atomic::AtomicBool>,
+    lose_answer: Arc<std::sync::atomic::AtomicBool>,
     lost: Arc<std::sync::atomic::AtomicUsize>,
     passed: Arc<std::sync::atomic::AtomicUsize>,
+    connections: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl FrameLoser {
     async fn start(upstream: String) -> Self {
         use futures_util::{SinkExt, StreamExt};
-        use lodge_core::sync::ClientMessage;
+        use lodge_core::sync::{ClientMessage, ServerMessage};
         use std::sync::atomic::Ordering;
         use tokio_tungstenite::tungstenite::Message;
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -399,10 +402,15 @@ impl FrameLoser {
         let lose_next = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let lost = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let passed = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let (lose, lost_n, passed_n) = (lose_next.clone(), lost.clone(), passed.clone());
+        let lose_answer = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let connections = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (lose, lost_n, passed_n, answer_n, connected) =
+            (lose_next.clone(), lost.clone(), passed.clone(), lose_answer.clone(), connections.clone());
         tokio::spawn(async move {
             while let Ok((device, _)) = listener.accept().await {
+                connected.fetch_add(1, Ordering::SeqCst);
                 let (lose, lost, passed, upstream) = (lose.clone(), lost_n.clone(), passed_n.clone(), upstream.clone());
+                let lose_answer = answer_n.clone();
                 tokio::spawn(async move {
                     let Ok(device) = tokio_tungstenite::accept_async(device).await else { return };
                     let Ok((server, _)) = tokio_tungstenite::connect_async(upstream.as_str()).await else { return };
@@ -433,6 +441,13 @@ impl FrameLoser {
                             if matches!(frame, Message::Ping(_) | Message::Pong(_)) {
                                 continue;
                             }
+                            if let Message::Binary(bytes) = &frame
+                                && matches!(ServerMessage::decode(bytes), Ok(ServerMessage::Sync { docs, .. }) if !docs.is_empty())
+                                && lose_answer.swap(false, Ordering::SeqCst)
+                            {
+                                lost.fetch_add(1, Ordering::SeqCst);
+                                continue;
+                            }
                             if to_device.send(frame).await.is_err() {
                                 return;
                             }
@@ -442,14 +457,14 @@ impl FrameLoser {
                 });
             }
         });
-        Self { port, lose_next, lost, passed }
+        Self { port, lose_next, lose_answer, lost, passed, connections }
     }
 }
 
 /// A change whose frame never reached the server, on a link that stays up:
-/// the device asks again after `Heartbeat::unanswered` (here 2 s) instead
-/// of showing "syncing · 1 waiting" until the link drops, which a live link
-/// never does.
+/// the device connects again after `Heartbeat::unanswered` (here 2 s)
+/// instead of showing "syncing · 1 waiting" until the link drops, which a
+/// live link never does.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_whose_frame_was_lost_on_a_live_link_is_sent_again() {
     use std::sync::atomic::Ordering;
@@ -469,4 +484,104 @@ async fn a_change_whose_frame_was_lost_on_a_live_link_is_sent_again() {
     status_becomes(&reception, "nothing waits", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
     assert_eq!(proxy.lost.load(Ordering::SeqCst), 1, "the first frame was lost");
     assert!(proxy.passed.load(Ordering::SeqCst) > sent_before, "and the change went again");
+}
+
+/// The server's answer to a change is lost on a link that stays up: the
+/// server has the change and takes its answer as sent, so asking again on
+/// the same link gets no answer (its half of the exchange is in step). The
+/// device connects again, where both ends start afresh, and its outbox
+/// empties.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_answer_from_the_server_leaves_nothing_waiting_for_good() {
+    use std::sync::atomic::Ordering;
+    let s = site().await;
+    let mut reception = s.device("reception", "reception").await;
+    let proxy = FrameLoser::start(s.server.ws_url()).await;
+    let heartbeat = Heartbeat { unanswered: Duration::from_secs(2), ..Heartbeat::default() };
+    reception.sync.stop();
+    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", proxy.port), reception.token.clone(), ClientOptions { heartbeat });
+    status_becomes(&reception, "came online through the proxy", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
+    let connections = proxy.connections.load(Ordering::SeqCst);
+
+    proxy.lose_answer.store(true, Ordering::SeqCst);
+    let v = reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "Answer Lost"))).unwrap();
+    let admin = &s.admin;
+    eventually("the admin gets the guest", LIMIT, || admin.read(|st| st.visit(v).unwrap().is_some())).await.unwrap();
+    status_becomes(&reception, "nothing waits", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
+    assert_eq!(proxy.lost.load(Ordering::SeqCst), 1, "the server's answer was lost");
+    assert!(proxy.connections.load(Ordering::SeqCst) > connections, "the device connected again");
+}
+
+/// A TCP gate on 127.0.0.1 in front of the server: shut, it drops every
+/// connection at once (a server that cannot be reached); open, it passes
+/// bytes; `cut` ends the connections that pass. It notes when each
+/// connection came.
+struct Gate {
+    port: u16,
+    open: watch::Sender<bool>,
+    cut: watch::Sender<u32>,
+    came: Arc<std::sync::Mutex<Vec<Instant>>>,
+}
+
+impl Gate {
+    async fn start(upstream: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (open, _) = watch::channel(false);
+        let (cut, _) = watch::channel(0u32);
+        let came = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (is_open, cuts, arrivals) = (open.clone(), cut.clone(), came.clone());
+        tokio::spawn(async move {
+            while let Ok((mut device, _)) = listener.accept().await {
+                arrivals.lock().unwrap().push(Instant::now());
+                if !*is_open.borrow() {
+                    drop(device);
+                    continue;
+                }
+                let upstream = upstream.clone();
+                let mut cut = cuts.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(&upstream).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut device, &mut server) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Self { port, open, cut, came }
+    }
+
+    fn attempts(&self) -> Vec<Instant> {
+        self.came.lock().unwrap().clone()
+    }
+}
+
+/// A device that could not reach the server for a while waits longer and
+/// longer between tries (0.2 s doubling); once it was connected, a dropped
+/// link is tried again after 0.2 s, not after the longest wait of the
+/// outage before (a phone after a day of short walks out of Wi-Fi).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_good_connection_the_device_tries_again_at_once() {
+    let s = site().await;
+    let mut reception = s.device("reception", "reception").await;
+    let gate = Gate::start(s.server.addr.clone()).await;
+    reception.sync.stop();
+    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", gate.port), reception.token.clone(), ClientOptions::default());
+    // Five refused tries: the waits were about 0.2, 0.4, 0.8 and 1.6 s, and
+    // the next would be 3.2 s or more.
+    eventually("five tries were refused", LIMIT, || gate.attempts().len() >= 5).await.unwrap();
+    let tries = gate.attempts();
+    let last_wait = tries[4] - tries[3];
+    assert!(last_wait >= Duration::from_millis(1600), "the waits grew: {last_wait:?}");
+    gate.open.send_replace(true);
+    status_becomes(&reception, "came online through the gate", Duration::from_secs(40), |st| st.connection == Connection::Online).await;
+
+    let before = gate.attempts().len();
+    let cut_at = Instant::now();
+    gate.cut.send_modify(|n| *n += 1);
+    eventually("the device tried again", LIMIT, || gate.attempts().len() > before).await.unwrap();
+    let again = gate.attempts()[before] - cut_at;
+    assert!(again < last_wait, "tried again after {again:?}, as long as the outage's {last_wait:?} or more");
+    status_becomes(&reception, "came back online", LIMIT, |st| st.connection == Connection::Online).await;
 }

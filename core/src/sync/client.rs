@@ -57,10 +57,11 @@ pub struct Heartbeat {
     /// as long. Longer than two pings, so one lost pong is not a death.
     pub silence_limit: Duration,
     /// With changes of ours waiting, a server that sent no frame (pongs do
-    /// not count) for this long is asked again from the start of the
-    /// exchange: an answer that never came must not leave the device
-    /// "syncing" until the link drops, which a live link never does. The
-    /// wait doubles each time within a session.
+    /// not count) for this long is asked again on a new connection, where
+    /// both ends start the exchange afresh: an answer that never came must
+    /// not leave the device "syncing" until the link drops, which a live
+    /// link never does. The wait doubles each time it runs out, until a
+    /// connection ends otherwise.
     pub unanswered: Duration,
 }
 
@@ -233,13 +234,25 @@ pub fn spawn_with(store: Arc<Mutex<Store>>, url: String, token: String, options:
         traffic: traffic.clone(),
     };
     tokio::spawn(async move {
-        let mut delay = Duration::from_millis(200);
+        let mut delay = FIRST_RETRY;
+        let mut heartbeat = options.heartbeat;
         loop {
             set(&tx, |s| s.connection = Connection::Connecting);
+            let received = traffic.received.load(Ordering::Relaxed);
             // The session notices `stop` itself, between frames: dropped in
             // the middle of one, its store work would go on in the blocking
             // pool and could leave sync states after the session's end.
-            let result = session(&store, &url, &token, &wake, &stop, &tx, &arrivals, &traffic, options.heartbeat).await;
+            let result = session(&store, &url, &token, &wake, &stop, &tx, &arrivals, &traffic, heartbeat).await;
+            // A server that answered was reached: the next connection is
+            // tried soon again (a phone back in Wi-Fi after a day of short
+            // walks must not wait half a minute).
+            if traffic.received.load(Ordering::Relaxed) > received {
+                delay = FIRST_RETRY;
+            }
+            heartbeat.unanswered = match result {
+                Ok(SessionEnd::Unanswered) => heartbeat.unanswered.saturating_mul(2).min(MAX_UNANSWERED),
+                _ => options.heartbeat.unanswered,
+            };
             // Whatever was in flight may not have arrived: the next session
             // starts from the persisted shared heads.
             blocking(&store, |s| s.end_sync_session(SERVER_PEER)).await;
@@ -318,10 +331,20 @@ fn counts(s: &mut Store) -> Result<(usize, usize), crate::store::Error> {
     Ok((s.outbox_len()?, s.attention_len()?))
 }
 
+/// The first wait before connecting again; it doubles up to 30 s while
+/// the server cannot be reached.
+const FIRST_RETRY: Duration = Duration::from_millis(200);
+
+/// The longest [`Heartbeat::unanswered`] grows to.
+const MAX_UNANSWERED: Duration = Duration::from_secs(300);
+
 /// Why a session ended without an error.
 enum SessionEnd {
     /// The server closed the connection.
     Closed,
+    /// Changes waited and the server said nothing for
+    /// [`Heartbeat::unanswered`]: connect again.
+    Unanswered,
     /// [`SyncHandle::stop`] was called.
     Stopped,
 }
@@ -427,11 +450,8 @@ async fn session(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat.ping_every, heartbeat.ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = tokio::time::Instant::now();
-    // The last frame from the server, or the last time we asked again; the
-    // wait doubles each time it runs out, so that a server slow to answer a
-    // big catch-up is not asked the whole of it again and again.
+    // The last frame from the server.
     let mut answered = tokio::time::Instant::now();
-    let mut unanswered = heartbeat.unanswered;
     loop {
         let (docs, purged) = if first { outgoing(store).await? } else { (Vec::new(), Vec::new()) };
         first = false;
@@ -510,15 +530,13 @@ async fn session(
             () = tokio::time::sleep_until(heard + heartbeat.silence_limit) => {
                 return Err(ClientError::Silent(heartbeat.silence_limit));
             }
-            () = deadline((status.borrow().waiting > 0).then_some(answered + unanswered)) => {
+            () = deadline((status.borrow().waiting > 0).then_some(answered + heartbeat.unanswered)) => {
                 // The states of this session may wait for an answer that
-                // will not come: start the exchange again, as a new
-                // session would, on the same link.
-                tracing::info!(after = ?unanswered, "changes wait and the server said nothing: asking again");
-                blocking(store, |s| s.end_sync_session(SERVER_PEER)).await;
-                answered = tokio::time::Instant::now();
-                unanswered = unanswered.saturating_mul(2);
-                first = true;
+                // will not come. Starting again on this link would not do:
+                // the server's states of the exchange may take our changes
+                // as sent. A new connection starts both ends afresh.
+                tracing::info!(after = ?heartbeat.unanswered, "changes wait and the server said nothing: connecting again");
+                return Ok(SessionEnd::Unanswered);
             }
             () = deadline(quiet) => {
                 quiet = None;
