@@ -10,6 +10,7 @@ mod commands;
 mod document;
 mod error;
 mod form;
+mod long_wait;
 mod queries;
 
 pub use commands::{AdmitRequest, CardFix, RejectReason};
@@ -17,6 +18,7 @@ pub(crate) use document::VisitDoc;
 pub use document::VisitState;
 pub use error::Error;
 pub use form::{FieldError, FieldProblem, GuestField, GuestForm, check_guest_form};
+pub use long_wait::{LongWait, TOO_LONG_MINUTES, long_waits};
 pub use queries::{Visit, VisitSearch};
 
 pub(crate) use document::clear_projection;

@@ -2,14 +2,14 @@
 //! token as `Authorization: Bearer …`): list the site's devices, revoke one
 //! (it is disconnected at once and told to wipe), and make one-time
 //! enrolment codes; run the site's retention sweep now and read its
-//! erasure reports. Everything outside the caller's own site is invisible.
+//! erasure reports; send a test message through one of its channels. Everything outside the caller's own site is invisible.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::Json;
 use axum::extract::Query;
 use lodge_core::notice::{Job, JobFilter, JobId};
-use lodge_core::sync::api::{CodeRequest, EnrolmentCode, ErasureReport, JobsQuery, RunRequest, SiteDevice};
+use lodge_core::sync::api::{ChannelTest, ChannelTried, CodeRequest, EnrolmentCode, ErasureReport, JobsQuery, RunRequest, SiteDevice};
 use lodge_core::{Clock, DeviceId, Role, SystemClock, Timestamp};
 
 use crate::error::AppError;
@@ -126,4 +126,13 @@ pub async fn retention_reports(State(state): State<AppState>, headers: HeaderMap
     let me = caller(&state, &headers).await?;
     let reports = tokio::task::spawn_blocking(move || crate::retention::reports(&state, me.site)).await??;
     Ok(Json(reports))
+}
+
+/// `POST /admin/channels/test`: a test message through one of the caller's
+/// site's channels, sent now; what became of it.
+pub async fn test_channel(State(state): State<AppState>, headers: HeaderMap, Json(test): Json<ChannelTest>) -> Result<Json<Vec<ChannelTried>>, AppError> {
+    let me = caller(&state, &headers).await?;
+    let tried = crate::channel_test::try_channel(&state, me.site, test).await?;
+    tracing::info!(site = %me.site, by = %me.device, ?tried, "channel tested by an admin device");
+    Ok(Json(tried))
 }

@@ -41,6 +41,9 @@ pub enum AppError {
     /// A job could not be found, retried or run.
     #[error(transparent)]
     Job(#[from] lodge_core::notice::JobError),
+    /// A channel to test is not set up.
+    #[error(transparent)]
+    NotSetUp(#[from] crate::channel_test::NotSetUp),
     /// A task failed.
     #[error("a server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -61,6 +64,7 @@ impl AppError {
             AppError::Job(JobError::Unknown(_)) => ApiErrorKind::NotFound,
             AppError::Job(JobError::NotRetryable { .. }) => ApiErrorKind::JobNotRetryable,
             AppError::Job(JobError::NotDaily(_)) => ApiErrorKind::RuleNotRunByClock,
+            AppError::NotSetUp(_) => ApiErrorKind::ChannelNotSetUp,
             _ => ApiErrorKind::Internal,
         }
     }
@@ -73,7 +77,7 @@ impl IntoResponse for AppError {
             ApiErrorKind::BadCode | ApiErrorKind::BadRequest | ApiErrorKind::UnknownPerson | ApiErrorKind::RuleNotRunByClock => {
                 StatusCode::BAD_REQUEST
             }
-            ApiErrorKind::JobNotRetryable => StatusCode::CONFLICT,
+            ApiErrorKind::JobNotRetryable | ApiErrorKind::ChannelNotSetUp => StatusCode::CONFLICT,
             ApiErrorKind::ActorInUse => StatusCode::CONFLICT,
             ApiErrorKind::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             ApiErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,

@@ -7,6 +7,7 @@
 
 pub mod accept;
 pub mod admin;
+pub mod channel_test;
 pub mod connection;
 pub mod door;
 pub mod error;
@@ -72,6 +73,9 @@ pub struct AppState {
     /// "Now" for the sites' stores and the rules that run by the clock
     /// (`serve --clock-start` makes it start elsewhere, for a test).
     pub clock: Arc<dyn lodge_core::Clock>,
+    /// The ways messages leave the server, when it sends them (`serve`):
+    /// the admin's "send a test" uses them.
+    pub channels: Option<Arc<outreach::Channels>>,
 }
 
 impl AppState {
@@ -96,12 +100,19 @@ impl AppState {
             sessions: Arc::default(),
             throttle: Arc::new(throttle),
             clock: Arc::new(SystemClock),
+            channels: None,
         })
     }
 
     /// The same state with another clock (before any site is opened).
     pub fn with_clock(mut self, clock: Arc<dyn lodge_core::Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same state with the server's channels.
+    pub fn with_channels(mut self, channels: Arc<outreach::Channels>) -> Self {
+        self.channels = Some(channels);
         self
     }
 
@@ -193,6 +204,7 @@ pub fn app(state: AppState) -> Router {
         .route(api::ADMIN_JOBS_RUN_PATH, post(admin::run_rule))
         .route(api::ADMIN_RETENTION_RUN_PATH, post(admin::run_retention))
         .route(api::ADMIN_RETENTION_REPORTS_PATH, get(admin::retention_reports))
+        .route(api::ADMIN_CHANNEL_TEST_PATH, post(admin::test_channel))
         .route(api::SYNC_PATH, get(sync))
         .with_state(state)
 }

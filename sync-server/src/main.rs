@@ -484,13 +484,15 @@ async fn serve_cli() -> anyhow::Result<()> {
         if tls.is_none() && !listen.ip().is_loopback() && !allow_plain_http {
             bail!("refusing plain HTTP on {listen}: pass --tls-cert and --tls-key, serve on loopback behind a TLS proxy, or pass --allow-plain-http");
         }
-        let state = AppState::open_with(&cli.data, limits).with_context(|| format!("opening {}", cli.data.display()))?.with_clock(clock);
+        let channels = Arc::new(channels);
+        let state =
+            AppState::open_with(&cli.data, limits).with_context(|| format!("opening {}", cli.data.display()))?.with_clock(clock).with_channels(channels.clone());
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
         // Tests and scripts read this line to learn the port.
         println!("listening on {local}{}", if tls.is_some() { " (TLS)" } else { "" });
         tracing::info!(%local, data = %cli.data.display(), tls = tls.is_some(), open_files, mail = channels.mail.is_some(), sms = channels.sms.is_some(), "lodge-sync serving");
-        tokio::spawn(lodge_sync_server::outreach::run(state.clone(), Arc::new(channels)));
+        tokio::spawn(lodge_sync_server::outreach::run(state.clone(), channels));
         lodge_sync_server::accept::run(listener, state, tls, stop_signal()).await?;
         tracing::info!("lodge-sync stopped");
         return Ok(());

@@ -68,6 +68,11 @@ impl Channels {
         }
     }
 
+    /// The mailer for a site: its own relay's, else the server's.
+    pub fn mailer_for(&self, site: lodge_core::SiteId, relay: Option<MailRelay>) -> Option<Mailer> {
+        relay.and_then(|r| self.site_mailer(site, r)).or_else(|| self.mail.clone())
+    }
+
     /// The same channels, trusting these certificate authorities (PEM) for
     /// the sites' own relays too.
     pub fn with_trust(mut self, trust: Option<Arc<[u8]>>) -> Self {

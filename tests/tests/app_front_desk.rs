@@ -54,6 +54,24 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     reception.screenshot("reception-empty").await?;
     reception.check_accessibility("reception").await?;
 
+    // A guest who registered 25 minutes ago on another lobby tablet (its
+    // clock set back) is still waiting: reception is told.
+    let then = lodge_core::Clock::now(&lodge_core::SystemClock).millis() - 25 * 60_000;
+    let clock = std::sync::Arc::new(lodge_core::ManualClock::new(lodge_core::Timestamp::from_millis(then)));
+    let tablet =
+        Device::enrol_with_clock(&server.http_url(), &server.ws_url(), root.path(), "old-tablet", &code(&server_dir, site, "kiosk", None)?, clock)
+            .await?;
+    eventually("the old tablet to get the site", Duration::from_secs(10), || tablet.read(|s| s.site_settings().is_ok_and(|s| s.is_some()))).await?;
+    let form = lodge_core::visit::GuestForm { name: "Olga Late".into(), company: "Acme".into(), host: Some(anna), consent: true, ..Default::default() };
+    tablet.act(|st| st.register_guest(&tablet.kiosk(), form))?;
+    // 25 minutes, or 26 on a slow machine.
+    r.wait_until("reception told that Olga Late waited too long", |page| {
+        ["25", "26"].iter().any(|m| page.contains(&format!("Olga Late has waited {m} minutes for Anna Kowalska")))
+    })
+    .await?;
+    reception.screenshot("reception-waited-too-long").await?;
+    reception.check_accessibility("reception with a guest waiting too long").await?;
+
     // The kiosk joins and a guest registers.
     let kiosk = App::launch(&display, root.path(), "kiosk").await?;
     join(&kiosk, &server, &code(&server_dir, site, "kiosk", None)?, "Lobby tablet").await?;

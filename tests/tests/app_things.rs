@@ -17,7 +17,9 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     let root = tempfile::tempdir()?;
     let server_dir = root.path().join("server");
     let site = admin(&server_dir, &["site", "create", "--demo"])?.parse()?;
-    let server = Server::start(&server_dir, 0)?;
+    let mail_folder = tempfile::tempdir()?;
+    let mailbox = lodge_tests::mailbox::Mailbox::start(mail_folder.path())?;
+    let server = Server::start_with(&server_dir, &["--smtp-url", &mailbox.url(), "--mail-from", "Lodge <lodge@demo.lodge>"])?;
     let display = Display::start()?;
     let watcher = Device::enrol(&server, root.path(), "watcher", &code(&server_dir, site, "admin", None)?).await?;
     eventually("the site to arrive", Duration::from_secs(10), || watcher.read(|s| s.people("Jan").map(|p| !p.is_empty()).unwrap_or(false))).await?;
@@ -117,6 +119,14 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
         })
     })
     .await?;
+    // "Send a test": an e-mail through the server's relay, and Slack,
+    // which this site has not got.
+    a.type_into(&a.find("#test-mail").await?, "ops@demo.lodge").await?;
+    a.click(&a.find_text("button", "Send a test e-mail").await?).await?;
+    a.wait_text("Sent to ops@demo.lodge").await?;
+    assert!(mailbox.mails().iter().any(|m| m.header("To").is_some_and(|to| to.contains("ops@demo.lodge"))), "the test mail arrived");
+    a.click(&a.find_text("button", "Send a test to Slack").await?).await?;
+    a.wait_text("This site has no Slack webhook.").await?;
     admin_app.screenshot("admin-settings").await?;
     admin_app.check_accessibility("site settings").await?;
     a.click(&a.find_text("button", "People").await?).await?;

@@ -341,3 +341,51 @@ async fn mail_goes_over_starttls_and_implicit_tls_with_a_login_and_the_companys_
     eventually("the host's mail goes through the STARTTLS relay", LIMIT, || starttls.count() == 2).await.unwrap();
     assert!(starttls.mails()[1].body().contains("Jan Guest"), "{}", starttls.mails()[1].raw);
 }
+
+/// "Send a test" from an admin device, through the admin API: a test
+/// e-mail through the server's relay, a post to each Slack webhook (the
+/// first refused by Slack, and said so), and a clear refusal for a channel
+/// the server has not got (no SMS account). Only an admin device may.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_device_sends_a_test_through_each_channel_and_sees_what_became_of_it() {
+    use lodge_core::sync::admin::{AdminError, test_channel};
+    use lodge_core::sync::api::{ApiErrorKind, ChannelTest, ChannelTried};
+    let folder = tempfile::tempdir().unwrap();
+    let mailbox = Mailbox::start(folder.path()).unwrap();
+    let s = site_with(&mailbox).await;
+    let base = s.server.http_url();
+    let token = s.admin.token.clone();
+
+    let mail = ChannelTest::Mail { to: "ops@lodge.test".into() };
+    let tried = test_channel(&base, &token, &mail).await.unwrap();
+    assert_eq!(tried, vec![ChannelTried::Sent { to: "ops@lodge.test".into() }]);
+    let mails = mailbox.mails();
+    assert_eq!(mails.len(), 1, "sent at once, not queued: {mails:?}");
+    assert!(mails[0].header("To").unwrap().contains("ops@lodge.test"));
+    assert_eq!(mails[0].header("Subject").as_deref(), Some("Lodge test message for Lodge House"));
+
+    // A bad address is said to be one, by the relay's side of Lodge.
+    let tried = test_channel(&base, &token, &ChannelTest::Mail { to: "not an address".into() }).await.unwrap();
+    assert!(matches!(&tried[..], [ChannelTried::Failed { reason, .. }] if reason.contains("is not an e-mail address")), "{tried:?}");
+
+    // No webhook yet; then one that Slack refuses once.
+    let none = test_channel(&base, &token, &ChannelTest::Slack).await.unwrap_err();
+    assert!(matches!(&none, AdminError::Refused { kind: ApiErrorKind::ChannelNotSetUp, message } if message.contains("no Slack webhook")), "{none}");
+    let (url, posts, _) = slack_receiver(1).await;
+    let hook = admin(&s.server.data, &["slack", "add", "--site", &s.site.to_string(), &url]).unwrap();
+    let tried = test_channel(&base, &token, &ChannelTest::Slack).await.unwrap();
+    let name = format!("Slack webhook {hook}");
+    assert!(matches!(&tried[..], [ChannelTried::Failed { to, reason }] if *to == name && reason.contains("503")), "{tried:?}");
+    assert!(!format!("{tried:?}").contains("secret"), "the webhook's URL is a secret: {tried:?}");
+    let tried = test_channel(&base, &token, &ChannelTest::Slack).await.unwrap();
+    assert_eq!(tried, vec![ChannelTried::Sent { to: name }]);
+    assert_eq!(posts.lock().unwrap()[0]["text"].as_str().unwrap(), "A test message from Lodge for Lodge House.");
+
+    let sms = test_channel(&base, &token, &ChannelTest::Sms { to: "+48600100200".into() }).await.unwrap_err();
+    assert!(matches!(&sms, AdminError::Refused { kind: ApiErrorKind::ChannelNotSetUp, message } if message.contains("No SMS account")), "{sms}");
+
+    let desk = s.device("reception", "reception", None).await;
+    let refused = test_channel(&base, &desk.token, &mail).await.unwrap_err();
+    assert!(matches!(refused, AdminError::Refused { kind: ApiErrorKind::Forbidden, .. }), "{refused}");
+    assert_eq!(mailbox.mails().len(), 1, "nothing more was sent");
+}

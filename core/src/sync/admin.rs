@@ -1,7 +1,8 @@
 //! An admin device's calls to its server: the site's devices, revoking one,
 //! and making one-time enrolment codes. Authenticated with the device's own
 //! token; the server answers only for the device's site and only to an
-//! admin device.
+//! admin device. Also the site's retention sweep and a test message
+//! through each of its channels.
 
 use serde::Deserialize;
 
@@ -87,4 +88,9 @@ pub async fn retention_reports(base_url: &str, token: &str) -> Result<Vec<super:
 pub async fn create_code(base_url: &str, token: &str, role: Role, person: Option<PersonId>, minutes: u32) -> Result<EnrolmentCode, AdminError> {
     let body = CodeRequest { role, person, minutes: Some(minutes) };
     call(super::tls::http_client().post(url(base_url, ADMIN_CODES_PATH)).bearer_auth(token).json(&body), base_url).await
+}
+
+/// Send a test message through one of the site's channels; what was tried.
+pub async fn test_channel(base_url: &str, token: &str, test: &super::api::ChannelTest) -> Result<Vec<super::api::ChannelTried>, AdminError> {
+    call(super::tls::http_client().post(url(base_url, super::api::ADMIN_CHANNEL_TEST_PATH)).bearer_auth(token).json(test), base_url).await
 }

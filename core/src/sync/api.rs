@@ -35,6 +35,50 @@ pub const ADMIN_JOB_RETRY_ROUTE: &str = "/admin/jobs/{job}/retry";
 /// answered with the day's run as a [`crate::notice::Job`].
 pub const ADMIN_JOBS_RUN_PATH: &str = "/admin/jobs/run";
 
+/// Send a test message through one of the site's channels: `POST` a
+/// [`ChannelTest`], answered with what was tried ([`ChannelTried`], one
+/// per Slack webhook), so that an admin sees a relay or an account work
+/// before a guest's host depends on it.
+pub const ADMIN_CHANNEL_TEST_PATH: &str = "/admin/channels/test";
+
+/// Which channel to test, and where a test message goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "channel", rename_all = "snake_case")]
+pub enum ChannelTest {
+    /// A test e-mail through the site's relay (its own, else the server's).
+    Mail {
+        /// The address it goes to.
+        to: String,
+    },
+    /// A test text message through the server's SMS account.
+    Sms {
+        /// The number it goes to.
+        to: String,
+    },
+    /// A test post to each of the site's Slack webhooks.
+    Slack,
+}
+
+/// One test message and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ChannelTried {
+    /// The relay, API or webhook took it.
+    Sent {
+        /// Where it went (an address, a number, "Slack webhook 2").
+        to: String,
+    },
+    /// It was refused or could not be sent.
+    Failed {
+        /// Where it was meant to go.
+        to: String,
+        /// Why, in the relay's or API's words.
+        reason: String,
+    },
+}
+
 /// The path that retries `job`.
 pub fn retry_job_path(job: crate::notice::JobId) -> String {
     ADMIN_JOB_RETRY_ROUTE.replace("{job}", &job.to_string())
@@ -168,6 +212,9 @@ pub enum ApiErrorKind {
     JobNotRetryable,
     /// The rule runs on its fact, not by the clock.
     RuleNotRunByClock,
+    /// The channel to test is not set up for the site (no relay, no SMS
+    /// account, no Slack webhook).
+    ChannelNotSetUp,
     /// The server failed.
     Internal,
 }

@@ -186,3 +186,11 @@ pub async fn create_code(desk: State<'_, Desk>, role: lodge_core::Role, person: 
     let qr_svg = labels::qr_svg(&link).map_err(|e| Refusal::new(e.to_string()))?;
     Ok(NewCode { code: made.code, expires_at: made.expires_at, qr_svg })
 }
+
+/// "Send a test": one message through one of the site's channels, sent by
+/// the server now (its secrets stay there); what became of it.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn test_channel(desk: State<'_, Desk>, test: lodge_core::sync::api::ChannelTest) -> Answer<Vec<lodge_core::sync::api::ChannelTried>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::test_channel(&j.url, &j.token, &test).await.map_err(|e| Refusal::new(e.to_string()))
+}

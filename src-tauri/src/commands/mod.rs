@@ -119,6 +119,7 @@ command_table! {
     #[async] admin::site_devices() -> Vec<lodge_core::sync::SiteDevice>;
     #[async] admin::revoke_device(device: lodge_core::DeviceId) -> lodge_core::sync::SiteDevice;
     #[async] admin::create_code(role: lodge_core::Role, person: Option<lodge_core::PersonId>) -> admin::NewCode;
+    #[async] admin::test_channel(test: lodge_core::sync::api::ChannelTest) -> Vec<lodge_core::sync::api::ChannelTried>;
 
     site::site_setup() -> site::SiteSetup;
     site::set_card_type(spec: lodge_core::site::CardTypeSpec) -> ();

@@ -7,7 +7,7 @@ use ts_rs::TS;
 
 use lodge_core::presence::PresentPerson;
 use lodge_core::site::CardInfo;
-use lodge_core::visit::{AdmitRequest, CardFix, RejectReason, Visit, VisitState};
+use lodge_core::visit::{AdmitRequest, CardFix, LongWait, RejectReason, Visit, VisitState};
 use lodge_core::{CardNumber, Conflict, EvacuationList, Timestamp, VisitId};
 
 use crate::desk::Desk;
@@ -25,6 +25,9 @@ pub struct DeskBoard {
     pub staff_in: Vec<PresentPerson>,
     /// Open conflicts, for the inbox badge.
     pub conflicts: usize,
+    /// Waiting guests who have waited too long, longest first: reception
+    /// is told.
+    pub long_waits: Vec<LongWait>,
 }
 
 /// The evacuation list with how fresh it is.
@@ -43,7 +46,8 @@ pub(crate) fn board(desk: &Desk) -> Answer<DeskBoard> {
     let store = desk.store();
     let mut waiting = store.waiting_guests()?;
     waiting.sort_by(|a, b| b.registered_at.cmp(&a.registered_at));
-    Ok(DeskBoard { waiting, guests_in: store.guests_in()?, staff_in: store.people_in()?, conflicts: store.conflicts()?.len() })
+    let long_waits = lodge_core::visit::long_waits(&waiting, store.now());
+    Ok(DeskBoard { waiting, guests_in: store.guests_in()?, staff_in: store.people_in()?, conflicts: store.conflicts()?.len(), long_waits })
 }
 
 /// The waiting queue, who is in, and the count of conflicts.

@@ -1,0 +1,74 @@
+//! "Send a test" for an admin device: one message through one of the
+//! site's channels (its mail relay, the server's SMS account, each of its
+//! Slack webhooks), tried at once and not queued, with what became of it.
+//! The secrets stay on the server: the device names only the channel and,
+//! for mail and SMS, where the test goes.
+
+use std::sync::Arc;
+
+use lodge_core::SiteId;
+use lodge_core::sync::api::{ChannelTest, ChannelTried};
+
+use crate::AppState;
+use crate::error::AppError;
+use crate::outreach::Channels;
+
+/// A channel that is not set up for a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NotSetUp {
+    /// No relay, of the site or of the server.
+    #[error("No mail relay is set up for this site. Ask the server's operator to set one (lodge-sync serve --smtp-url, or lodge-sync mail set).")]
+    Mail,
+    /// No SMS account on the server.
+    #[error("No SMS account is set up on this server. Ask the server's operator to set one (lodge-sync serve --sms-account).")]
+    Sms,
+    /// No webhook of the site.
+    #[error("This site has no Slack webhook. Ask the server's operator to add one (lodge-sync slack add).")]
+    Slack,
+}
+
+/// Try `test` for `site`.
+pub async fn try_channel(state: &AppState, site: SiteId, test: ChannelTest) -> Result<Vec<ChannelTried>, AppError> {
+    let channels: Arc<Channels> = state.channels.clone().ok_or(AppError::NotSetUp(match test {
+        ChannelTest::Mail { .. } => NotSetUp::Mail,
+        ChannelTest::Sms { .. } => NotSetUp::Sms,
+        ChannelTest::Slack => NotSetUp::Slack,
+    }))?;
+    let s = state.clone();
+    // What the site's store holds: its name, its own relay, its webhooks.
+    let (name, relay, hooks) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
+        let hub = s.hub(site)?;
+        let store = hub.store();
+        let name = store.site_settings()?.map_or_else(|| site.to_string(), |settings| settings.name);
+        Ok((name, store.mail_relay()?, store.slack_hooks()?))
+    })
+    .await??;
+    let tried = |to: String, result: Result<(), String>| match result {
+        Ok(()) => ChannelTried::Sent { to },
+        Err(reason) => ChannelTried::Failed { to, reason },
+    };
+    Ok(match test {
+        ChannelTest::Mail { to } => {
+            let mailer = channels.mailer_for(site, relay).ok_or(AppError::NotSetUp(NotSetUp::Mail))?;
+            let result = mailer.send_test(&to, &name).await;
+            vec![tried(to, result)]
+        }
+        ChannelTest::Sms { to } => {
+            let sms = channels.sms.clone().ok_or(AppError::NotSetUp(NotSetUp::Sms))?;
+            let result = sms.send_test(&to, &name).await;
+            vec![tried(to, result)]
+        }
+        ChannelTest::Slack => {
+            if hooks.is_empty() {
+                return Err(AppError::NotSetUp(NotSetUp::Slack));
+            }
+            let mut all = Vec::with_capacity(hooks.len());
+            for hook in hooks {
+                // Named by its number: the URL is a secret.
+                let result = crate::outreach::test_slack(&hook.url, &name).await;
+                all.push(tried(format!("Slack webhook {}", hook.id), result));
+            }
+            all
+        }
+    })
+}
