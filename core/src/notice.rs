@@ -12,12 +12,14 @@ mod facts;
 mod job;
 mod message;
 mod queue;
+mod delivery;
 mod relay;
 mod rule;
 mod schedule;
 mod slack;
 
 pub(crate) use facts::enqueue_for;
+pub use delivery::{Delivery, DeliveryState};
 pub use job::{Job, JobError, JobFilter, JobId, JobState};
 pub use message::{AnnouncementSent, HostTold, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
 pub use relay::MailRelay;

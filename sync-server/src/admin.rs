@@ -2,7 +2,9 @@
 //! token as `Authorization: Bearer …`): list the site's devices, revoke one
 //! (it is disconnected at once and told to wipe), and make one-time
 //! enrolment codes; run the site's retention sweep now and read its
-//! erasure reports; send a test message through one of its channels. Everything outside the caller's own site is invisible.
+//! erasure reports; send a test message through one of its channels;
+//! and, for reception too, who an announcement reached by e-mail or text.
+//! Everything outside the caller's own site is invisible.
 
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
@@ -22,6 +24,11 @@ const MAX_MINUTES: u32 = 24 * 60;
 
 /// The admin device behind the request's token, or why there is none.
 async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Device, AppError> {
+    caller_of(state, headers, &[Role::Admin]).await
+}
+
+/// The device behind the request's token if it has one of `roles`.
+async fn caller_of(state: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Device, AppError> {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -31,7 +38,7 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Device, AppErro
     let state = state.clone();
     let device = tokio::task::spawn_blocking(move || state.registry().authenticate(&token)).await??;
     match device {
-        Some(d) if d.revoked_at.is_none() && d.role == Role::Admin => Ok(d),
+        Some(d) if d.revoked_at.is_none() && roles.contains(&d.role) => Ok(d),
         Some(d) if d.revoked_at.is_none() => Err(AppError::Forbidden(d.role)),
         _ => Err(AppError::Unauthorized),
     }
@@ -135,4 +142,17 @@ pub async fn test_channel(State(state): State<AppState>, headers: HeaderMap, Jso
     let tried = crate::channel_test::try_channel(&state, me.site, test).await?;
     tracing::info!(site = %me.site, by = %me.device, ?tried, "channel tested by an admin device");
     Ok(Json(tried))
+}
+
+/// `GET /admin/announcements/{announcement}/deliveries`: who one of the caller's
+/// site's announcements reached by e-mail or text (admin and reception
+/// devices: those that send them).
+pub async fn announcement_deliveries(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(announcement): Path<lodge_core::AnnouncementId>,
+) -> Result<Json<Vec<lodge_core::notice::Delivery>>, AppError> {
+    let me = caller_of(&state, &headers, &[Role::Admin, Role::Reception]).await?;
+    let reach = tokio::task::spawn_blocking(move || Ok::<_, AppError>(state.hub(me.site)?.store().announcement_deliveries(announcement)?)).await??;
+    reach.map(Json).ok_or(AppError::UnknownAnnouncement(announcement))
 }

@@ -41,6 +41,10 @@ pub enum AppError {
     /// A job could not be found, retried or run.
     #[error(transparent)]
     Job(#[from] lodge_core::notice::JobError),
+    /// No messages were made for this announcement (unknown here, or not
+    /// seen by the server yet).
+    #[error("The server has sent no messages for this announcement: it has not reached the server yet, or it is not this site's.")]
+    UnknownAnnouncement(lodge_core::AnnouncementId),
     /// A channel to test is not set up.
     #[error(transparent)]
     NotSetUp(#[from] crate::channel_test::NotSetUp),
@@ -61,7 +65,7 @@ impl AppError {
             AppError::Unauthorized => ApiErrorKind::Unauthorized,
             AppError::Forbidden(_) => ApiErrorKind::Forbidden,
             AppError::Registry(RegistryError::UnknownSite(_) | RegistryError::UnknownDevice(_)) => ApiErrorKind::NotFound,
-            AppError::Job(JobError::Unknown(_)) => ApiErrorKind::NotFound,
+            AppError::Job(JobError::Unknown(_)) | AppError::UnknownAnnouncement(_) => ApiErrorKind::NotFound,
             AppError::Job(JobError::NotRetryable { .. }) => ApiErrorKind::JobNotRetryable,
             AppError::Job(JobError::NotDaily(_)) => ApiErrorKind::RuleNotRunByClock,
             AppError::NotSetUp(_) => ApiErrorKind::ChannelNotSetUp,

@@ -205,6 +205,7 @@ pub fn app(state: AppState) -> Router {
         .route(api::ADMIN_RETENTION_RUN_PATH, post(admin::run_retention))
         .route(api::ADMIN_RETENTION_REPORTS_PATH, get(admin::retention_reports))
         .route(api::ADMIN_CHANNEL_TEST_PATH, post(admin::test_channel))
+        .route(api::ADMIN_ANNOUNCEMENT_DELIVERIES_ROUTE, get(admin::announcement_deliveries))
         .route(api::SYNC_PATH, get(sync))
         .with_state(state)
 }

@@ -16,7 +16,9 @@ async fn reception_sends_an_emergency_a_phone_acknowledges_it_and_reception_sees
     let root = tempfile::tempdir()?;
     let server_dir = root.path().join("server");
     let site = admin(&server_dir, &["site", "create", "--demo"])?.parse()?;
-    let server = Server::start(&server_dir, 0)?;
+    let mail_folder = tempfile::tempdir()?;
+    let mailbox = lodge_tests::mailbox::Mailbox::start(mail_folder.path())?;
+    let server = Server::start_with(&server_dir, &["--smtp-url", &mailbox.url(), "--mail-from", "Lodge <lodge@demo.lodge>"])?;
     let display = Display::start()?;
 
     let admin_device = Device::enrol(&server, root.path(), "admin", &code(&server_dir, site, "admin", None)?).await?;
@@ -67,6 +69,24 @@ async fn reception_sends_an_emergency_a_phone_acknowledges_it_and_reception_sees
     // Reception sees who has read it.
     r.wait_text("Read by 1 of").await?;
     r.wait_text("Anna Kowalska (").await?;
+    // And, asking the server, who was told by e-mail (the demo's people
+    // inside have addresses; the server sends through the test's mailbox).
+    eventually("Anna's mail arrives", Duration::from_secs(20), || {
+        mailbox.mails().iter().any(|m| m.header("To").is_some_and(|to| to.contains("anna@demo.lodge")))
+    })
+    .await?;
+    // The server records the send just after the relay took it: asked
+    // again until it says so.
+    let mut sent = false;
+    for _ in 0..20 {
+        r.click(&r.find_text("button", "Who was told by e-mail or text?").await?).await?;
+        r.wait_text("Anna Kowalska: e-mail").await?;
+        if r.page_text().await?.contains("Anna Kowalska: e-mail sent at") {
+            sent = true;
+            break;
+        }
+    }
+    assert!(sent, "Anna's mail is listed as sent");
     reception.screenshot("announce-read").await?;
     reception.check_accessibility("an announcement read").await?;
     eventually("the read to reach the admin device", Duration::from_secs(10), || {

@@ -119,6 +119,15 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
         })
     })
     .await?;
+    // An emptied contact field clears the department's contact.
+    let contact = a.find("#dep-contact").await?;
+    a.clear(&contact).await?;
+    a.click(&a.find("form:has(#dep-id) button[type=submit]").await?).await?;
+    a.wait_until("the contact is gone from the list", |page| !page.contains("overdue keys: facilities@demo.lodge")).await?;
+    eventually("the cleared contact reaches the server and back", Duration::from_secs(10), || {
+        watcher.read(|s| s.departments().is_ok_and(|d| d.iter().any(|d| d.id.as_str() == "fac" && d.contact.is_none())))
+    })
+    .await?;
     // "Send a test": an e-mail through the server's relay, and Slack,
     // which this site has not got.
     a.type_into(&a.find("#test-mail").await?, "ops@demo.lodge").await?;

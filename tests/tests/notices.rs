@@ -389,3 +389,24 @@ async fn an_admin_device_sends_a_test_through_each_channel_and_sees_what_became_
     assert!(matches!(refused, AdminError::Refused { kind: ApiErrorKind::Forbidden, .. }), "{refused}");
     assert_eq!(mailbox.mails().len(), 1, "nothing more was sent");
 }
+
+/// A webhook added at noon is not sent the morning: a sign-in made before
+/// it was added is not posted when the person's next change comes (the
+/// load generator's run posted each sign-in of its set-up at the first
+/// change of its day), while the sign-out after it is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slack_webhook_gets_the_sign_ins_and_outs_made_after_it_was_added_only() {
+    let (url, posts, _) = slack_receiver(0).await;
+    let s = TestSite::start_with(|data| Server::start_with(data, &[])).await;
+    let founder = s.founder();
+    s.admin.act(|st| st.sign_in(&founder, s.host)).unwrap();
+    settled(&s.admin).await;
+    admin(&s.server.data, &["slack", "add", "--site", &s.site.to_string(), &url]).unwrap();
+    s.admin.act(|st| st.sign_out(&founder, s.host)).unwrap();
+    settled(&s.admin).await;
+    eventually("Slack gets the sign-out", LIMIT, || posts.lock().unwrap().len() == 1).await.unwrap();
+    let text = posts.lock().unwrap()[0]["text"].as_str().unwrap().to_owned();
+    assert!(text.starts_with("Anna Kowalska signed out at "), "{text}");
+    // Jobs are made with their fact: the sign-in before the hook has none.
+    assert_eq!(jobs(&s).len(), 1, "{:?}", jobs(&s));
+}

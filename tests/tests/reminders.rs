@@ -360,11 +360,14 @@ async fn an_emergency_reaches_everyone_in_the_building_by_email_or_text_once() {
         roles: vec![Role::Staff],
         ..Default::default()
     };
-    let (_ewa, _jan, _piotr) = s
+    let (ewa, _jan, _piotr) = s
         .admin
         .act(|st| -> anyhow::Result<_> {
             let ewa = st.create_person(&founder, staff("Ewa Lis", Some("ewa@lodge.test"), None))?;
             let jan = st.create_person(&founder, staff("Jan Nowak", None, Some("+48600700800")))?;
+            // Olga is in, with no address and no phone: she cannot be told.
+            let olga = st.create_person(&founder, staff("Olga Bez", None, None))?;
+            st.sign_in(&founder, olga)?;
             // Piotr is not in the building: "everyone" is those inside.
             let piotr = st.create_person(&founder, staff("Piotr Wójcik", Some("piotr@lodge.test"), None))?;
             st.sign_in(&founder, ewa)?;
@@ -376,7 +379,7 @@ async fn an_emergency_reaches_everyone_in_the_building_by_email_or_text_once() {
         .unwrap();
     let desk = s.device("reception", "reception", None).await;
     let at_desk = lodge_core::Actor { person: None, device: Some(desk.id), name: "Reception".into(), role: Role::Reception };
-    eventually("the desk knows who is in", LIMIT, || desk.read(|st| st.people_in().unwrap().len() == 2)).await.unwrap();
+    eventually("the desk knows who is in", LIMIT, || desk.read(|st| st.people_in().unwrap().len() == 3)).await.unwrap();
     let sent = desk
         .act(|st| {
             st.announce(&at_desk, NewAnnouncement { kind: Kind::Emergency, audience: Audience::Everyone, title: "Fire alarm".into(), text: "Leave by the nearest exit.".into() })
@@ -395,6 +398,36 @@ async fn an_emergency_reaches_everyone_in_the_building_by_email_or_text_once() {
     s.admin.act(|st| st.acknowledge(&founder, sent)).unwrap();
     settled(&s.admin).await;
     eventually("both sent", LIMIT, || jobs_of(&s, "announcement").iter().filter(|j| j.contains(" sent ")).count() == 2).await.unwrap();
-    assert_eq!(jobs_of(&s, "announcement").len(), 2, "one per person inside: {:?}", jobs_of(&s, "announcement"));
+    assert_eq!(jobs_of(&s, "announcement").len(), 3, "one per person inside: {:?}", jobs_of(&s, "announcement"));
     assert_eq!((mailbox.count(), texts.lock().unwrap().len()), (1, 1));
+
+    // The desk that sent it asks who was reached, and how.
+    use lodge_core::notice::DeliveryState;
+    use lodge_core::person::ContactChannel;
+    use lodge_core::sync::admin::{AdminError, announcement_deliveries};
+    use lodge_core::sync::api::ApiErrorKind;
+    let base = s.server.http_url();
+    let told = announcement_deliveries(&base, &desk.token, sent).await.unwrap();
+    let seen: Vec<(&str, Option<ContactChannel>, &str)> = told
+        .iter()
+        .map(|d| {
+            let state = match &d.outcome {
+                DeliveryState::Sent { .. } => "sent",
+                DeliveryState::Waiting { .. } => "waiting",
+                DeliveryState::NotReached { .. } => "not reached",
+            };
+            (d.name.as_str(), d.by, state)
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![("Ewa Lis", Some(ContactChannel::Email), "sent"), ("Jan Nowak", Some(ContactChannel::Sms), "sent"), ("Olga Bez", None, "not reached")]
+    );
+    assert!(matches!(&told[2].outcome, DeliveryState::NotReached { reason } if reason.contains("Olga Bez has no e-mail address or phone number")), "{told:?}");
+    assert_eq!(announcement_deliveries(&base, &s.admin.token, sent).await.unwrap(), told, "the admin sees the same");
+    let phone = s.device("ewa-phone", "staff", Some(ewa)).await;
+    let refused = announcement_deliveries(&base, &phone.token, sent).await.unwrap_err();
+    assert!(matches!(refused, AdminError::Refused { kind: ApiErrorKind::Forbidden, .. }), "{refused}");
+    let unknown = announcement_deliveries(&base, &desk.token, lodge_core::AnnouncementId::new()).await.unwrap_err();
+    assert!(matches!(unknown, AdminError::Refused { kind: ApiErrorKind::NotFound, .. }), "{unknown}");
 }

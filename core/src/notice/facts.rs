@@ -39,12 +39,15 @@ pub(crate) fn enqueue_for(tx: &Connection, written: &BTreeSet<DocId>, now: Times
 }
 
 /// Every recent sign-in or sign-out of a presence month, once per Slack
-/// hook (most are already queued: the key finds them). Older ones would
-/// only expire: they are not queued at all.
+/// hook that was there when it happened (most are already queued: the key
+/// finds them; a hook added at noon is not sent the morning's when the
+/// person's next change comes). Older ones would only expire: they are
+/// not queued at all.
 fn presence(tx: &Connection, doc: &DocId, now: Timestamp) -> rusqlite::Result<()> {
     let rule = Rule::SlackPresence;
     let since = Timestamp::from_millis(now.millis() - rule.too_old_after().as_millis() as i64);
-    let hooks: Vec<i64> = tx.prepare_cached("SELECT hook_id FROM slack_hooks")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+    let hooks: Vec<(i64, Timestamp)> =
+        tx.prepare_cached("SELECT hook_id, added_at FROM slack_hooks")?.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<Result<_, _>>()?;
     if hooks.is_empty() {
         return Ok(());
     }
@@ -53,7 +56,7 @@ fn presence(tx: &Connection, doc: &DocId, now: Timestamp) -> rusqlite::Result<()
         .query_map(params![doc, since], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     for (event, at) in events {
-        for hook in &hooks {
+        for (hook, _) in hooks.iter().filter(|(_, added_at)| at >= *added_at) {
             let fact = Fact { rule, key: format!("{rule}:{event}:{hook}"), subject: doc, event: Some(&event), hook: Some(*hook), at };
             queue(tx, &fact, now)?;
         }

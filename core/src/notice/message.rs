@@ -51,7 +51,7 @@ pub struct Recipient {
 impl Recipient {
     /// The person's preferred channel where they have its address, else
     /// e-mail, else their phone.
-    fn choose(preferred: Option<ContactChannel>, email: Option<&str>, phone: Option<&str>) -> Option<Self> {
+    pub(super) fn choose(preferred: Option<ContactChannel>, email: Option<&str>, phone: Option<&str>) -> Option<Self> {
         let email = email.filter(|e| !e.trim().is_empty()).map(|a| Recipient { channel: ContactChannel::Email, address: a.to_owned() });
         let sms = phone.filter(|p| !p.trim().is_empty()).map(|a| Recipient { channel: ContactChannel::Sms, address: a.to_owned() });
         match preferred {

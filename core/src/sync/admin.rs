@@ -94,3 +94,10 @@ pub async fn create_code(base_url: &str, token: &str, role: Role, person: Option
 pub async fn test_channel(base_url: &str, token: &str, test: &super::api::ChannelTest) -> Result<Vec<super::api::ChannelTried>, AdminError> {
     call(super::tls::http_client().post(url(base_url, super::api::ADMIN_CHANNEL_TEST_PATH)).bearer_auth(token).json(test), base_url).await
 }
+
+/// Who an announcement reached by e-mail or text (for an admin or a
+/// reception device).
+pub async fn announcement_deliveries(base_url: &str, token: &str, announcement: crate::ids::AnnouncementId) -> Result<Vec<crate::notice::Delivery>, AdminError> {
+    let path = super::api::announcement_deliveries_path(announcement);
+    call(super::tls::http_client().get(url(base_url, &path)).bearer_auth(token), base_url).await
+}

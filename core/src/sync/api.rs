@@ -79,6 +79,17 @@ pub enum ChannelTried {
     },
 }
 
+/// Who an announcement reached by e-mail or text: `GET` the route with
+/// its id (see [`announcement_deliveries_path`]), answered with a list of
+/// [`crate::notice::Delivery`]; for admin and reception devices, the ones
+/// that send announcements.
+pub const ADMIN_ANNOUNCEMENT_DELIVERIES_ROUTE: &str = "/admin/announcements/{announcement}/deliveries";
+
+/// The path of `announcement`'s reach.
+pub fn announcement_deliveries_path(announcement: crate::ids::AnnouncementId) -> String {
+    ADMIN_ANNOUNCEMENT_DELIVERIES_ROUTE.replace("{announcement}", &announcement.to_string())
+}
+
 /// The path that retries `job`.
 pub fn retry_job_path(job: crate::notice::JobId) -> String {
     ADMIN_JOB_RETRY_ROUTE.replace("{job}", &job.to_string())

@@ -56,12 +56,12 @@ pub struct Heartbeat {
     /// long is dropped as dead; connecting and the WebSocket handshake get
     /// as long. Longer than two pings, so one lost pong is not a death.
     pub silence_limit: Duration,
-    /// With changes of ours waiting, a server that sent no frame (pongs do
-    /// not count) for this long is asked again on a new connection, where
-    /// both ends start the exchange afresh: an answer that never came must
-    /// not leave the device "syncing" until the link drops, which a live
-    /// link never does. The wait doubles each time it runs out, until a
-    /// connection ends otherwise.
+    /// With changes of ours waiting and the catch-up done, a server that
+    /// sent no frame (pongs do not count) for this long is asked again on
+    /// a new connection, where both ends start the exchange afresh: an
+    /// answer that never came must not leave the device "syncing" until
+    /// the link drops, which a live link never does. The wait doubles each
+    /// time it runs out, until a connection ends otherwise.
     pub unanswered: Duration,
 }
 
@@ -530,7 +530,10 @@ async fn session(
             () = tokio::time::sleep_until(heard + heartbeat.silence_limit) => {
                 return Err(ClientError::Silent(heartbeat.silence_limit));
             }
-            () = deadline((status.borrow().waiting > 0).then_some(answered + heartbeat.unanswered)) => {
+            // Not while the server still owes the catch-up: a big one may
+            // take it long to start (a year of changes to list), and a new
+            // connection would start it all over again.
+            () = deadline((status.borrow().waiting > 0 && feed.reached()).then_some(answered + heartbeat.unanswered)) => {
                 // The states of this session may wait for an answer that
                 // will not come. Starting again on this link would not do:
                 // the server's states of the exchange may take our changes

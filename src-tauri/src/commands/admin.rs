@@ -153,7 +153,7 @@ pub struct NewCode {
     pub qr_svg: String,
 }
 
-fn joined(desk: &Desk) -> Answer<crate::setup::Joined> {
+pub(crate) fn joined(desk: &Desk) -> Answer<crate::setup::Joined> {
     desk.setup()
         .and_then(|s| s.server)
         .ok_or_else(|| Refusal::new("This device has no server: devices and enrolment codes live on the server it joins."))

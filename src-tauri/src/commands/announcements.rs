@@ -124,3 +124,11 @@ mod tests {
         assert_eq!(last_reminded(dir.path()), NaiveDate::from_ymd_opt(2027, 10, 31));
     }
 }
+
+/// Who an announcement reached by e-mail or text, as the server knows it
+/// (it sends those messages): for the desk or admin that sent it.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn announcement_deliveries(desk: State<'_, Desk>, id: AnnouncementId) -> Answer<Vec<lodge_core::notice::Delivery>> {
+    let j = super::admin::joined(&desk)?;
+    lodge_core::sync::admin::announcement_deliveries(&j.url, &j.token, id).await.map_err(|e| Refusal::new(e.to_string()))
+}

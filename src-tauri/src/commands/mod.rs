@@ -54,6 +54,7 @@ command_table! {
     announcements::acknowledge_announcement(id: lodge_core::AnnouncementId) -> ();
     announcements::announce(form: lodge_core::announcement::NewAnnouncement) -> lodge_core::AnnouncementId;
     announcements::announcement_desk() -> announcements::AnnouncementDesk;
+    #[async] announcements::announcement_deliveries(id: lodge_core::AnnouncementId) -> Vec<lodge_core::notice::Delivery>;
     announcements::end_of_day_reminder() -> Option<announcements::EndOfDayReminder>;
 
     attention::needs_attention() -> Vec<lodge_core::RefusedChange>;

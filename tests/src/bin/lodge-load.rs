@@ -7,7 +7,7 @@
 //! presence documents, which take a change again and again.
 //!
 //! `cargo run --release -p lodge-tests --bin lodge-load -- --docs 2000`
-//! `cargo run --release -p lodge-tests --bin lodge-load -- w1 --devices 200`
+//! `cargo run --release -p lodge-tests --bin lodge-load -- w1 --devices 200 [--slack]`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- catch-up`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- year --devices 200`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- hoard [--reads]`
@@ -142,10 +142,28 @@ const W1_CHANGES: usize = 200;
 /// W1: one writer, N-1 observers spread over `processes` processes (as
 /// WORKLOADS.md has it); a change every 50 ms, 200 times, over 100
 /// documents; each observer notes when it first sees each change.
-async fn w1(devices: usize, processes: usize) -> anyhow::Result<()> {
+async fn w1(devices: usize, processes: usize, slack: bool) -> anyhow::Result<()> {
     use std::io::{BufRead, Write};
     let (dir, server, site, writer, admin, people) = people_site(100).await?;
     let data = dir.path().join("server");
+    // With `--slack`, the Slack rule is on: every sign-in and sign-out of
+    // the run is posted to a stand-in for Slack on 127.0.0.1 (the hook is
+    // added after the set-up, whose sign-ins are not posted).
+    let posts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    if slack {
+        let counted = posts.clone();
+        let app = axum::Router::new().route(
+            "/services/load",
+            axum::routing::post(move || {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { axum::http::StatusCode::OK }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/services/load", listener.local_addr()?);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        lodge_tests::admin(&data, &["slack", "add", "--site", &site.to_string(), &url])?;
+    }
     let people_list = people.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
     let mut shares = Vec::new();
     for p in 0..processes {
@@ -263,6 +281,14 @@ async fn w1(devices: usize, processes: usize) -> anyhow::Result<()> {
         rss_mb(server.pid()),
         cpu_seconds(server.pid()) - cpu0
     );
+    if slack {
+        let all_posted = until(Duration::from_secs(60), || posts.load(std::sync::atomic::Ordering::SeqCst) >= W1_CHANGES).await.is_ok();
+        println!(
+            "W1 N={devices}: Slack rule on: {} of {W1_CHANGES} sign-ins and sign-outs posted{}",
+            posts.load(std::sync::atomic::Ordering::SeqCst),
+            if all_posted { "" } else { " within a minute" }
+        );
+    }
     Ok(())
 }
 
@@ -597,7 +623,7 @@ async fn main() -> anyhow::Result<()> {
         Some("w1") => {
             let devices: usize = args.iter().position(|a| a == "--devices").and_then(|i| args.get(i + 1)).map_or(Ok(10), |n| n.parse())?;
             let processes: usize = args.iter().position(|a| a == "--processes").and_then(|i| args.get(i + 1)).map_or(Ok(4), |n| n.parse())?;
-            return w1(devices, processes.clamp(1, devices - 1)).await;
+            return w1(devices, processes.clamp(1, devices - 1), args.iter().any(|a| a == "--slack")).await;
         }
         Some("w1-observe") => return w1_observe(&args[2..]).await,
         Some("catch-up") => return catch_up().await,

@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocId, DocKind, Email, EndOfDayReminder, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, Reach, ReadCode, Reader, Refusal, RefusedChange, RejectReason, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
+import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Delivery, DeliveryState, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocId, DocKind, Email, EndOfDayReminder, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, Reach, ReadCode, Reader, Refusal, RefusedChange, RejectReason, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
   return invoke("device", {});
@@ -36,6 +36,10 @@ export function announce(form: NewAnnouncement): Promise<AnnouncementId> {
 
 export function announcementDesk(): Promise<AnnouncementDesk> {
   return invoke("announcement_desk", {});
+}
+
+export function announcementDeliveries(id: AnnouncementId): Promise<Array<Delivery>> {
+  return invoke("announcement_deliveries", { id });
 }
 
 export function endOfDayReminder(): Promise<EndOfDayReminder | null> {

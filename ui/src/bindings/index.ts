@@ -30,6 +30,8 @@ export type { Counted } from "./Counted";
 export type { Customer } from "./Customer";
 export type { CustomerQuery } from "./CustomerQuery";
 export type { Dashboard } from "./Dashboard";
+export type { Delivery } from "./Delivery";
+export type { DeliveryState } from "./DeliveryState";
 export type { Department } from "./Department";
 export type { DepartmentId } from "./DepartmentId";
 export type { DeskBoard } from "./DeskBoard";
