@@ -434,6 +434,17 @@ fn parse_role(name: &str) -> anyhow::Result<Role> {
 }
 
 fn main() -> anyhow::Result<()> {
+    // SQLite allocates with glibc's malloc (Rust's allocations go to
+    // mimalloc), which gives each thread that calls it an arena of its own,
+    // up to 8 per core, each reserving 64 MB of address space: a server
+    // held to 512 MB of it ran out ("out of memory" from SQLite) as soon
+    // as its blocking threads had touched a store. Two arenas serve a
+    // store that is taken in turns anyway.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
     // Store work waits for the site's one store lock anyway: more blocking
     // threads than this only add threads (each with its own allocator
     // heap) waiting in line. 200 connections grew the default pool to 200
