@@ -124,8 +124,8 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
         tracing::warn!(device = %device.device, "the device's earlier session did not end in time");
     }
     let peer = device.device.to_string();
-    let h = hub.clone();
-    let fresh = tokio::task::spawn_blocking(move || h.store().end_sync_session(&peer));
+    let (h, p) = (hub.clone(), peer.clone());
+    let fresh = tokio::task::spawn_blocking(move || h.store().end_sync_session(&p));
     if fresh.await.is_err() {
         return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await;
     }
@@ -133,7 +133,7 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
     // between the two (one that is in both is sent once: the sync state
     // knows it went).
     let (listener, mut queued) = hub.listen(device.clone());
-    let mut left = Left { hub: hub.clone(), listener, peer: device.device.to_string(), live: Some(live) };
+    let mut left = Left { hub: hub.clone(), listener, peer, live: Some(live) };
     let mut revoked = state.revoked.subscribe();
     let seq = hub.seq();
     let welcome = ServerMessage::Welcome { site: device.site, device: device.device, role: device.role, seq };

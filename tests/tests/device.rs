@@ -461,6 +461,18 @@ impl FrameLoser {
     }
 }
 
+/// A reception desk of `s` syncing through a [`FrameLoser`], asking again
+/// after 2 s without an answer, online.
+async fn behind_frame_loser(s: &Site) -> (Device, FrameLoser) {
+    let mut reception = s.device("reception", "reception").await;
+    let proxy = FrameLoser::start(s.server.ws_url()).await;
+    let heartbeat = Heartbeat { unanswered: Duration::from_secs(2), ..Heartbeat::default() };
+    reception.sync.stop();
+    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", proxy.port), reception.token.clone(), ClientOptions { heartbeat });
+    status_becomes(&reception, "came online through the proxy", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
+    (reception, proxy)
+}
+
 /// A change whose frame never reached the server, on a link that stays up:
 /// the device connects again after `Heartbeat::unanswered` (here 2 s)
 /// instead of showing "syncing · 1 waiting" until the link drops, which a
@@ -469,12 +481,7 @@ impl FrameLoser {
 async fn a_change_whose_frame_was_lost_on_a_live_link_is_sent_again() {
     use std::sync::atomic::Ordering;
     let s = site().await;
-    let mut reception = s.device("reception", "reception").await;
-    let proxy = FrameLoser::start(s.server.ws_url()).await;
-    let heartbeat = Heartbeat { unanswered: Duration::from_secs(2), ..Heartbeat::default() };
-    reception.sync.stop();
-    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", proxy.port), reception.token.clone(), ClientOptions { heartbeat });
-    status_becomes(&reception, "came online through the proxy", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
+    let (reception, proxy) = behind_frame_loser(&s).await;
 
     proxy.lose_next.store(true, Ordering::SeqCst);
     let sent_before = proxy.passed.load(Ordering::SeqCst);
@@ -495,12 +502,7 @@ async fn a_change_whose_frame_was_lost_on_a_live_link_is_sent_again() {
 async fn a_lost_answer_from_the_server_leaves_nothing_waiting_for_good() {
     use std::sync::atomic::Ordering;
     let s = site().await;
-    let mut reception = s.device("reception", "reception").await;
-    let proxy = FrameLoser::start(s.server.ws_url()).await;
-    let heartbeat = Heartbeat { unanswered: Duration::from_secs(2), ..Heartbeat::default() };
-    reception.sync.stop();
-    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", proxy.port), reception.token.clone(), ClientOptions { heartbeat });
-    status_becomes(&reception, "came online through the proxy", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
+    let (reception, proxy) = behind_frame_loser(&s).await;
     let connections = proxy.connections.load(Ordering::SeqCst);
 
     proxy.lose_answer.store(true, Ordering::SeqCst);

@@ -384,6 +384,16 @@ async fn an_admin_device_sends_a_test_through_each_channel_and_sees_what_became_
     let sms = test_channel(&base, &token, &ChannelTest::Sms { to: "+48600100200".into() }).await.unwrap_err();
     assert!(matches!(&sms, AdminError::Refused { kind: ApiErrorKind::ChannelNotSetUp, message } if message.contains("No SMS account")), "{sms}");
 
+    // Frames made by hand: an unknown channel and an address of a megabyte
+    // are refused before anything is sent.
+    let http = reqwest::Client::new();
+    let url = format!("{base}{}", lodge_core::sync::api::ADMIN_CHANNEL_TEST_PATH);
+    let huge = format!("{{\"channel\":\"mail\",\"to\":\"{}@x.test\"}}", "a".repeat(3 << 20));
+    for body in [r#"{"channel":"fax","to":"ops@lodge.test"}"#.to_owned(), r#"{"channel":"mail"}"#.to_owned(), huge] {
+        let status = http.post(&url).bearer_auth(&token).header("content-type", "application/json").body(body).send().await.unwrap().status();
+        assert!(status.is_client_error(), "{status}");
+    }
+
     let desk = s.device("reception", "reception", None).await;
     let refused = test_channel(&base, &desk.token, &mail).await.unwrap_err();
     assert!(matches!(refused, AdminError::Refused { kind: ApiErrorKind::Forbidden, .. }), "{refused}");

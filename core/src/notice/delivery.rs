@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::job::{JobFilter, JobState};
+use super::job::JobState;
 use super::message::Recipient;
 use super::rule::Rule;
 use crate::document::DocId;
@@ -55,9 +55,7 @@ impl Store {
     /// Who announcement `id` reached by e-mail or text, by name; `None`
     /// when the server made no messages for it (unknown, or not seen yet).
     pub fn announcement_deliveries(&self, id: AnnouncementId) -> Result<Option<Vec<Delivery>>, Error> {
-        let doc = DocId::announcement(id);
-        let jobs: Vec<_> =
-            self.jobs(JobFilter::All)?.into_iter().filter(|j| j.rule == Rule::Announcement && j.subject == doc).collect();
+        let jobs = self.jobs_about(Rule::Announcement, &DocId::announcement(id))?;
         if jobs.is_empty() {
             return Ok(None);
         }

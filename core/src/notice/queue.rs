@@ -76,6 +76,14 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The jobs of one rule about one document, oldest first (by the
+    /// subject's index: not every job of the site).
+    pub(super) fn jobs_about(&self, rule: Rule, subject: &crate::document::DocId) -> Result<Vec<Job>, Error> {
+        let mut stmt = self.conn().prepare_cached(&format!("{JOB_SELECT} WHERE subject = ?1 AND rule = ?2 ORDER BY job_id"))?;
+        let rows = stmt.query_map(rusqlite::params![subject, rule.as_str()], job_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// One job.
     pub fn job(&self, id: JobId) -> Result<Option<Job>, Error> {
         Ok(self.conn().prepare_cached(&format!("{JOB_SELECT} WHERE job_id = ?1"))?.query_row([id.0], job_row).optional()?)
