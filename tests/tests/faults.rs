@@ -227,6 +227,62 @@ impl Proxy {
     }
 }
 
+/// A proxy on 127.0.0.1 in front of the server whose first connection
+/// passes what the server sends whole and what the device sends slowly
+/// ([`SLOW_UP_BYTES`] a quarter of a second): the device's outbox is still
+/// going up while the server's catch-up is applied, whatever the machine's
+/// speed. Later connections pass whole.
+struct SlowUp {
+    port: u16,
+}
+
+/// What [`SlowUp`] passes from the device each quarter of a second: the
+/// upgrade and the hello within the first, a thousand guests' changes in
+/// tens of seconds.
+const SLOW_UP_BYTES: usize = 4096;
+
+impl SlowUp {
+    async fn start(server_port: u16) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let armed = Arc::new(AtomicBool::new(true));
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = TcpStream::connect(("127.0.0.1", server_port)).await else { continue };
+                let slow = armed.swap(false, Ordering::SeqCst);
+                tokio::spawn(async move {
+                    let (mut cr, mut cw) = client.into_split();
+                    let (mut sr, mut sw) = server.into_split();
+                    let down = tokio::spawn(async move {
+                        let _ = tokio::io::copy(&mut sr, &mut cw).await;
+                        let _ = cw.shutdown().await;
+                    });
+                    let mut buf = vec![0u8; SLOW_UP_BYTES];
+                    loop {
+                        let n = match cr.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        if sw.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                        if slow {
+                            tokio::time::sleep(Duration::from_millis(250)).await;
+                        }
+                    }
+                    let _ = sw.shutdown().await;
+                    let _ = down.await;
+                });
+            }
+        });
+        Self { port }
+    }
+
+    fn ws_url(&self) -> String {
+        format!("ws://127.0.0.1:{}/sync", self.port)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_connection_cut_at_a_chosen_byte_of_a_catch_up_resumes_without_loss() {
     let _turn = ONE_AT_A_TIME.lock().await;
@@ -250,10 +306,8 @@ async fn a_connection_cut_at_a_chosen_byte_of_a_catch_up_resumes_without_loss() 
 /// build tens of seconds, so a kill lands while frames are applied.
 const DEVICE_VISITS: usize = 2_000;
 
-/// How many guests the device registered offline before it connects:
-/// enough that the server is still taking them when the first frames of
-/// the catch-up have been applied (with 200, a busy machine sometimes had
-/// them all up before).
+/// How many guests the device registered offline before it connects: with
+/// [`SlowUp`] in between, tens of seconds of upload the first time.
 const OFFLINE_VISITS: usize = 1_000;
 
 /// How many times the device process is killed before it may finish.
@@ -404,13 +458,16 @@ async fn device_killed_while_applying(offline: usize) -> (tempfile::TempDir, Pat
     let server = Server::start(&data, port).unwrap();
     let total = DEVICE_VISITS + offline;
     let url = server.ws_url();
+    // The first time, the device's own guests go up slowly, so that it is
+    // killed with some of them still waiting (only then is the test of the
+    // outbox a test): on a fast day all of them were up before the first
+    // frame of the catch-up was applied.
+    let slow_up = SlowUp::start(server.port()).await;
     let mut had = offline;
     for kill in 0..DEVICE_KILLS {
-        let device = DeviceProcess::start(&store, &url, &token);
-        // Killed as soon as it applied frames that brought more visits;
-        // the first time, with some of its own still waiting to go up
-        // (only then is the test of the outbox a test).
         let own_waiting = kill == 0 && offline > 0;
+        let device = DeviceProcess::start(&store, &if own_waiting { slow_up.ws_url() } else { url.clone() }, &token);
+        // Killed as soon as it applied frames that brought more visits.
         let at = device.wait_for(
             "frames applied",
             KILL_LIMIT,
