@@ -1,5 +1,6 @@
 //! Announcements and emergencies: a notice from a desk to everyone in the
-//! building, all staff, or a department. Each is a document of its own (so
+//! building, all staff, or a department, and Lodge's own notice to one
+//! person (a host told that their guest is here). Each is a document of its own (so
 //! an offline device gets it when it reconnects, and a deletion or access
 //! rule is per notice), and each device that has seen it appends a read
 //! event, so that concurrent reads on offline devices merge without
@@ -8,12 +9,15 @@
 mod commands;
 mod document;
 mod error;
+mod host_notice;
 mod queries;
 
 pub use commands::NewAnnouncement;
 pub(crate) use document::AnnouncementDoc;
 pub use document::{Audience, Kind};
 pub use error::Error;
+pub use host_notice::LODGE;
+pub(crate) use host_notice::notices_of_visit;
 pub use queries::{Announcement, Reach, Reader};
 
 /// The longest title, in characters (a banner's one line).

@@ -798,11 +798,15 @@ impl Session {
                 frames.push(refused(SyncErrorKind::Forbidden, Some(doc), refusal));
                 continue;
             }
-            if let Err(e) = self.hub.store().apply_tombstone(&doc) {
-                tracing::error!(error = %e, "purge failed");
-                continue;
+            match self.hub.store().apply_tombstone(&doc) {
+                Ok(with_it) => {
+                    gone.push((doc, true));
+                    // A visit's notice to its host goes with it, to the
+                    // host's phones too.
+                    gone.extend(with_it.into_iter().map(|d| (d, true)));
+                }
+                Err(e) => tracing::error!(error = %e, "purge failed"),
             }
-            gone.push((doc, true));
         }
         let taken: Vec<DocId> = gone.iter().map(|(doc, _)| doc.clone()).collect();
         self.number(gone);

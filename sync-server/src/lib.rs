@@ -11,6 +11,7 @@ pub mod channel_test;
 pub mod connection;
 pub mod door;
 pub mod error;
+pub mod host_notice;
 pub mod hub;
 pub mod limits;
 pub mod outreach;

@@ -264,6 +264,7 @@ pub(crate) fn words(message: &Message, language: &str) -> (String, String) {
     let t = |name: &str| template(name, language);
     match message {
         Message::HostTold(m) => render(t("host-told"), host_told_context(m)),
+        Message::HostNotice(m) => render(t("host-notice"), host_told_context(&m.told)),
         Message::SlackPresence(m) => render(t("slack-presence"), slack_context(m)),
         Message::SignOutReminder(m) => render(
             t("sign-out-reminder"),
@@ -463,6 +464,10 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels, sch
                     }
                     Err(e) => Attempt::Failed(e.to_string()),
                 },
+                Ok(Message::HostNotice(notice)) => {
+                    let (title, text) = words(&Message::HostNotice(notice.clone()), language);
+                    crate::host_notice::write(state, hub, notice, title, text).await
+                }
                 Ok(message) => deliver(&message, &job, channels, mail.as_ref().or(channels.mail.as_ref()), language).await,
                 Err(nothing) => nothing,
             };
@@ -496,6 +501,7 @@ async fn deliver(message: &Message, job: &Job, channels: &Channels, mail: Option
             to_person(to, &subject, body, job, channels, mail).await
         }
         Message::RetentionSweep { .. } => Attempt::Cancelled("the erasure is the server's own work, not a message".into()),
+        Message::HostNotice(_) => Attempt::Cancelled("a notice in the app is written by the server, not sent".into()),
     }
 }
 
@@ -517,8 +523,9 @@ async fn to_person(to: &Recipient, subject: &str, body: String, job: &Job, chann
 #[cfg(test)]
 mod tests {
     use lodge_core::Timestamp;
-    use lodge_core::notice::{HostTold, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
+    use lodge_core::notice::{HostNotice, HostTold, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
     use lodge_core::person::ContactChannel;
+    use lodge_core::{PersonId, VisitId};
 
     use super::*;
 
@@ -526,16 +533,17 @@ mod tests {
         let at = Timestamp::from_millis(1_806_000_000_000);
         let (site, time_zone) = ("Lodge House".to_owned(), "Europe/Warsaw".to_owned());
         let to = Recipient { channel: ContactChannel::Email, address: "a@lodge.test".into() };
+        let told = HostTold {
+            to: "a@lodge.test".into(),
+            host: "Anna".into(),
+            guest: "Jan Gość".into(),
+            company: "Acme".into(),
+            admitted_at: at,
+            site: site.clone(),
+            time_zone: time_zone.clone(),
+        };
         vec![
-            Message::HostTold(HostTold {
-                to: "a@lodge.test".into(),
-                host: "Anna".into(),
-                guest: "Jan Gość".into(),
-                company: "Acme".into(),
-                admitted_at: at,
-                site: site.clone(),
-                time_zone: time_zone.clone(),
-            }),
+            Message::HostTold(told.clone()),
             Message::SlackPresence(SlackPresence {
                 url: String::new(),
                 name: "Ewa".into(),
@@ -566,6 +574,7 @@ mod tests {
                 site,
                 time_zone,
             }),
+            Message::HostNotice(HostNotice { visit: VisitId::new(), host_id: PersonId::new(), told }),
         ]
     }
 
@@ -583,6 +592,8 @@ mod tests {
         }
         assert_eq!(words(&messages()[0], "pl").0, "Gość Jan Gość jest już u Ciebie");
         assert_eq!(words(&messages()[4], "uk").0, "ТРИВОГА · Lodge House: Fire. Leave now.");
+        let (title, text) = words(&messages()[5], "en");
+        assert_eq!((title.as_str(), text.trim()), ("Your guest is here", "Jan Gość from Acme was let in at reception at 19:40."));
         // A language with no files writes English.
         assert_eq!(words(&messages()[0], "xx"), words(&messages()[0], "en"));
     }

@@ -39,6 +39,9 @@ impl Store {
         if text.is_empty() {
             return Err(Error::EmptyText);
         }
+        if new.audience.person().is_some() {
+            return Err(Error::NotForOnePerson);
+        }
         self.run("announce", actor, |work| {
             if let Some(department) = new.audience.department() {
                 let known = work
@@ -58,6 +61,8 @@ impl Store {
                 kind: new.kind,
                 audience: new.audience.as_str().to_owned(),
                 department: new.audience.department().cloned(),
+                person: None,
+                visit: None,
                 title,
                 text,
                 sent_at: work.now(),

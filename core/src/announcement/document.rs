@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::conflict::Affected;
 use crate::document::{DocId, DocKind, Header, Model};
-use crate::ids::{AnnouncementId, DepartmentId, DeviceId, EventId, PersonId};
+use crate::ids::{AnnouncementId, DepartmentId, DeviceId, EventId, PersonId, VisitId};
 use crate::time::Timestamp;
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -22,9 +22,15 @@ pub(crate) struct AnnouncementDoc {
     pub header: Header,
     pub id: AnnouncementId,
     pub kind: Kind,
-    /// `everyone`, `all-staff` or `department` (see [`Audience`]).
+    /// `everyone`, `all-staff`, `department` or `person` (see [`Audience`]).
     pub audience: String,
     pub department: Option<DepartmentId>,
+    /// For one person's notice: the person.
+    #[autosurgeon(missing = "Option::default")]
+    pub person: Option<PersonId>,
+    /// For a host's "your guest is here": the visit, erased with it.
+    #[autosurgeon(missing = "Option::default")]
+    pub visit: Option<VisitId>,
     pub title: String,
     pub text: String,
     pub sent_at: Timestamp,
@@ -106,6 +112,12 @@ pub enum Audience {
         /// The department.
         department: DepartmentId,
     },
+    /// One person, on their own phone only (a host told that their guest
+    /// is here): written by the server, never sent from a desk.
+    Person {
+        /// The person.
+        person: PersonId,
+    },
 }
 
 impl Audience {
@@ -115,15 +127,17 @@ impl Audience {
             Audience::Everyone => "everyone",
             Audience::AllStaff => "all-staff",
             Audience::Department { .. } => "department",
+            Audience::Person { .. } => "person",
         }
     }
 
-    /// The audience from its stored name and department.
-    pub fn from_stored(name: &str, department: Option<DepartmentId>) -> Option<Self> {
-        match (name, department) {
-            ("everyone", _) => Some(Audience::Everyone),
-            ("all-staff", _) => Some(Audience::AllStaff),
-            ("department", Some(department)) => Some(Audience::Department { department }),
+    /// The audience from its stored name, department and person.
+    pub fn from_stored(name: &str, department: Option<DepartmentId>, person: Option<PersonId>) -> Option<Self> {
+        match (name, department, person) {
+            ("everyone", ..) => Some(Audience::Everyone),
+            ("all-staff", ..) => Some(Audience::AllStaff),
+            ("department", Some(department), _) => Some(Audience::Department { department }),
+            ("person", _, Some(person)) => Some(Audience::Person { person }),
             _ => None,
         }
     }
@@ -131,6 +145,13 @@ impl Audience {
     pub(crate) fn department(&self) -> Option<&DepartmentId> {
         match self {
             Audience::Department { department } => Some(department),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn person(&self) -> Option<PersonId> {
+        match self {
+            Audience::Person { person } => Some(*person),
             _ => None,
         }
     }
@@ -160,8 +181,8 @@ impl Model for AnnouncementDoc {
     fn project(&self, id: &DocId, conn: &Connection, _affected: &mut Affected) -> rusqlite::Result<()> {
         super::clear_projection(id, conn)?;
         conn.prepare_cached(
-            "INSERT OR REPLACE INTO announcements (announcement_id, doc_id, kind, audience, department, title, body, sent_at, sent_by, sender_name, sender_device, sender_person)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT OR REPLACE INTO announcements (announcement_id, doc_id, kind, audience, department, title, body, sent_at, sent_by, sender_name, sender_device, sender_person, person_id, visit_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )?
         .execute(params![
             self.id,
@@ -175,7 +196,9 @@ impl Model for AnnouncementDoc {
             self.sent_by,
             self.sender_name,
             self.sender_device,
-            self.sender_person
+            self.sender_person,
+            self.person,
+            self.visit
         ])?;
         let mut insert = conn.prepare_cached(
             "INSERT OR REPLACE INTO announcement_reads (announcement_id, reader, doc_id, name, device_id, person_id, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -207,10 +230,12 @@ mod tests {
     #[test]
     fn audiences_round_trip_through_their_stored_names() {
         let kitchen = DepartmentId::parse("kitchen").unwrap();
-        for a in [Audience::Everyone, Audience::AllStaff, Audience::Department { department: kitchen.clone() }] {
-            assert_eq!(Audience::from_stored(a.as_str(), a.department().cloned()), Some(a));
+        let anna = PersonId::new();
+        for a in [Audience::Everyone, Audience::AllStaff, Audience::Department { department: kitchen.clone() }, Audience::Person { person: anna }] {
+            assert_eq!(Audience::from_stored(a.as_str(), a.department().cloned(), a.person()), Some(a));
         }
-        assert_eq!(Audience::from_stored("department", None), None);
+        assert_eq!(Audience::from_stored("department", None, None), None);
+        assert_eq!(Audience::from_stored("person", None, None), None);
         assert_eq!(Kind::parse("emergency"), Some(Kind::Emergency));
     }
 }

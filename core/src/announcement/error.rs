@@ -27,6 +27,10 @@ pub enum Error {
     /// The audience names a department the site does not have.
     #[error("There is no department “{0}”. Pick one from the list.")]
     UnknownDepartment(DepartmentId),
+    /// A desk sends to everyone, all staff or a department; one person's
+    /// notice is Lodge's own (a host told that their guest is here).
+    #[error("An announcement goes to everyone, all staff or a department, not to one person.")]
+    NotForOnePerson,
     /// No such announcement on this device.
     #[error("This announcement ({0}) is not on this device (yet).")]
     UnknownAnnouncement(AnnouncementId),

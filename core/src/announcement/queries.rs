@@ -62,7 +62,7 @@ pub struct Reach {
 }
 
 const SELECT: &str = "SELECT a.announcement_id, a.kind, a.audience, a.department, d.name, a.title, a.body, a.sent_at, a.sender_name,
-            a.sender_device, a.sender_person, a.sent_by
+            a.sender_device, a.sender_person, a.sent_by, a.person_id
      FROM announcements a LEFT JOIN departments d ON d.department_id = a.department";
 
 /// An announcement and the reader key of its sender.
@@ -73,12 +73,13 @@ fn row(r: &Row<'_>) -> rusqlite::Result<(Announcement, String)> {
     let sender_device: Option<DeviceId> = r.get(9)?;
     let sender_person: Option<PersonId> = r.get(10)?;
     let sent_by: String = r.get(11)?;
+    let person: Option<PersonId> = r.get(12)?;
     let announcement = Announcement {
         id: r.get(0)?,
         kind: Kind::parse(&kind).unwrap_or(Kind::Announcement),
         // A department's announcement whose id no longer parses is still
         // shown, to everyone rather than to no one.
-        audience: Audience::from_stored(&audience, department).unwrap_or(Audience::Everyone),
+        audience: Audience::from_stored(&audience, department, person).unwrap_or(Audience::Everyone),
         department_name: r.get(4)?,
         title: r.get(5)?,
         text: r.get(6)?,
@@ -89,12 +90,23 @@ fn row(r: &Row<'_>) -> rusqlite::Result<(Announcement, String)> {
 }
 
 /// Which active people an audience holds, as a condition on `people p`
-/// whose department, if it needs one, is parameter `?{n}`.
+/// whose department or person, if it needs one, is parameter `?{n}` (see
+/// [`audience_parameter`]).
 fn audience_condition(audience: &Audience, n: usize) -> String {
     match audience {
         Audience::Everyone => "p.active = 1".to_owned(),
         Audience::AllStaff => "p.active = 1 AND p.roles != ''".to_owned(),
         Audience::Department { .. } => format!("p.active = 1 AND p.department = ?{n}"),
+        Audience::Person { .. } => format!("p.active = 1 AND p.person_id = ?{n}"),
+    }
+}
+
+/// The parameter [`audience_condition`] names, if any.
+fn audience_parameter(audience: &Audience) -> Option<String> {
+    match audience {
+        Audience::Department { department } => Some(department.to_string()),
+        Audience::Person { person } => Some(person.to_string()),
+        Audience::Everyone | Audience::AllStaff => None,
     }
 }
 
@@ -105,7 +117,8 @@ impl Store {
     ///
     /// A kiosk shows only what is for everyone in the building; a key desk
     /// what is for everyone or all staff; a phone also its person's
-    /// department's; reception and admin desks everything.
+    /// department's and its person's own; reception and admin desks
+    /// everything but one person's notices, which are that person's only.
     pub fn active_announcements(&self, actor: &Actor) -> Result<Vec<Announcement>, Error> {
         let me = reader_key(actor.device, actor.person, &actor.tag());
         let department: Option<DepartmentId> = match actor.person {
@@ -127,6 +140,7 @@ impl Store {
             .filter(|(_, sender)| *sender != me)
             .map(|(a, _)| a)
             .filter(|a| match (&a.audience, actor.role) {
+                (Audience::Person { person }, _) => actor.person == Some(*person),
                 (_, Role::Reception | Role::Admin) => true,
                 (Audience::Everyone, _) => true,
                 (_, Role::Kiosk) => false,
@@ -137,9 +151,12 @@ impl Store {
             .collect())
     }
 
-    /// Every announcement of the site with who it has reached, newest first.
+    /// Every announcement sent from a desk with who it has reached, newest
+    /// first (one person's notices, which Lodge sends itself, are not in
+    /// it).
     pub fn announcements_reach(&self) -> Result<Vec<Reach>, Error> {
-        let mut stmt = self.conn().prepare_cached(&format!("{SELECT} ORDER BY a.sent_at DESC, a.announcement_id"))?;
+        let mut stmt =
+            self.conn().prepare_cached(&format!("{SELECT} WHERE a.audience != 'person' ORDER BY a.sent_at DESC, a.announcement_id"))?;
         let all = stmt.query_map([], row)?.collect::<Result<Vec<_>, _>>()?;
         all.into_iter().map(|(a, _)| self.reach_of(a)).collect()
     }
@@ -167,7 +184,7 @@ impl Store {
             .prepare_cached("SELECT name, person_id, device_id, at FROM announcement_reads WHERE announcement_id = ?1 ORDER BY at, reader")?
             .query_map([announcement.id], |r| Ok(Reader { name: r.get(0)?, person: r.get(1)?, device: r.get(2)?, at: r.get(3)? }))?
             .collect::<Result<Vec<_>, _>>()?;
-        let department = announcement.audience.department().map(|d| d.to_string());
+        let department = audience_parameter(&announcement.audience);
         let size_sql = format!("SELECT count(*) FROM people p WHERE {}", audience_condition(&announcement.audience, 1));
         let read_sql = format!(
             "SELECT count(DISTINCT r.person_id) FROM announcement_reads r JOIN people p ON p.person_id = r.person_id

@@ -27,9 +27,11 @@ pub(crate) fn enqueue_for(tx: &Connection, written: &BTreeSet<DocId>, now: Times
         match visit {
             // Admitted (and perhaps gone again since, on a device that was
             // offline): the host is told, if it is not too late.
+            // By e-mail, and in the app on the host's phones.
             Some((visit, Some(admitted_at))) => {
-                let rule = Rule::HostTold;
-                queue(tx, &Fact { rule, key: format!("{rule}:{visit}"), subject: doc, event: None, hook: None, at: admitted_at }, now)?;
+                for rule in [Rule::HostTold, Rule::HostToldInApp] {
+                    queue(tx, &Fact { rule, key: format!("{rule}:{visit}"), subject: doc, event: None, hook: None, at: admitted_at }, now)?;
+                }
             }
             Some((_, None)) => {}
             None => cancel(tx, doc, now)?,

@@ -6,7 +6,7 @@ use rusqlite::{OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::{Attempt, Job, Rule};
-use crate::ids::PersonId;
+use crate::ids::{PersonId, VisitId};
 use crate::person::ContactChannel;
 use crate::store::{Error, Store};
 use crate::time::Timestamp;
@@ -17,6 +17,9 @@ use crate::time::Timestamp;
 pub enum Message {
     /// A host told that their guest is here.
     HostTold(HostTold),
+    /// Not sent: the same, as a notice the server writes for the host's
+    /// own phones (see [`Store::notify_host`]).
+    HostNotice(HostNotice),
     /// A Slack channel told who came in or left.
     SlackPresence(SlackPresence),
     /// Someone still signed in at the end of the day.
@@ -157,6 +160,17 @@ pub struct HostTold {
     pub time_zone: String,
 }
 
+/// "Your guest is here", on the host's phones.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostNotice {
+    /// The visit, which the notice is erased with.
+    pub visit: VisitId,
+    /// The host.
+    pub host_id: PersonId,
+    /// What the e-mail says, in the same words.
+    pub told: HostTold,
+}
+
 impl Store {
     /// What `job` says now, or why nothing is to be sent (as the try's
     /// outcome).
@@ -171,6 +185,7 @@ impl Store {
         }
         match job.rule {
             Rule::HostTold => self.host_told(job),
+            Rule::HostToldInApp => self.host_notice(job),
             Rule::SlackPresence => self.slack_presence(job),
             Rule::SignOutReminder => self.sign_out_reminder(job),
             Rule::LoanOverdue | Rule::LoanOverdueDepartment => self.loan_overdue(job),
@@ -282,24 +297,39 @@ impl Store {
     }
 
     fn host_told(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
-        let row: Option<(String, String, Option<Timestamp>, String, Option<String>)> = self
+        Ok(self.admitted_guest(job)?.and_then(|(_, _, email, told)| match email.filter(|e| !e.trim().is_empty()) {
+            Some(to) => Ok(Message::HostTold(HostTold { to, ..told })),
+            None => Err(Attempt::Refused(format!("{} has no e-mail address", told.host))),
+        }))
+    }
+
+    fn host_notice(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
+        Ok(self.admitted_guest(job)?.and_then(|(visit, host_id, _, told)| match host_id {
+            Some(host_id) => Ok(Message::HostNotice(HostNotice { visit, host_id, told })),
+            None => Err(Attempt::Cancelled(format!("{} is not in the directory", told.host))),
+        }))
+    }
+
+    /// The admitted guest a job is about: the visit, the host (if in the
+    /// directory) and their e-mail, and the words (without an address).
+    #[allow(clippy::type_complexity)]
+    fn admitted_guest(&self, job: &Job) -> Result<Result<(VisitId, Option<PersonId>, Option<String>, HostTold), Attempt>, Error> {
+        let row: Option<(VisitId, String, String, Option<Timestamp>, String, Option<PersonId>, Option<String>)> = self
             .conn()
             .prepare_cached(
-                "SELECT v.guest_name, v.company, v.admitted_at, coalesce(p.name, v.host_name), p.email
+                "SELECT v.visit_id, v.guest_name, v.company, v.admitted_at, coalesce(p.name, v.host_name), p.person_id, p.email
                  FROM visits v LEFT JOIN people p ON p.person_id = v.host_id WHERE v.doc_id = ?1",
             )?
-            .query_row(params![job.subject], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .query_row(params![job.subject], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?)))
             .optional()?;
-        let Some((guest, company, admitted_at, host, email)) = row else {
+        let Some((visit, guest, company, admitted_at, host, host_id, email)) = row else {
             return Ok(Err(Attempt::Cancelled("the visit is gone".into())));
         };
         let Some(admitted_at) = admitted_at else {
             return Ok(Err(Attempt::Cancelled("the guest is no longer admitted".into())));
         };
-        let Some(to) = email.filter(|e| !e.trim().is_empty()) else {
-            return Ok(Err(Attempt::Refused(format!("{host} has no e-mail address"))));
-        };
         let (site, time_zone) = self.site_words()?;
-        Ok(Ok(Message::HostTold(HostTold { to, host, guest, company, admitted_at, site, time_zone })))
+        let told = HostTold { to: String::new(), host, guest, company, admitted_at, site, time_zone };
+        Ok(Ok((visit, host_id, email, told)))
     }
 }

@@ -12,6 +12,9 @@ use serde::{Deserialize, Serialize};
 pub enum Rule {
     /// A guest was admitted: their host is told by e-mail.
     HostTold,
+    /// A guest was admitted: their host is told in the app, on their own
+    /// phones (a notice the server writes; nothing leaves Lodge).
+    HostToldInApp,
     /// Someone signed in or out: each of the site's Slack webhooks gets
     /// who, what, and how many are in the building now.
     SlackPresence,
@@ -45,13 +48,14 @@ pub enum DailyAt {
 
 /// A rule name that no rule has.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("there is no rule called \"{0}\"; the rules are: host-told, slack-presence, sign-out-reminder, loan-overdue, loan-overdue-department, announcement, retention")]
+#[error("there is no rule called \"{0}\"; the rules are: host-told, host-told-in-app, slack-presence, sign-out-reminder, loan-overdue, loan-overdue-department, announcement, retention")]
 pub struct UnknownRule(pub String);
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 7] = [
+    pub const ALL: [Rule; 8] = [
         Rule::HostTold,
+        Rule::HostToldInApp,
         Rule::SlackPresence,
         Rule::SignOutReminder,
         Rule::LoanOverdue,
@@ -64,6 +68,7 @@ impl Rule {
     pub fn as_str(self) -> &'static str {
         match self {
             Rule::HostTold => "host-told",
+            Rule::HostToldInApp => "host-told-in-app",
             Rule::SlackPresence => "slack-presence",
             Rule::SignOutReminder => "sign-out-reminder",
             Rule::LoanOverdue => "loan-overdue",
@@ -83,7 +88,7 @@ impl Rule {
     /// morning) is told nothing instead.
     pub fn too_old_after(self) -> Duration {
         match self {
-            Rule::HostTold => Duration::from_secs(4 * 3600),
+            Rule::HostTold | Rule::HostToldInApp => Duration::from_secs(4 * 3600),
             // A channel's running count: yesterday's sign-in is noise.
             Rule::SlackPresence => Duration::from_secs(3600),
             // An emergency an hour late is worse than none.
@@ -106,7 +111,7 @@ impl Rule {
             Rule::LoanOverdue => NaiveTime::from_hms_opt(9, 0, 0).map(DailyAt::Fixed),
             // At night, when nobody is at the desks.
             Rule::Retention => NaiveTime::from_hms_opt(3, 0, 0).map(DailyAt::Fixed),
-            Rule::HostTold | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Announcement => None,
+            Rule::HostTold | Rule::HostToldInApp | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Announcement => None,
         }
     }
 }

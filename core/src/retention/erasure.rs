@@ -72,8 +72,9 @@ impl Store {
                     }
                     _ => continue,
                 }
-                work.purge(&doc)?;
+                let with_it = work.purge(&doc)?;
                 erased.docs.push(doc);
+                erased.docs.extend(with_it);
             }
             counts::keep(work.conn(), &kept)?;
             Ok(erased)

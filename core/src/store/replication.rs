@@ -341,13 +341,17 @@ impl Store {
         }
     }
 
-    /// Delete a document that was deleted for good elsewhere.
-    pub fn apply_tombstone(&mut self, doc: &DocId) -> Result<(), Error> {
+    /// Delete a document that was deleted for good elsewhere, with what
+    /// goes with it (see [`crate::store::Work::purge`]): returns those
+    /// others, which the server numbers as deletions too.
+    pub fn apply_tombstone(&mut self, doc: &DocId) -> Result<Vec<DocId>, Error> {
         let actor = crate::actor::Actor::site_founder("sync");
-        self.run("purge", &actor, |work| work.purge(doc))?;
+        let with_it = self.run("purge", &actor, |work| work.purge(doc))?;
         // Learnt from elsewhere: nothing to announce.
-        self.conn.execute("DELETE FROM outbox WHERE doc_id = ?1", [doc])?;
-        Ok(())
+        for gone in with_it.iter().chain([doc]) {
+            self.conn.execute("DELETE FROM outbox WHERE doc_id = ?1", [gone])?;
+        }
+        Ok(with_it)
     }
 
     /// Drop documents this device may no longer see (told by the server):

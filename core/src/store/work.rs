@@ -164,8 +164,19 @@ impl<'s> Work<'s> {
         Ok(())
     }
 
-    /// Delete a document with all its history and projections, for good.
-    pub(crate) fn purge(&mut self, id: &DocId) -> Result<(), Error> {
+    /// Delete a document with all its history and projections, for good,
+    /// and what goes with it (a visit's notices to its host): returns
+    /// those others, for whoever must tell the devices.
+    pub(crate) fn purge(&mut self, id: &DocId) -> Result<Vec<DocId>, Error> {
+        let with_it = crate::announcement::notices_of_visit(&self.tx, id)?;
+        for other in &with_it {
+            self.purge_one(other)?;
+        }
+        self.purge_one(id)?;
+        Ok(with_it)
+    }
+
+    fn purge_one(&mut self, id: &DocId) -> Result<(), Error> {
         self.written.insert(id.clone());
         self.local.insert(id.clone());
         self.purged = true;

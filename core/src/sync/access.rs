@@ -65,6 +65,9 @@ pub fn may_read(a: &Access<'_>) -> bool {
         // Every ticket, read-only but their own: whether an item is in the
         // workshop is what a worker checks before taking it.
         (Repair, Worker) => true,
+        // One person's notice (owned by them: "your guest is here"): their
+        // own phones only.
+        (Announcement, _) if a.owner.is_some() => a.owned_by_person(),
         // Every device of the site; the lobby kiosk only what is for
         // everyone in the building (a fire alarm, not a staff meeting).
         (Announcement, Kiosk) => a.public,
@@ -89,6 +92,7 @@ pub fn may_write(a: &Access<'_>) -> bool {
         (Repair, Worker) => a.owned_by_person(),
         // Every reader appends its own read; who may create one, and that
         // nothing else changes, is judged from the change (`write_rules`).
+        (Announcement, _) if a.owner.is_some() => a.owned_by_person(),
         (Announcement, Kiosk) => a.public,
         (Announcement, _) => true,
         _ => false,
@@ -196,6 +200,24 @@ mod tests {
             assert!(may_write(&access(role, DocKind::Announcement, None)), "{role}");
             assert!(role == Role::Admin || !may_purge(&access(role, DocKind::Announcement, None)), "{role}");
         }
+        let staff_only = access(Role::Kiosk, DocKind::Announcement, None);
+        assert!(!may_read(&staff_only) && !may_write(&staff_only));
+    }
+
+    #[test]
+    fn one_persons_notice_goes_to_their_phones_and_the_admin_only() {
+        let anna = PersonId::new();
+        let owner = format!("person:{anna}");
+        let notice = |role, person| Access { person, public: true, ..access(role, DocKind::Announcement, Some(&owner)) };
+        for role in [Role::Staff, Role::Worker] {
+            assert!(may_read(&notice(role, Some(anna))) && may_write(&notice(role, Some(anna))), "{role} of the host");
+            assert!(!may_read(&notice(role, Some(PersonId::new()))), "{role} of someone else");
+            assert!(!may_write(&notice(role, Some(PersonId::new()))), "{role} of someone else");
+        }
+        for role in [Role::Kiosk, Role::Reception, Role::KeyDesk] {
+            assert!(!may_read(&notice(role, None)) && !may_write(&notice(role, None)), "{role}");
+        }
+        assert!(may_read(&notice(Role::Admin, None)));
         let staff_only = access(Role::Kiosk, DocKind::Announcement, None);
         assert!(!may_read(&staff_only) && !may_write(&staff_only));
         let for_everyone = Access { public: true, ..staff_only };

@@ -186,3 +186,44 @@ fn a_sweeps_record_keeps_counts_and_devices_told_newest_first() {
     assert_eq!(records[1].devices, vec![desk]);
     assert_eq!((records[0].visits, records[0].feed_seq), (0, None));
 }
+
+#[test]
+fn a_hosts_notice_is_written_once_and_erased_with_its_visit() {
+    let mut s = site();
+    let (visit, left) = visit_that_left(&mut s, "Oldrich Pastdue", 101);
+    let path = s.store.path().to_path_buf();
+    // The server writes it; taken again after a crash, it writes nothing.
+    let notice = s.store.notify_host(visit, s.anna, "Your guest is here", "Oldrich Pastdue from Acme was let in.").unwrap().unwrap();
+    assert_eq!(s.store.notify_host(visit, s.anna, "Your guest is here", "again").unwrap(), None);
+    let anna = Actor { person: Some(s.anna), device: Some(DeviceId::new()), name: "Anna".into(), role: lodge_core::Role::Staff };
+    let shown = s.store.active_announcements(&anna).unwrap();
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].audience, lodge_core::announcement::Audience::Person { person: s.anna });
+    // Another person's phone and the desks show nothing of it.
+    let jan = Actor { person: Some(s.jan), ..anna.clone() };
+    assert!(s.store.active_announcements(&jan).unwrap().is_empty());
+    let reception = Actor { person: None, device: Some(DeviceId::new()), name: "Reception".into(), role: lodge_core::Role::Reception };
+    assert!(s.store.active_announcements(&reception).unwrap().is_empty());
+    assert!(s.store.announcements_reach().unwrap().is_empty(), "not an announcement sent from a desk");
+
+    let erased = s.store.erase_past_retention(Timestamp::from_millis(left.millis() + 31 * DAY)).unwrap();
+    assert_eq!(erased.visits, 1);
+    assert_eq!(erased.docs, vec![DocId::visit(visit), notice.clone()], "the notice goes with its visit, for the devices to be told");
+    assert!(s.store.tombstones_contain(&notice).unwrap());
+    assert!(s.store.active_announcements(&anna).unwrap().is_empty());
+    assert!(gone_from_disk(&path, "Oldrich"), "the guest's name is still in the store's files");
+}
+
+#[test]
+fn a_desk_cannot_send_an_announcement_to_one_person() {
+    let mut s = site();
+    let desk = s.desk.clone();
+    let new = lodge_core::announcement::NewAnnouncement {
+        kind: lodge_core::announcement::Kind::Announcement,
+        audience: lodge_core::announcement::Audience::Person { person: s.anna },
+        title: String::new(),
+        text: "Hello".into(),
+    };
+    assert!(matches!(s.store.announce(&desk, new), Err(lodge_core::announcement::Error::NotForOnePerson)));
+    assert!(s.store.announcements_reach().unwrap().is_empty());
+}
