@@ -2,7 +2,8 @@
 //! WebDriver, against a real `lodge-sync`. Reception sends an emergency
 //! from its Announcements screen; a staff phone shows it as an alert banner
 //! above its screen and acknowledges it with "I have seen this"; reception
-//! then shows it read by Anna. Each new screen is photographed and checked
+//! then shows it read by Anna. When Anna's guest is let in, her phone
+//! alone shows "Your guest is here". Each new screen is photographed and checked
 //! with axe-core. (The system notification the phone also raises is not
 //! observable under Xvfb: the banner is what is checked.)
 
@@ -93,6 +94,29 @@ async fn reception_sends_an_emergency_a_phone_acknowledges_it_and_reception_sees
         admin_device.read(|s| s.announcements_reach().map(|all| all.iter().any(|a| a.people_read == 1)).unwrap_or(false))
     })
     .await?;
+
+    // Anna's guest is let in (at the admin's desk): her phone says so, in
+    // a banner of its own, and nobody else's screen does.
+    let desk = lodge_core::Actor { person: None, device: Some(admin_device.id), name: "Admin".into(), role: lodge_core::Role::Admin };
+    admin_device.act(|s| -> anyhow::Result<()> {
+        let form = lodge_core::visit::GuestForm { name: "Jan Guest".into(), company: "Acme".into(), host: Some(anna), consent: true, ..Default::default() };
+        let visit = s.register_guest(&desk, form)?;
+        // A guest card the demo's visits do not hold.
+        let admitted = (150..200).any(|n| {
+            let card = lodge_core::CardNumber::new(n).expect("a card number");
+            s.admit(&desk, lodge_core::visit::AdmitRequest { visit, card, take_over: false }).is_ok()
+        });
+        anyhow::ensure!(admitted, "no free guest card");
+        Ok(())
+    })?;
+    p.wait_text("Your guest is here").await?;
+    p.wait_text("Jan Guest from Acme was let in at reception.").await?;
+    p.wait_text("From Lodge").await?;
+    phone.screenshot("host-notice-phone").await?;
+    phone.check_accessibility("the phone told that its guest is here").await?;
+    assert!(!r.page_text().await?.contains("Your guest is here"), "reception shows Anna's notice");
+    p.click(&p.find_text("button", "I have seen this").await?).await?;
+    p.wait_until("the notice to go", |page| !page.contains("Your guest is here")).await?;
 
     phone.quit().await;
     reception.quit().await;
