@@ -93,10 +93,25 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     k.wait_text("Please write your name.").await?;
     kiosk.screenshot("kiosk-form-error").await?;
     kiosk.check_accessibility("kiosk form with an error").await?;
-    k.type_into(&name, "Marta Wiśniewska").await?;
-    k.type_into(&k.find("#g-company").await?, "Acme").await?;
-    k.type_into(&k.find("#g-host").await?, "Ann").await?;
-    k.click(&k.find_text("button", "Anna Kowalska").await?).await?;
+    // Enter goes on to the next field, as on paper; it never sends a
+    // half-filled form.
+    k.type_into(&name, "Marta Wiśniewska\u{E007}").await?;
+    let focused = || async { k.execute("return document.activeElement && document.activeElement.id;", serde_json::json!([])).await };
+    assert_eq!(focused().await?.as_str(), Some("g-company"), "Enter in the name field");
+    k.type_into(&k.find("#g-company").await?, "Acme\u{E007}").await?;
+    assert_eq!(focused().await?.as_str(), Some("g-host"));
+    assert!(!k.page_text().await?.contains("Some answers need attention"), "Enter sent the form");
+    // The host by keyboard alone: two letters, arrow down, Enter.
+    let host = k.find("#g-host").await?;
+    k.type_into(&host, "Ann").await?;
+    k.find_text("li", "Anna Kowalska").await?;
+    kiosk.check_accessibility("kiosk host list open").await?;
+    k.type_into(&host, "\u{E015}").await?;
+    assert_eq!(k.attribute(&host, "aria-activedescendant").await?.as_deref(), Some("g-host-option-0"));
+    k.type_into(&host, "\u{E007}").await?;
+    let picked = k.execute("return document.getElementById('g-host').value;", serde_json::json!([])).await?;
+    assert_eq!(picked.as_str(), Some("Anna Kowalska"));
+    assert_eq!(focused().await?.as_str(), Some("g-host"), "the focus stays in the field after picking");
     k.type_into(&k.find("#g-email").await?, "marta@acme.pl").await?;
     k.click(&k.find("#g-consent").await?).await?;
     kiosk.screenshot("kiosk-form").await?;

@@ -24,7 +24,12 @@ beforeEach(() => {
         return errors;
       }
       case "find_hosts":
-        return [];
+        return ((args as { text?: string })?.text?.length ?? 0) >= 2
+          ? [
+              { id: "a1", name: "Anna Kowalska" },
+              { id: "a2", name: "Andrzej Nowak" },
+            ]
+          : [];
       case "register_guest":
         if (form) sent.push(form);
         return null;
@@ -58,5 +63,38 @@ describe("the kiosk", () => {
     expect(await screen.findByText("Please write your name.")).toBeTruthy();
     expect(screen.queryByText("Please write your company, or “private”.")).toBeNull();
     expect(name.getAttribute("aria-invalid")).toBe("true");
+  });
+
+  it("moves on to the next field on Enter, and never sends a half-filled form", async () => {
+    render(Kiosk);
+    await fireEvent.click(await screen.findByText("Sign in"));
+    const name = await screen.findByLabelText("Your full name");
+    name.focus();
+    await fireEvent.input(name, { target: { value: "Marta" } });
+    await fireEvent.keyDown(name, { key: "Enter" });
+    expect(document.activeElement?.id).toBe("g-company");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toHaveLength(0);
+    expect(screen.queryByText("Some answers need attention; they are marked above.")).toBeNull();
+  });
+
+  it("picks a host with the arrow keys and Enter, the focus staying in the field", async () => {
+    render(Kiosk);
+    await fireEvent.click(await screen.findByText("Sign in"));
+    const host = (await screen.findByRole("combobox")) as HTMLInputElement;
+    host.focus();
+    await fireEvent.input(host, { target: { value: "An" } });
+    expect(await screen.findByRole("option", { name: "Andrzej Nowak" })).toBeTruthy();
+    await fireEvent.keyDown(host, { key: "ArrowDown" });
+    await fireEvent.keyDown(host, { key: "ArrowDown" });
+    expect(host.getAttribute("aria-activedescendant")).toBe("g-host-option-1");
+    expect(screen.getByRole("option", { name: "Andrzej Nowak" }).getAttribute("aria-selected")).toBe("true");
+    // No button inside an option (axe: nested-interactive).
+    expect(screen.getByRole("listbox").querySelector("button")).toBeNull();
+    await fireEvent.keyDown(host, { key: "Enter" });
+    expect(host.value).toBe("Andrzej Nowak");
+    expect(document.activeElement).toBe(host);
+    expect(screen.queryByRole("option")).toBeNull();
+    expect(sent).toHaveLength(0);
   });
 });
