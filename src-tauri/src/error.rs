@@ -14,22 +14,42 @@ pub struct Refusal {
     pub message: String,
     /// For a form: each field's problem.
     pub fields: Vec<FieldError>,
+    /// What the screen may offer to do about it, as values (the screen
+    /// decides by this, never by the words).
+    pub remedy: Option<Remedy>,
+}
+
+/// A way out of a refusal that the screen can offer as a button.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "remedy", rename_all = "kebab-case")]
+pub enum Remedy {
+    /// The card is still with another guest (their card was never given
+    /// back): the desk may take it over, which releases that visit.
+    TakeCardOver {
+        /// The card.
+        card: u32,
+        /// The guest who has it.
+        guest: String,
+    },
 }
 
 impl Refusal {
     /// A refusal in plain words.
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), fields: Vec::new() }
+        Self { message: message.into(), fields: Vec::new(), remedy: None }
     }
 }
 
 impl From<lodge_core::visit::Error> for Refusal {
     fn from(e: lodge_core::visit::Error) -> Self {
+        use lodge_core::visit::Error;
+        let message = e.to_string();
         match e {
-            lodge_core::visit::Error::InvalidForm(fields) => {
-                Self { message: lodge_core::visit::Error::InvalidForm(fields.clone()).to_string(), fields }
+            Error::InvalidForm(fields) => Self { message, fields, remedy: None },
+            Error::CardInUse { card, guest, .. } => {
+                Self { message, fields: Vec::new(), remedy: Some(Remedy::TakeCardOver { card: card.get(), guest }) }
             }
-            other => Self::new(other.to_string()),
+            _ => Self::new(message),
         }
     }
 }
@@ -60,3 +80,23 @@ refusal_from!(
 
 /// The result of every command.
 pub type Answer<T> = Result<T, Refusal>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_card_in_use_offers_to_take_it_over_as_values() {
+        let e = lodge_core::visit::Error::CardInUse {
+            card: lodge_core::CardNumber::new(105).unwrap(),
+            guest: "Olga Late".into(),
+            since: lodge_core::Timestamp::from_millis(0),
+            visit: lodge_core::VisitId::new(),
+        };
+        let r = Refusal::from(e);
+        assert_eq!(r.remedy, Some(Remedy::TakeCardOver { card: 105, guest: "Olga Late".into() }));
+        let json = serde_json::to_value(&r).unwrap();
+        assert_eq!(json["remedy"], serde_json::json!({ "remedy": "take-card-over", "card": 105, "guest": "Olga Late" }));
+        assert_eq!(Refusal::from(lodge_core::visit::Error::InvalidForm(Vec::new())).remedy, None);
+    }
+}

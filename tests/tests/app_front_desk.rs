@@ -152,9 +152,23 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     reception.check_accessibility("evacuation list").await?;
     r.click(&r.find_text("button", "Close").await?).await?;
 
+    // Olga Late is given card 110, which Marta still has: refused, with
+    // a button that takes it over (Marta's visit then ends).
+    r.click(&r.find_text("strong", "Olga Late").await?).await?;
+    r.wait_text("Admitting Olga Late").await?;
+    r.type_into(&r.find("#typed-card").await?, "110").await?;
+    r.click(&r.find_text("button", "Admit").await?).await?;
+    r.wait_text("Card 110 is still with Marta Wiśniewska. Release their card first, or take it over.").await?;
+    let take_over = r.find_text("button", "Take card 110 over from Marta Wiśniewska").await?;
+    reception.screenshot("reception-take-over").await?;
+    reception.check_accessibility("reception offering to take a card over").await?;
+    r.click(&take_over).await?;
+    r.wait_text("Olga Late card 110").await?;
+    r.wait_until("Marta to leave the building's list", |p| !p.contains("Marta Wiśniewska card 110")).await?;
+
     // The guest leaves: release the card.
     r.click(&r.find("[data-release=\"110\"]").await?).await?;
-    r.wait_text("Marta Wiśniewska has left; their card is free.").await?;
+    r.wait_text("Olga Late has left; their card is free.").await?;
     r.wait_until("card 110 to leave the list", |p| !p.contains("card 110")).await?;
     eventually("the card to be free on the admin device", Duration::from_secs(10), || {
         admin_device.read(|s| s.guests_in().map(|g| !g.iter().any(|v| v.guest_name == "Marta Wiśniewska")).unwrap_or(false))

@@ -82,6 +82,7 @@ export type { Reader } from "./Reader";
 export type { Refusal } from "./Refusal";
 export type { RefusedChange } from "./RefusedChange";
 export type { RejectReason } from "./RejectReason";
+export type { Remedy } from "./Remedy";
 export type { RepairCategory } from "./RepairCategory";
 export type { RepairCategoryId } from "./RepairCategoryId";
 export type { RepairLogEntry } from "./RepairLogEntry";

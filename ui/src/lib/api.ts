@@ -11,9 +11,9 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; refusal: Refusal 
 export function refusalOf(e: unknown): Refusal {
   if (e && typeof e === "object" && "message" in e && typeof (e as Refusal).message === "string") {
     const r = e as Refusal;
-    return { message: r.message, fields: r.fields ?? [] };
+    return { message: r.message, fields: r.fields ?? [], remedy: r.remedy ?? null };
   }
-  return { message: String(e), fields: [] };
+  return { message: String(e), fields: [], remedy: null };
 }
 
 export async function attempt<T>(call: Promise<T>): Promise<Outcome<T>> {
