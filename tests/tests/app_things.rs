@@ -30,7 +30,12 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     let admin_app = App::launch(&display, root.path(), "admin").await?;
     admin_app.join(&server.http_url(), &code(&server_dir, site, "admin", None)?, "Office").await?;
     let a = &admin_app.session;
-    a.wait_text("keys out").await?;
+    // The dashboard counts in words that agree with the number ("1 key
+    // out", "2 keys out").
+    let out = watcher.read(|s| s.loans(lodge_core::key_loan::LoanFilter::Out))?.len();
+    // The number and its words are a tile's two lines.
+    let tile = format!("{out}\n{}", if out == 1 { "key out" } else { "keys out" });
+    a.wait_until(&format!("the tile “{tile}”"), |page| page.contains(&tile)).await?;
     admin_app.screenshot("admin-dashboard").await?;
     admin_app.check_accessibility("admin dashboard").await?;
     a.click(&a.find_text("button", "Keys").await?).await?;
@@ -76,6 +81,9 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     worker.check_accessibility("worker with an item").await?;
     w.click(&w.find_text("button", "Return").await?).await?;
     w.wait_text("Pump is returned.").await?;
+    // Back on the shelf with a new ticket: not said to be in the workshop.
+    w.wait_text("A fault was reported on it; it is not in the workshop yet.").await?;
+    assert!(!w.page_text().await?.contains("In the workshop"), "a new ticket's item is on the shelf");
 
     // The admin moves the ticket to in progress.
     a.click(&a.find_text("button", "Repairs").await?).await?;

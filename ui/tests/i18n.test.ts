@@ -90,3 +90,19 @@ describe("the screens", () => {
     expect(used.size).toBeGreaterThan(100);
   });
 });
+
+describe("counted words", () => {
+  it("agree with the number in every language", async () => {
+    const { setLanguage, t } = await import("../src/lib/i18n.svelte");
+    setLanguage("en");
+    expect(t("admin.keys-out", { count: 1 })).toBe("key out");
+    expect(t("admin.keys-out", { count: 0 })).toBe("keys out");
+    setLanguage("pl");
+    expect([1, 2, 5, 22].map((count) => t("admin.keys-out", { count }))).toEqual(["wydany klucz", "wydane klucze", "wydanych kluczy", "wydane klucze"]);
+    setLanguage("uk");
+    expect([1, 3, 11].map((count) => t("admin.guests-in", { count }))).toEqual(["гість у будівлі", "гості в будівлі", "гостей у будівлі"]);
+    setLanguage("ru");
+    expect([1, 2, 5].map((count) => t("admin.open-conflicts", { count }))).toEqual(["открытый конфликт", "открытых конфликта", "открытых конфликтов"]);
+    setLanguage("en");
+  });
+});
