@@ -36,6 +36,7 @@ pub struct Desk {
     store: Arc<Mutex<Store>>,
     setup: RwLock<Option<Setup>>,
     sync: Mutex<Option<SyncHandle>>,
+    failed_join: Mutex<Option<crate::commands::setup::JoinAttempt>>,
 }
 
 impl Desk {
@@ -52,7 +53,17 @@ impl Desk {
         let store = Store::open(dir.join(STORE_FILE), Arc::new(SystemClock))?;
         let setup = Setup::load(dir)?;
         tracing::info!(dir = %dir.display(), role = ?setup.as_ref().map(|s| s.role), "device opened");
-        Ok(Self { app: None, dir: dir.to_owned(), store: Arc::new(Mutex::new(store)), setup: RwLock::new(setup), sync: Mutex::new(None) })
+        Ok(Self { app: None, dir: dir.to_owned(), store: Arc::new(Mutex::new(store)), setup: RwLock::new(setup), sync: Mutex::new(None), failed_join: Mutex::new(None) })
+    }
+
+    /// Keep why the command line's join failed, for the first-run screen.
+    pub fn set_failed_join(&self, attempt: crate::commands::setup::JoinAttempt) {
+        *self.failed_join.lock().unwrap_or_else(|p| p.into_inner()) = Some(attempt);
+    }
+
+    /// Why the command line's join failed, if it did.
+    pub fn failed_join(&self) -> Option<crate::commands::setup::JoinAttempt> {
+        self.failed_join.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// The app, when there is a window to tell.

@@ -40,6 +40,10 @@ pub struct Options {
     /// The enrolment code for `--server`.
     #[arg(long, requires = "server")]
     pub code: Option<String>,
+    /// This device's name in the site's list of devices, for `--server`
+    /// ("Front desk"); without it, the first-run screen asks.
+    #[arg(long, env = "LODGE_DEVICE_NAME")]
+    pub name: Option<String>,
 }
 
 /// Start the app. On Android and iOS this is the entry point the native
@@ -59,7 +63,7 @@ pub fn run() {
     }
     // Mobile shells pass no arguments we know of.
     let options = if cfg!(mobile) {
-        Options { data: std::env::var_os("LODGE_DATA_DIR").map(PathBuf::from), server: None, code: None }
+        Options { data: std::env::var_os("LODGE_DATA_DIR").map(PathBuf::from), server: None, code: None, name: None }
     } else {
         Options::parse()
     };
@@ -79,10 +83,13 @@ pub fn run() {
             };
             let desk = desk::Desk::open(app.handle().clone(), dir)?;
             if let (Some(server), Some(code), None) = (&options.server, &options.code, desk.setup()) {
-                let form = commands::setup::JoinSite { server: server.clone(), code: code.clone(), device_name: "Lodge desk".into() };
-                // Before the window shows, so it opens on the role's screens.
+                let device_name = options.name.clone().unwrap_or_default();
+                let form = commands::setup::JoinSite { server: server.clone(), code: code.clone(), device_name: device_name.clone() };
+                // Before the window shows, so it opens on the role's screens;
+                // or on first run, saying why not.
                 if let Err(e) = tauri::async_runtime::block_on(commands::setup::join_here(&desk, form)) {
                     tracing::error!(error = %e.message, "could not join {server}");
+                    desk.set_failed_join(commands::setup::JoinAttempt { server: server.clone(), code: code.clone(), device_name, problem: e.message });
                 }
             }
             app.manage(desk);

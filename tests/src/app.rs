@@ -158,6 +158,12 @@ pub struct App {
 impl App {
     /// Start the app with its own data directory under `root/name`.
     pub async fn launch(display: &Display, root: &Path, name: &str) -> anyhow::Result<Self> {
+        Self::launch_with(display, root, name, &[]).await
+    }
+
+    /// [`App::launch`] with more command-line arguments for the app
+    /// (`--server URL --code CODE --name NAME`).
+    pub async fn launch_with(display: &Display, root: &Path, name: &str, args: &[&str]) -> anyhow::Result<Self> {
         let data = root.join(name);
         let home = root.join(format!("{name}-home"));
         std::fs::create_dir_all(&data)?;
@@ -179,9 +185,11 @@ impl App {
         let driver = Driver(driver);
         wait_port(port, Duration::from_secs(15))?;
         wait_port(native, Duration::from_secs(15))?;
+        let mut app_args = vec!["--data".to_owned(), data.display().to_string()];
+        app_args.extend(args.iter().map(|a| a.to_string()));
         let capabilities = json!({
             "browserName": "wry",
-            "tauri:options": { "application": lodge_app_bin(), "args": ["--data", data] },
+            "tauri:options": { "application": lodge_app_bin(), "args": app_args },
         });
         let session = Session::create(&format!("http://127.0.0.1:{port}"), capabilities).await?;
         let shots = screenshots_dir();

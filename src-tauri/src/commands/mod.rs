@@ -49,6 +49,7 @@ command_table! {
     setup::start_site(form: setup::StartSite) -> setup::DeviceInfo;
     #[async] setup::join_site(form: setup::JoinSite) -> setup::DeviceInfo;
     #[async] setup::connect_site(form: setup::JoinSite) -> setup::DeviceInfo;
+    setup::failed_join() -> Option<setup::JoinAttempt>;
 
     announcements::active_announcements() -> Vec<lodge_core::announcement::Announcement>;
     announcements::acknowledge_announcement(id: lodge_core::AnnouncementId) -> ();

@@ -155,7 +155,11 @@ async fn redeem(desk: &Desk, form: JoinSite) -> Answer<(String, String, lodge_co
     if !(server.starts_with("http://") || server.starts_with("https://")) {
         return Err(Refusal::new("Write the server's address starting with https:// (or http:// on this computer)."));
     }
-    let name = if form.device_name.trim().is_empty() { "Lodge device".to_owned() } else { form.device_name.trim().to_owned() };
+    // Every device of a site is told apart by its name in the admin's list.
+    let name = form.device_name.trim().to_owned();
+    if name.is_empty() {
+        return Err(Refusal::new("Give this device a name (such as “Front desk” or “Lobby tablet”), so that the admin can tell it apart."));
+    }
     let store = desk.store_handle();
     let enrolment = lodge_core::sync::enrol(&server, &form.code, &name, &store).await?;
     Ok((server, name, enrolment))
@@ -183,4 +187,24 @@ pub async fn connect_site(desk: State<'_, Desk>, form: JoinSite) -> Answer<Devic
     desk.start_sync();
     desk.changed(&[Area::Site]);
     set_up(&desk)
+}
+
+/// A join asked for on the command line (`--server --code [--name]`) that
+/// failed: the first-run screen shows why, with the fields filled in.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct JoinAttempt {
+    /// The server it was to join.
+    pub server: String,
+    /// The code it was given.
+    pub code: String,
+    /// The name it was given (may be empty).
+    pub device_name: String,
+    /// Why it did not join.
+    pub problem: String,
+}
+
+/// The command line's join that failed, if any.
+#[tauri::command(rename_all = "snake_case")]
+pub fn failed_join(desk: State<'_, Desk>) -> Answer<Option<JoinAttempt>> {
+    Ok(desk.failed_join())
 }

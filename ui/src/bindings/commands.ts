@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Delivery, DeliveryState, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocId, DocKind, Email, EndOfDayReminder, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, Reach, ReadCode, Reader, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
+import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Delivery, DeliveryState, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocId, DocKind, Email, EndOfDayReminder, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinAttempt, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, Reach, ReadCode, Reader, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
   return invoke("device", {});
@@ -20,6 +20,10 @@ export function joinSite(form: JoinSite): Promise<DeviceInfo> {
 
 export function connectSite(form: JoinSite): Promise<DeviceInfo> {
   return invoke("connect_site", { form });
+}
+
+export function failedJoin(): Promise<JoinAttempt | null> {
+  return invoke("failed_join", {});
 }
 
 export function activeAnnouncements(): Promise<Array<Announcement>> {

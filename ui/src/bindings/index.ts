@@ -54,6 +54,7 @@ export type { Host } from "./Host";
 export type { Item } from "./Item";
 export type { ItemId } from "./ItemId";
 export type { ItemView } from "./ItemView";
+export type { JoinAttempt } from "./JoinAttempt";
 export type { JoinSite } from "./JoinSite";
 export type { Key } from "./Key";
 export type { KeyId } from "./KeyId";
