@@ -218,10 +218,15 @@ impl App {
         Ok(path)
     }
 
-    /// Run axe-core on the page; fails on serious or critical violations.
+    /// Run axe-core on the page; fails on serious or critical violations,
+    /// and on a page without a heading of the first level (a screen reader
+    /// user's way to the top of each screen).
     pub async fn check_accessibility(&self, screen: &str) -> anyhow::Result<()> {
         let violations = accessibility_violations(&self.session).await?;
-        let bad: Vec<&Value> = violations.iter().filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical"))).collect();
+        let bad: Vec<&Value> = violations
+            .iter()
+            .filter(|v| matches!(v["impact"].as_str(), Some("serious" | "critical")) || v["id"].as_str() == Some("page-has-heading-one"))
+            .collect();
         if !bad.is_empty() {
             bail!("{}: {screen} has serious accessibility problems: {}", self.name, serde_json::to_string_pretty(&bad)?);
         }
