@@ -58,6 +58,11 @@ impl Session {
         self.call(reqwest::Method::GET, path, None).await
     }
 
+    /// Resize the window (its outer size, in CSS pixels).
+    pub async fn set_window_size(&self, width: u32, height: u32) -> anyhow::Result<()> {
+        self.post("/window/rect", json!({ "width": width, "height": height })).await.map(|_| ())
+    }
+
     /// Elements matching a CSS selector now.
     pub async fn all(&self, css: &str) -> anyhow::Result<Vec<Element>> {
         let found = self.post("/elements", json!({ "using": "css selector", "value": css })).await?;

@@ -142,7 +142,7 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     .await?;
 
     // The evacuation list shows the guest.
-    r.click(&r.find_text("button", "Evacuation list").await?).await?;
+    r.click(&r.find_text("section[contains(@class, 'actions')]//button", "Evacuation list").await?).await?;
     let evac = r.find("[data-headcount]").await?;
     r.wait_until("the evacuation list to show the guest and the staff", |p| p.contains("Marta Wiśniewska") && p.contains("Anna Kowalska")).await?;
     let headcount: usize = r.text(&evac).await?.trim().parse()?;
@@ -151,6 +151,30 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     reception.screenshot("evacuation-list").await?;
     reception.check_accessibility("evacuation list").await?;
     r.click(&r.find_text("button", "Close").await?).await?;
+
+    // A tablet in portrait: picking a guest shows the card field at once,
+    // and the evacuation list is one tap away.
+    r.set_window_size(768, 1024).await?;
+    let shown = |id: &'static str| async move {
+        r.execute(&format!("const e = document.getElementById('{id}'); return !!e && e.offsetParent !== null;"), serde_json::json!([])).await
+    };
+    let resized = std::time::Instant::now();
+    while !r.execute("return window.innerWidth;", serde_json::json!([])).await?.as_u64().is_some_and(|w| w <= 900) {
+        anyhow::ensure!(resized.elapsed() < Duration::from_secs(10), "the window never became narrow");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(shown("typed-card").await?.as_bool(), Some(false), "no guest picked: the queue alone");
+    let tom = r.find_text("strong", "Tom Becker").await?;
+    r.click(&tom).await?;
+    r.wait_text("Admitting Tom Becker").await?;
+    assert_eq!(shown("typed-card").await?.as_bool(), Some(true), "a picked guest brings the card field");
+    reception.screenshot("reception-portrait-picked").await?;
+    reception.check_accessibility("reception in portrait").await?;
+    r.click(&tom).await?;
+    r.click(&r.find("nav.tabs-small .alert-tab").await?).await?;
+    r.find("[data-headcount]").await?;
+    r.click(&r.find_text("button", "Close").await?).await?;
+    r.set_window_size(1280, 800).await?;
 
     // Olga Late is given card 110, which Marta still has: refused, with
     // a button that takes it over (Marta's visit then ends).
