@@ -55,6 +55,17 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     admin_app.check_accessibility("admin equipment").await?;
     a.click(&a.find("button[aria-label=\"Print the label of P-9\"]").await?).await?;
     a.find("[data-label-page=\"0\"]").await?;
+    // The sheet is brought into sight with the focus on it, not left
+    // below the list.
+    let in_sight = a
+        .execute(
+            "const r = document.querySelector('section.labels').getBoundingClientRect(); \
+             return r.top >= 0 && r.top < window.innerHeight && document.activeElement === document.querySelector('section.labels');",
+            serde_json::json!([]),
+        )
+        .await?;
+    assert_eq!(in_sight.as_bool(), Some(true), "the label sheet opens in sight, focused");
+    // The label itself at the top, whole, for the screenshot the worker reads.
     a.execute("document.querySelector('[data-label-page=\"0\"]').scrollIntoView(); return true;", serde_json::json!([])).await?;
     // The label as it shows on the admin's screen is the picture the worker reads.
     let label_png = admin_app.screenshot("admin-labels").await?;
