@@ -208,6 +208,16 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     };
     lend("M-13").await?;
     k.wait_text("M-13 lent to Anna Kowalska.").await?;
+    // With a key held, Lend is still in sight on a 1280×800 screen.
+    let size = k.execute("return [window.innerWidth, window.innerHeight];", serde_json::json!([])).await?;
+    let lend_in_sight = k
+        .execute(
+            "const b = [...document.querySelectorAll('button')].find(b => b.textContent.trim() === 'Lend').getBoundingClientRect(); \
+             return window.scrollY === 0 && b.bottom <= window.innerHeight;",
+            serde_json::json!([]),
+        )
+        .await?;
+    assert_eq!(lend_in_sight.as_bool(), Some(true), "Lend is below the fold at {size}");
     lend("M-14").await?;
     k.wait_text("One Master key per person: Anna Kowalska already holds 1. Exception needed: ask staff to grant one.").await?;
     keydesk.screenshot("keydesk-refused").await?;
