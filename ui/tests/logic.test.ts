@@ -111,6 +111,17 @@ describe("the key desk", () => {
     expect(fromDateInput("6.12.2026")).toBeNull();
     expect(fromDateInput("")).toBeNull();
   });
+  it("takes the day in the site's time zone, whatever the desk's clock says", () => {
+    // 23:59 in Warsaw: 22:59 UTC in winter, 21:59 UTC in summer.
+    expect(new Date(fromDateInput("2026-12-16", "Europe/Warsaw")!).toISOString()).toBe("2026-12-16T22:59:00.000Z");
+    expect(new Date(fromDateInput("2026-07-16", "Europe/Warsaw")!).toISOString()).toBe("2026-07-16T21:59:00.000Z");
+    // The day the clocks go forward, and New York, behind UTC.
+    expect(new Date(fromDateInput("2027-03-28", "Europe/Warsaw")!).toISOString()).toBe("2027-03-28T21:59:00.000Z");
+    expect(new Date(fromDateInput("2026-12-16", "America/New_York")!).toISOString()).toBe("2026-12-17T04:59:00.000Z");
+    // And back: 23:30 UTC on the 16th is already the 17th in Warsaw.
+    expect(toDateInput(Date.UTC(2026, 11, 16, 23, 30), "Europe/Warsaw")).toBe("2026-12-17");
+    expect(toDateInput(Date.UTC(2026, 11, 16, 23, 30), "America/New_York")).toBe("2026-12-16");
+  });
 });
 
 describe("the repair board", () => {

@@ -14,5 +14,9 @@ export function formatDateTime(ms: number, lang: string, timeZone?: string | nul
 
 /** The calendar day of an instant in a time zone, as `YYYY-MM-DD`, for grouping. */
 export function dayKey(ms: number, timeZone?: string | null): string {
-  return new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: timeZone ?? undefined }).format(ms);
+  // From the parts, not a locale's format: a webview without en-CA's data
+  // writes 12/16/2026, which no date field reads.
+  const parts = new Intl.DateTimeFormat("en-US", { year: "numeric", month: "2-digit", day: "2-digit", timeZone: timeZone ?? undefined }).formatToParts(ms);
+  const part = (type: string) => parts.find((p) => p.type === type)?.value ?? "";
+  return `${part("year")}-${part("month")}-${part("day")}`;
 }
