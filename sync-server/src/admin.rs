@@ -23,7 +23,7 @@ const MAX_MINUTES: u32 = 24 * 60;
 
 
 /// The admin device behind the request's token, or why there is none.
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Device, AppError> {
+pub(crate) async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Device, AppError> {
     caller_of(state, headers, &[Role::Admin]).await
 }
 

@@ -17,13 +17,13 @@ use crate::outreach::Channels;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NotSetUp {
     /// No relay, of the site or of the server.
-    #[error("No mail relay is set up for this site. Ask the server's operator to set one (lodge-sync serve --smtp-url, or lodge-sync mail set).")]
+    #[error("No mail relay is set up for this site. Set the site's own under Channels, or ask the server's operator for one (lodge-sync serve --smtp-url).")]
     Mail,
     /// No SMS account on the server.
     #[error("No SMS account is set up on this server. Ask the server's operator to set one (lodge-sync serve --sms-account).")]
     Sms,
     /// No webhook of the site.
-    #[error("This site has no Slack webhook. Ask the server's operator to add one (lodge-sync slack add).")]
+    #[error("This site has no Slack webhook. Add one under Channels.")]
     Slack,
 }
 

@@ -48,6 +48,15 @@ pub enum AppError {
     /// A channel to test is not set up.
     #[error(transparent)]
     NotSetUp(#[from] crate::channel_test::NotSetUp),
+    /// A webhook URL that cannot be one.
+    #[error(transparent)]
+    BadWebhook(#[from] lodge_core::notice::BadWebhook),
+    /// A mail relay that could not send.
+    #[error("This mail relay cannot be used: {0}.")]
+    BadRelay(#[from] crate::outreach::MailSetupError),
+    /// No webhook of that number in the site.
+    #[error("This site has no Slack webhook {0}.")]
+    UnknownHook(i64),
     /// A task failed.
     #[error("a server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -69,6 +78,8 @@ impl AppError {
             AppError::Job(JobError::NotRetryable { .. }) => ApiErrorKind::JobNotRetryable,
             AppError::Job(JobError::NotDaily(_)) => ApiErrorKind::RuleNotRunByClock,
             AppError::NotSetUp(_) => ApiErrorKind::ChannelNotSetUp,
+            AppError::BadWebhook(_) | AppError::BadRelay(_) => ApiErrorKind::BadChannel,
+            AppError::UnknownHook(_) => ApiErrorKind::NotFound,
             _ => ApiErrorKind::Internal,
         }
     }
@@ -78,7 +89,7 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let kind = self.kind();
         let status = match kind {
-            ApiErrorKind::BadCode | ApiErrorKind::BadRequest | ApiErrorKind::UnknownPerson | ApiErrorKind::RuleNotRunByClock => {
+            ApiErrorKind::BadCode | ApiErrorKind::BadRequest | ApiErrorKind::UnknownPerson | ApiErrorKind::RuleNotRunByClock | ApiErrorKind::BadChannel => {
                 StatusCode::BAD_REQUEST
             }
             ApiErrorKind::JobNotRetryable | ApiErrorKind::ChannelNotSetUp => StatusCode::CONFLICT,

@@ -7,6 +7,7 @@
 
 pub mod accept;
 pub mod admin;
+pub mod channel_settings;
 pub mod channel_test;
 pub mod connection;
 pub mod door;
@@ -28,7 +29,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::{ConnectInfo, State, WebSocketUpgrade};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use lodge_core::sync::api;
 use lodge_core::{SiteId, SystemClock};
@@ -206,6 +207,12 @@ pub fn app(state: AppState) -> Router {
         .route(api::ADMIN_RETENTION_RUN_PATH, post(admin::run_retention))
         .route(api::ADMIN_RETENTION_REPORTS_PATH, get(admin::retention_reports))
         .route(api::ADMIN_CHANNEL_TEST_PATH, post(admin::test_channel))
+        .route(api::ADMIN_SLACK_HOOKS_PATH, get(channel_settings::slack_hooks).post(channel_settings::add_slack_hook))
+        .route(api::ADMIN_SLACK_HOOK_ROUTE, delete(channel_settings::remove_slack_hook))
+        .route(
+            api::ADMIN_MAIL_RELAY_PATH,
+            get(channel_settings::mail_relay).put(channel_settings::set_mail_relay).delete(channel_settings::clear_mail_relay),
+        )
         .route(api::ADMIN_ANNOUNCEMENT_DELIVERIES_ROUTE, get(admin::announcement_deliveries))
         .route(api::SYNC_PATH, get(sync))
         .with_state(state)

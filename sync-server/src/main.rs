@@ -622,7 +622,7 @@ async fn mail(state: &AppState, command: MailCommand) -> anyhow::Result<()> {
             println!("site {site} sends its mail through its own relay");
         }
         MailCommand::Show { .. } => match open()?.mail_relay()? {
-            Some(relay) => println!("{}  from {}", hide_password(&relay.smtp_url), relay.mail_from),
+            Some(relay) => println!("{}  from {}", relay.shown_url(), relay.mail_from),
             None => println!("the server's relay"),
         },
         MailCommand::Clear { .. } => {
@@ -653,17 +653,6 @@ fn read_smtp_ca(path: Option<&std::path::Path>) -> anyhow::Result<Option<Arc<[u8
         .transpose()
 }
 
-/// A relay URL as it may be shown: without its password.
-fn hide_password(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("…"));
-            u.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
 /// `lodge-sync slack …`, in the site's store on this server.
 fn slack(state: &AppState, command: SlackCommand) -> anyhow::Result<()> {
     let (SlackCommand::Add { site, .. } | SlackCommand::List { site } | SlackCommand::Remove { site, .. } | SlackCommand::Test { site, .. }) = &command;
@@ -674,10 +663,7 @@ fn slack(state: &AppState, command: SlackCommand) -> anyhow::Result<()> {
     let mut store = lodge_core::Store::open(state.site_store_path(site), Arc::new(SystemClock))?;
     match command {
         SlackCommand::Add { url, .. } => {
-            let parsed = reqwest::Url::parse(&url).with_context(|| format!("“{url}” is not a URL"))?;
-            if parsed.scheme() != "https" && !parsed.host_str().is_some_and(|h| h == "127.0.0.1" || h == "localhost") {
-                bail!("a Slack webhook must be an https:// URL (plain http only to this machine, for testing)");
-            }
+            lodge_core::notice::check_webhook_url(&url)?;
             let id = store.add_slack_hook(&url)?;
             println!("{id}");
         }

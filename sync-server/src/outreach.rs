@@ -73,6 +73,12 @@ impl Channels {
         relay.and_then(|r| self.site_mailer(site, r)).or_else(|| self.mail.clone())
     }
 
+    /// Whether a site's own relay could send, with the authorities the
+    /// server trusts: checked when it is set, not at its first message.
+    pub fn check_relay(&self, relay: &MailRelay) -> Result<(), MailSetupError> {
+        Mailer::new(&relay.smtp_url, &relay.mail_from, self.trust.as_deref()).map(drop)
+    }
+
     /// The same channels, trusting these certificate authorities (PEM) for
     /// the sites' own relays too.
     pub fn with_trust(mut self, trust: Option<Arc<[u8]>>) -> Self {

@@ -156,9 +156,38 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.wait_text("Sent to ops@demo.lodge").await?;
     assert!(mailbox.mails().iter().any(|m| m.header("To").is_some_and(|to| to.contains("ops@demo.lodge"))), "the test mail arrived");
     a.click(&a.find_text("button", "Send a test to Slack").await?).await?;
-    a.wait_text("This site has no Slack webhook.").await?;
+    a.wait_text("This site has no Slack webhook. Add one under Channels.").await?;
+    // The admin adds one here (a stand-in for Slack on this machine): an
+    // http address elsewhere is refused, the URL is never shown back.
+    let posts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = posts.clone();
+    let slack = axum::Router::new().route(
+        "/services/T0/B0/secretpart",
+        axum::routing::post(move || {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            async { axum::http::StatusCode::OK }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let hook_url = format!("http://{}/services/T0/B0/secretpart", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, slack).await });
+    a.type_into(&a.find("#slack-url").await?, "http://hooks.slack.com/services/T0/B0/x").await?;
+    a.click(&a.find_text("button", "Add webhook").await?).await?;
+    a.wait_text("A Slack webhook must be an https:// address (plain http only to this machine, for testing).").await?;
+    a.clear(&a.find("#slack-url").await?).await?;
+    a.type_into(&a.find("#slack-url").await?, &hook_url).await?;
+    a.click(&a.find_text("button", "Add webhook").await?).await?;
+    a.wait_text("Added. Every sign-in and sign-out from now on is posted to it.").await?;
+    a.wait_text("Slack webhook 1").await?;
+    let field = a.execute("return document.getElementById('slack-url').value;", serde_json::json!([])).await?;
+    assert_eq!(field.as_str(), Some(""), "the webhook's URL stays on the server, not in the field");
+    a.click(&a.find_text("button", "Send a test to Slack").await?).await?;
+    a.wait_text("Sent to Slack webhook 1").await?;
+    assert_eq!(posts.load(std::sync::atomic::Ordering::SeqCst), 1, "the stand-in got the test post");
     admin_app.screenshot("admin-settings").await?;
     admin_app.check_accessibility("site settings").await?;
+    a.click(&a.find("button[aria-label=\"Remove Slack webhook 1\"]").await?).await?;
+    a.wait_text("Slack webhook 1 removed.").await?;
     a.click(&a.find_text("button", "People").await?).await?;
     a.type_into(&a.find("#p-name").await?, "Ewa Lis").await?;
     a.type_into(&a.find("#p-email").await?, "ewa@demo.lodge").await?;

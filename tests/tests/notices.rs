@@ -189,7 +189,7 @@ async fn each_sign_in_and_out_reaches_slack_once_with_the_count_after_failed_tri
     let hook = admin(&s.server.data, &["slack", "add", "--site", &site, &url]).unwrap();
     assert_eq!(admin(&s.server.data, &["slack", "list", "--site", &site]).unwrap(), format!("{hook}  {url}"));
     let refused = admin(&s.server.data, &["slack", "add", "--site", &site, "http://hooks.example.org/x"]).unwrap_err().to_string();
-    assert!(refused.contains("must be an https:// URL"), "{refused}");
+    assert!(refused.contains("A Slack webhook must be an https:// address"), "{refused}");
 
     let founder = s.founder();
     let ewa = s
@@ -419,4 +419,76 @@ async fn a_slack_webhook_gets_the_sign_ins_and_outs_made_after_it_was_added_only
     assert!(text.starts_with("Anna Kowalska signed out at "), "{text}");
     // Jobs are made with their fact: the sign-in before the hook has none.
     assert_eq!(jobs(&s).len(), 1, "{:?}", jobs(&s));
+}
+
+/// The site's admin sets its channels from its device: a Slack webhook
+/// (https, or plain http to this machine only), the site's own mail relay
+/// (refused at once if it could not send). The server keeps them; what
+/// comes back never shows a webhook's URL or a relay's password; a desk
+/// may do none of it; a hand-made bad request changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sites_admin_sets_its_webhooks_and_mail_relay_and_never_sees_their_secrets_again() {
+    use lodge_core::sync::admin::{self as api, AdminError};
+    use lodge_core::sync::api::{ApiErrorKind, ChannelTest, ChannelTried, NewMailRelay, NewSlackHook};
+    let server_box = tempfile::tempdir().unwrap();
+    let server_mail = Mailbox::start(server_box.path()).unwrap();
+    let site_box = tempfile::tempdir().unwrap();
+    let site_mail = Mailbox::start(site_box.path()).unwrap();
+    let s = site_with(&server_mail).await;
+    let (base, token) = (s.server.http_url(), s.admin.token.clone());
+    let refused_as = |e: AdminError, want: ApiErrorKind| matches!(e, AdminError::Refused { kind, .. } if kind == want);
+
+    // A webhook: plain http to another machine and a non-URL are refused.
+    assert!(api::slack_hooks(&base, &token).await.unwrap().is_empty());
+    for bad in ["http://hooks.slack.com/services/T0/B0/x", "hooks.slack.com/services/T0"] {
+        let e = api::add_slack_hook(&base, &token, &NewSlackHook { url: bad.into() }).await.unwrap_err();
+        assert!(refused_as(e, ApiErrorKind::BadChannel), "{bad}");
+    }
+    assert!(api::slack_hooks(&base, &token).await.unwrap().is_empty(), "nothing was added");
+    let (url, posts, _) = slack_receiver(0).await;
+    let hooks = api::add_slack_hook(&base, &token, &NewSlackHook { url: url.clone() }).await.unwrap();
+    assert_eq!(hooks.len(), 1);
+    assert!(!hooks[0].shown.contains("secret") && hooks[0].shown.ends_with("cret"), "{hooks:?}");
+    assert!(!serde_json::to_string(&api::slack_hooks(&base, &token).await.unwrap()).unwrap().contains("/services/"));
+    // It works: the sign-in made now is posted to it.
+    let founder = s.founder();
+    s.admin.act(|st| st.sign_in(&founder, s.host)).unwrap();
+    settled(&s.admin).await;
+    eventually("the webhook set from the device gets the sign-in", LIMIT, || posts.lock().unwrap().len() == 1).await.unwrap();
+    // And never in a document the devices hold.
+    let on_device = std::fs::read(&s.admin.path).unwrap();
+    assert!(!on_device.windows(b"/services/T0".len()).any(|w| w == b"/services/T0"), "the webhook's URL reached a device");
+
+    // The site's relay: a password is never shown back; mail goes through it.
+    let with_password = site_mail.url().replacen("smtp://", "smtp://lodge:s3cret@", 1);
+    let shown = api::set_mail_relay(&base, &token, &NewMailRelay { smtp_url: with_password, mail_from: "Desk <desk@lodge.test>".into() }).await.unwrap().unwrap();
+    assert!(!shown.server.contains("s3cret") && shown.server.contains("lodge:…@"), "{shown:?}");
+    assert!(!serde_json::to_string(&api::mail_relay(&base, &token).await.unwrap()).unwrap().contains("s3cret"));
+    let e = api::set_mail_relay(&base, &token, &NewMailRelay { smtp_url: "not a relay".into(), mail_from: "Desk <desk@lodge.test>".into() }).await.unwrap_err();
+    assert!(refused_as(e, ApiErrorKind::BadChannel));
+    assert!(api::mail_relay(&base, &token).await.unwrap().unwrap().server.contains("lodge:…@"), "the refused relay changed nothing");
+    api::set_mail_relay(&base, &token, &NewMailRelay { smtp_url: site_mail.url(), mail_from: "Desk <desk@lodge.test>".into() }).await.unwrap();
+    let tried = api::test_channel(&base, &token, &ChannelTest::Mail { to: "ops@lodge.test".into() }).await.unwrap();
+    assert_eq!(tried, vec![ChannelTried::Sent { to: "ops@lodge.test".into() }]);
+    assert_eq!((site_mail.mails().len(), server_mail.mails().len()), (1, 0), "through the site's relay");
+    assert_eq!(api::clear_mail_relay(&base, &token).await.unwrap(), None);
+    api::test_channel(&base, &token, &ChannelTest::Mail { to: "ops@lodge.test".into() }).await.unwrap();
+    assert_eq!((site_mail.mails().len(), server_mail.mails().len()), (1, 1), "back through the server's relay");
+
+    // A desk may not; an unknown webhook is not found; removing one works.
+    let desk = s.device("reception", "reception", None).await;
+    assert!(refused_as(api::slack_hooks(&base, &desk.token).await.unwrap_err(), ApiErrorKind::Forbidden));
+    assert!(refused_as(api::add_slack_hook(&base, &desk.token, &NewSlackHook { url: url.clone() }).await.unwrap_err(), ApiErrorKind::Forbidden));
+    assert!(refused_as(api::remove_slack_hook(&base, &desk.token, hooks[0].number).await.unwrap_err(), ApiErrorKind::Forbidden));
+    assert!(refused_as(api::clear_mail_relay(&base, &desk.token).await.unwrap_err(), ApiErrorKind::Forbidden));
+    assert!(refused_as(api::remove_slack_hook(&base, &token, 999).await.unwrap_err(), ApiErrorKind::NotFound));
+    // Hand-made: a body that is not a hook, a number that is not one.
+    let http = reqwest::Client::new();
+    let hooks_url = format!("{base}{}", lodge_core::sync::api::ADMIN_SLACK_HOOKS_PATH);
+    let status = http.post(&hooks_url).bearer_auth(&token).header("content-type", "application/json").body(r#"{"hook":1}"#).send().await.unwrap().status();
+    assert!(status.is_client_error(), "{status}");
+    let status = http.delete(format!("{hooks_url}/one")).bearer_auth(&token).send().await.unwrap().status();
+    assert!(status.is_client_error(), "{status}");
+    assert_eq!(api::slack_hooks(&base, &token).await.unwrap().len(), 1, "nothing changed");
+    assert!(api::remove_slack_hook(&base, &token, hooks[0].number).await.unwrap().is_empty());
 }

@@ -15,6 +15,27 @@ pub struct MailRelay {
     pub mail_from: String,
 }
 
+impl MailRelay {
+    /// Its URL with the password, if any, hidden: for a screen or a log.
+    pub fn shown_url(&self) -> String {
+        hide_password(&self.smtp_url)
+    }
+}
+
+/// `smtp://user:…@host:587`: the part between `user:` and `@` replaced.
+pub fn hide_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:…@{host}{path}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
 impl Store {
     /// Set the site's own relay (the caller checked that it is usable).
     pub fn set_mail_relay(&mut self, relay: &MailRelay) -> Result<(), Error> {
@@ -40,5 +61,18 @@ impl Store {
     /// Go back to the server's relay. Whether the site had its own.
     pub fn clear_mail_relay(&mut self) -> Result<bool, Error> {
         Ok(self.conn().prepare_cached("DELETE FROM mail_relay")?.execute([])? > 0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_relays_password_is_never_shown() {
+        assert_eq!(hide_password("smtp://lodge:s3cret@mail.example.org:587?tls=required"), "smtp://lodge:…@mail.example.org:587?tls=required");
+        assert_eq!(hide_password("smtps://mail.example.org:465"), "smtps://mail.example.org:465");
+        assert_eq!(hide_password("smtp://user@mail.example.org"), "smtp://user@mail.example.org");
+        assert_eq!(hide_password("not a url"), "not a url");
     }
 }

@@ -1,8 +1,9 @@
 //! An admin device's calls to its server: the site's devices, revoking one,
 //! and making one-time enrolment codes. Authenticated with the device's own
 //! token; the server answers only for the device's site and only to an
-//! admin device. Also the site's retention sweep and a test message
-//! through each of its channels.
+//! admin device. Also the site's retention sweep, its channels (Slack
+//! webhooks, its own mail relay: set here, kept on the server) and a test
+//! message through each of them.
 
 use serde::Deserialize;
 
@@ -93,6 +94,36 @@ pub async fn create_code(base_url: &str, token: &str, role: Role, person: Option
 /// Send a test message through one of the site's channels; what was tried.
 pub async fn test_channel(base_url: &str, token: &str, test: &super::api::ChannelTest) -> Result<Vec<super::api::ChannelTried>, AdminError> {
     call(super::tls::http_client().post(url(base_url, super::api::ADMIN_CHANNEL_TEST_PATH)).bearer_auth(token).json(test), base_url).await
+}
+
+/// The site's Slack webhooks, as the screen shows them.
+pub async fn slack_hooks(base_url: &str, token: &str) -> Result<Vec<super::api::SlackHookShown>, AdminError> {
+    call(super::tls::http_client().get(url(base_url, super::api::ADMIN_SLACK_HOOKS_PATH)).bearer_auth(token), base_url).await
+}
+
+/// Add a Slack webhook; the list after.
+pub async fn add_slack_hook(base_url: &str, token: &str, hook: &super::api::NewSlackHook) -> Result<Vec<super::api::SlackHookShown>, AdminError> {
+    call(super::tls::http_client().post(url(base_url, super::api::ADMIN_SLACK_HOOKS_PATH)).bearer_auth(token).json(hook), base_url).await
+}
+
+/// Remove Slack webhook number `hook`; the list left.
+pub async fn remove_slack_hook(base_url: &str, token: &str, hook: i64) -> Result<Vec<super::api::SlackHookShown>, AdminError> {
+    call(super::tls::http_client().delete(url(base_url, &super::api::slack_hook_path(hook))).bearer_auth(token), base_url).await
+}
+
+/// The site's own mail relay (`None`: the server's).
+pub async fn mail_relay(base_url: &str, token: &str) -> Result<Option<super::api::MailRelayShown>, AdminError> {
+    call(super::tls::http_client().get(url(base_url, super::api::ADMIN_MAIL_RELAY_PATH)).bearer_auth(token), base_url).await
+}
+
+/// Set the site's own mail relay; what is set now.
+pub async fn set_mail_relay(base_url: &str, token: &str, relay: &super::api::NewMailRelay) -> Result<Option<super::api::MailRelayShown>, AdminError> {
+    call(super::tls::http_client().put(url(base_url, super::api::ADMIN_MAIL_RELAY_PATH)).bearer_auth(token).json(relay), base_url).await
+}
+
+/// Go back to the server's relay; what is set now (`None`).
+pub async fn clear_mail_relay(base_url: &str, token: &str) -> Result<Option<super::api::MailRelayShown>, AdminError> {
+    call(super::tls::http_client().delete(url(base_url, super::api::ADMIN_MAIL_RELAY_PATH)).bearer_auth(token), base_url).await
 }
 
 /// Who an announcement reached by e-mail or text (for an admin or a

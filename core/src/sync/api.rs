@@ -79,6 +79,64 @@ pub enum ChannelTried {
     },
 }
 
+/// The site's Slack incoming webhooks, set by its admin: `GET` them,
+/// `POST` a [`NewSlackHook`] to add one; each answered with the list
+/// ([`SlackHookShown`]: by number, its URL, which is the secret, never
+/// shown whole).
+pub const ADMIN_SLACK_HOOKS_PATH: &str = "/admin/channels/slack";
+/// One webhook: `DELETE` it, answered with the list left.
+pub const ADMIN_SLACK_HOOK_ROUTE: &str = "/admin/channels/slack/{hook}";
+
+/// The path of webhook number `hook`.
+pub fn slack_hook_path(hook: i64) -> String {
+    ADMIN_SLACK_HOOK_ROUTE.replace("{hook}", &hook.to_string())
+}
+
+/// The site's own mail relay, set by its admin: `GET` it, `PUT` a
+/// [`NewMailRelay`] to set it, `DELETE` it to go back to the server's;
+/// each answered with what is set now ([`MailRelayShown`], its password
+/// never shown; `null`: the server's relay).
+pub const ADMIN_MAIL_RELAY_PATH: &str = "/admin/channels/mail";
+
+/// A webhook to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NewSlackHook {
+    /// `https://hooks.slack.com/services/…`.
+    pub url: String,
+}
+
+/// A webhook as the admin's screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct SlackHookShown {
+    /// Its number ("Slack webhook 2").
+    pub number: i64,
+    /// Its host and the last characters of its URL: enough to tell two
+    /// apart, not enough to post to it.
+    pub shown: String,
+}
+
+/// A relay to set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct NewMailRelay {
+    /// `smtp://user:password@host:587?tls=required`, or `smtps://…`.
+    pub smtp_url: String,
+    /// The address mail comes from: `Lodge <lodge@example.org>`.
+    pub mail_from: String,
+}
+
+/// The site's own relay as the admin's screen shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct MailRelayShown {
+    /// Its URL with the password hidden.
+    pub server: String,
+    /// The address mail comes from.
+    pub mail_from: String,
+}
+
 /// Who an announcement reached by e-mail or text: `GET` the route with
 /// its id (see [`announcement_deliveries_path`]), answered with a list of
 /// [`crate::notice::Delivery`]; for admin and reception devices, the ones
@@ -226,6 +284,9 @@ pub enum ApiErrorKind {
     /// The channel to test is not set up for the site (no relay, no SMS
     /// account, no Slack webhook).
     ChannelNotSetUp,
+    /// A channel's setting is not usable (a webhook that is not https, a
+    /// relay URL that does not parse); nothing was changed.
+    BadChannel,
     /// The server failed.
     Internal,
 }

@@ -194,3 +194,45 @@ pub async fn test_channel(desk: State<'_, Desk>, test: lodge_core::sync::api::Ch
     let j = joined(&desk)?;
     lodge_core::sync::admin::test_channel(&j.url, &j.token, &test).await.map_err(|e| Refusal::new(e.to_string()))
 }
+
+/// The site's Slack webhooks, as the server shows them (never their URLs).
+#[tauri::command(rename_all = "snake_case")]
+pub async fn slack_hooks(desk: State<'_, Desk>) -> Answer<Vec<lodge_core::sync::api::SlackHookShown>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::slack_hooks(&j.url, &j.token).await.map_err(|e| Refusal::new(e.to_string()))
+}
+
+/// Add a Slack webhook: the server keeps its URL; the list after.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn add_slack_hook(desk: State<'_, Desk>, hook: lodge_core::sync::api::NewSlackHook) -> Answer<Vec<lodge_core::sync::api::SlackHookShown>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::add_slack_hook(&j.url, &j.token, &hook).await.map_err(|e| Refusal::new(e.to_string()))
+}
+
+/// Remove a Slack webhook; the list left.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn remove_slack_hook(desk: State<'_, Desk>, number: i64) -> Answer<Vec<lodge_core::sync::api::SlackHookShown>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::remove_slack_hook(&j.url, &j.token, number).await.map_err(|e| Refusal::new(e.to_string()))
+}
+
+/// The site's own mail relay (none: the server's), without its password.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn mail_relay(desk: State<'_, Desk>) -> Answer<Option<lodge_core::sync::api::MailRelayShown>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::mail_relay(&j.url, &j.token).await.map_err(|e| Refusal::new(e.to_string()))
+}
+
+/// Set the site's own mail relay, kept on the server.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_mail_relay(desk: State<'_, Desk>, relay: lodge_core::sync::api::NewMailRelay) -> Answer<Option<lodge_core::sync::api::MailRelayShown>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::set_mail_relay(&j.url, &j.token, &relay).await.map_err(|e| Refusal::new(e.to_string()))
+}
+
+/// Go back to the server's mail relay.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn clear_mail_relay(desk: State<'_, Desk>) -> Answer<Option<lodge_core::sync::api::MailRelayShown>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::clear_mail_relay(&j.url, &j.token).await.map_err(|e| Refusal::new(e.to_string()))
+}

@@ -122,6 +122,12 @@ command_table! {
     #[async] admin::revoke_device(device: lodge_core::DeviceId) -> lodge_core::sync::SiteDevice;
     #[async] admin::create_code(role: lodge_core::Role, person: Option<lodge_core::PersonId>) -> admin::NewCode;
     #[async] admin::test_channel(test: lodge_core::sync::api::ChannelTest) -> Vec<lodge_core::sync::api::ChannelTried>;
+    #[async] admin::slack_hooks() -> Vec<lodge_core::sync::api::SlackHookShown>;
+    #[async] admin::add_slack_hook(hook: lodge_core::sync::api::NewSlackHook) -> Vec<lodge_core::sync::api::SlackHookShown>;
+    #[async] admin::remove_slack_hook(number: i64) -> Vec<lodge_core::sync::api::SlackHookShown>;
+    #[async] admin::mail_relay() -> Option<lodge_core::sync::api::MailRelayShown>;
+    #[async] admin::set_mail_relay(relay: lodge_core::sync::api::NewMailRelay) -> Option<lodge_core::sync::api::MailRelayShown>;
+    #[async] admin::clear_mail_relay() -> Option<lodge_core::sync::api::MailRelayShown>;
 
     site::site_setup() -> site::SiteSetup;
     site::set_card_type(spec: lodge_core::site::CardTypeSpec) -> ();

@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Delivery, DeliveryState, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocId, DocKind, Email, EndOfDayReminder, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinAttempt, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, Reach, ReadCode, Reader, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
+import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Delivery, DeliveryState, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocId, DocKind, Email, EndOfDayReminder, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinAttempt, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, MailRelayShown, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, NewMailRelay, NewSlackHook, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, Reach, ReadCode, Reader, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, SlackHookShown, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
   return invoke("device", {});
@@ -276,6 +276,30 @@ export function createCode(role: Role, person: PersonId | null): Promise<NewCode
 
 export function testChannel(test: ChannelTest): Promise<Array<ChannelTried>> {
   return invoke("test_channel", { test });
+}
+
+export function slackHooks(): Promise<Array<SlackHookShown>> {
+  return invoke("slack_hooks", {});
+}
+
+export function addSlackHook(hook: NewSlackHook): Promise<Array<SlackHookShown>> {
+  return invoke("add_slack_hook", { hook });
+}
+
+export function removeSlackHook(number: number): Promise<Array<SlackHookShown>> {
+  return invoke("remove_slack_hook", { number });
+}
+
+export function mailRelay(): Promise<MailRelayShown | null> {
+  return invoke("mail_relay", {});
+}
+
+export function setMailRelay(relay: NewMailRelay): Promise<MailRelayShown | null> {
+  return invoke("set_mail_relay", { relay });
+}
+
+export function clearMailRelay(): Promise<MailRelayShown | null> {
+  return invoke("clear_mail_relay", {});
 }
 
 export function siteSetup(): Promise<SiteSetup> {
