@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 pub mod app;
 pub mod mailbox;
 pub mod site;
+pub mod slack;
 pub mod virtual_card;
 pub mod webdriver;
 use lodge_core::sync::{SyncHandle, spawn};

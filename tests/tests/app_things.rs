@@ -159,18 +159,8 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.wait_text("This site has no Slack webhook. Add one under Channels.").await?;
     // The admin adds one here (a stand-in for Slack on this machine): an
     // http address elsewhere is refused, the URL is never shown back.
-    let posts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let counted = posts.clone();
-    let slack = axum::Router::new().route(
-        "/services/T0/B0/secretpart",
-        axum::routing::post(move || {
-            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            async { axum::http::StatusCode::OK }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let hook_url = format!("http://{}/services/T0/B0/secretpart", listener.local_addr()?);
-    tokio::spawn(async move { axum::serve(listener, slack).await });
+    let slack = lodge_tests::slack::SlackStandIn::start(0).await?;
+    let hook_url = slack.url.clone();
     a.type_into(&a.find("#slack-url").await?, "http://hooks.slack.com/services/T0/B0/x").await?;
     a.click(&a.find_text("button", "Add webhook").await?).await?;
     a.wait_text("A Slack webhook must be an https:// address (plain http only to this machine, for testing).").await?;
@@ -183,7 +173,7 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     assert_eq!(field.as_str(), Some(""), "the webhook's URL stays on the server, not in the field");
     a.click(&a.find_text("button", "Send a test to Slack").await?).await?;
     a.wait_text("Sent to Slack webhook 1").await?;
-    assert_eq!(posts.load(std::sync::atomic::Ordering::SeqCst), 1, "the stand-in got the test post");
+    assert_eq!(slack.taken(), 1, "the stand-in got the test post");
     admin_app.screenshot("admin-settings").await?;
     admin_app.check_accessibility("site settings").await?;
     a.click(&a.find("button[aria-label=\"Remove Slack webhook 1\"]").await?).await?;

@@ -154,31 +154,10 @@ async fn a_host_without_an_email_address_is_a_failed_job_to_see_and_retry() {
     assert!(unknown.contains("there is no job 999"), "{unknown}");
 }
 
-/// A stand-in for Slack at its protocol boundary: an HTTP endpoint that
-/// answers 503 to the first `failures` posts and records the rest.
+/// Slack's stand-in: its URL, the bodies it took, every try.
 async fn slack_receiver(failures: usize) -> (String, std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::{Arc, Mutex};
-    let posts: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
-    let tries = Arc::new(AtomicUsize::new(0));
-    let (p, t) = (posts.clone(), tries.clone());
-    let app = axum::Router::new().route(
-        "/services/T0/B0/secret",
-        axum::routing::post(move |axum::Json(body): axum::Json<serde_json::Value>| {
-            let (p, t) = (p.clone(), t.clone());
-            async move {
-                if t.fetch_add(1, Ordering::SeqCst) < failures {
-                    return axum::http::StatusCode::SERVICE_UNAVAILABLE;
-                }
-                p.lock().unwrap().push(body);
-                axum::http::StatusCode::OK
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/services/T0/B0/secret", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, posts, tries)
+    let slack = lodge_tests::slack::SlackStandIn::start(failures).await.unwrap();
+    (slack.url, slack.posts, slack.tries)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

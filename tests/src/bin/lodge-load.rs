@@ -149,21 +149,13 @@ async fn w1(devices: usize, processes: usize, slack: bool) -> anyhow::Result<()>
     // With `--slack`, the Slack rule is on: every sign-in and sign-out of
     // the run is posted to a stand-in for Slack on 127.0.0.1 (the hook is
     // added after the set-up, whose sign-ins are not posted).
-    let posts = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    if slack {
-        let counted = posts.clone();
-        let app = axum::Router::new().route(
-            "/services/load",
-            axum::routing::post(move || {
-                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                async { axum::http::StatusCode::OK }
-            }),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let url = format!("http://{}/services/load", listener.local_addr()?);
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        lodge_tests::admin(&data, &["slack", "add", "--site", &site.to_string(), &url])?;
-    }
+    let slack = if slack {
+        let stand_in = lodge_tests::slack::SlackStandIn::start(0).await?;
+        lodge_tests::admin(&data, &["slack", "add", "--site", &site.to_string(), &stand_in.url])?;
+        Some(stand_in)
+    } else {
+        None
+    };
     let people_list = people.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
     let mut shares = Vec::new();
     for p in 0..processes {
@@ -281,11 +273,11 @@ async fn w1(devices: usize, processes: usize, slack: bool) -> anyhow::Result<()>
         rss_mb(server.pid()),
         cpu_seconds(server.pid()) - cpu0
     );
-    if slack {
-        let all_posted = until(Duration::from_secs(60), || posts.load(std::sync::atomic::Ordering::SeqCst) >= W1_CHANGES).await.is_ok();
+    if let Some(slack) = slack {
+        let all_posted = until(Duration::from_secs(60), || slack.taken() >= W1_CHANGES).await.is_ok();
         println!(
             "W1 N={devices}: Slack rule on: {} of {W1_CHANGES} sign-ins and sign-outs posted{}",
-            posts.load(std::sync::atomic::Ordering::SeqCst),
+            slack.taken(),
             if all_posted { "" } else { " within a minute" }
         );
     }
