@@ -74,6 +74,7 @@ refusal_from!(
     lodge_core::repair::Error,
     lodge_core::announcement::Error,
     lodge_core::sync::EnrolError,
+    lodge_core::sync::admin::AdminError,
     lodge_core::Denied,
     lodge_core::InvalidId
 );

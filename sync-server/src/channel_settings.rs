@@ -75,6 +75,7 @@ pub async fn mail_relay(State(state): State<AppState>, headers: HeaderMap) -> Re
 pub async fn set_mail_relay(State(state): State<AppState>, headers: HeaderMap, Json(new): Json<NewMailRelay>) -> Result<Json<Option<MailRelayShown>>, AppError> {
     let me = caller(&state, &headers).await?;
     let relay = MailRelay { smtp_url: new.smtp_url.trim().to_owned(), mail_from: new.mail_from.trim().to_owned() };
+    relay.check_lengths()?;
     // Refused now, not at the first message; trusting what the server's
     // relays trust (`--smtp-ca`).
     match &state.channels {

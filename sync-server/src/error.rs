@@ -54,6 +54,9 @@ pub enum AppError {
     /// A mail relay that could not send.
     #[error("This mail relay cannot be used: {0}.")]
     BadRelay(#[from] crate::outreach::MailSetupError),
+    /// A relay setting too long to be one.
+    #[error(transparent)]
+    RelayTooLong(#[from] lodge_core::notice::RelayTooLong),
     /// No webhook of that number in the site.
     #[error("This site has no Slack webhook {0}.")]
     UnknownHook(i64),
@@ -78,7 +81,7 @@ impl AppError {
             AppError::Job(JobError::NotRetryable { .. }) => ApiErrorKind::JobNotRetryable,
             AppError::Job(JobError::NotDaily(_)) => ApiErrorKind::RuleNotRunByClock,
             AppError::NotSetUp(_) => ApiErrorKind::ChannelNotSetUp,
-            AppError::BadWebhook(_) | AppError::BadRelay(_) => ApiErrorKind::BadChannel,
+            AppError::BadWebhook(_) | AppError::BadRelay(_) | AppError::RelayTooLong(_) => ApiErrorKind::BadChannel,
             AppError::UnknownHook(_) => ApiErrorKind::NotFound,
             _ => ApiErrorKind::Internal,
         }

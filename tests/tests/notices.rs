@@ -468,6 +468,13 @@ async fn the_sites_admin_sets_its_webhooks_and_mail_relay_and_never_sees_their_s
     assert!(status.is_client_error(), "{status}");
     let status = http.delete(format!("{hooks_url}/one")).bearer_auth(&token).send().await.unwrap().status();
     assert!(status.is_client_error(), "{status}");
+    // Longer than any webhook or relay: refused before it is parsed or kept.
+    let long = format!("https://hooks.slack.com/{}", "x".repeat(lodge_core::notice::MAX_CHANNEL_CHARS));
+    let e = api::add_slack_hook(&base, &token, &NewSlackHook { url: long }).await.unwrap_err();
+    assert!(refused_as(e, ApiErrorKind::BadChannel));
+    let e = api::set_mail_relay(&base, &token, &NewMailRelay { smtp_url: site_mail.url(), mail_from: "d".repeat(3000) }).await.unwrap_err();
+    assert!(refused_as(e, ApiErrorKind::BadChannel));
+    assert_eq!(api::mail_relay(&base, &token).await.unwrap(), None, "the long relay changed nothing");
     assert_eq!(api::slack_hooks(&base, &token).await.unwrap().len(), 1, "nothing changed");
     assert!(api::remove_slack_hook(&base, &token, hooks[0].number).await.unwrap().is_empty());
 }

@@ -15,7 +15,18 @@ pub struct MailRelay {
     pub mail_from: String,
 }
 
+/// A relay setting longer than any relay's.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("The relay's address or sender is too long (at most {} characters each).", super::slack::MAX_CHANNEL_CHARS)]
+pub struct RelayTooLong;
+
 impl MailRelay {
+    /// Bounded before it is parsed or stored.
+    pub fn check_lengths(&self) -> Result<(), RelayTooLong> {
+        let max = super::slack::MAX_CHANNEL_CHARS;
+        if self.smtp_url.chars().count() > max || self.mail_from.chars().count() > max { Err(RelayTooLong) } else { Ok(()) }
+    }
+
     /// Its URL with the password, if any, hidden: for a screen or a log.
     pub fn shown_url(&self) -> String {
         hide_password(&self.smtp_url)

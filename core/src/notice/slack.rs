@@ -14,9 +14,16 @@ pub struct SlackHook {
     pub url: String,
 }
 
+/// The longest a channel's setting (a webhook URL, a relay URL, a sender)
+/// may be: bounded before it is stored, whatever a device sends.
+pub const MAX_CHANNEL_CHARS: usize = 2048;
+
 /// A webhook URL that cannot be one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BadWebhook {
+    /// Longer than any webhook.
+    #[error("This address is too long for a webhook (at most {MAX_CHANNEL_CHARS} characters).")]
+    TooLong,
     /// Not a URL with a host.
     #[error("“{0}” is not a web address; paste the webhook's whole URL (https://hooks.slack.com/services/…).")]
     NotUrl(String),
@@ -30,6 +37,9 @@ pub enum BadWebhook {
 /// machine (a test's stand-in). The one rule, for the command line and the
 /// admin's screen alike.
 pub fn check_webhook_url(url: &str) -> Result<(), BadWebhook> {
+    if url.chars().count() > MAX_CHANNEL_CHARS {
+        return Err(BadWebhook::TooLong);
+    }
     let not_url = || BadWebhook::NotUrl(url.to_owned());
     let (scheme, rest) = url.trim().split_once("://").ok_or_else(not_url)?;
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
@@ -93,6 +103,7 @@ mod tests {
         assert_eq!(check_webhook_url("http://127.0.0.1:8080/hook"), Ok(()));
         assert_eq!(check_webhook_url("http://localhost/hook"), Ok(()));
         assert_eq!(check_webhook_url("http://hooks.slack.com/services/T0"), Err(BadWebhook::NotHttps));
+        assert_eq!(check_webhook_url(&format!("https://hooks.slack.com/{}", "x".repeat(MAX_CHANNEL_CHARS))), Err(BadWebhook::TooLong));
         assert_eq!(check_webhook_url("http://127.0.0.1.evil.example/hook"), Err(BadWebhook::NotHttps));
         for bad in ["hooks.slack.com/services", "https://", "https:///path", "ftp://x/y", "https://user:pw@hooks.slack.com/x", "https://a b/c"] {
             assert!(matches!(check_webhook_url(bad), Err(BadWebhook::NotUrl(_))), "{bad}");

@@ -163,7 +163,7 @@ pub(crate) fn joined(desk: &Desk) -> Answer<crate::setup::Joined> {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn site_devices(desk: State<'_, Desk>) -> Answer<Vec<lodge_core::sync::SiteDevice>> {
     let j = joined(&desk)?;
-    lodge_core::sync::admin::devices(&j.url, &j.token).await.map_err(|e| Refusal::new(e.to_string()))
+    lodge_core::sync::admin::devices(&j.url, &j.token).await.map_err(Refusal::from)
 }
 
 /// Remove a device: disconnected at once, told to wipe its store.
@@ -173,7 +173,7 @@ pub async fn revoke_device(desk: State<'_, Desk>, device: lodge_core::DeviceId) 
     if device == j.device {
         return Err(Refusal::new("This is the device you are using; remove it from another admin device."));
     }
-    lodge_core::sync::admin::revoke(&j.url, &j.token, device).await.map_err(|e| Refusal::new(e.to_string()))
+    lodge_core::sync::admin::revoke(&j.url, &j.token, device).await.map_err(Refusal::from)
 }
 
 /// A one-time code for a new device of `role` (a staff or worker phone
@@ -181,7 +181,7 @@ pub async fn revoke_device(desk: State<'_, Desk>, device: lodge_core::DeviceId) 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn create_code(desk: State<'_, Desk>, role: lodge_core::Role, person: Option<lodge_core::PersonId>) -> Answer<NewCode> {
     let j = joined(&desk)?;
-    let made = lodge_core::sync::admin::create_code(&j.url, &j.token, role, person, 60).await.map_err(|e| Refusal::new(e.to_string()))?;
+    let made = lodge_core::sync::admin::create_code(&j.url, &j.token, role, person, 60).await.map_err(Refusal::from)?;
     let link = format!("{}/enrol?code={}", j.url.trim_end_matches('/'), made.code);
     let qr_svg = labels::qr_svg(&link).map_err(|e| Refusal::new(e.to_string()))?;
     Ok(NewCode { code: made.code, expires_at: made.expires_at, qr_svg })
@@ -192,47 +192,47 @@ pub async fn create_code(desk: State<'_, Desk>, role: lodge_core::Role, person: 
 #[tauri::command(rename_all = "snake_case")]
 pub async fn test_channel(desk: State<'_, Desk>, test: lodge_core::sync::api::ChannelTest) -> Answer<Vec<lodge_core::sync::api::ChannelTried>> {
     let j = joined(&desk)?;
-    lodge_core::sync::admin::test_channel(&j.url, &j.token, &test).await.map_err(|e| Refusal::new(e.to_string()))
+    lodge_core::sync::admin::test_channel(&j.url, &j.token, &test).await.map_err(Refusal::from)
 }
 
 /// The site's Slack webhooks, as the server shows them (never their URLs).
 #[tauri::command(rename_all = "snake_case")]
 pub async fn slack_hooks(desk: State<'_, Desk>) -> Answer<Vec<lodge_core::sync::api::SlackHookShown>> {
     let j = joined(&desk)?;
-    lodge_core::sync::admin::slack_hooks(&j.url, &j.token).await.map_err(|e| Refusal::new(e.to_string()))
+    lodge_core::sync::admin::slack_hooks(&j.url, &j.token).await.map_err(Refusal::from)
 }
 
 /// Add a Slack webhook: the server keeps its URL; the list after.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn add_slack_hook(desk: State<'_, Desk>, hook: lodge_core::sync::api::NewSlackHook) -> Answer<Vec<lodge_core::sync::api::SlackHookShown>> {
     let j = joined(&desk)?;
-    lodge_core::sync::admin::add_slack_hook(&j.url, &j.token, &hook).await.map_err(|e| Refusal::new(e.to_string()))
+    lodge_core::sync::admin::add_slack_hook(&j.url, &j.token, &hook).await.map_err(Refusal::from)
 }
 
 /// Remove a Slack webhook; the list left.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn remove_slack_hook(desk: State<'_, Desk>, number: i64) -> Answer<Vec<lodge_core::sync::api::SlackHookShown>> {
     let j = joined(&desk)?;
-    lodge_core::sync::admin::remove_slack_hook(&j.url, &j.token, number).await.map_err(|e| Refusal::new(e.to_string()))
+    lodge_core::sync::admin::remove_slack_hook(&j.url, &j.token, number).await.map_err(Refusal::from)
 }
 
 /// The site's own mail relay (none: the server's), without its password.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn mail_relay(desk: State<'_, Desk>) -> Answer<Option<lodge_core::sync::api::MailRelayShown>> {
     let j = joined(&desk)?;
-    lodge_core::sync::admin::mail_relay(&j.url, &j.token).await.map_err(|e| Refusal::new(e.to_string()))
+    lodge_core::sync::admin::mail_relay(&j.url, &j.token).await.map_err(Refusal::from)
 }
 
 /// Set the site's own mail relay, kept on the server.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn set_mail_relay(desk: State<'_, Desk>, relay: lodge_core::sync::api::NewMailRelay) -> Answer<Option<lodge_core::sync::api::MailRelayShown>> {
     let j = joined(&desk)?;
-    lodge_core::sync::admin::set_mail_relay(&j.url, &j.token, &relay).await.map_err(|e| Refusal::new(e.to_string()))
+    lodge_core::sync::admin::set_mail_relay(&j.url, &j.token, &relay).await.map_err(Refusal::from)
 }
 
 /// Go back to the server's mail relay.
 #[tauri::command(rename_all = "snake_case")]
 pub async fn clear_mail_relay(desk: State<'_, Desk>) -> Answer<Option<lodge_core::sync::api::MailRelayShown>> {
     let j = joined(&desk)?;
-    lodge_core::sync::admin::clear_mail_relay(&j.url, &j.token).await.map_err(|e| Refusal::new(e.to_string()))
+    lodge_core::sync::admin::clear_mail_relay(&j.url, &j.token).await.map_err(Refusal::from)
 }

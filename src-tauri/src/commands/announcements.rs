@@ -130,5 +130,5 @@ mod tests {
 #[tauri::command(rename_all = "snake_case")]
 pub async fn announcement_deliveries(desk: State<'_, Desk>, id: AnnouncementId) -> Answer<Vec<lodge_core::notice::Delivery>> {
     let j = super::admin::joined(&desk)?;
-    lodge_core::sync::admin::announcement_deliveries(&j.url, &j.token, id).await.map_err(|e| Refusal::new(e.to_string()))
+    lodge_core::sync::admin::announcement_deliveries(&j.url, &j.token, id).await.map_err(Refusal::from)
 }
