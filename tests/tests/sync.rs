@@ -546,5 +546,11 @@ async fn an_item_in_the_workshop_cannot_be_taken_online_and_a_take_offline_is_a_
     piotrs.act(|st| st.deactivate_equipment(&piotr_actor, "LODGE-D7")).unwrap();
     eventually("the conflict is gone on the admin's desk", LIMIT, || conflict(&s.admin).is_none()).await.unwrap();
     assert_eq!(s.admin.read(|st| st.item_by_code("LODGE-D7").unwrap().and_then(|i| i.holder)), None);
-    assert_eq!(jans.read(|st| st.item_by_code("LODGE-D7").unwrap().and_then(|i| i.holder)), None);
+    // Jan's phone learns the return by the same push, so it is waited for,
+    // not read at once.
+    eventually("Jan's phone sees the drill back on the shelf", LIMIT, || {
+        jans.read(|st| st.item_by_code("LODGE-D7").unwrap().and_then(|i| i.holder)).is_none()
+    })
+    .await
+    .unwrap();
 }
