@@ -112,7 +112,8 @@ impl Actor {
 }
 
 /// A command the actor's role does not allow.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[error("A {role} device cannot {action}. Ask someone with the right role.")]
 pub struct Denied {
     /// The actor's role.

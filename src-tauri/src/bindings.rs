@@ -102,6 +102,7 @@ pub fn generate() -> BTreeMap<String, String> {
     export_type::<crate::events::CardRead>(&cfg, &mut files);
     export_type::<lodge_core::sync::SyncStatus>(&cfg, &mut files);
     export_type::<crate::error::Refusal>(&cfg, &mut files);
+    export_type::<crate::error::Reason>(&cfg, &mut files);
     export_type::<crate::error::Remedy>(&cfg, &mut files);
 
     let types: Vec<String> = files.keys().map(|f| f.trim_end_matches(".ts").to_owned()).collect();

@@ -1,6 +1,8 @@
-//! What the UI gets when a command is refused: the core's message, in words
-//! a receptionist can act on, and for a form the field each problem is in,
-//! so the screen can put it next to what caused it.
+//! What the UI gets when a command is refused: the core's reason as a kind
+//! with values, which the screen says in its own language and with times in
+//! the site's zone; the core's English words beside it for what has no
+//! kind (the device's own failures); and for a form the field each problem
+//! is in, so the screen can put it next to what caused it.
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -17,6 +19,46 @@ pub struct Refusal {
     /// What the screen may offer to do about it, as values (the screen
     /// decides by this, never by the words).
     pub remedy: Option<Remedy>,
+    /// Why, as the area and the core's kind with values: what the screen
+    /// translates. None for a failure of the device itself (its store).
+    #[ts(as = "Option<Reason>")]
+    pub reason: Option<serde_json::Value>,
+}
+
+/// The core's refusal, by the area of the command that was refused. Kept as
+/// a JSON value in `Refusal` (the core's errors hold their causes, which
+/// neither clone nor serialize); this type is what the UI reads it as.
+#[derive(Debug, Serialize, TS)]
+#[serde(tag = "area", content = "refusal", rename_all = "kebab-case")]
+pub enum Reason {
+    /// Guests and cards.
+    Visit(lodge_core::visit::Error),
+    /// Sign-ins.
+    Presence(lodge_core::presence::Error),
+    /// People.
+    Person(lodge_core::person::Error),
+    /// The site's settings.
+    Site(lodge_core::site::Error),
+    /// The key desk.
+    Keys(lodge_core::key_loan::Error),
+    /// Equipment.
+    Equipment(lodge_core::equipment::Error),
+    /// Repair tickets.
+    Repair(lodge_core::repair::Error),
+    /// Announcements.
+    Announcement(lodge_core::announcement::Error),
+    /// A role that may not do this.
+    Denied(lodge_core::Denied),
+    /// A malformed identifier.
+    Invalid(lodge_core::InvalidId),
+}
+
+impl Reason {
+    /// The reason as the UI receives it; none when it is the device's own
+    /// failure, which has no kind to translate.
+    fn value(&self) -> Option<serde_json::Value> {
+        serde_json::to_value(self).ok()
+    }
 }
 
 /// A way out of a refusal that the screen can offer as a button.
@@ -36,7 +78,11 @@ pub enum Remedy {
 impl Refusal {
     /// A refusal in plain words.
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), fields: Vec::new(), remedy: None }
+        Self { message: message.into(), fields: Vec::new(), remedy: None, reason: None }
+    }
+
+    fn with_reason(message: String, reason: Reason) -> Self {
+        Self { message, fields: Vec::new(), remedy: None, reason: reason.value() }
     }
 }
 
@@ -44,13 +90,15 @@ impl From<lodge_core::visit::Error> for Refusal {
     fn from(e: lodge_core::visit::Error) -> Self {
         use lodge_core::visit::Error;
         let message = e.to_string();
-        match e {
-            Error::InvalidForm(fields) => Self { message, fields, remedy: None },
-            Error::CardInUse { card, guest, .. } => {
-                Self { message, fields: Vec::new(), remedy: Some(Remedy::TakeCardOver { card: card.get(), guest }) }
-            }
-            _ => Self::new(message),
-        }
+        let fields = match &e {
+            Error::InvalidForm(fields) => fields.clone(),
+            _ => Vec::new(),
+        };
+        let remedy = match &e {
+            Error::CardInUse { card, guest, .. } => Some(Remedy::TakeCardOver { card: card.get(), guest: guest.clone() }),
+            _ => None,
+        };
+        Self { message, fields, remedy, reason: Reason::Visit(e).value() }
     }
 }
 
@@ -64,19 +112,29 @@ macro_rules! refusal_from {
     )*};
 }
 
-refusal_from!(
-    lodge_core::StoreError,
-    lodge_core::presence::Error,
-    lodge_core::person::Error,
-    lodge_core::site::Error,
-    lodge_core::key_loan::Error,
-    lodge_core::equipment::Error,
-    lodge_core::repair::Error,
-    lodge_core::announcement::Error,
-    lodge_core::sync::EnrolError,
-    lodge_core::sync::admin::AdminError,
-    lodge_core::Denied,
-    lodge_core::InvalidId
+macro_rules! refusal_with_reason {
+    ($($t:ty => $area:ident),*) => {$(
+        impl From<$t> for Refusal {
+            fn from(e: $t) -> Self {
+                Self::with_reason(e.to_string(), Reason::$area(e))
+            }
+        }
+    )*};
+}
+
+// The device's own failures and the server's answers keep their words.
+refusal_from!(lodge_core::StoreError, lodge_core::sync::EnrolError, lodge_core::sync::admin::AdminError);
+
+refusal_with_reason!(
+    lodge_core::presence::Error => Presence,
+    lodge_core::person::Error => Person,
+    lodge_core::site::Error => Site,
+    lodge_core::key_loan::Error => Keys,
+    lodge_core::equipment::Error => Equipment,
+    lodge_core::repair::Error => Repair,
+    lodge_core::announcement::Error => Announcement,
+    lodge_core::Denied => Denied,
+    lodge_core::InvalidId => Invalid
 );
 
 /// The result of every command.
@@ -99,5 +157,26 @@ mod tests {
         let json = serde_json::to_value(&r).unwrap();
         assert_eq!(json["remedy"], serde_json::json!({ "remedy": "take-card-over", "card": 105, "guest": "Olga Late" }));
         assert_eq!(Refusal::from(lodge_core::visit::Error::InvalidForm(Vec::new())).remedy, None);
+    }
+
+    #[test]
+    fn a_refusal_reaches_the_screen_as_a_kind_with_values_and_a_store_failure_as_words() {
+        let e = lodge_core::visit::Error::CardInUse {
+            card: lodge_core::CardNumber::new(105).unwrap(),
+            guest: "Olga Late".into(),
+            since: lodge_core::Timestamp::from_millis(1_000),
+            visit: lodge_core::VisitId::new(),
+        };
+        let json = serde_json::to_value(Refusal::from(e)).unwrap();
+        assert_eq!(json["reason"]["area"], "visit");
+        assert_eq!(json["reason"]["refusal"]["kind"], "card-in-use");
+        assert_eq!(json["reason"]["refusal"]["values"]["since"], 1_000);
+        let denied = Refusal::from(lodge_core::key_loan::Error::Denied(lodge_core::Denied { role: lodge_core::Role::Kiosk, action: "lend keys" }));
+        let json = serde_json::to_value(denied).unwrap();
+        assert_eq!(json["reason"]["refusal"], serde_json::json!({ "kind": "denied", "values": { "role": "kiosk", "action": "lend keys" } }));
+        let store = lodge_core::key_loan::Error::Store(lodge_core::StoreError::NoSite);
+        let r = Refusal::from(store);
+        assert!(r.reason.is_none(), "{:?}", r.reason);
+        assert!(!r.message.is_empty());
     }
 }

@@ -84,8 +84,9 @@ pub struct CardRead {
     pub uid: Option<String>,
     /// The site's card it is, if known.
     pub card: Option<CardInfo>,
-    /// Why it is not a usable card, in words.
-    pub problem: Option<String>,
+    /// Why it is not a usable card, as any refusal is (a kind the screen
+    /// says in its language).
+    pub problem: Option<crate::error::Refusal>,
 }
 
 /// Event names, shared with the UI through the generated bindings.

@@ -32,6 +32,7 @@ fn visit_that_left(d: &Device, host: PersonId, name: &str, n: u32) -> VisitId {
         host: Some(host),
         purpose: Some("Meeting".into()),
         consent: true,
+        language: None,
     };
     d.act(|st| {
         let visit = st.register_guest(&desk(d), form).unwrap();

@@ -6,6 +6,7 @@ import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import Kiosk from "../src/screens/Kiosk.svelte";
+import { setLanguage } from "../src/lib/i18n.svelte";
 import type { FieldError, GuestForm } from "../src/bindings";
 
 const sent: GuestForm[] = [];
@@ -16,7 +17,7 @@ beforeEach(() => {
     const form = (args as { form?: GuestForm })?.form;
     switch (cmd) {
       case "kiosk_welcome":
-        return { site_name: "Lodge House", contact_required: false, purpose_required: false, consent_text: "We keep your name for 30 days." };
+        return { site_name: "Lodge House", contact_required: false, purpose_required: false, consent_text: "We keep your name for 30 days.", consent_texts: { pl: "Przechowujemy Twoje imię przez 30 dni." } };
       case "check_guest_form": {
         const errors: FieldError[] = [];
         if (!form?.name.trim()) errors.push({ field: "name", problem: "missing", message: "Please write your name." });
@@ -96,5 +97,28 @@ describe("the kiosk", () => {
     expect(document.activeElement).toBe(host);
     expect(screen.queryByRole("option")).toBeNull();
     expect(sent).toHaveLength(0);
+  });
+
+  it("shows the consent in the guest's language and sends which one was read", async () => {
+    render(Kiosk);
+    await fireEvent.click(await screen.findByText("Polski"));
+    await fireEvent.click(await screen.findByText("Zarejestruj się"));
+    expect(await screen.findByText("Przechowujemy Twoje imię przez 30 dni.")).toBeTruthy();
+    expect(screen.queryByText("We keep your name for 30 days.")).toBeNull();
+    await fireEvent.input(screen.getByLabelText("Imię i nazwisko"), { target: { value: "Marta Wiśniewska" } });
+    await fireEvent.input(screen.getByLabelText("Firma (lub „prywatnie”)"), { target: { value: "Acme" } });
+    await fireEvent.click(screen.getByRole("checkbox"));
+    await fireEvent.click(screen.getByRole("button", { name: "Wyślij" }));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent.map((f) => f.language)).toEqual(["pl"]);
+    setLanguage("en");
+  });
+
+  it("shows the site's own consent in a language with no translation", async () => {
+    render(Kiosk);
+    await fireEvent.click(await screen.findByText("Русский"));
+    await fireEvent.click(await screen.findByText(/Зарегистр/));
+    expect(await screen.findByText("We keep your name for 30 days.")).toBeTruthy();
+    setLanguage("en");
   });
 });

@@ -1,9 +1,10 @@
 // The screens' logic: the guest form, a card read at reception, the staff
 // history and holdings, the "not yet sent" mark.
 import { describe, expect, it } from "vitest";
-import type { CardRead, FieldError, Visit } from "../src/bindings";
+import type { CardRead, FieldError, Refusal, Visit } from "../src/bindings";
 import { emptyDraft, problemKey, toForm, visibleErrors } from "../src/lib/guestForm";
 import { cardAction } from "../src/lib/desk";
+import { setLanguage } from "../src/lib/i18n.svelte";
 import { historyDays, holdingsList } from "../src/lib/presence";
 import { notYetSent } from "../src/lib/sync.svelte";
 
@@ -42,7 +43,7 @@ const visit = (id: string, card: number | null): Visit => ({
   purpose: "",
   registered_at: 0,
 });
-const read = (number: number | null, problem: string | null = null): CardRead => ({
+const read = (number: number | null, problem: Refusal | null = null): CardRead => ({
   source: "pcsc",
   uid: "04A224B1",
   card: number === null ? null : { number, card_type: "guest", uid: "04A224B1", status: { status: "free" } },
@@ -61,8 +62,19 @@ describe("a card read at reception", () => {
   it("holds a free card until a guest is picked", () => {
     expect(cardAction(read(106), null, [visit("v2", 104)])).toEqual({ kind: "hold", card: 106 });
   });
-  it("says why an unknown card cannot be used", () => {
-    expect(cardAction(read(null, "This card is not registered."), "v1", [])).toEqual({ kind: "problem", message: "This card is not registered." });
+  it("says why an unknown card cannot be used, in the screen's language", () => {
+    const unknown: Refusal = {
+      message: "Card 999 is not one of this site's cards.",
+      fields: [],
+      remedy: null,
+      reason: { area: "visit", refusal: { kind: "unknown-card", values: 999 } },
+    };
+    expect(cardAction(read(null, unknown), "v1", [])).toEqual({ kind: "problem", message: "Card 999 is not one of this site's cards." });
+    setLanguage("pl");
+    const said = cardAction(read(null, unknown), "v1", []);
+    setLanguage("en");
+    expect(said.kind === "problem" && said.message).toContain("999");
+    expect(said.kind === "problem" && said.message).not.toBe(unknown.message);
   });
 });
 

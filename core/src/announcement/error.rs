@@ -4,11 +4,18 @@ use crate::actor::Denied;
 use crate::ids::{AnnouncementId, DepartmentId};
 
 /// Why an announcement command was refused.
-#[derive(Debug, thiserror::Error)]
+// Serialized as a kind with values (`{"kind": "card-in-use", "values": {…}}`)
+// so that a screen says it in its own language; the store's own failures
+// are not the user's to read and do not serialize.
+#[derive(Debug, thiserror::Error, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "AnnouncementError"))]
+#[serde(tag = "kind", content = "values", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Error {
     /// The store failed.
     #[error(transparent)]
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     Store(#[from] crate::store::Error),
     /// Only reception and admin devices send announcements.
     #[error(transparent)]

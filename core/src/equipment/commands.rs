@@ -135,7 +135,7 @@ impl Store {
             }
             let repair = super::queries::workshop_state(work.conn(), item).map_err(db)?;
             if let Some(state) = repair {
-                return Err(Error::InRepair { name: doc.name, asset: doc.asset_number, state: state.replace('-', " ") });
+                return Err(Error::InRepair { name: doc.name, asset: doc.asset_number, state });
             }
             let previous_holder = match doc.holder() {
                 Some((holder, _)) if holder == person => {

@@ -4,11 +4,18 @@ use crate::actor::Denied;
 use crate::ids::ItemId;
 
 /// Why an equipment command was refused.
-#[derive(Debug, thiserror::Error)]
+// Serialized as a kind with values (`{"kind": "card-in-use", "values": {…}}`)
+// so that a screen says it in its own language; the store's own failures
+// are not the user's to read and do not serialize.
+#[derive(Debug, thiserror::Error, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "EquipmentError"))]
+#[serde(tag = "kind", content = "values", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Error {
     /// The store failed.
     #[error(transparent)]
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     Store(#[from] crate::store::Error),
     /// The actor's role does not allow this.
     #[error(transparent)]
@@ -37,13 +44,13 @@ pub enum Error {
         asset: String,
     },
     /// The item is in the workshop.
-    #[error("{name} ({asset}) is in repair ({state}) and cannot be taken until the ticket is resolved.")]
+    #[error("{name} ({asset}) is in repair ({}) and cannot be taken until the ticket is resolved.", .state.replace('-', " "))]
     InRepair {
         /// Name.
         name: String,
         /// Asset number.
         asset: String,
-        /// The ticket's state.
+        /// The ticket's state, by its stored name (`in-progress`).
         state: String,
     },
     /// The worker already has it.
@@ -81,7 +88,7 @@ mod tests {
 
     #[test]
     fn messages_name_the_item() {
-        let e = Error::InRepair { name: "Drill".into(), asset: "D-7".into(), state: "in progress".into() };
+        let e = Error::InRepair { name: "Drill".into(), asset: "D-7".into(), state: "in-progress".into() };
         assert_eq!(e.to_string(), "Drill (D-7) is in repair (in progress) and cannot be taken until the ticket is resolved.");
         assert!(Error::UnknownCode("XYZ".into()).to_string().contains("“XYZ”"));
         assert!(Error::NoPerson.to_string().contains("sign in"));

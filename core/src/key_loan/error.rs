@@ -5,11 +5,18 @@ use crate::ids::{Email, ExceptionId, KeyId, KeyTypeId, PersonId};
 use crate::time::Timestamp;
 
 /// Why a key desk command was refused.
-#[derive(Debug, thiserror::Error)]
+// Serialized as a kind with values (`{"kind": "card-in-use", "values": {…}}`)
+// so that a screen says it in its own language; the store's own failures
+// are not the user's to read and do not serialize.
+#[derive(Debug, thiserror::Error, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "KeyDeskError"))]
+#[serde(tag = "kind", content = "values", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Error {
     /// The store failed.
     #[error(transparent)]
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     Store(#[from] crate::store::Error),
     /// The actor's role does not allow this.
     #[error(transparent)]

@@ -1,5 +1,6 @@
 //! Person commands: create, update, change own contact details, deactivate.
 
+use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
 use super::{ContactChannel, Error, PersonDoc};
@@ -77,8 +78,16 @@ fn check_references(work: &Work<'_>, form: &PersonForm, email: &Option<Email>, m
         }
     }
     if let Some(card) = form.badge_card {
-        if !conn.prepare_cached("SELECT 1 FROM cards WHERE number = ?1").map_err(db)?.exists([card]).map_err(db)? {
-            return Err(Error::UnknownCard(card));
+        let card_type: Option<(String, bool)> = conn
+            .prepare_cached("SELECT t.label, t.for_guests FROM cards c JOIN card_types t ON t.type_id = c.type_id WHERE c.number = ?1")
+            .map_err(db)?
+            .query_row([card], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db)?;
+        match card_type {
+            None => return Err(Error::UnknownCard(card)),
+            Some((card_type, true)) => return Err(Error::CardForGuests { card, card_type }),
+            Some((_, false)) => {}
         }
         let other: Option<String> = conn
             .prepare_cached("SELECT name FROM people WHERE badge_card = ?1 AND active = 1 AND person_id != ?2")

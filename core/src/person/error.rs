@@ -4,11 +4,18 @@ use crate::actor::Denied;
 use crate::ids::{AffiliationId, CardNumber, DepartmentId, Email, InvalidId, PersonId};
 
 /// Why a person command was refused.
-#[derive(Debug, thiserror::Error)]
+// Serialized as a kind with values (`{"kind": "card-in-use", "values": {…}}`)
+// so that a screen says it in its own language; the store's own failures
+// are not the user's to read and do not serialize.
+#[derive(Debug, thiserror::Error, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "PersonError"))]
+#[serde(tag = "kind", content = "values", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Error {
     /// The store failed.
     #[error(transparent)]
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     Store(#[from] crate::store::Error),
     /// The actor's role does not allow this.
     #[error(transparent)]
@@ -47,7 +54,15 @@ pub enum Error {
         /// Whose it is.
         name: String,
     },
-    /// The badge card number is in no card type's range.
+    /// The card's type is handed to guests, not kept as a badge.
+    #[error("Card {card} is of the type “{card_type}”, which reception hands to guests. A person's own badge is a card of another type.")]
+    CardForGuests {
+        /// The card.
+        card: CardNumber,
+        /// Its type's name.
+        card_type: String,
+    },
+    /// No card type covers this number.
     #[error("Card {0} is not in any card type's range.")]
     UnknownCard(CardNumber),
     /// No such person here.

@@ -81,12 +81,7 @@ impl Store {
             let mut doc = read_ticket(work, ticket)?;
             let current = doc.state();
             if current == state {
-                return Err(Error::SameState(match state {
-                    RepairState::New => "new",
-                    RepairState::InProgress => "in progress",
-                    RepairState::Stalled => "stalled",
-                    RepairState::Resolved => "resolved",
-                }));
+                return Err(Error::SameState(state));
             }
             if current == RepairState::Resolved && !matches!(state, RepairState::New | RepairState::InProgress) {
                 return Err(Error::Resolved);

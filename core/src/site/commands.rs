@@ -115,6 +115,7 @@ impl Store {
                     contact_required: false,
                     purpose_required: false,
                     consent_text: DEFAULT_CONSENT.into(),
+                    consent_texts: None,
                 },
                 department_contacts: Some(BTreeMap::new()),
                 overdue_contact_after_days: None,
@@ -332,7 +333,29 @@ impl Store {
         admin_only(actor, "change the guest form")?;
         let consent_text = non_empty(consent_text, "consent text")?;
         self.edit_site("set_guest_policy", actor, move |site| {
-            site.guest_policy = GuestPolicy { contact_required, purpose_required, consent_text };
+            let translations = site.guest_policy.consent_texts.take();
+            site.guest_policy = GuestPolicy { contact_required, purpose_required, consent_text, consent_texts: translations };
+            Ok(())
+        })
+    }
+
+    /// The consent text guests read in one language (`en`, `pl`, `uk`,
+    /// `ru`); an empty text removes it, and guests of that language read
+    /// the site's own consent text.
+    pub fn set_consent_text(&mut self, actor: &Actor, language: &str, text: &str) -> Result<(), Error> {
+        admin_only(actor, "change the guest form")?;
+        let language = language.trim().to_lowercase();
+        if !super::LANGUAGES.contains(&language.as_str()) {
+            return Err(Error::UnknownLanguage(language));
+        }
+        let text = text.trim().to_owned();
+        self.edit_site("set_consent_text", actor, move |site| {
+            let texts = site.guest_policy.consent_texts.get_or_insert_with(BTreeMap::new);
+            if text.is_empty() {
+                texts.remove(&language);
+            } else {
+                texts.insert(language, text);
+            }
             Ok(())
         })
     }

@@ -82,6 +82,11 @@ pub(crate) struct GuestPolicy {
     pub contact_required: bool,
     pub purpose_required: bool,
     pub consent_text: String,
+    /// The consent text in other languages, by language code (`pl`…); a
+    /// guest reads the one of the kiosk's language, else `consent_text`.
+    /// Absent from sites made before it.
+    #[autosurgeon(missing = "Option::default")]
+    pub consent_texts: Option<BTreeMap<String, String>>,
 }
 
 impl Model for SiteDoc {

@@ -30,8 +30,8 @@ pub(super) fn write(site: &SiteDoc, id: &DocId, conn: &Connection, affected: &mu
     clear(id, conn, affected)?;
     let p = &site.guest_policy;
     conn.prepare_cached(
-        "INSERT INTO sites (doc_id, site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, overdue_contact_after_days, presence_retention_days, language)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+        "INSERT INTO sites (doc_id, site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, overdue_contact_after_days, presence_retention_days, language, consent_texts)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     )?
     .execute(params![
         id,
@@ -45,7 +45,8 @@ pub(super) fn write(site: &SiteDoc, id: &DocId, conn: &Connection, affected: &mu
         p.consent_text,
         site.overdue_contact_after_days.unwrap_or(super::DEFAULT_OVERDUE_CONTACT_DAYS),
         site.presence_retention_days,
-        site.language.as_deref().unwrap_or("en")
+        site.language.as_deref().unwrap_or("en"),
+        serde_json::to_string(p.consent_texts.as_ref().unwrap_or(&std::collections::BTreeMap::new())).unwrap_or_else(|_| "{}".into())
     ])?;
     let mut types = conn.prepare_cached(
         "INSERT INTO card_types (type_id, doc_id, label, first, last, for_guests) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",

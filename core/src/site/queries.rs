@@ -26,6 +26,8 @@ pub struct SiteSettings {
     pub purpose_required: bool,
     /// What guests consent to.
     pub consent_text: String,
+    /// The consent text in other languages, by language code.
+    pub consent_texts: std::collections::BTreeMap<String, String>,
     /// Days a key may be overdue before its borrower's department contact
     /// is told as well.
     pub overdue_contact_after_days: u32,
@@ -130,13 +132,21 @@ pub struct CardInfo {
     pub status: CardStatus,
 }
 
+impl SiteSettings {
+    /// The consent text a guest reads in `language`: its translation when
+    /// the admin wrote one, else the site's own.
+    pub fn consent_for(&self, language: Option<&str>) -> &str {
+        language.and_then(|l| self.consent_texts.get(l)).map_or(&self.consent_text, String::as_str)
+    }
+}
+
 impl Store {
     /// The site's settings, once a site exists here.
     pub fn site_settings(&self) -> Result<Option<SiteSettings>, Error> {
         Ok(self
             .conn()
             .query_row(
-                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, coalesce(presence_retention_days, ?1), overdue_contact_after_days, language FROM sites LIMIT 1",
+                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, coalesce(presence_retention_days, ?1), overdue_contact_after_days, language, consent_texts FROM sites LIMIT 1",
                 [crate::retention::DEFAULT_PRESENCE_RETENTION_DAYS],
                 |r| {
                     Ok(SiteSettings {
@@ -151,6 +161,7 @@ impl Store {
                         presence_retention_days: r.get(8)?,
                         overdue_contact_after_days: r.get(9)?,
                         language: r.get(10)?,
+                        consent_texts: serde_json::from_str(&r.get::<_, String>(11)?).unwrap_or_default(),
                     })
                 },
             )

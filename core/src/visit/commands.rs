@@ -155,7 +155,7 @@ impl Store {
                 host: checked.host,
                 host_name,
                 purpose: checked.purpose,
-                consent: Consent { text: settings.consent_text.clone(), given_at: work.now() },
+                consent: Consent { text: settings.consent_for(form.language.as_deref()).to_owned(), given_at: work.now() },
                 registered_at: work.now(),
                 registered_by: actor.tag(),
                 events: Vec::new(),

@@ -7,11 +7,18 @@ use crate::time::Timestamp;
 use super::FieldError;
 
 /// Why a visit command was refused.
-#[derive(Debug, thiserror::Error)]
+// Serialized as a kind with values (`{"kind": "card-in-use", "values": {…}}`)
+// so that a screen says it in its own language; the store's own failures
+// are not the user's to read and do not serialize.
+#[derive(Debug, thiserror::Error, serde::Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "VisitError"))]
+#[serde(tag = "kind", content = "values", rename_all = "kebab-case")]
 #[non_exhaustive]
 pub enum Error {
     /// The store failed.
     #[error(transparent)]
+    #[serde(skip)]
+    #[cfg_attr(feature = "ts", ts(skip))]
     Store(#[from] crate::store::Error),
     /// The actor's role does not allow this.
     #[error(transparent)]
@@ -57,7 +64,7 @@ pub enum Error {
     #[error("Card {0} is out of use. Take another card.")]
     CardInactive(CardNumber),
     /// The card's type is not for guests.
-    #[error("Card {card} is a {card_type} card, which guests do not get. Take a guest card.")]
+    #[error("Card {card} is of the type “{card_type}”, which guests do not get. Take a guest card.")]
     CardNotForGuests {
         /// The card.
         card: CardNumber,

@@ -24,6 +24,10 @@ pub struct GuestForm {
     pub purpose: Option<String>,
     /// Whether they ticked the consent box.
     pub consent: bool,
+    /// The language the kiosk showed the form in (`en`, `pl`, `uk`, `ru`):
+    /// the consent kept with the visit is the text the guest read.
+    #[serde(default)]
+    pub language: Option<String>,
 }
 
 /// A field of the guest form.
@@ -170,6 +174,7 @@ mod tests {
             host: Some(PersonId::new()),
             purpose: None,
             consent: true,
+            language: None,
         }
     }
 
@@ -186,7 +191,7 @@ mod tests {
 
     #[test]
     fn every_problem_is_named_by_field() {
-        let form = GuestForm { name: "  ".into(), company: String::new(), email: Some("x@".into()), phone: Some("abc".into()), host: None, purpose: None, consent: false };
+        let form = GuestForm { name: "  ".into(), company: String::new(), email: Some("x@".into()), phone: Some("abc".into()), host: None, purpose: None, consent: false, language: None };
         assert_eq!(
             fields(check(&form, false, true)),
             vec![GuestField::Name, GuestField::Company, GuestField::Email, GuestField::Phone, GuestField::Host, GuestField::Purpose, GuestField::Consent]

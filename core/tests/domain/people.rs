@@ -40,6 +40,10 @@ fn bad_people_are_refused() {
     assert!(matches!(err, Error::UnknownDepartment(_)));
     let err = s.store.create_person(&admin, PersonForm { name: "Eve".into(), badge_card: Some(card(705)), ..Default::default() }).unwrap_err();
     assert_eq!(err.to_string(), "Card 705 is already Anna Kowalska's badge.");
+    // A guest card is handed out at reception; it is nobody's own badge.
+    let err = s.store.create_person(&admin, PersonForm { name: "Eve".into(), badge_card: Some(card(150)), ..Default::default() }).unwrap_err();
+    assert!(matches!(err, Error::CardForGuests { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "Card 150 is of the type “Guest”, which reception hands to guests. A person's own badge is a card of another type.");
     let err = s.store.create_person(&admin, PersonForm { name: "Eve".into(), phone: Some("call me".into()), ..Default::default() }).unwrap_err();
     assert!(err.to_string().contains("phone number"));
     assert_eq!(s.store.people("").unwrap().len(), 3);

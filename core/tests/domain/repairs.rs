@@ -41,7 +41,7 @@ fn states_move_and_notes_are_kept_in_order() {
     assert_eq!(log[0].note.as_deref(), Some("Sparks"));
     assert_eq!(log[1].state, Some(RepairState::InProgress));
     assert_eq!(log[3].state, Some(RepairState::Stalled));
-    assert!(matches!(s.store.set_repair_state(&admin, t, RepairState::Stalled).unwrap_err(), Error::SameState("stalled")));
+    assert!(matches!(s.store.set_repair_state(&admin, t, RepairState::Stalled).unwrap_err(), Error::SameState(RepairState::Stalled)));
 }
 
 #[test]

@@ -21,6 +21,7 @@ fn visit_that_left(s: &mut Site, name: &str, n: u32) -> (VisitId, Timestamp) {
         host: Some(s.anna),
         purpose: Some("Meeting".into()),
         consent: true,
+        language: None,
     };
     let visit = s.store.register_guest(&Actor::kiosk(DeviceId::new()), form).unwrap();
     let desk = s.desk.clone();
@@ -105,6 +106,7 @@ fn a_guest_never_admitted_goes_and_a_guest_still_in_stays() {
         host: Some(host),
         purpose: Some("Meeting".into()),
         consent: true,
+        language: None,
     };
     let kiosk = Actor::kiosk(DeviceId::new());
     let waiting = s.store.register_guest(&kiosk, form("Wanda Waiting", s.anna)).unwrap();

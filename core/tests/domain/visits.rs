@@ -15,6 +15,7 @@ fn guest(s: &Site, name: &str) -> GuestForm {
         host: Some(s.anna),
         purpose: Some("Meeting".into()),
         consent: true,
+        language: None,
     }
 }
 
@@ -143,7 +144,9 @@ fn cards_of_wrong_kinds_are_refused() {
 fn a_staff_badge_is_not_a_guest_card() {
     let mut s = site();
     let admin = s.admin.clone();
-    // Make 150 Jan's badge, then try to give it to a guest.
+    // Make 710 Jan's badge; the admin then lets guests have admin cards
+    // (a badge is never a guest type's card when it is given); a guest
+    // still cannot be given Jan's own.
     let jan = s.store.person(s.jan).unwrap().unwrap();
     s.store
         .update_person(
@@ -152,14 +155,22 @@ fn a_staff_badge_is_not_a_guest_card() {
             lodge_core::person::PersonForm {
                 name: jan.name,
                 email: jan.email.map(String::from),
-                badge_card: Some(card(150)),
+                badge_card: Some(card(710)),
                 roles: vec![Role::Worker],
                 ..Default::default()
             },
         )
         .unwrap();
+    let spec = lodge_core::site::CardTypeSpec {
+        id: lodge_core::CardTypeId::parse("admin").unwrap(),
+        label: "Admin".into(),
+        first: 700,
+        last: 799,
+        for_guests: true,
+    };
+    s.store.set_card_type(&admin, spec).unwrap();
     let v = register(&mut s, "Eve Guest");
-    assert!(matches!(admit(&mut s, v, 150).unwrap_err(), Error::CardIsBadge { .. }));
+    assert!(matches!(admit(&mut s, v, 710).unwrap_err(), Error::CardIsBadge { .. }));
 }
 
 #[test]
@@ -323,4 +334,39 @@ fn every_command_names_itself_and_the_actor_in_the_change() {
     assert_eq!(messages.len(), 2);
     assert!(messages[0].starts_with("register_guest by guest kiosk <device:"), "{}", messages[0]);
     assert!(messages[1].starts_with("admit by Anna Kowalska <person:"), "{}", messages[1]);
+}
+
+/// The consent text kept with a visit, read from its document as stored.
+fn kept_consent(s: &mut Site, visit: VisitId) -> String {
+    use automerge::ReadDoc;
+    let bytes = s.store.export_document(&DocId::visit(visit)).unwrap().unwrap();
+    let doc = automerge::AutoCommit::load(&bytes).unwrap();
+    let (_, consent) = doc.get(automerge::ROOT, "consent").unwrap().unwrap();
+    let (text, _) = doc.get(&consent, "text").unwrap().unwrap();
+    text.into_string().unwrap()
+}
+
+#[test]
+fn a_guest_consents_to_the_text_in_the_language_they_read() {
+    let mut s = site();
+    let admin = s.admin.clone();
+    s.store.set_guest_policy(&admin, false, false, "We keep your name for 30 days.").unwrap();
+    s.store.set_consent_text(&admin, "pl", "  Przechowujemy Twoje imię przez 30 dni. ").unwrap();
+    // The guest policy saved again keeps the translations.
+    s.store.set_guest_policy(&admin, true, false, "We keep your name for 30 days.").unwrap();
+    let settings = s.store.site_settings().unwrap().unwrap();
+    assert_eq!(settings.consent_for(Some("pl")), "Przechowujemy Twoje imię przez 30 dni.");
+    assert_eq!(settings.consent_for(Some("uk")), "We keep your name for 30 days.", "no translation: the site's own");
+
+    let polish = s.store.register_guest(&kiosk(), GuestForm { language: Some("pl".into()), ..guest(&s, "Marta Wiśniewska") }).unwrap();
+    let ukrainian = s.store.register_guest(&kiosk(), GuestForm { language: Some("uk".into()), ..guest(&s, "Olena Shevchenko") }).unwrap();
+    assert_eq!(kept_consent(&mut s, polish), "Przechowujemy Twoje imię przez 30 dni.");
+    assert_eq!(kept_consent(&mut s, ukrainian), "We keep your name for 30 days.");
+
+    // An empty text removes the translation; an unknown language is refused
+    // and changes nothing.
+    let err = s.store.set_consent_text(&admin, "de", "Wir speichern …").unwrap_err();
+    assert!(matches!(err, lodge_core::site::Error::UnknownLanguage(_)), "{err:?}");
+    s.store.set_consent_text(&admin, "pl", "").unwrap();
+    assert!(s.store.site_settings().unwrap().unwrap().consent_texts.is_empty());
 }

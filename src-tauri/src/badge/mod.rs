@@ -10,7 +10,7 @@ pub mod uid;
 
 use tauri::{AppHandle, Manager};
 
-use lodge_core::{CardNumber, CardUid};
+use lodge_core::{CardNumber, CardUid, InvalidId};
 
 use crate::desk::Desk;
 use crate::events::{self, CardRead, CardSource};
@@ -20,7 +20,8 @@ pub fn read_uid(desk: &Desk, source: CardSource, uid: &str) -> CardRead {
     let parsed = match CardUid::parse(uid) {
         Ok(u) => u,
         Err(_) => {
-            return CardRead { source, uid: Some(uid.to_owned()), card: None, problem: Some(format!("“{uid}” is not a badge card's UID.")) };
+            let problem = InvalidId { what: "badge card's UID", value: uid.to_owned() };
+            return CardRead { source, uid: Some(uid.to_owned()), card: None, problem: Some(problem.into()) };
         }
     };
     match desk.read(|s| s.card_by_uid(&parsed)) {
@@ -29,9 +30,9 @@ pub fn read_uid(desk: &Desk, source: CardSource, uid: &str) -> CardRead {
             source,
             uid: Some(parsed.to_string()),
             card: None,
-            problem: Some(format!("This card (UID {parsed}) is not registered. Register it in the site settings, or type its number.")),
+            problem: Some(lodge_core::visit::Error::UnknownCardUid(parsed).into()),
         },
-        Err(e) => CardRead { source, uid: Some(parsed.to_string()), card: None, problem: Some(e.message) },
+        Err(e) => CardRead { source, uid: Some(parsed.to_string()), card: None, problem: Some(e) },
     }
 }
 
@@ -40,12 +41,13 @@ pub fn read_number(desk: &Desk, text: &str) -> CardRead {
     let source = CardSource::Typed;
     let number = text.trim().parse::<u32>().ok().and_then(|n| CardNumber::new(n).ok());
     let Some(number) = number else {
-        return CardRead { source, uid: None, card: None, problem: Some(format!("“{}” is not a card number.", text.trim())) };
+        let problem = InvalidId { what: "card number", value: text.trim().to_owned() };
+        return CardRead { source, uid: None, card: None, problem: Some(problem.into()) };
     };
     match desk.read(|s| s.card(number)) {
         Ok(Some(card)) => CardRead { source, uid: None, card: Some(card), problem: None },
-        Ok(None) => CardRead { source, uid: None, card: None, problem: Some(format!("Card {number} is not one of this site's cards.")) },
-        Err(e) => CardRead { source, uid: None, card: None, problem: Some(e.message) },
+        Ok(None) => CardRead { source, uid: None, card: None, problem: Some(lodge_core::visit::Error::UnknownCard(number).into()) },
+        Err(e) => CardRead { source, uid: None, card: None, problem: Some(e) },
     }
 }
 

@@ -21,8 +21,12 @@ pub struct KioskWelcome {
     pub contact_required: bool,
     /// Whether a purpose is required.
     pub purpose_required: bool,
-    /// The consent text shown beside the checkbox.
+    /// The consent text shown beside the checkbox, in the site's own
+    /// language.
     pub consent_text: String,
+    /// The consent text in other languages, by language code: the kiosk
+    /// shows the one of the guest's language when there is one.
+    pub consent_texts: std::collections::BTreeMap<String, String>,
 }
 
 /// A person a guest may ask for: a name only.
@@ -51,6 +55,7 @@ pub(crate) fn welcome(desk: &Desk) -> Answer<KioskWelcome> {
         contact_required: site.contact_required,
         purpose_required: site.purpose_required,
         consent_text: site.consent_text,
+        consent_texts: site.consent_texts,
     })
 }
 

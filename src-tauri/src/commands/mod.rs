@@ -142,6 +142,7 @@ command_table! {
     site::set_site_language(language: String) -> ();
     site::set_overdue_contact_after_days(days: u32) -> ();
     site::set_guest_policy(contact_required: bool, purpose_required: bool, consent_text: String) -> ();
+    site::set_consent_text(language: String, text: String) -> ();
     site::people_list(search: String) -> Vec<lodge_core::person::Person>;
     site::create_person(form: lodge_core::person::PersonForm) -> lodge_core::PersonId;
     site::deactivate_person(id: lodge_core::PersonId) -> ();

@@ -90,6 +90,12 @@ pub fn set_guest_policy(desk: State<'_, Desk>, contact_required: bool, purpose_r
     desk.write(&[Area::Site], |s, actor| s.set_guest_policy(actor, contact_required, purpose_required, &consent_text))
 }
 
+/// The consent text in one language; empty removes it.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn set_consent_text(desk: State<'_, Desk>, language: String, text: String) -> Answer<()> {
+    desk.write(&[Area::Site], |s, actor| s.set_consent_text(actor, &language, &text))
+}
+
 /// Add or change a card type and its number range.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn set_card_type(desk: State<'_, Desk>, spec: CardTypeSpec) -> Answer<()> {

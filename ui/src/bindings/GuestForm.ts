@@ -33,4 +33,9 @@ purpose: string | null,
 /**
  * Whether they ticked the consent box.
  */
-consent: boolean, };
+consent: boolean, 
+/**
+ * The language the kiosk showed the form in (`en`, `pl`, `uk`, `ru`):
+ * the consent kept with the visit is the text the guest read.
+ */
+language: string | null, };

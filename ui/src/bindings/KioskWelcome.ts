@@ -18,6 +18,12 @@ contact_required: boolean,
  */
 purpose_required: boolean, 
 /**
- * The consent text shown beside the checkbox.
+ * The consent text shown beside the checkbox, in the site's own
+ * language.
  */
-consent_text: string, };
+consent_text: string, 
+/**
+ * The consent text in other languages, by language code: the kiosk
+ * shows the one of the guest's language when there is one.
+ */
+consent_texts: { [key in string]: string }, };

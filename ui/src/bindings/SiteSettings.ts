@@ -39,6 +39,10 @@ purpose_required: boolean,
  */
 consent_text: string, 
 /**
+ * The consent text in other languages, by language code.
+ */
+consent_texts: { [key in string]: string }, 
+/**
  * Days a key may be overdue before its borrower's department contact
  * is told as well.
  */

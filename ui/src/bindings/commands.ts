@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Delivery, DeliveryState, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocId, DocKind, Email, EndOfDayReminder, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, Item, ItemId, ItemView, JoinAttempt, JoinSite, Key, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, MailRelayShown, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, NewMailRelay, NewSlackHook, Person, PersonForm, PersonId, PresenceEntry, PresentPerson, Reach, ReadCode, Reader, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteId, SiteSettings, SiteSetup, SlackHookShown, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitId, VisitState } from "./index";
+import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementError, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Delivery, DeliveryState, Denied, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocId, DocKind, Email, EndOfDayReminder, EquipmentError, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, InvalidId, Item, ItemId, ItemView, JoinAttempt, JoinSite, Key, KeyDeskError, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, MailRelayShown, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, NewMailRelay, NewSlackHook, Person, PersonError, PersonForm, PersonId, PresenceEntry, PresenceError, PresentPerson, Reach, ReadCode, Reader, Reason, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairError, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteError, SiteId, SiteSettings, SiteSetup, SlackHookShown, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitError, VisitId, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
   return invoke("device", {});
@@ -352,6 +352,10 @@ export function setOverdueContactAfterDays(days: number): Promise<null> {
 
 export function setGuestPolicy(contact_required: boolean, purpose_required: boolean, consent_text: string): Promise<null> {
   return invoke("set_guest_policy", { contact_required, purpose_required, consent_text });
+}
+
+export function setConsentText(language: string, text: string): Promise<null> {
+  return invoke("set_consent_text", { language, text });
 }
 
 export function peopleList(search: string): Promise<Array<Person>> {

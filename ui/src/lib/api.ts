@@ -1,6 +1,7 @@
 // Calling the shell: the generated command functions, with refusals turned
 // into values a screen can show next to what caused them.
 import type { Area, Refusal } from "../bindings";
+import { refusalWords } from "./refusal";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Events } from "../bindings/events";
 
@@ -8,12 +9,14 @@ export * as commands from "../bindings/commands";
 
 export type Outcome<T> = { ok: true; value: T } | { ok: false; refusal: Refusal };
 
+/** A refusal from the shell, its message said in the screen's language. */
 export function refusalOf(e: unknown): Refusal {
   if (e && typeof e === "object" && "message" in e && typeof (e as Refusal).message === "string") {
     const r = e as Refusal;
-    return { message: r.message, fields: r.fields ?? [], remedy: r.remedy ?? null };
+    const reason = r.reason ?? null;
+    return { message: refusalWords({ message: r.message, reason }), fields: r.fields ?? [], remedy: r.remedy ?? null, reason };
   }
-  return { message: String(e), fields: [], remedy: null };
+  return { message: String(e), fields: [], remedy: null, reason: null };
 }
 
 export async function attempt<T>(call: Promise<T>): Promise<Outcome<T>> {

@@ -66,7 +66,7 @@ export const COMMANDS = [
   "deactivate_equipment", "deactivate_person", "grant_exception", "mark_lost", "mark_paid", "open_ticket", "purge",
   "register_card", "register_guest", "reissue_card", "reject", "release", "release_card", "renew_key",
   "resolve_card_conflict", "resolve_key_conflict", "resolve_presence_conflict", "retire_item", "retire_key", "return_key",
-  "revoke_exception", "set_affiliation", "set_card_active", "set_card_type", "set_department", "set_guest_policy",
+  "revoke_exception", "set_affiliation", "set_card_active", "set_card_type", "set_consent_text", "set_department", "set_guest_policy",
   "set_key_type", "set_reminder_time", "set_repair_category", "set_repair_state", "set_retention_days", "sign_in",
   "sign_out", "sign_out_everyone", "update_contact", "update_person",
 ] as const;

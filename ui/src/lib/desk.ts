@@ -2,6 +2,7 @@
 // it, take it back from the guest who has it, or hold it until the
 // receptionist picks a guest.
 import type { CardRead, Visit, VisitId } from "../bindings";
+import { refusalWords } from "./refusal";
 
 export type CardAction =
   | { kind: "admit"; visit: VisitId; card: number }
@@ -10,7 +11,7 @@ export type CardAction =
   | { kind: "problem"; message: string };
 
 export function cardAction(read: CardRead, selected: VisitId | null, guestsIn: Visit[]): CardAction {
-  if (!read.card) return { kind: "problem", message: read.problem ?? "" };
+  if (!read.card) return { kind: "problem", message: read.problem ? refusalWords(read.problem) : "" };
   const number = read.card.number;
   if (selected) return { kind: "admit", visit: selected, card: number };
   const holder = guestsIn.find((v) => v.state.state === "admitted" && v.state.card === number);

@@ -26,7 +26,8 @@ export function emptyDraft(): Draft {
 const optional = (s: string): string | null => (s.trim() === "" ? null : s.trim());
 
 /** The form as the core takes it. */
-export function toForm(d: Draft): GuestForm {
+/** The form as the core reads it; `lang` is the language the guest read it in. */
+export function toForm(d: Draft, lang: string | null = null): GuestForm {
   return {
     name: d.name,
     company: d.company,
@@ -35,6 +36,7 @@ export function toForm(d: Draft): GuestForm {
     host: d.host,
     purpose: optional(d.purpose),
     consent: d.consent,
+    language: lang,
   };
 }
 

@@ -1,7 +1,20 @@
-// Times in the site's time zone and the chosen language's format.
+// Times in the site's time zone and the chosen language's format, 24-hour
+// in every language the app speaks (its sites keep 24-hour clocks).
+
+let zone: string | null = null;
+
+/** The site's time zone, set when the device learns its site. */
+export function setSiteZone(timeZone: string | null): void {
+  zone = timeZone;
+}
+
+/** The site's time zone, when known. */
+export function siteZone(): string | null {
+  return zone;
+}
 
 export function formatTime(ms: number, lang: string, timeZone?: string | null): string {
-  return new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", timeZone: timeZone ?? undefined }).format(ms);
+  return new Intl.DateTimeFormat(lang, { hour: "2-digit", minute: "2-digit", hourCycle: "h23", timeZone: timeZone ?? undefined }).format(ms);
 }
 
 export function formatDay(ms: number, lang: string, timeZone?: string | null): string {
@@ -9,7 +22,7 @@ export function formatDay(ms: number, lang: string, timeZone?: string | null): s
 }
 
 export function formatDateTime(ms: number, lang: string, timeZone?: string | null): string {
-  return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short", timeZone: timeZone ?? undefined }).format(ms);
+  return new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeStyle: "short", hourCycle: "h23", timeZone: timeZone ?? undefined }).format(ms);
 }
 
 /** The calendar day of an instant in a time zone, as `YYYY-MM-DD`, for grouping. */

@@ -1,0 +1,84 @@
+// Refusals in the screen's language: every kind the core can send has words
+// (the kinds are read from the generated bindings, so a new kind without
+// words fails here), and values are said as the site would: names as they
+// are, times in the site's zone on a 24-hour clock.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Refusal } from "../src/bindings";
+import { LANGUAGES, resources, setLanguage, type Messages } from "../src/lib/i18n.svelte";
+import { refusalWords } from "../src/lib/refusal";
+import { setSiteZone } from "../src/lib/time";
+
+const bindings = join(__dirname, "..", "src", "bindings");
+const read = (name: string) => readFileSync(join(bindings, `${name}.ts`), "utf8");
+
+/** Each area and the kinds its refusal type can carry, from the bindings. */
+function kindsByArea(): Map<string, string[]> {
+  const areas = [...read("Reason").matchAll(/"area": "([a-z-]+)", "refusal": (\w+)/g)];
+  const out = new Map<string, string[]>();
+  for (const [, area, type] of areas) {
+    if (area === "denied" || area === "invalid") continue;
+    out.set(area, [...read(type).matchAll(/"kind": "([a-z-]+)"/g)].map((m) => m[1]).filter((k) => k !== "denied" && k !== "invalid"));
+  }
+  return out;
+}
+
+const has = (m: Messages, path: string[]): boolean => {
+  let node: string | Messages | undefined = m;
+  for (const p of path) node = typeof node === "object" ? node[p] : undefined;
+  return typeof node === "string" && node.trim() !== "";
+};
+
+const refusal = (area: string, kind: string, values: unknown, message = "the core's words"): Refusal =>
+  ({ message, fields: [], remedy: null, reason: { area, refusal: { kind, values } } }) as unknown as Refusal;
+
+afterEach(() => {
+  setLanguage("en");
+  setSiteZone(null);
+});
+
+describe("refusals", () => {
+  it("reads every area's kinds from the bindings", () => {
+    const areas = kindsByArea();
+    expect([...areas.keys()].sort()).toEqual(["announcement", "equipment", "keys", "person", "presence", "repair", "site", "visit"]);
+    expect(areas.get("visit")).toContain("card-in-use");
+  });
+
+  it.each(LANGUAGES.map((l) => l.code))("has words for every kind in %s", (code) => {
+    const missing: string[] = [];
+    for (const [area, kinds] of kindsByArea()) for (const kind of kinds) if (!has(resources[code], ["refusal", area, kind])) missing.push(`${area}.${kind}`);
+    expect(missing).toEqual([]);
+  });
+
+  it("says a refusal in the screen's language, with its values", () => {
+    const r = refusal("visit", "card-not-for-guests", { card: 705, card_type: "Admin" });
+    expect(refusalWords(r)).toBe("Card 705 is of the type “Admin”, which guests do not get. Take a guest card.");
+    setLanguage("pl");
+    const pl = refusalWords(r);
+    expect(pl).toContain("705");
+    expect(pl).toContain("Admin");
+    expect(pl).not.toBe(refusalWords({ ...r, reason: null }));
+  });
+
+  it("says a time in the site's zone on a 24-hour clock", () => {
+    setSiteZone("Europe/Warsaw");
+    // 13:05 UTC on 3 December 2026 is 14:05 in Warsaw.
+    const since = Date.UTC(2026, 11, 3, 13, 5);
+    const said = refusalWords(refusal("presence", "already-in", { name: "Anna Kowalska", since }));
+    expect(said).toContain("Anna Kowalska");
+    expect(said).toContain("14:05");
+    expect(said).not.toMatch(/PM|UTC/);
+  });
+
+  it("names a role refused in the screen's language", () => {
+    setLanguage("pl");
+    const said = refusalWords(refusal("keys", "denied", { role: "kiosk", action: "lend keys" }));
+    expect(said).toContain((resources.pl.role as Messages).kiosk as string);
+  });
+
+  it("keeps the core's words for a failure with no kind, and for a kind this build does not know", () => {
+    expect(refusalWords({ message: "The store failed.", reason: null })).toBe("The store failed.");
+    expect(refusalWords(refusal("visit", "a-kind-from-a-newer-core", 1, "Newer words."))).toBe("Newer words.");
+  });
+});
