@@ -190,6 +190,18 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     r.wait_text("Olga Late card 110").await?;
     r.wait_until("Marta to leave the building's list", |p| !p.contains("Marta Wiśniewska card 110")).await?;
 
+    // A Polish reception hears a refusal in Polish, with its values: Tom
+    // Becker offered admin card 705.
+    r.click(&r.find_text("option", "Polski").await?).await?;
+    r.click(&r.find_text("strong", "Tom Becker").await?).await?;
+    r.type_into(&r.find("#typed-card").await?, "705").await?;
+    r.click(&r.find("#typed-card ~ button[type=submit]").await?).await?;
+    r.wait_text("Karta 705 jest typu „Admin”, a takich kart nie wydaje się gościom. Weź kartę gościa.").await?;
+    reception.screenshot("reception-refusal-pl").await?;
+    reception.check_accessibility("a refusal in Polish").await?;
+    r.click(&r.find_text("option", "English").await?).await?;
+    r.click(&r.find_text("strong", "Tom Becker").await?).await?;
+
     // The guest leaves: release the card.
     r.click(&r.find("[data-release=\"110\"]").await?).await?;
     r.wait_text("Olga Late has left; their card is free.").await?;

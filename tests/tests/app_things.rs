@@ -128,6 +128,14 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.wait_text("Guest data must be kept at least 1 day and at most 3650 days, not 0.").await?;
     set("#ret-days", "30").await?;
     a.wait_text("Saved.").await?;
+    // The card types say what each is for; the consent is written in Polish
+    // for guests who read Polish, and reaches the other devices.
+    a.wait_text("A person's own badge, given under People.").await?;
+    set("#consent-pl", "Przechowujemy Twoje imię przez 30 dni.").await?;
+    eventually("the Polish consent to reach the server", Duration::from_secs(10), || {
+        watcher.read(|s| s.site_settings().map(|x| x.is_some_and(|x| x.consent_for(Some("pl")) == "Przechowujemy Twoje imię przez 30 dni.")).unwrap_or(false))
+    })
+    .await?;
     a.execute("const s = document.querySelector('#site-lang'); s.value = 'pl'; s.dispatchEvent(new Event('change'));", serde_json::json!([])).await?;
     a.click(&a.find("form:has(#site-lang) button[type=submit]").await?).await?;
     a.wait_text("Saved.").await?;
@@ -181,11 +189,22 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.click(&a.find_text("button", "People").await?).await?;
     a.type_into(&a.find("#p-name").await?, "Ewa Lis").await?;
     a.type_into(&a.find("#p-email").await?, "ewa@demo.lodge").await?;
+    // Her own badge: a guest card is refused with the rule, an admin card
+    // is hers.
+    a.type_into(&a.find("#p-badge").await?, "150").await?;
+    a.click(&a.find("form:has(#p-name) button[type=submit]").await?).await?;
+    a.wait_text("Card 150 is of the type “Guest”, which reception hands to guests. A person's own badge is a card of another type.").await?;
+    a.clear(&a.find("#p-badge").await?).await?;
+    a.type_into(&a.find("#p-badge").await?, "710").await?;
     a.click(&a.find("form:has(#p-name) button[type=submit]").await?).await?;
     a.wait_text("Ewa Lis added.").await?;
+    a.find_text("td", "710").await?;
     admin_app.screenshot("admin-people").await?;
     admin_app.check_accessibility("people").await?;
-    eventually("the new person to reach the server", Duration::from_secs(10), || watcher.read(|s| s.people("Ewa").map(|p| p.len() == 1).unwrap_or(false))).await?;
+    eventually("the new person to reach the server", Duration::from_secs(10), || {
+        watcher.read(|s| s.people("Ewa").map(|p| p.len() == 1 && p[0].badge_card.map(|c| c.get()) == Some(710)).unwrap_or(false))
+    })
+    .await?;
     a.click(&a.find_text("button", "Devices").await?).await?;
     a.wait_text("Jan's phone").await?;
     a.click(&a.find_text("button", "Make a code").await?).await?;

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LANGUAGES, resources, type Messages } from "../src/lib/i18n.svelte";
-import { FIELD_PROBLEMS } from "../src/lib/guestForm";
+import { FIELD_PROBLEMS } from "../src/features/kiosk/guest-form";
 import { COMMANDS, COUNTED, KINDS, MEASURED, RULES } from "../src/lib/attention";
 
 const PLURAL = /_(zero|one|two|few|many|other)$/;

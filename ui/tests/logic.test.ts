@@ -2,10 +2,10 @@
 // history and holdings, the "not yet sent" mark.
 import { describe, expect, it } from "vitest";
 import type { CardRead, FieldError, Refusal, Visit } from "../src/bindings";
-import { emptyDraft, problemKey, toForm, visibleErrors } from "../src/lib/guestForm";
-import { cardAction } from "../src/lib/desk";
+import { emptyDraft, problemKey, toForm, visibleErrors } from "../src/features/kiosk/guest-form";
+import { cardAction } from "../src/features/reception/card-action";
 import { setLanguage } from "../src/lib/i18n.svelte";
-import { historyDays, holdingsList } from "../src/lib/presence";
+import { historyDays, holdingsList } from "../src/features/staff/presence";
 import { notYetSent } from "../src/lib/sync.svelte";
 
 const err = (field: FieldError["field"], problem: FieldError["problem"]): FieldError => ({ field, problem, message: "" });
@@ -107,8 +107,8 @@ describe("the staff screen", () => {
   });
 });
 
-import { fromDateInput, proposedDue, toDateInput } from "../src/lib/keys";
-import { REPAIR_STATES, nextStates } from "../src/lib/repairs";
+import { fromDateInput, proposedDue, toDateInput } from "../src/features/key-desk/due-date";
+import { REPAIR_STATES, nextStates } from "../src/features/admin/repairs";
 
 describe("the key desk", () => {
   it("proposes the due date from the loan term", () => {

@@ -1,8 +1,8 @@
 // What a badge card read means at reception: admit the chosen guest with
 // it, take it back from the guest who has it, or hold it until the
 // receptionist picks a guest.
-import type { CardRead, Visit, VisitId } from "../bindings";
-import { refusalWords } from "./refusal";
+import type { CardRead, Visit, VisitId } from "../../bindings";
+import { refusalWords } from "../../lib/refusal";
 
 export type CardAction =
   | { kind: "admit"; visit: VisitId; card: number }

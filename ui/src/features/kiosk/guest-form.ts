@@ -1,7 +1,7 @@
 // The kiosk form's state: what was typed, which fields the guest has left
 // (only those show their errors), and the pauses after which the kiosk
 // starts over.
-import type { FieldError, GuestField, GuestForm, PersonId } from "../bindings";
+import type { FieldError, GuestField, GuestForm, PersonId } from "../../bindings";
 
 /** Mid-form, a minute with no touch clears the form. */
 export const IDLE_RESET_MS = 60_000;

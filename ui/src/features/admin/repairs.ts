@@ -1,6 +1,6 @@
 // The repair board's moves: new → in progress → stalled or resolved; a
 // resolved ticket only reopens (to new).
-import type { RepairState } from "../bindings";
+import type { RepairState } from "../../bindings";
 
 export const REPAIR_STATES: RepairState[] = ["new", "in-progress", "stalled", "resolved"];
 

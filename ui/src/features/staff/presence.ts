@@ -1,6 +1,6 @@
 // The staff screen's logic: what a person still holds, in words, and their
 // history grouped by day.
-import type { Holdings, PresenceEntry } from "../bindings";
+import type { Holdings, PresenceEntry } from "../../bindings";
 
 export function holdingsList(h: Holdings): string[] {
   return [...h.keys.map((k) => k.label), ...h.items.map((i) => `${i.name} ${i.asset_number}`)];

@@ -2,7 +2,7 @@
 // date field's value to and from an instant (the end of that day in the
 // site's time zone, whatever the desk's own clock is set to: a key due on
 // the 16th is due by 23:59 of the 16th where the keys are).
-import { dayKey } from "./time";
+import { dayKey } from "../../lib/time";
 
 export function proposedDue(now: number, loanDays: number): number {
   return now + loanDays * 86_400_000;

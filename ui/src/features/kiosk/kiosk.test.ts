@@ -5,9 +5,9 @@
 import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import Kiosk from "../src/screens/Kiosk.svelte";
-import { setLanguage } from "../src/lib/i18n.svelte";
-import type { FieldError, GuestForm } from "../src/bindings";
+import Kiosk from "./Kiosk.svelte";
+import { setLanguage } from "../../lib/i18n.svelte";
+import type { FieldError, GuestForm } from "../../bindings";
 
 const sent: GuestForm[] = [];
 
