@@ -135,6 +135,33 @@ pub async fn retention_reports(State(state): State<AppState>, headers: HeaderMap
     Ok(Json(reports))
 }
 
+/// `GET /admin/presence[?format=csv]`: everyone in the caller's site's
+/// building now (staff signed in, guests admitted), as JSON or CSV.
+pub async fn presence(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<lodge_core::sync::api::PresenceQuery>,
+) -> Result<axum::response::Response, AppError> {
+    use axum::response::IntoResponse;
+    let me = caller_of(&state, &headers, &[Role::Admin, Role::Reception]).await?;
+    let (list, zone) = tokio::task::spawn_blocking(move || {
+        let hub = state.hub(me.site)?;
+        let store = hub.store();
+        let zone = store.site_settings()?.map_or_else(|| "UTC".to_owned(), |s| s.time_zone);
+        Ok::<_, AppError>((store.evacuation_list()?, zone))
+    })
+    .await??;
+    Ok(match query.format {
+        lodge_core::sync::api::Format::Json => Json(list).into_response(),
+        lodge_core::sync::api::Format::Csv => {
+            // The zone was checked when it was set; a store from elsewhere
+            // with one this server does not know still answers, in UTC.
+            let text = list.csv(&zone).or_else(|_| list.csv("UTC")).unwrap_or_default();
+            ([(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")], text).into_response()
+        }
+    })
+}
+
 /// `POST /admin/channels/test`: a test message through one of the caller's
 /// site's channels, sent now; what became of it.
 pub async fn test_channel(State(state): State<AppState>, headers: HeaderMap, Json(test): Json<ChannelTest>) -> Result<Json<Vec<ChannelTried>>, AppError> {

@@ -206,6 +206,7 @@ pub fn app(state: AppState) -> Router {
         .route(api::ADMIN_JOBS_RUN_PATH, post(admin::run_rule))
         .route(api::ADMIN_RETENTION_RUN_PATH, post(admin::run_retention))
         .route(api::ADMIN_RETENTION_REPORTS_PATH, get(admin::retention_reports))
+        .route(api::ADMIN_PRESENCE_PATH, get(admin::presence))
         .route(api::ADMIN_CHANNEL_TEST_PATH, post(admin::test_channel))
         .route(api::ADMIN_SLACK_HOOKS_PATH, get(channel_settings::slack_hooks).post(channel_settings::add_slack_hook))
         .route(api::ADMIN_SLACK_HOOK_ROUTE, delete(channel_settings::remove_slack_hook))

@@ -61,3 +61,43 @@ async fn an_admin_device_lists_enrols_and_removes_only_its_sites_devices() -> an
     assert_ne!(desk.sync.status().connection, Connection::Revoked);
     Ok(())
 }
+
+/// Who is in the building, for another system: the server's own copy as JSON
+/// or CSV, over plain HTTP with an admin or reception token, nothing for
+/// anyone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_is_in_the_building_comes_as_json_or_csv_for_admin_and_reception_only() -> anyhow::Result<()> {
+    use lodge_core::visit::{AdmitRequest, GuestForm};
+    let s = lodge_tests::site::TestSite::start_in("Europe/Warsaw", |data| Server::start(data, 0)).await;
+    let founder = s.founder();
+    s.admin.act(|st| st.sign_in(&founder, s.host))?;
+    let form = GuestForm { name: "Marta Wiśniewska".into(), company: "Acme, Ltd".into(), host: Some(s.host), consent: true, ..Default::default() };
+    let visit = s.admin.act(|st| st.register_guest(&founder, form))?;
+    s.admin.act(|st| st.admit(&founder, AdmitRequest { visit, card: lodge_core::CardNumber::new(105).unwrap(), take_over: false }))?;
+    lodge_tests::site::settled(&s.admin).await;
+    let desk = s.device("desk", "reception", None).await;
+    let phone = s.device("anna-phone", "staff", Some(s.host)).await;
+
+    let http = reqwest::Client::new();
+    let url = format!("{}{}", s.server.http_url(), lodge_core::sync::api::ADMIN_PRESENCE_PATH);
+    let get = |token: &str, query: &'static str| http.get(format!("{url}{query}")).bearer_auth(token.to_owned()).send();
+
+    let json: lodge_core::EvacuationList = get(&s.admin.token, "").await?.error_for_status()?.json().await?;
+    assert_eq!(json.people.iter().map(|p| p.name.as_str()).collect::<Vec<_>>(), ["Anna Kowalska"]);
+    assert_eq!(json.guests.iter().map(|g| g.guest_name.as_str()).collect::<Vec<_>>(), ["Marta Wiśniewska"]);
+
+    let answer = get(&desk.token, "?format=csv").await?.error_for_status()?;
+    assert_eq!(answer.headers()[reqwest::header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    let text = answer.text().await?;
+    let mut rows = csv::Reader::from_reader(text.as_bytes());
+    let rows: Vec<csv::StringRecord> = rows.records().collect::<Result<_, _>>()?;
+    assert_eq!(rows.len(), 2, "{text}");
+    assert_eq!((&rows[0][0], &rows[0][1]), ("staff", "Anna Kowalska"));
+    assert_eq!((&rows[1][0], &rows[1][1], &rows[1][2], &rows[1][3], &rows[1][4]), ("guest", "Marta Wiśniewska", "Acme, Ltd", "105", "Anna Kowalska"));
+
+    // A staff phone, a bad token and a bad format are refused.
+    assert_eq!(get(&phone.token, "").await?.status(), reqwest::StatusCode::FORBIDDEN);
+    assert_eq!(get("not-a-token", "").await?.status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert_eq!(get(&s.admin.token, "?format=xlsx").await?.status(), reqwest::StatusCode::BAD_REQUEST);
+    Ok(())
+}

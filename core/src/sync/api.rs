@@ -178,6 +178,30 @@ pub const ADMIN_RETENTION_RUN_PATH: &str = "/admin/retention/run";
 /// Every retention sweep of the caller's site: `GET`, answered with a list
 /// of [`ErasureReport`], newest first.
 pub const ADMIN_RETENTION_REPORTS_PATH: &str = "/admin/retention/reports";
+/// Who is in the caller's site's building now, as the server's copy says:
+/// `GET`, answered with an [`EvacuationList`](crate::EvacuationList)
+/// as JSON, or with `?format=csv` as CSV (times in the site's zone). For
+/// admin and reception devices, and other systems holding such a token.
+pub const ADMIN_PRESENCE_PATH: &str = "/admin/presence";
+
+/// The form of an answer that has more than one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// JSON, the default.
+    #[default]
+    Json,
+    /// CSV with a header row.
+    Csv,
+}
+
+/// The query of [`ADMIN_PRESENCE_PATH`].
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct PresenceQuery {
+    /// JSON or CSV.
+    #[serde(default)]
+    pub format: Format,
+}
 
 /// The path that removes `device`.
 pub fn revoke_path(device: DeviceId) -> String {
