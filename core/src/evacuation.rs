@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::presence::PresentPerson;
+use crate::spreadsheet;
 use crate::store::{Error, Store};
 use crate::time::Timestamp;
 use crate::visit::Visit;
@@ -31,31 +32,20 @@ impl EvacuationList {
     /// person: staff first, then guests with card and host; times in the
     /// site's zone (`2026-12-03 14:05`).
     pub fn csv(&self, time_zone: &str) -> Result<String, crate::site::Error> {
-        let zone: chrono_tz::Tz = time_zone.parse().map_err(|_| crate::site::Error::UnknownTimeZone(time_zone.to_owned()))?;
-        let local = |t: Timestamp| t.to_utc().with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string();
-        let mut out = csv::Writer::from_writer(Vec::new());
-        let mut row = |fields: [&str; 7]| out.write_record(fields.map(|f| cell(f).into_owned())).expect("writing to memory");
-        row(["kind", "name", "company_or_department", "card", "host", "in_since", "person_or_visit"]);
-        for p in &self.people {
-            row(["staff", &p.name, p.department.as_deref().unwrap_or(""), "", "", &local(p.since), &p.person.to_string()]);
-        }
-        for g in &self.guests {
+        let zone = spreadsheet::zone(time_zone)?;
+        let staff = self.people.iter().map(|p| {
+            let department = p.department.clone().unwrap_or_default();
+            ["staff".into(), p.name.clone(), department, String::new(), String::new(), spreadsheet::local_minute(p.since, zone), p.person.to_string()]
+        });
+        let guests = self.guests.iter().map(|g| {
             let (card, since) = match g.state {
-                crate::visit::VisitState::Admitted { card, since } => (card.to_string(), local(since)),
+                crate::visit::VisitState::Admitted { card, since } => (card.to_string(), spreadsheet::local_minute(since, zone)),
                 _ => (String::new(), String::new()),
             };
-            row(["guest", &g.guest_name, &g.company, &card, &g.host_name, &since, &g.id.to_string()]);
-        }
-        let bytes = out.into_inner().expect("writing to memory");
-        Ok(String::from_utf8(bytes).expect("CSV of UTF-8 fields is UTF-8"))
+            ["guest".into(), g.guest_name.clone(), g.company.clone(), card, g.host_name.clone(), since, g.id.to_string()]
+        });
+        Ok(spreadsheet::write(["kind", "name", "company_or_department", "card", "host", "in_since", "person_or_visit"], staff.chain(guests)))
     }
-}
-
-/// A field as a spreadsheet will read it: text a guest typed that starts
-/// like a formula (`=`, `+`, `-`, `@`, a tab or a return) is kept as text by
-/// a leading apostrophe, so opening the file never runs what a guest wrote.
-fn cell(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{text}").into() } else { text.into() }
 }
 
 impl Store {

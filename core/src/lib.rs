@@ -61,6 +61,7 @@ pub mod demo;
 pub mod document;
 pub mod equipment;
 mod evacuation;
+pub mod spreadsheet;
 mod ids;
 pub mod key_loan;
 pub mod notice;

@@ -9,6 +9,7 @@
 mod commands;
 mod document;
 mod error;
+mod export;
 mod form;
 mod long_wait;
 mod queries;
@@ -17,6 +18,7 @@ pub use commands::{AdmitRequest, CardFix, RejectReason};
 pub(crate) use document::VisitDoc;
 pub use document::VisitState;
 pub use error::Error;
+pub use export::{VISITS_CSV_HEADER, visits_csv};
 pub use form::{FieldError, FieldProblem, GuestField, GuestForm, check_guest_form};
 pub use long_wait::{LongWait, TOO_LONG_MINUTES, long_waits};
 pub use queries::{Visit, VisitSearch};

@@ -71,6 +71,13 @@ impl Desk {
         self.app.as_ref()
     }
 
+    /// Where exported files go: the user's downloads folder, or the data
+    /// directory's `exports/` where there is none.
+    pub fn export_dir(&self) -> PathBuf {
+        use tauri::Manager;
+        self.app.as_ref().and_then(|a| a.path().download_dir().ok()).unwrap_or_else(|| self.dir.join("exports"))
+    }
+
     /// The data directory.
     pub fn dir(&self) -> &Path {
         &self.dir

@@ -38,6 +38,30 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.wait_until(&format!("the tile “{tile}”"), |page| page.contains(&tile)).await?;
     admin_app.screenshot("admin-dashboard").await?;
     admin_app.check_accessibility("admin dashboard").await?;
+
+    // Visit history: the demo's guests, found by name, one visit's timeline
+    // (who did what), and what was found exported as CSV.
+    a.click(&a.find_text("button", "History").await?).await?;
+    a.wait_text("2 visits found.").await?;
+    a.type_into(&a.find("#h-text").await?, "maria").await?;
+    a.click(&a.find_text("button", "Search").await?).await?;
+    a.wait_text("1 visit found.").await?;
+    assert!(!a.page_text().await?.contains("Tom Becker"), "only the visit searched for");
+    a.click(&a.find_text("button", "Timeline of Maria Garcia's visit").await?).await?;
+    a.wait_until("the visit's timeline", |p| p.lines().any(|l| l.contains("register a guest · guest kiosk")) && p.lines().any(|l| l.contains("admit a guest ·"))).await?;
+    admin_app.screenshot("admin-history").await?;
+    admin_app.check_accessibility("visit history").await?;
+    a.click(&a.find_text("button", "Export as CSV").await?).await?;
+    a.wait_until("the export to be saved", |p| p.contains("Saved as ")).await?;
+    let page = a.page_text().await?;
+    let path = page.lines().find_map(|l| l.split_once("Saved as ").map(|(_, p)| p.trim().to_owned())).expect("the saved file's path");
+    let exported = std::fs::read_to_string(&path)?;
+    let mut rows = csv::Reader::from_reader(exported.as_bytes());
+    assert_eq!(rows.headers()?.iter().collect::<Vec<_>>(), lodge_core::visit::VISITS_CSV_HEADER);
+    let rows: Vec<csv::StringRecord> = rows.records().collect::<Result<_, _>>()?;
+    assert_eq!(rows.len(), 1, "{exported}");
+    assert_eq!((&rows[0][0], &rows[0][1], &rows[0][8], &rows[0][10]), ("Maria Garcia", "Acme", "105", "in"));
+    a.click(&a.find_text("button", "Dashboard").await?).await?;
     a.click(&a.find_text("button", "Keys").await?).await?;
     a.type_into(&a.find("#key-label").await?, "M-14").await?;
     a.click(&a.find_text("button", "Add").await?).await?;

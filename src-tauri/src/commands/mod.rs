@@ -7,6 +7,7 @@ pub mod admin;
 pub mod announcements;
 pub mod attention;
 pub mod badge;
+pub mod history;
 pub mod keydesk;
 pub mod kiosk;
 pub mod reception;
@@ -108,6 +109,9 @@ command_table! {
     keydesk::revoke_exception(id: lodge_core::ExceptionId) -> ();
 
     admin::dashboard() -> admin::Dashboard;
+    history::visit_history(search: lodge_core::visit::VisitSearch) -> Vec<lodge_core::visit::Visit>;
+    history::visit_timeline(visit: lodge_core::VisitId) -> Vec<lodge_core::DocChange>;
+    history::export_visits(search: lodge_core::visit::VisitSearch) -> String;
     admin::equipment() -> Vec<lodge_core::equipment::Item>;
     admin::add_item(item: lodge_core::equipment::NewItem) -> lodge_core::ItemId;
     admin::item_labels(items: Vec<lodge_core::ItemId>) -> Vec<String>;
