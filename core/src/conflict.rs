@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 pub(crate) use check::recheck;
-pub use queries::Conflict;
+pub use queries::{Conflict, ConflictChoice};
 
 use crate::ids::{CardNumber, ItemId, KeyId, KeyTypeId, PersonId};
 

@@ -77,7 +77,7 @@ mod time;
 pub mod visit;
 
 pub use actor::{Actor, Denied, Role};
-pub use conflict::{Conflict, ConflictKind};
+pub use conflict::{Conflict, ConflictChoice, ConflictKind};
 pub use custody::Holdings;
 pub use document::{DocId, DocKind, Header};
 pub use evacuation::EvacuationList;

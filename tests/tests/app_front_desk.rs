@@ -37,7 +37,7 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     ensure_pcscd()?;
 
     // The site's admin registers the UID of guest card 110.
-    let admin_device = Device::enrol(&server, root.path(), "admin", &code(&server_dir, site, "admin", None)?).await?;
+    let mut admin_device = Device::enrol(&server, root.path(), "admin", &code(&server_dir, site, "admin", None)?).await?;
     eventually("the admin device to get the site", Duration::from_secs(10), || admin_device.read(|s| s.people("Anna").map(|p| !p.is_empty()).unwrap_or(false))).await?;
     let anna = admin_device.read(|s| s.people("Anna"))?.remove(0).id;
     let actor = lodge_core::Actor::site_founder("Test admin");
@@ -200,7 +200,37 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     reception.screenshot("reception-refusal-pl").await?;
     reception.check_accessibility("a refusal in Polish").await?;
     r.click(&r.find_text("option", "English").await?).await?;
-    r.click(&r.find_text("strong", "Tom Becker").await?).await?;
+
+    // Card 120 given twice: an office desk offline lets Ida Offline in with
+    // it while reception gives it to Tom Becker. When the office comes back
+    // both desks show the conflict; reception says Tom really holds it, and
+    // Ida's visit ends.
+    admin_device.go_offline();
+    let ida = lodge_core::visit::GuestForm { name: "Ida Offline".into(), company: "Acme".into(), host: Some(anna), consent: true, ..Default::default() };
+    let ida = admin_device.act(|s| s.register_guest(&actor, ida))?;
+    let card_120 = CardNumber::new(120)?;
+    admin_device.act(|s| s.admit(&actor, lodge_core::visit::AdmitRequest { visit: ida, card: card_120, take_over: false }))?;
+    // Tom is still picked after the refusal, the 705 still typed.
+    r.wait_text("Admitting Tom Becker").await?;
+    r.clear(&r.find("#typed-card").await?).await?;
+    r.type_into(&r.find("#typed-card").await?, "120").await?;
+    r.click(&r.find_text("button", "Admit").await?).await?;
+    r.wait_text("Tom Becker card 120").await?;
+    admin_device.go_online(&server);
+    r.click(&r.find_text("button", "Conflicts").await?).await?;
+    let tom_has_it = r.find_starting("button", "Card 120 is with Tom Becker (since").await?;
+    r.find_starting("button", "Card 120 is with Ida Offline (since").await?;
+    r.wait_text("Card 120 was given to 2 guests while offline.").await?;
+    assert!(!r.page_text().await?.contains(" UTC"), "every time in the site's zone");
+    reception.screenshot("reception-conflicts").await?;
+    reception.check_accessibility("the conflict inbox").await?;
+    r.click(&tom_has_it).await?;
+    r.wait_text("No conflicts. Everything the devices did fits together.").await?;
+    r.click(&r.find_text("button", "Close").await?).await?;
+    eventually("Ida's visit to end on the office desk", Duration::from_secs(10), || {
+        admin_device.read(|s| s.guests_in().map(|g| g.iter().any(|v| v.guest_name == "Tom Becker") && !g.iter().any(|v| v.guest_name == "Ida Offline")).unwrap_or(false))
+    })
+    .await?;
 
     // The guest leaves: release the card.
     r.click(&r.find("[data-release=\"110\"]").await?).await?;

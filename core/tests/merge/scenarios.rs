@@ -49,6 +49,10 @@ fn card_given_twice_offline_is_one_conflict_with_one_winner_everywhere() {
         assert_eq!(conflicts[0].id, "card:105");
         assert_eq!(conflicts[0].winner, a.to_string(), "the earlier admission wins for now");
         assert!(conflicts[0].summary.contains("Alice Guest"), "{}", conflicts[0].summary);
+        // The desk chooses between the two guests, the provisional winner first.
+        let choices = store.conflict_choices(&conflicts[0]).unwrap();
+        let sides: Vec<(String, &str)> = choices.iter().map(|c| (c.party.clone(), c.name.as_str())).collect();
+        assert_eq!(sides, [(a.to_string(), "Alice Guest"), (b.to_string(), "Bob Guest")]);
     }
     assert_eq!(projections(&r.stores[0]), projections(&r.stores[1]));
     // Bob really holds 106: fixed on one replica, gone on both.
@@ -96,6 +100,13 @@ fn a_key_lent_twice_offline_is_a_conflict_until_resolved() {
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(c[0].kind, ConflictKind::KeyLentTwice);
         assert_eq!(c[0].winner, first.to_string());
+        // The desk says who really has it: one choice per loan, by name.
+        let choices = store.conflict_choices(&c[0]).unwrap();
+        assert_eq!(choices.len(), 2);
+        assert_eq!(choices[0].party, first.to_string());
+        let p1 = store.person(r.people[1]).unwrap().unwrap().name;
+        let p2 = store.person(r.people[2]).unwrap().unwrap().name;
+        assert_eq!(choices.iter().map(|c| c.name.clone()).collect::<Vec<_>>(), [p1, p2]);
     }
     r.stores[1].resolve_key_conflict(&kd, key, first).unwrap();
     r.sync(0, 1);
@@ -141,13 +152,21 @@ fn a_double_sign_in_offline_merges_into_one_month_and_is_flagged() {
     let conflict = r.stores[0].conflict(&format!("presence:{p}")).unwrap().expect("double sign-in flagged");
     assert_eq!(conflict.kind, ConflictKind::SignedInTwice);
     assert_eq!(r.stores[1].conflicts().unwrap(), r.stores[0].conflicts().unwrap());
-    let keep = lodge_core::EventId::parse(&conflict.winner).unwrap();
+    // Two sign-ins to choose from, five minutes apart, the same on both.
+    let choices = r.stores[0].conflict_choices(&conflict).unwrap();
+    assert_eq!(choices, r.stores[1].conflict_choices(&conflict).unwrap());
+    assert_eq!(choices.len(), 2);
+    assert_eq!(choices[1].at.millis() - choices[0].at.millis(), 5 * 60_000);
+    // The later one is the true one: the desk keeps it.
+    let keep = lodge_core::EventId::parse(&choices[1].party).unwrap();
     let d = desk(&r);
     r.stores[1].resolve_presence_conflict(&d, p, keep).unwrap();
     r.sync(0, 1);
     for store in &r.stores {
         assert!(store.conflicts().unwrap().is_empty());
-        assert_eq!(store.people_in().unwrap().len(), 1);
+        let people_in = store.people_in().unwrap();
+        assert_eq!(people_in.len(), 1);
+        assert_eq!(people_in[0].since, choices[1].at, "in since the sign-in that was kept");
     }
 }
 

@@ -75,7 +75,9 @@ command_table! {
     reception::release(visit: lodge_core::VisitId) -> ();
     reception::release_card(card: lodge_core::CardNumber) -> lodge_core::visit::Visit;
     reception::visit_by_card(card: lodge_core::CardNumber) -> Option<lodge_core::visit::Visit>;
-    reception::conflicts() -> Vec<lodge_core::Conflict>;
+    reception::conflict_inbox() -> Vec<reception::InboxEntry>;
+    reception::resolve_key_conflict(key: lodge_core::KeyId, keep: lodge_core::LoanId) -> ();
+    reception::resolve_presence_conflict(person: lodge_core::PersonId, keep: lodge_core::EventId) -> ();
     reception::resolve_card_conflict(card: lodge_core::CardNumber, keep: lodge_core::VisitId, fixes: Vec<(lodge_core::VisitId, lodge_core::visit::CardFix)>) -> ();
     reception::evacuation() -> reception::Evacuation;
 

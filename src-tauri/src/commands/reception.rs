@@ -106,10 +106,35 @@ pub fn visit_by_card(desk: State<'_, Desk>, card: CardNumber) -> Answer<Option<V
     Ok(guests.into_iter().find(|v| matches!(v.state, VisitState::Admitted { card: c, .. } if c == card)))
 }
 
-/// Open conflicts, for the inbox.
+/// An open conflict with the sides the desk can keep.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct InboxEntry {
+    /// The conflict.
+    pub conflict: Conflict,
+    /// The sides one is kept of (the provisional winner first); empty for
+    /// a conflict fixed where it belongs (a key over the limit, an item in
+    /// the workshop).
+    pub choices: Vec<lodge_core::ConflictChoice>,
+}
+
+/// The conflict inbox: every open conflict and its choices.
 #[tauri::command(async, rename_all = "snake_case")]
-pub fn conflicts(desk: State<'_, Desk>) -> Answer<Vec<Conflict>> {
-    desk.read(|s| s.conflicts())
+pub fn conflict_inbox(desk: State<'_, Desk>) -> Answer<Vec<InboxEntry>> {
+    desk.read(|s| {
+        s.conflicts()?.into_iter().map(|conflict| Ok(InboxEntry { choices: s.conflict_choices(&conflict)?, conflict })).collect::<Result<Vec<_>, lodge_core::StoreError>>()
+    })
+}
+
+/// Say who really has a key lent twice: that loan stays, the others end.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn resolve_key_conflict(desk: State<'_, Desk>, key: lodge_core::KeyId, keep: lodge_core::LoanId) -> Answer<()> {
+    desk.write(&[Area::Keys, Area::Conflicts], |s, actor| s.resolve_key_conflict(actor, key, keep))
+}
+
+/// Keep one sign-in of a person signed in twice; the others are voided.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn resolve_presence_conflict(desk: State<'_, Desk>, person: lodge_core::PersonId, keep: lodge_core::EventId) -> Answer<()> {
+    desk.write(&[Area::Presence, Area::Conflicts], |s, actor| s.resolve_presence_conflict(actor, person, keep))
 }
 
 /// Keep one guest on a card given twice; fix the others.

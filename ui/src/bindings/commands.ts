@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementError, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Delivery, DeliveryState, Denied, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocChange, DocId, DocKind, Email, EndOfDayReminder, EquipmentError, Evacuation, EvacuationList, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, InvalidId, Item, ItemId, ItemView, JoinAttempt, JoinSite, Key, KeyDeskError, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, MailRelayShown, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, NewMailRelay, NewSlackHook, Person, PersonError, PersonForm, PersonId, PresenceEntry, PresenceError, PresentPerson, Reach, ReadCode, Reader, Reason, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairError, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteError, SiteId, SiteSettings, SiteSetup, SlackHookShown, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitError, VisitId, VisitSearch, VisitState } from "./index";
+import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementError, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictChoice, ConflictKind, Connection, ContactChannel, Counted, Customer, CustomerQuery, Dashboard, Delivery, DeliveryState, Denied, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocChange, DocId, DocKind, Email, EndOfDayReminder, EquipmentError, Evacuation, EvacuationList, EventId, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, InboxEntry, InvalidId, Item, ItemId, ItemView, JoinAttempt, JoinSite, Key, KeyDeskError, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, MailRelayShown, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, NewMailRelay, NewSlackHook, Person, PersonError, PersonForm, PersonId, PresenceEntry, PresenceError, PresentPerson, Reach, ReadCode, Reader, Reason, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairError, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteError, SiteId, SiteSettings, SiteSetup, SlackHookShown, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitError, VisitId, VisitSearch, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
   return invoke("device", {});
@@ -108,6 +108,18 @@ export function visitByCard(card: CardNumber): Promise<Visit | null> {
 
 export function conflicts(): Promise<Array<Conflict>> {
   return invoke("conflicts", {});
+}
+
+export function conflictInbox(): Promise<Array<InboxEntry>> {
+  return invoke("conflict_inbox", {});
+}
+
+export function resolveKeyConflict(key: KeyId, keep: LoanId): Promise<null> {
+  return invoke("resolve_key_conflict", { key, keep });
+}
+
+export function resolvePresenceConflict(person: PersonId, keep: EventId): Promise<null> {
+  return invoke("resolve_presence_conflict", { person, keep });
 }
 
 export function resolveCardConflict(card: CardNumber, keep: VisitId, fixes: Array<[VisitId, CardFix]>): Promise<null> {
