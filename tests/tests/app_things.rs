@@ -100,6 +100,9 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     let w = &worker.session;
     w.wait_text("Scan an item").await?;
     w.wait_text("Drill").await?; // the demo's drill is Jan's
+    // What is free to take: the demo's ladder, not Jan's drill.
+    w.wait_text("Free to take").await?;
+    w.find_text("button", "Ladder L-2").await?;
     worker.screenshot("worker").await?;
     worker.check_accessibility("worker").await?;
     w.type_into(&w.find("#code-photo").await?, label_png.to_str().unwrap_or_default()).await?;
@@ -127,6 +130,17 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     admin_app.check_accessibility("repair board").await?;
     a.click(&move_it).await?;
     a.wait_text("Pump is now: In progress.").await?;
+
+    // An item's history: who had it, from when to when. Retiring one that
+    // is held is refused with the rule; a free one leaves every shelf.
+    a.click(&a.find_text("button", "Equipment").await?).await?;
+    a.click(&a.find("button[aria-label=\"History of P-9\"]").await?).await?;
+    a.wait_until("the pump's custody", |p| p.lines().any(|l| l.trim_start().starts_with("Jan Nowak from ") && l.contains(" to "))).await?;
+    a.click(&a.find("button[aria-label=\"Retire D-7\"]").await?).await?;
+    a.wait_text("Drill (D-7) is held by someone; return it before retiring it.").await?;
+    a.click(&a.find("button[aria-label=\"Retire L-2\"]").await?).await?;
+    a.wait_text("Ladder (L-2) is retired: never taken again.").await?;
+    w.wait_until("the ladder to leave the worker's shelf", |p| !p.contains("Ladder L-2")).await?;
 
     // Settings, people and devices.
     a.click(&a.find_text("button", "Settings").await?).await?;

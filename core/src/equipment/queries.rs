@@ -61,6 +61,8 @@ pub struct CustodyPeriod {
     pub asset_number: String,
     /// Who had it.
     pub holder: PersonId,
+    /// Their name (the id where the person is not on this device).
+    pub holder_name: String,
     /// Taken at.
     pub taken_at: Timestamp,
     /// Ended at.
@@ -104,6 +106,7 @@ fn period_row(r: &Row<'_>) -> rusqlite::Result<CustodyPeriod> {
             _ => CustodyOutcome::ReturnedUnscanned,
         },
         flagged: r.get(6)?,
+        holder_name: r.get(7)?,
     })
 }
 
@@ -142,8 +145,8 @@ impl Store {
     /// An item's custody, newest first.
     pub fn custody_history(&self, item: ItemId) -> Result<Vec<CustodyPeriod>, Error> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT c.item_id, e.asset_number, c.holder, c.taken_at, c.ended_at, c.outcome, c.flagged
-             FROM custody c JOIN equipment e ON e.item_id = c.item_id WHERE c.item_id = ?1 ORDER BY c.seq DESC",
+            "SELECT c.item_id, e.asset_number, c.holder, c.taken_at, c.ended_at, c.outcome, c.flagged, coalesce(p.name, c.holder)
+             FROM custody c JOIN equipment e ON e.item_id = c.item_id LEFT JOIN people p ON p.person_id = c.holder WHERE c.item_id = ?1 ORDER BY c.seq DESC",
         )?;
         let rows = stmt.query_map([item], period_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -152,8 +155,8 @@ impl Store {
     /// Custody closed by someone else's scan, newest first.
     pub fn flagged_custody(&self) -> Result<Vec<CustodyPeriod>, Error> {
         let mut stmt = self.conn().prepare_cached(
-            "SELECT c.item_id, e.asset_number, c.holder, c.taken_at, c.ended_at, c.outcome, c.flagged
-             FROM custody c JOIN equipment e ON e.item_id = c.item_id WHERE c.flagged = 1 ORDER BY c.ended_at DESC, c.item_id",
+            "SELECT c.item_id, e.asset_number, c.holder, c.taken_at, c.ended_at, c.outcome, c.flagged, coalesce(p.name, c.holder)
+             FROM custody c JOIN equipment e ON e.item_id = c.item_id LEFT JOIN people p ON p.person_id = c.holder WHERE c.flagged = 1 ORDER BY c.ended_at DESC, c.item_id",
         )?;
         let rows = stmt.query_map([], period_row)?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -69,6 +69,18 @@ pub fn equipment(desk: State<'_, Desk>) -> Answer<Vec<Item>> {
     Ok(items)
 }
 
+/// Retire an item: it is never taken again (refused while someone holds it).
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn retire_item(desk: State<'_, Desk>, item: lodge_core::ItemId) -> Answer<()> {
+    desk.write(&[Area::Equipment], |s, actor| s.retire_item(actor, item))
+}
+
+/// Who had an item when, newest first.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn item_history(desk: State<'_, Desk>, item: lodge_core::ItemId) -> Answer<Vec<lodge_core::equipment::CustodyPeriod>> {
+    desk.read(|s| s.custody_history(item))
+}
+
 /// Add an item.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn add_item(desk: State<'_, Desk>, item: NewItem) -> Answer<ItemId> {

@@ -94,6 +94,7 @@ command_table! {
     worker::take_item(code: String) -> lodge_core::equipment::Activation;
     worker::return_item(code: String) -> lodge_core::ItemId;
     worker::my_items() -> Vec<lodge_core::equipment::Item>;
+    worker::free_items() -> Vec<lodge_core::equipment::Item>;
     worker::repair_categories() -> Vec<lodge_core::site::RepairCategory>;
     worker::report_fault(item: lodge_core::ItemId, category: lodge_core::RepairCategoryId, note: String) -> lodge_core::TicketId;
     worker::my_tickets() -> Vec<lodge_core::repair::Ticket>;
@@ -115,6 +116,8 @@ command_table! {
     history::visit_timeline(visit: lodge_core::VisitId) -> Vec<lodge_core::DocChange>;
     history::export_visits(search: lodge_core::visit::VisitSearch) -> String;
     admin::equipment() -> Vec<lodge_core::equipment::Item>;
+    admin::retire_item(item: lodge_core::ItemId) -> ();
+    admin::item_history(item: lodge_core::ItemId) -> Vec<lodge_core::equipment::CustodyPeriod>;
     admin::add_item(item: lodge_core::equipment::NewItem) -> lodge_core::ItemId;
     admin::item_labels(items: Vec<lodge_core::ItemId>) -> Vec<String>;
     admin::repair_board() -> Vec<lodge_core::repair::Ticket>;

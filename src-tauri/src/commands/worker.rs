@@ -73,6 +73,12 @@ pub fn my_items(desk: State<'_, Desk>) -> Answer<Vec<Item>> {
     desk.read(|s| s.equipment_held_by(person))
 }
 
+/// What is on the shelf: active items nobody holds.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn free_items(desk: State<'_, Desk>) -> Answer<Vec<Item>> {
+    desk.read(|s| s.free_equipment())
+}
+
 /// The categories a fault report picks from.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn repair_categories(desk: State<'_, Desk>) -> Answer<Vec<RepairCategory>> {

@@ -29,6 +29,8 @@ export type { ConflictKind } from "./ConflictKind";
 export type { Connection } from "./Connection";
 export type { ContactChannel } from "./ContactChannel";
 export type { Counted } from "./Counted";
+export type { CustodyOutcome } from "./CustodyOutcome";
+export type { CustodyPeriod } from "./CustodyPeriod";
 export type { Customer } from "./Customer";
 export type { CustomerQuery } from "./CustomerQuery";
 export type { Dashboard } from "./Dashboard";
