@@ -39,6 +39,11 @@ impl Role {
             Role::Admin => "admin",
         }
     }
+
+    /// The role from the name [`Role::label`] gives it.
+    pub fn from_label(label: &str) -> Option<Self> {
+        [Role::Kiosk, Role::Reception, Role::Staff, Role::Worker, Role::KeyDesk, Role::Admin].into_iter().find(|r| r.label() == label)
+    }
 }
 
 impl fmt::Display for Role {

@@ -237,10 +237,29 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.click(&a.find("form:has(#p-name) button[type=submit]").await?).await?;
     a.wait_text("Ewa Lis added.").await?;
     a.find_text("td", "710").await?;
+    // Edited: her e-mail changes, her badge and role stay.
+    a.click(&a.find("button[aria-label=\"Edit Ewa Lis\"]").await?).await?;
+    a.find_text("h2", "Edit Ewa Lis").await?;
+    assert_eq!(a.execute("return document.getElementById('p-badge').value;", serde_json::json!([])).await?.as_str(), Some("710"));
+    let email = a.find("#p-email").await?;
+    a.clear(&email).await?;
+    a.type_into(&email, "ewa.lis@demo.lodge").await?;
+    a.click(&a.find("form:has(#p-name) button[type=submit]").await?).await?;
+    a.wait_text("Ewa Lis saved.").await?;
+    a.find_text("td", "ewa.lis@demo.lodge").await?;
     admin_app.screenshot("admin-people").await?;
     admin_app.check_accessibility("people").await?;
     eventually("the new person to reach the server", Duration::from_secs(10), || {
-        watcher.read(|s| s.people("Ewa").map(|p| p.len() == 1 && p[0].badge_card.map(|c| c.get()) == Some(710)).unwrap_or(false))
+        watcher.read(|s| {
+            s.people("Ewa")
+                .map(|p| {
+                    p.len() == 1
+                        && p[0].badge_card.map(|c| c.get()) == Some(710)
+                        && p[0].email.as_ref().map(|e| e.to_string()).as_deref() == Some("ewa.lis@demo.lodge")
+                        && p[0].roles == [lodge_core::Role::Staff]
+                })
+                .unwrap_or(false)
+        })
     })
     .await?;
     a.click(&a.find_text("button", "Devices").await?).await?;

@@ -31,6 +31,10 @@ pub struct Person {
     pub active: bool,
     /// How they would rather be reminded (`None`: e-mail where they have one).
     pub preferred_contact: Option<ContactChannel>,
+    /// What they do here.
+    pub roles: Vec<crate::actor::Role>,
+    /// Whether guests may ask for them at the kiosk.
+    pub hosts_guests: bool,
 }
 
 /// Someone a guest may ask for: name and department, nothing else.
@@ -46,7 +50,8 @@ pub struct DirectoryPerson {
 }
 
 const PERSON_SELECT: &str =
-    "SELECT person_id, name, email, phone, department, affiliation, user_id, badge_card, active, preferred_contact FROM people";
+    "SELECT person_id, name, email, phone, department, affiliation, user_id, badge_card, active, preferred_contact, roles,
+            EXISTS (SELECT 1 FROM directory d WHERE d.person_id = people.person_id) FROM people";
 
 fn person_row(r: &Row<'_>) -> rusqlite::Result<Person> {
     Ok(Person {
@@ -60,6 +65,8 @@ fn person_row(r: &Row<'_>) -> rusqlite::Result<Person> {
         badge_card: r.get(7)?,
         active: r.get(8)?,
         preferred_contact: r.get::<_, Option<String>>(9)?.as_deref().and_then(ContactChannel::from_stored),
+        roles: r.get::<_, String>(10)?.split(',').filter_map(crate::actor::Role::from_label).collect(),
+        hosts_guests: r.get(11)?,
     })
 }
 

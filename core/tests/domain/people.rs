@@ -50,6 +50,21 @@ fn bad_people_are_refused() {
 }
 
 #[test]
+fn a_person_reads_back_with_their_roles_and_whether_guests_ask_for_them() {
+    let mut s = site();
+    let admin = s.admin.clone();
+    let form = PersonForm { name: "Eve Lis".into(), roles: vec![Role::Worker, Role::KeyDesk], hosts_guests: false, ..Default::default() };
+    let eve = s.store.create_person(&admin, form.clone()).unwrap();
+    let read = s.store.person(eve).unwrap().unwrap();
+    assert_eq!((read.roles.clone(), read.hosts_guests), (vec![Role::Worker, Role::KeyDesk], false));
+    // Edited as the screen does: what was read, changed, written back.
+    let edit = PersonForm { roles: vec![Role::Staff], hosts_guests: true, email: Some("eve@lodge.test".into()), ..form };
+    s.store.update_person(&admin, eve, edit).unwrap();
+    let read = s.store.person(eve).unwrap().unwrap();
+    assert_eq!((read.roles, read.hosts_guests, read.email.map(|e| e.to_string())), (vec![Role::Staff], true, Some("eve@lodge.test".into())));
+}
+
+#[test]
 fn people_change_their_own_contact_details_only() {
     let mut s = site();
     let me = s.anna_staff();

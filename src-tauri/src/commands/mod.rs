@@ -154,5 +154,6 @@ command_table! {
     site::set_consent_text(language: String, text: String) -> ();
     site::people_list(search: String) -> Vec<lodge_core::person::Person>;
     site::create_person(form: lodge_core::person::PersonForm) -> lodge_core::PersonId;
+    site::update_person(id: lodge_core::PersonId, form: lodge_core::person::PersonForm) -> ();
     site::deactivate_person(id: lodge_core::PersonId) -> ();
 }

@@ -138,6 +138,12 @@ pub fn create_person(desk: State<'_, Desk>, form: PersonForm) -> Answer<PersonId
     desk.write(&[Area::People], |s, actor| s.create_person(actor, form))
 }
 
+/// Change a person's details, roles and badge (admin).
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn update_person(desk: State<'_, Desk>, id: PersonId, form: PersonForm) -> Answer<()> {
+    desk.write(&[Area::People], |s, actor| s.update_person(actor, id, form))
+}
+
 /// A person left: they can no longer sign in, borrow or be visited.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn deactivate_person(desk: State<'_, Desk>, id: PersonId) -> Answer<()> {

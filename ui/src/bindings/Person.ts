@@ -4,6 +4,7 @@ import type { CardNumber } from "./CardNumber";
 import type { ContactChannel } from "./ContactChannel";
 import type { Email } from "./Email";
 import type { PersonId } from "./PersonId";
+import type { Role } from "./Role";
 
 /**
  * A person as lists show them.
@@ -48,4 +49,12 @@ active: boolean,
 /**
  * How they would rather be reminded (`None`: e-mail where they have one).
  */
-preferred_contact: ContactChannel | null, };
+preferred_contact: ContactChannel | null, 
+/**
+ * What they do here.
+ */
+roles: Array<Role>, 
+/**
+ * Whether guests may ask for them at the kiosk.
+ */
+hosts_guests: boolean, };

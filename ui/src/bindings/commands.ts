@@ -398,6 +398,10 @@ export function createPerson(form: PersonForm): Promise<PersonId> {
   return invoke("create_person", { form });
 }
 
+export function updatePerson(id: PersonId, form: PersonForm): Promise<null> {
+  return invoke("update_person", { id, form });
+}
+
 export function deactivatePerson(id: PersonId): Promise<null> {
   return invoke("deactivate_person", { id });
 }
