@@ -92,22 +92,17 @@ impl Session {
     /// that ends in a time the test cannot know to the minute).
     pub async fn find_starting(&self, tag: &str, prefix: &str) -> anyhow::Result<Element> {
         let xpath = format!("//{tag}[starts-with(normalize-space(.), {})]", xpath_literal(prefix));
-        let start = Instant::now();
-        loop {
-            let found = self.post("/elements", json!({ "using": "xpath", "value": xpath })).await?;
-            if let Some(e) = found.as_array().and_then(|a| a.first()).and_then(|e| e[ELEMENT].as_str()) {
-                return Ok(Element(e.to_owned()));
-            }
-            if start.elapsed() > Duration::from_secs(20) {
-                bail!("no <{tag}> starting “{prefix}”; the page says: {}", self.page_text().await.unwrap_or_default());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        self.find_xpath(&xpath, || format!("<{tag}> starting “{prefix}”")).await
     }
 
     /// Wait for a button (or any element) whose visible text is exactly `text`.
     pub async fn find_text(&self, tag: &str, text: &str) -> anyhow::Result<Element> {
         let xpath = format!("//{tag}[normalize-space(.)={}]", xpath_literal(text));
+        self.find_xpath(&xpath, || format!("<{tag}> reading “{text}”")).await
+    }
+
+    /// Wait up to 20 s for the first element an XPath finds.
+    async fn find_xpath(&self, xpath: &str, what: impl Fn() -> String) -> anyhow::Result<Element> {
         let start = Instant::now();
         loop {
             let found = self.post("/elements", json!({ "using": "xpath", "value": xpath })).await?;
@@ -115,7 +110,7 @@ impl Session {
                 return Ok(Element(e.to_owned()));
             }
             if start.elapsed() > Duration::from_secs(20) {
-                bail!("no <{tag}> reading “{text}”; the page says: {}", self.page_text().await.unwrap_or_default());
+                bail!("no {}; the page says: {}", what(), self.page_text().await.unwrap_or_default());
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
