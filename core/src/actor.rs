@@ -114,6 +114,11 @@ impl Actor {
             (None, None) => format!("{} <{}>", self.name, self.role),
         }
     }
+
+    /// The name in a [`tag`](Self::tag): what a screen shows of who did it.
+    pub fn name_in_tag(tag: &str) -> &str {
+        tag.rsplit_once(" <").map_or(tag, |(name, _)| name)
+    }
 }
 
 /// A command the actor's role does not allow.

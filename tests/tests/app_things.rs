@@ -142,6 +142,22 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.wait_text("Ladder (L-2) is retired: never taken again.").await?;
     w.wait_until("the ladder to leave the worker's shelf", |p| !p.contains("Ladder L-2")).await?;
 
+    // The repair board finds a ticket by asset number; its details say what
+    // happened and by whom, and take a note.
+    a.click(&a.find_text("button", "Repairs").await?).await?;
+    a.type_into(&a.find("#ticket-search").await?, "p-9").await?;
+    let shown = a.all("[data-ticket]").await?.len();
+    assert_eq!(shown, a.all("[data-ticket=\"P-9\"]").await?.len(), "only the pump's tickets are shown");
+    a.click(&a.find("button[aria-label=\"Details of P-9\"]").await?).await?;
+    a.wait_until("the ticket's log", |p| p.contains("· Jan Nowak · Sparks at the switch") && p.contains("moved to In progress")).await?;
+    assert!(a.page_text().await?.contains("electrical · Jan Nowak ·"), "opened by a name, not an id");
+    a.type_into(&a.find("textarea[id^=note-]").await?, "Switch ordered").await?;
+    a.click(&a.find_text("button", "Add the note").await?).await?;
+    a.wait_text("Note added.").await?;
+    a.wait_until("the note in the log", |p| p.contains("· Switch ordered")).await?;
+    admin_app.screenshot("admin-ticket").await?;
+    admin_app.check_accessibility("a repair ticket's details").await?;
+
     // Settings, people and devices.
     a.click(&a.find_text("button", "Settings").await?).await?;
     a.wait_text("Badge card types").await?;

@@ -26,6 +26,8 @@ pub struct Ticket {
     pub state: RepairState,
     /// Who opened it (person id or actor tag).
     pub opened_by: String,
+    /// Their name, as a screen shows it.
+    pub opened_by_name: String,
     /// When.
     pub opened_at: Timestamp,
     /// Last note or state change.
@@ -50,8 +52,8 @@ pub struct RepairLogEntry {
     pub state: Option<RepairState>,
 }
 
-const TICKET_SELECT: &str = "SELECT r.ticket_id, r.item_id, coalesce(e.asset_number, ''), coalesce(e.name, ''), r.category, r.state, r.opened_by, r.opened_at, r.updated_at, r.notes, r.summary
-     FROM repairs r LEFT JOIN equipment e ON e.item_id = r.item_id";
+const TICKET_SELECT: &str = "SELECT r.ticket_id, r.item_id, coalesce(e.asset_number, ''), coalesce(e.name, ''), r.category, r.state, r.opened_by, r.opened_at, r.updated_at, r.notes, r.summary, p.name
+     FROM repairs r LEFT JOIN equipment e ON e.item_id = r.item_id LEFT JOIN people p ON p.person_id = r.opened_by";
 
 fn ticket_row(r: &Row<'_>) -> rusqlite::Result<Ticket> {
     let state: String = r.get(5)?;
@@ -67,6 +69,11 @@ fn ticket_row(r: &Row<'_>) -> rusqlite::Result<Ticket> {
         updated_at: r.get(8)?,
         notes: r.get(9)?,
         summary: r.get(10)?,
+        opened_by_name: match r.get::<_, Option<String>>(11)? {
+            Some(name) => name,
+            // Not a person here: an actor's tag, said by its name.
+            None => crate::actor::Actor::name_in_tag(&r.get::<_, String>(6)?).to_owned(),
+        },
     })
 }
 
@@ -103,7 +110,9 @@ impl Store {
         let mut stmt = self.conn().prepare_cached("SELECT at, by, note, state FROM repair_log WHERE ticket_id = ?1 ORDER BY at, entry_id")?;
         let rows = stmt.query_map([id], |r| {
             let state: Option<String> = r.get(3)?;
-            Ok(RepairLogEntry { at: r.get(0)?, by: r.get(1)?, note: r.get(2)?, state: state.as_deref().and_then(RepairState::parse) })
+            let by: String = r.get(1)?;
+            let by = crate::actor::Actor::name_in_tag(&by).to_owned();
+            Ok(RepairLogEntry { at: r.get(0)?, by, note: r.get(2)?, state: state.as_deref().and_then(RepairState::parse) })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

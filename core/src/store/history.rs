@@ -26,10 +26,7 @@ pub struct DocChange {
 /// [`Store::run`](super::Store) writes it: "{command} by {name} <{id}>".
 fn read_message(message: &str) -> (String, String) {
     match message.split_once(" by ") {
-        Some((command, actor)) => {
-            let name = actor.rsplit_once(" <").map_or(actor, |(name, _)| name);
-            (command.to_owned(), name.to_owned())
-        }
+        Some((command, actor)) => (command.to_owned(), crate::actor::Actor::name_in_tag(actor).to_owned()),
         None => (String::new(), String::new()),
     }
 }

@@ -39,6 +39,7 @@ fn states_move_and_notes_are_kept_in_order() {
     let log = s.store.repair_log(t).unwrap();
     assert_eq!(log.len(), 4);
     assert_eq!(log[0].note.as_deref(), Some("Sparks"));
+    assert!(!log[0].by.contains('<'), "who, by name: {}", log[0].by);
     assert_eq!(log[1].state, Some(RepairState::InProgress));
     assert_eq!(log[3].state, Some(RepairState::Stalled));
     assert!(matches!(s.store.set_repair_state(&admin, t, RepairState::Stalled).unwrap_err(), Error::SameState(RepairState::Stalled)));

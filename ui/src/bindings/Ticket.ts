@@ -38,6 +38,10 @@ state: RepairState,
  */
 opened_by: string, 
 /**
+ * Their name, as a screen shows it.
+ */
+opened_by_name: string, 
+/**
  * When.
  */
 opened_at: Timestamp, 
