@@ -6,9 +6,11 @@
 mod commands;
 mod document;
 mod error;
+mod history;
 mod queries;
 
 pub use commands::PersonForm;
+pub use history::PersonHistory;
 pub(crate) use document::PersonDoc;
 pub use document::ContactChannel;
 pub use error::Error;

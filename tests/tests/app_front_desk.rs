@@ -175,6 +175,18 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     r.find("[data-headcount]").await?;
     r.click(&r.find_text("button", "Close").await?).await?;
     r.set_window_size(1280, 800).await?;
+    // Wide again, and the evacuation list gone, before the next click: a
+    // click while the layout still changes lands on whatever moved there.
+    let resized = std::time::Instant::now();
+    while !r
+        .execute("return window.innerWidth > 900 && !document.querySelector('[data-headcount]');", serde_json::json!([]))
+        .await?
+        .as_bool()
+        .unwrap_or(false)
+    {
+        anyhow::ensure!(resized.elapsed() < Duration::from_secs(10), "the window never became wide again");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 
     // Olga Late is given card 110, which Marta still has: refused, with
     // a button that takes it over (Marta's visit then ends).

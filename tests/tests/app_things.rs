@@ -263,6 +263,18 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.click(&a.find("form:has(#p-name) button[type=submit]").await?).await?;
     a.wait_text("Ewa Lis saved.").await?;
     a.find_text("td", "ewa.lis@demo.lodge").await?;
+    // What Jan did here: the demo's key M-12 still out, the drill he holds,
+    // the pump he took and brought back today.
+    a.click(&a.find("button[aria-label=\"History of Jan Nowak\"]").await?).await?;
+    a.find_text("h3", "What Jan Nowak did here").await?;
+    a.wait_until("Jan's history", |p| {
+        p.lines().any(|l| l.starts_with("M-12 · lent ") && l.ends_with("· out"))
+            && p.lines().any(|l| l.starts_with("D-7 · held since "))
+            && p.lines().any(|l| l.starts_with("P-9 · held from ") && l.contains(" to "))
+    })
+    .await?;
+    admin_app.screenshot("admin-person-history").await?;
+    admin_app.check_accessibility("a person's history").await?;
     admin_app.screenshot("admin-people").await?;
     admin_app.check_accessibility("people").await?;
     eventually("the new person to reach the server", Duration::from_secs(10), || {

@@ -152,6 +152,16 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every item a person held, newest first.
+    pub fn custody_of(&self, holder: PersonId) -> Result<Vec<CustodyPeriod>, Error> {
+        let mut stmt = self.conn().prepare_cached(
+            "SELECT c.item_id, e.asset_number, c.holder, c.taken_at, c.ended_at, c.outcome, c.flagged, coalesce(p.name, c.holder)
+             FROM custody c JOIN equipment e ON e.item_id = c.item_id LEFT JOIN people p ON p.person_id = c.holder WHERE c.holder = ?1 ORDER BY c.taken_at DESC, c.seq DESC",
+        )?;
+        let rows = stmt.query_map([holder], period_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Custody closed by someone else's scan, newest first.
     pub fn flagged_custody(&self) -> Result<Vec<CustodyPeriod>, Error> {
         let mut stmt = self.conn().prepare_cached(

@@ -154,6 +154,14 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every loan of a customer, whatever became of it, newest first.
+    pub fn loans_of(&self, customer: PersonId) -> Result<Vec<Loan>, Error> {
+        let now = self.now();
+        let mut stmt = self.conn().prepare_cached(&format!("{LOAN_SELECT} WHERE l.customer = ?1 ORDER BY l.out_at DESC, l.loan_id"))?;
+        let rows = stmt.query_map([customer], loan_row(now))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// A customer's exceptions, newest expiry first.
     pub fn loan_exceptions(&self, customer: PersonId) -> Result<Vec<LoanException>, Error> {
         let mut stmt = self.conn().prepare_cached(

@@ -155,5 +155,6 @@ command_table! {
     site::people_list(search: String) -> Vec<lodge_core::person::Person>;
     site::create_person(form: lodge_core::person::PersonForm) -> lodge_core::PersonId;
     site::update_person(id: lodge_core::PersonId, form: lodge_core::person::PersonForm) -> ();
+    site::person_history(id: lodge_core::PersonId) -> lodge_core::person::PersonHistory;
     site::deactivate_person(id: lodge_core::PersonId) -> ();
 }

@@ -144,6 +144,16 @@ pub fn update_person(desk: State<'_, Desk>, id: PersonId, form: PersonForm) -> A
     desk.write(&[Area::People], |s, actor| s.update_person(actor, id, form))
 }
 
+/// What a person did here: sign-ins of the last 90 days, every key loan,
+/// every item held.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn person_history(desk: State<'_, Desk>, id: PersonId) -> Answer<lodge_core::person::PersonHistory> {
+    desk.read(|s| {
+        let from = lodge_core::Timestamp::from_millis(s.now().millis() - 90 * 86_400_000);
+        s.person_history(id, from)
+    })
+}
+
 /// A person left: they can no longer sign in, borrow or be visited.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn deactivate_person(desk: State<'_, Desk>, id: PersonId) -> Answer<()> {

@@ -89,6 +89,7 @@ export type { NewSlackHook } from "./NewSlackHook";
 export type { Person } from "./Person";
 export type { PersonError } from "./PersonError";
 export type { PersonForm } from "./PersonForm";
+export type { PersonHistory } from "./PersonHistory";
 export type { PersonId } from "./PersonId";
 export type { PresenceEntry } from "./PresenceEntry";
 export type { PresenceError } from "./PresenceError";
