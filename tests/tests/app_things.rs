@@ -66,6 +66,11 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.type_into(&a.find("#key-label").await?, "M-14").await?;
     a.click(&a.find_text("button", "Add").await?).await?;
     a.wait_text("Key M-14 added.").await?;
+    // Who had a key when: the demo lent M-12 to Jan; M-14 was never lent.
+    a.click(&a.find("button[aria-label=\"History of M-12\"]").await?).await?;
+    a.wait_until("M-12's loans", |p| p.lines().any(|l| l.starts_with("Jan Nowak, lent ") && l.ends_with("· out"))).await?;
+    a.click(&a.find("button[aria-label=\"History of M-14\"]").await?).await?;
+    a.wait_text("Never lent.").await?;
     admin_app.screenshot("admin-keys").await?;
     admin_app.check_accessibility("admin keys").await?;
     a.click(&a.find_text("button", "Equipment").await?).await?;

@@ -154,6 +154,15 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Every loan of a key, whatever became of it, newest first: who had
+    /// it when.
+    pub fn loans_of_key(&self, key: KeyId) -> Result<Vec<Loan>, Error> {
+        let now = self.now();
+        let mut stmt = self.conn().prepare_cached(&format!("{LOAN_SELECT} WHERE l.key_id = ?1 ORDER BY l.out_at DESC, l.loan_id"))?;
+        let rows = stmt.query_map([key], loan_row(now))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Every loan of a customer, whatever became of it, newest first.
     pub fn loans_of(&self, customer: PersonId) -> Result<Vec<Loan>, Error> {
         let now = self.now();

@@ -75,6 +75,12 @@ pub fn retire_item(desk: State<'_, Desk>, item: lodge_core::ItemId) -> Answer<()
     desk.write(&[Area::Equipment], |s, actor| s.retire_item(actor, item))
 }
 
+/// Who had a key when, newest first.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn key_history(desk: State<'_, Desk>, key: KeyId) -> Answer<Vec<lodge_core::key_loan::Loan>> {
+    desk.read(|s| s.loans_of_key(key))
+}
+
 /// Who had an item when, newest first.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn item_history(desk: State<'_, Desk>, item: lodge_core::ItemId) -> Answer<Vec<lodge_core::equipment::CustodyPeriod>> {

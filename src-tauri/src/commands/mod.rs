@@ -118,6 +118,7 @@ command_table! {
     admin::equipment() -> Vec<lodge_core::equipment::Item>;
     admin::retire_item(item: lodge_core::ItemId) -> ();
     admin::item_history(item: lodge_core::ItemId) -> Vec<lodge_core::equipment::CustodyPeriod>;
+    admin::key_history(key: lodge_core::KeyId) -> Vec<lodge_core::key_loan::Loan>;
     admin::add_item(item: lodge_core::equipment::NewItem) -> lodge_core::ItemId;
     admin::item_labels(items: Vec<lodge_core::ItemId>) -> Vec<String>;
     admin::repair_board() -> Vec<lodge_core::repair::Ticket>;

@@ -258,6 +258,10 @@ export function itemHistory(item: ItemId): Promise<Array<CustodyPeriod>> {
   return invoke("item_history", { item });
 }
 
+export function keyHistory(key: KeyId): Promise<Array<Loan>> {
+  return invoke("key_history", { key });
+}
+
 export function addItem(item: NewItem): Promise<ItemId> {
   return invoke("add_item", { item });
 }
