@@ -92,6 +92,9 @@ fn item_row(r: &Row<'_>) -> rusqlite::Result<Item> {
     })
 }
 
+const PERIOD_SELECT: &str = "SELECT c.item_id, e.asset_number, c.holder, c.taken_at, c.ended_at, c.outcome, c.flagged, coalesce(p.name, c.holder)
+     FROM custody c JOIN equipment e ON e.item_id = c.item_id LEFT JOIN people p ON p.person_id = c.holder";
+
 fn period_row(r: &Row<'_>) -> rusqlite::Result<CustodyPeriod> {
     let outcome: String = r.get(5)?;
     Ok(CustodyPeriod {
@@ -144,30 +147,21 @@ impl Store {
 
     /// An item's custody, newest first.
     pub fn custody_history(&self, item: ItemId) -> Result<Vec<CustodyPeriod>, Error> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT c.item_id, e.asset_number, c.holder, c.taken_at, c.ended_at, c.outcome, c.flagged, coalesce(p.name, c.holder)
-             FROM custody c JOIN equipment e ON e.item_id = c.item_id LEFT JOIN people p ON p.person_id = c.holder WHERE c.item_id = ?1 ORDER BY c.seq DESC",
-        )?;
+        let mut stmt = self.conn().prepare_cached(&format!("{PERIOD_SELECT} WHERE c.item_id = ?1 ORDER BY c.seq DESC"))?;
         let rows = stmt.query_map([item], period_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every item a person held, newest first.
     pub fn custody_of(&self, holder: PersonId) -> Result<Vec<CustodyPeriod>, Error> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT c.item_id, e.asset_number, c.holder, c.taken_at, c.ended_at, c.outcome, c.flagged, coalesce(p.name, c.holder)
-             FROM custody c JOIN equipment e ON e.item_id = c.item_id LEFT JOIN people p ON p.person_id = c.holder WHERE c.holder = ?1 ORDER BY c.taken_at DESC, c.seq DESC",
-        )?;
+        let mut stmt = self.conn().prepare_cached(&format!("{PERIOD_SELECT} WHERE c.holder = ?1 ORDER BY c.taken_at DESC, c.seq DESC"))?;
         let rows = stmt.query_map([holder], period_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Custody closed by someone else's scan, newest first.
     pub fn flagged_custody(&self) -> Result<Vec<CustodyPeriod>, Error> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT c.item_id, e.asset_number, c.holder, c.taken_at, c.ended_at, c.outcome, c.flagged, coalesce(p.name, c.holder)
-             FROM custody c JOIN equipment e ON e.item_id = c.item_id LEFT JOIN people p ON p.person_id = c.holder WHERE c.flagged = 1 ORDER BY c.ended_at DESC, c.item_id",
-        )?;
+        let mut stmt = self.conn().prepare_cached(&format!("{PERIOD_SELECT} WHERE c.flagged = 1 ORDER BY c.ended_at DESC, c.item_id"))?;
         let rows = stmt.query_map([], period_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

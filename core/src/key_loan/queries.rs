@@ -157,17 +157,19 @@ impl Store {
     /// Every loan of a key, whatever became of it, newest first: who had
     /// it when.
     pub fn loans_of_key(&self, key: KeyId) -> Result<Vec<Loan>, Error> {
-        let now = self.now();
-        let mut stmt = self.conn().prepare_cached(&format!("{LOAN_SELECT} WHERE l.key_id = ?1 ORDER BY l.out_at DESC, l.loan_id"))?;
-        let rows = stmt.query_map([key], loan_row(now))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.loans_newest_first("l.key_id", key.to_string())
     }
 
     /// Every loan of a customer, whatever became of it, newest first.
     pub fn loans_of(&self, customer: PersonId) -> Result<Vec<Loan>, Error> {
+        self.loans_newest_first("l.customer", customer.to_string())
+    }
+
+    /// Every loan whose `column` (a fixed column name, never input) is `value`.
+    fn loans_newest_first(&self, column: &'static str, value: String) -> Result<Vec<Loan>, Error> {
         let now = self.now();
-        let mut stmt = self.conn().prepare_cached(&format!("{LOAN_SELECT} WHERE l.customer = ?1 ORDER BY l.out_at DESC, l.loan_id"))?;
-        let rows = stmt.query_map([customer], loan_row(now))?;
+        let mut stmt = self.conn().prepare_cached(&format!("{LOAN_SELECT} WHERE {column} = ?1 ORDER BY l.out_at DESC, l.loan_id"))?;
+        let rows = stmt.query_map([value], loan_row(now))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
