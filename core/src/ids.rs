@@ -143,6 +143,10 @@ uuid_id!(
     AnnouncementId, "announcement id"
 );
 uuid_id!(
+    /// A roll call taken in an emergency.
+    RollCallId, "roll call id"
+);
+uuid_id!(
     /// One appended fact in a document (a sign-in, a custody scan, an admission).
     EventId, "event id"
 );

@@ -34,6 +34,8 @@
 //! - **Announcements** ([`announcement`]) are documents too: one per notice
 //!   from a desk, its readers appended as events, so an offline device gets
 //!   it when it reconnects and the sender sees who has read it.
+//! - **Roll calls** ([`roll_call`]) list everyone in the building in an
+//!   emergency; marshals' marks are appended events, merged without conflict.
 //! - **Merging** goes through `automerge::sync` messages
 //!   ([`Store::generate_sync_message`], [`Store::receive_sync_message`]); the
 //!   sync server and the app's sync client build on them.
@@ -70,6 +72,7 @@ pub mod presence;
 mod projection;
 pub mod repair;
 pub mod retention;
+pub mod roll_call;
 pub mod site;
 mod store;
 pub mod sync;
@@ -83,7 +86,7 @@ pub use document::{DocId, DocKind, Header};
 pub use evacuation::EvacuationList;
 pub use ids::{
     AffiliationId, AnnouncementId, CardNumber, CardTypeId, CardUid, DepartmentId, DeviceId, Email, EventId, ExceptionId, InvalidId, ItemId, KeyId,
-    KeyTypeId, LoanId, PersonId, RepairCategoryId, SiteId, TicketId, VisitId,
+    KeyTypeId, LoanId, PersonId, RepairCategoryId, RollCallId, SiteId, TicketId, VisitId,
 };
 pub use site::NewSite;
 pub use store::{AcceptChanges, DocChange, Error as StoreError, Incoming, Received, RefusedChange, SetAside, Store, exchange, shared_actor};

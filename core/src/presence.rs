@@ -11,5 +11,6 @@ mod queries;
 pub(crate) use document::{PresenceChange, PresenceDoc, PresenceRows, shared_creation_hash};
 pub use error::Error;
 pub use queries::{PresenceEntry, PresentPerson, SignOutReceipt};
+pub(crate) use queries::people_in;
 
 pub(crate) use document::clear_projection;

@@ -33,6 +33,7 @@ pub(crate) fn project_document(id: &DocId, doc: &AutoCommit, conn: &Connection, 
         DocKind::Equipment => go::<crate::equipment::EquipmentDoc>(id, doc, conn, affected),
         DocKind::Repair => go::<crate::repair::RepairDoc>(id, doc, conn, affected),
         DocKind::Announcement => go::<crate::announcement::AnnouncementDoc>(id, doc, conn, affected),
+        DocKind::RollCall => go::<crate::roll_call::RollCallDoc>(id, doc, conn, affected),
     }
 }
 
@@ -49,6 +50,7 @@ pub(crate) fn clear(id: &DocId, conn: &Connection, affected: &mut Affected) -> R
         DocKind::Equipment => crate::equipment::clear_projection(id, conn, affected)?,
         DocKind::Repair => crate::repair::clear_projection(id, conn, affected)?,
         DocKind::Announcement => crate::announcement::clear_projection(id, conn)?,
+        DocKind::RollCall => crate::roll_call::clear_projection(id, conn)?,
     }
     Ok(())
 }

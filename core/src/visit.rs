@@ -22,5 +22,6 @@ pub use export::{VISITS_CSV_HEADER, visits_csv};
 pub use form::{FieldError, FieldProblem, GuestField, GuestForm, check_guest_form};
 pub use long_wait::{LongWait, TOO_LONG_MINUTES, long_waits};
 pub use queries::{Visit, VisitSearch};
+pub(crate) use queries::guests_in;
 
 pub(crate) use document::clear_projection;

@@ -47,6 +47,8 @@ pub enum Reason {
     Repair(lodge_core::repair::Error),
     /// Announcements.
     Announcement(lodge_core::announcement::Error),
+    /// Roll calls.
+    RollCall(lodge_core::roll_call::Error),
     /// A role that may not do this.
     Denied(lodge_core::Denied),
     /// A malformed identifier.
@@ -133,6 +135,7 @@ refusal_with_reason!(
     lodge_core::equipment::Error => Equipment,
     lodge_core::repair::Error => Repair,
     lodge_core::announcement::Error => Announcement,
+    lodge_core::roll_call::Error => RollCall,
     lodge_core::Denied => Denied,
     lodge_core::InvalidId => Invalid
 );

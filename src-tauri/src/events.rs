@@ -32,6 +32,8 @@ pub enum Area {
     Conflicts,
     /// Announcements and who has read them.
     Announcements,
+    /// Roll calls and their marks.
+    RollCalls,
 }
 
 impl Area {
@@ -47,6 +49,7 @@ impl Area {
             DocKind::Equipment => Area::Equipment,
             DocKind::Repair => Area::Repairs,
             DocKind::Announcement => Area::Announcements,
+            DocKind::RollCall => Area::RollCalls,
         };
         [area, Area::Conflicts]
     }

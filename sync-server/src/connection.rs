@@ -21,7 +21,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use crate::AppState;
 use crate::door::Pass;
 use crate::hub::SiteHub;
-use crate::visibility::{access_of, for_everyone, header_of, held_by, kiosk_made, may_have_held, may_know_deletion, visit_waiting};
+use crate::visibility::{access_of, for_everyone, header_of, held_by, is_marshal_phone, kiosk_made, marshal_of, may_have_held, may_know_deletion, visit_waiting};
 use crate::sessions::Ending;
 use crate::registry::Device;
 
@@ -563,7 +563,8 @@ impl Session {
         let waiting = self.device.role == Role::Kiosk && visit_waiting(store, doc);
         let held = held_by(&self.device, store, doc);
         let public = self.device.role == Role::Kiosk && for_everyone(store, doc);
-        access_of(&self.device, header, waiting, held, public)
+        let marshal = marshal_of(&self.device, store, doc);
+        access_of(&self.device, header, waiting, held, public, marshal)
     }
 
     fn readable(&self, store: &mut Store, doc: &DocId) -> bool {
@@ -699,7 +700,8 @@ impl Session {
                 batch.push((doc, message));
             }
             let device = &self.device;
-            let writer = Writer { role: device.role, device: device.device, person: device.person, site: device.site, actor: &device.actor };
+            let marshal = is_marshal_phone(device, &mut store);
+            let writer = Writer { role: device.role, device: device.device, person: device.person, site: device.site, actor: &device.actor, marshal };
             let accept = |doc: &DocId, incoming: &lodge_core::Incoming<'_>| judge(&writer, doc, incoming);
             let results = match store.receive_sync_messages_checked(&peer, &batch, &accept) {
                 Ok(r) => r,
@@ -782,7 +784,7 @@ impl Session {
                 match header_of(&mut store, &doc) {
                     Ok(Some(h)) => {
                         let waiting = visit_waiting(&mut store, &doc);
-                        may_purge(&access_of(&self.device, &h, waiting, false, false))
+                        may_purge(&access_of(&self.device, &h, waiting, false, false, false))
                     }
                     // Deleted already, or unknown here: a role that may
                     // delete the kind may remember the deletion (a desk

@@ -9,7 +9,7 @@ use lodge_core::{DeviceId, DocId, DocKind, Role};
 
 use crate::AppState;
 use crate::hub::{Changed, SiteHub};
-use crate::visibility::{access_of, for_everyone, header_of, held_by, kiosk_made, may_have_held, may_know_deletion, visit_waiting};
+use crate::visibility::{access_of, for_everyone, header_of, held_by, kiosk_made, marshal_of, may_have_held, may_know_deletion, visit_waiting};
 
 /// Number changed documents in the feed (`(document, deleted)`) and push
 /// them to the connected devices but `origin`'s; returns the feed's
@@ -64,7 +64,8 @@ fn fan_out(hub: &SiteHub, origin: Option<DeviceId>, changes: &[Changed], ask_era
         let public = kiosks && for_everyone(&mut store, &c.doc);
         for (i, (_, listener)) in listeners.iter().enumerate() {
             let held = held_by(&listener.device, &mut store, &c.doc);
-            if !may_read(&access_of(&listener.device, &header, waiting, held, public)) {
+            let marshal = marshal_of(&listener.device, &mut store, &c.doc);
+            if !may_read(&access_of(&listener.device, &header, waiting, held, public, marshal)) {
                 if listener.device.role == Role::Kiosk && c.doc.kind() == DocKind::Visit && kiosk_made(&listener.device, &header) {
                     purged[i].push(c.doc.clone());
                 } else if may_have_held(&listener.device, &mut store, &c.doc) {

@@ -62,6 +62,7 @@ pub(crate) fn may_know_deletion(device: &Device, store: &mut Store, doc: &DocId)
         // Told of a deleted announcement it may never have had: it has none
         // to drop, and the id says nothing.
         public: true,
+        marshal: marshal_of(device, store, doc),
     })
 }
 
@@ -82,7 +83,18 @@ pub(crate) fn phone_may_hold(device: &Device, doc: &DocId) -> bool {
     matches!(device.role, Role::Staff | Role::Worker) && matches!(doc.kind(), DocKind::Key | DocKind::Equipment)
 }
 
-pub(crate) fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool, held: bool, public: bool) -> Access<'a> {
+/// Whether a phone's person is a fire marshal, for a roll call; `false`
+/// without a query for any other device or kind.
+pub(crate) fn marshal_of(device: &Device, store: &mut Store, doc: &DocId) -> bool {
+    doc.kind() == DocKind::RollCall && is_marshal_phone(device, store)
+}
+
+/// Whether the device is the phone of a fire marshal.
+pub(crate) fn is_marshal_phone(device: &Device, store: &mut Store) -> bool {
+    matches!(device.role, Role::Staff | Role::Worker) && device.person.is_some_and(|p| store.is_marshal(p).unwrap_or(false))
+}
+
+pub(crate) fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: bool, held: bool, public: bool, marshal: bool) -> Access<'a> {
     Access {
         role: device.role,
         device: device.device,
@@ -92,6 +104,7 @@ pub(crate) fn access_of<'a>(device: &Device, header: &'a Header, visit_waiting: 
         visit_waiting,
         held,
         public,
+        marshal,
     }
 }
 

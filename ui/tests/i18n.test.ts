@@ -70,7 +70,8 @@ describe("the screens", () => {
     }
     // Keys built from values.
     for (const role of ["kiosk", "reception", "staff", "worker", "key-desk", "admin"]) used.add(`role.${role}`);
-    for (const s of ["admin", "reception", "keydesk", "worker", "kiosk", "staff"]) used.add(`screen.${s}`);
+    for (const s of ["admin", "reception", "rollcall", "keydesk", "worker", "kiosk", "staff"]) used.add(`screen.${s}`);
+    for (const s of ["missing", "safe", "not-here"]) used.add(`rollcall.standing.${s}`);
     for (const s of ["new", "in-progress", "stalled", "resolved"]) used.add(`repair.state.${s}`);
     for (const s of ["returned", "lost", "paid", "voided", "out"]) used.add(`keys.state.${s}`);
     for (const s of ["return", "renew", "lost", "paid"]) used.add(`keys.done-${s}`);

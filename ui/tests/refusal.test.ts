@@ -41,7 +41,7 @@ afterEach(() => {
 describe("refusals", () => {
   it("reads every area's kinds from the bindings", () => {
     const areas = kindsByArea();
-    expect([...areas.keys()].sort()).toEqual(["announcement", "equipment", "keys", "person", "presence", "repair", "site", "visit"]);
+    expect([...areas.keys()].sort()).toEqual(["announcement", "equipment", "keys", "person", "presence", "repair", "roll-call", "site", "visit"]);
     expect(areas.get("visit")).toContain("card-in-use");
   });
 

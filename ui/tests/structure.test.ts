@@ -29,7 +29,7 @@ describe("the UI's house", () => {
 
   it("has a folder per desk", () => {
     const features = readdirSync(join(src, "features")).sort();
-    expect(features).toEqual(["admin", "key-desk", "kiosk", "reception", "setup", "staff", "worker"]);
+    expect(features).toEqual(["admin", "key-desk", "kiosk", "reception", "roll-call", "setup", "staff", "worker"]);
   });
 
   it("keeps each feature out of the others' files", () => {

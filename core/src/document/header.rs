@@ -37,11 +37,13 @@ pub enum DocKind {
     Repair,
     /// An announcement or emergency, with who has read it.
     Announcement,
+    /// A roll call in an emergency, with the marshals' marks.
+    RollCall,
 }
 
 impl DocKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [DocKind; 10] = [
+    pub const ALL: [DocKind; 11] = [
         DocKind::Site,
         DocKind::Directory,
         DocKind::Person,
@@ -52,6 +54,7 @@ impl DocKind {
         DocKind::Equipment,
         DocKind::Repair,
         DocKind::Announcement,
+        DocKind::RollCall,
     ];
 
     /// The kind's name as used in document ids and the store.
@@ -67,6 +70,7 @@ impl DocKind {
             DocKind::Equipment => "equipment",
             DocKind::Repair => "repair",
             DocKind::Announcement => "announcement",
+            DocKind::RollCall => "roll-call",
         }
     }
 

@@ -6,7 +6,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, 
 use serde::{Deserialize, Serialize};
 
 use super::DocKind;
-use crate::ids::{AnnouncementId, ExceptionId, InvalidId, ItemId, KeyId, PersonId, SiteId, TicketId, VisitId};
+use crate::ids::{AnnouncementId, ExceptionId, InvalidId, ItemId, KeyId, PersonId, RollCallId, SiteId, TicketId, VisitId};
 
 /// The name of one document.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -56,6 +56,11 @@ impl DocId {
     /// An announcement.
     pub fn announcement(id: AnnouncementId) -> Self {
         Self(format!("announcement:{id}"))
+    }
+
+    /// A roll call.
+    pub fn roll_call(id: RollCallId) -> Self {
+        Self(format!("roll-call:{id}"))
     }
 
     /// Parse and check a document id received from elsewhere.

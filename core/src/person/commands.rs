@@ -32,6 +32,9 @@ pub struct PersonForm {
     pub badge_card: Option<CardNumber>,
     /// Whether guests may ask for them.
     pub hosts_guests: bool,
+    /// Whether they are a fire marshal (their phone takes roll calls).
+    #[serde(default)]
+    pub marshal: bool,
 }
 
 struct Checked {
@@ -140,6 +143,7 @@ impl Store {
                 hosts_guests: form.hosts_guests,
                 active: true,
                 preferred_contact: None,
+                marshal: form.marshal,
             };
             work.create(&DocId::person(id), &doc)?;
             sync_directory(work, &doc)?;
@@ -163,6 +167,7 @@ impl Store {
             doc.roles = form.roles;
             doc.badge_card = form.badge_card;
             doc.hosts_guests = form.hosts_guests;
+            doc.marshal = form.marshal;
             work.write(&DocId::person(id), &doc)?;
             sync_directory(work, &doc)
         })

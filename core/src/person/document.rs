@@ -29,6 +29,10 @@ pub(crate) struct PersonDoc {
     /// it (then e-mail where they have one).
     #[autosurgeon(missing = "Option::default")]
     pub preferred_contact: Option<ContactChannel>,
+    /// A fire marshal: their phone takes part in roll calls. Absent from
+    /// people made before it.
+    #[autosurgeon(missing = "bool::default")]
+    pub marshal: bool,
 }
 
 /// A way to reach a person with a message.
@@ -68,8 +72,8 @@ impl Model for PersonDoc {
         super::clear_projection(id, conn)?;
         let roles: Vec<&str> = self.roles.iter().map(|r| r.label()).collect();
         conn.prepare_cached(
-            "INSERT OR REPLACE INTO people (person_id, doc_id, name, email, phone, department, affiliation, user_id, roles, badge_card, active, preferred_contact)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            "INSERT OR REPLACE INTO people (person_id, doc_id, name, email, phone, department, affiliation, user_id, roles, badge_card, active, preferred_contact, marshal)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         )?
         .execute(params![
             self.id,
@@ -83,7 +87,8 @@ impl Model for PersonDoc {
             roles.join(","),
             self.badge_card,
             self.active,
-            self.preferred_contact.map(ContactChannel::as_str)
+            self.preferred_contact.map(ContactChannel::as_str),
+            self.marshal
         ])?;
         // Conflicts about this person name them: rewritten with the name
         // now, or a replica that checked them before a rename merged would

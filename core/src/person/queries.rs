@@ -35,6 +35,8 @@ pub struct Person {
     pub roles: Vec<crate::actor::Role>,
     /// Whether guests may ask for them at the kiosk.
     pub hosts_guests: bool,
+    /// Whether they are a fire marshal.
+    pub marshal: bool,
 }
 
 /// Someone a guest may ask for: name and department, nothing else.
@@ -51,7 +53,7 @@ pub struct DirectoryPerson {
 
 const PERSON_SELECT: &str =
     "SELECT person_id, name, email, phone, department, affiliation, user_id, badge_card, active, preferred_contact, roles,
-            EXISTS (SELECT 1 FROM directory d WHERE d.person_id = people.person_id) FROM people";
+            EXISTS (SELECT 1 FROM directory d WHERE d.person_id = people.person_id), marshal FROM people";
 
 fn person_row(r: &Row<'_>) -> rusqlite::Result<Person> {
     Ok(Person {
@@ -67,6 +69,7 @@ fn person_row(r: &Row<'_>) -> rusqlite::Result<Person> {
         preferred_contact: r.get::<_, Option<String>>(9)?.as_deref().and_then(ContactChannel::from_stored),
         roles: r.get::<_, String>(10)?.split(',').filter_map(crate::actor::Role::from_label).collect(),
         hosts_guests: r.get(11)?,
+        marshal: r.get(12)?,
     })
 }
 
@@ -83,6 +86,17 @@ impl Store {
         ))?;
         let rows = stmt.query_map([like(search)], person_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether the person is an active fire marshal (the server asks, for
+    /// what their phone may see of roll calls).
+    pub fn is_marshal(&self, person: PersonId) -> Result<bool, Error> {
+        Ok(self
+            .conn()
+            .prepare_cached("SELECT marshal FROM people WHERE person_id = ?1 AND active")?
+            .query_row([person], |r| r.get(0))
+            .optional()?
+            .unwrap_or(false))
     }
 
     /// One person.

@@ -46,14 +46,7 @@ impl Store {
     /// Everyone signed in now, by name, with their department's name (its
     /// id when the department is not known here).
     pub fn people_in(&self) -> Result<Vec<PresentPerson>, Error> {
-        let mut stmt = self.conn().prepare_cached(
-            "SELECT n.person_id, coalesce(p.name, n.person_id), coalesce(d.name, p.department), n.since
-             FROM presence_now n LEFT JOIN people p ON p.person_id = n.person_id
-             LEFT JOIN departments d ON d.department_id = p.department
-             ORDER BY 2, n.person_id",
-        )?;
-        let rows = stmt.query_map([], |r| Ok(PresentPerson { person: r.get(0)?, name: r.get(1)?, department: r.get(2)?, since: r.get(3)? }))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(people_in(self.conn())?)
     }
 
     /// Since when the person is signed in, if they are.
@@ -76,4 +69,17 @@ impl Store {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Everyone signed in now (see [`Store::people_in`]), for a command's
+/// transaction as well.
+pub(crate) fn people_in(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<PresentPerson>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT n.person_id, coalesce(p.name, n.person_id), coalesce(d.name, p.department), n.since
+         FROM presence_now n LEFT JOIN people p ON p.person_id = n.person_id
+         LEFT JOIN departments d ON d.department_id = p.department
+         ORDER BY 2, n.person_id",
+    )?;
+    let rows = stmt.query_map([], |r| Ok(PresentPerson { person: r.get(0)?, name: r.get(1)?, department: r.get(2)?, since: r.get(3)? }))?;
+    rows.collect()
 }

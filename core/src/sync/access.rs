@@ -26,6 +26,9 @@ pub struct Access<'a> {
     /// For an announcement: whether it is for everyone in the building (a
     /// kiosk, in the lobby, gets only those).
     pub public: bool,
+    /// Whether the phone's person is a fire marshal (who takes part in
+    /// roll calls).
+    pub marshal: bool,
 }
 
 impl Access<'_> {
@@ -72,6 +75,8 @@ pub fn may_read(a: &Access<'_>) -> bool {
         // everyone in the building (a fire alarm, not a staff meeting).
         (Announcement, Kiosk) => a.public,
         (Announcement, _) => true,
+        (RollCall, Reception) => true,
+        (RollCall, Staff | Worker) => a.marshal,
         _ => false,
     }
 }
@@ -95,6 +100,9 @@ pub fn may_write(a: &Access<'_>) -> bool {
         (Announcement, _) if a.owner.is_some() => a.owned_by_person(),
         (Announcement, Kiosk) => a.public,
         (Announcement, _) => true,
+        // What a marshal's phone may add is judged from the change.
+        (RollCall, Reception) => true,
+        (RollCall, Staff | Worker) => a.marshal,
         _ => false,
     }
 }
@@ -122,7 +130,7 @@ mod tests {
     use super::*;
 
     fn access(role: Role, kind: DocKind, owner: Option<&str>) -> Access<'_> {
-        Access { role, device: DeviceId::new(), person: None, kind, owner, visit_waiting: true, held: false, public: false }
+        Access { role, device: DeviceId::new(), person: None, kind, owner, visit_waiting: true, held: false, public: false, marshal: false }
     }
 
     #[test]
@@ -191,6 +199,28 @@ mod tests {
         assert!(!may_read(&access(Role::Reception, DocKind::Key, None)));
         assert!(may_read(&access(Role::Reception, DocKind::Equipment, None)));
         assert!(!may_write(&access(Role::Reception, DocKind::Equipment, None)));
+    }
+
+    #[test]
+    fn a_roll_call_is_for_the_desk_the_admin_and_marshals_phones_only() {
+        for role in [Role::Reception, Role::Admin] {
+            assert!(may_read(&access(role, DocKind::RollCall, None)) && may_write(&access(role, DocKind::RollCall, None)), "{role}");
+        }
+        for role in [Role::Staff, Role::Worker] {
+            let phone = Access { person: Some(PersonId::new()), ..access(role, DocKind::RollCall, None) };
+            assert!(!may_read(&phone) && !may_write(&phone), "{role} who is no marshal");
+            let marshal = Access { marshal: true, ..phone };
+            assert!(may_read(&marshal) && may_write(&marshal), "{role} who is a marshal");
+            assert!(!may_purge(&marshal));
+        }
+        for role in [Role::Kiosk, Role::KeyDesk] {
+            let marshal = Access { marshal: true, ..access(role, DocKind::RollCall, None) };
+            assert!(!may_read(&marshal) && !may_write(&marshal), "{role}");
+        }
+        // Being a marshal opens nothing else.
+        let marshal = Access { marshal: true, person: Some(PersonId::new()), ..access(Role::Staff, DocKind::Visit, None) };
+        assert!(!may_read(&marshal));
+        assert!(!may_read(&Access { kind: DocKind::Presence, ..marshal }));
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct Writer<'a> {
     pub site: SiteId,
     /// The Automerge actor id it writes under, in hex.
     pub actor: &'a str,
+    /// Whether the phone's person is a fire marshal.
+    pub marshal: bool,
 }
 
 /// Judge a device's new changes to `doc`; `Ok` keeps them.
@@ -79,6 +81,7 @@ pub fn judge(writer: &Writer<'_>, doc: &DocId, incoming: &Incoming<'_>) -> Resul
         held: false,
         // Judged from what the document says (its audience never changes).
         public: kind == DocKind::Announcement && text(after, "audience").as_deref() == Some("everyone"),
+        marshal: writer.marshal,
     };
     if !may_write(&access) {
         return Err(Refusal::RoleMayNotWrite { role: writer.role, kind });
@@ -171,6 +174,7 @@ fn histories(kind: DocKind) -> &'static [&'static str] {
         DocKind::Equipment => &["custody"],
         DocKind::Repair => &["notes", "states"],
         DocKind::Announcement => &["reads"],
+        DocKind::RollCall => &["expected", "marks"],
         _ => &[],
     }
 }
@@ -268,6 +272,18 @@ fn check_role(writer: &Writer<'_>, kind: DocKind, incoming: &Incoming<'_>) -> Re
                 only(&["reads"], "who has read it")?;
             }
             if !new_entries("reads").iter().all(|read| own_read(writer, read)) {
+                return Err(Refusal::OtherPersonsEntry);
+            }
+            Ok(())
+        }
+        // A marshal's phone marks people and ends the roll call; the list
+        // comes from a desk, which knows who is in.
+        (Role::Staff | Role::Worker, DocKind::RollCall) => {
+            if incoming.creates {
+                return Err(Refusal::RoleMayNotWrite { role: writer.role, kind });
+            }
+            only(&["marks", "ended"], "its marks and its end")?;
+            if !own(&new_entries("marks"), "by") {
                 return Err(Refusal::OtherPersonsEntry);
             }
             Ok(())

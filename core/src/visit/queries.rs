@@ -95,11 +95,7 @@ impl Store {
 
     /// Guests in the building now, by admission time.
     pub fn guests_in(&self) -> Result<Vec<Visit>, crate::store::Error> {
-        let mut stmt = self
-            .conn()
-            .prepare_cached(&format!("{VISIT_SELECT} WHERE state = 'admitted' ORDER BY admitted_at, visit_id"))?;
-        let rows = stmt.query_map([], visit_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        Ok(guests_in(self.conn())?)
     }
 
     /// One visit, if it is on this device.
@@ -136,4 +132,12 @@ impl Store {
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Guests in the building now (see [`Store::guests_in`]), for a command's
+/// transaction as well.
+pub(crate) fn guests_in(conn: &rusqlite::Connection) -> rusqlite::Result<Vec<Visit>> {
+    let mut stmt = conn.prepare_cached(&format!("{VISIT_SELECT} WHERE state = 'admitted' ORDER BY admitted_at, visit_id"))?;
+    let rows = stmt.query_map([], visit_row)?;
+    rows.collect()
 }

@@ -10,5 +10,6 @@ mod people;
 mod presence;
 mod repairs;
 mod retention;
+mod roll_calls;
 mod site;
 mod visits;

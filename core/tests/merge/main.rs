@@ -5,4 +5,5 @@
 mod announcements;
 mod convergence;
 mod replicas;
+mod roll_calls;
 mod scenarios;

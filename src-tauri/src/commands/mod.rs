@@ -11,6 +11,7 @@ pub mod history;
 pub mod keydesk;
 pub mod kiosk;
 pub mod reception;
+pub mod roll_call;
 pub mod setup;
 pub mod site;
 pub mod staff;
@@ -58,6 +59,13 @@ command_table! {
     announcements::announcement_desk() -> announcements::AnnouncementDesk;
     #[async] announcements::announcement_deliveries(id: lodge_core::AnnouncementId) -> Vec<lodge_core::notice::Delivery>;
     announcements::end_of_day_reminder() -> Option<announcements::EndOfDayReminder>;
+
+    roll_call::running_roll_call() -> Option<lodge_core::roll_call::RollCall>;
+    roll_call::roll_call(id: lodge_core::RollCallId) -> Option<lodge_core::roll_call::RollCall>;
+    roll_call::roll_calls() -> Vec<lodge_core::roll_call::RollCallSummary>;
+    roll_call::start_roll_call(start: lodge_core::roll_call::StartRollCall) -> lodge_core::RollCallId;
+    roll_call::mark_roll_call(roll_call: lodge_core::RollCallId, who: lodge_core::roll_call::Accountable, standing: lodge_core::roll_call::Standing) -> ();
+    roll_call::end_roll_call(roll_call: lodge_core::RollCallId) -> ();
 
     attention::needs_attention() -> Vec<lodge_core::RefusedChange>;
     attention::discard_refused(doc: lodge_core::DocId) -> ();

@@ -31,6 +31,8 @@ pub struct DeviceInfo {
     pub time_zone: Option<String>,
     /// The server, when joined.
     pub server: Option<String>,
+    /// Whether the phone's person is a fire marshal (who takes roll calls).
+    pub marshal: bool,
     /// The site's id (a server adopting a site started here asks for it).
     pub site: Option<lodge_core::SiteId>,
 }
@@ -63,15 +65,16 @@ pub(crate) fn device_info(desk: &Desk) -> Answer<Option<DeviceInfo>> {
     let Some(setup) = desk.setup() else { return Ok(None) };
     let store = desk.store();
     let site = store.site_settings()?;
-    let person_name = match setup.person {
-        Some(p) => store.person(p)?.map(|p| p.name),
+    let person = match setup.person {
+        Some(p) => store.person(p)?,
         None => None,
     };
     Ok(Some(DeviceInfo {
         role: setup.role,
         device_name: setup.device_name,
         person: setup.person,
-        person_name,
+        person_name: person.as_ref().map(|p| p.name.clone()),
+        marshal: person.is_some_and(|p| p.marshal && p.active),
         site_name: site.as_ref().map(|s| s.name.clone()),
         time_zone: site.map(|s| s.time_zone),
         server: setup.server.map(|j| j.url),

@@ -5,4 +5,4 @@
  * What a screen shows, so that a change refreshes only the screens that
  * show it.
  */
-export type Area = "site" | "people" | "visits" | "presence" | "keys" | "equipment" | "repairs" | "conflicts" | "announcements";
+export type Area = "site" | "people" | "visits" | "presence" | "keys" | "equipment" | "repairs" | "conflicts" | "announcements" | "roll-calls";

@@ -37,6 +37,10 @@ time_zone: string | null,
  */
 server: string | null, 
 /**
+ * Whether the phone's person is a fire marshal (who takes roll calls).
+ */
+marshal: boolean, 
+/**
  * The site's id (a server adopting a site started here asks for it).
  */
 site: SiteId | null, };

@@ -57,4 +57,8 @@ roles: Array<Role>,
 /**
  * Whether guests may ask for them at the kiosk.
  */
-hosts_guests: boolean, };
+hosts_guests: boolean, 
+/**
+ * Whether they are a fire marshal.
+ */
+marshal: boolean, };

@@ -44,4 +44,8 @@ badge_card: CardNumber | null,
 /**
  * Whether guests may ask for them.
  */
-hosts_guests: boolean, };
+hosts_guests: boolean, 
+/**
+ * Whether they are a fire marshal (their phone takes roll calls).
+ */
+marshal: boolean, };

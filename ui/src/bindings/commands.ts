@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementError, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictChoice, ConflictKind, Connection, ContactChannel, Counted, CustodyOutcome, CustodyPeriod, Customer, CustomerQuery, Dashboard, Delivery, DeliveryState, Denied, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocChange, DocId, DocKind, Email, EndOfDayReminder, EquipmentError, Evacuation, EvacuationList, EventId, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, InboxEntry, InvalidId, Item, ItemId, ItemView, JoinAttempt, JoinSite, Key, KeyDeskError, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, MailRelayShown, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, NewMailRelay, NewSlackHook, Person, PersonError, PersonForm, PersonHistory, PersonId, PresenceEntry, PresenceError, PresentPerson, Reach, ReadCode, Reader, Reason, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairError, RepairLogEntry, RepairState, Role, SignOutReceipt, SiteDevice, SiteError, SiteId, SiteSettings, SiteSetup, SlackHookShown, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitError, VisitId, VisitSearch, VisitState } from "./index";
+import type { Accountable, Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementError, AnnouncementId, AnnouncementKind, Area, Audience, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictChoice, ConflictKind, Connection, ContactChannel, Counted, CustodyOutcome, CustodyPeriod, Customer, CustomerQuery, Dashboard, Delivery, DeliveryState, Denied, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocChange, DocId, DocKind, Email, EndOfDayReminder, EquipmentError, Evacuation, EvacuationList, EventId, ExceptionId, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, InboxEntry, InvalidId, Item, ItemId, ItemView, JoinAttempt, JoinSite, Key, KeyDeskError, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, MailRelayShown, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, NewMailRelay, NewSlackHook, Person, PersonError, PersonForm, PersonHistory, PersonId, PresenceEntry, PresenceError, PresentPerson, Reach, ReadCode, Reader, Reason, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairError, RepairLogEntry, RepairState, Role, RollCall, RollCallEntry, RollCallError, RollCallId, RollCallSummary, SignOutReceipt, SiteDevice, SiteError, SiteId, SiteSettings, SiteSetup, SlackHookShown, Standing, StartRollCall, StartSite, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitError, VisitId, VisitSearch, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
   return invoke("device", {});
@@ -48,6 +48,30 @@ export function announcementDeliveries(id: AnnouncementId): Promise<Array<Delive
 
 export function endOfDayReminder(): Promise<EndOfDayReminder | null> {
   return invoke("end_of_day_reminder", {});
+}
+
+export function runningRollCall(): Promise<RollCall | null> {
+  return invoke("running_roll_call", {});
+}
+
+export function rollCall(id: RollCallId): Promise<RollCall | null> {
+  return invoke("roll_call", { id });
+}
+
+export function rollCalls(): Promise<Array<RollCallSummary>> {
+  return invoke("roll_calls", {});
+}
+
+export function startRollCall(start: StartRollCall): Promise<RollCallId> {
+  return invoke("start_roll_call", { start });
+}
+
+export function markRollCall(roll_call: RollCallId, who: Accountable, standing: Standing): Promise<null> {
+  return invoke("mark_roll_call", { roll_call, who, standing });
+}
+
+export function endRollCall(roll_call: RollCallId): Promise<null> {
+  return invoke("end_roll_call", { roll_call });
 }
 
 export function needsAttention(): Promise<Array<RefusedChange>> {

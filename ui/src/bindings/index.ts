@@ -1,4 +1,5 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
+export type { Accountable } from "./Accountable";
 export type { Activation } from "./Activation";
 export type { AdmitRequest } from "./AdmitRequest";
 export type { Affiliation } from "./Affiliation";
@@ -108,6 +109,11 @@ export type { RepairError } from "./RepairError";
 export type { RepairLogEntry } from "./RepairLogEntry";
 export type { RepairState } from "./RepairState";
 export type { Role } from "./Role";
+export type { RollCall } from "./RollCall";
+export type { RollCallEntry } from "./RollCallEntry";
+export type { RollCallError } from "./RollCallError";
+export type { RollCallId } from "./RollCallId";
+export type { RollCallSummary } from "./RollCallSummary";
 export type { SignOutReceipt } from "./SignOutReceipt";
 export type { SiteDevice } from "./SiteDevice";
 export type { SiteError } from "./SiteError";
@@ -115,6 +121,8 @@ export type { SiteId } from "./SiteId";
 export type { SiteSettings } from "./SiteSettings";
 export type { SiteSetup } from "./SiteSetup";
 export type { SlackHookShown } from "./SlackHookShown";
+export type { Standing } from "./Standing";
+export type { StartRollCall } from "./StartRollCall";
 export type { StartSite } from "./StartSite";
 export type { StoreChanged } from "./StoreChanged";
 export type { SyncRefusal } from "./SyncRefusal";

@@ -43,6 +43,7 @@ const KIND_TABLE: Record<DocKind, null> = {
   equipment: null,
   repair: null,
   announcement: null,
+  "roll-call": null,
 };
 const COUNTED_TABLE: Record<Counted, null> = {
   hashes: null,

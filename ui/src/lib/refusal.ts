@@ -7,7 +7,7 @@ import { language, t } from "./i18n.svelte";
 import { formatDateTime, siteZone } from "./time";
 
 /** Values that are instants: said as a date and time in the site's zone. */
-const INSTANTS = new Set(["since", "left_at"]);
+const INSTANTS = new Set(["since", "left_at", "started_at"]);
 /** Kinds whose single value is an instant. */
 const INSTANT_KINDS = new Set(["keys.due-in-past"]);
 
