@@ -58,6 +58,8 @@ pub fn create_demo_site(store: &mut Store) -> Result<SiteId, DemoError> {
                 department: Some(DepartmentId::parse(dep)?),
                 roles: vec![role],
                 hosts_guests: role == Role::Staff,
+                // Two fire marshals, whose phones take roll calls.
+                marshal: role == Role::Staff,
                 ..Default::default()
             },
         )?;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 
 pub mod app;
+pub mod link;
 pub mod mailbox;
 pub mod site;
 pub mod slack;
