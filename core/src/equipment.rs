@@ -10,6 +10,7 @@ mod error;
 mod queries;
 
 pub use commands::{Activation, NewItem};
+pub(crate) use commands::{check_new_item, create_item};
 pub(crate) use document::EquipmentDoc;
 pub use document::CustodyOutcome;
 pub use error::Error;

@@ -69,6 +69,9 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     // Who had a key when: the demo lent M-12 to Jan; M-14 was never lent.
     a.click(&a.find("button[aria-label=\"History of M-12\"]").await?).await?;
     a.wait_until("M-12's loans", |p| p.lines().any(|l| l.starts_with("Jan Nowak, lent ") && l.ends_with("· out"))).await?;
+    // A key's page has its changes too: who added it, who lent it, when.
+    a.click(&a.find_text("button", "Changes to M-12").await?).await?;
+    a.wait_until("M-12's changes", |p| p.lines().any(|l| l.ends_with("· add a key · Demo Admin")) && p.lines().any(|l| l.contains("· lend a key · "))).await?;
     a.click(&a.find("button[aria-label=\"History of M-14\"]").await?).await?;
     a.wait_text("Never lent.").await?;
     admin_app.screenshot("admin-keys").await?;
@@ -160,8 +163,37 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     a.click(&a.find_text("button", "Add the note").await?).await?;
     a.wait_text("Note added.").await?;
     a.wait_until("the note in the log", |p| p.contains("· Switch ordered")).await?;
+    // Its changes, from the ticket's own history: who reported, moved, noted.
+    a.click(&a.find_text("button", "Changes to Pump P-9").await?).await?;
+    a.wait_until("the ticket's changes", |p| {
+        p.lines().any(|l| l.ends_with("· report a fault · Jan Nowak")) && p.lines().any(|l| l.contains("· move a repair ticket · ")) && p.lines().any(|l| l.contains("· add a repair note · "))
+    })
+    .await?;
     admin_app.screenshot("admin-ticket").await?;
     admin_app.check_accessibility("a repair ticket's details").await?;
+
+    // A fault on a hose that has no label: the hose is added with the code
+    // its new label will carry, its ticket opened, its label shown to print.
+    a.clear(&a.find("#ticket-search").await?).await?;
+    a.click(&a.find_text("button", "A fault on an item without a label").await?).await?;
+    a.type_into(&a.find("#u-asset").await?, "P-9").await?;
+    a.type_into(&a.find("#u-name").await?, "Hose").await?;
+    a.type_into(&a.find("#u-type").await?, "hose").await?;
+    a.type_into(&a.find("#u-code").await?, "LODGE-H1").await?;
+    a.type_into(&a.find("#u-note").await?, "Split near the tap").await?;
+    a.click(&a.find_text("button", "Add the item and report the fault").await?).await?;
+    // P-9 is the pump's: refused with the item's own words, nothing added.
+    a.wait_text("Asset number P-9 is already used by another item.").await?;
+    assert!(a.all("[data-ticket=\"H-1\"]").await?.is_empty());
+    a.clear(&a.find("#u-asset").await?).await?;
+    a.type_into(&a.find("#u-asset").await?, "H-1").await?;
+    a.click(&a.find_text("button", "Add the item and report the fault").await?).await?;
+    a.wait_text("Hose (H-1) added and its fault reported. Its label is below.").await?;
+    a.type_into(&a.find("#ticket-search").await?, "h-1").await?;
+    a.find("[data-ticket=\"H-1\"]").await?;
+    a.find("img[data-label-page]").await?;
+    admin_app.screenshot("admin-unlabelled-fault").await?;
+    admin_app.check_accessibility("a fault on an item without a label").await?;
 
     // Settings, people and devices.
     a.click(&a.find_text("button", "Settings").await?).await?;
@@ -278,6 +310,8 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
             && p.lines().any(|l| l.starts_with("P-9 · held from ") && l.contains(" to "))
     })
     .await?;
+    a.click(&a.find_text("button", "Changes to Jan Nowak").await?).await?;
+    a.wait_until("Jan's record's changes", |p| p.lines().any(|l| l.contains("· add a person · "))).await?;
     admin_app.screenshot("admin-person-history").await?;
     admin_app.check_accessibility("a person's history").await?;
     admin_app.screenshot("admin-people").await?;

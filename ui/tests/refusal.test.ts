@@ -71,6 +71,20 @@ describe("refusals", () => {
     expect(said).not.toMatch(/PM|UTC/);
   });
 
+  it("says an item refused inside a repair as the equipment's refusal", () => {
+    const r = refusal("repair", "item", { kind: "asset-number-in-use", values: "P-1" });
+    const said = refusalWords(r);
+    expect(said).toBe(refusalWords(refusal("equipment", "asset-number-in-use", "P-1")));
+    expect(said).toContain("P-1");
+  });
+
+  it("says when a running roll call started in the site's zone", () => {
+    setSiteZone("Europe/Warsaw");
+    const said = refusalWords(refusal("roll-call", "already-running", { roll_call: "x", started_at: Date.UTC(2026, 11, 3, 13, 5) }));
+    expect(said).toContain("14:05");
+    expect(said).toContain("already running");
+  });
+
   it("names a role refused in the screen's language", () => {
     setLanguage("pl");
     const said = refusalWords(refusal("keys", "denied", { role: "kiosk", action: "lend keys" }));

@@ -65,46 +65,54 @@ fn scan(work: &mut Work<'_>, actor: &Actor, mut doc: EquipmentDoc, person: Perso
     Ok(())
 }
 
+/// Every field of a new item filled in.
+pub(crate) fn check_new_item(new: &NewItem) -> Result<(), Error> {
+    let fields = [
+        (new.asset_number.trim(), "asset number"),
+        (new.activation_code.trim(), "code"),
+        (new.name.trim(), "name"),
+        (new.item_type.trim(), "type"),
+    ];
+    match fields.iter().find(|(v, _)| v.is_empty()) {
+        Some((_, field)) => Err(Error::Empty(field)),
+        None => Ok(()),
+    }
+}
+
+/// Create a checked new item in a command's work, refusing an asset number
+/// or code another item has.
+pub(crate) fn create_item(work: &mut Work<'_>, new: &NewItem) -> Result<ItemId, Error> {
+    let asset = new.asset_number.trim().to_owned();
+    let code = new.activation_code.trim().to_owned();
+    let taken = |sql: &str, value: &str| -> Result<bool, Error> { work.conn().prepare_cached(sql).and_then(|mut s| s.exists([value])).map_err(db) };
+    if taken("SELECT 1 FROM equipment WHERE asset_number = ?1", &asset)? {
+        return Err(Error::AssetNumberInUse(asset));
+    }
+    if taken("SELECT 1 FROM equipment WHERE activation_code = ?1", &code)? {
+        return Err(Error::CodeInUse(code));
+    }
+    let site = crate::store::current_site(work.conn())?;
+    let id = ItemId::new();
+    let doc = EquipmentDoc {
+        header: Header::new(DocKind::Equipment, site, None),
+        id,
+        asset_number: asset,
+        activation_code: code,
+        name: new.name.trim().to_owned(),
+        item_type: new.item_type.trim().to_owned(),
+        active: true,
+        custody: Vec::new(),
+    };
+    work.create(&DocId::equipment(id), &doc)?;
+    Ok(id)
+}
+
 impl Store {
     /// Add an item of equipment.
     pub fn add_item(&mut self, actor: &Actor, new: NewItem) -> Result<ItemId, Error> {
         actor.require(&[Role::Admin], "add equipment")?;
-        let fields = [
-            (new.asset_number.trim(), "asset number"),
-            (new.activation_code.trim(), "code"),
-            (new.name.trim(), "name"),
-            (new.item_type.trim(), "type"),
-        ];
-        if let Some((_, field)) = fields.iter().find(|(v, _)| v.is_empty()) {
-            return Err(Error::Empty(field));
-        }
-        self.run("add_item", actor, |work| {
-            let asset = new.asset_number.trim().to_owned();
-            let code = new.activation_code.trim().to_owned();
-            let taken = |sql: &str, value: &str| -> Result<bool, Error> {
-                work.conn().prepare_cached(sql).and_then(|mut s| s.exists([value])).map_err(db)
-            };
-            if taken("SELECT 1 FROM equipment WHERE asset_number = ?1", &asset)? {
-                return Err(Error::AssetNumberInUse(asset));
-            }
-            if taken("SELECT 1 FROM equipment WHERE activation_code = ?1", &code)? {
-                return Err(Error::CodeInUse(code));
-            }
-            let site = crate::store::current_site(work.conn())?;
-            let id = ItemId::new();
-            let doc = EquipmentDoc {
-                header: Header::new(DocKind::Equipment, site, None),
-                id,
-                asset_number: asset,
-                activation_code: code,
-                name: new.name.trim().to_owned(),
-                item_type: new.item_type.trim().to_owned(),
-                active: true,
-                custody: Vec::new(),
-            };
-            work.create(&DocId::equipment(id), &doc)?;
-            Ok(id)
-        })
+        check_new_item(&new)?;
+        self.run("add_item", actor, |work| create_item(work, &new))
     }
 
     /// Retire an item: it can no longer be taken.

@@ -38,6 +38,10 @@ pub enum Error {
     /// Already in that state.
     #[error("The ticket is already {}.", .0.as_str().replace('-', " "))]
     SameState(crate::repair::RepairState),
+    /// The item reported without a label could not be added (its asset
+    /// number or code is another item's, or a field is empty).
+    #[error(transparent)]
+    Item(#[from] crate::equipment::Error),
     /// Workers may only see and note their own tickets.
     #[error("Workers can only add notes to tickets they opened.")]
     NotYours,

@@ -75,3 +75,32 @@ fn refusals() {
     assert!(matches!(s.store.add_repair_note(&ola, t, "mine too").unwrap_err(), Error::NotYours));
     assert!(s.store.open_repairs().unwrap().len() == 1);
 }
+
+#[test]
+fn a_fault_on_an_item_without_a_label_adds_the_item_with_its_ticket_or_neither() {
+    let mut s = site();
+    let admin = s.admin.clone();
+    let pump = lodge_core::equipment::NewItem { asset_number: "P-1".into(), activation_code: "LODGE-P1".into(), name: "Pump".into(), item_type: "pump".into() };
+    let (item, ticket) = s.store.report_fault_on_new_item(&admin, pump.clone(), electrical(), "Leaks at the seal").unwrap();
+    let board = s.store.open_repairs().unwrap();
+    let t = board.iter().find(|t| t.id == ticket).unwrap();
+    assert_eq!((t.item, t.asset_number.as_str(), t.item_name.as_str()), (item, "P-1", "Pump"));
+    assert!(s.store.item_by_code("LODGE-P1").unwrap().is_some_and(|i| i.id == item));
+    // Its history says what happened, by whom.
+    let changes = s.store.change_history(&lodge_core::DocId::equipment(item)).unwrap();
+    assert_eq!(changes.iter().map(|c| (c.command.as_str(), c.by.as_str())).collect::<Vec<_>>(), [("report_fault_on_new_item", "Ada Admin")]);
+
+    // The same asset number again: refused, and no ticket without its item.
+    let tickets = board.len();
+    let refused = s.store.report_fault_on_new_item(&admin, pump, electrical(), "Again").unwrap_err();
+    assert!(matches!(refused, Error::Item(lodge_core::equipment::Error::AssetNumberInUse(ref a)) if a == "P-1"), "{refused:?}");
+    let drill = lodge_core::equipment::NewItem { asset_number: "X-9".into(), activation_code: "LODGE-X9".into(), name: "Saw".into(), item_type: "saw".into() };
+    let unknown = RepairCategoryId::parse("plumbing").unwrap();
+    assert!(matches!(s.store.report_fault_on_new_item(&admin, drill, unknown, "Blunt"), Err(Error::UnknownCategory(_))));
+    assert!(s.store.item_by_code("LODGE-X9").unwrap().is_none(), "an item whose ticket was refused is not added");
+    assert_eq!(s.store.open_repairs().unwrap().len(), tickets);
+    // Only the admin adds items.
+    let jan = s.jan_worker();
+    let saw = lodge_core::equipment::NewItem { asset_number: "S-1".into(), activation_code: "LODGE-S1".into(), name: "Saw".into(), item_type: "saw".into() };
+    assert!(matches!(s.store.report_fault_on_new_item(&jan, saw, electrical(), "Blunt"), Err(Error::Denied(_))));
+}

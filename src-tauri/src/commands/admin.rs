@@ -69,6 +69,18 @@ pub fn equipment(desk: State<'_, Desk>) -> Answer<Vec<Item>> {
     Ok(items)
 }
 
+/// A fault on an item that has no label yet: the item is added with the
+/// code its new label will carry, and its ticket opened.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn report_fault_on_new_item(
+    desk: State<'_, Desk>,
+    item: lodge_core::equipment::NewItem,
+    category: lodge_core::RepairCategoryId,
+    note: String,
+) -> Answer<(lodge_core::ItemId, lodge_core::TicketId)> {
+    desk.write(&[Area::Repairs, Area::Equipment], |s, actor| s.report_fault_on_new_item(actor, item, category, &note))
+}
+
 /// Retire an item: it is never taken again (refused while someone holds it).
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn retire_item(desk: State<'_, Desk>, item: lodge_core::ItemId) -> Answer<()> {

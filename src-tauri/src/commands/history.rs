@@ -1,5 +1,6 @@
 //! Visit history for the admin: search past and present visits, one visit's
-//! timeline (who did what, when), and the list exported as CSV.
+//! timeline (who did what, when), and the list exported as CSV; and the
+//! same timeline for any record on its page.
 
 use tauri::State;
 
@@ -19,6 +20,14 @@ pub fn visit_history(desk: State<'_, Desk>, search: VisitSearch) -> Answer<Vec<V
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn visit_timeline(desk: State<'_, Desk>, visit: VisitId) -> Answer<Vec<DocChange>> {
     Ok(desk.store().change_history(&DocId::visit(visit))?)
+}
+
+/// Every change of one record this device holds (a key, an item, a
+/// ticket, a person), oldest first: who did what, when. A device has only
+/// the records it may read, so it may read their history.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn change_history(desk: State<'_, Desk>, doc: DocId) -> Answer<Vec<DocChange>> {
+    Ok(desk.store().change_history(&doc)?)
 }
 
 /// The visits matching the search written as a CSV file in the downloads

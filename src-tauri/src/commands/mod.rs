@@ -122,8 +122,10 @@ command_table! {
     admin::dashboard() -> admin::Dashboard;
     history::visit_history(search: lodge_core::visit::VisitSearch) -> Vec<lodge_core::visit::Visit>;
     history::visit_timeline(visit: lodge_core::VisitId) -> Vec<lodge_core::DocChange>;
+    history::change_history(doc: lodge_core::DocId) -> Vec<lodge_core::DocChange>;
     history::export_visits(search: lodge_core::visit::VisitSearch) -> String;
     admin::equipment() -> Vec<lodge_core::equipment::Item>;
+    admin::report_fault_on_new_item(item: lodge_core::equipment::NewItem, category: lodge_core::RepairCategoryId, note: String) -> (lodge_core::ItemId, lodge_core::TicketId);
     admin::retire_item(item: lodge_core::ItemId) -> ();
     admin::item_history(item: lodge_core::ItemId) -> Vec<lodge_core::equipment::CustodyPeriod>;
     admin::key_history(key: lodge_core::KeyId) -> Vec<lodge_core::key_loan::Loan>;

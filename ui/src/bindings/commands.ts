@@ -266,12 +266,20 @@ export function visitTimeline(visit: VisitId): Promise<Array<DocChange>> {
   return invoke("visit_timeline", { visit });
 }
 
+export function changeHistory(doc: DocId): Promise<Array<DocChange>> {
+  return invoke("change_history", { doc });
+}
+
 export function exportVisits(search: VisitSearch): Promise<string> {
   return invoke("export_visits", { search });
 }
 
 export function equipment(): Promise<Array<Item>> {
   return invoke("equipment", {});
+}
+
+export function reportFaultOnNewItem(item: NewItem, category: RepairCategoryId, note: string): Promise<[ItemId, TicketId]> {
+  return invoke("report_fault_on_new_item", { item, category, note });
 }
 
 export function retireItem(item: ItemId): Promise<null> {

@@ -3,7 +3,7 @@
 // server's English). The tables are typed against the generated bindings,
 // so a rule, kind or count added in Rust fails the type check until it has
 // words in every language.
-import type { Counted, DocKind, Measured, RefusedChange, SyncRefusal } from "../bindings";
+import type { Counted, DocChange, DocKind, Measured, RefusedChange, SyncRefusal } from "../bindings";
 import { t } from "./i18n.svelte";
 
 type Rule = SyncRefusal["rule"];
@@ -63,7 +63,8 @@ export const MEASURED = Object.keys(MEASURED_TABLE) as Measured[];
 
 /** The commands whose changes have words; others show their own name. */
 export const COMMANDS = [
-  "activate_equipment", "add_item", "add_key", "add_repair_note", "admit", "checkout_key", "create_person", "create_site",
+  "acknowledge", "activate_equipment", "add_item", "add_key", "add_repair_note", "admit", "announce", "checkout_key", "create_person", "create_site",
+  "end_roll_call", "mark_roll_call", "report_fault_on_new_item", "start_roll_call",
   "deactivate_equipment", "deactivate_person", "grant_exception", "mark_lost", "mark_paid", "open_ticket", "purge",
   "register_card", "register_guest", "reissue_card", "reject", "release", "release_card", "renew_key",
   "resolve_card_conflict", "resolve_key_conflict", "resolve_presence_conflict", "retire_item", "retire_key", "return_key",
@@ -95,4 +96,11 @@ export function changeText(c: RefusedChange): string {
   const known: readonly string[] = COMMANDS;
   const commands = c.commands.length === 0 ? [t("attention.deletion")] : c.commands.map((name) => (known.includes(name) ? t(`attention.command.${name}`) : name));
   return t("attention.what", { kind: kindName(c.kind), commands: commands.join(", ") });
+}
+
+/** What one change of a record did, in the current language (its command's
+ *  words; a command without words is shown by its name). */
+export function changeWords(c: DocChange): string {
+  const known: readonly string[] = COMMANDS;
+  return known.includes(c.command) ? t(`attention.command.${c.command}`) : c.command || c.message;
 }

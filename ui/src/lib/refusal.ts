@@ -34,6 +34,9 @@ export function refusalWords(r: Pick<Refusal, "message" | "reason">): string {
   if (reason.area === "denied") return t("refusal.denied", { role: t(`role.${reason.refusal.role}`) });
   if (reason.area === "invalid") return t("refusal.invalid", { value: reason.refusal.value });
   const { kind, values } = reason.refusal as { kind: string; values?: unknown };
+  // An item refused inside a repair command: said as the equipment's own refusal.
+  if (reason.area === "repair" && kind === "item" && values && typeof values === "object")
+    return refusalWords({ message: r.message, reason: { area: "equipment", refusal: values } as Reason });
   // A role refused inside an area, or a malformed id: said the same everywhere.
   if (kind === "denied") return t("refusal.denied", valuesOf(reason.area, kind, values));
   if (kind === "invalid") return t("refusal.invalid", valuesOf(reason.area, kind, values));
