@@ -36,5 +36,5 @@ pub use enrol::{EnrolError, Enrolment, enrol};
 #[cfg(feature = "client")]
 pub use client::{ClientError, ClientOptions, Connection, Heartbeat, SERVER_PEER, SyncHandle, SyncStatus, spawn, spawn_with};
 pub use protocol::{
-    ClientMessage, DocMessage, FrameError, MAX_FRAME_BYTES, MAX_FRAME_DOCS, MAX_HELLO_BYTES, MAX_HELLO_PENDING, PROTOCOL_VERSION, ServerMessage, SyncErrorKind,
+    ClientMessage, DocMessage, FrameError, MAX_APP_CHARS, MAX_FRAME_BYTES, MAX_FRAME_DOCS, MAX_HELLO_BYTES, MAX_HELLO_PENDING, PROTOCOL_VERSION, ServerMessage, SyncErrorKind,
 };

@@ -176,7 +176,10 @@ impl Desk {
         let runtime = tauri::async_runtime::handle();
         let handle = {
             let _entered = runtime.inner().enter();
-            lodge_core::sync::spawn(store, url, joined.token)
+            // The app names itself in its hello: the admin's list of devices
+            // shows which version each device runs.
+            let options = lodge_core::sync::ClientOptions { app: Some(concat!("lodge ", env!("CARGO_PKG_VERSION"))), ..Default::default() };
+            lodge_core::sync::spawn_with(store, url, joined.token, options)
         };
         if let Some(app) = self.app.clone() {
             let mut status = handle.watch();

@@ -47,8 +47,28 @@ async fn caller_of(state: &AppState, headers: &HeaderMap, roles: &[Role]) -> Res
 /// `GET /admin/devices`: the caller's site's devices.
 pub async fn devices(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<SiteDevice>>, AppError> {
     let me = caller(&state, &headers).await?;
-    let all = tokio::task::spawn_blocking(move || state.registry().devices()).await??;
-    Ok(Json(all.into_iter().filter(|d| d.site == me.site).map(|d| d.public()).collect()))
+    let listed = tokio::task::spawn_blocking(move || -> Result<Vec<SiteDevice>, AppError> {
+        let registry = state.registry();
+        let contacts = registry.contacts(me.site)?;
+        let seq = registry.seq(me.site)?;
+        let connected: std::collections::HashSet<DeviceId> = state.hub(me.site)?.others(None).into_iter().map(|(_, l)| l.device.device).collect();
+        let devices = registry.devices()?.into_iter().filter(|d| d.site == me.site);
+        Ok(devices
+            .map(|d| {
+                let contact = contacts.get(&d.device);
+                let connected = connected.contains(&d.device);
+                SiteDevice {
+                    last_contact: contact.map(|c| c.at),
+                    app_version: contact.and_then(|c| c.app_version.clone()),
+                    changes_waiting: if connected { Some(0) } else { contact.map(|c| seq.saturating_sub(c.seen_seq)) },
+                    connected,
+                    ..d.public()
+                }
+            })
+            .collect())
+    })
+    .await??;
+    Ok(Json(listed))
 }
 
 /// `POST /admin/devices/{device}/revoke`.

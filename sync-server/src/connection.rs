@@ -15,7 +15,7 @@ use lodge_core::sync::{
     Access, ClientMessage, Counted, DocMessage, FrameError, Refusal, ServerMessage, SyncErrorKind, Writer, judge, may_purge, may_purge_unseen,
     may_read,
 };
-use lodge_core::{DocId, Header, Role, Store, StoreError};
+use lodge_core::{DeviceId, DocId, Header, Role, Store, StoreError};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::AppState;
@@ -75,8 +75,8 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
         Ok(Some(Ok(_))) => Err(FrameError::Malformed("the first frame must be a binary hello".into())),
         _ => return,
     };
-    let (token, since, pending) = match first {
-        Ok(ClientMessage::Hello { token, since, pending }) => (token, since, pending),
+    let (token, since, pending, app) = match first {
+        Ok(ClientMessage::Hello { token, since, pending, app }) => (token, since, pending, app),
         Ok(_) => return refuse(&mut sink, SyncErrorKind::BadFrame, "The first frame must be a hello.".into()).await,
         Err(e @ FrameError::Version(_)) => return refuse(&mut sink, SyncErrorKind::Version, e.to_string()).await,
         Err(e) => return refuse(&mut sink, SyncErrorKind::BadFrame, e.to_string()).await,
@@ -133,7 +133,14 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
     // between the two (one that is in both is sent once: the sync state
     // knows it went).
     let (listener, mut queued) = hub.listen(device.clone());
-    let mut left = Left { hub: hub.clone(), listener, peer, live: Some(live) };
+    let mut left = Left { hub: hub.clone(), listener, peer, live: Some(live), state: state.clone(), device: device.device };
+    // In touch now: the admin's list of devices says so, with its app.
+    let (s, d) = (state.clone(), device.device);
+    tokio::task::spawn_blocking(move || {
+        if let Err(e) = s.registry().contact(d, s.clock.now(), app.as_deref(), since) {
+            tracing::warn!(error = %e, "the device's contact was not recorded");
+        }
+    });
     let mut revoked = state.revoked.subscribe();
     let seq = hub.seq();
     let welcome = ServerMessage::Welcome { site: device.site, device: device.device, role: device.role, seq };
@@ -511,6 +518,8 @@ struct Left {
     listener: u64,
     peer: String,
     live: Option<crate::sessions::Session>,
+    state: AppState,
+    device: DeviceId,
 }
 
 impl Drop for Left {
@@ -519,8 +528,13 @@ impl Drop for Left {
         let hub = self.hub.clone();
         let peer = std::mem::take(&mut self.peer);
         let live = self.live.take();
+        let (state, device) = (self.state.clone(), self.device);
         tokio::task::spawn_blocking(move || {
             hub.store().end_sync_session(&peer);
+            // Last in touch now, with what the feed held when it left.
+            if let Err(e) = state.registry().contact(device, state.clock.now(), None, hub.seq()) {
+                tracing::warn!(error = %e, "the device's contact was not recorded");
+            }
             drop(live);
         });
     }

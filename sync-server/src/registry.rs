@@ -94,8 +94,23 @@ impl Device {
             person: self.person,
             name: self.name.clone(),
             revoked_at: self.revoked_at,
+            last_contact: None,
+            connected: false,
+            app_version: None,
+            changes_waiting: None,
         }
     }
+}
+
+/// When a device was last in touch, as the registry keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// When.
+    pub at: Timestamp,
+    /// The app and version it named.
+    pub app_version: Option<String>,
+    /// The feed number it had reached then.
+    pub seen_seq: u64,
 }
 
 /// What redeeming a code gives the device.
@@ -234,6 +249,25 @@ impl Registry {
     pub fn devices(&self) -> Result<Vec<Device>, RegistryError> {
         let mut stmt = self.conn.prepare_cached(&format!("{DEVICE_SELECT} ORDER BY site_id, name, device_id"))?;
         let rows = stmt.query_map([], device_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Record that a device was in touch at `at`, having reached the feed's
+    /// `seen_seq`; the app version it named, when it named one (kept
+    /// printable and short: it comes from the device).
+    pub fn contact(&self, device: DeviceId, at: Timestamp, app_version: Option<&str>, seen_seq: u64) -> Result<(), RegistryError> {
+        let app = app_version.map(|a| a.chars().filter(|c| !c.is_control()).take(lodge_core::sync::MAX_APP_CHARS).collect::<String>());
+        let seq = i64::try_from(seen_seq).unwrap_or(i64::MAX);
+        self.conn
+            .prepare_cached("UPDATE devices SET last_contact = ?2, app_version = coalesce(?3, app_version), seen_seq = ?4 WHERE device_id = ?1")?
+            .execute(params![device, at, app, seq])?;
+        Ok(())
+    }
+
+    /// When each of a site's devices was last in touch.
+    pub fn contacts(&self, site: SiteId) -> Result<std::collections::HashMap<DeviceId, Contact>, RegistryError> {
+        let mut stmt = self.conn.prepare_cached("SELECT device_id, last_contact, app_version, seen_seq FROM devices WHERE site_id = ?1 AND last_contact IS NOT NULL")?;
+        let rows = stmt.query_map([site], |r| Ok((r.get(0)?, Contact { at: r.get(1)?, app_version: r.get(2)?, seen_seq: r.get::<_, i64>(3)?.max(0) as u64 })))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -101,3 +101,62 @@ async fn who_is_in_the_building_comes_as_json_or_csv_for_admin_and_reception_onl
     assert_eq!(get(&s.admin.token, "?format=xlsx").await?.status(), reqwest::StatusCode::BAD_REQUEST);
     Ok(())
 }
+
+/// The admin's list of devices says which are connected now, when the
+/// others were last in touch, how many changes wait for each, and which app
+/// each named in its hello (kept short and printable: it comes from the
+/// device).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_devices_list_shows_last_contact_changes_waiting_and_app_version() -> anyhow::Result<()> {
+    let root = tempfile::tempdir()?;
+    let data = root.path().join("server");
+    let site = create_site(&data, "Lodge House")?;
+    let server = Server::start(&data, 0)?;
+    let url = server.http_url();
+    let admin = Device::enrol(&server, root.path(), "office", &code(&data, site, "admin", None)?).await?;
+    let mut desk = Device::enrol(&server, root.path(), "desk", &code(&data, site, "reception", None)?).await?;
+    // The desk's app names itself, with a bell and far too much after it.
+    desk.go_offline();
+    const APP: &str = concat!("lodge-test 9.9\u{7}", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+    let options = lodge_core::sync::ClientOptions { app: Some(APP), ..Default::default() };
+    desk.sync = lodge_core::sync::spawn_with(desk.store.clone(), server.ws_url(), desk.token.clone(), options);
+    eventually("the desk to be online", LIMIT, || desk.sync.status().connection == Connection::Online).await?;
+
+    let listed = api::devices(&url, &admin.token).await?;
+    let d = listed.iter().find(|d| d.name == "desk").expect("the desk is listed");
+    assert!(d.connected, "{d:?}");
+    assert_eq!(d.changes_waiting, Some(0));
+    let app = d.app_version.as_deref().expect("the desk's app");
+    assert!(app.starts_with("lodge-test 9.9x") && app.chars().count() == lodge_core::sync::MAX_APP_CHARS && !app.contains('\u{7}'), "{app:?}");
+    assert!(d.last_contact.is_some());
+
+    // Offline: when it left, and what has waited for it since.
+    desk.go_offline();
+    let mut gone = None;
+    for _ in 0..100 {
+        let listed = api::devices(&url, &admin.token).await?;
+        if let Some(d) = listed.into_iter().find(|d| d.name == "desk" && !d.connected) {
+            gone = Some(d);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let left = gone.expect("the desk shown as gone");
+    assert_eq!(left.changes_waiting, Some(0), "nothing changed since it left");
+    let founder = lodge_core::Actor { person: None, device: Some(admin.id), name: "Office".into(), role: Role::Admin };
+    admin.act(|s| s.create_person(&founder, lodge_core::person::PersonForm { name: "Ewa Nowa".into(), ..Default::default() }))?;
+    let mut waiting = 0;
+    for _ in 0..100 {
+        let listed = api::devices(&url, &admin.token).await?;
+        waiting = listed.iter().find(|d| d.name == "desk").and_then(|d| d.changes_waiting).unwrap_or(0);
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(waiting >= 1, "the new person waits for the desk");
+    let listed = api::devices(&url, &admin.token).await?;
+    let office = listed.iter().find(|d| d.name == "office").expect("the office");
+    assert!(office.connected && office.app_version.is_none(), "a client that names no app: {office:?}");
+    Ok(())
+}

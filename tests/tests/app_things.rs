@@ -331,6 +331,9 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     .await?;
     a.click(&a.find_text("button", "Devices").await?).await?;
     a.wait_text("Jan's phone").await?;
+    // Each device with its contact: this app connected now, naming its
+    // version; the watcher (a tool that names none) connected too.
+    a.wait_text(&format!("Connected now · lodge {}", env!("CARGO_PKG_VERSION"))).await?;
     a.click(&a.find_text("button", "Make a code").await?).await?;
     let made = a.text(&a.find("[data-code]").await?).await?;
     admin_app.screenshot("admin-devices").await?;

@@ -318,7 +318,7 @@ async fn a_link_gone_silent_shows_offline_and_comes_back() {
     // in the client's unit tests.
     let heartbeat = Heartbeat { ping_every: Duration::from_millis(500), silence_limit: Duration::from_secs(2), ..Heartbeat::default() };
     reception.sync.stop();
-    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", proxy.port), reception.token.clone(), ClientOptions { heartbeat });
+    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", proxy.port), reception.token.clone(), ClientOptions { heartbeat, ..Default::default() });
     status_becomes(&reception, "came online through the proxy", LIMIT, |st| st.connection == Connection::Online).await;
     // Quiet for a while on a live link: the pings keep it up.
     tokio::time::sleep(Duration::from_secs(3)).await;
@@ -468,7 +468,7 @@ async fn behind_frame_loser(s: &Site) -> (Device, FrameLoser) {
     let proxy = FrameLoser::start(s.server.ws_url()).await;
     let heartbeat = Heartbeat { unanswered: Duration::from_secs(2), ..Heartbeat::default() };
     reception.sync.stop();
-    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", proxy.port), reception.token.clone(), ClientOptions { heartbeat });
+    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{}/sync", proxy.port), reception.token.clone(), ClientOptions { heartbeat, ..Default::default() });
     status_becomes(&reception, "came online through the proxy", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
     (reception, proxy)
 }

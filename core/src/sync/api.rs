@@ -245,6 +245,19 @@ pub struct SiteDevice {
     pub name: String,
     /// When it was removed, if it was.
     pub revoked_at: Option<Timestamp>,
+    /// When it was last in touch with the server (connected, or left).
+    #[serde(default)]
+    pub last_contact: Option<Timestamp>,
+    /// Connected now.
+    #[serde(default)]
+    pub connected: bool,
+    /// The app and version it named when it last connected.
+    #[serde(default)]
+    pub app_version: Option<String>,
+    /// Changes the server has that it has not yet received (none while it
+    /// is connected; unknown for a device never connected).
+    #[serde(default)]
+    pub changes_waiting: Option<u64>,
 }
 
 /// What redeeming a code gives the device.

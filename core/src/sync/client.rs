@@ -78,6 +78,9 @@ impl Default for Heartbeat {
 pub struct ClientOptions {
     /// See [`Heartbeat`].
     pub heartbeat: Heartbeat,
+    /// The app and its version, told to the server in the hello (the
+    /// admin's list of devices shows it).
+    pub app: Option<&'static str>,
 }
 
 /// The sync peer name the server goes by in this store's sync states.
@@ -242,7 +245,7 @@ pub fn spawn_with(store: Arc<Mutex<Store>>, url: String, token: String, options:
             // The session notices `stop` itself, between frames: dropped in
             // the middle of one, its store work would go on in the blocking
             // pool and could leave sync states after the session's end.
-            let result = session(&store, &url, &token, &wake, &stop, &tx, &arrivals, &traffic, heartbeat).await;
+            let result = session(&store, &url, &token, &wake, &stop, &tx, &arrivals, &traffic, heartbeat, options.app).await;
             // A server that answered was reached: the next connection is
             // tried soon again (a phone back in Wi-Fi after a day of short
             // walks must not wait half a minute).
@@ -413,6 +416,7 @@ async fn session(
     arrivals: &broadcast::Sender<Vec<DocKind>>,
     traffic: &Traffic,
     heartbeat: Heartbeat,
+    app: Option<&'static str>,
 ) -> Result<SessionEnd, ClientError> {
     // Nagle's algorithm would hold small frames back for tens of ms.
     let connector = tokio_tungstenite::Connector::Rustls(super::tls::client_config());
@@ -434,7 +438,7 @@ async fn session(
         Ok((s.meta_number(FEED_KEY)?, pending))
     })
     .await?;
-    let hello = ClientMessage::Hello { token: token.to_owned(), since, pending };
+    let hello = ClientMessage::Hello { token: token.to_owned(), since, pending, app: app.map(str::to_owned) };
     send(&mut sink, &hello, traffic).await?;
     set(status, |s| s.connection = Connection::Syncing);
     // Send what waits right away; the server answers with what we lack.

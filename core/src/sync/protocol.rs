@@ -7,6 +7,9 @@ use crate::actor::Role;
 use crate::document::DocId;
 use crate::ids::{DeviceId, SiteId};
 
+/// The longest app version a hello may name; the server keeps no more.
+pub const MAX_APP_CHARS: usize = 40;
+
 /// The protocol version this build speaks. A frame of another version is
 /// refused with [`FrameError::Version`].
 pub const PROTOCOL_VERSION: u16 = 1;
@@ -51,6 +54,10 @@ pub enum ClientMessage {
         since: u64,
         /// Documents this device holds with changes the server may not have.
         pending: Vec<DocId>,
+        /// The app and its version (`lodge 0.1.0`), for the admin's list
+        /// of devices; absent from older apps and from tools.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        app: Option<String>,
     },
     /// Sync messages for several documents.
     Sync {
@@ -247,7 +254,7 @@ mod tests {
         let person = crate::ids::PersonId::new();
         let longest = DocId::presence(person, "2026-12");
         let pending = vec![longest; MAX_HELLO_PENDING];
-        let hello = ClientMessage::Hello { token: "f".repeat(64), since: u64::MAX, pending };
+        let hello = ClientMessage::Hello { token: "f".repeat(64), since: u64::MAX, pending, app: None };
         assert!(hello.encode().len() <= MAX_HELLO_BYTES / 2, "{} bytes", hello.encode().len());
     }
 
@@ -259,7 +266,7 @@ mod tests {
 
     #[test]
     fn garbage_truncation_and_other_versions_are_refused() {
-        let good = ClientMessage::Hello { token: "t".into(), since: 0, pending: vec![] }.encode();
+        let good = ClientMessage::Hello { token: "t".into(), since: 0, pending: vec![], app: None }.encode();
         assert!(matches!(ClientMessage::decode(&good[..good.len() / 2]), Err(FrameError::Malformed(_))));
         assert!(matches!(ClientMessage::decode(b"\xff\x00garbage"), Err(FrameError::Malformed(_))));
         assert!(matches!(ClientMessage::decode(&vec![0u8; MAX_FRAME_BYTES + 1]), Err(FrameError::TooBig(_))));

@@ -33,4 +33,21 @@ name: string,
 /**
  * When it was removed, if it was.
  */
-revoked_at: Timestamp | null, };
+revoked_at: Timestamp | null, 
+/**
+ * When it was last in touch with the server (connected, or left).
+ */
+last_contact: Timestamp | null, 
+/**
+ * Connected now.
+ */
+connected: boolean, 
+/**
+ * The app and version it named when it last connected.
+ */
+app_version: string | null, 
+/**
+ * Changes the server has that it has not yet received (none while it
+ * is connected; unknown for a device never connected).
+ */
+changes_waiting: number | null, };
