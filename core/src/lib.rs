@@ -74,6 +74,7 @@ pub mod repair;
 pub mod retention;
 pub mod roll_call;
 pub mod site;
+pub mod statistics;
 mod store;
 pub mod sync;
 mod time;

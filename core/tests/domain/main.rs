@@ -12,4 +12,5 @@ mod repairs;
 mod retention;
 mod roll_calls;
 mod site;
+mod statistics;
 mod visits;

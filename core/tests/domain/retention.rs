@@ -89,6 +89,11 @@ fn a_visit_one_day_past_retention_is_erased_and_one_day_inside_stays() {
     assert_eq!(count(&counts, "2026-11-23", Measure::VisitsRegistered), 1);
     assert_eq!(count(&counts, "2026-11-23", Measure::VisitsAdmitted), 1);
     assert_eq!(counts.len(), 2, "the kept visit adds nothing yet: {counts:?}");
+    // The statistics still count the erased guest on their day.
+    let stats = s.store.statistics("2026-11-23", "2026-11-25").unwrap();
+    let day = |d: &str| stats.days.iter().find(|x| x.day == d).unwrap().clone();
+    assert_eq!((day("2026-11-23").visits_registered, day("2026-11-23").visits_admitted), (1, 1), "{stats:?}");
+    assert_eq!(day("2026-11-25").visits_registered, 1, "the kept visit, from the projections");
 
     // Nothing more is due: a second sweep erases nothing and keeps the counts.
     assert_eq!(s.store.erase_past_retention(now).unwrap().docs, Vec::<DocId>::new());

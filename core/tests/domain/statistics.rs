@@ -1,0 +1,55 @@
+//! Statistics over a period in the site's days: what each day counts, who
+//! was in by the hour, how long visits lasted, and refused periods.
+
+use lodge_core::key_loan::CheckoutRequest;
+use lodge_core::statistics::PeriodError;
+use lodge_core::visit::{AdmitRequest, GuestForm};
+use lodge_core::{Actor, DeviceId, Email};
+
+use super::fixture::{HOUR, card, site};
+
+#[test]
+fn a_day_counts_its_guests_sign_ins_keys_and_who_was_in_by_the_hour() {
+    // Monday 2026-11-23, 08:00 UTC: 09:00 in Warsaw.
+    let mut s = site();
+    let (desk, anna) = (s.desk.clone(), s.anna_staff());
+    let form = GuestForm { name: "Gosia Gość".into(), company: "Acme".into(), host: Some(s.anna), consent: true, ..Default::default() };
+    let visit = s.store.register_guest(&Actor::kiosk(DeviceId::new()), form).unwrap();
+    s.store.admit(&desk, AdmitRequest { visit, card: card(105), take_over: false }).unwrap();
+    s.store.sign_in(&anna, s.anna).unwrap();
+    let key_desk = s.key_desk.clone();
+    let m1 = s.m1;
+    s.store.checkout_key(&key_desk, CheckoutRequest { key: m1, customer: Email::parse("jan@lodge.test").unwrap(), due_at: None }).unwrap();
+    // The guest leaves at 11:00 Warsaw; Anna signs out at 12:00.
+    s.clock.advance(2 * HOUR);
+    s.store.release(&desk, visit).unwrap();
+    s.clock.advance(HOUR);
+    s.store.sign_out(&anna, s.anna).unwrap();
+
+    let stats = s.store.statistics("2026-11-23", "2026-11-24").unwrap();
+    assert_eq!((stats.from.as_str(), stats.to.as_str(), stats.days.len()), ("2026-11-23", "2026-11-24", 2));
+    let monday = &stats.days[0];
+    assert_eq!(
+        (monday.visits_registered, monday.visits_admitted, monday.sign_ins, monday.people_signed_in, monday.keys_lent),
+        (1, 1, 1, 1, 1)
+    );
+    assert_eq!(stats.days[1].visits_registered, 0);
+    assert_eq!(stats.average_visit_minutes, Some(120));
+    assert_eq!(stats.keys_out_now, 1);
+    // At 09:30 both were in, at 11:30 only Anna, at 12:30 nobody: averaged
+    // over the period's two days.
+    assert_eq!(stats.in_by_hour.len(), 24);
+    assert_eq!((stats.in_by_hour[9], stats.in_by_hour[11], stats.in_by_hour[12], stats.in_by_hour[8]), (1.0, 0.5, 0.0, 0.0), "{:?}", stats.in_by_hour);
+    let csv = stats.csv();
+    assert!(csv.starts_with("day,visits_registered,visits_admitted,sign_ins,people_signed_in,keys_lent"), "{csv}");
+    assert!(csv.contains("\n2026-11-23,1,1,1,1,1,0,0,0"), "{csv}");
+}
+
+#[test]
+fn a_period_that_cannot_be_counted_is_refused() {
+    let s = site();
+    assert!(matches!(s.store.statistics("2026-13-01", "2026-12-01"), Err(PeriodError::NotADay(d)) if d == "2026-13-01"));
+    assert!(matches!(s.store.statistics("2026-12-02", "2026-12-01"), Err(PeriodError::Backwards)));
+    assert!(matches!(s.store.statistics("2020-01-01", "2026-12-01"), Err(PeriodError::TooLong { max: 366 })));
+    assert_eq!(s.store.statistics("2026-12-01", "2026-12-01").unwrap().days.len(), 1);
+}
