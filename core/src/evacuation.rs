@@ -73,6 +73,8 @@ mod tests {
             host_name: "Anna Kowalska".into(),
             purpose: String::new(),
             registered_at: Timestamp::from_millis(since),
+            expected_on: None,
+            invitation: None,
         }
     }
 

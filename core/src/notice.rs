@@ -21,7 +21,7 @@ mod slack;
 pub(crate) use facts::enqueue_for;
 pub use delivery::{Delivery, DeliveryState};
 pub use job::{Job, JobError, JobFilter, JobId, JobState};
-pub use message::{AnnouncementSent, HostNotice, HostTold, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
+pub use message::{AnnouncementSent, HostNotice, HostTold, InvitationSent, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
 pub use relay::{MailRelay, RelayTooLong, hide_password};
 pub use queue::{Attempt, FIRST_RETRY, RETRY_LIMIT};
 pub use rule::{DailyAt, Rule, UnknownRule};

@@ -17,6 +17,7 @@ pub(crate) use directory::{DirectoryDoc, DirectoryEntry};
 pub(crate) use document::SiteDoc;
 pub use error::Error;
 pub use reminder::{local_date, local_instant, reminder_at};
+pub(crate) use queries::settings_in;
 pub use queries::{Affiliation, CardInfo, CardStatus, CardType, Department, KeyType, RepairCategory, SiteSettings};
 pub(crate) use projection::{clear as clear_projection, clear_directory};
 

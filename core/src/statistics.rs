@@ -167,6 +167,13 @@ impl Store {
         Ok(self.figures(&period)?)
     }
 
+    /// The instants the days `from` to `to` (both included) begin and end
+    /// at in the site's time zone: a search of visits by days.
+    pub fn period_bounds(&self, from: &str, to: &str) -> Result<(Timestamp, Timestamp), PeriodError> {
+        let period = Period::parse(from, to, self.site_zone()?)?;
+        Ok((period.start(), period.end()))
+    }
+
     /// The site's time zone (UTC where it names none this build knows).
     pub(crate) fn site_zone(&self) -> Result<chrono_tz::Tz, Error> {
         let zone: Option<String> = self.conn().prepare_cached("SELECT time_zone FROM sites LIMIT 1")?.query_row([], |r| r.get(0)).optional()?;
@@ -191,7 +198,7 @@ impl Store {
             }
             Ok(())
         };
-        add("SELECT registered_at FROM visits WHERE registered_at >= ?1 AND registered_at < ?2", |d| &mut d.visits_registered)?;
+        add("SELECT registered_at FROM visits WHERE state != 'expected' AND registered_at >= ?1 AND registered_at < ?2", |d| &mut d.visits_registered)?;
         add("SELECT admitted_at FROM visits WHERE admitted_at >= ?1 AND admitted_at < ?2", |d| &mut d.visits_admitted)?;
         add("SELECT at FROM presence_events WHERE kind = 'in' AND NOT voided AND at >= ?1 AND at < ?2", |d| &mut d.sign_ins)?;
         add("SELECT out_at FROM loans WHERE out_at >= ?1 AND out_at < ?2", |d| &mut d.keys_lent)?;

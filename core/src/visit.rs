@@ -6,18 +6,22 @@
 //! changes are appended events, so two desks acting offline never lose each
 //! other's facts; the state is a fold over them in (time, list position) order.
 
+mod badge;
 mod commands;
 mod document;
 mod error;
+mod expected;
 mod export;
 mod form;
 mod long_wait;
 mod queries;
 
+pub use badge::GuestBadge;
 pub use commands::{AdmitRequest, CardFix, RejectReason};
 pub(crate) use document::VisitDoc;
 pub use document::VisitState;
 pub use error::Error;
+pub use expected::{ExpectedGuest, Invitation, InvitedGuest, MAX_DAYS_AHEAD, normalize_code};
 pub use export::{VISITS_CSV_HEADER, visits_csv};
 pub use form::{FieldError, FieldProblem, GuestField, GuestForm, check_guest_form};
 pub use long_wait::{LongWait, TOO_LONG_MINUTES, long_waits};

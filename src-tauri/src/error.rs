@@ -49,6 +49,8 @@ pub enum Reason {
     Announcement(lodge_core::announcement::Error),
     /// Roll calls.
     RollCall(lodge_core::roll_call::Error),
+    /// The period of the statistics.
+    Statistics(lodge_core::statistics::PeriodError),
     /// A role that may not do this.
     Denied(lodge_core::Denied),
     /// A malformed identifier.
@@ -101,6 +103,16 @@ impl From<lodge_core::visit::Error> for Refusal {
             _ => None,
         };
         Self { message, fields, remedy, reason: Reason::Visit(e).value() }
+    }
+}
+
+impl From<lodge_core::statistics::PeriodError> for Refusal {
+    fn from(e: lodge_core::statistics::PeriodError) -> Self {
+        match e {
+            // The device's own failure keeps its words, as the store's do.
+            lodge_core::statistics::PeriodError::Store(e) => e.into(),
+            e => Self::with_reason(e.to_string(), Reason::Statistics(e)),
+        }
     }
 }
 

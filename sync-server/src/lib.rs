@@ -18,6 +18,7 @@ pub mod limits;
 pub mod outreach;
 pub mod publish;
 pub mod registry;
+pub mod report;
 pub mod retention;
 pub mod sessions;
 pub mod throttle;

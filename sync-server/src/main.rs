@@ -87,6 +87,18 @@ enum Command {
         #[command(subcommand)]
         command: RetentionCommand,
     },
+    /// A site's statistics, visits, or who is in now, as JSON or CSV, from
+    /// the server's copy of the site.
+    Report {
+        #[command(subcommand)]
+        what: ReportCommand,
+        /// The site.
+        #[arg(long, global = true)]
+        site: Option<SiteId>,
+        /// JSON (for other systems) or CSV (for a spreadsheet).
+        #[arg(long, global = true, value_enum, default_value = "json")]
+        format: lodge_sync_server::report::ReportFormat,
+    },
     /// Send a test text message through the SMS account (as `serve` takes it).
     SmsTest(SmsTestArgs),
     /// A site's own mail relay (kept on this server only), and a test message.
@@ -172,6 +184,31 @@ enum JobsCommand {
         #[arg(long)]
         now: Option<String>,
     },
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Each day's guests, sign-ins, keys, items and tickets; people in by
+    /// the hour; the average visit. Erased days still count.
+    Stats {
+        /// First day, YYYY-MM-DD in the site's time zone.
+        #[arg(long)]
+        from: String,
+        /// Last day (included).
+        #[arg(long)]
+        to: String,
+    },
+    /// The visits registered in the period, newest first.
+    Visits {
+        /// First day, YYYY-MM-DD in the site's time zone.
+        #[arg(long)]
+        from: String,
+        /// Last day (included).
+        #[arg(long)]
+        to: String,
+    },
+    /// Everyone in the building now: staff signed in, guests admitted.
+    Presence,
 }
 
 #[derive(Subcommand)]
@@ -599,6 +636,7 @@ async fn serve_cli() -> anyhow::Result<()> {
         Command::Slack { command } => tokio::task::spawn_blocking(move || slack(&state, command)).await??,
         Command::Mail { command } => mail(&state, command).await?,
         Command::Retention { command } => tokio::task::spawn_blocking(move || retention(&state, command)).await??,
+        Command::Report { what, site, format } => tokio::task::spawn_blocking(move || report(&state, what, site, format)).await??,
     }
     Ok(())
 }
@@ -718,6 +756,28 @@ fn retention(state: &AppState, command: RetentionCommand) -> anyhow::Result<()> 
                 println!("{}  {:<18} {}", c.day, c.measure.as_str(), c.count);
             }
         }
+    }
+    Ok(())
+}
+
+/// `lodge-sync report …`: printed to standard output.
+fn report(state: &AppState, what: ReportCommand, site: Option<SiteId>, format: lodge_sync_server::report::ReportFormat) -> anyhow::Result<()> {
+    use lodge_sync_server::report::Report;
+    let Some(site) = site else { bail!("say which site: --site SITE (lodge-sync site list names them)") };
+    if !state.registry().sites()?.iter().any(|(s, _)| *s == site) {
+        bail!("there is no site {site} on this server");
+    }
+    let report = match what {
+        ReportCommand::Stats { from, to } => Report::Stats { from, to },
+        ReportCommand::Visits { from, to } => Report::Visits { from, to },
+        ReportCommand::Presence => Report::Presence,
+    };
+    // The store itself, read only, not the server's hub (as for `jobs`).
+    let store = lodge_core::Store::open(state.site_store_path(site), Arc::new(SystemClock))?;
+    let text = lodge_sync_server::report::write(&store, &report, format)?;
+    print!("{text}");
+    if !text.ends_with('\n') {
+        println!();
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use lettre::message::{Mailbox, header::ContentType};
 use futures_util::StreamExt;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use lodge_core::notice::{AnnouncementSent, Attempt, HostTold, MailRelay, Job, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
+use lodge_core::notice::{AnnouncementSent, Attempt, HostTold, InvitationSent, MailRelay, Job, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
 use lodge_core::person::ContactChannel;
 
 use crate::{AppState, SiteHub};
@@ -221,19 +221,30 @@ impl Mailer {
     }
 
     async fn send(&self, to: &str, subject: &str, body: String, id: &str) -> Attempt {
+        self.send_with(to, subject, body, id, None).await
+    }
+
+    /// A message with, where given, one PNG picture attached (`name`, bytes).
+    async fn send_with(&self, to: &str, subject: &str, body: String, id: &str, picture: Option<(&str, Vec<u8>)>) -> Attempt {
         let Ok(to) = to.parse::<Mailbox>() else {
             return Attempt::Refused(format!("“{to}” is not an e-mail address"));
         };
         // The job's key names the message: a receiver that keeps both of
         // two copies (a server killed after the relay took it, before it
         // was recorded) can tell them for one.
-        let message = lettre::Message::builder()
+        let builder = lettre::Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(subject)
-            .message_id(Some(format!("<{}@lodge>", id.replace(':', "."))))
-            .header(ContentType::TEXT_PLAIN)
-            .body(body);
+            .message_id(Some(format!("<{}@lodge>", id.replace(':', "."))));
+        let message = match picture {
+            None => builder.header(ContentType::TEXT_PLAIN).body(body),
+            Some((name, png)) => {
+                use lettre::message::{Attachment, MultiPart, SinglePart};
+                let png_type = ContentType::parse("image/png").unwrap_or(ContentType::TEXT_PLAIN);
+                builder.multipart(MultiPart::mixed().singlepart(SinglePart::plain(body)).singlepart(Attachment::new(name.to_owned()).body(png, png_type)))
+            }
+        };
         let message = match message {
             Ok(m) => m,
             Err(e) => return Attempt::Refused(format!("the message could not be made: {e}")),
@@ -298,8 +309,38 @@ pub(crate) fn words(message: &Message, language: &str) -> (String, String) {
                 time => local_time(m.sent_at, &m.time_zone),
             },
         ),
+        Message::Invitation(m) => render(
+            t("invitation"),
+            minijinja::context! { guest => m.guest, host => m.host, day => m.day, code => m.code, site => m.site },
+        ),
         Message::RetentionSweep { .. } => (String::new(), String::new()),
     }
+}
+
+/// An invitation's QR code as a PNG picture (8 pixels a module, with the
+/// quiet zone), for mail programs that show no SVG.
+pub fn invitation_qr_png(m: &InvitationSent) -> Result<Vec<u8>, String> {
+    let qr = qrcode::QrCode::new(m.qr_text().as_bytes()).map_err(|e| e.to_string())?;
+    let (width, scale, quiet) = (qr.width(), 8usize, 4usize);
+    let side = (width + 2 * quiet) * scale;
+    let colors = qr.to_colors();
+    let mut pixels = vec![255u8; side * side];
+    for (i, c) in colors.iter().enumerate() {
+        if *c == qrcode::Color::Dark {
+            let (x, y) = ((i % width + quiet) * scale, (i / width + quiet) * scale);
+            for row in y..y + scale {
+                pixels[row * side + x..row * side + x + scale].fill(0);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, side as u32, side as u32);
+    encoder.set_color(png::ColorType::Grayscale);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header().map_err(|e| e.to_string())?;
+    writer.write_image_data(&pixels).map_err(|e| e.to_string())?;
+    writer.finish().map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 fn slack_context(m: &SlackPresence) -> minijinja::Value {
@@ -500,6 +541,11 @@ async fn deliver(message: &Message, job: &Job, channels: &Channels, mail: Option
             Some(mail) => mail.send(&m.to, &subject, body, &job.key).await,
             None => Attempt::Refused("no mail relay is set up on this server (lodge-sync serve --smtp-url)".into()),
         },
+        Message::Invitation(m) => match (mail, invitation_qr_png(m)) {
+            (Some(mail), Ok(png)) => mail.send_with(&m.to, &subject, body, &job.key, Some(("lodge-invitation.png", png))).await,
+            (Some(_), Err(e)) => Attempt::Refused(format!("the invitation's QR code could not be drawn: {e}")),
+            (None, _) => Attempt::Refused("no mail relay is set up on this server (lodge-sync serve --smtp-url)".into()),
+        },
         Message::SlackPresence(m) => post_to_slack(&channels.http, &m.url, &subject).await,
         Message::SignOutReminder(SignOutReminder { to, .. })
         | Message::LoanOverdue(LoanOverdue { to, .. })
@@ -581,7 +627,26 @@ mod tests {
                 time_zone,
             }),
             Message::HostNotice(HostNotice { visit: VisitId::new(), host_id: PersonId::new(), told }),
+            Message::Invitation(invitation()),
         ]
+    }
+
+    fn invitation() -> InvitationSent {
+        InvitationSent { to: "marta@acme.test".into(), guest: "Marta".into(), host: "Anna".into(), day: "2026-12-04".into(), code: "K7QM-2XPA".into(), site: "Lodge House".into() }
+    }
+
+    #[test]
+    fn an_invitation_says_its_code_and_draws_it_as_a_png() {
+        let m = invitation();
+        let (subject, body) = words(&Message::Invitation(m.clone()), "pl");
+        assert_eq!(subject, "Oczekujemy Cię w Lodge House w dniu 2026-12-04");
+        assert!(body.contains("    K7QM-2XPA\n") && body.contains("Anna oczekuje"), "{body}");
+        let png = invitation_qr_png(&m).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+        let decoder = png::Decoder::new(std::io::Cursor::new(png));
+        let info = decoder.read_info().unwrap().info().clone();
+        let modules = qrcode::QrCode::new(m.qr_text().as_bytes()).unwrap().width() as u32;
+        assert_eq!((info.width, info.height), ((modules + 8) * 8, (modules + 8) * 8));
     }
 
     #[test]

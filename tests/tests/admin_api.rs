@@ -95,6 +95,13 @@ async fn who_is_in_the_building_comes_as_json_or_csv_for_admin_and_reception_onl
     assert_eq!((&rows[0][0], &rows[0][1]), ("staff", "Anna Kowalska"));
     assert_eq!((&rows[1][0], &rows[1][1], &rows[1][2], &rows[1][3], &rows[1][4]), ("guest", "Marta Wiśniewska", "Acme, Ltd", "105", "Anna Kowalska"));
 
+    // The same list from the command line, from the server's copy of the site.
+    let site = s.site.to_string();
+    let printed: lodge_core::EvacuationList = serde_json::from_str(&lodge_tests::admin(&s.server.data, &["report", "presence", "--site", &site])?)?;
+    assert_eq!(printed.guests.iter().map(|g| g.guest_name.as_str()).collect::<Vec<_>>(), ["Marta Wiśniewska"]);
+    let printed = lodge_tests::admin(&s.server.data, &["report", "presence", "--site", &site, "--format", "csv"])?;
+    assert_eq!(printed.trim_end(), text.trim_end());
+
     // A staff phone, a bad token and a bad format are refused.
     assert_eq!(get(&phone.token, "").await?.status(), reqwest::StatusCode::FORBIDDEN);
     assert_eq!(get("not-a-token", "").await?.status(), reqwest::StatusCode::UNAUTHORIZED);

@@ -135,6 +135,26 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     card.remove();
     reception.screenshot("reception-admitted").await?;
     reception.check_accessibility("reception with a guest in").await?;
+
+    // Her badge, ready to print: the size of a card, her name, company,
+    // host and card, and a QR of her visit, drawn in Rust.
+    r.click(&r.find("button[aria-label=\"Print a badge for Marta Wiśniewska\"]").await?).await?;
+    r.wait_text("Marta Wiśniewska's badge").await?;
+    let shown = r
+        .execute(
+            "const i = document.querySelector('.guest-badge img'); \
+             return [decodeURIComponent(i.src.slice(i.src.indexOf(',') + 1)), i.complete && i.naturalWidth > 0];",
+            serde_json::json!([]),
+        )
+        .await?;
+    let (svg, drawn): (String, bool) = serde_json::from_value(shown)?;
+    for text in ["width=\"85.6mm\"", ">GUEST<", ">Marta Wiśniewska<", ">Acme<", ">Host: Anna Kowalska<", ">Card 110<"] {
+        assert!(svg.contains(text), "{text} on the badge: {svg}");
+    }
+    assert!(drawn, "the badge's image is drawn");
+    reception.screenshot("reception-badge").await?;
+    reception.check_accessibility("a guest's badge").await?;
+    r.click(&r.find_text("button", "Close").await?).await?;
     // The kiosk's own visit reached the server and the desk's admission too.
     eventually("the admission to reach the admin device", Duration::from_secs(10), || {
         admin_device.read(|s| s.guests_in().map(|g| g.iter().any(|v| v.guest_name == "Marta Wiśniewska")).unwrap_or(false))

@@ -36,8 +36,38 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     // The number and its words are a tile's two lines.
     let tile = format!("{out}\n{}", if out == 1 { "key out" } else { "keys out" });
     a.wait_until(&format!("the tile “{tile}”"), |page| page.contains(&tile)).await?;
+    // Under the tiles, the last seven days' statistics: charts drawn on
+    // their canvases, each with its figures as a table.
+    a.wait_text("Guests and sign-ins per day").await?;
+    a.wait_text("People in the building by the hour (average of the days)").await?;
+    let drawn = a
+        .execute(
+            "return [...document.querySelectorAll('figure.chart canvas')].map(c => { \
+               const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; \
+               let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++; return n; });",
+            serde_json::json!([]),
+        )
+        .await?;
+    let drawn: Vec<u64> = serde_json::from_value(drawn)?;
+    assert_eq!(drawn.len(), 3, "three charts");
+    assert!(drawn.iter().all(|&n| n > 1000), "each chart has drawn on its canvas: {drawn:?}");
+    a.click(&a.find_text("summary", "As a table").await?).await?;
+    // Today is the table's last row; the demo registered its two guests today.
+    let today = a
+        .execute("const rows = document.querySelectorAll('figure.chart table tbody tr'); return [...rows[6].children].map(c => c.textContent.trim());", serde_json::json!([]))
+        .await?;
+    let today: Vec<String> = serde_json::from_value(today)?;
+    assert_eq!(today.len(), 5, "{today:?}");
+    assert_eq!(today[1], "2", "guests registered today: {today:?}");
     admin_app.screenshot("admin-dashboard").await?;
     admin_app.check_accessibility("admin dashboard").await?;
+    a.click(&a.find_text("button", "Export as CSV").await?).await?;
+    a.wait_until("the statistics to be saved", |p| p.contains("Saved as ")).await?;
+    let page = a.page_text().await?;
+    let path = page.lines().find_map(|l| l.split_once("Saved as ").map(|(_, p)| p.trim().to_owned())).expect("the saved file's path");
+    let saved = std::fs::read_to_string(&path)?;
+    assert!(saved.starts_with("day,visits_registered,visits_admitted,sign_ins,"), "{saved}");
+    assert_eq!(saved.lines().count(), 8, "a header and seven days: {saved}");
 
     // Visit history: the demo's guests, found by name, one visit's timeline
     // (who did what), and what was found exported as CSV.

@@ -124,6 +124,25 @@ async fn a_visit_past_retention_leaves_every_file_and_the_report_waits_for_the_o
     assert!(counts.lines().any(|l| l.starts_with(&day) && l.contains("visits-admitted") && l.trim_end().ends_with(" 1")), "{counts}");
     assert!(!counts.contains("Oldrich"));
 
+    // The statistics report, from the server's copy of the site, still
+    // counts both guests; the visits report names only the one kept.
+    let (from, today) = (Timestamp::from_millis(forty_days_ago.millis() - DAY).to_utc().format("%Y-%m-%d").to_string(), SystemClock.now().to_utc().format("%Y-%m-%d").to_string());
+    let period = ["--site", site.as_str(), "--from", from.as_str(), "--to", today.as_str()];
+    let stats = admin(&s.server.data, &[&["report", "stats"][..], &period, &["--format", "csv"]].concat()).unwrap();
+    let mut rows = csv::Reader::from_reader(stats.as_bytes());
+    let registered: u64 = rows.records().map(|r| r.unwrap()[1].parse::<u64>().unwrap()).sum();
+    assert_eq!(registered, 2, "{stats}");
+    let json: serde_json::Value = serde_json::from_str(&admin(&s.server.data, &[&["report", "stats"][..], &period].concat()).unwrap()).unwrap();
+    assert_eq!(json["days"].as_array().map(Vec::len), Some(42), "{json}");
+    let visits = admin(&s.server.data, &[&["report", "visits"][..], &period, &["--format", "json"]].concat()).unwrap();
+    assert!(visits.contains("Renata Recent") && !visits.contains("Oldrich"), "{visits}");
+    let visits = admin(&s.server.data, &[&["report", "visits"][..], &period, &["--format", "csv"]].concat()).unwrap();
+    assert!(visits.contains("Renata Recent") && !visits.contains("Oldrich"), "{visits}");
+    let bad = admin(&s.server.data, &["report", "stats", "--site", &site, "--from", "2026-13-01", "--to", &today]).unwrap_err().to_string();
+    assert!(bad.contains("“2026-13-01” is not a day"), "{bad}");
+    let backwards = admin(&s.server.data, &["report", "visits", "--site", &site, "--from", &today, "--to", &from]).unwrap_err().to_string();
+    assert!(backwards.contains("ends before it starts"), "{backwards}");
+
     // Desk B comes back: its catch-up erases the guest, and it confirms.
     desk_b.go_online(&s.server);
     eventually("desk B's files drop the guest", LIMIT, || !in_files(&desk_b.path, "Oldrich")).await.unwrap();

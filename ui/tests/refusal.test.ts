@@ -41,7 +41,7 @@ afterEach(() => {
 describe("refusals", () => {
   it("reads every area's kinds from the bindings", () => {
     const areas = kindsByArea();
-    expect([...areas.keys()].sort()).toEqual(["announcement", "equipment", "keys", "person", "presence", "repair", "roll-call", "site", "visit"]);
+    expect([...areas.keys()].sort()).toEqual(["announcement", "equipment", "keys", "person", "presence", "repair", "roll-call", "site", "statistics", "visit"]);
     expect(areas.get("visit")).toContain("card-in-use");
   });
 
@@ -83,6 +83,13 @@ describe("refusals", () => {
     const said = refusalWords(refusal("roll-call", "already-running", { roll_call: "x", started_at: Date.UTC(2026, 11, 3, 13, 5) }));
     expect(said).toContain("14:05");
     expect(said).toContain("already running");
+  });
+
+  it("says a period of statistics that cannot be counted with its values, in Polish too", () => {
+    expect(refusalWords(refusal("statistics", "too-long", { max: 366 }))).toContain("366 days");
+    expect(refusalWords(refusal("statistics", "not-a-day", "2026-13-40"))).toContain("“2026-13-40”");
+    setLanguage("pl");
+    expect(refusalWords(refusal("statistics", "backwards", null))).toBe("Okres kończy się, zanim się zaczyna.");
   });
 
   it("names a role refused in the screen's language", () => {

@@ -20,11 +20,18 @@ pub(crate) fn enqueue_for(tx: &Connection, written: &BTreeSet<DocId>, now: Times
         announcement(tx, doc, now)?;
     }
     for doc in written.iter().filter(|d| d.kind() == DocKind::Visit) {
-        let visit: Option<(String, Option<Timestamp>)> = tx
-            .prepare_cached("SELECT visit_id, admitted_at FROM visits WHERE doc_id = ?1")?
-            .query_row([doc], |r| Ok((r.get(0)?, r.get(1)?)))
+        let visit: Option<(String, Option<Timestamp>, String, Option<String>, Timestamp)> = tx
+            .prepare_cached("SELECT visit_id, admitted_at, state, email, registered_at FROM visits WHERE doc_id = ?1")?
+            .query_row([doc], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
             .optional()?;
-        match visit {
+        // An expected guest with an address: their invitation goes out.
+        if let Some((visit, _, state, Some(_), expected_at)) = &visit
+            && state == "expected"
+        {
+            let rule = Rule::Invitation;
+            queue(tx, &Fact { rule, key: format!("{rule}:{visit}"), subject: doc, event: None, hook: None, at: *expected_at }, now)?;
+        }
+        match visit.map(|(visit, admitted_at, ..)| (visit, admitted_at)) {
             // Admitted (and perhaps gone again since, on a device that was
             // offline): the host is told, if it is not too late.
             // By e-mail, and in the app on the host's phones.

@@ -28,6 +28,8 @@ pub enum Message {
     LoanOverdue(LoanOverdue),
     /// An announcement or emergency, to one of its people.
     Announcement(AnnouncementSent),
+    /// An expected guest's invitation, with its code.
+    Invitation(InvitationSent),
     /// Not a message: the night's erasure of what is past retention, which
     /// the server does itself when the job is taken (it must tell the
     /// connected devices).
@@ -141,6 +143,30 @@ pub struct SlackPresence {
     pub time_zone: String,
 }
 
+/// "You are expected at Lodge House on 3 December by Anna Kowalska."
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationSent {
+    /// The guest's e-mail address.
+    pub to: String,
+    /// The guest's name.
+    pub guest: String,
+    /// Whom they visit.
+    pub host: String,
+    /// The day, `YYYY-MM-DD` in the site's time zone.
+    pub day: String,
+    /// The code to show or type at the kiosk.
+    pub code: String,
+    /// The site's name.
+    pub site: String,
+}
+
+impl InvitationSent {
+    /// What the invitation's QR holds: the code, marked as Lodge's.
+    pub fn qr_text(&self) -> String {
+        format!("LODGE-INVITE-{}", self.code)
+    }
+}
+
 /// "Your guest is here."
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HostTold {
@@ -190,6 +216,7 @@ impl Store {
             Rule::SignOutReminder => self.sign_out_reminder(job),
             Rule::LoanOverdue | Rule::LoanOverdueDepartment => self.loan_overdue(job),
             Rule::Announcement => self.announcement_to(job),
+            Rule::Invitation => self.invitation(job),
             // Only ever a day's run (above).
             Rule::Retention => Ok(Err(Attempt::Cancelled("retention has no message".into()))),
         }
@@ -287,6 +314,25 @@ impl Store {
         let in_building = self.people_in()?.len();
         let (site, time_zone) = self.site_words()?;
         Ok(Ok(Message::SlackPresence(SlackPresence { url, name, signed_in: kind == "in", at, in_building, site, time_zone })))
+    }
+
+    fn invitation(&self, job: &Job) -> Result<Result<Message, Attempt>, Error> {
+        let row: Option<(String, String, Option<String>, Option<String>, Option<String>, String)> = self
+            .conn()
+            .prepare_cached("SELECT guest_name, host_name, email, expected_on, invitation, state FROM visits WHERE doc_id = ?1")?
+            .query_row([&job.subject], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+            .optional()?;
+        let Some((guest, host, email, Some(day), Some(code), state)) = row else {
+            return Ok(Err(Attempt::Cancelled("the expected guest is gone".into())));
+        };
+        if state != "expected" {
+            return Ok(Err(Attempt::Cancelled(format!("{guest} has come already"))));
+        }
+        let Some(to) = email.filter(|e| !e.trim().is_empty()) else {
+            return Ok(Err(Attempt::Refused(format!("{guest} has no e-mail address"))));
+        };
+        let (site, _) = self.site_words()?;
+        Ok(Ok(Message::Invitation(InvitationSent { to, guest, host, day, code, site })))
     }
 
     fn site_words(&self) -> Result<(String, String), Error> {

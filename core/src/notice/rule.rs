@@ -35,6 +35,9 @@ pub enum Rule {
     /// Every night: documents past the site's retention are erased
     /// everywhere (the server's own work; nobody is told).
     Retention,
+    /// A guest was expected: their invitation (the day, the host, the code
+    /// and its QR) goes to their e-mail.
+    Invitation,
 }
 
 /// When a daily rule runs, in the site's time zone.
@@ -48,12 +51,12 @@ pub enum DailyAt {
 
 /// A rule name that no rule has.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("there is no rule called \"{0}\"; the rules are: host-told, host-told-in-app, slack-presence, sign-out-reminder, loan-overdue, loan-overdue-department, announcement, retention")]
+#[error("there is no rule called \"{0}\"; the rules are: host-told, host-told-in-app, slack-presence, sign-out-reminder, loan-overdue, loan-overdue-department, announcement, retention, invitation")]
 pub struct UnknownRule(pub String);
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 8] = [
+    pub const ALL: [Rule; 9] = [
         Rule::HostTold,
         Rule::HostToldInApp,
         Rule::SlackPresence,
@@ -62,6 +65,7 @@ impl Rule {
         Rule::LoanOverdueDepartment,
         Rule::Announcement,
         Rule::Retention,
+        Rule::Invitation,
     ];
 
     /// The rule's name as stored and typed (`host-told`).
@@ -75,6 +79,7 @@ impl Rule {
             Rule::LoanOverdueDepartment => "loan-overdue-department",
             Rule::Announcement => "announcement",
             Rule::Retention => "retention",
+            Rule::Invitation => "invitation",
         }
     }
 
@@ -100,6 +105,9 @@ impl Rule {
             // A night's erasure is due until it is done (a day run is never
             // too old itself); this is for completeness.
             Rule::Retention => Duration::from_secs(24 * 3600),
+            // Still worth sending while the day is ahead; the message is
+            // cancelled once the guest has come.
+            Rule::Invitation => Duration::from_secs(7 * 24 * 3600),
         }
     }
 
@@ -111,7 +119,7 @@ impl Rule {
             Rule::LoanOverdue => NaiveTime::from_hms_opt(9, 0, 0).map(DailyAt::Fixed),
             // At night, when nobody is at the desks.
             Rule::Retention => NaiveTime::from_hms_opt(3, 0, 0).map(DailyAt::Fixed),
-            Rule::HostTold | Rule::HostToldInApp | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Announcement => None,
+            Rule::HostTold | Rule::HostToldInApp | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Announcement | Rule::Invitation => None,
         }
     }
 }

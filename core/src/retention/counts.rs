@@ -80,11 +80,16 @@ impl Days {
 
 /// What an erased visit adds.
 pub(crate) fn of_visit(visit: &VisitDoc, days: &Days) -> Vec<(String, Measure)> {
-    let mut out = vec![(days.day(visit.registered_at), Measure::VisitsRegistered)];
-    let admitted = match visit.fold().state {
+    let folded = visit.fold();
+    // An expected guest who never came was never registered.
+    if folded.state == VisitState::Expected {
+        return Vec::new();
+    }
+    let mut out = vec![(days.day(folded.arrived_at.unwrap_or(visit.registered_at)), Measure::VisitsRegistered)];
+    let admitted = match folded.state {
         VisitState::Admitted { since, .. } => Some(since),
         VisitState::Left { admitted_at, .. } => Some(admitted_at),
-        VisitState::Waiting => None,
+        VisitState::Expected | VisitState::Waiting => None,
     };
     if let Some(at) = admitted {
         out.push((days.day(at), Measure::VisitsAdmitted));

@@ -140,32 +140,36 @@ impl SiteSettings {
     }
 }
 
+/// The site's settings read inside a transaction as outside one.
+pub(crate) fn settings_in(conn: &rusqlite::Connection) -> Result<Option<SiteSettings>, Error> {
+    Ok(conn
+        .query_row(
+            "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, coalesce(presence_retention_days, ?1), overdue_contact_after_days, language, consent_texts FROM sites LIMIT 1",
+            [crate::retention::DEFAULT_PRESENCE_RETENTION_DAYS],
+            |r| {
+                Ok(SiteSettings {
+                    site: r.get(0)?,
+                    name: r.get(1)?,
+                    time_zone: r.get(2)?,
+                    retention_days: r.get(3)?,
+                    reminder_time: r.get(4)?,
+                    contact_required: r.get(5)?,
+                    purpose_required: r.get(6)?,
+                    consent_text: r.get(7)?,
+                    presence_retention_days: r.get(8)?,
+                    overdue_contact_after_days: r.get(9)?,
+                    language: r.get(10)?,
+                    consent_texts: serde_json::from_str(&r.get::<_, String>(11)?).unwrap_or_default(),
+                })
+            },
+        )
+        .optional()?)
+}
+
 impl Store {
     /// The site's settings, once a site exists here.
     pub fn site_settings(&self) -> Result<Option<SiteSettings>, Error> {
-        Ok(self
-            .conn()
-            .query_row(
-                "SELECT site_id, name, time_zone, retention_days, reminder_time, contact_required, purpose_required, consent_text, coalesce(presence_retention_days, ?1), overdue_contact_after_days, language, consent_texts FROM sites LIMIT 1",
-                [crate::retention::DEFAULT_PRESENCE_RETENTION_DAYS],
-                |r| {
-                    Ok(SiteSettings {
-                        site: r.get(0)?,
-                        name: r.get(1)?,
-                        time_zone: r.get(2)?,
-                        retention_days: r.get(3)?,
-                        reminder_time: r.get(4)?,
-                        contact_required: r.get(5)?,
-                        purpose_required: r.get(6)?,
-                        consent_text: r.get(7)?,
-                        presence_retention_days: r.get(8)?,
-                        overdue_contact_after_days: r.get(9)?,
-                        language: r.get(10)?,
-                        consent_texts: serde_json::from_str(&r.get::<_, String>(11)?).unwrap_or_default(),
-                    })
-                },
-            )
-            .optional()?)
+        settings_in(self.conn())
     }
 
     /// The badge card types, by first number.

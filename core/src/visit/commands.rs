@@ -119,7 +119,7 @@ fn release_in(work: &mut Work<'_>, actor: &Actor, visit: VisitId) -> Result<(), 
     let doc = read_visit(work, visit)?;
     match doc.fold().state {
         VisitState::Admitted { .. } => append(work, doc, actor, VisitChange::Released),
-        VisitState::Waiting => Err(Error::NotAdmitted { guest: doc.guest.name }),
+        VisitState::Expected | VisitState::Waiting => Err(Error::NotAdmitted { guest: doc.guest.name }),
         VisitState::Left { left_at, .. } => Err(Error::AlreadyLeft { guest: doc.guest.name, left_at }),
     }
 }
@@ -159,6 +159,7 @@ impl Store {
                 registered_at: work.now(),
                 registered_by: actor.tag(),
                 events: Vec::new(),
+                expected: None,
             };
             work.create(&DocId::visit(id), &doc)?;
             Ok(id)
@@ -171,9 +172,13 @@ impl Store {
     pub fn admit(&mut self, actor: &Actor, request: AdmitRequest) -> Result<(), Error> {
         actor.require(DESK, "admit guests")?;
         self.run("admit", actor, |work| {
-            let doc = read_visit(work, request.visit)?;
+            let mut doc = read_visit(work, request.visit)?;
             match doc.fold().state {
                 VisitState::Waiting => {}
+                // An expected guest at the desk: arrived and admitted at once.
+                VisitState::Expected => {
+                    super::expected::mark_arrived(work, &mut doc, actor, None)?;
+                }
                 VisitState::Admitted { card, .. } => return Err(Error::AlreadyAdmitted { guest: doc.guest.name, card }),
                 VisitState::Left { left_at, .. } => return Err(Error::AlreadyLeft { guest: doc.guest.name, left_at }),
             }
@@ -266,7 +271,7 @@ fn reissue_in(work: &mut Work<'_>, actor: &Actor, visit: VisitId, card: CardNumb
     let doc = read_visit(work, visit)?;
     match doc.fold().state {
         VisitState::Admitted { .. } => {}
-        VisitState::Waiting => return Err(Error::NotAdmitted { guest: doc.guest.name }),
+        VisitState::Expected | VisitState::Waiting => return Err(Error::NotAdmitted { guest: doc.guest.name }),
         VisitState::Left { left_at, .. } => return Err(Error::AlreadyLeft { guest: doc.guest.name, left_at }),
     }
     check_card_for_guest(work, card)?;

@@ -22,6 +22,19 @@ pub(crate) struct VisitDoc {
     pub registered_at: Timestamp,
     pub registered_by: String,
     pub events: Vec<VisitEvent>,
+    /// Set when the guest was expected before coming (older documents
+    /// have none: they hydrate as walk-ins).
+    #[autosurgeon(missing = "Option::default")]
+    pub expected: Option<Expectation>,
+}
+
+/// A guest expected on a day, with the code of their invitation.
+#[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
+pub(crate) struct Expectation {
+    /// `YYYY-MM-DD` in the site's time zone.
+    pub day: String,
+    /// The invitation code (`K7QM-2XPA`).
+    pub code: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -50,6 +63,8 @@ pub(crate) struct VisitEvent {
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
 pub(crate) enum VisitChange {
+    /// An expected guest came: at the kiosk with their code, or at the desk.
+    Arrived,
     Admitted { card: CardNumber },
     CardReissued { card: CardNumber },
     Released,
@@ -60,6 +75,8 @@ pub(crate) enum VisitChange {
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(tag = "state", rename_all = "kebab-case")]
 pub enum VisitState {
+    /// Expected on a day, not come yet.
+    Expected,
     /// Registered, waiting at the desk.
     Waiting,
     /// In the building with a badge card.
@@ -83,6 +100,7 @@ pub enum VisitState {
 impl VisitState {
     pub(crate) fn name(&self) -> &'static str {
         match self {
+            VisitState::Expected => "expected",
             VisitState::Waiting => "waiting",
             VisitState::Admitted { .. } => "admitted",
             VisitState::Left { .. } => "left",
@@ -96,6 +114,9 @@ impl VisitState {
 pub(crate) struct Folded {
     pub state: VisitState,
     pub extra_cards: Vec<CardNumber>,
+    /// When an expected guest came (the queue's order and the day's count
+    /// go by it).
+    pub arrived_at: Option<Timestamp>,
 }
 
 impl VisitDoc {
@@ -105,10 +126,20 @@ impl VisitDoc {
         // Stable: equal times keep list order, which Automerge makes the same on
         // every replica and which is causal order for one device.
         events.sort_by_key(|e| e.at);
-        let mut state = VisitState::Waiting;
+        let mut state = if self.expected.is_some() { VisitState::Expected } else { VisitState::Waiting };
         let mut extra_cards = Vec::new();
+        let mut arrived_at = None;
         for e in events {
             state = match (state, &e.change) {
+                (VisitState::Expected, VisitChange::Arrived) => {
+                    arrived_at = Some(e.at);
+                    VisitState::Waiting
+                }
+                // Admitted at a desk that had not heard of the arrival.
+                (VisitState::Expected, VisitChange::Admitted { card }) => {
+                    arrived_at = Some(e.at);
+                    VisitState::Admitted { card: *card, since: e.at }
+                }
                 (VisitState::Waiting, VisitChange::Admitted { card }) => VisitState::Admitted { card: *card, since: e.at },
                 (VisitState::Admitted { card: held, since }, VisitChange::Admitted { card }) => {
                     if *card != held {
@@ -127,7 +158,7 @@ impl VisitDoc {
                 (s, _) => s,
             };
         }
-        Folded { state, extra_cards }
+        Folded { state, extra_cards, arrived_at }
     }
 }
 
@@ -154,7 +185,7 @@ impl Model for VisitDoc {
         clear_projection(id, conn, affected)?;
         let folded = self.fold();
         let (card, admitted_at, left_at) = match folded.state {
-            VisitState::Waiting => (None, None, None),
+            VisitState::Expected | VisitState::Waiting => (None, None, None),
             VisitState::Admitted { card, since } => (Some(card), Some(since), None),
             VisitState::Left { card, admitted_at, left_at } => (Some(card), Some(admitted_at), Some(left_at)),
         };
@@ -162,8 +193,8 @@ impl Model for VisitDoc {
             affected.cards.insert(card);
         }
         conn.prepare_cached(
-            "INSERT OR REPLACE INTO visits (visit_id, doc_id, state, guest_name, company, email, phone, host_id, host_name, purpose, card, registered_at, admitted_at, left_at, registered_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            "INSERT OR REPLACE INTO visits (visit_id, doc_id, state, guest_name, company, email, phone, host_id, host_name, purpose, card, registered_at, admitted_at, left_at, registered_by, expected_on, invitation)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
         )?
         .execute(params![
             self.id,
@@ -177,10 +208,13 @@ impl Model for VisitDoc {
             self.host_name,
             self.purpose,
             card,
-            self.registered_at,
+            // An expected guest is registered when they come.
+            folded.arrived_at.unwrap_or(self.registered_at),
             admitted_at,
             left_at,
-            self.registered_by
+            self.registered_by,
+            self.expected.as_ref().map(|e| e.day.as_str()),
+            self.expected.as_ref().map(|e| e.code.as_str()),
         ])?;
         if let (false, Some(card)) = (folded.extra_cards.is_empty(), card) {
             let mut parties = vec![card.to_string()];
@@ -220,6 +254,7 @@ mod tests {
             consent: Consent { text: "ok".into(), given_at: Timestamp::from_millis(0) },
             registered_at: Timestamp::from_millis(0),
             registered_by: "kiosk".into(),
+            expected: None,
             events: events
                 .into_iter()
                 .map(|(at, change)| VisitEvent { id: EventId::new(), at: Timestamp::from_millis(at), by: "desk".into(), change })
@@ -258,6 +293,23 @@ mod tests {
         let f = v.fold();
         assert!(f.extra_cards.is_empty());
         assert_eq!(f.state, VisitState::Admitted { card: card(106), since: Timestamp::from_millis(10) });
+    }
+
+    #[test]
+    fn an_expected_guest_waits_from_their_arrival_and_may_be_admitted_unannounced() {
+        let mut v = visit(vec![(30, VisitChange::Admitted { card: card(105) }), (20, VisitChange::Arrived)]);
+        assert_eq!(v.fold().state, VisitState::Admitted { card: card(105), since: Timestamp::from_millis(30) }, "a walk-in ignores an arrival");
+        v.expected = Some(Expectation { day: "2026-12-03".into(), code: "K7QM-2XPA".into() });
+        let f = v.fold();
+        assert_eq!((f.state, f.arrived_at), (VisitState::Admitted { card: card(105), since: Timestamp::from_millis(30) }, Some(Timestamp::from_millis(20))));
+        v.events.retain(|e| e.change == VisitChange::Arrived);
+        assert_eq!(v.fold().state, VisitState::Waiting);
+        v.events.clear();
+        assert_eq!((v.fold().state, v.fold().arrived_at), (VisitState::Expected, None));
+        // Admitted before anyone marked the arrival: admitted, arrived then.
+        v.events = visit(vec![(40, VisitChange::Admitted { card: card(106) }), (50, VisitChange::Arrived)]).events;
+        let f = v.fold();
+        assert_eq!((f.state, f.arrived_at), (VisitState::Admitted { card: card(106), since: Timestamp::from_millis(40) }, Some(Timestamp::from_millis(40))));
     }
 
     #[test]

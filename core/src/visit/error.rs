@@ -100,6 +100,30 @@ pub enum Error {
     /// A conflict fix named a visit that is not in the conflict.
     #[error("There is no open conflict over card {0} to resolve, or that visit is not part of it.")]
     NoSuchConflict(CardNumber),
+    /// The day a guest is expected is not a day.
+    #[error("“{0}” is not a day; write it as YYYY-MM-DD.")]
+    NotADay(String),
+    /// The day a guest is expected is past.
+    #[error("{day} is already past; choose today or a later day.")]
+    DayPast {
+        /// The day.
+        day: String,
+    },
+    /// Too far ahead.
+    #[error("A guest can be expected at most {max} days ahead.")]
+    TooFarAhead {
+        /// The most days.
+        max: u32,
+    },
+    /// No guest expected today has this invitation code.
+    #[error("This invitation code is not for today, or not known here. Check it, or fill in the form.")]
+    UnknownInvitation,
+    /// The guest is no longer expected: they came already.
+    #[error("{guest} has come already; they are waiting at the desk or in the building.")]
+    NotExpected {
+        /// Guest's name.
+        guest: String,
+    },
 }
 
 #[cfg(test)]
@@ -137,6 +161,11 @@ mod tests {
             Error::UnknownCardUid(CardUid::parse("04A224B1").unwrap()),
             Error::CardNotOut(card),
             Error::NoSuchConflict(card),
+            Error::NotADay("tomorrow".into()),
+            Error::DayPast { day: "2026-12-01".into() },
+            Error::TooFarAhead { max: 366 },
+            Error::UnknownInvitation,
+            Error::NotExpected { guest: "Jan".into() },
         ];
         for e in errors {
             let t = e.to_string();

@@ -13,6 +13,7 @@ pub fn visits_csv(visits: &[Visit], time_zone: &str) -> Result<String, crate::si
     let zone = spreadsheet::zone(time_zone)?;
     let rows = visits.iter().map(|v| {
         let (admitted, card, left, state) = match v.state {
+            VisitState::Expected => (String::new(), String::new(), String::new(), "expected"),
             VisitState::Waiting => (String::new(), String::new(), String::new(), "waiting"),
             VisitState::Admitted { card, since } => (local_minute(since, zone), card.to_string(), String::new(), "in"),
             VisitState::Left { card, admitted_at, left_at } => (local_minute(admitted_at, zone), card.to_string(), local_minute(left_at, zone), "left"),
@@ -54,6 +55,8 @@ mod tests {
             purpose: "Audit".into(),
             // 08:00 UTC on 3 December 2026: 09:00 in Warsaw.
             registered_at: Timestamp::from_millis(1_796_284_800_000),
+            expected_on: None,
+            invitation: None,
         }
     }
 

@@ -63,6 +63,8 @@ mod tests {
             host_name: "Anna Kowalska".into(),
             purpose: String::new(),
             registered_at: Timestamp::from_millis(registered_min * 60_000),
+            expected_on: None,
+            invitation: None,
         }
     }
 

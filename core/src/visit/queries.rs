@@ -31,8 +31,15 @@ pub struct Visit {
     pub host_name: String,
     /// Purpose.
     pub purpose: String,
-    /// When they registered.
+    /// When they registered (an expected guest: when they came, or were
+    /// expected).
     pub registered_at: Timestamp,
+    /// The day an expected guest is expected, `YYYY-MM-DD`; none for a walk-in.
+    #[serde(default)]
+    pub expected_on: Option<String>,
+    /// An expected guest's invitation code, for the desk to read out.
+    #[serde(default)]
+    pub invitation: Option<String>,
 }
 
 /// Filters for visit history; every filter is optional.
@@ -51,7 +58,7 @@ pub struct VisitSearch {
     pub limit: Option<u32>,
 }
 
-pub(crate) const VISIT_SELECT: &str = "SELECT visit_id, state, guest_name, company, email, phone, host_id, host_name, purpose, registered_at, card, admitted_at, left_at FROM visits";
+pub(crate) const VISIT_SELECT: &str = "SELECT visit_id, state, guest_name, company, email, phone, host_id, host_name, purpose, registered_at, card, admitted_at, left_at, expected_on, invitation FROM visits";
 
 pub(crate) fn visit_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
     let state: String = r.get(1)?;
@@ -61,6 +68,7 @@ pub(crate) fn visit_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
     let state = match (state.as_str(), card, admitted_at, left_at) {
         ("admitted", Some(card), Some(since), _) => VisitState::Admitted { card, since },
         ("left", Some(card), Some(admitted_at), Some(left_at)) => VisitState::Left { card, admitted_at, left_at },
+        ("expected", ..) => VisitState::Expected,
         _ => VisitState::Waiting,
     };
     Ok(Visit {
@@ -74,6 +82,8 @@ pub(crate) fn visit_row(r: &Row<'_>) -> rusqlite::Result<Visit> {
         host_name: r.get(7)?,
         purpose: r.get(8)?,
         registered_at: r.get(9)?,
+        expected_on: r.get(13)?,
+        invitation: r.get(14)?,
     })
 }
 

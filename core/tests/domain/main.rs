@@ -3,6 +3,7 @@
 
 mod announcements;
 mod equipment;
+mod expected;
 mod fixture;
 mod keys;
 mod notices;

@@ -211,3 +211,36 @@ fn a_server_back_hours_after_the_reminder_time_lets_the_reminders_expire() {
     take(&mut s);
     assert!(matches!(take(&mut s).as_slice(), [Ok(lodge_core::notice::Message::SignOutReminder(_))]));
 }
+
+#[test]
+fn an_expected_guest_with_an_address_gets_one_invitation_unless_they_came_first() {
+    let mut s = acting_site();
+    let day = s.store.now().to_utc().with_timezone(&chrono_tz::Europe::Warsaw).format("%Y-%m-%d").to_string();
+    let anna = s.anna_staff();
+    let expected = |name: &str, email: Option<&str>| lodge_core::visit::ExpectedGuest {
+        name: name.into(),
+        company: "Acme".into(),
+        email: email.map(str::to_owned),
+        host: None,
+        day: day.clone(),
+        purpose: None,
+    };
+    let marta = s.store.expect_guest(&anna, expected("Marta Wiśniewska", Some("marta@acme.test"))).unwrap();
+    s.store.expect_guest(&anna, expected("No Address", None)).unwrap();
+    let tom = s.store.expect_guest(&anna, expected("Tom Becker", Some("tom@northwind.test"))).unwrap();
+    let invitations = |s: &Site| s.store.jobs(JobFilter::All).unwrap().into_iter().filter(|j| j.rule == Rule::Invitation).count();
+    assert_eq!(invitations(&s), 2, "one for each guest with an address");
+    // Tom comes to the desk before his invitation goes out.
+    let desk = s.desk.clone();
+    s.store.guest_arrived(&desk, tom.visit).unwrap();
+    assert_eq!(invitations(&s), 2, "an arrival queues nothing more");
+    let mut said = Vec::new();
+    for job in s.store.take_due_jobs(10).unwrap().into_iter().filter(|j| j.rule == Rule::Invitation) {
+        said.push(s.store.message_for(&job).unwrap());
+    }
+    assert!(said.iter().any(|m| matches!(m, Err(Attempt::Cancelled(why)) if why == "Tom Becker has come already")), "{said:?}");
+    let sent: Vec<_> = said.into_iter().filter_map(Result::ok).collect();
+    let [lodge_core::notice::Message::Invitation(m)] = sent.as_slice() else { panic!("one invitation to send: {sent:?}") };
+    assert_eq!((m.to.as_str(), m.guest.as_str(), m.host.as_str(), m.day.as_str(), m.code.as_str()), ("marta@acme.test", "Marta Wiśniewska", "Anna Kowalska", day.as_str(), marta.code.as_str()));
+    assert_eq!(m.qr_text(), format!("LODGE-INVITE-{}", marta.code));
+}

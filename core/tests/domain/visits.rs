@@ -370,3 +370,23 @@ fn a_guest_consents_to_the_text_in_the_language_they_read() {
     s.store.set_consent_text(&admin, "pl", "").unwrap();
     assert!(s.store.site_settings().unwrap().unwrap().consent_texts.is_empty());
 }
+
+#[test]
+fn only_a_guest_in_the_building_has_a_badge_dated_on_the_sites_calendar() {
+    let mut s = site();
+    let v = register(&mut s, "Jan Kowalski");
+    assert!(matches!(s.store.guest_badge(v).unwrap_err(), Error::NotAdmitted { .. }), "no card yet");
+    // 23:30 UTC is already the next day in Warsaw.
+    let now = s.store.now().to_utc();
+    let late = now.date_naive().and_hms_opt(23, 30, 0).unwrap().and_utc();
+    s.clock.advance(late.timestamp_millis() - now.timestamp_millis());
+    admit(&mut s, v, 105).unwrap();
+    let badge = s.store.guest_badge(v).unwrap();
+    assert_eq!((badge.guest.as_str(), badge.company.as_str(), badge.host.as_str(), badge.card), ("Jan Kowalski", "Acme", "Anna Kowalska", 105));
+    assert_eq!(badge.day, (late.date_naive() + chrono::Days::new(1)).format("%Y-%m-%d").to_string());
+    assert_eq!(badge.code(), format!("LODGE-VISIT-{v}"));
+    let desk = s.desk.clone();
+    s.store.release(&desk, v).unwrap();
+    assert!(matches!(s.store.guest_badge(v).unwrap_err(), Error::AlreadyLeft { .. }), "the card is back");
+    assert!(matches!(s.store.guest_badge(VisitId::new()).unwrap_err(), Error::NotFound(_)));
+}

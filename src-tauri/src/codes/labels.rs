@@ -31,7 +31,7 @@ const QR_MM: f64 = 26.0;
 
 /// The QR code's dark modules as one path, with a four-module quiet zone,
 /// placed at (`x`, `y`) and `size` mm wide.
-fn symbol(qr: &QrCode, x: f64, y: f64, size: f64) -> String {
+pub(crate) fn symbol(qr: &QrCode, x: f64, y: f64, size: f64) -> String {
     let width = qr.width();
     let modules = width + 8;
     let mut path = String::new();
@@ -53,7 +53,7 @@ pub fn qr_svg(text: &str) -> Result<String, LabelError> {
     Ok(format!("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {modules} {modules}\" shape-rendering=\"crispEdges\">{}</svg>", symbol(&qr, 0.0, 0.0, modules as f64)))
 }
 
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 

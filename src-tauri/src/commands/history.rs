@@ -1,9 +1,10 @@
 //! Visit history for the admin: search past and present visits, one visit's
 //! timeline (who did what, when), and the list exported as CSV; and the
-//! same timeline for any record on its page.
+//! same timeline for any record on its page; the statistics of a period.
 
 use tauri::State;
 
+use lodge_core::statistics::Statistics;
 use lodge_core::visit::{Visit, VisitSearch};
 use lodge_core::{DocChange, DocId, VisitId};
 
@@ -43,5 +44,25 @@ pub fn export_visits(desk: State<'_, Desk>, search: VisitSearch) -> Answer<Strin
     let today = desk.store().now().to_utc().format("%Y-%m-%d-%H%M%S");
     let path = dir.join(format!("lodge-visits-{today}.csv"));
     std::fs::create_dir_all(&dir).and_then(|()| std::fs::write(&path, text)).map_err(|e| Refusal::new(format!("The file could not be written in {}: {e}.", dir.display())))?;
+    Ok(path.display().to_string())
+}
+
+/// The statistics of the days `from` to `to` (`YYYY-MM-DD`, both included,
+/// in the site's time zone): what the admin's charts draw.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn statistics(desk: State<'_, Desk>, from: String, to: String) -> Answer<Statistics> {
+    desk.read(|s| s.statistics(&from, &to))
+}
+
+/// The period's daily figures written as a CSV file in the downloads
+/// folder; the file's path.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn export_statistics(desk: State<'_, Desk>, from: String, to: String) -> Answer<String> {
+    let figures = desk.read(|s| s.statistics(&from, &to))?;
+    let dir = desk.export_dir();
+    let path = dir.join(format!("lodge-statistics-{}-{}.csv", figures.from, figures.to));
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, figures.csv()))
+        .map_err(|e| Refusal::new(format!("The file could not be written in {}: {e}.", dir.display())))?;
     Ok(path.display().to_string())
 }

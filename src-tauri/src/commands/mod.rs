@@ -81,6 +81,7 @@ command_table! {
     reception::admit(request: lodge_core::visit::AdmitRequest) -> ();
     reception::reject(visit: lodge_core::VisitId, reason: lodge_core::visit::RejectReason) -> ();
     reception::release(visit: lodge_core::VisitId) -> ();
+    reception::guest_badge(visit: lodge_core::VisitId, words: crate::codes::guest_badge::BadgeWords) -> String;
     reception::release_card(card: lodge_core::CardNumber) -> lodge_core::visit::Visit;
     reception::visit_by_card(card: lodge_core::CardNumber) -> Option<lodge_core::visit::Visit>;
     reception::conflict_inbox() -> Vec<reception::InboxEntry>;
@@ -124,6 +125,8 @@ command_table! {
     history::visit_timeline(visit: lodge_core::VisitId) -> Vec<lodge_core::DocChange>;
     history::change_history(doc: lodge_core::DocId) -> Vec<lodge_core::DocChange>;
     history::export_visits(search: lodge_core::visit::VisitSearch) -> String;
+    history::statistics(from: String, to: String) -> lodge_core::statistics::Statistics;
+    history::export_statistics(from: String, to: String) -> String;
     admin::equipment() -> Vec<lodge_core::equipment::Item>;
     admin::report_fault_on_new_item(item: lodge_core::equipment::NewItem, category: lodge_core::RepairCategoryId, note: String) -> (lodge_core::ItemId, lodge_core::TicketId);
     admin::retire_item(item: lodge_core::ItemId) -> ();

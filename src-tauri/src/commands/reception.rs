@@ -1,5 +1,5 @@
 //! Reception: the waiting queue, who is in, admit with a card, reject,
-//! release, conflicts, and the evacuation list.
+//! release, a guest's badge, conflicts, and the evacuation list.
 
 use serde::Serialize;
 use tauri::State;
@@ -90,6 +90,14 @@ pub fn reject(desk: State<'_, Desk>, visit: VisitId, reason: RejectReason) -> An
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn release(desk: State<'_, Desk>, visit: VisitId) -> Answer<()> {
     desk.write(&[Area::Visits, Area::Site], |s, actor| s.release(actor, visit))
+}
+
+/// A guest's badge, ready to print: an SVG the size of a card in the
+/// screen's words. Only a guest in the building has one.
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn guest_badge(desk: State<'_, Desk>, visit: VisitId, words: crate::codes::guest_badge::BadgeWords) -> Answer<String> {
+    let badge = desk.read(|s| s.guest_badge(visit))?;
+    crate::codes::guest_badge::svg(&badge, &words).map_err(|e| Refusal::new(e.to_string()))
 }
 
 /// A card came back to the desk: release whoever has it.

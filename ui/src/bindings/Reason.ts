@@ -10,6 +10,7 @@ import type { PresenceError } from "./PresenceError";
 import type { RepairError } from "./RepairError";
 import type { RollCallError } from "./RollCallError";
 import type { SiteError } from "./SiteError";
+import type { StatisticsError } from "./StatisticsError";
 import type { VisitError } from "./VisitError";
 
 /**
@@ -17,4 +18,4 @@ import type { VisitError } from "./VisitError";
  * a JSON value in `Refusal` (the core's errors hold their causes, which
  * neither clone nor serialize); this type is what the UI reads it as.
  */
-export type Reason = { "area": "visit", "refusal": VisitError } | { "area": "presence", "refusal": PresenceError } | { "area": "person", "refusal": PersonError } | { "area": "site", "refusal": SiteError } | { "area": "keys", "refusal": KeyDeskError } | { "area": "equipment", "refusal": EquipmentError } | { "area": "repair", "refusal": RepairError } | { "area": "announcement", "refusal": AnnouncementError } | { "area": "roll-call", "refusal": RollCallError } | { "area": "denied", "refusal": Denied } | { "area": "invalid", "refusal": InvalidId };
+export type Reason = { "area": "visit", "refusal": VisitError } | { "area": "presence", "refusal": PresenceError } | { "area": "person", "refusal": PersonError } | { "area": "site", "refusal": SiteError } | { "area": "keys", "refusal": KeyDeskError } | { "area": "equipment", "refusal": EquipmentError } | { "area": "repair", "refusal": RepairError } | { "area": "announcement", "refusal": AnnouncementError } | { "area": "roll-call", "refusal": RollCallError } | { "area": "statistics", "refusal": StatisticsError } | { "area": "denied", "refusal": Denied } | { "area": "invalid", "refusal": InvalidId };

@@ -46,6 +46,15 @@ host_name: string,
  */
 purpose: string, 
 /**
- * When they registered.
+ * When they registered (an expected guest: when they came, or were
+ * expected).
  */
-registered_at: Timestamp, };
+registered_at: Timestamp, 
+/**
+ * The day an expected guest is expected, `YYYY-MM-DD`; none for a walk-in.
+ */
+expected_on: string | null, 
+/**
+ * An expected guest's invitation code, for the desk to read out.
+ */
+invitation: string | null, };

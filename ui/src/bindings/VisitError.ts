@@ -66,4 +66,16 @@ since: Timestamp,
 /**
  * That guest's visit.
  */
-visit: VisitId, } } | { "kind": "unknown-card-uid", "values": CardUid } | { "kind": "card-not-out", "values": CardNumber } | { "kind": "no-such-conflict", "values": CardNumber };
+visit: VisitId, } } | { "kind": "unknown-card-uid", "values": CardUid } | { "kind": "card-not-out", "values": CardNumber } | { "kind": "no-such-conflict", "values": CardNumber } | { "kind": "not-a-day", "values": string } | { "kind": "day-past", "values": { 
+/**
+ * The day.
+ */
+day: string, } } | { "kind": "too-far-ahead", "values": { 
+/**
+ * The most days.
+ */
+max: number, } } | { "kind": "unknown-invitation" } | { "kind": "not-expected", "values": { 
+/**
+ * Guest's name.
+ */
+guest: string, } };

@@ -6,7 +6,7 @@ import type { Timestamp } from "./Timestamp";
 /**
  * Where a visit stands.
  */
-export type VisitState = { "state": "waiting" } | { "state": "admitted", 
+export type VisitState = { "state": "expected" } | { "state": "waiting" } | { "state": "admitted", 
 /**
  * The card.
  */
