@@ -28,7 +28,7 @@ pub(crate) async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Devi
 }
 
 /// The device behind the request's token if it has one of `roles`.
-async fn caller_of(state: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Device, AppError> {
+pub(crate) async fn caller_of(state: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Device, AppError> {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

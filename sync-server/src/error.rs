@@ -60,6 +60,10 @@ pub enum AppError {
     /// No webhook of that number in the site.
     #[error("This site has no Slack webhook {0}.")]
     UnknownHook(i64),
+    /// A guest refused by the visit rules (an unknown invitation code, a
+    /// day past, a form the kiosk should have caught).
+    #[error(transparent)]
+    Visit(#[from] lodge_core::visit::Error),
     /// A task failed.
     #[error("a server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -83,6 +87,10 @@ impl AppError {
             AppError::NotSetUp(_) => ApiErrorKind::ChannelNotSetUp,
             AppError::BadWebhook(_) | AppError::BadRelay(_) | AppError::RelayTooLong(_) => ApiErrorKind::BadChannel,
             AppError::UnknownHook(_) => ApiErrorKind::NotFound,
+            AppError::Visit(lodge_core::visit::Error::UnknownInvitation) => ApiErrorKind::UnknownInvitation,
+            AppError::Visit(lodge_core::visit::Error::Denied(_)) => ApiErrorKind::Forbidden,
+            AppError::Visit(lodge_core::visit::Error::Store(_)) => ApiErrorKind::Internal,
+            AppError::Visit(_) => ApiErrorKind::BadGuest,
             _ => ApiErrorKind::Internal,
         }
     }
@@ -92,7 +100,12 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let kind = self.kind();
         let status = match kind {
-            ApiErrorKind::BadCode | ApiErrorKind::BadRequest | ApiErrorKind::UnknownPerson | ApiErrorKind::RuleNotRunByClock | ApiErrorKind::BadChannel => {
+            ApiErrorKind::BadCode
+            | ApiErrorKind::BadRequest
+            | ApiErrorKind::UnknownPerson
+            | ApiErrorKind::RuleNotRunByClock
+            | ApiErrorKind::BadChannel
+            | ApiErrorKind::BadGuest => {
                 StatusCode::BAD_REQUEST
             }
             ApiErrorKind::JobNotRetryable | ApiErrorKind::ChannelNotSetUp => StatusCode::CONFLICT,
@@ -100,7 +113,7 @@ impl IntoResponse for AppError {
             ApiErrorKind::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             ApiErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiErrorKind::Forbidden => StatusCode::FORBIDDEN,
-            ApiErrorKind::NotFound => StatusCode::NOT_FOUND,
+            ApiErrorKind::NotFound | ApiErrorKind::UnknownInvitation => StatusCode::NOT_FOUND,
             ApiErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let error = if kind == ApiErrorKind::Internal {

@@ -12,6 +12,7 @@ pub mod channel_test;
 pub mod connection;
 pub mod door;
 pub mod error;
+pub mod expected;
 pub mod host_notice;
 pub mod hub;
 pub mod limits;
@@ -73,6 +74,8 @@ pub struct AppState {
     pub sessions: Arc<Sessions>,
     /// Failed enrolments.
     pub throttle: Arc<Throttle>,
+    /// Wrong invitation codes at kiosks.
+    pub invitations: Arc<Throttle>,
     /// "Now" for the sites' stores and the rules that run by the clock
     /// (`serve --clock-start` makes it start elsewhere, for a test).
     pub clock: Arc<dyn lodge_core::Clock>,
@@ -93,6 +96,7 @@ impl AppState {
         let registry = Registry::open(&data.join("registry.sqlite"))?;
         let (revoked, _) = broadcast::channel(64);
         let throttle = Throttle::new(limits.enrol_burst_per_address, limits.enrol_burst, limits.enrol_refill);
+        let invitations = Throttle::new(limits.enrol_burst_per_address, limits.enrol_burst, limits.enrol_refill);
         Ok(Self {
             registry: Arc::new(Mutex::new(registry)),
             hubs: Arc::default(),
@@ -102,6 +106,7 @@ impl AppState {
             limits: Arc::new(limits),
             sessions: Arc::default(),
             throttle: Arc::new(throttle),
+            invitations: Arc::new(invitations),
             clock: Arc::new(SystemClock),
             channels: None,
         })
@@ -208,6 +213,9 @@ pub fn app(state: AppState) -> Router {
         .route(api::ADMIN_RETENTION_RUN_PATH, post(admin::run_retention))
         .route(api::ADMIN_RETENTION_REPORTS_PATH, get(admin::retention_reports))
         .route(api::ADMIN_PRESENCE_PATH, get(admin::presence))
+        .route(api::EXPECTED_PATH, post(expected::expect))
+        .route(api::KIOSK_INVITATION_PATH, post(expected::invitation))
+        .route(api::KIOSK_ARRIVAL_PATH, post(expected::arrival))
         .route(api::ADMIN_CHANNEL_TEST_PATH, post(admin::test_channel))
         .route(api::ADMIN_SLACK_HOOKS_PATH, get(channel_settings::slack_hooks).post(channel_settings::add_slack_hook))
         .route(api::ADMIN_SLACK_HOOK_ROUTE, delete(channel_settings::remove_slack_hook))

@@ -42,6 +42,8 @@ const visit = (id: string, card: number | null): Visit => ({
   host_name: "Host",
   purpose: "",
   registered_at: 0,
+  expected_on: null,
+  invitation: null,
 });
 const read = (number: number | null, problem: Refusal | null = null): CardRead => ({
   source: "pcsc",

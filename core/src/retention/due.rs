@@ -51,14 +51,17 @@ pub(crate) fn due_documents(conn: &Connection, now: Timestamp, limits: Limits, a
     let at_most = i64::try_from(at_most).unwrap_or(i64::MAX);
     let visit_cutoff = cutoff(now, limits.visit_days);
     // Left: ended when the exit was recorded. Waiting: never admitted, so
-    // its registration is its last moment. Admitted (still in) stays.
+    // its registration is its last moment. Expected and never come: their
+    // day is their last. Admitted (still in) stays.
+    let cutoff_day = visit_cutoff.to_utc().format("%Y-%m-%d").to_string();
     let mut docs: Vec<DocId> = conn
         .prepare_cached(
             "SELECT doc_id FROM visits
              WHERE (state = 'left' AND left_at < ?1) OR (state = 'waiting' AND registered_at < ?1)
+                OR (state = 'expected' AND registered_at < ?1 AND expected_on < ?3)
              ORDER BY coalesce(left_at, registered_at) LIMIT ?2",
         )?
-        .query_map(params![visit_cutoff, at_most], |r| r.get(0))?
+        .query_map(params![visit_cutoff, at_most, cutoff_day], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     let presence_cutoff = cutoff(now, limits.presence_days);
     let mut months = conn.prepare_cached("SELECT doc_id FROM documents WHERE kind = 'presence' ORDER BY doc_id")?;

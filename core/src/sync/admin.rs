@@ -132,3 +132,20 @@ pub async fn announcement_deliveries(base_url: &str, token: &str, announcement: 
     let path = super::api::announcement_deliveries_path(announcement);
     call(super::tls::http_client().get(url(base_url, &path)).bearer_auth(token), base_url).await
 }
+
+/// Expect a guest from a device that holds no visits (a staff phone): the
+/// server writes the visit and e-mails the invitation.
+pub async fn expect_guest(base_url: &str, token: &str, guest: &crate::visit::ExpectedGuest) -> Result<crate::visit::Invitation, AdminError> {
+    call(super::tls::http_client().post(url(base_url, super::api::EXPECTED_PATH)).bearer_auth(token).json(guest), base_url).await
+}
+
+/// The guest an invitation code names (a kiosk).
+pub async fn invited_guest(base_url: &str, token: &str, code: &str) -> Result<crate::visit::InvitedGuest, AdminError> {
+    let query = super::api::InvitationQuery { code: code.to_owned() };
+    call(super::tls::http_client().post(url(base_url, super::api::KIOSK_INVITATION_PATH)).bearer_auth(token).json(&query), base_url).await
+}
+
+/// An invited guest checked in at the kiosk.
+pub async fn arrive_with_invitation(base_url: &str, token: &str, arrival: &super::api::InvitedArrival) -> Result<crate::VisitId, AdminError> {
+    call(super::tls::http_client().post(url(base_url, super::api::KIOSK_ARRIVAL_PATH)).bearer_auth(token).json(arrival), base_url).await
+}

@@ -184,6 +184,35 @@ pub const ADMIN_RETENTION_REPORTS_PATH: &str = "/admin/retention/reports";
 /// admin and reception devices, and other systems holding such a token.
 pub const ADMIN_PRESENCE_PATH: &str = "/admin/presence";
 
+/// Expect a guest (`POST` an [`ExpectedGuest`](crate::visit::ExpectedGuest),
+/// answered with an [`Invitation`](crate::visit::Invitation)): a staff
+/// phone, which holds no visits, for its own person's guests; reception and
+/// admin devices for anyone's. The server e-mails the invitation.
+pub const EXPECTED_PATH: &str = "/expected";
+/// The guest an invitation code names (`POST` an [`InvitationQuery`],
+/// answered with an [`InvitedGuest`](crate::visit::InvitedGuest)), for a
+/// kiosk only, today only; wrong codes count against the caller's address.
+pub const KIOSK_INVITATION_PATH: &str = "/kiosk/invitation";
+/// The invited guest checked the form at the kiosk and agreed (`POST` an
+/// [`InvitedArrival`], answered with the visit's id): they wait at the desk.
+pub const KIOSK_ARRIVAL_PATH: &str = "/kiosk/arrival";
+
+/// The body of [`KIOSK_INVITATION_PATH`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitationQuery {
+    /// As typed or scanned.
+    pub code: String,
+}
+
+/// The body of [`KIOSK_ARRIVAL_PATH`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvitedArrival {
+    /// The invitation's code.
+    pub code: String,
+    /// The form as the guest left it (the host is the invitation's).
+    pub form: crate::visit::GuestForm,
+}
+
 /// The form of an answer that has more than one.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -324,6 +353,10 @@ pub enum ApiErrorKind {
     /// A channel's setting is not usable (a webhook that is not https, a
     /// relay URL that does not parse); nothing was changed.
     BadChannel,
+    /// No guest expected today has this invitation code.
+    UnknownInvitation,
+    /// A guest's details the rules refuse (the words say which).
+    BadGuest,
     /// The server failed.
     Internal,
 }

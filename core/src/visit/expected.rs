@@ -113,10 +113,14 @@ fn today(store: &Store) -> Result<NaiveDate, Error> {
 }
 
 impl Store {
-    /// Expect a guest on a day: the visit waits as `Expected` with its
-    /// invitation code, which the server e-mails to the guest when there is
-    /// an address. Desks expect anyone's guests; a staff member their own.
-    pub fn expect_guest(&mut self, actor: &Actor, guest: ExpectedGuest) -> Result<Invitation, Error> {
+    /// Whether `actor` may expect this guest, and the rules allow them: a
+    /// device that sends the guest to the server checks first, in its
+    /// screen's language.
+    pub fn check_expected_guest(&self, actor: &Actor, guest: &ExpectedGuest) -> Result<(), Error> {
+        self.checked_expected(actor, guest).map(|_| ())
+    }
+
+    fn checked_expected(&self, actor: &Actor, guest: &ExpectedGuest) -> Result<(super::form::CheckedGuest, String, NaiveDate), Error> {
         actor.require(&[Role::Reception, Role::Admin, Role::Staff], "expect guests")?;
         let host = match (actor.role, actor.person, guest.host) {
             (Role::Staff, Some(me), Some(host)) if host != me => {
@@ -128,29 +132,46 @@ impl Store {
         };
         // The same checks as the kiosk's form, but for the consent: the
         // guest gives it when they come.
-        let form = GuestForm { name: guest.name, company: guest.company, email: guest.email, phone: None, host, purpose: guest.purpose, consent: true, language: None };
+        let form = GuestForm {
+            name: guest.name.clone(),
+            company: guest.company.clone(),
+            email: guest.email.clone(),
+            phone: None,
+            host,
+            purpose: guest.purpose.clone(),
+            consent: true,
+            language: None,
+        };
         let checked = super::form::check(&form, false, false).map_err(Error::InvalidForm)?;
         let day = NaiveDate::parse_from_str(guest.day.trim(), "%Y-%m-%d").map_err(|_| Error::NotADay(guest.day.clone()))?;
         let today = today(self)?;
         if day < today {
-            return Err(Error::DayPast { day: guest.day });
+            return Err(Error::DayPast { day: guest.day.clone() });
         }
         if (day - today).num_days() > MAX_DAYS_AHEAD {
             return Err(Error::TooFarAhead { max: MAX_DAYS_AHEAD as u32 });
         }
+        let host_name: Option<String> = self
+            .conn()
+            .prepare_cached("SELECT name FROM directory WHERE person_id = ?1")
+            .and_then(|mut s| s.query_row([checked.host], |r| r.get(0)).optional())
+            .map_err(crate::store::Error::from)?;
+        let Some(host_name) = host_name else {
+            return Err(Error::InvalidForm(vec![super::FieldError {
+                field: super::GuestField::Host,
+                problem: super::FieldProblem::UnknownHost,
+                message: "This person cannot be visited now. Please choose someone else.".into(),
+            }]));
+        };
+        Ok((checked, host_name, day))
+    }
+
+    /// Expect a guest on a day: the visit waits as `Expected` with its
+    /// invitation code, which the server e-mails to the guest when there is
+    /// an address. Desks expect anyone's guests; a staff member their own.
+    pub fn expect_guest(&mut self, actor: &Actor, guest: ExpectedGuest) -> Result<Invitation, Error> {
+        let (checked, host_name, day) = self.checked_expected(actor, &guest)?;
         self.run("expect_guest", actor, |work| {
-            let host_name: Option<String> = work
-                .conn()
-                .prepare_cached("SELECT name FROM directory WHERE person_id = ?1")
-                .and_then(|mut s| s.query_row([checked.host], |r| r.get(0)).optional())
-                .map_err(crate::store::Error::from)?;
-            let Some(host_name) = host_name else {
-                return Err(Error::InvalidForm(vec![super::FieldError {
-                    field: super::GuestField::Host,
-                    problem: super::FieldProblem::UnknownHost,
-                    message: "This person cannot be visited now. Please choose someone else.".into(),
-                }]));
-            };
             let site = crate::store::current_site(work.conn())?;
             let (id, code) = (VisitId::new(), new_code());
             let doc = VisitDoc {

@@ -234,3 +234,21 @@ fn a_desk_cannot_send_an_announcement_to_one_person() {
     assert!(matches!(s.store.announce(&desk, new), Err(lodge_core::announcement::Error::NotForOnePerson)));
     assert!(s.store.announcements_reach().unwrap().is_empty());
 }
+
+#[test]
+fn an_expected_guest_who_never_came_is_erased_after_their_day_not_before_it_and_counts_nothing() {
+    let mut s = site();
+    let desk = s.desk.clone();
+    let today = s.store.now().to_utc().date_naive();
+    let day = |d: u64| (today + chrono::Days::new(d)).format("%Y-%m-%d").to_string();
+    let anna = s.anna;
+    let guest = |name: &str, on: String| lodge_core::visit::ExpectedGuest { name: name.into(), company: "Acme".into(), email: None, host: Some(anna), day: on, purpose: None };
+    let soon = s.store.expect_guest(&desk, guest("Sonia Soon", day(1))).unwrap();
+    let later = s.store.expect_guest(&desk, guest("Leon Later", day(60))).unwrap();
+    // 40 days on: Sonia's day is 39 days past (retention is 30); Leon's is ahead.
+    let now = Timestamp::from_millis(s.store.now().millis() + 40 * DAY);
+    let erased = s.store.erase_past_retention(now).unwrap();
+    assert_eq!(erased.docs, vec![DocId::visit(soon.visit)]);
+    assert!(s.store.visit(later.visit).unwrap().is_some(), "a guest expected later is kept for their day");
+    assert!(s.store.kept_counts().unwrap().is_empty(), "a guest who never came was never registered");
+}

@@ -17,6 +17,8 @@ use crate::events::Area;
 /// The reception screen in one read.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct DeskBoard {
+    /// Guests expected today who have not come yet, by name.
+    pub expected: Vec<Visit>,
     /// Waiting guests, newest first.
     pub waiting: Vec<Visit>,
     /// Guests in the building.
@@ -47,7 +49,8 @@ pub(crate) fn board(desk: &Desk) -> Answer<DeskBoard> {
     let mut waiting = store.waiting_guests()?;
     waiting.sort_by(|a, b| b.registered_at.cmp(&a.registered_at));
     let long_waits = lodge_core::visit::long_waits(&waiting, store.now());
-    Ok(DeskBoard { waiting, guests_in: store.guests_in()?, staff_in: store.people_in()?, conflicts: store.conflicts()?.len(), long_waits })
+    let expected = store.expected_today()?;
+    Ok(DeskBoard { expected, waiting, guests_in: store.guests_in()?, staff_in: store.people_in()?, conflicts: store.conflicts()?.len(), long_waits })
 }
 
 /// The waiting queue, who is in, and the count of conflicts.

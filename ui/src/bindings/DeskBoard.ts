@@ -9,6 +9,10 @@ import type { Visit } from "./Visit";
  */
 export type DeskBoard = { 
 /**
+ * Guests expected today who have not come yet, by name.
+ */
+expected: Array<Visit>, 
+/**
  * Waiting guests, newest first.
  */
 waiting: Array<Visit>, 

@@ -1,7 +1,7 @@
 // The desktop's camera in the webview: frames go to Rust (rxing) to be
 // decoded, about four a second, until a code is found or the person stops.
 // On a phone the barcode-scanner plugin does the whole job.
-import type { ReadCode } from "../../bindings";
+import type { ReadCode } from "../bindings";
 
 let stream: MediaStream | null = null;
 let stopped = false;
