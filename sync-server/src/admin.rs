@@ -44,6 +44,14 @@ pub(crate) async fn caller_of(state: &AppState, headers: &HeaderMap, roles: &[Ro
     }
 }
 
+/// The device as the actor of a command the server runs for it: its
+/// person, by name, where it has one.
+pub(crate) fn actor_of(store: &lodge_core::Store, device: &crate::registry::Device) -> Result<lodge_core::Actor, AppError> {
+    let person = device.person.map(|p| store.person(p)).transpose()?.flatten();
+    let name = person.as_ref().map_or_else(|| device.name.clone(), |p| p.name.clone());
+    Ok(lodge_core::Actor { person: device.person, device: Some(device.device), name, role: device.role })
+}
+
 /// `GET /admin/devices`: the caller's site's devices.
 pub async fn devices(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<SiteDevice>>, AppError> {
     let me = caller(&state, &headers).await?;

@@ -64,6 +64,9 @@ pub enum AppError {
     /// day past, a form the kiosk should have caught).
     #[error(transparent)]
     Visit(#[from] lodge_core::visit::Error),
+    /// A roll call refused (not a marshal, one already running).
+    #[error(transparent)]
+    RollCall(#[from] lodge_core::roll_call::Error),
     /// A task failed.
     #[error("a server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -91,6 +94,9 @@ impl AppError {
             AppError::Visit(lodge_core::visit::Error::Denied(_)) => ApiErrorKind::Forbidden,
             AppError::Visit(lodge_core::visit::Error::Store(_)) => ApiErrorKind::Internal,
             AppError::Visit(_) => ApiErrorKind::BadGuest,
+            AppError::RollCall(lodge_core::roll_call::Error::NotMarshal | lodge_core::roll_call::Error::Denied(_)) => ApiErrorKind::Forbidden,
+            AppError::RollCall(lodge_core::roll_call::Error::AlreadyRunning { .. }) => ApiErrorKind::RollCallRunning,
+            AppError::RollCall(lodge_core::roll_call::Error::EmergencyTooLong { .. }) => ApiErrorKind::BadRequest,
             _ => ApiErrorKind::Internal,
         }
     }
@@ -109,7 +115,7 @@ impl IntoResponse for AppError {
                 StatusCode::BAD_REQUEST
             }
             ApiErrorKind::JobNotRetryable | ApiErrorKind::ChannelNotSetUp => StatusCode::CONFLICT,
-            ApiErrorKind::ActorInUse => StatusCode::CONFLICT,
+            ApiErrorKind::ActorInUse | ApiErrorKind::RollCallRunning => StatusCode::CONFLICT,
             ApiErrorKind::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             ApiErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiErrorKind::Forbidden => StatusCode::FORBIDDEN,

@@ -13,17 +13,8 @@ use lodge_core::sync::api::{InvitationQuery, InvitedArrival};
 use lodge_core::visit::{ExpectedGuest, Invitation, InvitedGuest};
 use lodge_core::{Actor, DocId, Role, VisitId};
 
-use crate::admin::caller_of;
-use crate::registry::Device;
+use crate::admin::{actor_of, caller_of};
 use crate::{AppError, AppState};
-
-/// The device as the actor of a command the server runs for it: its
-/// person, by name, where it has one.
-fn actor_of(store: &lodge_core::Store, device: &Device) -> Result<Actor, AppError> {
-    let person = device.person.map(|p| store.person(p)).transpose()?.flatten();
-    let name = person.as_ref().map_or_else(|| device.name.clone(), |p| p.name.clone());
-    Ok(Actor { person: device.person, device: Some(device.device), name, role: device.role })
-}
 
 /// `POST /expected`.
 pub async fn expect(State(state): State<AppState>, headers: HeaderMap, Json(guest): Json<ExpectedGuest>) -> Result<Json<Invitation>, AppError> {

@@ -21,6 +21,7 @@ pub mod publish;
 pub mod registry;
 pub mod report;
 pub mod retention;
+pub mod roll_call;
 pub mod sessions;
 pub mod throttle;
 pub mod visibility;
@@ -214,6 +215,7 @@ pub fn app(state: AppState) -> Router {
         .route(api::ADMIN_RETENTION_REPORTS_PATH, get(admin::retention_reports))
         .route(api::ADMIN_PRESENCE_PATH, get(admin::presence))
         .route(api::EXPECTED_PATH, post(expected::expect))
+        .route(api::ROLL_CALLS_PATH, post(roll_call::start))
         .route(api::KIOSK_INVITATION_PATH, post(expected::invitation))
         .route(api::KIOSK_ARRIVAL_PATH, post(expected::arrival))
         .route(api::ADMIN_CHANNEL_TEST_PATH, post(admin::test_channel))

@@ -309,6 +309,18 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     st.wait_text("In since").await?;
     staff.screenshot("staff-signed-in").await?;
     staff.check_accessibility("staff phone, in").await?;
+    // Anna expects a guest of her own from her phone (the server writes it).
+    st.click(&st.find_text("summary", "Expect a guest").await?).await?;
+    st.type_into(&st.find("#x-name").await?, "Piotr Zieliński").await?;
+    st.type_into(&st.find("#x-company").await?, "Northwind").await?;
+    st.click(&st.find_text("button", "Expect them").await?).await?;
+    st.wait_text("Piotr Zieliński is expected on").await?;
+    staff.screenshot("staff-expect").await?;
+    staff.check_accessibility("staff phone, expecting a guest").await?;
+    eventually("the admin to see Piotr expected, for Anna", Duration::from_secs(10), || {
+        admin_device.read(|s| s.expected_today().map(|v| v.iter().any(|v| v.guest_name == "Piotr Zieliński" && v.host == anna)).unwrap_or(false))
+    })
+    .await?;
     eventually("Anna's sign-in to reach the admin device", Duration::from_secs(10), || {
         admin_device.read(|s| s.signed_in_since(anna).map(|t| t.is_some()).unwrap_or(false))
     })

@@ -126,6 +126,14 @@ async fn two_marshals_one_offline_mark_a_roll_call_and_every_device_ends_with_th
     // The phones' bars go with it.
     a.wait_until("the roll call to end on Anna's phone", |page| page.contains("No roll call is running.")).await?;
 
+    // A marshal's phone starts the next one itself: it holds nobody's
+    // presence, so the server lists who is in and starts it in her name.
+    a.click(&a.find_text("button", "Start roll call").await?).await?;
+    a.wait_until("the roll call Anna's phone started", |p| p.contains("accounted for") && p.contains("by Anna Kowalska") && p.contains("Maria Garcia")).await?;
+    r.wait_until("reception to see it running", |p| p.contains("accounted for") && p.contains("by Anna Kowalska")).await?;
+    anna_phone.screenshot("roll-call-phone-started").await?;
+    anna_phone.check_accessibility("a roll call started from a marshal's phone").await?;
+
     olena_phone.quit().await;
     anna_phone.quit().await;
     reception.quit().await;

@@ -90,13 +90,17 @@ impl Store {
             work.create(&DocId::roll_call(id), &doc)?;
             Ok(id)
         })?;
-        // The emergency goes from the desks only (a phone sends no
-        // announcements); a refusal of it would not undo the roll call.
-        if let Some(text) = emergency
-            && matches!(actor.role, Role::Admin | Role::Reception)
-        {
+        // The emergency goes to everyone; a marshal (checked above) sends
+        // it as a desk would, in their own name: their phone asks the
+        // server, which holds everyone, to start it. A refusal of it would
+        // not undo the roll call.
+        if let Some(text) = emergency {
+            let announcer = match actor.role {
+                Role::Admin | Role::Reception => actor.clone(),
+                _ => Actor { role: Role::Reception, ..actor.clone() },
+            };
             let max = crate::announcement::MAX_TEXT_CHARS;
-            self.announce(actor, NewAnnouncement { kind: Kind::Emergency, audience: Audience::Everyone, title: String::new(), text }).map_err(|e| match e {
+            self.announce(&announcer, NewAnnouncement { kind: Kind::Emergency, audience: Audience::Everyone, title: String::new(), text }).map_err(|e| match e {
                 crate::announcement::Error::Store(e) => Error::Store(e),
                 crate::announcement::Error::Denied(d) => Error::Denied(d),
                 // The text was checked above; nothing else can be refused.

@@ -149,3 +149,8 @@ pub async fn invited_guest(base_url: &str, token: &str, code: &str) -> Result<cr
 pub async fn arrive_with_invitation(base_url: &str, token: &str, arrival: &super::api::InvitedArrival) -> Result<crate::VisitId, AdminError> {
     call(super::tls::http_client().post(url(base_url, super::api::KIOSK_ARRIVAL_PATH)).bearer_auth(token).json(arrival), base_url).await
 }
+
+/// Start a roll call from a marshal's phone: the server lists everyone in.
+pub async fn start_roll_call(base_url: &str, token: &str, start: &crate::roll_call::StartRollCall) -> Result<crate::RollCallId, AdminError> {
+    call(super::tls::http_client().post(url(base_url, super::api::ROLL_CALLS_PATH)).bearer_auth(token).json(start), base_url).await
+}

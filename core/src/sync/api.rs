@@ -197,6 +197,12 @@ pub const KIOSK_INVITATION_PATH: &str = "/kiosk/invitation";
 /// [`InvitedArrival`], answered with the visit's id): they wait at the desk.
 pub const KIOSK_ARRIVAL_PATH: &str = "/kiosk/arrival";
 
+/// Start a roll call from a fire marshal's phone (`POST` a
+/// [`StartRollCall`](crate::roll_call::StartRollCall), answered with the
+/// roll call's id): the phone does not hold who is in, the server does. The
+/// roll call reaches the phone as any roll call does.
+pub const ROLL_CALLS_PATH: &str = "/roll-calls";
+
 /// The body of [`KIOSK_INVITATION_PATH`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InvitationQuery {
@@ -357,6 +363,8 @@ pub enum ApiErrorKind {
     UnknownInvitation,
     /// A guest's details the rules refuse (the words say which).
     BadGuest,
+    /// A roll call is already running: mark people on it.
+    RollCallRunning,
     /// The server failed.
     Internal,
 }

@@ -65,6 +65,7 @@ command_table! {
     roll_call::roll_call(id: lodge_core::RollCallId) -> Option<lodge_core::roll_call::RollCall>;
     roll_call::roll_calls() -> Vec<lodge_core::roll_call::RollCallSummary>;
     roll_call::start_roll_call(start: lodge_core::roll_call::StartRollCall) -> lodge_core::RollCallId;
+    #[async] roll_call::start_roll_call_from_phone(start: lodge_core::roll_call::StartRollCall) -> lodge_core::RollCallId;
     roll_call::mark_roll_call(roll_call: lodge_core::RollCallId, who: lodge_core::roll_call::Accountable, standing: lodge_core::roll_call::Standing) -> ();
     roll_call::end_roll_call(roll_call: lodge_core::RollCallId) -> ();
 

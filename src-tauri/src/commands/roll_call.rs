@@ -34,6 +34,14 @@ pub fn start_roll_call(desk: State<'_, Desk>, start: StartRollCall) -> Answer<Ro
     desk.write(&[Area::RollCalls, Area::Announcements], |s, actor| s.start_roll_call(actor, start))
 }
 
+/// "Start roll call" on a fire marshal's phone: the server, which knows who
+/// is in, starts it in the marshal's name; it arrives here as any roll call.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn start_roll_call_from_phone(desk: State<'_, Desk>, start: StartRollCall) -> Answer<RollCallId> {
+    let j = super::admin::joined(&desk)?;
+    lodge_core::sync::admin::start_roll_call(&j.url, &j.token, &start).await.map_err(crate::error::Refusal::from)
+}
+
 /// Mark one person safe, not here today, or missing again.
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn mark_roll_call(desk: State<'_, Desk>, roll_call: RollCallId, who: Accountable, standing: Standing) -> Answer<()> {

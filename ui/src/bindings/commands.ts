@@ -66,6 +66,10 @@ export function startRollCall(start: StartRollCall): Promise<RollCallId> {
   return invoke("start_roll_call", { start });
 }
 
+export function startRollCallFromPhone(start: StartRollCall): Promise<RollCallId> {
+  return invoke("start_roll_call_from_phone", { start });
+}
+
 export function markRollCall(roll_call: RollCallId, who: Accountable, standing: Standing): Promise<null> {
   return invoke("mark_roll_call", { roll_call, who, standing });
 }
