@@ -104,6 +104,22 @@ fn check_card_for_guest(work: &Work<'_>, card: CardNumber) -> Result<(), Error> 
     Ok(())
 }
 
+/// The name of a host guests may visit, from the directory; refused as the
+/// form's host field otherwise.
+pub(super) fn host_name(conn: &rusqlite::Connection, host: crate::ids::PersonId) -> Result<String, Error> {
+    let name: Option<String> = conn
+        .prepare_cached("SELECT name FROM directory WHERE person_id = ?1")
+        .and_then(|mut s| s.query_row([host], |r| r.get(0)).optional())
+        .map_err(crate::store::Error::from)?;
+    name.ok_or_else(|| {
+        Error::InvalidForm(vec![super::FieldError {
+            field: super::GuestField::Host,
+            problem: super::FieldProblem::UnknownHost,
+            message: "This person cannot be visited now. Please choose someone else, or ask at the desk.".into(),
+        }])
+    })
+}
+
 fn read_visit(work: &mut Work<'_>, id: VisitId) -> Result<VisitDoc, Error> {
     work.read::<VisitDoc>(&DocId::visit(id))?.ok_or(Error::NotFound(id))
 }
@@ -133,18 +149,7 @@ impl Store {
         let checked = super::form::check(&form, settings.contact_required, settings.purpose_required)
             .map_err(Error::InvalidForm)?;
         self.run("register_guest", actor, |work| {
-            let host: Option<String> = work
-                .conn()
-                .prepare_cached("SELECT name FROM directory WHERE person_id = ?1")
-                .and_then(|mut s| s.query_row([checked.host], |r| r.get(0)).optional())
-                .map_err(crate::store::Error::from)?;
-            let Some(host_name) = host else {
-                return Err(Error::InvalidForm(vec![super::FieldError {
-                    field: super::GuestField::Host,
-                    problem: super::FieldProblem::UnknownHost,
-                    message: "This person cannot be visited now. Please choose someone else, or ask at the desk.".into(),
-                }]));
-            };
+            let host_name = host_name(work.conn(), checked.host)?;
             let site = crate::store::current_site(work.conn())?;
             let id = VisitId::new();
             let owner = actor.device.map(|d| format!("device:{d}"));

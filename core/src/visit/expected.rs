@@ -151,18 +151,7 @@ impl Store {
         if (day - today).num_days() > MAX_DAYS_AHEAD {
             return Err(Error::TooFarAhead { max: MAX_DAYS_AHEAD as u32 });
         }
-        let host_name: Option<String> = self
-            .conn()
-            .prepare_cached("SELECT name FROM directory WHERE person_id = ?1")
-            .and_then(|mut s| s.query_row([checked.host], |r| r.get(0)).optional())
-            .map_err(crate::store::Error::from)?;
-        let Some(host_name) = host_name else {
-            return Err(Error::InvalidForm(vec![super::FieldError {
-                field: super::GuestField::Host,
-                problem: super::FieldProblem::UnknownHost,
-                message: "This person cannot be visited now. Please choose someone else.".into(),
-            }]));
-        };
+        let host_name = super::commands::host_name(self.conn(), checked.host)?;
         Ok((checked, host_name, day))
     }
 
