@@ -7,6 +7,7 @@
 
 pub mod accept;
 pub mod admin;
+pub mod backup;
 pub mod channel_settings;
 pub mod channel_test;
 pub mod connection;

@@ -99,6 +99,21 @@ enum Command {
         #[arg(long, global = true, value_enum, default_value = "json")]
         format: lodge_sync_server::report::ReportFormat,
     },
+    /// Copy the whole server (sites, devices, feed, jobs) into one tar file,
+    /// while it runs.
+    Backup {
+        /// The archive to write (replaced if it exists).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Make a new data directory (`--data`, empty or absent) from a backup;
+    /// start `serve` on it afterwards. Devices catch up on everything at
+    /// their next connection.
+    Restore {
+        /// The archive `backup` wrote.
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Send a test text message through the SMS account (as `serve` takes it).
     SmsTest(SmsTestArgs),
     /// A site's own mail relay (kept on this server only), and a test message.
@@ -545,9 +560,26 @@ async fn serve_cli() -> anyhow::Result<()> {
         tracing::info!("lodge-sync stopped");
         return Ok(());
     }
+    // Before the data directory is opened: a restore makes it.
+    match &cli.command {
+        Command::Backup { to } => {
+            let (data, to) = (cli.data.clone(), to.clone());
+            let manifest = tokio::task::spawn_blocking(move || lodge_sync_server::backup::backup(&data, &to).map(|m| (m, to))).await??;
+            println!("backed up {} databases to {}", manifest.0.files.len(), manifest.1.display());
+            return Ok(());
+        }
+        Command::Restore { from } => {
+            let (data, from) = (cli.data.clone(), from.clone());
+            let manifest = tokio::task::spawn_blocking(move || lodge_sync_server::backup::restore(&from, &data)).await??;
+            println!("restored {} databases from the backup of {} into {}", manifest.files.len(), manifest.made_at, cli.data.display());
+            return Ok(());
+        }
+        _ => {}
+    }
     let state = AppState::open(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?;
     match cli.command {
         Command::Serve { .. } => unreachable!("served above"),
+        Command::Backup { .. } | Command::Restore { .. } => unreachable!("done above"),
         Command::Site { command: SiteCommand::Create { name, demo, time_zone } } => {
             let site = tokio::task::spawn_blocking(move || -> anyhow::Result<SiteId> {
                 let tmp = state.site_store_path(SiteId::new()).with_extension("creating");
