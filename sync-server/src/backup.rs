@@ -5,16 +5,19 @@
 //! `VACUUM INTO`, which reads one consistent snapshot of a live database
 //! (WAL included) without stopping its writers.
 //!
-//! A restored server's change feed stands where the backup's did; a device
-//! that had heard of later numbers takes the server's number at its next
-//! connection (the client keeps the number of the last frame, not the
-//! highest), so it misses nothing numbered after the restore.
+//! A restore moves the change feed past any number a device may hold:
+//! devices that had heard of numbers past the backup's would otherwise
+//! never ask for what the restored server numbers below them. Every
+//! device's next connection then catches up on every document (an
+//! Automerge sync of documents it mostly holds already).
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+/// How far a restore moves the feed: more changes than any site makes.
+pub const RESTORE_FEED_GAP: i64 = 1 << 40;
 /// The manifest's name in the archive.
 const MANIFEST: &str = "lodge-backup.json";
 /// The registry's name in the data directory and the archive.
@@ -120,8 +123,9 @@ pub fn backup(data: &Path, to: &Path) -> Result<Manifest, BackupError> {
     result
 }
 
-/// Unpack the archive `from` into the new data directory `data` and check
-/// every database; nothing is left in `data` if any step fails.
+/// Unpack the archive `from` into the new data directory `data`, check
+/// every database, and move the change feed past what devices hold;
+/// nothing is left in `data` if any step fails.
 pub fn restore(from: &Path, data: &Path) -> Result<Manifest, BackupError> {
     if data.exists() && std::fs::read_dir(data)?.next().is_some() {
         return Err(BackupError::NotEmpty(data.to_path_buf()));
@@ -156,6 +160,9 @@ pub fn restore(from: &Path, data: &Path) -> Result<Manifest, BackupError> {
                 return Err(BackupError::Damaged { file: file.clone(), why: check });
             }
         }
+        let registry = rusqlite::Connection::open(scratch.join(REGISTRY))?;
+        registry.execute_batch(&format!("BEGIN; UPDATE sites SET seq = seq + {RESTORE_FEED_GAP}; UPDATE feed SET seq = seq + {RESTORE_FEED_GAP}; COMMIT;"))?;
+        drop(registry);
         if data.exists() {
             std::fs::remove_dir(data)?;
         }

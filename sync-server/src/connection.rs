@@ -71,7 +71,10 @@ async fn refuse(sink: &mut Sink, kind: SyncErrorKind, message: String) {
 pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) {
     let (mut sink, mut stream) = socket.split();
     let first = match tokio::time::timeout(state.limits.hello_deadline, stream.next()).await {
-        Ok(Some(Ok(Message::Binary(bytes)))) => ClientMessage::decode(&bytes),
+        Ok(Some(Ok(Message::Binary(bytes)))) => {
+            state.traffic.frame_in(bytes.len());
+            ClientMessage::decode(&bytes)
+        }
         Ok(Some(Ok(_))) => Err(FrameError::Malformed("the first frame must be a binary hello".into())),
         _ => return,
     };
@@ -157,7 +160,7 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
     // At least one frame's worth, and what a semaphore can count.
     let limit = state.limits.queued_bytes.clamp(FRAME_COST, u32::MAX as usize);
     let out = Outbox { frames: out, budget: Arc::new(Semaphore::new(limit)), limit };
-    let mut writer = tokio::spawn(write_frames(sink, frames));
+    let mut writer = tokio::spawn(write_frames(sink, frames, state.traffic.clone()));
     let live = left.live.as_mut().expect("held until the end");
     let end = converse(&session, &mut stream, &out, &mut queued, &mut revoked, live, since, pending).await;
     drop(out);
@@ -262,11 +265,12 @@ impl Outbox {
 }
 
 /// Write frames until the queue ends or says close, then close.
-async fn write_frames(mut sink: Sink, mut frames: mpsc::UnboundedReceiver<Out>) {
+async fn write_frames(mut sink: Sink, mut frames: mpsc::UnboundedReceiver<Out>, traffic: Arc<crate::metrics::Traffic>) {
     let mut close = None;
     while let Some(out) = frames.recv().await {
         match out {
             Out::Frame(bytes, _held) => {
+                traffic.frame_out(bytes.len());
                 if sink.send(Message::Binary(bytes.into())).await.is_err() {
                     return;
                 }
@@ -453,6 +457,7 @@ async fn converse(
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return End::Flush,
                     Some(Ok(_)) => continue,
                 };
+                session.state.traffic.frame_in(bytes.len());
                 let message = match ClientMessage::decode(&bytes) {
                     Ok(m) => m,
                     Err(e) => {

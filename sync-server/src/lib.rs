@@ -17,6 +17,7 @@ pub mod expected;
 pub mod host_notice;
 pub mod hub;
 pub mod limits;
+pub mod metrics;
 pub mod outreach;
 pub mod publish;
 pub mod registry;
@@ -78,6 +79,10 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Wrong invitation codes at kiosks.
     pub invitations: Arc<Throttle>,
+    /// Frames and bytes to and from devices, for `/metrics`.
+    pub traffic: Arc<metrics::Traffic>,
+    /// The bearer token `/metrics` asks for; none: no `/metrics`.
+    pub metrics_token: Option<String>,
     /// "Now" for the sites' stores and the rules that run by the clock
     /// (`serve --clock-start` makes it start elsewhere, for a test).
     pub clock: Arc<dyn lodge_core::Clock>,
@@ -109,6 +114,8 @@ impl AppState {
             sessions: Arc::default(),
             throttle: Arc::new(throttle),
             invitations: Arc::new(invitations),
+            traffic: Arc::default(),
+            metrics_token: None,
             clock: Arc::new(SystemClock),
             channels: None,
         })
@@ -117,6 +124,12 @@ impl AppState {
     /// The same state with another clock (before any site is opened).
     pub fn with_clock(mut self, clock: Arc<dyn lodge_core::Clock>) -> Self {
         self.clock = clock;
+        self
+    }
+
+    /// The same state with `/metrics` behind this bearer token.
+    pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
+        self.metrics_token = token.filter(|t| !t.is_empty());
         self
     }
 
@@ -216,6 +229,7 @@ pub fn app(state: AppState) -> Router {
         .route(api::ADMIN_RETENTION_REPORTS_PATH, get(admin::retention_reports))
         .route(api::ADMIN_PRESENCE_PATH, get(admin::presence))
         .route(api::EXPECTED_PATH, post(expected::expect))
+        .route("/metrics", get(metrics::metrics))
         .route(api::ROLL_CALLS_PATH, post(roll_call::start))
         .route(api::KIOSK_INVITATION_PATH, post(expected::invitation))
         .route(api::KIOSK_ARRIVAL_PATH, post(expected::arrival))

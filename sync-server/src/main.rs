@@ -42,6 +42,10 @@ enum Command {
         /// The certificate's private key (PEM).
         #[arg(long, requires = "tls_cert")]
         tls_key: Option<std::path::PathBuf>,
+        /// Serve `GET /metrics` (Prometheus' text format) to this bearer
+        /// token; without one there is no `/metrics`.
+        #[arg(long, env = "LODGE_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]
@@ -513,7 +517,7 @@ async fn serve_cli() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, limits, mail } = cli.command {
+    if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, metrics_token, limits, mail } = cli.command {
         let trust = read_smtp_ca(mail.smtp_ca.as_deref())?;
         let mailer =
             mail.smtp_url.as_deref().map(|url| lodge_sync_server::outreach::Mailer::new(url, &mail.mail_from, trust.as_deref())).transpose()?;
@@ -549,7 +553,11 @@ async fn serve_cli() -> anyhow::Result<()> {
         }
         let channels = Arc::new(channels);
         let state =
-            AppState::open_with(&cli.data, limits).with_context(|| format!("opening {}", cli.data.display()))?.with_clock(clock).with_channels(channels.clone());
+            AppState::open_with(&cli.data, limits)
+                .with_context(|| format!("opening {}", cli.data.display()))?
+                .with_clock(clock)
+                .with_channels(channels.clone())
+                .with_metrics_token(metrics_token);
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
         // Tests and scripts read this line to learn the port.

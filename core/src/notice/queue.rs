@@ -76,6 +76,14 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// How many jobs are in each state (`queued`, `sent`, `failed`, …), by
+    /// state's name: what the server's monitoring shows.
+    pub fn job_counts(&self) -> Result<Vec<(String, u64)>, Error> {
+        let mut stmt = self.conn().prepare_cached("SELECT state, count(*) FROM jobs GROUP BY state ORDER BY state")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?.max(0) as u64)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The jobs of one rule about one document, oldest first (by the
     /// subject's index: not every job of the site).
     pub(super) fn jobs_about(&self, rule: Rule, subject: &crate::document::DocId) -> Result<Vec<Job>, Error> {
