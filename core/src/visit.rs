@@ -21,7 +21,7 @@ pub use commands::{AdmitRequest, CardFix, RejectReason};
 pub(crate) use document::VisitDoc;
 pub use document::VisitState;
 pub use error::Error;
-pub use expected::{ExpectedGuest, Invitation, InvitedGuest, MAX_DAYS_AHEAD, normalize_code};
+pub use expected::{ExpectedGuest, Invitation, InvitedGuest, MAX_DAYS_AHEAD, MAX_EXPECTED_A_DAY, normalize_code};
 pub use export::{VISITS_CSV_HEADER, visits_csv};
 pub use form::{FieldError, FieldProblem, GuestField, GuestForm, check_guest_form};
 pub use long_wait::{LongWait, TOO_LONG_MINUTES, long_waits};

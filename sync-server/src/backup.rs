@@ -105,7 +105,13 @@ pub fn backup(data: &Path, to: &Path) -> Result<Manifest, BackupError> {
         }
         let manifest = Manifest { format: 1, made_at: chrono::Utc::now().to_rfc3339(), files: files.clone() };
         let partial = to.with_extension("partial");
-        let mut archive = tar::Builder::new(File::create(&partial)?);
+        // Guests' and people's data and the devices' token hashes: for the
+        // server's owner only.
+        let file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&partial)?
+        };
+        let mut archive = tar::Builder::new(file);
         let json = serde_json::to_vec_pretty(&manifest)?;
         let mut header = tar::Header::new_gnu();
         header.set_size(json.len() as u64);

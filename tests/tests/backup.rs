@@ -26,6 +26,8 @@ async fn a_backup_taken_while_serving_restores_into_a_new_server_that_the_device
     let archive = s.dir.path().join("lodge-backup.tar");
     let printed = admin(&s.server.data, &["backup", "--to", &archive.display().to_string()]).unwrap();
     assert!(printed.starts_with("backed up 2 databases"), "{printed}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&archive).unwrap().permissions().mode() & 0o777, 0o600, "for the server's owner only");
 
     // After it, the desk lets the guest out, and another guest registers at
     // the kiosk: changes the backup lacks, numbered past it in the feed.

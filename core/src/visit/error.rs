@@ -115,6 +115,12 @@ pub enum Error {
         /// The most days.
         max: u32,
     },
+    /// A phone expected as many guests as it may in a day.
+    #[error("You have expected {max} guests in the last day, as many as a phone may; ask reception for more.")]
+    TooManyExpected {
+        /// The most a day.
+        max: u32,
+    },
     /// No guest expected today has this invitation code.
     #[error("This invitation code is not for today, or not known here. Check it, or fill in the form.")]
     UnknownInvitation,
@@ -165,6 +171,7 @@ mod tests {
             Error::DayPast { day: "2026-12-01".into() },
             Error::TooFarAhead { max: 366 },
             Error::UnknownInvitation,
+            Error::TooManyExpected { max: 30 },
             Error::NotExpected { guest: "Jan".into() },
         ];
         for e in errors {

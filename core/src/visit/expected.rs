@@ -19,6 +19,9 @@ use crate::time::Timestamp;
 
 /// How far ahead a guest may be expected, in days.
 pub const MAX_DAYS_AHEAD: i64 = 366;
+/// How many guests one person may expect from their phone in a day: each
+/// sends an e-mail, and a lost phone must not become a mailer.
+pub const MAX_EXPECTED_A_DAY: u32 = 30;
 
 /// The letters of an invitation code: no 0/O or 1/I to mistake.
 const CODE_LETTERS: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
@@ -143,6 +146,17 @@ impl Store {
             language: None,
         };
         let checked = super::form::check(&form, false, false).map_err(Error::InvalidForm)?;
+        if actor.role == Role::Staff {
+            let since = Timestamp::from_millis(self.now().millis() - 24 * 3_600_000);
+            let made: i64 = self
+                .conn()
+                .prepare_cached("SELECT count(*) FROM visits WHERE registered_by = ?1 AND expected_on IS NOT NULL AND registered_at > ?2")
+                .and_then(|mut s| s.query_row(rusqlite::params![actor.tag(), since], |r| r.get(0)))
+                .map_err(crate::store::Error::from)?;
+            if made >= i64::from(MAX_EXPECTED_A_DAY) {
+                return Err(Error::TooManyExpected { max: MAX_EXPECTED_A_DAY });
+            }
+        }
         let day = NaiveDate::parse_from_str(guest.day.trim(), "%Y-%m-%d").map_err(|_| Error::NotADay(guest.day.clone()))?;
         let today = today(self)?;
         if day < today {

@@ -109,3 +109,21 @@ fn a_host_expects_only_their_own_guests_and_a_bad_day_is_refused() {
     assert!(matches!(s.store.expect_guest(&desk, ExpectedGuest { email: Some("not-mail".into()), ..expected(&s, "Marta", &day) }).unwrap_err(), Error::InvalidForm(_)));
     assert_eq!(s.store.expected_today().unwrap().len(), 1, "only Anna's own was kept");
 }
+
+#[test]
+fn a_phone_expects_at_most_thirty_guests_a_day_and_a_desk_is_not_held_to_it() {
+    let mut s = site();
+    let day = today(&s);
+    let anna = s.anna_staff();
+    for n in 0..lodge_core::visit::MAX_EXPECTED_A_DAY {
+        s.store.expect_guest(&anna, ExpectedGuest { host: None, ..expected(&s, &format!("Guest {n}"), &day) }).unwrap();
+    }
+    let refused = s.store.expect_guest(&anna, ExpectedGuest { host: None, ..expected(&s, "One Too Many", &day) }).unwrap_err();
+    assert!(matches!(refused, Error::TooManyExpected { max: 30 }), "{refused:?}");
+    let desk = s.desk.clone();
+    s.store.expect_guest(&desk, expected(&s, "At The Desk", &day)).unwrap();
+    // A day later she may again.
+    s.clock.advance(25 * HOUR);
+    let tomorrow = today(&s);
+    s.store.expect_guest(&anna, ExpectedGuest { host: None, ..expected(&s, "Next Day", &tomorrow) }).unwrap();
+}

@@ -74,6 +74,10 @@ day: string, } } | { "kind": "too-far-ahead", "values": {
 /**
  * The most days.
  */
+max: number, } } | { "kind": "too-many-expected", "values": { 
+/**
+ * The most a day.
+ */
 max: number, } } | { "kind": "unknown-invitation" } | { "kind": "not-expected", "values": { 
 /**
  * Guest's name.
