@@ -63,6 +63,14 @@ pub(crate) fn due_documents(conn: &Connection, now: Timestamp, limits: Limits, a
         )?
         .query_map(params![visit_cutoff, at_most, cutoff_day], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
+    // A roll call's report names the guests who were in: it goes as their
+    // visits do, counted from its end. One still running stays.
+    let room = at_most.saturating_sub(docs.len() as i64);
+    let roll_calls: Vec<DocId> = conn
+        .prepare_cached("SELECT doc_id FROM roll_calls WHERE ended_at < ?1 ORDER BY ended_at LIMIT ?2")?
+        .query_map(params![visit_cutoff, room], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    docs.extend(roll_calls);
     let presence_cutoff = cutoff(now, limits.presence_days);
     let mut months = conn.prepare_cached("SELECT doc_id FROM documents WHERE kind = 'presence' ORDER BY doc_id")?;
     let months = months.query_map([], |r| r.get::<_, DocId>(0))?;

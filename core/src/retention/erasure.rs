@@ -70,6 +70,8 @@ impl Store {
                         }
                         erased.presence_months += 1;
                     }
+                    // Nothing of it is counted: the visits are.
+                    DocKind::RollCall => {}
                     _ => continue,
                 }
                 let with_it = work.purge(&doc)?;

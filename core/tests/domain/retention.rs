@@ -252,3 +252,28 @@ fn an_expected_guest_who_never_came_is_erased_after_their_day_not_before_it_and_
     assert!(s.store.visit(later.visit).unwrap().is_some(), "a guest expected later is kept for their day");
     assert!(s.store.kept_counts().unwrap().is_empty(), "a guest who never came was never registered");
 }
+
+#[test]
+fn a_roll_calls_report_naming_a_guest_is_erased_as_their_visit_is_and_a_running_one_stays() {
+    use lodge_core::roll_call::StartRollCall;
+    let mut s = site();
+    let desk = s.desk.clone();
+    let form = GuestForm { name: "Gustav Guest".into(), company: "Acme".into(), host: Some(s.anna), consent: true, ..Default::default() };
+    let visit = s.store.register_guest(&Actor::kiosk(DeviceId::new()), form).unwrap();
+    s.store.admit(&desk, AdmitRequest { visit, card: card(101), take_over: false }).unwrap();
+    let drill = s.store.start_roll_call(&desk, StartRollCall { emergency: None }).unwrap();
+    assert_eq!(s.store.roll_call(drill).unwrap().unwrap().entries.len(), 1, "the guest is on it");
+    s.store.end_roll_call(&desk, drill).unwrap();
+    s.clock.advance(HOUR);
+    s.store.release(&desk, visit).unwrap();
+    let second = s.store.start_roll_call(&desk, StartRollCall { emergency: None }).unwrap();
+    let path = s.store.path().to_path_buf();
+    assert!(on_disk(&path, "Gustav"));
+
+    let now = Timestamp::from_millis(s.store.now().millis() + 31 * DAY);
+    let erased = s.store.erase_past_retention(now).unwrap();
+    assert!(erased.docs.contains(&DocId::roll_call(drill)) && erased.docs.contains(&DocId::visit(visit)), "{erased:?}");
+    assert!(s.store.roll_call(drill).unwrap().is_none());
+    assert!(s.store.roll_call(second).unwrap().is_some(), "a roll call still running stays");
+    assert!(gone_from_disk(&path, "Gustav"), "the guest's name is still in the store's files");
+}
