@@ -18,7 +18,7 @@ async fn an_expected_guest_checks_in_at_the_kiosk_with_the_code_from_their_invit
     let site = admin(&server_dir, &["site", "create", "--demo"])?.parse()?;
     let folder = tempfile::tempdir()?;
     let mailbox = Mailbox::start(folder.path())?;
-    let server = Server::start_with(&server_dir, &["--smtp-url", &mailbox.url(), "--mail-from", "Lodge <lodge@demo.lodge>"])?;
+    let mut server = Server::start_with(&server_dir, &["--smtp-url", &mailbox.url(), "--mail-from", "Lodge <lodge@demo.lodge>"])?;
     let display = Display::start()?;
 
     let reception = App::launch(&display, root.path(), "reception").await?;
@@ -103,6 +103,17 @@ async fn an_expected_guest_checks_in_at_the_kiosk_with_the_code_from_their_invit
     r.click(&r.find("button[aria-label=\"Piotr Zieliński has arrived\"]").await?).await?;
     r.wait_text("Admitting Piotr Zieliński").await?;
     r.wait_until("Piotr in the queue", |p| p.contains("Waiting 3") && p.contains("Expected today 0")).await?;
+
+    // With the server away, the kiosk cannot read an invitation: it says so
+    // and offers the form instead.
+    server.kill();
+    // The thank-you goes back to the welcome by itself.
+    k.click(&k.find_text("button", "I have an invitation").await?).await?;
+    k.type_into(&k.find("#i-code").await?, &code_of).await?;
+    k.click(&k.find_text("button", "Find my invitation").await?).await?;
+    k.wait_text("Invitations cannot be read right now. Please fill in the form instead.").await?;
+    k.click(&k.find_text("button", "Fill in the form").await?).await?;
+    k.wait_text("Tell us who you are").await?;
     kiosk.quit().await;
     reception.quit().await;
     Ok(())
