@@ -183,6 +183,45 @@ pub fn restore(from: &Path, data: &Path) -> Result<Manifest, BackupError> {
 mod tests {
     use super::*;
 
+    /// A backup of a data directory whose registry is `registry`'s bytes.
+    fn archive_with(dir: &Path, registry: &[u8]) -> PathBuf {
+        let data = dir.join("data");
+        std::fs::create_dir_all(data.join("sites")).unwrap();
+        let conn = rusqlite::Connection::open(data.join(REGISTRY)).unwrap();
+        conn.execute_batch("CREATE TABLE sites (site_id TEXT, seq INTEGER); CREATE TABLE feed (seq INTEGER);").unwrap();
+        drop(conn);
+        let archive = dir.join("backup.tar");
+        backup(&data, &archive).unwrap();
+        // Swap the registry inside for `registry`.
+        let mut rebuilt = tar::Builder::new(Vec::new());
+        let mut original = tar::Archive::new(File::open(&archive).unwrap());
+        for entry in original.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let path = entry.path().unwrap().to_string_lossy().into_owned();
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut entry, &mut bytes).unwrap();
+            let bytes = if path == REGISTRY { registry.to_vec() } else { bytes };
+            let mut header = tar::Header::new_gnu();
+            header.set_size(bytes.len() as u64);
+            header.set_mode(0o600);
+            header.set_cksum();
+            rebuilt.append_data(&mut header, &path, bytes.as_slice()).unwrap();
+        }
+        std::fs::write(&archive, rebuilt.into_inner().unwrap()).unwrap();
+        archive
+    }
+
+    #[test]
+    fn a_damaged_database_in_a_backup_is_refused_and_nothing_is_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = archive_with(dir.path(), b"SQLite format 3\0 and then nothing a database holds");
+        let target = dir.path().join("restored");
+        let refused = restore(&archive, &target);
+        assert!(matches!(refused, Err(BackupError::Damaged { .. } | BackupError::Sqlite(_))), "{refused:?}");
+        assert!(!target.exists(), "nothing restored");
+        assert!(!target.with_extension("restoring").exists(), "no scratch left");
+    }
+
     #[test]
     fn only_the_files_a_backup_writes_are_restored() {
         assert!(expected_path("registry.sqlite"));
