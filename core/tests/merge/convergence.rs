@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use lodge_core::key_loan::{CheckoutRequest, LoanFilter};
-use lodge_core::visit::{AdmitRequest, GuestForm, RejectReason};
+use lodge_core::visit::{AdmitRequest, ExpectedGuest, GuestForm, RejectReason};
 use lodge_core::{Actor, CardNumber, ConflictKind, DeviceId, Email, Role, Timestamp, VisitId};
 use proptest::prelude::*;
 
@@ -19,6 +19,8 @@ enum Op {
     Admit { at: usize, visit: usize, card: u32 },
     Release { at: usize, visit: usize },
     Reject { at: usize, visit: usize },
+    Expect { at: usize },
+    Arrive { at: usize, visit: usize },
     SignIn { at: usize, person: usize },
     SignOut { at: usize, person: usize },
     Lend { at: usize, key: usize, person: usize },
@@ -37,6 +39,8 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (r.clone(), 0..8usize, 100..104u32).prop_map(|(at, visit, card)| Op::Admit { at, visit, card }),
         2 => (r.clone(), 0..8usize).prop_map(|(at, visit)| Op::Release { at, visit }),
         1 => (r.clone(), 0..8usize).prop_map(|(at, visit)| Op::Reject { at, visit }),
+        2 => r.clone().prop_map(|at| Op::Expect { at }),
+        2 => (r.clone(), 0..8usize).prop_map(|(at, visit)| Op::Arrive { at, visit }),
         3 => (r.clone(), 0..3usize).prop_map(|(at, person)| Op::SignIn { at, person }),
         2 => (r.clone(), 0..3usize).prop_map(|(at, person)| Op::SignOut { at, person }),
         3 => (r.clone(), 0..3usize, 0..3usize).prop_map(|(at, key, person)| Op::Lend { at, key, person }),
@@ -78,6 +82,19 @@ fn apply(r: &mut Replicas, visits: &mut Vec<VisitId>, op: &Op) {
         Op::Reject { at, visit } => {
             if let Some(&v) = visits.get(visit) {
                 let _ = r.stores[at].reject(&desk, v, RejectReason::Mistake);
+            }
+        }
+        Op::Expect { at } => {
+            let zone = r.stores[at].site_settings().unwrap().unwrap().time_zone;
+            let today = lodge_core::site::local_date(&zone, lodge_core::Clock::now(&r.clock)).unwrap().format("%Y-%m-%d").to_string();
+            let guest = ExpectedGuest { name: format!("Expected {}", visits.len()), company: "Acme".into(), email: None, host: Some(r.people[0]), day: today, purpose: None };
+            if let Ok(invitation) = r.stores[at].expect_guest(&desk, guest) {
+                visits.push(invitation.visit);
+            }
+        }
+        Op::Arrive { at, visit } => {
+            if let Some(&v) = visits.get(visit) {
+                let _ = r.stores[at].guest_arrived(&desk, v);
             }
         }
         Op::SignIn { at, person } => {

@@ -117,6 +117,7 @@ pub fn projections(store: &Store) -> String {
         out.push('\n');
     };
     add("waiting", format!("{:?}", store.waiting_guests().unwrap()));
+    add("expected today", format!("{:?}", store.expected_today().unwrap()));
     add("guests in", format!("{:?}", store.guests_in().unwrap()));
     add("people in", format!("{:?}", store.people_in().unwrap()));
     add("free cards", format!("{:?}", store.free_cards(None).unwrap()));
