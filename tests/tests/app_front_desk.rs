@@ -249,7 +249,11 @@ async fn a_guest_is_registered_admitted_with_a_card_and_released() -> anyhow::Re
     r.click(&r.find_text("button", "Admit").await?).await?;
     r.wait_text("Tom Becker card 120").await?;
     admin_device.go_online(&server);
-    r.click(&r.find_text("button", "Conflicts").await?).await?;
+    // Click once the screen is still: the conflict has arrived (the
+    // button counts it) and the admission's note has gone (it shifts the
+    // buttons under it when it goes).
+    r.wait_until("the conflict counted and the note gone", |p| p.contains("Conflicts 1") && !p.contains("is in with card 120")).await?;
+    r.click(&r.find_text("button", "Conflicts 1").await?).await?;
     let tom_has_it = r.find_starting("button", "Card 120 is with Tom Becker (since").await?;
     r.find_starting("button", "Card 120 is with Ida Offline (since").await?;
     r.wait_text("Card 120 was given to 2 guests while offline.").await?;
