@@ -16,6 +16,7 @@ mod delivery;
 mod relay;
 mod rule;
 mod schedule;
+mod sign_in_code;
 mod slack;
 
 pub(crate) use facts::enqueue_for;
@@ -25,4 +26,5 @@ pub use message::{AnnouncementSent, HostNotice, HostTold, InvitationSent, LoanOv
 pub use relay::{MailRelay, RelayTooLong, hide_password};
 pub use queue::{Attempt, FIRST_RETRY, RETRY_LIMIT};
 pub use rule::{DailyAt, Rule, UnknownRule};
+pub use sign_in_code::SignInCodeSent;
 pub use slack::{BadWebhook, MAX_CHANNEL_CHARS, SlackHook, check_webhook_url};

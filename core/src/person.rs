@@ -8,6 +8,7 @@ mod document;
 mod error;
 mod history;
 mod queries;
+mod sign_in;
 
 pub use commands::PersonForm;
 pub use history::PersonHistory;
@@ -15,6 +16,7 @@ pub(crate) use document::PersonDoc;
 pub use document::ContactChannel;
 pub use error::Error;
 pub use queries::{DirectoryPerson, Person};
+pub use sign_in::{BadContact, SignInContact, normalize_phone, phone_role};
 
 pub(crate) fn clear_projection(id: &crate::document::DocId, conn: &rusqlite::Connection) -> rusqlite::Result<()> {
     conn.prepare_cached("DELETE FROM people WHERE doc_id = ?1")?.execute([id])?;

@@ -27,21 +27,31 @@ pub(crate) async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Devi
     caller_of(state, headers, &[Role::Admin]).await
 }
 
+/// The request's `Authorization: Bearer …` token.
+pub(crate) fn bearer(headers: &HeaderMap) -> Option<String> {
+    headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_owned)
+}
+
 /// The device behind the request's token if it has one of `roles`.
-pub(crate) async fn caller_of(state: &AppState, headers: &HeaderMap, roles: &[Role]) -> Result<Device, AppError> {
-    let token = headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(AppError::Unauthorized)?
-        .to_owned();
+pub(crate) async fn caller_of(state: &AppState, headers: &HeaderMap, roles: &'static [Role]) -> Result<Device, AppError> {
+    let token = bearer(headers).ok_or(AppError::Unauthorized)?;
     let state = state.clone();
-    let device = tokio::task::spawn_blocking(move || state.registry().authenticate(&token)).await??;
-    match device {
-        Some(d) if d.revoked_at.is_none() && roles.contains(&d.role) => Ok(d),
-        Some(d) if d.revoked_at.is_none() => Err(AppError::Forbidden(d.role)),
-        _ => Err(AppError::Unauthorized),
-    }
+    tokio::task::spawn_blocking(move || {
+        let registry = state.registry();
+        let now = state.clock.now();
+        match registry.authenticate_at(&token, now, state.limits.token_idle)? {
+            Some(d) if d.revoked_at.is_none() => {
+                // Used: the token lives on.
+                registry.renew(d.device, now)?;
+                if roles.contains(&d.role) { Ok(d) } else { Err(AppError::Forbidden(d.role)) }
+            }
+            Some(_) => Err(AppError::Unauthorized),
+            // An operator sees sites' health, never their documents.
+            None if registry.operator(&token)?.is_some() => Err(AppError::OperatorNotDevice),
+            None => Err(AppError::Unauthorized),
+        }
+    })
+    .await?
 }
 
 /// The device as the actor of a command the server runs for it: its

@@ -85,7 +85,12 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
         Err(e) => return refuse(&mut sink, SyncErrorKind::BadFrame, e.to_string()).await,
     };
     let auth_state = state.clone();
-    let device = match tokio::task::spawn_blocking(move || auth_state.registry().authenticate(&token)).await {
+    let device = match tokio::task::spawn_blocking(move || {
+        let now = auth_state.clock.now();
+        auth_state.registry().authenticate_at(&token, now, auth_state.limits.token_idle)
+    })
+    .await
+    {
         Ok(Ok(Some(device))) => device,
         Ok(Ok(None)) => return refuse(&mut sink, SyncErrorKind::Unauthorized, "This device is not enrolled. Enrol it again.".into()).await,
         _ => return refuse(&mut sink, SyncErrorKind::Internal, "The server failed; it was logged.".into()).await,

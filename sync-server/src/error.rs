@@ -67,6 +67,30 @@ pub enum AppError {
     /// A roll call refused (not a marshal, one already running).
     #[error(transparent)]
     RollCall(#[from] lodge_core::roll_call::Error),
+    /// Neither an e-mail address nor a phone number.
+    #[error(transparent)]
+    BadContact(#[from] lodge_core::person::BadContact),
+    /// No site has this join code.
+    #[error("No site on this server has this code. Check the code on the site's poster, or the server's address.")]
+    UnknownJoinCode,
+    /// A login link names its person.
+    #[error("Say whose phone the login link is for.")]
+    LinkNeedsPerson,
+    /// An operator's token on a site's document route.
+    #[error("An operator sees sites' health, never their documents: use a device of the site.")]
+    OperatorNotDevice,
+    /// A support operator on a root route.
+    #[error("Only a root operator can do this.")]
+    NotRoot,
+    /// A site could not be made.
+    #[error(transparent)]
+    Site(#[from] lodge_core::site::Error),
+    /// The demo site could not be made.
+    #[error("the demo site could not be made: {0}")]
+    Demo(#[from] lodge_core::demo::DemoError),
+    /// A file could not be moved.
+    #[error("a file of the server could not be written: {0}")]
+    Io(std::io::Error),
     /// A task failed.
     #[error("a server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -97,6 +121,16 @@ impl AppError {
             AppError::RollCall(lodge_core::roll_call::Error::NotMarshal | lodge_core::roll_call::Error::Denied(_)) => ApiErrorKind::Forbidden,
             AppError::RollCall(lodge_core::roll_call::Error::AlreadyRunning { .. }) => ApiErrorKind::RollCallRunning,
             AppError::RollCall(lodge_core::roll_call::Error::EmergencyTooLong { .. }) => ApiErrorKind::BadRequest,
+            AppError::Registry(RegistryError::TooManyCodes { .. }) => ApiErrorKind::TooManyAttempts,
+            AppError::Registry(RegistryError::BadOperatorName | RegistryError::BadCompany) => ApiErrorKind::BadRequest,
+            AppError::Registry(RegistryError::OperatorExists(_) | RegistryError::SiteExists(_)) => ApiErrorKind::AlreadyExists,
+            AppError::Registry(RegistryError::UnknownOperator(_)) | AppError::UnknownJoinCode => ApiErrorKind::NotFound,
+            AppError::BadContact(_) => ApiErrorKind::BadContact,
+            AppError::LinkNeedsPerson => ApiErrorKind::UnknownPerson,
+            AppError::OperatorNotDevice | AppError::NotRoot => ApiErrorKind::Forbidden,
+            AppError::Site(lodge_core::site::Error::Store(_)) => ApiErrorKind::Internal,
+            AppError::Site(lodge_core::site::Error::Denied(_)) => ApiErrorKind::Forbidden,
+            AppError::Site(_) => ApiErrorKind::BadRequest,
             _ => ApiErrorKind::Internal,
         }
     }
@@ -111,11 +145,12 @@ impl IntoResponse for AppError {
             | ApiErrorKind::UnknownPerson
             | ApiErrorKind::RuleNotRunByClock
             | ApiErrorKind::BadChannel
-            | ApiErrorKind::BadGuest => {
+            | ApiErrorKind::BadGuest
+            | ApiErrorKind::BadContact => {
                 StatusCode::BAD_REQUEST
             }
             ApiErrorKind::JobNotRetryable | ApiErrorKind::ChannelNotSetUp => StatusCode::CONFLICT,
-            ApiErrorKind::ActorInUse | ApiErrorKind::RollCallRunning => StatusCode::CONFLICT,
+            ApiErrorKind::ActorInUse | ApiErrorKind::RollCallRunning | ApiErrorKind::AlreadyExists => StatusCode::CONFLICT,
             ApiErrorKind::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             ApiErrorKind::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiErrorKind::Forbidden => StatusCode::FORBIDDEN,
@@ -129,7 +164,7 @@ impl IntoResponse for AppError {
             self.to_string()
         };
         let retry_after_secs = match self {
-            AppError::TooManyAttempts { retry_after_secs } => Some(retry_after_secs),
+            AppError::TooManyAttempts { retry_after_secs } | AppError::Registry(RegistryError::TooManyCodes { retry_after_secs }) => Some(retry_after_secs),
             _ => None,
         };
         let body = Json(ErrorBody { kind, error, retry_after_secs });

@@ -7,6 +7,7 @@
 
 pub mod accept;
 pub mod admin;
+pub mod audit;
 pub mod backup;
 pub mod channel_settings;
 pub mod channel_test;
@@ -16,8 +17,10 @@ pub mod error;
 pub mod expected;
 pub mod host_notice;
 pub mod hub;
+pub mod joining;
 pub mod limits;
 pub mod metrics;
+pub mod operators;
 pub mod outreach;
 pub mod publish;
 pub mod registry;
@@ -79,6 +82,8 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Wrong invitation codes at kiosks.
     pub invitations: Arc<Throttle>,
+    /// Sign-in codes asked for ("I work here"), every request counted.
+    pub sign_in_requests: Arc<Throttle>,
     /// Frames and bytes to and from devices, for `/metrics`.
     pub traffic: Arc<metrics::Traffic>,
     /// The bearer token `/metrics` asks for; none: no `/metrics`.
@@ -104,6 +109,7 @@ impl AppState {
         let (revoked, _) = broadcast::channel(64);
         let throttle = Throttle::new(limits.enrol_burst_per_address, limits.enrol_burst, limits.enrol_refill);
         let invitations = Throttle::new(limits.enrol_burst_per_address, limits.enrol_burst, limits.enrol_refill);
+        let sign_in_requests = Throttle::new(limits.enrol_burst_per_address, limits.enrol_burst, limits.enrol_refill);
         Ok(Self {
             registry: Arc::new(Mutex::new(registry)),
             hubs: Arc::default(),
@@ -114,6 +120,7 @@ impl AppState {
             sessions: Arc::default(),
             throttle: Arc::new(throttle),
             invitations: Arc::new(invitations),
+            sign_in_requests: Arc::new(sign_in_requests),
             traffic: Arc::default(),
             metrics_token: None,
             clock: Arc::new(SystemClock),
@@ -157,6 +164,27 @@ impl AppState {
         let hub = self.hub(site)?;
         let found = hub.store().person(person)?;
         Ok(found.is_some())
+    }
+
+    /// Create a site on the server: `new`, or the demo site (from blocking
+    /// code only). Its documents are news to every device that joins.
+    pub fn create_site(&self, new: Option<lodge_core::NewSite>) -> Result<SiteId, AppError> {
+        let tmp = self.site_store_path(SiteId::new()).with_extension("creating");
+        let mut store = lodge_core::Store::open(&tmp, Arc::new(SystemClock))?;
+        let site = match new {
+            Some(new) => store.create_site(&lodge_core::Actor::site_founder("lodge-sync"), new)?,
+            None => lodge_core::demo::create_demo_site(&mut store)?,
+        };
+        let name = store.site_settings()?.map(|s| s.name).unwrap_or_default();
+        let docs = store.documents()?;
+        drop(store);
+        std::fs::rename(&tmp, self.site_store_path(site)).map_err(AppError::Io)?;
+        let mut registry = self.registry();
+        registry.add_site(site, &name)?;
+        for doc in &docs {
+            registry.bump(site, doc, false)?;
+        }
+        Ok(site)
     }
 
     /// Where a site's store lives.
@@ -214,11 +242,10 @@ impl AppState {
     }
 }
 
-/// The router: health, enrolment, sync.
+/// The router: health, enrolment, joining, sync; the routes that need a
+/// token (admin, operator, phones', kiosks') keep an audit row per call.
 pub fn app(state: AppState) -> Router {
-    Router::new()
-        .route(api::HEALTH_PATH, get(health))
-        .route(api::ENROL_PATH, post(enrol))
+    let audited = Router::new()
         .route(api::ADMIN_DEVICES_PATH, get(admin::devices))
         .route(api::ADMIN_REVOKE_ROUTE, post(admin::revoke))
         .route(api::ADMIN_CODES_PATH, post(admin::create_code))
@@ -228,8 +255,9 @@ pub fn app(state: AppState) -> Router {
         .route(api::ADMIN_RETENTION_RUN_PATH, post(admin::run_retention))
         .route(api::ADMIN_RETENTION_REPORTS_PATH, get(admin::retention_reports))
         .route(api::ADMIN_PRESENCE_PATH, get(admin::presence))
+        .route(api::ADMIN_JOIN_CODE_PATH, get(joining::join_code))
+        .route(api::ADMIN_AUDIT_PATH, get(audit::site_rows))
         .route(api::EXPECTED_PATH, post(expected::expect))
-        .route("/metrics", get(metrics::metrics))
         .route(api::ROLL_CALLS_PATH, post(roll_call::start))
         .route(api::KIOSK_INVITATION_PATH, post(expected::invitation))
         .route(api::KIOSK_ARRIVAL_PATH, post(expected::arrival))
@@ -241,7 +269,22 @@ pub fn app(state: AppState) -> Router {
             get(channel_settings::mail_relay).put(channel_settings::set_mail_relay).delete(channel_settings::clear_mail_relay),
         )
         .route(api::ADMIN_ANNOUNCEMENT_DELIVERIES_ROUTE, get(admin::announcement_deliveries))
+        .route(api::LEAVE_PATH, post(joining::leave))
+        .route(api::LOGIN_LINKS_PATH, post(joining::login_link))
+        .route(api::OPERATOR_SITES_PATH, get(operators::sites).post(operators::create_site))
+        .route(api::OPERATOR_INVITES_PATH, post(operators::create_invite))
+        .route(api::OPERATOR_OPERATORS_PATH, get(operators::operators).post(operators::add_operator))
+        .route(api::OPERATOR_AUDIT_PATH, get(operators::audit_rows))
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), audit::record));
+    Router::new()
+        .route(api::HEALTH_PATH, get(health))
+        .route(api::ENROL_PATH, post(enrol))
+        .route(api::JOIN_CODE_PATH, post(joining::ask_code))
+        .route(api::JOIN_ENROL_PATH, post(joining::enrol))
+        .route(api::INVITE_REDEEM_PATH, post(operators::redeem_invite))
+        .route("/metrics", get(metrics::metrics))
         .route(api::SYNC_PATH, get(sync))
+        .merge(audited)
         .with_state(state)
 }
 
@@ -266,6 +309,17 @@ async fn enrol(
         s.registry().redeem(&request.code, &request.actor, &request.name, now)
     })
     .await?;
+    let row = registry::AuditRow {
+        site: redeemed.as_ref().ok().map(|e| e.device.site),
+        device: redeemed.as_ref().ok().map(|e| e.device.device),
+        person: redeemed.as_ref().ok().and_then(|e| e.device.person),
+        address: address.to_string(),
+        action: "enrol".into(),
+        outcome: redeemed.as_ref().map_or_else(registry::RegistryError::outcome, |_| "ok").to_owned(),
+        detail: redeemed.as_ref().map(|e| e.device.role.label().to_owned()).unwrap_or_default(),
+        ..Default::default()
+    };
+    joining::audit(&state, row).await;
     match redeemed {
         Ok(enrolled) => {
             state.throttle.succeeded(address);
@@ -282,7 +336,24 @@ async fn enrol(
     }
 }
 
-async fn sync(State(state): State<AppState>, pass: Option<axum::Extension<Arc<Pass>>>, ws: WebSocketUpgrade) -> impl IntoResponse {
+async fn sync(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    pass: Option<axum::Extension<Arc<Pass>>>,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> axum::response::Response {
+    // Devices name themselves in their hello; an operator's token in the
+    // headers is refused here: operators never read a document.
+    if let Some(token) = admin::bearer(&headers) {
+        let s = state.clone();
+        if let Ok(Ok(Some(_))) = tokio::task::spawn_blocking(move || s.registry().operator(&token)).await {
+            return AppError::OperatorNotDevice.into_response();
+        }
+    }
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rejection) => return rejection.into_response(),
+    };
     // Until its hello is accepted, a socket may send only a hello's worth
     // (see `door`). Served without our accept loop (the router alone, in
     // a test) there is no pass to limit.
@@ -300,4 +371,5 @@ async fn sync(State(state): State<AppState>, pass: Option<axum::Extension<Arc<Pa
         .read_buffer_size(SOCKET_BUFFER_BYTES)
         .write_buffer_size(SOCKET_BUFFER_BYTES)
         .on_upgrade(move |socket| connection::serve(socket, state, pass))
+        .into_response()
 }

@@ -1,6 +1,6 @@
 //! What one device, one address or one stranger may hold of the server:
 //! connections, bytes before a hello, time to send headers, queued frames,
-//! enrolment guesses. Every limit is here with its default, so that an
+//! enrolment guesses, sign-in codes, how long an unused token lasts. Every limit is here with its default, so that an
 //! operator (and a test) can set them on `lodge-sync serve`.
 
 use std::time::Duration;
@@ -41,6 +41,15 @@ pub struct Limits {
     /// One more attempt per address comes back after this long (and one
     /// server-wide after a tenth of it).
     pub enrol_refill: Duration,
+    /// A device's token ends after this long unused (every connection and
+    /// call renews it).
+    pub token_idle: Duration,
+    /// Sign-in codes one contact may be sent in an hour.
+    pub codes_per_contact: u32,
+    /// Sign-in codes one site may send in an hour, all contacts together.
+    pub codes_per_site: u32,
+    /// How long the audit trail keeps a row.
+    pub audit_kept: Duration,
 }
 
 impl Default for Limits {
@@ -58,6 +67,10 @@ impl Default for Limits {
             enrol_burst_per_address: 10,
             enrol_burst: 100,
             enrol_refill: Duration::from_secs(6),
+            token_idle: Duration::from_secs(180 * 24 * 3600),
+            codes_per_contact: 5,
+            codes_per_site: 200,
+            audit_kept: Duration::from_secs(365 * 24 * 3600),
         }
     }
 }

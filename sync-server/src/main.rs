@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use lodge_core::{Actor, Clock, DeviceId, NewSite, PersonId, Role, SiteId, SystemClock, Timestamp};
+use lodge_core::{Clock, DeviceId, NewSite, PersonId, Role, SiteId, SystemClock, Timestamp};
 use lodge_sync_server::{AppState, Limits};
 
 // glibc's allocator kept freed memory of a busy catch-up in its per-thread
@@ -74,6 +74,31 @@ enum Command {
         /// SVG file path.
         #[arg(long)]
         qr: Option<String>,
+    },
+    /// Operators, above sites: root and support, with tokens for the
+    /// operators' HTTP API (`/operator/...`).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
+    /// The audit trail: enrolments, codes, revocations, admin and operator
+    /// calls, with the client's address; newest first.
+    Audit {
+        /// Only this site's rows (without it: every row).
+        #[arg(long)]
+        site: Option<SiteId>,
+        /// From this time on (RFC 3339, e.g. 2026-12-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Rows whose action contains this (enrol, sign-in-code, /admin/).
+        #[arg(long)]
+        action: Option<String>,
+        /// At most this many rows.
+        #[arg(long, default_value_t = 200)]
+        limit: u32,
+        /// Print JSON lines instead of columns.
+        #[arg(long)]
+        json: bool,
     },
     /// Enrolled devices.
     Devices {
@@ -390,6 +415,18 @@ struct LimitArgs {
     /// Seconds until an address gets one more enrolment attempt.
     #[arg(long, env = "LODGE_SYNC_ENROL_REFILL")]
     enrol_refill_secs: Option<f64>,
+    /// Days a device's token lasts unused (each use renews it).
+    #[arg(long, env = "LODGE_SYNC_TOKEN_IDLE_DAYS")]
+    token_idle_days: Option<f64>,
+    /// Sign-in codes one e-mail address or phone number may be sent in an hour.
+    #[arg(long, env = "LODGE_SYNC_CODES_PER_CONTACT")]
+    codes_per_contact: Option<u32>,
+    /// Sign-in codes one site may send in an hour.
+    #[arg(long, env = "LODGE_SYNC_CODES_PER_SITE")]
+    codes_per_site: Option<u32>,
+    /// Days the audit trail keeps a row.
+    #[arg(long, env = "LODGE_SYNC_AUDIT_DAYS")]
+    audit_days: Option<f64>,
 }
 
 impl LimitArgs {
@@ -413,6 +450,10 @@ impl LimitArgs {
             enrol_burst_per_address: self.enrol_burst_per_address.unwrap_or(d.enrol_burst_per_address),
             enrol_burst: self.enrol_burst.unwrap_or(d.enrol_burst),
             enrol_refill: secs(self.enrol_refill_secs, d.enrol_refill)?,
+            token_idle: secs(self.token_idle_days.map(|days| days * 86_400.0), d.token_idle)?,
+            codes_per_contact: self.codes_per_contact.unwrap_or(d.codes_per_contact),
+            codes_per_site: self.codes_per_site.unwrap_or(d.codes_per_site),
+            audit_kept: secs(self.audit_days.map(|days| days * 86_400.0), d.audit_kept)?,
         };
         // An honest idle device is heard from only when it answers a ping.
         if limits.idle_timeout <= limits.ping_interval {
@@ -474,6 +515,26 @@ enum SiteCommand {
 }
 
 #[derive(Subcommand)]
+enum OperatorCommand {
+    /// Add an operator and print their token (shown once).
+    Add {
+        /// Their name.
+        name: String,
+        /// root (everything, makes other operators) or support (sites,
+        /// invites and health, never a document).
+        #[arg(long, default_value = "support")]
+        kind: String,
+    },
+    /// The operators.
+    List,
+    /// Remove an operator (by name or id): their token stops working.
+    Remove {
+        /// Name or id.
+        who: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum DevicesCommand {
     /// List devices.
     List,
@@ -487,6 +548,33 @@ enum DevicesCommand {
 fn parse_role(name: &str) -> anyhow::Result<Role> {
     serde_json::from_value(serde_json::Value::String(name.to_owned()))
         .with_context(|| format!("“{name}” is not a role; use kiosk, reception, staff, worker, key-desk or admin"))
+}
+
+fn operator(state: &lodge_sync_server::AppState, command: OperatorCommand) -> anyhow::Result<()> {
+    use lodge_core::sync::api::OperatorKind;
+    let registry = state.registry();
+    match command {
+        OperatorCommand::Add { name, kind } => {
+            let kind = match kind.as_str() {
+                "root" => OperatorKind::Root,
+                "support" => OperatorKind::Support,
+                other => bail!("“{other}” is not a kind of operator: root or support"),
+            };
+            let (op, token) = registry.add_operator(&name, kind, SystemClock.now())?;
+            println!("{token}");
+            eprintln!("Operator {} ({}) added as {kind:?}; the token above is shown once.", op.name, op.id);
+        }
+        OperatorCommand::List => {
+            for op in registry.operators()? {
+                println!("{}  {:<8} {}  since {}", op.id, format!("{:?}", op.kind).to_lowercase(), op.name, op.created_at);
+            }
+        }
+        OperatorCommand::Remove { who } => {
+            registry.remove_operator(&who, SystemClock.now())?;
+            println!("removed {who}; their token is refused from now on");
+        }
+    }
+    Ok(())
 }
 
 fn main() -> anyhow::Result<()> {
@@ -589,26 +677,8 @@ async fn serve_cli() -> anyhow::Result<()> {
         Command::Serve { .. } => unreachable!("served above"),
         Command::Backup { .. } | Command::Restore { .. } => unreachable!("done above"),
         Command::Site { command: SiteCommand::Create { name, demo, time_zone } } => {
-            let site = tokio::task::spawn_blocking(move || -> anyhow::Result<SiteId> {
-                let tmp = state.site_store_path(SiteId::new()).with_extension("creating");
-                let mut store = lodge_core::Store::open(&tmp, Arc::new(SystemClock))?;
-                let site = match name {
-                    Some(name) if !demo => store.create_site(&Actor::site_founder("lodge-sync"), NewSite { name, time_zone })?,
-                    _ => lodge_core::demo::create_demo_site(&mut store)?,
-                };
-                let name = store.site_settings()?.map(|s| s.name).unwrap_or_default();
-                let docs = store.documents()?;
-                drop(store);
-                std::fs::rename(&tmp, state.site_store_path(site))?;
-                let mut registry = state.registry();
-                registry.add_site(site, &name)?;
-                // Everything made here is news to every device.
-                for doc in &docs {
-                    registry.bump(site, doc, false)?;
-                }
-                Ok(site)
-            })
-            .await??;
+            let new = name.filter(|_| !demo).map(|name| NewSite { name, time_zone });
+            let site = tokio::task::spawn_blocking(move || state.create_site(new)).await??;
             println!("{site}");
         }
         Command::Site { command: SiteCommand::Adopt { site, name } } => {
@@ -626,8 +696,25 @@ async fn serve_cli() -> anyhow::Result<()> {
             println!("{site}");
         }
         Command::Site { command: SiteCommand::List } => {
-            for (site, name) in state.registry().sites()? {
-                println!("{site}  {name}");
+            let registry = state.registry();
+            for (site, name) in registry.sites()? {
+                println!("{site}  join code {}  {name}", registry.join_code(site)?);
+            }
+        }
+        Command::Operator { command } => operator(&state, command)?,
+        Command::Audit { site, since, action, limit, json } => {
+            let since = since
+                .map(|t| chrono::DateTime::parse_from_rfc3339(&t).context("--since: an RFC 3339 time, e.g. 2026-12-01T00:00:00Z"))
+                .transpose()?
+                .map(|t| Timestamp::from(t.with_timezone(&chrono::Utc)));
+            let query = lodge_core::sync::api::AuditQuery { since, action, outcome: None, limit: Some(limit) };
+            for row in state.registry().audit_rows(site, &query)? {
+                if json {
+                    println!("{}", serde_json::to_string(&row)?);
+                } else {
+                    let who = row.operator.clone().or(row.device.map(|d| d.to_string())).unwrap_or_else(|| "-".into());
+                    println!("{}  {:<15} {:<36} {:<40} {:<20} {}", row.at, row.address, who, row.action, row.outcome, row.detail);
+                }
             }
         }
         Command::Enrol { site, role, person, minutes, qr } => {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use lettre::message::{Mailbox, header::ContentType};
 use futures_util::StreamExt;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use lodge_core::notice::{AnnouncementSent, Attempt, HostTold, InvitationSent, MailRelay, Job, LoanOverdue, Message, Recipient, SignOutReminder, SlackPresence};
+use lodge_core::notice::{AnnouncementSent, Attempt, HostTold, InvitationSent, MailRelay, Job, LoanOverdue, Message, Recipient, SignInCodeSent, SignOutReminder, SlackPresence};
 use lodge_core::person::ContactChannel;
 
 use crate::{AppState, SiteHub};
@@ -313,6 +313,10 @@ pub(crate) fn words(message: &Message, language: &str) -> (String, String) {
             t("invitation"),
             minijinja::context! { guest => m.guest, host => m.host, day => m.day, code => m.code, site => m.site },
         ),
+        Message::SignInCode(m) => render(
+            t("sign-in-code"),
+            minijinja::context! { name => m.name, code => m.code, minutes => m.minutes, site => m.site },
+        ),
         Message::RetentionSweep { .. } => (String::new(), String::new()),
     }
 }
@@ -448,8 +452,13 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
     }
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_pruned: Option<std::time::Instant> = None;
     loop {
         tick.tick().await;
+        if last_pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
+            last_pruned = Some(std::time::Instant::now());
+            prune_registry(&state).await;
+        }
         for hub in state.open_hubs() {
             // A full batch means more are due (a thousand reminders at
             // 17:00): take the next at once, not at the next tick.
@@ -457,6 +466,28 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
             let mut schedule = true;
             while send_due(&state, &hub, &channels, std::mem::take(&mut schedule)).await == BATCH {}
         }
+    }
+}
+
+/// How often the registry's own retention runs.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
+
+/// The registry's own retention: audit rows older than the server keeps
+/// them (`serve --audit-days`), and sign-in codes a day old.
+async fn prune_registry(state: &AppState) {
+    let s = state.clone();
+    let pruned = tokio::task::spawn_blocking(move || -> Result<(usize, usize), crate::registry::RegistryError> {
+        let now = s.clock.now();
+        let kept = i64::try_from(s.limits.audit_kept.as_millis()).unwrap_or(i64::MAX);
+        let registry = s.registry();
+        let audit = registry.forget_audit(lodge_core::Timestamp::from_millis(now.millis().saturating_sub(kept)))?;
+        Ok((audit, registry.forget_sign_in_codes(now)?))
+    })
+    .await;
+    match pruned {
+        Ok(Ok((audit, codes))) if audit + codes > 0 => tracing::info!(audit, codes, "old audit rows and sign-in codes removed"),
+        Ok(Err(e)) => tracing::error!(error = %e, "the audit trail could not be pruned"),
+        _ => {}
     }
 }
 
@@ -549,7 +580,8 @@ async fn deliver(message: &Message, job: &Job, channels: &Channels, mail: Option
         Message::SlackPresence(m) => post_to_slack(&channels.http, &m.url, &subject).await,
         Message::SignOutReminder(SignOutReminder { to, .. })
         | Message::LoanOverdue(LoanOverdue { to, .. })
-        | Message::Announcement(AnnouncementSent { to, .. }) => {
+        | Message::Announcement(AnnouncementSent { to, .. })
+        | Message::SignInCode(SignInCodeSent { to, .. }) => {
             to_person(to, &subject, body, job, channels, mail).await
         }
         Message::RetentionSweep { .. } => Attempt::Cancelled("the erasure is the server's own work, not a message".into()),
@@ -628,6 +660,13 @@ mod tests {
             }),
             Message::HostNotice(HostNotice { visit: VisitId::new(), host_id: PersonId::new(), told }),
             Message::Invitation(invitation()),
+            Message::SignInCode(lodge_core::notice::SignInCodeSent {
+                to: Recipient { channel: ContactChannel::Sms, address: "+48600100200".into() },
+                name: "Ewa".into(),
+                code: "482913".into(),
+                minutes: 10,
+                site: "Lodge House".into(),
+            }),
         ]
     }
 

@@ -13,6 +13,14 @@ use rusqlite_migration::Migrations;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+mod audit;
+mod joining;
+mod operators;
+
+pub use audit::{AuditRow, MAX_AUDIT_ROWS};
+pub use joining::{CODE_MINUTES, CodeAsked, WRONG_TRIES, normalize_join_code};
+pub use operators::Operator;
+
 static DIR: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
 static MIGRATIONS: LazyLock<Migrations<'static>> =
     LazyLock::new(|| Migrations::from_directory(&DIR).expect("sync-server/migrations is well-formed"));
@@ -49,6 +57,43 @@ pub enum RegistryError {
         /// The device that has it.
         device: DeviceId,
     },
+    /// Too many sign-in codes for this contact or site this hour.
+    #[error("Too many codes were asked for. Wait {retry_after_secs} s and ask again, or ask the front desk.")]
+    TooManyCodes {
+        /// Seconds until one more may be asked for.
+        retry_after_secs: u64,
+    },
+    /// An operator needs a name.
+    #[error("Give the operator a name of 1 to 100 characters.")]
+    BadOperatorName,
+    /// Operators' names are unique.
+    #[error("There is already an operator called “{0}”.")]
+    OperatorExists(String),
+    /// No such operator.
+    #[error("There is no operator “{0}” on this server.")]
+    UnknownOperator(String),
+    /// An invite names its company.
+    #[error("Name the company the invite is for (1 to 200 characters).")]
+    BadCompany,
+    /// The site a device started is on this server already.
+    #[error("Site {0} is on this server already; start a new site on this device and redeem the invite again.")]
+    SiteExists(SiteId),
+}
+
+impl RegistryError {
+    /// How a refusal is written in the audit trail.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            RegistryError::BadCode => "bad-code",
+            RegistryError::BadActor(_) => "bad-request",
+            RegistryError::ActorInUse { .. } => "actor-in-use",
+            RegistryError::TooManyCodes { .. } => "too-many-attempts",
+            RegistryError::UnknownSite(_) | RegistryError::UnknownDevice(_) | RegistryError::UnknownOperator(_) => "not-found",
+            RegistryError::SiteExists(_) | RegistryError::OperatorExists(_) => "already-exists",
+            RegistryError::PersonRequired(_) | RegistryError::BadOperatorName | RegistryError::BadCompany => "bad-request",
+            RegistryError::Sqlite(_) | RegistryError::Migration(_) => "internal",
+        }
+    }
 }
 
 /// The longest actor id a device may enrol with (Lodge's own are 16 bytes).
@@ -161,13 +206,15 @@ impl Registry {
         conn.pragma_update(None, "secure_delete", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         MIGRATIONS.to_latest(&mut conn)?;
-        Ok(Self { conn })
+        let registry = Self { conn };
+        registry.fill_join_codes()?;
+        Ok(registry)
     }
 
     /// Record a site.
     pub fn add_site(&self, site: SiteId, name: &str) -> Result<(), RegistryError> {
         self.conn.execute("INSERT OR IGNORE INTO sites (site_id, name) VALUES (?1, ?2)", params![site, name])?;
-        Ok(())
+        self.fill_join_codes()
     }
 
     /// Every site: id and name.
@@ -215,27 +262,11 @@ impl Registry {
         let Some((site, role, person)) = row else {
             return Err(RegistryError::BadCode);
         };
-        // Actor ids are unique per device (revoked ones included): two
-        // devices under one actor clash on change numbers for good.
-        let holder: Option<DeviceId> =
-            tx.query_row("SELECT device_id FROM devices WHERE actor = ?1", [actor], |r| r.get(0)).optional()?;
-        if let Some(device) = holder {
-            return Err(RegistryError::ActorInUse { actor: actor.to_owned(), device });
-        }
+        check_actor_free(&tx, actor)?;
         tx.execute("UPDATE enrolment_codes SET redeemed_at = ?2 WHERE code_hash = ?1", params![code_hash, now])?;
-        let device = DeviceId::new();
-        let token: String = {
-            let bytes: [u8; 32] = rand::rng().random();
-            bytes.iter().map(|b| format!("{b:02x}")).collect()
-        };
-        let name = if name.trim().is_empty() { format!("{role} device") } else { name.trim().to_owned() };
-        tx.execute(
-            "INSERT INTO devices (device_id, site_id, role, person_id, name, token_hash, actor, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![device, site, role, person, name, hash(&token), actor, now],
-        )?;
+        let enrolled = new_device(&tx, site, parse_role(&role), person, name, actor, now)?;
         tx.commit()?;
-        let role = parse_role(&role);
-        Ok(Enrolled { device: Device { device, site, role, person, name, actor: actor.to_owned(), revoked_at: None }, token })
+        Ok(enrolled)
     }
 
     /// The device a token belongs to (revoked ones included: they are told
@@ -347,6 +378,35 @@ impl Registry {
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
+}
+
+/// Actor ids are unique per device (revoked ones included): two devices
+/// under one actor clash on change numbers for good.
+fn check_actor_free(tx: &Connection, actor: &str) -> Result<(), RegistryError> {
+    if !valid_actor(actor) {
+        return Err(RegistryError::BadActor(actor.chars().take(2 * MAX_ACTOR_BYTES + 2).collect()));
+    }
+    let holder: Option<DeviceId> = tx.query_row("SELECT device_id FROM devices WHERE actor = ?1", [actor], |r| r.get(0)).optional()?;
+    match holder {
+        Some(device) => Err(RegistryError::ActorInUse { actor: actor.to_owned(), device }),
+        None => Ok(()),
+    }
+}
+
+/// A new device with a fresh token, in the caller's transaction (which
+/// has checked the actor id with [`check_actor_free`]).
+fn new_device(tx: &Connection, site: SiteId, role: Role, person: Option<PersonId>, name: &str, actor: &str, now: Timestamp) -> Result<Enrolled, RegistryError> {
+    let device = DeviceId::new();
+    let token: String = {
+        let bytes: [u8; 32] = rand::rng().random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let name = if name.trim().is_empty() { format!("{role} device") } else { name.trim().to_owned() };
+    tx.execute(
+        "INSERT INTO devices (device_id, site_id, role, person_id, name, token_hash, actor, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![device, site, role_name(role), person, name, hash(&token), actor, now],
+    )?;
+    Ok(Enrolled { device: Device { device, site, role, person, name, actor: actor.to_owned(), revoked_at: None }, token })
 }
 
 const DEVICE_SELECT: &str = "SELECT device_id, site_id, role, person_id, name, actor, revoked_at FROM devices";

@@ -30,6 +30,8 @@ pub enum Message {
     Announcement(AnnouncementSent),
     /// An expected guest's invitation, with its code.
     Invitation(InvitationSent),
+    /// A person's six-digit code to enrol their phone.
+    SignInCode(super::SignInCodeSent),
     /// Not a message: the night's erasure of what is past retention, which
     /// the server does itself when the job is taken (it must tell the
     /// connected devices).
@@ -217,6 +219,7 @@ impl Store {
             Rule::LoanOverdue | Rule::LoanOverdueDepartment => self.loan_overdue(job),
             Rule::Announcement => self.announcement_to(job),
             Rule::Invitation => self.invitation(job),
+            Rule::SignInCode => self.sign_in_code(job),
             // Only ever a day's run (above).
             Rule::Retention => Ok(Err(Attempt::Cancelled("retention has no message".into()))),
         }

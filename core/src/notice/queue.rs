@@ -155,6 +155,8 @@ impl Store {
                     .execute(params![id.0, now, why])?;
             }
         }
+        // A sign-in code is kept only while it may still be sent.
+        conn.prepare_cached("UPDATE jobs SET event = NULL WHERE job_id = ?1 AND rule = 'sign-in-code' AND state != 'queued'")?.execute([id.0])?;
         Ok(())
     }
 

@@ -38,6 +38,9 @@ pub enum Rule {
     /// A guest was expected: their invitation (the day, the host, the code
     /// and its QR) goes to their e-mail.
     Invitation,
+    /// Someone asked to join from their phone ("I work here"): the
+    /// six-digit code goes to the e-mail or phone number they gave.
+    SignInCode,
 }
 
 /// When a daily rule runs, in the site's time zone.
@@ -51,12 +54,12 @@ pub enum DailyAt {
 
 /// A rule name that no rule has.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("there is no rule called \"{0}\"; the rules are: host-told, host-told-in-app, slack-presence, sign-out-reminder, loan-overdue, loan-overdue-department, announcement, retention, invitation")]
+#[error("there is no rule called \"{0}\"; the rules are: host-told, host-told-in-app, slack-presence, sign-out-reminder, loan-overdue, loan-overdue-department, announcement, retention, invitation, sign-in-code")]
 pub struct UnknownRule(pub String);
 
 impl Rule {
     /// Every rule.
-    pub const ALL: [Rule; 9] = [
+    pub const ALL: [Rule; 10] = [
         Rule::HostTold,
         Rule::HostToldInApp,
         Rule::SlackPresence,
@@ -66,6 +69,7 @@ impl Rule {
         Rule::Announcement,
         Rule::Retention,
         Rule::Invitation,
+        Rule::SignInCode,
     ];
 
     /// The rule's name as stored and typed (`host-told`).
@@ -80,6 +84,7 @@ impl Rule {
             Rule::Announcement => "announcement",
             Rule::Retention => "retention",
             Rule::Invitation => "invitation",
+            Rule::SignInCode => "sign-in-code",
         }
     }
 
@@ -108,6 +113,8 @@ impl Rule {
             // Still worth sending while the day is ahead; the message is
             // cancelled once the guest has come.
             Rule::Invitation => Duration::from_secs(7 * 24 * 3600),
+            // The code ends ten minutes after it was asked for.
+            Rule::SignInCode => Duration::from_secs(10 * 60),
         }
     }
 
@@ -119,7 +126,7 @@ impl Rule {
             Rule::LoanOverdue => NaiveTime::from_hms_opt(9, 0, 0).map(DailyAt::Fixed),
             // At night, when nobody is at the desks.
             Rule::Retention => NaiveTime::from_hms_opt(3, 0, 0).map(DailyAt::Fixed),
-            Rule::HostTold | Rule::HostToldInApp | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Announcement | Rule::Invitation => None,
+            Rule::HostTold | Rule::HostToldInApp | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Announcement | Rule::Invitation | Rule::SignInCode => None,
         }
     }
 }

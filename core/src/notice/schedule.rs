@@ -126,7 +126,7 @@ impl Store {
                 }
                 loans.len()
             }
-            Rule::HostTold | Rule::HostToldInApp | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Announcement | Rule::Retention | Rule::Invitation => 0,
+            Rule::HostTold | Rule::HostToldInApp | Rule::SlackPresence | Rule::LoanOverdueDepartment | Rule::Announcement | Rule::Retention | Rule::Invitation | Rule::SignInCode => 0,
         };
         tx.commit()?;
         tracing::info!(rule = %job.rule, %day, queued, "daily run");

@@ -9,6 +9,9 @@ use crate::actor::Role;
 use crate::ids::{DeviceId, PersonId, SiteId};
 use crate::time::Timestamp;
 
+mod joining;
+pub use joining::*;
+
 /// Whether the server is up: `GET`, answered with [`Health`].
 pub const HEALTH_PATH: &str = "/health";
 /// Redeem an enrolment code: `POST` an [`EnrolRequest`], answered with
@@ -365,6 +368,10 @@ pub enum ApiErrorKind {
     BadGuest,
     /// A roll call is already running: mark people on it.
     RollCallRunning,
+    /// Neither an e-mail address nor a phone number.
+    BadContact,
+    /// The name or site is taken already.
+    AlreadyExists,
     /// The server failed.
     Internal,
 }

@@ -1,0 +1,165 @@
+//! People joining on their own: each site's join code, the six-digit codes
+//! sent to a contact ("I work here"), a phone signing itself out, and
+//! tokens that end when unused.
+
+use lodge_core::{DeviceId, PersonId, Role, SiteId, Timestamp};
+use rand::Rng;
+use rusqlite::{OptionalExtension, params};
+
+use super::{Device, Enrolled, Registry, RegistryError, check_actor_free, hash, new_device, parse_role, role_name};
+
+/// How long a sign-in code works.
+pub const CODE_MINUTES: i64 = 10;
+/// Wrong answers that end a code: the next answer is refused even if right.
+pub const WRONG_TRIES: i64 = 3;
+
+const JOIN_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+fn new_join_code() -> String {
+    let mut rng = rand::rng();
+    (0..6).map(|_| JOIN_ALPHABET[rng.random_range(0..JOIN_ALPHABET.len())] as char).collect()
+}
+
+/// A join code as typed: capitals, no spaces or dashes.
+pub fn normalize_join_code(code: &str) -> String {
+    code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// What asking for a code decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeAsked {
+    /// The six digits (sent only when `person` is some).
+    pub code: String,
+    /// Whose contact it is, and the phone their record gives them.
+    pub person: Option<(PersonId, Role)>,
+}
+
+impl Registry {
+    /// Give every site without a join code one (sites made before codes,
+    /// and new ones).
+    pub(super) fn fill_join_codes(&self) -> Result<(), RegistryError> {
+        let missing: Vec<SiteId> =
+            self.conn.prepare("SELECT site_id FROM sites WHERE join_code IS NULL")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        for site in missing {
+            // A clash with another site's code (1 in 887 million) takes another.
+            while self.conn.execute("UPDATE OR IGNORE sites SET join_code = ?2 WHERE site_id = ?1", params![site, new_join_code()])? == 0 {}
+        }
+        Ok(())
+    }
+
+    /// The site's join code.
+    pub fn join_code(&self, site: SiteId) -> Result<String, RegistryError> {
+        self.conn
+            .query_row("SELECT join_code FROM sites WHERE site_id = ?1", [site], |r| r.get::<_, Option<String>>(0))
+            .optional()?
+            .flatten()
+            .ok_or(RegistryError::UnknownSite(site))
+    }
+
+    /// The site a join code names.
+    pub fn site_by_join_code(&self, code: &str) -> Result<Option<(SiteId, String)>, RegistryError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT site_id, name FROM sites WHERE join_code = ?1")?
+            .query_row([normalize_join_code(code)], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    /// A six-digit code for `contact` (normalised) at `site`, written
+    /// whether or not the contact is someone's; earlier open codes of the
+    /// contact end. Refused when the contact or the site has asked for too
+    /// many this hour (`per_contact`, `per_site`): the same for a known and
+    /// an unknown contact.
+    pub fn ask_sign_in_code(
+        &mut self,
+        site: SiteId,
+        contact: &str,
+        person: Option<(PersonId, Role)>,
+        address: &str,
+        now: Timestamp,
+        (per_contact, per_site): (u32, u32),
+    ) -> Result<CodeAsked, RegistryError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let contact_hash = hash(contact);
+        let hour_ago = Timestamp::from_millis(now.millis() - 3_600_000);
+        let (by_contact, first): (i64, Option<Timestamp>) = tx
+            .prepare_cached("SELECT count(*), min(created_at) FROM sign_in_codes WHERE site_id = ?1 AND contact_hash = ?2 AND created_at > ?3")?
+            .query_row(params![site, contact_hash, hour_ago], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (by_site, site_first): (i64, Option<Timestamp>) = tx
+            .prepare_cached("SELECT count(*), min(created_at) FROM sign_in_codes WHERE site_id = ?1 AND created_at > ?2")?
+            .query_row(params![site, hour_ago], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let wait = |first: Option<Timestamp>| {
+            let freed = first.map_or(now.millis(), |f| f.millis() + 3_600_000);
+            ((freed - now.millis()) / 1000).max(1) as u64
+        };
+        if by_contact >= i64::from(per_contact) {
+            return Err(RegistryError::TooManyCodes { retry_after_secs: wait(first) });
+        }
+        if by_site >= i64::from(per_site) {
+            return Err(RegistryError::TooManyCodes { retry_after_secs: wait(site_first) });
+        }
+        let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
+        tx.prepare_cached("UPDATE sign_in_codes SET ended_at = ?3 WHERE site_id = ?1 AND contact_hash = ?2 AND ended_at IS NULL")?
+            .execute(params![site, contact_hash, now])?;
+        let expires = Timestamp::from_millis(now.millis() + CODE_MINUTES * 60_000);
+        tx.prepare_cached(
+            "INSERT INTO sign_in_codes (site_id, contact_hash, code_hash, person_id, role, address, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )?
+        .execute(params![site, contact_hash, hash(&code), person.map(|p| p.0), person.map(|p| role_name(p.1)), address, now, expires])?;
+        tx.commit()?;
+        Ok(CodeAsked { code, person })
+    }
+
+    /// Answer the latest code sent to `contact`: right, unused, in time and
+    /// before the third wrong answer, it enrols this phone for the contact's
+    /// person. A wrong answer counts; the third ends the code.
+    pub fn redeem_sign_in_code(&mut self, site: SiteId, contact: &str, code: &str, actor: &str, name: &str, now: Timestamp) -> Result<Enrolled, RegistryError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let row: Option<(i64, String, Option<PersonId>, Option<String>, i64)> = tx
+            .prepare_cached(
+                "SELECT code_id, code_hash, person_id, role, wrong_tries FROM sign_in_codes
+                 WHERE site_id = ?1 AND contact_hash = ?2 AND ended_at IS NULL AND expires_at > ?3 ORDER BY code_id DESC LIMIT 1",
+            )?
+            .query_row(params![site, hash(contact), now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .optional()?;
+        let Some((id, code_hash, person, role, wrong)) = row else {
+            return Err(RegistryError::BadCode);
+        };
+        let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+        // An unknown contact's code enrols nobody: it is wrong, whatever it is.
+        let (Some(person), Some(role), true) = (person, role, hash(&digits) == code_hash && wrong < WRONG_TRIES) else {
+            tx.prepare_cached("UPDATE sign_in_codes SET wrong_tries = wrong_tries + 1, ended_at = CASE WHEN wrong_tries + 1 >= ?3 THEN ?2 END WHERE code_id = ?1")?
+                .execute(params![id, now, WRONG_TRIES])?;
+            tx.commit()?;
+            return Err(RegistryError::BadCode);
+        };
+        check_actor_free(&tx, actor)?;
+        tx.prepare_cached("UPDATE sign_in_codes SET ended_at = ?2 WHERE code_id = ?1")?.execute(params![id, now])?;
+        let enrolled = new_device(&tx, site, parse_role(&role), Some(person), name, actor, now)?;
+        tx.commit()?;
+        Ok(enrolled)
+    }
+
+    /// Used codes older than a day go (they only counted towards the hour's limits).
+    pub fn forget_sign_in_codes(&self, now: Timestamp) -> Result<usize, RegistryError> {
+        Ok(self.conn.execute("DELETE FROM sign_in_codes WHERE created_at < ?1", [now.millis() - 24 * 3_600_000])?)
+    }
+
+    /// The device a token belongs to, if the token is still alive at `now`:
+    /// used within `idle` (revoked devices included: they are told to wipe).
+    pub fn authenticate_at(&self, token: &str, now: Timestamp, idle: std::time::Duration) -> Result<Option<Device>, RegistryError> {
+        let since = now.millis().saturating_sub(i64::try_from(idle.as_millis()).unwrap_or(i64::MAX));
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!("{} WHERE token_hash = ?1 AND max(enrolled_at, coalesce(last_contact, 0)) >= ?2", super::DEVICE_SELECT))?;
+        Ok(stmt.query_row(params![hash(token), since], super::device_row).optional()?)
+    }
+
+    /// A token was used at `now`: it lives on (an admin call, a connection).
+    pub fn renew(&self, device: DeviceId, now: Timestamp) -> Result<(), RegistryError> {
+        self.conn
+            .prepare_cached("UPDATE devices SET last_contact = max(coalesce(last_contact, 0), ?2) WHERE device_id = ?1")?
+            .execute(params![device, now])?;
+        Ok(())
+    }
+}
