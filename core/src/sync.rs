@@ -32,7 +32,7 @@ pub use api::{ApiErrorKind, EnrolmentCode, SiteDevice};
 #[cfg(feature = "client")]
 pub use tls::{TlsError, trust_certificates};
 #[cfg(feature = "client")]
-pub use enrol::{EnrolError, Enrolment, enrol};
+pub use enrol::{EnrolError, Enrolment, enrol, enrol_by_invite, enrol_by_sign_in_code};
 #[cfg(feature = "client")]
 pub use client::{ClientError, ClientOptions, Connection, Heartbeat, SERVER_PEER, SyncHandle, SyncStatus, spawn, spawn_with};
 pub use protocol::{

@@ -10,39 +10,62 @@ use axum::Json;
 use axum::extract::{ConnectInfo, Query, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use lodge_core::sync::api::{AuditEntry, AuditQuery};
 
 use crate::admin::{bearer, caller};
 use crate::registry::AuditRow;
 use crate::{AppError, AppState};
 
-/// Keep a row for the call, after it is answered.
+/// Who a token belongs to, as a row names them.
+#[derive(Debug, Clone, Default)]
+struct Caller {
+    site: Option<lodge_core::SiteId>,
+    device: Option<lodge_core::DeviceId>,
+    person: Option<lodge_core::PersonId>,
+    operator: Option<String>,
+}
+
+/// Keep a row for the call, after it is answered. An operator's token on
+/// any route but the operators' own is refused here, before the route
+/// reads anything: operators never see a document.
 pub async fn record(State(state): State<AppState>, ConnectInfo(address): ConnectInfo<SocketAddr>, request: Request, next: Next) -> Response {
-    let action = format!("{} {}", request.method(), request.uri().path());
+    let path = request.uri().path().to_owned();
+    let action = format!("{} {path}", request.method());
     let token = bearer(request.headers());
-    let response = next.run(request).await;
-    let status = response.status();
-    let outcome = if status.is_success() { "ok".to_owned() } else { format!("refused {}", status.as_u16()) };
     let s = state.clone();
-    let written = tokio::task::spawn_blocking(move || -> Result<(), AppError> {
+    let who = tokio::task::spawn_blocking(move || -> Result<Caller, AppError> {
+        let Some(token) = token else { return Ok(Caller::default()) };
         let registry = s.registry();
-        let now = s.clock.now();
-        let mut row = AuditRow { address: address.ip().to_string(), action, outcome, ..Default::default() };
-        if let Some(token) = token {
-            if let Some(device) = registry.authenticate_at(&token, now, s.limits.token_idle)? {
-                (row.site, row.device, row.person) = (Some(device.site), Some(device.device), device.person);
-            } else if let Some(op) = registry.operator(&token)? {
-                row.operator = Some(op.id);
-            }
+        if let Some(d) = registry.authenticate_at(&token, s.clock.now(), s.limits.token_idle)? {
+            return Ok(Caller { site: Some(d.site), device: Some(d.device), person: d.person, ..Caller::default() });
         }
-        registry.audit(now, &row)?;
-        Ok(())
+        Ok(Caller { operator: registry.operator(&token)?.map(|op| op.id), ..Caller::default() })
     })
     .await;
-    if let Ok(Err(e)) = written {
-        tracing::error!(error = %e, "an audit row could not be written");
-    }
+    let who = match who {
+        Ok(Ok(who)) => who,
+        Ok(Err(e)) => return e.into_response(),
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    let response = if who.operator.is_some() && !path.starts_with("/operator/") {
+        AppError::OperatorNotDevice.into_response()
+    } else {
+        next.run(request).await
+    };
+    let status = response.status();
+    let outcome = if status.is_success() { "ok".to_owned() } else { format!("refused {}", status.as_u16()) };
+    let row = AuditRow {
+        site: who.site,
+        device: who.device,
+        person: who.person,
+        operator: who.operator,
+        address: address.ip().to_string(),
+        action,
+        outcome,
+        detail: String::new(),
+    };
+    crate::joining::audit(&state, row).await;
     response
 }
 

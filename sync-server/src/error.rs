@@ -100,7 +100,7 @@ impl AppError {
     /// What kind of refusal it is on the wire.
     fn kind(&self) -> ApiErrorKind {
         match self {
-            AppError::Registry(RegistryError::BadCode) => ApiErrorKind::BadCode,
+            AppError::Registry(RegistryError::BadCode | RegistryError::WrongSignInCode) => ApiErrorKind::BadCode,
             AppError::Registry(RegistryError::BadActor(_)) => ApiErrorKind::BadRequest,
             AppError::Registry(RegistryError::ActorInUse { .. }) => ApiErrorKind::ActorInUse,
             AppError::Registry(RegistryError::PersonRequired(_)) | AppError::UnknownPerson { .. } => ApiErrorKind::UnknownPerson,

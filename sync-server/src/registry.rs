@@ -57,6 +57,9 @@ pub enum RegistryError {
         /// The device that has it.
         device: DeviceId,
     },
+    /// A sign-in code that is wrong, used, ended or expired.
+    #[error("This code is not right, or it was used, ended or expired. Check the digits, or ask for a new code.")]
+    WrongSignInCode,
     /// Too many sign-in codes for this contact or site this hour.
     #[error("Too many codes were asked for. Wait {retry_after_secs} s and ask again, or ask the front desk.")]
     TooManyCodes {
@@ -84,7 +87,7 @@ impl RegistryError {
     /// How a refusal is written in the audit trail.
     pub fn outcome(&self) -> &'static str {
         match self {
-            RegistryError::BadCode => "bad-code",
+            RegistryError::BadCode | RegistryError::WrongSignInCode => "bad-code",
             RegistryError::BadActor(_) => "bad-request",
             RegistryError::ActorInUse { .. } => "actor-in-use",
             RegistryError::TooManyCodes { .. } => "too-many-attempts",

@@ -238,6 +238,16 @@ impl Device {
         Ok(Self { store, sync, id: enrolled.device, role: enrolled.role, token: enrolled.token, path })
     }
 
+    /// A phone that joined on its own: the six-digit `code` sent to
+    /// `contact` for the site with `site_code`.
+    pub async fn join_by_sign_in_code(server: &Server, dir: &Path, name: &str, site_code: &str, contact: &str, code: &str) -> anyhow::Result<Self> {
+        let path = dir.join(format!("{name}.sqlite"));
+        let store = Arc::new(Mutex::new(Store::open(&path, Arc::new(SystemClock))?));
+        let enrolled = lodge_core::sync::enrol_by_sign_in_code(&server.http_url(), site_code, contact, code, name, &store).await?;
+        let sync = spawn(store.clone(), server.ws_url(), enrolled.token.clone());
+        Ok(Self { store, sync, id: enrolled.device, role: enrolled.role, token: enrolled.token, path })
+    }
+
     /// Run something on the store, then tell the client.
     pub fn act<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
         let out = f(&mut self.store.lock().unwrap());

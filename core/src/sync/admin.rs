@@ -154,3 +154,33 @@ pub async fn arrive_with_invitation(base_url: &str, token: &str, arrival: &super
 pub async fn start_roll_call(base_url: &str, token: &str, start: &crate::roll_call::StartRollCall) -> Result<crate::RollCallId, AdminError> {
     call(super::tls::http_client().post(url(base_url, super::api::ROLL_CALLS_PATH)).bearer_auth(token).json(start), base_url).await
 }
+
+/// "I work here", first step: ask for a code to be sent to `contact` for
+/// the site with `site_code`. The answer is the same whether or not the
+/// contact is someone's.
+pub async fn ask_sign_in_code(base_url: &str, site_code: &str, contact: &str) -> Result<super::api::SignInCodeAsked, AdminError> {
+    let body = super::api::SignInCodeRequest { site_code: site_code.trim().to_owned(), contact: contact.trim().to_owned() };
+    call(super::tls::http_client().post(url(base_url, super::api::JOIN_CODE_PATH)).json(&body), base_url).await
+}
+
+/// Sign this device out of its site: its token is revoked at the server.
+pub async fn leave(base_url: &str, token: &str) -> Result<(), AdminError> {
+    call(super::tls::http_client().post(url(base_url, super::api::LEAVE_PATH)).bearer_auth(token), base_url).await
+}
+
+/// A login link for one more phone of `person` (an admin), or of this
+/// phone's own person (`None`).
+pub async fn login_link(base_url: &str, token: &str, person: Option<PersonId>) -> Result<super::api::LoginLink, AdminError> {
+    let body = super::api::LoginLinkRequest { person, minutes: None };
+    call(super::tls::http_client().post(url(base_url, super::api::LOGIN_LINKS_PATH)).bearer_auth(token).json(&body), base_url).await
+}
+
+/// The site's join code, for its poster (an admin).
+pub async fn join_code(base_url: &str, token: &str) -> Result<super::api::JoinCode, AdminError> {
+    call(super::tls::http_client().get(url(base_url, super::api::ADMIN_JOIN_CODE_PATH)).bearer_auth(token), base_url).await
+}
+
+/// The site's audit trail, newest first (an admin).
+pub async fn audit(base_url: &str, token: &str, query: &super::api::AuditQuery) -> Result<Vec<super::api::AuditEntry>, AdminError> {
+    call(super::tls::http_client().get(url(base_url, super::api::ADMIN_AUDIT_PATH)).bearer_auth(token).query(query), base_url).await
+}

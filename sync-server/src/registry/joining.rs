@@ -123,7 +123,7 @@ impl Registry {
             .query_row(params![site, hash(contact), now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
             .optional()?;
         let Some((id, code_hash, person, role, wrong)) = row else {
-            return Err(RegistryError::BadCode);
+            return Err(RegistryError::WrongSignInCode);
         };
         let digits: String = code.chars().filter(char::is_ascii_digit).collect();
         // An unknown contact's code enrols nobody: it is wrong, whatever it is.
@@ -131,7 +131,7 @@ impl Registry {
             tx.prepare_cached("UPDATE sign_in_codes SET wrong_tries = wrong_tries + 1, ended_at = CASE WHEN wrong_tries + 1 >= ?3 THEN ?2 END WHERE code_id = ?1")?
                 .execute(params![id, now, WRONG_TRIES])?;
             tx.commit()?;
-            return Err(RegistryError::BadCode);
+            return Err(RegistryError::WrongSignInCode);
         };
         check_actor_free(&tx, actor)?;
         tx.prepare_cached("UPDATE sign_in_codes SET ended_at = ?2 WHERE code_id = ?1")?.execute(params![id, now])?;
@@ -161,5 +161,56 @@ impl Registry {
             .prepare_cached("UPDATE devices SET last_contact = max(coalesce(last_contact, 0), ?2) WHERE device_id = ?1")?
             .execute(params![device, now])?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn at(days: i64) -> Timestamp {
+        Timestamp::from_millis(1_795_000_000_000 + days * 86_400_000)
+    }
+
+    #[test]
+    fn a_token_lives_while_used_and_ends_after_the_idle_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
+        let site = SiteId::new();
+        reg.add_site(site, "House").unwrap();
+        let code = reg.create_code(site, Role::Reception, None, at(1)).unwrap();
+        let desk = reg.redeem(&code, &automerge::ActorId::random().to_hex_string(), "desk", at(0)).unwrap();
+        let idle = Duration::from_secs(30 * 86_400);
+        assert!(reg.authenticate_at(&desk.token, at(29), idle).unwrap().is_some());
+        reg.renew(desk.device.device, at(29)).unwrap();
+        assert!(reg.authenticate_at(&desk.token, at(58), idle).unwrap().is_some(), "used on day 29: alive until day 59");
+        assert!(reg.authenticate_at(&desk.token, at(60), idle).unwrap().is_none(), "unused for 31 days: ended");
+        // Renewing never moves it back.
+        reg.renew(desk.device.device, at(1)).unwrap();
+        assert!(reg.authenticate_at(&desk.token, at(58), idle).unwrap().is_some());
+    }
+
+    #[test]
+    fn an_unknown_contacts_code_enrols_nobody_even_when_right() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
+        let site = SiteId::new();
+        reg.add_site(site, "House").unwrap();
+        let join = reg.join_code(site).unwrap();
+        assert_eq!(reg.site_by_join_code(&join.to_lowercase()).unwrap().unwrap().0, site);
+        let asked = reg.ask_sign_in_code(site, "nobody@lodge.test", None, "127.0.0.1", at(0), (5, 100)).unwrap();
+        let actor = automerge::ActorId::random().to_hex_string();
+        assert!(matches!(reg.redeem_sign_in_code(site, "nobody@lodge.test", &asked.code, &actor, "p", at(0)), Err(RegistryError::WrongSignInCode)));
+        // A known one's works once, and not after ten minutes.
+        let person = PersonId::new();
+        let asked = reg.ask_sign_in_code(site, "anna@lodge.test", Some((person, Role::Worker)), "127.0.0.1", at(0), (5, 100)).unwrap();
+        let late = Timestamp::from_millis(at(0).millis() + CODE_MINUTES * 60_000);
+        assert!(matches!(reg.redeem_sign_in_code(site, "anna@lodge.test", &asked.code, &actor, "p", late), Err(RegistryError::WrongSignInCode)));
+        let enrolled = reg.redeem_sign_in_code(site, "anna@lodge.test", &asked.code, &actor, "p", at(0)).unwrap();
+        assert_eq!((enrolled.device.role, enrolled.device.person), (Role::Worker, Some(person)));
+        let other = automerge::ActorId::random().to_hex_string();
+        assert!(matches!(reg.redeem_sign_in_code(site, "anna@lodge.test", &asked.code, &other, "p", at(0)), Err(RegistryError::WrongSignInCode)));
     }
 }
