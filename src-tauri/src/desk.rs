@@ -160,6 +160,14 @@ impl Desk {
         Ok(())
     }
 
+    /// Stop the sync client, if one runs (before this device signs itself
+    /// out: nothing more goes up or comes down).
+    pub fn stop_sync(&self) {
+        if let Some(sync) = self.sync.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            sync.stop();
+        }
+    }
+
     /// Where sync stands; `None` for a device with no server.
     pub fn sync_status(&self) -> Option<SyncStatus> {
         self.sync.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(SyncHandle::status)

@@ -55,6 +55,8 @@ pub enum Reason {
     Denied(lodge_core::Denied),
     /// A malformed identifier.
     Invalid(lodge_core::InvalidId),
+    /// The server refused, and what kind of refusal it was.
+    Server(lodge_core::sync::ApiErrorKind),
 }
 
 impl Reason {
@@ -137,7 +139,26 @@ macro_rules! refusal_with_reason {
 }
 
 // The device's own failures and the server's answers keep their words.
-refusal_from!(lodge_core::StoreError, lodge_core::sync::EnrolError, lodge_core::sync::admin::AdminError);
+refusal_from!(lodge_core::StoreError);
+
+impl From<lodge_core::sync::admin::AdminError> for Refusal {
+    fn from(e: lodge_core::sync::admin::AdminError) -> Self {
+        match e {
+            // Its kind goes with it: the screen decides by that, never by the words.
+            lodge_core::sync::admin::AdminError::Refused { kind, message } => Self::with_reason(message, Reason::Server(kind)),
+            e => Self::new(e.to_string()),
+        }
+    }
+}
+
+impl From<lodge_core::sync::EnrolError> for Refusal {
+    fn from(e: lodge_core::sync::EnrolError) -> Self {
+        match e {
+            lodge_core::sync::EnrolError::Server(e) => e.into(),
+            e => Self::new(e.to_string()),
+        }
+    }
+}
 
 refusal_with_reason!(
     lodge_core::presence::Error => Presence,

@@ -19,6 +19,11 @@ function kindsByArea(): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [, area, type] of areas) {
     if (area === "denied" || area === "invalid") continue;
+    // The server's refusals: a kind alone, a union of strings.
+    if (area === "server") {
+      out.set(area, [...read(type).matchAll(/"([a-z-]+)"/g)].map((m) => m[1]));
+      continue;
+    }
     out.set(area, [...read(type).matchAll(/"kind": "([a-z-]+)"/g)].map((m) => m[1]).filter((k) => k !== "denied" && k !== "invalid"));
   }
   return out;
@@ -41,14 +46,22 @@ afterEach(() => {
 describe("refusals", () => {
   it("reads every area's kinds from the bindings", () => {
     const areas = kindsByArea();
-    expect([...areas.keys()].sort()).toEqual(["announcement", "equipment", "keys", "person", "presence", "repair", "roll-call", "site", "statistics", "visit"]);
+    expect([...areas.keys()].sort()).toEqual(["announcement", "equipment", "keys", "person", "presence", "repair", "roll-call", "server", "site", "statistics", "visit"]);
     expect(areas.get("visit")).toContain("card-in-use");
+    expect(areas.get("server")).toContain("bad-contact");
   });
 
   it.each(LANGUAGES.map((l) => l.code))("has words for every kind in %s", (code) => {
     const missing: string[] = [];
     for (const [area, kinds] of kindsByArea()) for (const kind of kinds) if (!has(resources[code], ["refusal", area, kind])) missing.push(`${area}.${kind}`);
     expect(missing).toEqual([]);
+  });
+
+  it("says the server's refusal by its kind, with the server's words where only it knows them", () => {
+    const server = (kind: string, message: string): Refusal => ({ message, fields: [], remedy: null, reason: { area: "server", refusal: kind } }) as unknown as Refusal;
+    setLanguage("pl");
+    expect(refusalWords(server("bad-code", "This code is not right"))).toBe("Ten kod jest błędny, został już użyty lub wygasł. Sprawdź go albo poproś o nowy.");
+    expect(refusalWords(server("bad-guest", "The name is empty."))).toBe("Dane gościa zostały odrzucone: The name is empty.");
   });
 
   it("says a refusal in the screen's language, with its values", () => {

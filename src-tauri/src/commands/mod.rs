@@ -9,6 +9,7 @@ pub mod attention;
 pub mod badge;
 pub mod expected;
 pub mod history;
+pub mod joining;
 pub mod keydesk;
 pub mod kiosk;
 pub mod reception;
@@ -53,6 +54,15 @@ command_table! {
     #[async] setup::join_site(form: setup::JoinSite) -> setup::DeviceInfo;
     #[async] setup::connect_site(form: setup::JoinSite) -> setup::DeviceInfo;
     setup::failed_join() -> Option<setup::JoinAttempt>;
+    #[async] joining::ask_sign_in_code(server: String, site_code: String, contact: String) -> lodge_core::sync::api::SignInCodeAsked;
+    #[async] joining::join_by_sign_in_code(form: joining::SignInJoin) -> setup::DeviceInfo;
+    #[async] joining::start_site_with_invite(form: joining::InviteStart) -> setup::DeviceInfo;
+    #[async] joining::leave_site() -> ();
+    #[async] joining::my_login_link() -> joining::LoginLinkShown;
+    #[async] joining::site_join_code() -> joining::JoinPoster;
+    #[async] joining::audit_trail(query: lodge_core::sync::api::AuditQuery) -> Vec<lodge_core::sync::api::AuditEntry>;
+    joining::my_contact() -> joining::MyContact;
+    joining::update_my_contact(contact: joining::MyContact) -> joining::MyContact;
 
     announcements::active_announcements() -> Vec<lodge_core::announcement::Announcement>;
     announcements::acknowledge_announcement(id: lodge_core::AnnouncementId) -> ();

@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { Accountable, Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementError, AnnouncementId, AnnouncementKind, Area, Audience, BadgeWords, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictChoice, ConflictKind, Connection, ContactChannel, Counted, CustodyOutcome, CustodyPeriod, Customer, CustomerQuery, Dashboard, DayFigures, Delivery, DeliveryState, Denied, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocChange, DocId, DocKind, Email, EndOfDayReminder, EquipmentError, Evacuation, EvacuationList, EventId, ExceptionId, ExpectedGuest, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, InboxEntry, InvalidId, Invitation, InvitationLookup, InvitedGuest, Item, ItemId, ItemView, JoinAttempt, JoinSite, Key, KeyDeskError, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LongWait, MailRelayShown, Measured, MyPresence, NewAnnouncement, NewCode, NewItem, NewMailRelay, NewSlackHook, Person, PersonError, PersonForm, PersonHistory, PersonId, PresenceEntry, PresenceError, PresentPerson, Reach, ReadCode, Reader, Reason, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairError, RepairLogEntry, RepairState, Role, RollCall, RollCallEntry, RollCallError, RollCallId, RollCallSummary, SignOutReceipt, SiteDevice, SiteError, SiteId, SiteSettings, SiteSetup, SlackHookShown, Standing, StartRollCall, StartSite, Statistics, StatisticsError, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitError, VisitId, VisitSearch, VisitState } from "./index";
+import type { Accountable, Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementError, AnnouncementId, AnnouncementKind, ApiErrorKind, Area, Audience, AuditEntry, AuditQuery, BadgeWords, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictChoice, ConflictKind, Connection, ContactChannel, Counted, CustodyOutcome, CustodyPeriod, Customer, CustomerQuery, Dashboard, DayFigures, Delivery, DeliveryState, Denied, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocChange, DocId, DocKind, Email, EndOfDayReminder, EquipmentError, Evacuation, EvacuationList, EventId, ExceptionId, ExpectedGuest, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, InboxEntry, InvalidId, Invitation, InvitationLookup, InviteStart, InvitedGuest, Item, ItemId, ItemView, JoinAttempt, JoinPoster, JoinSite, Key, KeyDeskError, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LoginLinkShown, LongWait, MailRelayShown, Measured, MyContact, MyPresence, NewAnnouncement, NewCode, NewItem, NewMailRelay, NewSlackHook, Person, PersonError, PersonForm, PersonHistory, PersonId, PresenceEntry, PresenceError, PresentPerson, Reach, ReadCode, Reader, Reason, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairError, RepairLogEntry, RepairState, Role, RollCall, RollCallEntry, RollCallError, RollCallId, RollCallSummary, SignInCodeAsked, SignInJoin, SignOutReceipt, SiteDevice, SiteError, SiteId, SiteSettings, SiteSetup, SlackHookShown, Standing, StartRollCall, StartSite, Statistics, StatisticsError, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitError, VisitId, VisitSearch, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
   return invoke("device", {});
@@ -24,6 +24,42 @@ export function connectSite(form: JoinSite): Promise<DeviceInfo> {
 
 export function failedJoin(): Promise<JoinAttempt | null> {
   return invoke("failed_join", {});
+}
+
+export function askSignInCode(server: string, site_code: string, contact: string): Promise<SignInCodeAsked> {
+  return invoke("ask_sign_in_code", { server, site_code, contact });
+}
+
+export function joinBySignInCode(form: SignInJoin): Promise<DeviceInfo> {
+  return invoke("join_by_sign_in_code", { form });
+}
+
+export function startSiteWithInvite(form: InviteStart): Promise<DeviceInfo> {
+  return invoke("start_site_with_invite", { form });
+}
+
+export function leaveSite(): Promise<null> {
+  return invoke("leave_site", {});
+}
+
+export function myLoginLink(): Promise<LoginLinkShown> {
+  return invoke("my_login_link", {});
+}
+
+export function siteJoinCode(): Promise<JoinPoster> {
+  return invoke("site_join_code", {});
+}
+
+export function auditTrail(query: AuditQuery): Promise<Array<AuditEntry>> {
+  return invoke("audit_trail", { query });
+}
+
+export function myContact(): Promise<MyContact> {
+  return invoke("my_contact", {});
+}
+
+export function updateMyContact(contact: MyContact): Promise<MyContact> {
+  return invoke("update_my_contact", { contact });
 }
 
 export function activeAnnouncements(): Promise<Array<Announcement>> {

@@ -31,6 +31,13 @@ function valuesOf(area: string, kind: string, raw: unknown): Values {
 export function refusalWords(r: Pick<Refusal, "message" | "reason">): string {
   const reason: Reason | null = r.reason;
   if (!reason) return r.message;
+  // The server's refusals come as a kind alone; where only the server
+  // knows the details, its words are part of the sentence.
+  if (reason.area === "server") {
+    const key = `refusal.server.${reason.refusal}`;
+    const said = t(key, { message: r.message });
+    return said === key ? r.message : said;
+  }
   if (reason.area === "denied") return t("refusal.denied", { role: t(`role.${reason.refusal.role}`) });
   if (reason.area === "invalid") return t("refusal.invalid", { value: reason.refusal.value });
   const { kind, values } = reason.refusal as { kind: string; values?: unknown };
