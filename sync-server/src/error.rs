@@ -73,6 +73,12 @@ pub enum AppError {
     /// No site has this join code.
     #[error("No site on this server has this code. Check the code on the site's poster, or the server's address.")]
     UnknownJoinCode,
+    /// A request to join names the person.
+    #[error("Write your full name, so that the admin knows who asks.")]
+    NameRequired,
+    /// A person the server could not make.
+    #[error(transparent)]
+    Person(#[from] lodge_core::person::Error),
     /// A login link names its person.
     #[error("Say whose phone the login link is for.")]
     LinkNeedsPerson,
@@ -122,11 +128,17 @@ impl AppError {
             AppError::RollCall(lodge_core::roll_call::Error::AlreadyRunning { .. }) => ApiErrorKind::RollCallRunning,
             AppError::RollCall(lodge_core::roll_call::Error::EmergencyTooLong { .. }) => ApiErrorKind::BadRequest,
             AppError::Registry(RegistryError::TooManyCodes { .. }) => ApiErrorKind::TooManyAttempts,
-            AppError::Registry(RegistryError::BadOperatorName | RegistryError::BadCompany) => ApiErrorKind::BadRequest,
+            AppError::Registry(RegistryError::BadOperatorName | RegistryError::BadCompany | RegistryError::BadDomain(_)) => ApiErrorKind::BadRequest,
+            AppError::Registry(RegistryError::UnknownJoinRequest(_)) => ApiErrorKind::NotFound,
             AppError::Registry(RegistryError::OperatorExists(_) | RegistryError::SiteExists(_)) => ApiErrorKind::AlreadyExists,
             AppError::Registry(RegistryError::UnknownOperator(_)) | AppError::UnknownJoinCode => ApiErrorKind::NotFound,
             AppError::BadContact(_) => ApiErrorKind::BadContact,
             AppError::LinkNeedsPerson => ApiErrorKind::UnknownPerson,
+            AppError::NameRequired => ApiErrorKind::BadRequest,
+            AppError::Person(lodge_core::person::Error::Store(_)) => ApiErrorKind::Internal,
+            AppError::Person(lodge_core::person::Error::Denied(_)) => ApiErrorKind::Forbidden,
+            AppError::Person(lodge_core::person::Error::EmailInUse { .. } | lodge_core::person::Error::CardInUse { .. }) => ApiErrorKind::AlreadyExists,
+            AppError::Person(_) => ApiErrorKind::BadRequest,
             AppError::OperatorNotDevice | AppError::NotRoot => ApiErrorKind::Forbidden,
             AppError::Site(lodge_core::site::Error::Store(_)) => ApiErrorKind::Internal,
             AppError::Site(lodge_core::site::Error::Denied(_)) => ApiErrorKind::Forbidden,

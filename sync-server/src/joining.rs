@@ -18,7 +18,7 @@ use lodge_core::sync::api::{Enrolled, JoinCode, LoginLink, LoginLinkRequest, Sig
 use lodge_core::{Role, Timestamp};
 
 use crate::admin::{caller, caller_of};
-use crate::registry::{AuditRow, CODE_MINUTES, RegistryError};
+use crate::registry::{AuditRow, CODE_MINUTES, CodeAsked, RegistryError};
 use crate::{AppError, AppState};
 
 /// The longest a login link may live: a day.
@@ -43,35 +43,46 @@ pub async fn ask_code(
             return Err(AppError::UnknownJoinCode);
         };
         let hub = s.hub(site)?;
-        let person = hub.store().person_by_contact(&contact)?.map(|(p, role)| (p.id, role));
-        let now = s.clock.now();
-        let limits = (s.limits.codes_per_contact, s.limits.codes_per_site);
-        let asked = s.registry().ask_sign_in_code(site, contact.as_str(), person, &ip.to_string(), now, limits);
-        let outcome = asked.as_ref().map_or_else(RegistryError::outcome, |_| "ok").to_owned();
-        s.registry().audit(now, &AuditRow {
-            site: Some(site),
-            person: asked.as_ref().ok().and_then(|a| a.person.map(|p| p.0)),
-            address: ip.to_string(),
-            action: "sign-in-code".into(),
-            outcome,
-            detail: contact.masked(),
-            ..Default::default()
-        })?;
-        Ok((asked?, site, site_name, hub, contact))
+        let asked = code_for(&s, site, &hub, &contact, &ip.to_string(), "sign-in-code")?;
+        Ok((asked, site, site_name, hub, contact))
     })
     .await??;
     let (asked, site, site_name, hub, contact) = asked;
     let answer = Json(SignInCodeAsked { site_name, minutes: CODE_MINUTES as u32 });
     // Queued after the answer is made, known contacts only (see the
     // module's doc); the sender takes it within half a second.
-    if let Some((person, _)) = asked.person {
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = hub.store().queue_sign_in_code(person, &contact, &asked.code) {
-                tracing::error!(%site, error = %e, "a sign-in code could not be queued");
-            }
-        });
-    }
+    tokio::task::spawn_blocking(move || queue_code(site, &hub, &contact, &asked));
     Ok(answer)
+}
+
+/// A code for `contact` at `site`, whether or not it is someone's (from
+/// blocking code only), with its audit row.
+pub(crate) fn code_for(s: &AppState, site: lodge_core::SiteId, hub: &crate::SiteHub, contact: &SignInContact, address: &str, action: &str) -> Result<CodeAsked, AppError> {
+    let person = hub.store().person_by_contact(contact)?.map(|(p, role)| (p.id, role));
+    let now = s.clock.now();
+    let limits = (s.limits.codes_per_contact, s.limits.codes_per_site);
+    let asked = s.registry().ask_sign_in_code(site, contact.as_str(), person, address, now, limits);
+    let outcome = asked.as_ref().map_or_else(RegistryError::outcome, |_| "ok").to_owned();
+    s.registry().audit(now, &AuditRow {
+        site: Some(site),
+        person: asked.as_ref().ok().and_then(|a| a.person.map(|p| p.0)),
+        address: address.to_owned(),
+        action: action.to_owned(),
+        outcome,
+        detail: contact.masked(),
+        ..Default::default()
+    })?;
+    Ok(asked?)
+}
+
+/// Queue the message with the code, for a contact that is someone's
+/// (from blocking code only; a failure is logged: the person asks again).
+pub(crate) fn queue_code(site: lodge_core::SiteId, hub: &crate::SiteHub, contact: &SignInContact, asked: &CodeAsked) {
+    if let Some((person, _)) = asked.person
+        && let Err(e) = hub.store().queue_sign_in_code(person, contact, &asked.code)
+    {
+        tracing::error!(%site, error = %e, "a sign-in code could not be queued");
+    }
 }
 
 /// `POST /join/enrol`.

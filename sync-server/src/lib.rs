@@ -17,6 +17,7 @@ pub mod error;
 pub mod expected;
 pub mod host_notice;
 pub mod hub;
+pub mod join_requests;
 pub mod joining;
 pub mod limits;
 pub mod metrics;
@@ -269,6 +270,10 @@ pub fn app(state: AppState) -> Router {
             get(channel_settings::mail_relay).put(channel_settings::set_mail_relay).delete(channel_settings::clear_mail_relay),
         )
         .route(api::ADMIN_ANNOUNCEMENT_DELIVERIES_ROUTE, get(admin::announcement_deliveries))
+        .route(api::ADMIN_JOIN_REQUESTS_PATH, get(join_requests::list))
+        .route(api::ADMIN_JOIN_REQUEST_APPROVE_ROUTE, post(join_requests::approve))
+        .route(api::ADMIN_JOIN_REQUEST_REFUSE_ROUTE, post(join_requests::refuse))
+        .route(api::ADMIN_JOIN_DOMAINS_PATH, get(join_requests::domains).put(join_requests::set_domains))
         .route(api::LEAVE_PATH, post(joining::leave))
         .route(api::LOGIN_LINKS_PATH, post(joining::login_link))
         .route(api::OPERATOR_SITES_PATH, get(operators::sites).post(operators::create_site))
@@ -281,6 +286,7 @@ pub fn app(state: AppState) -> Router {
         .route(api::ENROL_PATH, post(enrol))
         .route(api::JOIN_CODE_PATH, post(joining::ask_code))
         .route(api::JOIN_ENROL_PATH, post(joining::enrol))
+        .route(api::JOIN_REQUEST_PATH, post(join_requests::request))
         .route(api::INVITE_REDEEM_PATH, post(operators::redeem_invite))
         .route("/metrics", get(metrics::metrics))
         .route(api::SYNC_PATH, get(sync))

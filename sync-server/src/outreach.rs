@@ -481,7 +481,7 @@ async fn prune_registry(state: &AppState) {
         let kept = i64::try_from(s.limits.audit_kept.as_millis()).unwrap_or(i64::MAX);
         let registry = s.registry();
         let audit = registry.forget_audit(lodge_core::Timestamp::from_millis(now.millis().saturating_sub(kept)))?;
-        Ok((audit, registry.forget_sign_in_codes(now)?))
+        Ok((audit, registry.forget_sign_in_codes(now)? + registry.forget_join_requests(now)?))
     })
     .await;
     match pruned {

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod audit;
+mod join_requests;
 mod joining;
 mod operators;
 
@@ -60,6 +61,12 @@ pub enum RegistryError {
     /// A sign-in code that is wrong, used, ended or expired.
     #[error("This code is not right, or it was used, ended or expired. Check the digits, or ask for a new code.")]
     WrongSignInCode,
+    /// No such waiting request.
+    #[error("There is no request {0} waiting to join this site; it may have been decided already.")]
+    UnknownJoinRequest(i64),
+    /// A domain that cannot be one.
+    #[error("“{0}” is not an e-mail domain such as acme.com.")]
+    BadDomain(String),
     /// Too many sign-in codes for this contact or site this hour.
     #[error("Too many codes were asked for. Wait {retry_after_secs} s and ask again, or ask the front desk.")]
     TooManyCodes {
@@ -93,7 +100,8 @@ impl RegistryError {
             RegistryError::TooManyCodes { .. } => "too-many-attempts",
             RegistryError::UnknownSite(_) | RegistryError::UnknownDevice(_) | RegistryError::UnknownOperator(_) => "not-found",
             RegistryError::SiteExists(_) | RegistryError::OperatorExists(_) => "already-exists",
-            RegistryError::PersonRequired(_) | RegistryError::BadOperatorName | RegistryError::BadCompany => "bad-request",
+            RegistryError::PersonRequired(_) | RegistryError::BadOperatorName | RegistryError::BadCompany | RegistryError::BadDomain(_) => "bad-request",
+            RegistryError::UnknownJoinRequest(_) => "not-found",
             RegistryError::Sqlite(_) | RegistryError::Migration(_) => "internal",
         }
     }

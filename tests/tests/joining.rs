@@ -296,3 +296,52 @@ async fn an_invite_creates_a_site_and_its_first_admin_and_support_sees_no_docume
     assert!(trail.iter().any(|r| r.action == "GET /admin/devices" && r.outcome == "refused 403" && r.operator.is_some()));
     assert!(trail.iter().all(|r| r.address == "127.0.0.1"), "every row has the address");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_worker_asks_to_join_and_the_admin_approves_or_their_company_domain_does() {
+    use lodge_core::sync::admin::{decide_join_request, join_domains, join_requests, request_to_join, set_join_domains};
+    let (s, mailbox, _folder) = mailed_site().await;
+    let http = s.server.http_url();
+    let site_code = join_code(&http, &s.admin.token).await.unwrap().code;
+    let ask = |name: &str, contact: &str| api::JoinRequest { site_code: site_code.clone(), name: name.into(), contact: contact.into() };
+
+    // Not a person yet: the request waits for the admin; the answer is the
+    // one a known person gets.
+    let waiting = request_to_join(&http, &ask("Piotr Nowak", "piotr@north.test")).await.unwrap();
+    let known = request_to_join(&http, &ask("Anna", "anna@lodge.test")).await.unwrap();
+    assert_eq!(waiting, known);
+    let list = join_requests(&http, &s.admin.token).await.unwrap();
+    assert_eq!(list.iter().map(|r| (r.name.as_str(), r.contact.as_str(), r.address.as_str())).collect::<Vec<_>>(), vec![("Piotr Nowak", "piotr@north.test", "127.0.0.1")]);
+    assert!(mailbox.mails().iter().all(|m| !m.raw.contains("piotr@north.test")), "nothing is sent before approval");
+    // Anna, who is someone, got a code at once.
+    mailed_code(&mailbox, "anna@lodge.test", 1).await;
+
+    // Approved: Piotr is made a worker and his code comes.
+    let phone_kiosk = s.device("kiosk", "kiosk", None).await;
+    assert!(decide_join_request(&http, &phone_kiosk.token, list[0].id, true).await.is_err(), "an admin's decision");
+    assert!(decide_join_request(&http, &s.admin.token, list[0].id, true).await.unwrap().is_empty());
+    let code = mailed_code(&mailbox, "piotr@north.test", 1).await;
+    let dir = tempfile::tempdir().unwrap();
+    let phone = Device::join_by_sign_in_code(&s.server, dir.path(), "piotr-phone", &site_code, "piotr@north.test", &code).await.unwrap();
+    assert_eq!(phone.role, Role::Worker);
+    eventually("the admin has Piotr", LIMIT, || s.admin.read(|st| st.person_by_email(&lodge_core::Email::parse("piotr@north.test").unwrap()).unwrap().is_some_and(|p| p.roles == vec![Role::Worker]))).await.unwrap();
+
+    // Refused: nothing is made or sent.
+    request_to_join(&http, &ask("Eve", "eve@north.test")).await.unwrap();
+    let eve = join_requests(&http, &s.admin.token).await.unwrap()[0].id;
+    assert!(decide_join_request(&http, &s.admin.token, eve, false).await.unwrap().is_empty());
+    assert_eq!(kind(decide_join_request(&http, &s.admin.token, eve, true).await.unwrap_err()), ApiErrorKind::NotFound, "decided once");
+
+    // The company's domain allowed: approved by the code they receive.
+    assert_eq!(kind(set_join_domains(&http, &s.admin.token, &["north".into()]).await.unwrap_err()), ApiErrorKind::BadRequest);
+    assert_eq!(set_join_domains(&http, &s.admin.token, &["@North.test ".into()]).await.unwrap(), vec!["north.test".to_owned()]);
+    assert_eq!(join_domains(&http, &s.admin.token).await.unwrap(), vec!["north.test".to_owned()]);
+    request_to_join(&http, &ask("Jan Kowal", "jan@north.test")).await.unwrap();
+    assert!(join_requests(&http, &s.admin.token).await.unwrap().is_empty(), "no waiting");
+    let code = mailed_code(&mailbox, "jan@north.test", 1).await;
+    let jan = Device::join_by_sign_in_code(&s.server, dir.path(), "jan-phone", &site_code, "jan@north.test", &code).await.unwrap();
+    assert_eq!(jan.role, Role::Worker);
+    let rows = audit(&http, &s.admin.token, &AuditQuery { action: Some("join-request".into()), ..Default::default() }).await.unwrap();
+    assert!(rows.iter().any(|r| r.outcome == "approved-by-domain" && r.address == "127.0.0.1"));
+    assert!(rows.iter().any(|r| r.outcome == "waiting"));
+}

@@ -184,3 +184,30 @@ pub async fn join_code(base_url: &str, token: &str) -> Result<super::api::JoinCo
 pub async fn audit(base_url: &str, token: &str, query: &super::api::AuditQuery) -> Result<Vec<super::api::AuditEntry>, AdminError> {
     call(super::tls::http_client().get(url(base_url, super::api::ADMIN_AUDIT_PATH)).bearer_auth(token).query(query), base_url).await
 }
+
+/// A worker not yet of the site asks to join (the answer is the same
+/// whatever happens: a code sent now, or a request for the admin).
+pub async fn request_to_join(base_url: &str, request: &super::api::JoinRequest) -> Result<super::api::SignInCodeAsked, AdminError> {
+    call(super::tls::http_client().post(url(base_url, super::api::JOIN_REQUEST_PATH)).json(request), base_url).await
+}
+
+/// The site's requests to join, waiting (an admin).
+pub async fn join_requests(base_url: &str, token: &str) -> Result<Vec<super::api::JoinRequestShown>, AdminError> {
+    call(super::tls::http_client().get(url(base_url, super::api::ADMIN_JOIN_REQUESTS_PATH)).bearer_auth(token), base_url).await
+}
+
+/// Approve (`true`) or refuse a request to join; those still waiting.
+pub async fn decide_join_request(base_url: &str, token: &str, request: i64, approve: bool) -> Result<Vec<super::api::JoinRequestShown>, AdminError> {
+    let path = if approve { super::api::approve_join_path(request) } else { super::api::refuse_join_path(request) };
+    call(super::tls::http_client().post(url(base_url, &path)).bearer_auth(token), base_url).await
+}
+
+/// The e-mail domains whose people are approved by their code (an admin).
+pub async fn join_domains(base_url: &str, token: &str) -> Result<Vec<String>, AdminError> {
+    call(super::tls::http_client().get(url(base_url, super::api::ADMIN_JOIN_DOMAINS_PATH)).bearer_auth(token), base_url).await
+}
+
+/// Set those domains; the list as kept.
+pub async fn set_join_domains(base_url: &str, token: &str, domains: &[String]) -> Result<Vec<String>, AdminError> {
+    call(super::tls::http_client().put(url(base_url, super::api::ADMIN_JOIN_DOMAINS_PATH)).bearer_auth(token).json(domains), base_url).await
+}

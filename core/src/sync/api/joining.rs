@@ -44,6 +44,60 @@ pub const OPERATOR_OPERATORS_PATH: &str = "/operator/operators";
 /// every site's: `GET` with an [`AuditQuery`].
 pub const OPERATOR_AUDIT_PATH: &str = "/operator/audit";
 
+/// A worker not yet of the site asks to join: `POST` a [`JoinRequest`];
+/// the answer is always [`SignInCodeAsked`], the same bytes whatever
+/// happens (a code sent now, or a request left for the admin).
+pub const JOIN_REQUEST_PATH: &str = "/join/request";
+/// The site's waiting requests: `GET` with an admin's token, answered with
+/// [`JoinRequestShown`] rows.
+pub const ADMIN_JOIN_REQUESTS_PATH: &str = "/admin/join-requests";
+/// Approve a request (`POST`): the person is made and their code sent;
+/// answered with the requests still waiting.
+pub const ADMIN_JOIN_REQUEST_APPROVE_ROUTE: &str = "/admin/join-requests/{request}/approve";
+/// Refuse a request (`POST`); answered with the requests still waiting.
+pub const ADMIN_JOIN_REQUEST_REFUSE_ROUTE: &str = "/admin/join-requests/{request}/refuse";
+/// The e-mail domains whose people are approved by their code: `GET`, or
+/// `PUT` a list of domains; answered with the list as kept.
+pub const ADMIN_JOIN_DOMAINS_PATH: &str = "/admin/join-domains";
+
+/// `/admin/join-requests/{request}/approve` filled in.
+pub fn approve_join_path(request: i64) -> String {
+    ADMIN_JOIN_REQUEST_APPROVE_ROUTE.replace("{request}", &request.to_string())
+}
+
+/// `/admin/join-requests/{request}/refuse` filled in.
+pub fn refuse_join_path(request: i64) -> String {
+    ADMIN_JOIN_REQUEST_REFUSE_ROUTE.replace("{request}", &request.to_string())
+}
+
+/// A worker's request to join.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRequest {
+    /// The site's join code.
+    pub site_code: String,
+    /// Their full name.
+    pub name: String,
+    /// Their work e-mail address or phone number.
+    pub contact: String,
+}
+
+/// A request waiting for the admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct JoinRequestShown {
+    /// Its number.
+    #[cfg_attr(feature = "ts", ts(type = "number"))]
+    pub id: i64,
+    /// The name they gave.
+    pub name: String,
+    /// Their e-mail address or phone number.
+    pub contact: String,
+    /// The address it came from.
+    pub address: String,
+    /// When.
+    pub created_at: Timestamp,
+}
+
 /// Ask for a code to be sent to `contact`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInCodeRequest {
