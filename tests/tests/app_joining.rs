@@ -104,5 +104,41 @@ async fn a_staff_member_joins_by_a_mailed_code_through_the_app_and_reception_see
     }
     phone.quit().await;
     desk.quit().await;
+
+    // A worker who is nobody here yet asks to join; the admin approves on
+    // the Joining tab, which shows the poster's code and the audit trail.
+    let newcomer = App::launch(&display, s.dir.path(), "newcomer").await?;
+    let n = &newcomer.session;
+    n.type_into(&n.find("#work-server").await?, &http).await?;
+    n.type_into(&n.find("#work-site").await?, &site_code).await?;
+    n.click(&n.find_text("label", "I am new: ask to join").await?).await?;
+    n.type_into(&n.find("#work-full-name").await?, "Piotr Nowak").await?;
+    n.type_into(&n.find("#work-contact").await?, "piotr@north.test").await?;
+    n.type_into(&n.find("#work-name").await?, "Piotr's phone").await?;
+    n.click(&n.find_text("button", "Ask to join").await?).await?;
+    n.wait_text("Your request to join Lodge House is sent.").await?;
+
+    let office = App::launch(&display, s.dir.path(), "office").await?;
+    office.join(&http, &code(&s.server.data, s.site, "admin", None)?, "Office").await?;
+    let o = &office.session;
+    o.click(&o.find_text("button", "Joining").await?).await?;
+    o.wait_text("Piotr Nowak").await?;
+    o.wait_text(&site_code).await?;
+    o.wait_until("the audit trail with addresses", |page| page.contains("join-request") && page.contains("127.0.0.1")).await?;
+    office.screenshot("admin-joining").await?;
+    office.check_accessibility("the admin's joining tab").await?;
+    o.click(&o.find_text("button", "Approve").await?).await?;
+    o.wait_text("Nobody is waiting to join.").await?;
+
+    eventually("Piotr's code arrives", LIMIT, || mailbox.mails().iter().any(|m| m.raw.contains("piotr@north.test"))).await?;
+    let subject = mailbox.mails().into_iter().find(|m| m.raw.contains("piotr@north.test")).and_then(|m| m.subject()).unwrap();
+    let digits: String = subject.split(": ").nth(1).unwrap().chars().take(6).collect();
+    n.type_into(&n.find("#work-code").await?, &digits).await?;
+    n.click(&n.find_text("button", "Sign in").await?).await?;
+    n.wait_text("Piotr Nowak").await?;
+    let devices = lodge_core::sync::admin::devices(&http, &s.admin.token).await?;
+    assert_eq!(devices.iter().find(|x| x.name == "Piotr's phone").map(|x| x.role), Some(lodge_core::Role::Worker));
+    newcomer.quit().await;
+    office.quit().await;
     Ok(())
 }

@@ -233,3 +233,44 @@ pub fn update_my_contact(desk: State<'_, Desk>, contact: MyContact) -> Answer<My
     })?;
     my_contact(desk)
 }
+
+/// A worker not yet of the site asks to join: a code comes now (their
+/// company's domain is allowed, or they are someone already) or once the
+/// admin approves; the answer is the same.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn request_to_join(desk: State<'_, Desk>, server: String, site_code: String, name: String, contact: String) -> Answer<SignInCodeAsked> {
+    ready(&desk)?;
+    let server = server_address(&server)?;
+    SignInContact::parse(&contact).map_err(|e| Refusal::new(e.to_string()))?;
+    let request = lodge_core::sync::api::JoinRequest { site_code, name, contact };
+    lodge_core::sync::admin::request_to_join(&server, &request).await.map_err(Refusal::from)
+}
+
+/// Requests to join waiting for the admin.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn join_requests(desk: State<'_, Desk>) -> Answer<Vec<lodge_core::sync::api::JoinRequestShown>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::join_requests(&j.url, &j.token).await.map_err(Refusal::from)
+}
+
+/// Approve (the person is made a worker and sent their code) or refuse a
+/// request; those still waiting.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn decide_join_request(desk: State<'_, Desk>, request: i64, approve: bool) -> Answer<Vec<lodge_core::sync::api::JoinRequestShown>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::decide_join_request(&j.url, &j.token, request, approve).await.map_err(Refusal::from)
+}
+
+/// The e-mail domains whose people are approved by their code.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn join_domains(desk: State<'_, Desk>) -> Answer<Vec<String>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::join_domains(&j.url, &j.token).await.map_err(Refusal::from)
+}
+
+/// Set those domains; the list as kept.
+#[tauri::command(rename_all = "snake_case")]
+pub async fn set_join_domains(desk: State<'_, Desk>, domains: Vec<String>) -> Answer<Vec<String>> {
+    let j = joined(&desk)?;
+    lodge_core::sync::admin::set_join_domains(&j.url, &j.token, &domains).await.map_err(Refusal::from)
+}

@@ -1,6 +1,6 @@
 // Generated from the Rust types by src-tauri/src/bindings.rs. Do not edit.
 import { invoke } from "@tauri-apps/api/core";
-import type { Accountable, Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementError, AnnouncementId, AnnouncementKind, ApiErrorKind, Area, Audience, AuditEntry, AuditQuery, BadgeWords, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictChoice, ConflictKind, Connection, ContactChannel, Counted, CustodyOutcome, CustodyPeriod, Customer, CustomerQuery, Dashboard, DayFigures, Delivery, DeliveryState, Denied, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocChange, DocId, DocKind, Email, EndOfDayReminder, EquipmentError, Evacuation, EvacuationList, EventId, ExceptionId, ExpectedGuest, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, InboxEntry, InvalidId, Invitation, InvitationLookup, InviteStart, InvitedGuest, Item, ItemId, ItemView, JoinAttempt, JoinPoster, JoinSite, Key, KeyDeskError, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LoginLinkShown, LongWait, MailRelayShown, Measured, MyContact, MyPresence, NewAnnouncement, NewCode, NewItem, NewMailRelay, NewSlackHook, Person, PersonError, PersonForm, PersonHistory, PersonId, PresenceEntry, PresenceError, PresentPerson, Reach, ReadCode, Reader, Reason, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairError, RepairLogEntry, RepairState, Role, RollCall, RollCallEntry, RollCallError, RollCallId, RollCallSummary, SignInCodeAsked, SignInJoin, SignOutReceipt, SiteDevice, SiteError, SiteId, SiteSettings, SiteSetup, SlackHookShown, Standing, StartRollCall, StartSite, Statistics, StatisticsError, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitError, VisitId, VisitSearch, VisitState } from "./index";
+import type { Accountable, Activation, AdmitRequest, Affiliation, AffiliationId, Announcement, AnnouncementDesk, AnnouncementError, AnnouncementId, AnnouncementKind, ApiErrorKind, Area, Audience, AuditEntry, AuditQuery, BadgeWords, CardFix, CardInfo, CardNumber, CardRead, CardSource, CardStatus, CardType, CardTypeId, CardTypeSpec, CardUid, ChannelTest, ChannelTried, CheckoutRequest, Conflict, ConflictChoice, ConflictKind, Connection, ContactChannel, Counted, CustodyOutcome, CustodyPeriod, Customer, CustomerQuery, Dashboard, DayFigures, Delivery, DeliveryState, Denied, Department, DepartmentId, DeskBoard, DeviceId, DeviceInfo, DirectoryPerson, DocChange, DocId, DocKind, Email, EndOfDayReminder, EquipmentError, Evacuation, EvacuationList, EventId, ExceptionId, ExpectedGuest, FieldError, FieldProblem, GuestField, GuestForm, Holdings, Host, InboxEntry, InvalidId, Invitation, InvitationLookup, InviteStart, InvitedGuest, Item, ItemId, ItemView, JoinAttempt, JoinPoster, JoinRequestShown, JoinSite, Key, KeyDeskError, KeyId, KeyShelf, KeyType, KeyTypeId, KioskWelcome, Loan, LoanException, LoanFilter, LoanId, LoginLinkShown, LongWait, MailRelayShown, Measured, MyContact, MyPresence, NewAnnouncement, NewCode, NewItem, NewMailRelay, NewSlackHook, Person, PersonError, PersonForm, PersonHistory, PersonId, PresenceEntry, PresenceError, PresentPerson, Reach, ReadCode, Reader, Reason, Refusal, RefusedChange, RejectReason, Remedy, RepairCategory, RepairCategoryId, RepairError, RepairLogEntry, RepairState, Role, RollCall, RollCallEntry, RollCallError, RollCallId, RollCallSummary, SignInCodeAsked, SignInJoin, SignOutReceipt, SiteDevice, SiteError, SiteId, SiteSettings, SiteSetup, SlackHookShown, Standing, StartRollCall, StartSite, Statistics, StatisticsError, StoreChanged, SyncRefusal, SyncStatus, Ticket, TicketId, Timestamp, Visit, VisitError, VisitId, VisitSearch, VisitState } from "./index";
 
 export function device(): Promise<DeviceInfo | null> {
   return invoke("device", {});
@@ -52,6 +52,26 @@ export function siteJoinCode(): Promise<JoinPoster> {
 
 export function auditTrail(query: AuditQuery): Promise<Array<AuditEntry>> {
   return invoke("audit_trail", { query });
+}
+
+export function requestToJoin(server: string, site_code: string, name: string, contact: string): Promise<SignInCodeAsked> {
+  return invoke("request_to_join", { server, site_code, name, contact });
+}
+
+export function joinRequests(): Promise<Array<JoinRequestShown>> {
+  return invoke("join_requests", {});
+}
+
+export function decideJoinRequest(request: number, approve: boolean): Promise<Array<JoinRequestShown>> {
+  return invoke("decide_join_request", { request, approve });
+}
+
+export function joinDomains(): Promise<Array<string>> {
+  return invoke("join_domains", {});
+}
+
+export function setJoinDomains(domains: Array<string>): Promise<Array<string>> {
+  return invoke("set_join_domains", { domains });
 }
 
 export function myContact(): Promise<MyContact> {

@@ -77,6 +77,7 @@ export type { ItemId } from "./ItemId";
 export type { ItemView } from "./ItemView";
 export type { JoinAttempt } from "./JoinAttempt";
 export type { JoinPoster } from "./JoinPoster";
+export type { JoinRequestShown } from "./JoinRequestShown";
 export type { JoinSite } from "./JoinSite";
 export type { Key } from "./Key";
 export type { KeyDeskError } from "./KeyDeskError";
