@@ -11,8 +11,10 @@ mod document;
 mod error;
 mod exception;
 mod queries;
+mod walk_in;
 
 pub use commands::CheckoutRequest;
+pub use walk_in::WalkIn;
 pub(crate) use document::KeyDoc;
 pub use document::LoanState;
 pub use error::Error;

@@ -724,3 +724,44 @@ async fn a_phone_adds_only_its_own_read_of_an_announcement_and_sends_none() {
     assert_eq!(reach.readers.len(), 1);
     assert!(!s.server_has(&DocId::announcement(own)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_desk_adds_walk_in_customers_and_changes_nobody() {
+    let s = site().await;
+    let mut desk = Rogue::enrol(&s, "key-desk", "key-desk", None).await;
+    let anna = DocId::person(s.host);
+
+    // Anna renamed by the key desk.
+    let mut am = s.export(&anna).with_actor(desk.actor.clone());
+    set(&mut am, &[], "name", "Someone Else");
+    let o = desk.push(&anna, &mut am).await;
+    assert!(refused_by(&o, SyncErrorKind::Forbidden, |r| *r == Refusal::KeyDeskAddsCustomersOnly), "{o:?}");
+
+    // A new person made staff who hosts guests: more than a customer.
+    let new = PersonId::new();
+    let doc = DocId::person(new);
+    let mut src = s.export(&anna);
+    let mut am = fresh_copy(&mut src, &desk.actor);
+    set(&mut am, &[], "id", new.to_string());
+    set(&mut am, &[], "email", "walk-in@lodge.test");
+    let o = desk.push(&doc, &mut am).await;
+    assert!(refused_by(&o, SyncErrorKind::Forbidden, |r| *r == Refusal::KeyDeskAddsCustomersOnly), "{o:?}");
+    assert!(!s.server_has(&doc));
+
+    // The same person as a plain customer, in a new document: kept.
+    let new = PersonId::new();
+    let doc = DocId::person(new);
+    let mut am = fresh_copy(&mut src, &desk.actor);
+    set(&mut am, &[], "id", new.to_string());
+    set(&mut am, &[], "email", "walk-in@lodge.test");
+    set(&mut am, &[], "hosts_guests", false);
+    let roles = at(&am, &["roles"]);
+    while am.length(&roles) > 0 {
+        am.delete(&roles, 0).unwrap();
+    }
+    am.commit();
+    let o = desk.push(&doc, &mut am).await;
+    assert!(matches!(o, Outcome::Kept), "{o:?}");
+    eventually("the admin has the customer", LIMIT, || s.admin.read(|st| st.person(new).unwrap().is_some_and(|p| p.roles.is_empty()))).await.unwrap();
+    s.keeps_syncing(&s.admin, "the admin").await;
+}

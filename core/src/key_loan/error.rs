@@ -98,6 +98,15 @@ pub enum Error {
     /// Already revoked.
     #[error("This exception was already revoked.")]
     AlreadyRevoked,
+    /// A walk-in customer needs a name.
+    #[error("Nobody has the e-mail {0} yet: write the customer's full name to add them.")]
+    WalkInName(Email),
+    /// No such department in the site settings.
+    #[error("There is no department “{0}”. Pick one from the list.")]
+    UnknownDepartment(crate::ids::DepartmentId),
+    /// No such affiliation in the site settings.
+    #[error("There is no affiliation “{0}”. Pick one from the list.")]
+    UnknownAffiliation(crate::ids::AffiliationId),
     /// A conflict fix named a loan that is not part of it.
     #[error("Key {0} is not lent twice, or that loan is not part of the conflict.")]
     NoSuchConflict(String),

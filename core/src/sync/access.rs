@@ -88,6 +88,9 @@ pub fn may_write(a: &Access<'_>) -> bool {
     match (a.kind, a.role) {
         (_, Admin) => true,
         (Person, Staff | Worker) => a.is_own_person(),
+        // A walk-in key customer, made at checkout; judged from the change
+        // (`write_rules`): a new person with no role, nothing else.
+        (Person, KeyDesk) => true,
         (Visit, Reception) => true,
         (Visit, Kiosk) => a.owned_by_device() && a.visit_waiting,
         (Presence, Reception) => true,

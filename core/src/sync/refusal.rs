@@ -110,6 +110,10 @@ pub enum Refusal {
     /// A kiosk changed a visit it did not create in this change.
     #[error("a kiosk may only create a visit, not change one")]
     KioskCreatesOnly,
+    /// A key desk changed a person, or made one who is more than a key
+    /// customer.
+    #[error("a key desk may only add a key customer (a new person with no role), not change people")]
+    KeyDeskAddsCustomersOnly,
     /// A kiosk created a visit that does not simply wait at the desk.
     #[error("a kiosk's new visit must wait at the desk: it may not come admitted or with events")]
     KioskVisitNotWaiting,

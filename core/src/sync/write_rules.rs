@@ -229,6 +229,17 @@ fn check_role(writer: &Writer<'_>, kind: DocKind, incoming: &Incoming<'_>) -> Re
             Ok(())
         }
         (Role::Staff | Role::Worker, DocKind::Person) => only(&["email", "phone"], "the person's e-mail and phone"),
+        // A walk-in key customer: a new person with no role, who hosts
+        // nobody, is no marshal and holds no badge card.
+        (Role::KeyDesk, DocKind::Person) => {
+            let after = incoming.after;
+            let customer = incoming.creates
+                && items(after, "roles").is_empty()
+                && matches!(field(after, "hosts_guests"), Some(Value::Scalar(ScalarValue::Boolean(false))))
+                && !matches!(field(after, "marshal"), Some(Value::Scalar(ScalarValue::Boolean(true))))
+                && matches!(field(after, "badge_card"), None | Some(Value::Scalar(ScalarValue::Null)));
+            if customer { Ok(()) } else { Err(Refusal::KeyDeskAddsCustomersOnly) }
+        }
         (Role::Staff | Role::Worker, DocKind::Presence) => {
             if !own(&new_entries("events"), "by") {
                 return Err(Refusal::OtherPersonsEntry);

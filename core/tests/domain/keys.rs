@@ -165,3 +165,34 @@ fn keys_need_a_known_type_and_a_label() {
     assert!(matches!(s.store.return_key(&worker, s.m1).unwrap_err(), Error::Denied(_)));
     assert_eq!(s.store.keys(None).unwrap().len(), 2);
 }
+
+#[test]
+fn a_walk_in_is_made_a_customer_at_checkout_and_matched_by_email_after() {
+    use lodge_core::key_loan::WalkIn;
+    let mut s = site();
+    let kd = s.key_desk.clone();
+    let email = Email::parse("Piotr@North.test").unwrap();
+    let people_before = s.store.people("").unwrap().len();
+    // No name: nobody is made, nothing is lent.
+    let err = s.store.checkout_walk_in(&kd, s.m1, email.clone(), WalkIn::default(), None).unwrap_err();
+    assert!(matches!(err, Error::WalkInName(_)), "{err}");
+    // The affiliation asks for a user id.
+    let student = WalkIn { name: "Piotr Nowak".into(), affiliation: Some(AffiliationId::parse("student").unwrap()), ..Default::default() };
+    assert!(matches!(s.store.checkout_walk_in(&kd, s.m1, email.clone(), student.clone(), None).unwrap_err(), Error::UserIdRequired { .. }));
+    // A retired key: refused before anyone is made.
+    let admin = s.admin.clone();
+    s.store.retire_key(&admin, s.m2).unwrap();
+    assert!(matches!(s.store.checkout_walk_in(&kd, s.m2, email.clone(), student.clone(), None).unwrap_err(), Error::Retired(_)));
+    assert_eq!(s.store.people("").unwrap().len(), people_before, "no refusal made a customer");
+
+    let with_id = WalkIn { user_id: Some("s777".into()), ..student };
+    let loan = s.store.checkout_walk_in(&kd, s.m1, email.clone(), with_id, None).unwrap();
+    let piotr = s.store.person_by_email(&email).unwrap().expect("made a customer");
+    assert_eq!((piotr.name.as_str(), piotr.user_id.as_deref(), piotr.roles.len()), ("Piotr Nowak", Some("s777"), 0));
+    let out = s.store.loans(LoanFilter::Out).unwrap();
+    assert!(out.iter().any(|l| l.id == loan && l.customer == piotr.id));
+    // Known now: matched by e-mail, the walk-in form ignored.
+    s.store.return_key(&kd, s.m1).unwrap();
+    s.store.checkout_walk_in(&kd, s.m1, email.clone(), WalkIn { name: "Someone Else".into(), ..Default::default() }, None).unwrap();
+    assert_eq!(s.store.people("").unwrap().len(), people_before + 1);
+}
