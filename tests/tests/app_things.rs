@@ -429,6 +429,31 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
         watcher.read(|s| s.keys_held_by(anna).map(|l| l.len() == 2).unwrap_or(false))
     })
     .await?;
+
+    // A walk-in: nobody has the e-mail yet; they are added as the key is lent.
+    k.click(&k.find_text("button", "Return").await?).await?;
+    k.clear(&k.find("#customer-email").await?).await?;
+    k.type_into(&k.find("#customer-email").await?, "piotr@north.test").await?;
+    k.click(&k.find_text("button", "Find").await?).await?;
+    k.wait_text("New customer: piotr@north.test").await?;
+    k.type_into(&k.find("#walk-in-name").await?, "Piotr Nowak").await?;
+    k.find("#walk-in-key option[data-label]").await?;
+    k.execute(
+        "const s = document.querySelector('#walk-in-key'); s.value = s.options[1].value; s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
+        serde_json::json!([]),
+    )
+    .await?;
+    keydesk.screenshot("keydesk-walk-in").await?;
+    keydesk.check_accessibility("key desk, a walk-in").await?;
+    k.click(&k.find_text("button", "Add and lend").await?).await?;
+    k.wait_until("the key lent to the walk-in", |p| p.contains("lent to Piotr Nowak.")).await?;
+    let piotr = lodge_core::Email::parse("piotr@north.test")?;
+    eventually("the new customer and the loan to reach the server", Duration::from_secs(10), || {
+        watcher.read(|s| {
+            s.person_by_email(&piotr).ok().flatten().is_some_and(|p| p.roles.is_empty() && s.keys_held_by(p.id).map(|l| l.len() == 1).unwrap_or(false))
+        })
+    })
+    .await?;
     keydesk.quit().await;
     Ok(())
 }

@@ -13,6 +13,7 @@ const SAMPLES: { [R in SyncRefusal["rule"]]: Extract<SyncRefusal, { rule: R }> }
   "not-visible": { rule: "not-visible", role: "staff", kind: "presence" },
   "fields-not-allowed": { rule: "fields-not-allowed", role: "worker", kind: "equipment", allowed: "custody", touched: "name" },
   "kiosk-creates-only": { rule: "kiosk-creates-only" },
+  "key-desk-adds-customers-only": { rule: "key-desk-adds-customers-only" },
   "kiosk-visit-not-waiting": { rule: "kiosk-visit-not-waiting" },
   "header-changed": { rule: "header-changed" },
   "other-site": { rule: "other-site" },

@@ -62,6 +62,9 @@ describe("refusals", () => {
     setLanguage("pl");
     expect(refusalWords(server("bad-code", "This code is not right"))).toBe("Ten kod jest błędny, został już użyty lub wygasł. Sprawdź go albo poproś o nowy.");
     expect(refusalWords(server("bad-guest", "The name is empty."))).toBe("Dane gościa zostały odrzucone: The name is empty.");
+    setLanguage("en");
+    // In English the server's own words are the whole sentence.
+    expect(refusalWords(server("channel-not-set-up", "This site has no Slack webhook."))).toBe("This site has no Slack webhook.");
   });
 
   it("says a refusal in the screen's language, with its values", () => {

@@ -43,6 +43,10 @@ pub struct KeyShelf {
     pub types: Vec<KeyType>,
     /// Every key.
     pub keys: Vec<Key>,
+    /// The site's departments, for a walk-in customer.
+    pub departments: Vec<lodge_core::site::Department>,
+    /// The site's affiliations (and whether each asks for a user id).
+    pub affiliations: Vec<lodge_core::site::Affiliation>,
 }
 
 pub(crate) fn customer_of(desk: &Desk, person: PersonId) -> Answer<Customer> {
@@ -57,7 +61,8 @@ pub fn find_customer(desk: State<'_, Desk>, query: CustomerQuery) -> Answer<Cust
     let person = match &query {
         CustomerQuery::Email(text) => {
             let email = Email::parse(text.trim()).map_err(|_| Refusal::new(format!("“{}” is not an e-mail address.", text.trim())))?;
-            desk.read(|s| s.person_by_email(&email))?.ok_or_else(|| Refusal::new(format!("Nobody has the e-mail {email}.")))?
+            // Typed: the screen offers to add them as a walk-in.
+            desk.read(|s| s.person_by_email(&email))?.ok_or(lodge_core::key_loan::Error::UnknownCustomer(email))?
         }
         CustomerQuery::CardUid(uid) => {
             let uid = CardUid::parse(uid).map_err(|e| Refusal::new(e.to_string()))?;
@@ -71,7 +76,7 @@ pub fn find_customer(desk: State<'_, Desk>, query: CustomerQuery) -> Answer<Cust
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn key_shelf(desk: State<'_, Desk>) -> Answer<KeyShelf> {
     let store = desk.store();
-    Ok(KeyShelf { types: store.key_types()?, keys: store.keys(None)? })
+    Ok(KeyShelf { types: store.key_types()?, keys: store.keys(None)?, departments: store.departments()?, affiliations: store.affiliations()? })
 }
 
 /// Loans by state: out, overdue, lost, paid, returned or all.
@@ -84,6 +89,13 @@ pub fn loans(desk: State<'_, Desk>, filter: LoanFilter) -> Answer<Vec<Loan>> {
 #[tauri::command(async, rename_all = "snake_case")]
 pub fn checkout_key(desk: State<'_, Desk>, request: CheckoutRequest) -> Answer<LoanId> {
     desk.write(&[Area::Keys], |s, actor| s.checkout_key(actor, request))
+}
+
+/// Lend a key to a walk-in: someone not yet known is made a customer
+/// from `walk_in` first (nobody is made if the key cannot be lent).
+#[tauri::command(async, rename_all = "snake_case")]
+pub fn checkout_walk_in(desk: State<'_, Desk>, request: CheckoutRequest, walk_in: lodge_core::key_loan::WalkIn) -> Answer<LoanId> {
+    desk.write(&[Area::Keys, Area::People], |s, actor| s.checkout_walk_in(actor, request.key, request.customer, walk_in, request.due_at))
 }
 
 /// A key came back.

@@ -136,6 +136,7 @@ command_table! {
     keydesk::key_shelf() -> keydesk::KeyShelf;
     keydesk::loans(filter: lodge_core::key_loan::LoanFilter) -> Vec<lodge_core::key_loan::Loan>;
     keydesk::checkout_key(request: lodge_core::key_loan::CheckoutRequest) -> lodge_core::LoanId;
+    keydesk::checkout_walk_in(request: lodge_core::key_loan::CheckoutRequest, walk_in: lodge_core::key_loan::WalkIn) -> lodge_core::LoanId;
     keydesk::return_key(key: lodge_core::KeyId) -> ();
     keydesk::renew_key(key: lodge_core::KeyId, due_at: Option<lodge_core::Timestamp>) -> lodge_core::Timestamp;
     keydesk::mark_lost(key: lodge_core::KeyId) -> ();

@@ -45,7 +45,7 @@ allowed: string,
 /**
  * What the changes touched.
  */
-touched: string, } | { "rule": "kiosk-creates-only" } | { "rule": "kiosk-visit-not-waiting" } | { "rule": "header-changed" } | { "rule": "other-site" } | { "rule": "id-mismatch", 
+touched: string, } | { "rule": "kiosk-creates-only" } | { "rule": "key-desk-adds-customers-only" } | { "rule": "kiosk-visit-not-waiting" } | { "rule": "header-changed" } | { "rule": "other-site" } | { "rule": "id-mismatch", 
 /**
  * What the content names.
  */

@@ -153,3 +153,4 @@ export type { VisitError } from "./VisitError";
 export type { VisitId } from "./VisitId";
 export type { VisitSearch } from "./VisitSearch";
 export type { VisitState } from "./VisitState";
+export type { WalkIn } from "./WalkIn";

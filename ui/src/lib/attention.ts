@@ -14,6 +14,7 @@ const RULE_TABLE: Record<Rule, null> = {
   "not-visible": null,
   "fields-not-allowed": null,
   "kiosk-creates-only": null,
+  "key-desk-adds-customers-only": null,
   "kiosk-visit-not-waiting": null,
   "header-changed": null,
   "other-site": null,
