@@ -17,6 +17,7 @@ use lodge_core::{Clock, DeviceId, Role, SystemClock, Timestamp};
 use crate::error::AppError;
 use crate::registry::Device;
 use crate::AppState;
+use crate::body::Body;
 
 /// The longest a code may live: a day.
 const MAX_MINUTES: u32 = 24 * 60;
@@ -109,7 +110,7 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, Path(devi
 }
 
 /// `POST /admin/codes`: a one-time enrolment code for the caller's site.
-pub async fn create_code(State(state): State<AppState>, headers: HeaderMap, Json(request): Json<CodeRequest>) -> Result<Json<EnrolmentCode>, AppError> {
+pub async fn create_code(State(state): State<AppState>, headers: HeaderMap, Body(request): Body<CodeRequest>) -> Result<Json<EnrolmentCode>, AppError> {
     let me = caller(&state, &headers).await?;
     let minutes = request.minutes.unwrap_or(60).clamp(1, MAX_MINUTES);
     let expires_at = Timestamp::from_millis(SystemClock.now().millis() + i64::from(minutes) * 60_000);
@@ -144,7 +145,7 @@ pub async fn retry_job(State(state): State<AppState>, headers: HeaderMap, Path(j
 }
 
 /// `POST /admin/jobs/run`: run a rule that runs by the clock now.
-pub async fn run_rule(State(state): State<AppState>, headers: HeaderMap, Json(request): Json<RunRequest>) -> Result<Json<Job>, AppError> {
+pub async fn run_rule(State(state): State<AppState>, headers: HeaderMap, Body(request): Body<RunRequest>) -> Result<Json<Job>, AppError> {
     let me = caller(&state, &headers).await?;
     let job = tokio::task::spawn_blocking(move || {
         let hub = state.hub(me.site)?;
@@ -202,7 +203,7 @@ pub async fn presence(
 
 /// `POST /admin/channels/test`: a test message through one of the caller's
 /// site's channels, sent now; what became of it.
-pub async fn test_channel(State(state): State<AppState>, headers: HeaderMap, Json(test): Json<ChannelTest>) -> Result<Json<Vec<ChannelTried>>, AppError> {
+pub async fn test_channel(State(state): State<AppState>, headers: HeaderMap, Body(test): Body<ChannelTest>) -> Result<Json<Vec<ChannelTried>>, AppError> {
     let me = caller(&state, &headers).await?;
     let tried = crate::channel_test::try_channel(&state, me.site, test).await?;
     tracing::info!(site = %me.site, by = %me.device, ?tried, "channel tested by an admin device");

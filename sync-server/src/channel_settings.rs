@@ -16,6 +16,7 @@ use crate::AppState;
 use crate::admin::caller;
 use crate::error::AppError;
 use crate::outreach::Mailer;
+use crate::body::Body;
 
 fn shown_hooks(hooks: Vec<SlackHook>) -> Vec<SlackHookShown> {
     hooks.iter().map(|h| SlackHookShown { number: h.id, shown: h.shown() }).collect()
@@ -33,7 +34,7 @@ pub async fn slack_hooks(State(state): State<AppState>, headers: HeaderMap) -> R
 }
 
 /// `POST /admin/channels/slack`: add a webhook; the list after.
-pub async fn add_slack_hook(State(state): State<AppState>, headers: HeaderMap, Json(new): Json<NewSlackHook>) -> Result<Json<Vec<SlackHookShown>>, AppError> {
+pub async fn add_slack_hook(State(state): State<AppState>, headers: HeaderMap, Body(new): Body<NewSlackHook>) -> Result<Json<Vec<SlackHookShown>>, AppError> {
     let me = caller(&state, &headers).await?;
     let url = new.url.trim().to_owned();
     check_webhook_url(&url)?;
@@ -72,7 +73,7 @@ pub async fn mail_relay(State(state): State<AppState>, headers: HeaderMap) -> Re
 }
 
 /// `PUT /admin/channels/mail`: the site's mail goes through this relay.
-pub async fn set_mail_relay(State(state): State<AppState>, headers: HeaderMap, Json(new): Json<NewMailRelay>) -> Result<Json<Option<MailRelayShown>>, AppError> {
+pub async fn set_mail_relay(State(state): State<AppState>, headers: HeaderMap, Body(new): Body<NewMailRelay>) -> Result<Json<Option<MailRelayShown>>, AppError> {
     let me = caller(&state, &headers).await?;
     let relay = MailRelay { smtp_url: new.smtp_url.trim().to_owned(), mail_from: new.mail_from.trim().to_owned() };
     relay.check_lengths()?;

@@ -97,6 +97,9 @@ pub enum AppError {
     /// A file could not be moved.
     #[error("a file of the server could not be written: {0}")]
     Io(std::io::Error),
+    /// A request body that is not what the route reads.
+    #[error("The request's body could not be read: {0}")]
+    BadBody(String),
     /// A task failed.
     #[error("a server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -134,7 +137,7 @@ impl AppError {
             AppError::Registry(RegistryError::UnknownOperator(_)) | AppError::UnknownJoinCode => ApiErrorKind::NotFound,
             AppError::BadContact(_) => ApiErrorKind::BadContact,
             AppError::LinkNeedsPerson => ApiErrorKind::UnknownPerson,
-            AppError::NameRequired => ApiErrorKind::BadRequest,
+            AppError::NameRequired | AppError::BadBody(_) => ApiErrorKind::BadRequest,
             AppError::Person(lodge_core::person::Error::Store(_)) => ApiErrorKind::Internal,
             AppError::Person(lodge_core::person::Error::Denied(_)) => ApiErrorKind::Forbidden,
             AppError::Person(lodge_core::person::Error::EmailInUse { .. } | lodge_core::person::Error::CardInUse { .. }) => ApiErrorKind::AlreadyExists,

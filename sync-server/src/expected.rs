@@ -15,9 +15,10 @@ use lodge_core::{Actor, DocId, Role, VisitId};
 
 use crate::admin::{actor_of, caller_of};
 use crate::{AppError, AppState};
+use crate::body::Body;
 
 /// `POST /expected`.
-pub async fn expect(State(state): State<AppState>, headers: HeaderMap, Json(guest): Json<ExpectedGuest>) -> Result<Json<Invitation>, AppError> {
+pub async fn expect(State(state): State<AppState>, headers: HeaderMap, Body(guest): Body<ExpectedGuest>) -> Result<Json<Invitation>, AppError> {
     let me = caller_of(&state, &headers, &[Role::Staff, Role::Reception, Role::Admin]).await?;
     let by = me.device;
     let invitation = tokio::task::spawn_blocking(move || {
@@ -48,7 +49,7 @@ pub async fn invitation(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-    Json(query): Json<InvitationQuery>,
+    Body(query): Body<InvitationQuery>,
 ) -> Result<Json<InvitedGuest>, AppError> {
     let me = caller_of(&state, &headers, &[Role::Kiosk]).await?;
     try_code(&state, address.ip())?;
@@ -68,7 +69,7 @@ pub async fn arrival(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
-    Json(arrival): Json<InvitedArrival>,
+    Body(arrival): Body<InvitedArrival>,
 ) -> Result<Json<VisitId>, AppError> {
     let me = caller_of(&state, &headers, &[Role::Kiosk]).await?;
     try_code(&state, address.ip())?;

@@ -17,6 +17,7 @@ use crate::admin::{actor_of, caller};
 use crate::joining::{code_for, queue_code};
 use crate::registry::{AuditRow, CODE_MINUTES};
 use crate::{AppError, AppState, SiteHub};
+use crate::body::Body;
 
 /// The longest name a request may give.
 const MAX_NAME_CHARS: usize = 200;
@@ -38,7 +39,7 @@ fn make_worker(state: &AppState, hub: &SiteHub, actor: &Actor, name: &str, conta
 pub async fn request(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
-    Json(request): Json<JoinRequest>,
+    Body(request): Body<JoinRequest>,
 ) -> Result<Json<SignInCodeAsked>, AppError> {
     let ip = address.ip();
     if let Err(wait) = state.sign_in_requests.attempt(ip, std::time::Instant::now()) {
@@ -132,7 +133,7 @@ pub async fn domains(State(state): State<AppState>, headers: HeaderMap) -> Resul
 }
 
 /// `PUT /admin/join-domains`.
-pub async fn set_domains(State(state): State<AppState>, headers: HeaderMap, Json(domains): Json<Vec<String>>) -> Result<Json<Vec<String>>, AppError> {
+pub async fn set_domains(State(state): State<AppState>, headers: HeaderMap, Body(domains): Body<Vec<String>>) -> Result<Json<Vec<String>>, AppError> {
     let me = caller(&state, &headers).await?;
     Ok(Json(tokio::task::spawn_blocking(move || state.registry().set_join_domains(me.site, &domains)).await??))
 }

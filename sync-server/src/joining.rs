@@ -20,6 +20,7 @@ use lodge_core::{Role, Timestamp};
 use crate::admin::{caller, caller_of};
 use crate::registry::{AuditRow, CODE_MINUTES, CodeAsked, RegistryError};
 use crate::{AppError, AppState};
+use crate::body::Body;
 
 /// The longest a login link may live: a day.
 const MAX_LINK_MINUTES: u32 = 24 * 60;
@@ -28,7 +29,7 @@ const MAX_LINK_MINUTES: u32 = 24 * 60;
 pub async fn ask_code(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
-    Json(request): Json<SignInCodeRequest>,
+    Body(request): Body<SignInCodeRequest>,
 ) -> Result<Json<SignInCodeAsked>, AppError> {
     let ip = address.ip();
     // Every request counts here, right or wrong: asking sends messages.
@@ -89,7 +90,7 @@ pub(crate) fn queue_code(site: lodge_core::SiteId, hub: &crate::SiteHub, contact
 pub async fn enrol(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
-    Json(request): Json<SignInEnrol>,
+    Body(request): Body<SignInEnrol>,
 ) -> Result<Json<Enrolled>, AppError> {
     let ip = address.ip();
     if let Err(wait) = state.throttle.attempt(ip, std::time::Instant::now()) {
@@ -140,7 +141,7 @@ pub async fn leave(State(state): State<AppState>, headers: HeaderMap) -> Result<
 }
 
 /// `POST /login-links`.
-pub async fn login_link(State(state): State<AppState>, headers: HeaderMap, Json(request): Json<LoginLinkRequest>) -> Result<Json<LoginLink>, AppError> {
+pub async fn login_link(State(state): State<AppState>, headers: HeaderMap, Body(request): Body<LoginLinkRequest>) -> Result<Json<LoginLink>, AppError> {
     let me = caller_of(&state, &headers, &[Role::Admin, Role::Staff, Role::Worker]).await?;
     let person = match (me.role, request.person, me.person) {
         (Role::Admin, Some(p), _) => p,
@@ -156,7 +157,7 @@ pub async fn login_link(State(state): State<AppState>, headers: HeaderMap, Json(
         let role = found.as_ref().and_then(lodge_core::person::phone_role).ok_or(AppError::UnknownPerson { person })?;
         let now = s.clock.now();
         let expires_at = Timestamp::from_millis(now.millis() + i64::from(minutes) * 60_000);
-        let code = s.registry().create_code(me.site, role, Some(person), expires_at)?;
+        let code = s.registry().create_login_link(me.site, role, person, expires_at)?;
         Ok((code, expires_at))
     })
     .await??;

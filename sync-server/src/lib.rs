@@ -9,6 +9,7 @@ pub mod accept;
 pub mod admin;
 pub mod audit;
 pub mod backup;
+pub mod body;
 pub mod channel_settings;
 pub mod channel_test;
 pub mod connection;
@@ -49,6 +50,7 @@ pub use hub::SiteHub;
 pub use limits::Limits;
 pub use registry::{Device, Enrolled, Registry};
 
+use crate::body::Body;
 use crate::door::{Door, Pass};
 use crate::sessions::Sessions;
 use crate::throttle::Throttle;
@@ -302,7 +304,7 @@ async fn health(State(state): State<AppState>) -> Result<Json<api::Health>, AppE
 async fn enrol(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<std::net::SocketAddr>,
-    Json(request): Json<api::EnrolRequest>,
+    Body(request): Body<api::EnrolRequest>,
 ) -> Result<Json<api::Enrolled>, AppError> {
     let address = address.ip();
     if let Err(wait) = state.throttle.attempt(address, std::time::Instant::now()) {
@@ -320,7 +322,7 @@ async fn enrol(
         device: redeemed.as_ref().ok().map(|e| e.device.device),
         person: redeemed.as_ref().ok().and_then(|e| e.device.person),
         address: address.to_string(),
-        action: "enrol".into(),
+        action: if redeemed.as_ref().is_ok_and(|e| e.by_link) { "enrol-by-link".into() } else { "enrol".into() },
         outcome: redeemed.as_ref().map_or_else(registry::RegistryError::outcome, |_| "ok").to_owned(),
         detail: redeemed.as_ref().map(|e| e.device.role.label().to_owned()).unwrap_or_default(),
         ..Default::default()

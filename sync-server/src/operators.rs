@@ -19,6 +19,7 @@ use crate::admin::bearer;
 use crate::joining::audit;
 use crate::registry::{AuditRow, Operator};
 use crate::{AppError, AppState};
+use crate::body::Body;
 
 /// The longest an invite may live: 90 days.
 const MAX_INVITE_DAYS: u32 = 90;
@@ -77,7 +78,7 @@ pub async fn sites(State(state): State<AppState>, headers: HeaderMap) -> Result<
 
 /// `POST /operator/sites`: a new, empty site (its admin then joins with
 /// an invite, or a code from `lodge-sync enrol`).
-pub async fn create_site(State(state): State<AppState>, headers: HeaderMap, Json(new): Json<NewSite>) -> Result<Json<SiteHealth>, AppError> {
+pub async fn create_site(State(state): State<AppState>, headers: HeaderMap, Body(new): Body<NewSite>) -> Result<Json<SiteHealth>, AppError> {
     operator(&state, &headers, ANY).await?;
     let health = tokio::task::spawn_blocking(move || -> Result<SiteHealth, AppError> {
         let name = new.name.clone();
@@ -89,7 +90,7 @@ pub async fn create_site(State(state): State<AppState>, headers: HeaderMap, Json
 }
 
 /// `POST /operator/invites`.
-pub async fn create_invite(State(state): State<AppState>, headers: HeaderMap, Json(request): Json<InviteRequest>) -> Result<Json<Invite>, AppError> {
+pub async fn create_invite(State(state): State<AppState>, headers: HeaderMap, Body(request): Body<InviteRequest>) -> Result<Json<Invite>, AppError> {
     let op = operator(&state, &headers, ANY).await?;
     let days = request.days.unwrap_or(14).clamp(1, MAX_INVITE_DAYS);
     let invite = tokio::task::spawn_blocking(move || -> Result<Invite, AppError> {
@@ -109,7 +110,7 @@ pub async fn operators(State(state): State<AppState>, headers: HeaderMap) -> Res
 }
 
 /// `POST /operator/operators` (root).
-pub async fn add_operator(State(state): State<AppState>, headers: HeaderMap, Json(new): Json<NewOperator>) -> Result<Json<NewOperatorToken>, AppError> {
+pub async fn add_operator(State(state): State<AppState>, headers: HeaderMap, Body(new): Body<NewOperator>) -> Result<Json<NewOperatorToken>, AppError> {
     operator(&state, &headers, &[OperatorKind::Root]).await?;
     let made = tokio::task::spawn_blocking(move || state.registry().add_operator(&new.name, new.kind, state.clock.now())).await??;
     let (op, token) = made;
@@ -128,7 +129,7 @@ pub async fn audit_rows(State(state): State<AppState>, headers: HeaderMap, Query
 pub async fn redeem_invite(
     State(state): State<AppState>,
     ConnectInfo(address): ConnectInfo<SocketAddr>,
-    Json(request): Json<InviteRedeem>,
+    Body(request): Body<InviteRedeem>,
 ) -> Result<Json<Enrolled>, AppError> {
     let ip = address.ip();
     if let Err(wait) = state.throttle.attempt(ip, std::time::Instant::now()) {

@@ -176,6 +176,8 @@ pub struct Enrolled {
     pub device: Device,
     /// The secret it connects with (shown once, stored hashed).
     pub token: String,
+    /// Whether the code was a login link.
+    pub by_link: bool,
 }
 
 /// A document whose heads changed at `seq`.
@@ -237,6 +239,16 @@ impl Registry {
 
     /// Make a one-time enrolment code for a role, valid until `expires_at`.
     pub fn create_code(&self, site: SiteId, role: Role, person: Option<PersonId>, expires_at: Timestamp) -> Result<String, RegistryError> {
+        self.insert_code(site, role, person, expires_at, false)
+    }
+
+    /// A login link's code: one more phone for `person` (kept apart in
+    /// the audit trail when it is redeemed).
+    pub fn create_login_link(&self, site: SiteId, role: Role, person: PersonId, expires_at: Timestamp) -> Result<String, RegistryError> {
+        self.insert_code(site, role, Some(person), expires_at, true)
+    }
+
+    fn insert_code(&self, site: SiteId, role: Role, person: Option<PersonId>, expires_at: Timestamp, login_link: bool) -> Result<String, RegistryError> {
         if !self.conn.prepare_cached("SELECT 1 FROM sites WHERE site_id = ?1")?.exists([site])? {
             return Err(RegistryError::UnknownSite(site));
         }
@@ -248,8 +260,8 @@ impl Registry {
         let raw: String = (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
         let code = format!("{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..12]);
         self.conn.execute(
-            "INSERT INTO enrolment_codes (code_hash, site_id, role, person_id, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![hash(&code.replace('-', "")), site, role_name(role), person, expires_at],
+            "INSERT INTO enrolment_codes (code_hash, site_id, role, person_id, expires_at, login_link) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![hash(&code.replace('-', "")), site, role_name(role), person, expires_at, login_link],
         )?;
         Ok(code)
     }
@@ -263,21 +275,21 @@ impl Registry {
         // process's write (the CLI making codes) fails at once otherwise.
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let code_hash = hash(&code.replace(['-', ' '], ""));
-        let row: Option<(SiteId, String, Option<PersonId>)> = tx
+        let row: Option<(SiteId, String, Option<PersonId>, bool)> = tx
             .query_row(
-                "SELECT site_id, role, person_id FROM enrolment_codes WHERE code_hash = ?1 AND redeemed_at IS NULL AND expires_at > ?2",
+                "SELECT site_id, role, person_id, login_link FROM enrolment_codes WHERE code_hash = ?1 AND redeemed_at IS NULL AND expires_at > ?2",
                 params![code_hash, now],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let Some((site, role, person)) = row else {
+        let Some((site, role, person, by_link)) = row else {
             return Err(RegistryError::BadCode);
         };
         check_actor_free(&tx, actor)?;
         tx.execute("UPDATE enrolment_codes SET redeemed_at = ?2 WHERE code_hash = ?1", params![code_hash, now])?;
         let enrolled = new_device(&tx, site, parse_role(&role), person, name, actor, now)?;
         tx.commit()?;
-        Ok(enrolled)
+        Ok(Enrolled { by_link, ..enrolled })
     }
 
     /// The device a token belongs to (revoked ones included: they are told
@@ -417,7 +429,7 @@ fn new_device(tx: &Connection, site: SiteId, role: Role, person: Option<PersonId
         "INSERT INTO devices (device_id, site_id, role, person_id, name, token_hash, actor, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![device, site, role_name(role), person, name, hash(&token), actor, now],
     )?;
-    Ok(Enrolled { device: Device { device, site, role, person, name, actor: actor.to_owned(), revoked_at: None }, token })
+    Ok(Enrolled { device: Device { device, site, role, person, name, actor: actor.to_owned(), revoked_at: None }, token, by_link: false })
 }
 
 const DEVICE_SELECT: &str = "SELECT device_id, site_id, role, person_id, name, actor, revoked_at FROM devices";

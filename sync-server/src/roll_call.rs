@@ -13,9 +13,10 @@ use lodge_core::{DocId, Role, RollCallId};
 
 use crate::admin::{actor_of, caller_of};
 use crate::{AppError, AppState};
+use crate::body::Body;
 
 /// `POST /roll-calls`.
-pub async fn start(State(state): State<AppState>, headers: HeaderMap, Json(start): Json<StartRollCall>) -> Result<Json<RollCallId>, AppError> {
+pub async fn start(State(state): State<AppState>, headers: HeaderMap, Body(start): Body<StartRollCall>) -> Result<Json<RollCallId>, AppError> {
     let me = caller_of(&state, &headers, &[Role::Staff, Role::Worker]).await?;
     let by = me.device;
     let id = tokio::task::spawn_blocking(move || {

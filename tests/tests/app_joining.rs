@@ -77,12 +77,17 @@ async fn a_staff_member_joins_by_a_mailed_code_through_the_app_and_reception_see
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     p.type_into(&p.find("#me-phone").await?, "+48 600 100 200").await?;
+    p.click(&p.find_text("label", "Text message").await?).await?;
     p.click(&p.find_text("button", "Save").await?).await?;
     p.wait_text("Saved.").await?;
-    eventually("the admin sees her number", LIMIT, || {
-        s.admin.read(|st| st.person(s.host).unwrap().and_then(|x| x.phone).as_deref() == Some("+48 600 100 200"))
+    eventually("the admin sees her number and that she would rather get texts", LIMIT, || {
+        s.admin.read(|st| {
+            st.person(s.host).unwrap().is_some_and(|x| x.phone.as_deref() == Some("+48 600 100 200") && x.preferred_contact == Some(lodge_core::person::ContactChannel::Sms))
+        })
     })
     .await?;
+    // The server kept it: nothing of hers waits in "Needs attention".
+    p.wait_until("no refused change", |page| !page.contains("Needs attention")).await?;
     // A login link for one more phone.
     p.click(&p.find_text("button", "Make a login link").await?).await?;
     p.wait_until("the link's code to show", |page| page.contains("works until")).await?;

@@ -202,6 +202,10 @@ async fn a_login_link_enrols_one_more_phone_once_and_a_phone_signs_itself_out() 
     login_link(&http, &tablet.token, None).await.unwrap();
     let devices = lodge_core::sync::admin::devices(&http, &s.admin.token).await.unwrap();
     assert!(devices.iter().find(|d| d.device == phone.id).unwrap().revoked_at.is_some());
+    // The trail tells a sign-in by link from an enrolment, and keeps the leaving.
+    let rows = audit(&http, &s.admin.token, &AuditQuery::default()).await.unwrap();
+    assert!(rows.iter().any(|r| r.action == "enrol-by-link" && r.device == Some(tablet.id) && r.person == Some(s.host)));
+    assert!(rows.iter().any(|r| r.action == "POST /devices/leave" && r.device == Some(phone.id) && r.outcome == "ok"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -344,4 +348,44 @@ async fn a_new_worker_asks_to_join_and_the_admin_approves_or_their_company_domai
     let rows = audit(&http, &s.admin.token, &AuditQuery { action: Some("join-request".into()), ..Default::default() }).await.unwrap();
     assert!(rows.iter().any(|r| r.outcome == "approved-by-domain" && r.address == "127.0.0.1"));
     assert!(rows.iter().any(|r| r.outcome == "waiting"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_bodies_are_refused_in_the_servers_own_typed_words_and_change_nothing() {
+    let s = TestSite::start().await;
+    let http = s.server.http_url();
+    let client = reqwest::Client::new();
+    let devices_before = lodge_core::sync::admin::devices(&http, &s.admin.token).await.unwrap().len();
+    let routes = [
+        (api::ENROL_PATH, false),
+        (api::JOIN_CODE_PATH, false),
+        (api::JOIN_ENROL_PATH, false),
+        (api::JOIN_REQUEST_PATH, false),
+        (api::INVITE_REDEEM_PATH, false),
+        (api::ADMIN_CODES_PATH, true),
+        (api::EXPECTED_PATH, true),
+        (api::LOGIN_LINKS_PATH, true),
+        (api::ADMIN_CHANNEL_TEST_PATH, true),
+    ];
+    for (path, with_token) in routes {
+        for (body, json) in [("{", true), ("\"text\"", true), ("7", true), ("\u{0}\u{1}", true), (r#"{"code": "X"}"#, false)] {
+            let mut request = client.post(format!("{http}{path}")).body(body);
+            if json {
+                request = request.header("content-type", "application/json");
+            }
+            if with_token {
+                request = request.bearer_auth(&s.admin.token);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST, "{path} {body:?}");
+            let refusal: api::ErrorBody = response.json().await.unwrap_or_else(|e| panic!("{path} {body:?}: not our body: {e}"));
+            assert_eq!(refusal.kind, ApiErrorKind::BadRequest, "{path} {body:?}");
+            assert!(refusal.error.starts_with("The request's body could not be read"), "{}", refusal.error);
+        }
+    }
+    // Fields of the wrong type, where the route reads them.
+    let response = client.post(format!("{http}{}", api::JOIN_CODE_PATH)).json(&serde_json::json!({ "site_code": 7, "contact": [] })).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(response.json::<api::ErrorBody>().await.unwrap().kind, ApiErrorKind::BadRequest);
+    assert_eq!(lodge_core::sync::admin::devices(&http, &s.admin.token).await.unwrap().len(), devices_before);
 }

@@ -228,7 +228,7 @@ fn check_role(writer: &Writer<'_>, kind: DocKind, incoming: &Incoming<'_>) -> Re
             }
             Ok(())
         }
-        (Role::Staff | Role::Worker, DocKind::Person) => only(&["email", "phone"], "the person's e-mail and phone"),
+        (Role::Staff | Role::Worker, DocKind::Person) => only(&["email", "phone", "preferred_contact"], "the person's e-mail, phone and how they would rather be reminded"),
         // A walk-in key customer: a new person with no role, who hosts
         // nobody, is no marshal and holds no badge card.
         (Role::KeyDesk, DocKind::Person) => {

@@ -23,3 +23,8 @@ CREATE TABLE join_domains (
     domain  TEXT NOT NULL,
     PRIMARY KEY (site_id, domain)
 ) STRICT, WITHOUT ROWID;
+
+-- A code made as a login link (by a phone for its own person, or by an
+-- admin for someone's phone): its redemption is kept in the audit trail
+-- as a sign-in by link.
+ALTER TABLE enrolment_codes ADD COLUMN login_link INTEGER NOT NULL DEFAULT 0;
