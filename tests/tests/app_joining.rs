@@ -129,7 +129,10 @@ async fn a_staff_member_joins_by_a_mailed_code_through_the_app_and_reception_see
     o.click(&o.find_text("button", "Joining").await?).await?;
     o.wait_text("Piotr Nowak").await?;
     o.wait_text(&site_code).await?;
-    o.wait_until("the audit trail with addresses", |page| page.contains("join-request") && page.contains("127.0.0.1")).await?;
+    o.wait_until("the audit trail with addresses and names", |page| {
+        page.lines().any(|l| l.contains("sign-in-code-redeemed") && l.contains("127.0.0.1") && l.contains("Anna Kowalska")) && page.contains("join-request")
+    })
+    .await?;
     office.screenshot("admin-joining").await?;
     office.check_accessibility("the admin's joining tab").await?;
     o.click(&o.find_text("button", "Approve").await?).await?;

@@ -207,11 +207,33 @@ pub async fn site_join_code(desk: State<'_, Desk>) -> Answer<JoinPoster> {
     Ok(JoinPoster { code, server, qr_svg })
 }
 
-/// The site's audit trail, newest first (an admin).
+/// A row of the audit trail as the admin reads it: who by name, where
+/// this device knows it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AuditRowShown {
+    /// The row.
+    pub entry: AuditEntry,
+    /// The person's name, else the device's, else the operator's id.
+    pub who: String,
+}
+
+/// The site's audit trail, newest first (an admin), with names.
 #[tauri::command(rename_all = "snake_case")]
-pub async fn audit_trail(desk: State<'_, Desk>, query: AuditQuery) -> Answer<Vec<AuditEntry>> {
+pub async fn audit_trail(desk: State<'_, Desk>, query: AuditQuery) -> Answer<Vec<AuditRowShown>> {
     let j = joined(&desk)?;
-    lodge_core::sync::admin::audit(&j.url, &j.token, &query).await.map_err(Refusal::from)
+    let rows = lodge_core::sync::admin::audit(&j.url, &j.token, &query).await?;
+    // Device names live on the server; a failure to list them costs only the names.
+    let devices: std::collections::HashMap<_, _> =
+        lodge_core::sync::admin::devices(&j.url, &j.token).await.map(|d| d.into_iter().map(|d| (d.device, d.name)).collect()).unwrap_or_default();
+    let store = desk.store();
+    rows.into_iter()
+        .map(|entry| {
+            let person = entry.person.map(|p| store.person(p)).transpose()?.flatten().map(|p| p.name);
+            let device = entry.device.and_then(|d| devices.get(&d).cloned());
+            let who = person.or(device).or_else(|| entry.operator.clone()).unwrap_or_default();
+            Ok(AuditRowShown { entry, who })
+        })
+        .collect()
 }
 
 /// This phone's person's own contact details.

@@ -60,7 +60,7 @@ command_table! {
     #[async] joining::leave_site() -> ();
     #[async] joining::my_login_link() -> joining::LoginLinkShown;
     #[async] joining::site_join_code() -> joining::JoinPoster;
-    #[async] joining::audit_trail(query: lodge_core::sync::api::AuditQuery) -> Vec<lodge_core::sync::api::AuditEntry>;
+    #[async] joining::audit_trail(query: lodge_core::sync::api::AuditQuery) -> Vec<joining::AuditRowShown>;
     #[async] joining::request_to_join(server: String, site_code: String, name: String, contact: String) -> lodge_core::sync::api::SignInCodeAsked;
     #[async] joining::join_requests() -> Vec<lodge_core::sync::api::JoinRequestShown>;
     #[async] joining::decide_join_request(request: i64, approve: bool) -> Vec<lodge_core::sync::api::JoinRequestShown>;

@@ -14,6 +14,7 @@ export type { Area } from "./Area";
 export type { Audience } from "./Audience";
 export type { AuditEntry } from "./AuditEntry";
 export type { AuditQuery } from "./AuditQuery";
+export type { AuditRowShown } from "./AuditRowShown";
 export type { BadgeWords } from "./BadgeWords";
 export type { CardFix } from "./CardFix";
 export type { CardInfo } from "./CardInfo";
