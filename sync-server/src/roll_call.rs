@@ -24,11 +24,10 @@ pub async fn start(State(state): State<AppState>, headers: HeaderMap, Body(start
         let (id, docs) = {
             let mut store = hub.store();
             let actor = actor_of(&store, &me)?;
-            let before: std::collections::BTreeSet<DocId> = store.documents()?.into_iter().filter(|d| d.kind() == lodge_core::DocKind::Announcement).collect();
-            let id = store.start_roll_call(&actor, start)?;
+            let (id, emergency) = store.start_roll_call_sending(&actor, start)?;
             // The roll call, and the emergency it sent, if any.
             let mut docs = vec![(DocId::roll_call(id), false)];
-            docs.extend(store.documents()?.into_iter().filter(|d| d.kind() == lodge_core::DocKind::Announcement && !before.contains(d)).map(|d| (d, false)));
+            docs.extend(emergency.map(|a| (DocId::announcement(a), false)));
             (id, docs)
         };
         crate::publish::publish(&state, &hub, None, docs, false);

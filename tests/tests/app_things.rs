@@ -188,7 +188,7 @@ async fn an_item_is_labelled_taken_reported_and_held_in_repair_and_keys_follow_t
     assert_eq!(shown, a.all("[data-ticket=\"P-9\"]").await?.len(), "only the pump's tickets are shown");
     a.click(&a.find("button[aria-label=\"Details of P-9\"]").await?).await?;
     a.wait_until("the ticket's log", |p| p.contains("· Jan Nowak · Sparks at the switch") && p.contains("moved to In progress")).await?;
-    assert!(a.page_text().await?.contains("electrical · Jan Nowak ·"), "opened by a name, not an id");
+    assert!(a.page_text().await?.contains("Electrical · Jan Nowak ·"), "the category and the opener by name, not by id");
     a.type_into(&a.find("textarea[id^=note-]").await?, "Switch ordered").await?;
     a.click(&a.find_text("button", "Add the note").await?).await?;
     a.wait_text("Note added.").await?;

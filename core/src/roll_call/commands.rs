@@ -65,6 +65,12 @@ impl Store {
     /// building, and (unless asked not to) send the emergency to every
     /// device. Refused while another roll call runs here.
     pub fn start_roll_call(&mut self, actor: &Actor, start: StartRollCall) -> Result<RollCallId, Error> {
+        Ok(self.start_roll_call_sending(actor, start)?.0)
+    }
+
+    /// [`Store::start_roll_call`], with the emergency it sent, if any (the
+    /// server tells every device of both).
+    pub fn start_roll_call_sending(&mut self, actor: &Actor, start: StartRollCall) -> Result<(RollCallId, Option<crate::ids::AnnouncementId>), Error> {
         let emergency = start.emergency.as_deref().map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned);
         if let Some(text) = &emergency
             && text.chars().count() > crate::announcement::MAX_TEXT_CHARS
@@ -94,20 +100,21 @@ impl Store {
         // it as a desk would, in their own name: their phone asks the
         // server, which holds everyone, to start it. A refusal of it would
         // not undo the roll call.
+        let mut sent = None;
         if let Some(text) = emergency {
             let announcer = match actor.role {
                 Role::Admin | Role::Reception => actor.clone(),
                 _ => Actor { role: Role::Reception, ..actor.clone() },
             };
             let max = crate::announcement::MAX_TEXT_CHARS;
-            self.announce(&announcer, NewAnnouncement { kind: Kind::Emergency, audience: Audience::Everyone, title: String::new(), text }).map_err(|e| match e {
+            sent = Some(self.announce(&announcer, NewAnnouncement { kind: Kind::Emergency, audience: Audience::Everyone, title: String::new(), text }).map_err(|e| match e {
                 crate::announcement::Error::Store(e) => Error::Store(e),
                 crate::announcement::Error::Denied(d) => Error::Denied(d),
                 // The text was checked above; nothing else can be refused.
                 _ => Error::EmergencyTooLong { max },
-            })?;
+            })?);
         }
-        Ok(id)
+        Ok((id, sent))
     }
 
     /// Mark one person of a running roll call safe, not here today, or
