@@ -38,10 +38,7 @@ pub async fn expect(State(state): State<AppState>, headers: HeaderMap, Body(gues
 
 /// Spend one of the address's tries at a code, or refuse for a while.
 fn try_code(state: &AppState, address: std::net::IpAddr) -> Result<(), AppError> {
-    state.invitations.attempt(address, std::time::Instant::now()).map_err(|wait| {
-        tracing::warn!(%address, "invitation refused: too many wrong codes");
-        AppError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) }
-    })
+    state.invitations.admit(address, "invitation code")
 }
 
 /// `POST /kiosk/invitation`.

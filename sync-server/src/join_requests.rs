@@ -42,9 +42,7 @@ pub async fn request(
     Body(request): Body<JoinRequest>,
 ) -> Result<Json<SignInCodeAsked>, AppError> {
     let ip = address.ip();
-    if let Err(wait) = state.sign_in_requests.attempt(ip, std::time::Instant::now()) {
-        return Err(AppError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) });
-    }
+    state.sign_in_requests.admit(ip, "request to join")?;
     let contact = SignInContact::parse(&request.contact)?;
     let name: String = request.name.trim().chars().take(MAX_NAME_CHARS).collect();
     if name.is_empty() {

@@ -33,9 +33,9 @@ pub async fn ask_code(
 ) -> Result<Json<SignInCodeAsked>, AppError> {
     let ip = address.ip();
     // Every request counts here, right or wrong: asking sends messages.
-    if let Err(wait) = state.sign_in_requests.attempt(ip, std::time::Instant::now()) {
+    if let Err(refused) = state.sign_in_requests.admit(ip, "sign-in code") {
         audit(&state, AuditRow { address: ip.to_string(), action: "sign-in-code".into(), outcome: "too-many-attempts".into(), ..Default::default() }).await;
-        return Err(AppError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) });
+        return Err(refused);
     }
     let contact = SignInContact::parse(&request.contact)?;
     let s = state.clone();
@@ -93,9 +93,7 @@ pub async fn enrol(
     Body(request): Body<SignInEnrol>,
 ) -> Result<Json<Enrolled>, AppError> {
     let ip = address.ip();
-    if let Err(wait) = state.throttle.attempt(ip, std::time::Instant::now()) {
-        return Err(AppError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) });
-    }
+    state.throttle.admit(ip, "sign-in code answer")?;
     let contact = SignInContact::parse(&request.contact)?;
     let s = state.clone();
     let enrolled = tokio::task::spawn_blocking(move || -> Result<Enrolled, AppError> {

@@ -307,10 +307,7 @@ async fn enrol(
     Body(request): Body<api::EnrolRequest>,
 ) -> Result<Json<api::Enrolled>, AppError> {
     let address = address.ip();
-    if let Err(wait) = state.throttle.attempt(address, std::time::Instant::now()) {
-        tracing::warn!(%address, "enrolment refused: too many failed attempts");
-        return Err(AppError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) });
-    }
+    state.throttle.admit(address, "enrolment")?;
     let s = state.clone();
     let redeemed = tokio::task::spawn_blocking(move || {
         let now = lodge_core::Clock::now(&SystemClock);

@@ -132,9 +132,7 @@ pub async fn redeem_invite(
     Body(request): Body<InviteRedeem>,
 ) -> Result<Json<Enrolled>, AppError> {
     let ip = address.ip();
-    if let Err(wait) = state.throttle.attempt(ip, std::time::Instant::now()) {
-        return Err(AppError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) });
-    }
+    state.throttle.admit(ip, "invite")?;
     let s = state.clone();
     let site = request.site;
     let redeemed = tokio::task::spawn_blocking(move || -> Result<(Enrolled, String), AppError> {

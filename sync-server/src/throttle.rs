@@ -53,6 +53,15 @@ impl Throttle {
         self.refill / 10
     }
 
+    /// [`Throttle::attempt`] now, as the server's refusal: `what` names
+    /// the attempts in the log ("enrolment", "sign-in code").
+    pub fn admit(&self, address: IpAddr, what: &str) -> Result<(), crate::AppError> {
+        self.attempt(address, Instant::now()).map_err(|wait| {
+            tracing::warn!(%address, what, "refused: too many attempts from this address");
+            crate::AppError::TooManyAttempts { retry_after_secs: wait.as_secs().max(1) }
+        })
+    }
+
     /// `address` tries a code: one attempt is taken from its bucket and the
     /// server's (given back by [`Throttle::succeeded`]), or `Err` says how
     /// long to wait. Taken before the code is looked at, so that many
