@@ -25,6 +25,10 @@ pub fn normalize_join_code(code: &str) -> String {
     code.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect()
 }
 
+/// A code row as an answer is checked against: its id, hash, person,
+/// role and wrong tries so far.
+type CodeRow = (i64, String, Option<PersonId>, Option<String>, i64);
+
 /// What asking for a code decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeAsked {
@@ -115,7 +119,7 @@ impl Registry {
     /// person. A wrong answer counts; the third ends the code.
     pub fn redeem_sign_in_code(&mut self, site: SiteId, contact: &str, code: &str, actor: &str, name: &str, now: Timestamp) -> Result<Enrolled, RegistryError> {
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let row: Option<(i64, String, Option<PersonId>, Option<String>, i64)> = tx
+        let row: Option<CodeRow> = tx
             .prepare_cached(
                 "SELECT code_id, code_hash, person_id, role, wrong_tries FROM sign_in_codes
                  WHERE site_id = ?1 AND contact_hash = ?2 AND ended_at IS NULL AND expires_at > ?3 ORDER BY code_id DESC LIMIT 1",
