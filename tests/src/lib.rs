@@ -14,6 +14,7 @@ pub mod app;
 pub mod link;
 pub mod mailbox;
 pub mod site;
+pub mod sms;
 pub mod slack;
 pub mod virtual_card;
 pub mod webdriver;

@@ -389,3 +389,31 @@ async fn malformed_bodies_are_refused_in_the_servers_own_typed_words_and_change_
     assert_eq!(response.json::<api::ErrorBody>().await.unwrap().kind, ApiErrorKind::BadRequest);
     assert_eq!(lodge_core::sync::admin::devices(&http, &s.admin.token).await.unwrap().len(), devices_before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_joins_by_a_code_texted_to_their_phone_number() {
+    let (sms, texts, _) = lodge_tests::sms::sms_api(0).await;
+    let s = TestSite::start_with(|data| {
+        Server::start_with(data, &["--sms-url", &sms, "--sms-account", "AC0123", "--sms-token", "secret-token", "--sms-from", "+48100200300"])
+    })
+    .await;
+    let http = s.server.http_url();
+    let founder = s.founder();
+    let form = lodge_core::person::PersonForm { name: "Jan Nowak".into(), phone: Some("+48 600 100 200".into()), roles: vec![Role::Worker], ..Default::default() };
+    let jan = s.admin.act(|st| st.create_person(&founder, form)).unwrap();
+    lodge_tests::site::settled(&s.admin).await;
+    let site_code = join_code(&http, &s.admin.token).await.unwrap().code;
+
+    // Written another way than the record has it: the same number.
+    ask_sign_in_code(&http, &site_code, "+48-600-100-200").await.unwrap();
+    eventually("the text arrives", LIMIT, || texts.lock().unwrap().iter().any(|t| t.to == "+48 600 100 200")).await.unwrap();
+    let body = texts.lock().unwrap().iter().find(|t| t.to == "+48 600 100 200").unwrap().body.clone();
+    let code: String = body.split(": ").nth(1).unwrap().chars().take(6).collect();
+    assert!(code.chars().all(|c| c.is_ascii_digit()) && code.len() == 6, "{body}");
+    assert!(body.contains("Lodge House") && body.contains("10 minutes"), "{body}");
+    let dir = tempfile::tempdir().unwrap();
+    let phone = Device::join_by_sign_in_code(&s.server, dir.path(), "jan-phone", &site_code, "+48600100200", &code).await.unwrap();
+    assert_eq!(phone.role, Role::Worker);
+    let devices = lodge_core::sync::admin::devices(&http, &s.admin.token).await.unwrap();
+    assert_eq!(devices.iter().find(|d| d.device == phone.id).and_then(|d| d.person), Some(jan));
+}

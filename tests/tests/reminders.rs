@@ -3,64 +3,17 @@
 //! SMTP server (aiosmtpd) and a local HTTP endpoint standing in for the SMS
 //! API at its protocol boundary (Twilio's form post).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use lodge_core::key_loan::CheckoutRequest;
 use lodge_core::person::{ContactChannel, PersonForm};
 use lodge_core::{DepartmentId, Email, KeyTypeId, Role};
 use lodge_tests::mailbox::Mailbox;
 use lodge_tests::site::{LIMIT, TestSite, settled};
+use lodge_tests::sms::sms_api;
 use lodge_tests::{Server, admin, eventually};
 
-/// One text message as the SMS API received it.
-#[derive(Debug, Clone)]
-struct Text {
-    to: String,
-    from: String,
-    body: String,
-    account: String,
-}
-
-/// A stand-in for the SMS API: answers 503 to the first `failures` posts,
-/// then 201, and records what it took.
-async fn sms_api(failures: usize) -> (String, Arc<Mutex<Vec<Text>>>, Arc<AtomicUsize>) {
-    let texts: Arc<Mutex<Vec<Text>>> = Arc::default();
-    let tries = Arc::new(AtomicUsize::new(0));
-    let (t, n) = (texts.clone(), tries.clone());
-    let app = axum::Router::new().route(
-        "/2010-04-01/Accounts/{account}/Messages.json",
-        axum::routing::post(
-            move |axum::extract::Path(account): axum::extract::Path<String>,
-                  headers: axum::http::HeaderMap,
-                  axum::Form(form): axum::Form<std::collections::HashMap<String, String>>| {
-                let (t, n) = (t.clone(), n.clone());
-                async move {
-                    // Basic authentication of the account and its token.
-                    let auth = headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-                    if auth != format!("Basic {}", base64_of(&format!("{account}:secret-token"))) {
-                        return axum::http::StatusCode::UNAUTHORIZED;
-                    }
-                    if n.fetch_add(1, Ordering::SeqCst) < failures {
-                        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
-                    }
-                    let get = |k: &str| form.get(k).cloned().unwrap_or_default();
-                    t.lock().unwrap().push(Text { to: get("To"), from: get("From"), body: get("Body"), account });
-                    axum::http::StatusCode::CREATED
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (url, texts, tries)
-}
-
-fn base64_of(text: &str) -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(text)
-}
 
 /// `lodge-sync serve` arguments for mail to `mailbox`, texts to `sms`, and
 /// the clock starting at `start`.
