@@ -65,8 +65,17 @@ pub async fn record(State(state): State<AppState>, ConnectInfo(address): Connect
         outcome,
         detail: String::new(),
     };
-    crate::joining::audit(&state, row).await;
+    keep(&state, row).await;
     response
+}
+
+/// Keep an audit row, logging (not failing) when it cannot be written.
+pub(crate) async fn keep(state: &AppState, row: AuditRow) {
+    let s = state.clone();
+    let written = tokio::task::spawn_blocking(move || s.registry().audit(s.clock.now(), &row)).await;
+    if let Ok(Err(e)) = written {
+        tracing::error!(error = %e, "an audit row could not be written");
+    }
 }
 
 /// `GET /admin/audit`: the caller's site's rows, newest first.

@@ -110,7 +110,7 @@ impl AppError {
     fn kind(&self) -> ApiErrorKind {
         match self {
             AppError::Registry(RegistryError::BadCode | RegistryError::WrongSignInCode) => ApiErrorKind::BadCode,
-            AppError::Registry(RegistryError::BadActor(_)) => ApiErrorKind::BadRequest,
+            AppError::Registry(RegistryError::BadActor(_) | RegistryError::NameTooLong) => ApiErrorKind::BadRequest,
             AppError::Registry(RegistryError::ActorInUse { .. }) => ApiErrorKind::ActorInUse,
             AppError::Registry(RegistryError::PersonRequired(_)) | AppError::UnknownPerson { .. } => ApiErrorKind::UnknownPerson,
             AppError::TooManyAttempts { .. } => ApiErrorKind::TooManyAttempts,

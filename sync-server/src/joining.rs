@@ -34,7 +34,7 @@ pub async fn ask_code(
     let ip = address.ip();
     // Every request counts here, right or wrong: asking sends messages.
     if let Err(refused) = state.sign_in_requests.admit(ip, "sign-in code") {
-        audit(&state, AuditRow { address: ip.to_string(), action: "sign-in-code".into(), outcome: "too-many-attempts".into(), ..Default::default() }).await;
+        crate::audit::keep(&state, AuditRow { address: ip.to_string(), action: "sign-in-code".into(), outcome: "too-many-attempts".into(), ..Default::default() }).await;
         return Err(refused);
     }
     let contact = SignInContact::parse(&request.contact)?;
@@ -168,15 +168,6 @@ pub async fn join_code(State(state): State<AppState>, headers: HeaderMap) -> Res
     let me = caller(&state, &headers).await?;
     let code = tokio::task::spawn_blocking(move || state.registry().join_code(me.site)).await??;
     Ok(Json(JoinCode { code }))
-}
-
-/// Keep an audit row, logging (not failing) when it cannot be written.
-pub(crate) async fn audit(state: &AppState, row: AuditRow) {
-    let s = state.clone();
-    let written = tokio::task::spawn_blocking(move || s.registry().audit(s.clock.now(), &row)).await;
-    if let Ok(Err(e)) = written {
-        tracing::error!(error = %e, "an audit row could not be written");
-    }
 }
 
 /// Letters, digits and `-` pass; the rest is %-escaped.

@@ -324,7 +324,7 @@ async fn enrol(
         detail: redeemed.as_ref().map(|e| e.device.role.label().to_owned()).unwrap_or_default(),
         ..Default::default()
     };
-    joining::audit(&state, row).await;
+    audit::keep(&state, row).await;
     match redeemed {
         Ok(enrolled) => {
             state.throttle.succeeded(address);

@@ -16,7 +16,7 @@ use lodge_core::sync::api::{
 use lodge_core::{Clock, DeviceId, NewSite, Timestamp};
 
 use crate::admin::bearer;
-use crate::joining::audit;
+use crate::audit::keep;
 use crate::registry::{AuditRow, Operator};
 use crate::{AppError, AppState};
 use crate::body::Body;
@@ -157,7 +157,7 @@ pub async fn redeem_invite(
         detail: redeemed.as_ref().map(|(_, company)| company.clone()).unwrap_or_default(),
         ..Default::default()
     };
-    audit(&state, row).await;
+    keep(&state, row).await;
     let (enrolled, company) = redeemed?;
     state.throttle.succeeded(ip);
     tracing::info!(%ip, site = %site, %company, "an invite created a site");

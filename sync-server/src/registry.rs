@@ -67,6 +67,9 @@ pub enum RegistryError {
     /// A domain that cannot be one.
     #[error("“{0}” is not an e-mail domain such as acme.com.")]
     BadDomain(String),
+    /// A device's name longer than lists can show.
+    #[error("A device's name is at most {MAX_DEVICE_NAME_CHARS} characters, such as “Anna's phone” or “Front desk”.")]
+    NameTooLong,
     /// Too many sign-in codes for this contact or site this hour.
     #[error("Too many codes were asked for. Wait {retry_after_secs} s and ask again, or ask the front desk.")]
     TooManyCodes {
@@ -95,7 +98,7 @@ impl RegistryError {
     pub fn outcome(&self) -> &'static str {
         match self {
             RegistryError::BadCode | RegistryError::WrongSignInCode => "bad-code",
-            RegistryError::BadActor(_) => "bad-request",
+            RegistryError::BadActor(_) | RegistryError::NameTooLong => "bad-request",
             RegistryError::ActorInUse { .. } => "actor-in-use",
             RegistryError::TooManyCodes { .. } => "too-many-attempts",
             RegistryError::UnknownSite(_) | RegistryError::UnknownDevice(_) | RegistryError::UnknownOperator(_) => "not-found",
@@ -106,6 +109,9 @@ impl RegistryError {
         }
     }
 }
+
+/// The longest name a device may give itself (it comes from the device).
+pub const MAX_DEVICE_NAME_CHARS: usize = 100;
 
 /// The longest actor id a device may enrol with (Lodge's own are 16 bytes).
 pub const MAX_ACTOR_BYTES: usize = 32;
@@ -292,13 +298,6 @@ impl Registry {
         Ok(Enrolled { by_link, ..enrolled })
     }
 
-    /// The device a token belongs to (revoked ones included: they are told
-    /// to wipe).
-    pub fn authenticate(&self, token: &str) -> Result<Option<Device>, RegistryError> {
-        let mut stmt = self.conn.prepare_cached(&format!("{DEVICE_SELECT} WHERE token_hash = ?1"))?;
-        Ok(stmt.query_row([hash(token)], device_row).optional()?)
-    }
-
     /// Every device, by site and name.
     pub fn devices(&self) -> Result<Vec<Device>, RegistryError> {
         let mut stmt = self.conn.prepare_cached(&format!("{DEVICE_SELECT} ORDER BY site_id, name, device_id"))?;
@@ -424,6 +423,9 @@ fn new_device(tx: &Connection, site: SiteId, role: Role, person: Option<PersonId
         let bytes: [u8; 32] = rand::rng().random();
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     };
+    if name.trim().chars().count() > MAX_DEVICE_NAME_CHARS {
+        return Err(RegistryError::NameTooLong);
+    }
     let name = if name.trim().is_empty() { format!("{role} device") } else { name.trim().to_owned() };
     tx.execute(
         "INSERT INTO devices (device_id, site_id, role, person_id, name, token_hash, actor, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -466,10 +468,10 @@ mod tests {
         let enrolled = reg.redeem(&code.to_lowercase(), &actor, "Desk iPad", now()).unwrap();
         assert_eq!(enrolled.device.role, Role::Reception);
         assert!(matches!(reg.redeem(&code, &actor, "again", now()), Err(RegistryError::BadCode)));
-        assert_eq!(reg.authenticate(&enrolled.token).unwrap().unwrap().device, enrolled.device.device);
-        assert!(reg.authenticate("nope").unwrap().is_none());
+        assert_eq!(reg.authenticate_at(&enrolled.token, now(), std::time::Duration::from_secs(86_400)).unwrap().unwrap().device, enrolled.device.device);
+        assert!(reg.authenticate_at("nope", now(), std::time::Duration::from_secs(86_400)).unwrap().is_none());
         reg.revoke(enrolled.device.device, now()).unwrap();
-        assert!(reg.authenticate(&enrolled.token).unwrap().unwrap().revoked_at.is_some());
+        assert!(reg.authenticate_at(&enrolled.token, now(), std::time::Duration::from_secs(86_400)).unwrap().unwrap().revoked_at.is_some());
     }
 
     #[test]

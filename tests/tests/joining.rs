@@ -383,11 +383,20 @@ async fn malformed_bodies_are_refused_in_the_servers_own_typed_words_and_change_
             assert!(refusal.error.starts_with("The request's body could not be read"), "{}", refusal.error);
         }
     }
+    // A device's name longer than any list shows: refused, the code not spent.
+    let code = lodge_tests::code(&s.server.data, s.site, "kiosk", None).unwrap();
+    let actor = automerge::ActorId::random().to_hex_string();
+    let long = serde_json::json!({ "code": code, "actor": actor, "name": "x".repeat(100_000) });
+    let response = client.post(format!("{http}{}", api::ENROL_PATH)).json(&long).send().await.unwrap();
+    assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST);
+    assert_eq!(response.json::<api::ErrorBody>().await.unwrap().kind, ApiErrorKind::BadRequest);
+    let dir = tempfile::tempdir().unwrap();
+    Device::enrol(&s.server, dir.path(), "lobby", &code).await.unwrap();
     // Fields of the wrong type, where the route reads them.
     let response = client.post(format!("{http}{}", api::JOIN_CODE_PATH)).json(&serde_json::json!({ "site_code": 7, "contact": [] })).send().await.unwrap();
     assert_eq!(response.status(), reqwest::StatusCode::BAD_REQUEST);
     assert_eq!(response.json::<api::ErrorBody>().await.unwrap().kind, ApiErrorKind::BadRequest);
-    assert_eq!(lodge_core::sync::admin::devices(&http, &s.admin.token).await.unwrap().len(), devices_before);
+    assert_eq!(lodge_core::sync::admin::devices(&http, &s.admin.token).await.unwrap().len(), devices_before + 1, "only the kiosk enrolled properly");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -66,6 +66,66 @@ fn append_loan_events(work: &mut Work<'_>, mut doc: KeyDoc, events: Vec<(usize, 
     Ok(())
 }
 
+/// Lend a key within `work`: the rules of the desk, once, for a known
+/// customer and a walk-in made in the same transaction alike.
+pub(super) fn lend(work: &mut Work<'_>, actor: &Actor, request: CheckoutRequest) -> Result<LoanId, Error> {
+    let now = work.now();
+    let mut doc = read_key(work, request.key)?;
+    if !doc.active {
+        return Err(Error::Retired(doc.label));
+    }
+    if let Some(open) = doc.loans.iter().find(|l| matches!(l.state(), LoanState::Out { .. })) {
+        return Err(Error::AlreadyOut { label: doc.label.clone(), customer: person_name(work, open.customer), since: open.out_at });
+    }
+    let customer: Option<(PersonId, String, Option<String>, Option<String>)> = work
+        .conn()
+        .prepare_cached("SELECT person_id, name, user_id, affiliation FROM people WHERE email = ?1 AND active = 1 ORDER BY person_id LIMIT 1")
+        .map_err(db)?
+        .query_row([&request.customer], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .optional()
+        .map_err(db)?;
+    let Some((customer, name, user_id, affiliation)) = customer else {
+        return Err(Error::UnknownCustomer(request.customer.clone()));
+    };
+    if let Some(aff) = affiliation {
+        let row: Option<(String, bool)> = work
+            .conn()
+            .prepare_cached("SELECT name, requires_user_id FROM affiliations WHERE affiliation_id = ?1")
+            .map_err(db)?
+            .query_row([&aff], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()
+            .map_err(db)?;
+        if let Some((aff_name, true)) = row
+            && user_id.as_deref().is_none_or(|u| u.trim().is_empty()) {
+                return Err(Error::UserIdRequired { name, affiliation: aff_name });
+            }
+    }
+    let (type_name, loan_days) = key_type_row(work, &doc.key_type)?;
+    let held: u32 = work
+        .conn()
+        .prepare_cached("SELECT count(*) FROM loans WHERE customer = ?1 AND type_id = ?2 AND state = 'out'")
+        .map_err(db)?
+        .query_row(params![customer, doc.key_type], |r| r.get(0))
+        .map_err(db)?;
+    let allowed = super::allowance(work.conn(), customer, &doc.key_type, now).map_err(db)?;
+    if held >= allowed {
+        return Err(if allowed <= 1 {
+            Error::OverLimit { name, key_type: type_name, held }
+        } else {
+            Error::OverException { name, key_type: type_name, held }
+        });
+    }
+    let due_at = request.due_at.unwrap_or_else(|| now.plus_days(loan_days));
+    if due_at <= now {
+        return Err(Error::DueInPast(due_at));
+    }
+    let id = LoanId::new();
+    let loan = LoanRecord { id, customer, out_at: now, due_at, by: actor.tag(), events: Vec::new() };
+    doc.loans.push(loan.clone());
+    work.append(&DocId::key(request.key), &[(&["loans".into()], &loan)], &doc)?;
+    Ok(id)
+}
+
 impl Store {
     /// Add a key of a type, with the label stamped on it.
     pub fn add_key(&mut self, actor: &Actor, key_type: KeyTypeId, label: &str) -> Result<KeyId, Error> {
@@ -101,63 +161,7 @@ impl Store {
     /// Lend a key to a customer identified by e-mail.
     pub fn checkout_key(&mut self, actor: &Actor, request: CheckoutRequest) -> Result<LoanId, Error> {
         actor.require(DESK, "lend keys")?;
-        self.run("checkout_key", actor, |work| {
-            let now = work.now();
-            let mut doc = read_key(work, request.key)?;
-            if !doc.active {
-                return Err(Error::Retired(doc.label));
-            }
-            if let Some(open) = doc.loans.iter().find(|l| matches!(l.state(), LoanState::Out { .. })) {
-                return Err(Error::AlreadyOut { label: doc.label.clone(), customer: person_name(work, open.customer), since: open.out_at });
-            }
-            let customer: Option<(PersonId, String, Option<String>, Option<String>)> = work
-                .conn()
-                .prepare_cached("SELECT person_id, name, user_id, affiliation FROM people WHERE email = ?1 AND active = 1 ORDER BY person_id LIMIT 1")
-                .map_err(db)?
-                .query_row([&request.customer], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-                .optional()
-                .map_err(db)?;
-            let Some((customer, name, user_id, affiliation)) = customer else {
-                return Err(Error::UnknownCustomer(request.customer.clone()));
-            };
-            if let Some(aff) = affiliation {
-                let row: Option<(String, bool)> = work
-                    .conn()
-                    .prepare_cached("SELECT name, requires_user_id FROM affiliations WHERE affiliation_id = ?1")
-                    .map_err(db)?
-                    .query_row([&aff], |r| Ok((r.get(0)?, r.get(1)?)))
-                    .optional()
-                    .map_err(db)?;
-                if let Some((aff_name, true)) = row
-                    && user_id.as_deref().is_none_or(|u| u.trim().is_empty()) {
-                        return Err(Error::UserIdRequired { name, affiliation: aff_name });
-                    }
-            }
-            let (type_name, loan_days) = key_type_row(work, &doc.key_type)?;
-            let held: u32 = work
-                .conn()
-                .prepare_cached("SELECT count(*) FROM loans WHERE customer = ?1 AND type_id = ?2 AND state = 'out'")
-                .map_err(db)?
-                .query_row(params![customer, doc.key_type], |r| r.get(0))
-                .map_err(db)?;
-            let allowed = super::allowance(work.conn(), customer, &doc.key_type, now).map_err(db)?;
-            if held >= allowed {
-                return Err(if allowed <= 1 {
-                    Error::OverLimit { name, key_type: type_name, held }
-                } else {
-                    Error::OverException { name, key_type: type_name, held }
-                });
-            }
-            let due_at = request.due_at.unwrap_or_else(|| now.plus_days(loan_days));
-            if due_at <= now {
-                return Err(Error::DueInPast(due_at));
-            }
-            let id = LoanId::new();
-            let loan = LoanRecord { id, customer, out_at: now, due_at, by: actor.tag(), events: Vec::new() };
-            doc.loans.push(loan.clone());
-            work.append(&DocId::key(request.key), &[(&["loans".into()], &loan)], &doc)?;
-            Ok(id)
-        })
+        self.run("checkout_key", actor, |work| lend(work, actor, request))
     }
 
     /// The key is back at the desk (also a lost key found again). Closes

@@ -95,3 +95,31 @@ fn valid_domain(d: &str) -> bool {
         && d.contains('.')
         && d.split('.').all(|l| !l.is_empty() && l.len() <= 63 && !l.starts_with('-') && !l.ends_with('-') && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(days: i64) -> Timestamp {
+        Timestamp::from_millis(1_795_000_000_000 + days * 86_400_000)
+    }
+
+    #[test]
+    fn requests_wait_once_per_contact_at_most_a_few_hundred_and_are_forgotten_after_thirty_days() {
+        let dir = tempfile::tempdir().unwrap();
+        let reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
+        let site = SiteId::new();
+        reg.add_site(site, "House").unwrap();
+        reg.request_to_join(site, "Piotr", "piotr@north.test", "10.0.0.1", at(0)).unwrap();
+        reg.request_to_join(site, "Piotr Nowak", "piotr@north.test", "10.0.0.2", at(0)).unwrap();
+        let waiting = reg.join_requests(site).unwrap();
+        assert_eq!(waiting.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(), vec!["Piotr Nowak"], "once per contact, the latest words");
+        for n in 1..MAX_WAITING {
+            reg.request_to_join(site, "x", &format!("p{n}@north.test"), "10.0.0.1", at(0)).unwrap();
+        }
+        assert!(matches!(reg.request_to_join(site, "x", "one-more@north.test", "10.0.0.1", at(0)), Err(RegistryError::TooManyCodes { .. })));
+        assert_eq!(reg.forget_join_requests(at(30)).unwrap(), 0, "thirty days are kept");
+        assert_eq!(reg.forget_join_requests(at(31)).unwrap() as i64, MAX_WAITING);
+        assert!(reg.join_requests(site).unwrap().is_empty());
+    }
+}

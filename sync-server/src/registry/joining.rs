@@ -218,3 +218,58 @@ mod tests {
         assert!(matches!(reg.redeem_sign_in_code(site, "anna@lodge.test", &asked.code, &other, "p", at(0)), Err(RegistryError::WrongSignInCode)));
     }
 }
+
+#[cfg(test)]
+mod limits {
+    use super::*;
+    use crate::registry::AuditRow;
+
+    fn at(minutes: i64) -> Timestamp {
+        Timestamp::from_millis(1_795_000_000_000 + minutes * 60_000)
+    }
+
+    #[test]
+    fn a_site_may_send_so_many_codes_an_hour_whoever_asks() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
+        let site = SiteId::new();
+        reg.add_site(site, "House").unwrap();
+        for n in 0..3 {
+            reg.ask_sign_in_code(site, &format!("p{n}@lodge.test"), None, "10.0.0.1", at(0), (5, 3)).unwrap();
+        }
+        match reg.ask_sign_in_code(site, "p9@lodge.test", None, "10.0.0.1", at(10), (5, 3)) {
+            Err(RegistryError::TooManyCodes { retry_after_secs }) => assert_eq!(retry_after_secs, 50 * 60, "free again an hour after the first"),
+            other => panic!("{other:?}"),
+        }
+        reg.ask_sign_in_code(site, "p9@lodge.test", None, "10.0.0.1", at(61), (5, 3)).unwrap();
+    }
+
+    #[test]
+    fn old_audit_rows_and_day_old_codes_go_and_newer_ones_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
+        let site = SiteId::new();
+        reg.add_site(site, "House").unwrap();
+        let row = AuditRow { site: Some(site), address: "10.0.0.1".into(), action: "enrol".into(), outcome: "ok".into(), ..Default::default() };
+        reg.audit(at(0), &row).unwrap();
+        reg.audit(at(120), &row).unwrap();
+        assert_eq!(reg.forget_audit(at(60)).unwrap(), 1);
+        assert_eq!(reg.audit_rows(Some(site), &Default::default()).unwrap().len(), 1);
+        reg.ask_sign_in_code(site, "a@lodge.test", None, "10.0.0.1", at(0), (5, 100)).unwrap();
+        assert_eq!(reg.forget_sign_in_codes(at(23 * 60)).unwrap(), 0);
+        assert_eq!(reg.forget_sign_in_codes(at(24 * 60 + 1)).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_device_name_too_long_is_refused_and_spends_no_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
+        let site = SiteId::new();
+        reg.add_site(site, "House").unwrap();
+        let asked = reg.ask_sign_in_code(site, "anna@lodge.test", Some((PersonId::new(), Role::Staff)), "10.0.0.1", at(0), (5, 100)).unwrap();
+        let actor = automerge::ActorId::random().to_hex_string();
+        let long = "x".repeat(crate::registry::MAX_DEVICE_NAME_CHARS + 1);
+        assert!(matches!(reg.redeem_sign_in_code(site, "anna@lodge.test", &asked.code, &actor, &long, at(1)), Err(RegistryError::NameTooLong)));
+        reg.redeem_sign_in_code(site, "anna@lodge.test", &asked.code, &actor, "Anna's phone", at(1)).unwrap();
+    }
+}
