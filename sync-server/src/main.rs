@@ -31,16 +31,16 @@ enum Command {
     /// Serve devices over HTTP and WebSocket.
     Serve {
         /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:7878")]
+        #[arg(long, default_value = "127.0.0.1:7878", env = "LODGE_SYNC_LISTEN")]
         listen: SocketAddr,
         /// Serve plain HTTP on a non-loopback address (only behind a TLS proxy).
-        #[arg(long)]
+        #[arg(long, env = "LODGE_SYNC_ALLOW_PLAIN_HTTP")]
         allow_plain_http: bool,
         /// Serve HTTPS/WSS with this certificate chain (PEM), with `--tls-key`.
-        #[arg(long, requires = "tls_key")]
+        #[arg(long, requires = "tls_key", env = "LODGE_SYNC_TLS_CERT")]
         tls_cert: Option<std::path::PathBuf>,
         /// The certificate's private key (PEM).
-        #[arg(long, requires = "tls_cert")]
+        #[arg(long, requires = "tls_cert", env = "LODGE_SYNC_TLS_KEY")]
         tls_key: Option<std::path::PathBuf>,
         /// Serve `GET /metrics` (Prometheus' text format) to this bearer
         /// token; without one there is no `/metrics`.
@@ -603,6 +603,8 @@ async fn serve_cli() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: under systemd the log goes to the journal.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, metrics_token, limits, mail } = cli.command {
@@ -614,7 +616,9 @@ async fn serve_cli() -> anyhow::Result<()> {
             (Some(account), Some(token), Some(from)) => Some(lodge_sync_server::outreach::SmsGateway::new(&mail.sms_url, account, token, from)?),
             _ => None,
         };
-        let channels = lodge_sync_server::outreach::Channels::new(mailer, first_retry).with_sms(sms).with_trust(trust);
+        let channels = lodge_sync_server::outreach::Channels::new(mailer, first_retry)
+            .context("making the HTTP client for Slack and SMS")?
+            .with_sms(sms).with_trust(trust);
         let clock: Arc<dyn Clock> = match &mail.clock_start {
             Some(start) => {
                 let start = chrono::DateTime::parse_from_rfc3339(start).context("--clock-start: an RFC 3339 time, e.g. 2027-03-28T14:59:00Z")?;

@@ -42,9 +42,9 @@ pub struct Channels {
 
 impl Channels {
     /// Mail through `mail` (if any); Slack over HTTPS.
-    pub fn new(mail: Option<Mailer>, first_retry: Duration) -> Self {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap_or_default();
-        Self { mail, sms: None, http, first_retry, trust: None, site_mail: Arc::default() }
+    pub fn new(mail: Option<Mailer>, first_retry: Duration) -> Result<Self, reqwest::Error> {
+        let http = https_client()?;
+        Ok(Self { mail, sms: None, http, first_retry, trust: None, site_mail: Arc::default() })
     }
 
     /// The mailer of a site's own relay, made once per relay setting.
@@ -137,7 +137,7 @@ impl SmsGateway {
     /// 5xx may pass; any other 4xx (a number it will not send to) will not.
     /// A test text (`lodge-sync sms test`), to see the account work.
     pub async fn send_test(&self, to: &str, site: &str) -> Result<(), String> {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())?;
+        let http = https_client().map_err(|e| e.to_string())?;
         outcome(self.send(&http, to, &format!("A test message from Lodge for {site}.")).await)
     }
 
@@ -362,8 +362,19 @@ fn slack_context(m: &SlackPresence) -> minijinja::Value {
 /// will not change.
 /// Post a test line to a Slack webhook (`lodge-sync slack test`).
 pub async fn test_slack(url: &str, site: &str) -> Result<(), String> {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().map_err(|e| e.to_string())?;
+    let http = https_client().map_err(|e| e.to_string())?;
     outcome(post_to_slack(&http, url, &format!("A test message from Lodge for {site}.")).await)
+}
+
+/// The client for Slack and the SMS API: it trusts the machine's CA store
+/// (a company's own proxy CA included) and, where the machine has none (a
+/// Debian without `ca-certificates`), the public roots compiled in.
+fn https_client() -> Result<reqwest::Client, reqwest::Error> {
+    let timeout = Duration::from_secs(30);
+    reqwest::Client::builder().timeout(timeout).build().or_else(|e| {
+        tracing::warn!(error = %e, "the machine's CA store is not usable: trusting the public roots built in");
+        lodge_core::sync::tls::http_client_builder().timeout(timeout).build()
+    })
 }
 
 /// A test's try as a result to print.

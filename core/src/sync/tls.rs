@@ -51,10 +51,14 @@ pub fn client_config() -> Arc<rustls::ClientConfig> {
 
 /// An HTTP client that trusts what [`client_config`] trusts.
 pub(crate) fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .use_preconfigured_tls((*client_config()).clone())
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+    http_client_builder().build().unwrap_or_else(|_| reqwest::Client::new())
+}
+
+/// An HTTP client's builder that trusts what [`client_config`] trusts: the
+/// roots compiled in, not the machine's store, so it works on a Debian
+/// without `ca-certificates` (reqwest's own default panics there).
+pub fn http_client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().use_preconfigured_tls((*client_config()).clone())
 }
 
 #[cfg(test)]
