@@ -135,6 +135,19 @@ async fn a_staff_member_joins_by_a_mailed_code_through_the_app_and_reception_see
     .await?;
     office.screenshot("admin-joining").await?;
     office.check_accessibility("the admin's joining tab").await?;
+
+    // The poster for the staff room: what to do, the QR, and what to type
+    // without a camera; printed alone (print CSS), closed again.
+    o.click(&o.find_text("button", "Print the poster").await?).await?;
+    o.wait_text("Work here? Sign in on your phone").await?;
+    let poster = o.text(&o.find(".join-poster").await?).await?;
+    assert!(poster.contains("Lodge House") && poster.contains("Choose “I work here” and scan this code."), "{poster}");
+    assert!(poster.contains(&site_code) && poster.contains(&http), "the poster names the code and the server: {poster}");
+    assert_eq!(o.all(".join-poster .poster-qr svg").await?.len(), 1, "the poster's QR");
+    office.screenshot("admin-join-poster").await?;
+    office.check_accessibility("the join poster").await?;
+    o.click(&o.find(".join-poster button:not(.primary)").await?).await?;
+    o.wait_until("the poster closed", |page| !page.contains("Work here? Sign in on your phone")).await?;
     o.click(&o.find_text("button", "Approve").await?).await?;
     o.wait_text("Nobody is waiting to join.").await?;
 

@@ -1,10 +1,12 @@
-//! `lodge-sync` as an operator installs it: the Debian package that
-//! `cargo deb` makes from this workspace, installed with dpkg on a fresh
-//! Debian (debootstrap) that boots its own systemd under systemd-nspawn,
-//! then driven with `systemctl` and read with `journalctl`.
+//! Lodge's Debian packages as an operator installs them, on a fresh Debian
+//! 12 (debootstrap) that boots its own systemd under systemd-nspawn:
+//! `lodge-sync`'s package (made by `cargo deb`) installed with dpkg, then
+//! driven with `systemctl` and read with `journalctl`; the app's package
+//! (made by Tauri's bundler) installed with apt, which must find every
+//! library it needs.
 //!
-//! Needs root, `debootstrap`, `systemd-container`, `cargo-deb` and Debian's
-//! mirror, as `.ci/run` has (`scripts/deps` installs them).
+//! Needs root, `debootstrap`, `systemd-container`, `cargo-deb`, the UI's npm
+//! packages and Debian's mirror, as `.ci/run` has (`scripts/deps`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -43,8 +45,14 @@ impl Container {
                 std::fs::read_to_string(format!("/proc/{c}/comm")).is_ok_and(|comm| comm.trim() == "systemd")
             }))
         })?;
-        let state = container.run(&["systemctl", "is-system-running", "--wait"])?;
-        let state = String::from_utf8_lossy(&state.stdout).trim().to_owned();
+        // Its PID 1 may not answer yet (no socket: "Failed to connect to
+        // bus"), then says "initializing" and "starting" until every unit
+        // has started.
+        let state = wait_for("the container's boot", Duration::from_secs(120), || {
+            let out = container.run(&["systemctl", "is-system-running"])?;
+            let state = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            Ok(matches!(state.as_str(), "running" | "degraded" | "maintenance" | "stopping").then_some(state))
+        })?;
         if state != "running" {
             let failed = container.sh("systemctl --failed --no-legend --plain")?;
             bail!("the container's system is {state:?}; failed units: {failed}");
@@ -120,16 +128,53 @@ fn wait_for<T>(what: &str, limit: Duration, mut probe: impl FnMut() -> anyhow::R
     }
 }
 
+/// A one-off command in the (not booted) Debian, with the host's network:
+/// apt reaches the mirror from here.
+fn in_debian(root: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = checked(Command::new("systemd-nspawn").args(["--quiet", "--register=no", "--keep-unit", "-D"]).arg(root).args(args))?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
 fn checked(command: &mut Command) -> anyhow::Result<Output> {
     let out = command.output().with_context(|| format!("{command:?}"))?;
     ensure!(out.status.success(), "{command:?} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
     Ok(out)
 }
 
-/// The package as `scripts/package` makes it, from the `lodge-sync` that the
-/// tests already built (the test profile's binary, not a second build).
+fn workspace() -> anyhow::Result<&'static Path> {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("workspace")
+}
+
+/// The first `.deb` in `dir`.
+fn deb_in(dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::read_dir(dir)
+        .with_context(|| dir.display().to_string())?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|e| e == "deb"))
+        .with_context(|| format!("no .deb in {}", dir.display()))
+}
+
+/// The app's package as `scripts/package app` makes it, bundled by Tauri
+/// from the `lodge` binary the tests already built (no second build).
+fn build_app_package() -> anyhow::Result<PathBuf> {
+    let workspace = workspace()?;
+    let debug = cfg!(debug_assertions);
+    let out = workspace.join("target").join(if debug { "debug" } else { "release" }).join("bundle/deb");
+    let _ = std::fs::remove_dir_all(&out);
+    let mut bundle = Command::new(workspace.join("ui/node_modules/.bin/tauri"));
+    bundle.current_dir(workspace.join("src-tauri")).args(["bundle", "--ci", "--bundles", "deb"]);
+    if debug {
+        bundle.arg("--debug");
+    }
+    checked(&mut bundle)?;
+    deb_in(&out)
+}
+
+/// The package as `scripts/package server` makes it, from the `lodge-sync`
+/// that the tests already built (the test profile's binary, not a second build).
 fn build_package(out: &Path) -> anyhow::Result<PathBuf> {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().context("workspace")?;
+    let workspace = workspace()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let profile = if cfg!(debug_assertions) { "dev" } else { "release" };
     checked(
@@ -138,16 +183,12 @@ fn build_package(out: &Path) -> anyhow::Result<PathBuf> {
             .args(["deb", "--package", "lodge-sync-server", "--no-build", "--profile", profile, "--fast", "--output"])
             .arg(out),
     )?;
-    let deb = std::fs::read_dir(out)?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .find(|p| p.extension().is_some_and(|e| e == "deb"))
-        .context("cargo deb made no .deb")?;
-    Ok(deb)
+    deb_in(out)
 }
 
+/// One fresh Debian for both packages: debootstrap is most of the time.
 #[test]
-fn the_package_installs_and_runs_as_a_systemd_service_on_fresh_debian() -> anyhow::Result<()> {
+fn the_packages_install_on_fresh_debian_and_lodge_sync_runs_as_a_systemd_service() -> anyhow::Result<()> {
     let work = Path::new(env!("CARGO_TARGET_TMPDIR")).join("service-package");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work)?;
@@ -161,6 +202,21 @@ fn the_package_installs_and_runs_as_a_systemd_service_on_fresh_debian() -> anyho
             .arg("http://deb.debian.org/debian"),
     )?;
     std::fs::copy(&deb, root.join("root/lodge-sync.deb"))?;
+
+    // The app: apt finds every library it needs from the package's own
+    // dependencies, and the binary then starts far enough to print its version.
+    let app = build_app_package()?;
+    let fields = String::from_utf8(checked(Command::new("dpkg-deb").args(["--field"]).arg(&app).args(["Package", "Depends", "Recommends"]))?.stdout)?;
+    // libpcsclite1: the desktop badge reader's library, which the bundler does not find itself.
+    assert!(fields.contains("libwebkit2gtk-4.1-0") && fields.contains("libpcsclite1") && fields.contains("pcscd"), "{fields}");
+    std::fs::copy(&app, root.join("root/lodge-app.deb"))?;
+    in_debian(&root, &["apt-get", "update", "-qq"])?;
+    in_debian(&root, &["apt-get", "install", "-y", "-qq", "--no-install-recommends", "/root/lodge-app.deb"])?;
+    assert_eq!(in_debian(&root, &["lodge", "--version"])?, format!("lodge {}", env!("CARGO_PKG_VERSION")));
+    let desktop = std::fs::read_to_string(root.join("usr/share/applications/Lodge.desktop")).context("the app's menu entry")?;
+    assert!(desktop.contains("Exec=lodge") && desktop.contains("Icon=lodge"), "{desktop}");
+    assert!(root.join("usr/share/icons/hicolor/128x128/apps/lodge.png").exists(), "the app's icon");
+
     let debian = Container::boot(&root)?;
 
     // dpkg alone: the package makes its user, enables its unit and starts it.
@@ -219,5 +275,6 @@ fn the_package_installs_and_runs_as_a_systemd_service_on_fresh_debian() -> anyho
     assert!(debian.sh("ls /var/lib/lodge")?.contains("registry"), "the data stays after removal");
     drop(debian);
     assert!(!root.exists(), "the container's folder is gone after the test");
+    std::fs::remove_dir_all(&work)?;
     Ok(())
 }
