@@ -22,6 +22,11 @@ struct Cli {
     /// Where the server keeps its data.
     #[arg(long, global = true, default_value = "lodge-sync-data", env = "LODGE_SYNC_DATA")]
     data: PathBuf,
+    /// A settings file of NAME=value lines, as the service's
+    /// /etc/lodge/lodge-sync.conf: read before the options, as if its
+    /// variables were set; an option given or a variable already set wins.
+    #[arg(long, global = true, env = "LODGE_SYNC_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -589,6 +594,11 @@ fn main() -> anyhow::Result<()> {
     unsafe {
         libc::mallopt(libc::M_ARENA_MAX, 2);
     }
+    // Before the options are parsed (they read the environment) and before
+    // any other thread exists (it sets variables).
+    if let Some(file) = settings_file() {
+        dotenvy::from_path(&file).with_context(|| format!("reading the settings file {}", file.display()))?;
+    }
     // Store work waits for the site's one store lock anyway: more blocking
     // threads than this only add threads (each with its own allocator
     // heap) waiting in line. 200 connections grew the default pool to 200
@@ -598,6 +608,24 @@ fn main() -> anyhow::Result<()> {
 
 /// See `main`.
 const BLOCKING_THREADS: usize = 8;
+
+/// The file `--config` (or `LODGE_SYNC_CONFIG`) names, found before clap
+/// parses the options that it may set.
+fn settings_file() -> Option<PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--config" {
+            return args.next().map(PathBuf::from);
+        }
+        if let Some(file) = arg.to_str().and_then(|a| a.strip_prefix("--config=")) {
+            return Some(file.into());
+        }
+    }
+    std::env::var_os("LODGE_SYNC_CONFIG").map(PathBuf::from)
+}
 
 async fn serve_cli() -> anyhow::Result<()> {
     tracing_subscriber::fmt()

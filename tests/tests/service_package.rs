@@ -246,6 +246,16 @@ fn the_packages_install_on_fresh_debian_and_lodge_sync_runs_as_a_systemd_service
     assert!(!site.is_empty());
     assert!(debian.health(7878)?.contains(r#""sites":1"#));
     assert!(debian.sh("ls /var/lib/lodge")?.contains("registry"), "the registry lives in /var/lib/lodge");
+    // The operator's commands read the service's settings file, as systemd
+    // reads it (a quoted value with spaces too); an option given wins over it.
+    debian.sh("sed -i 's/^#LODGE_MAIL_FROM=/LODGE_MAIL_FROM=/' /etc/lodge/lodge-sync.conf")?;
+    let listed = debian.sh("runuser -u lodge -- lodge-sync --config /etc/lodge/lodge-sync.conf site list")?;
+    assert!(listed.contains("Main office"), "{listed}");
+    let elsewhere = debian.sh("runuser -u lodge -- lodge-sync --config /etc/lodge/lodge-sync.conf --data /tmp/elsewhere site list")?;
+    assert!(!elsewhere.contains("Main office"), "--data wins over the file: {elsewhere}");
+    let missing = debian.run(&["lodge-sync", "--config", "/etc/lodge/nothing.conf", "site", "list"])?;
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("reading the settings file /etc/lodge/nothing.conf"));
 
     // The settings file is what the service reads; a port below 1024 is
     // granted to the unprivileged user.
