@@ -987,3 +987,20 @@ fn jobs(state: &AppState, command: JobsCommand) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    /// What the settings file's comment and the README tell operators: a
+    /// value with a `$` in single quotes is read as written (as systemd
+    /// reads it); unquoted, `--config` reads `$NAME` as a variable.
+    #[test]
+    fn the_settings_file_keeps_a_dollar_in_single_quotes_only() {
+        let dir = tempfile::tempdir().expect("a folder");
+        let file = dir.path().join("lodge-sync.conf");
+        std::fs::write(&file, "LODGE_TEST_QUOTED='pa$HOME'\nLODGE_TEST_PLAIN=pa$HOME\nLODGE_TEST_SPACES=\"Lodge <lodge@example.com>\"\n").expect("written");
+        dotenvy::from_path(&file).expect("read");
+        assert_eq!(std::env::var("LODGE_TEST_QUOTED").as_deref(), Ok("pa$HOME"));
+        assert_ne!(std::env::var("LODGE_TEST_PLAIN").as_deref(), Ok("pa$HOME"));
+        assert_eq!(std::env::var("LODGE_TEST_SPACES").as_deref(), Ok("Lodge <lodge@example.com>"));
+    }
+}
