@@ -449,6 +449,17 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     })
 }
 
+/// A registry in a fresh folder with one site, "House", for the unit
+/// tests here and in the submodules; the folder lives as long as its guard.
+#[cfg(test)]
+pub(crate) fn registry_with_site() -> (tempfile::TempDir, Registry, SiteId) {
+    let dir = tempfile::tempdir().expect("a folder");
+    let reg = Registry::open(&dir.path().join("r.sqlite")).expect("a registry");
+    let site = SiteId::new();
+    reg.add_site(site, "House").expect("a site");
+    (dir, reg, site)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -459,10 +470,7 @@ mod tests {
 
     #[test]
     fn a_code_is_redeemed_once_and_the_token_authenticates() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
-        let site = SiteId::new();
-        reg.add_site(site, "House").unwrap();
+        let (_dir, mut reg, site) = crate::registry::registry_with_site();
         let code = reg.create_code(site, Role::Reception, None, Timestamp::from_millis(now().millis() + 60_000)).unwrap();
         let actor = automerge::ActorId::random().to_hex_string();
         let enrolled = reg.redeem(&code.to_lowercase(), &actor, "Desk iPad", now()).unwrap();
@@ -476,10 +484,7 @@ mod tests {
 
     #[test]
     fn expired_codes_and_phone_codes_without_a_person_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
-        let site = SiteId::new();
-        reg.add_site(site, "House").unwrap();
+        let (_dir, mut reg, site) = crate::registry::registry_with_site();
         let code = reg.create_code(site, Role::Kiosk, None, now()).unwrap();
         assert!(matches!(reg.redeem(&code, &automerge::ActorId::random().to_hex_string(), "k", now()), Err(RegistryError::BadCode)));
         assert!(matches!(reg.create_code(site, Role::Worker, None, now()), Err(RegistryError::PersonRequired(_))));
@@ -488,10 +493,7 @@ mod tests {
 
     #[test]
     fn empty_malformed_and_taken_actor_ids_are_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
-        let site = SiteId::new();
-        reg.add_site(site, "House").unwrap();
+        let (_dir, mut reg, site) = crate::registry::registry_with_site();
         let later = Timestamp::from_millis(now().millis() + 60_000);
         for bad in ["", "xyz", "ABCD", "abc", &"ab".repeat(MAX_ACTOR_BYTES + 1)] {
             let code = reg.create_code(site, Role::Kiosk, None, later).unwrap();
@@ -510,10 +512,7 @@ mod tests {
 
     #[test]
     fn the_feed_lists_what_changed_since() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
-        let site = SiteId::new();
-        reg.add_site(site, "House").unwrap();
+        let (_dir, mut reg, site) = crate::registry::registry_with_site();
         let a = DocId::visit(lodge_core::VisitId::new());
         let b = DocId::visit(lodge_core::VisitId::new());
         assert_eq!(reg.bump(site, &a, false).unwrap(), 1);
@@ -526,10 +525,7 @@ mod tests {
 
     #[test]
     fn a_devices_confirmation_only_moves_forward() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
-        let site = SiteId::new();
-        reg.add_site(site, "House").unwrap();
+        let (_dir, mut reg, site) = crate::registry::registry_with_site();
         let code = reg.create_code(site, Role::Reception, None, Timestamp::from_millis(now().millis() + 60_000)).unwrap();
         let desk = reg.redeem(&code, &automerge::ActorId::random().to_hex_string(), "desk", now()).unwrap().device.device;
         assert_eq!(reg.confirmed(site).unwrap()[&desk], 0);

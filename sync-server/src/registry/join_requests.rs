@@ -106,10 +106,7 @@ mod tests {
 
     #[test]
     fn requests_wait_once_per_contact_at_most_a_few_hundred_and_are_forgotten_after_thirty_days() {
-        let dir = tempfile::tempdir().unwrap();
-        let reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
-        let site = SiteId::new();
-        reg.add_site(site, "House").unwrap();
+        let (_dir, reg, site) = crate::registry::registry_with_site();
         reg.request_to_join(site, "Piotr", "piotr@north.test", "10.0.0.1", at(0)).unwrap();
         reg.request_to_join(site, "Piotr Nowak", "piotr@north.test", "10.0.0.2", at(0)).unwrap();
         let waiting = reg.join_requests(site).unwrap();

@@ -180,10 +180,7 @@ mod tests {
 
     #[test]
     fn a_token_lives_while_used_and_ends_after_the_idle_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
-        let site = SiteId::new();
-        reg.add_site(site, "House").unwrap();
+        let (_dir, mut reg, site) = crate::registry::registry_with_site();
         let code = reg.create_code(site, Role::Reception, None, at(1)).unwrap();
         let desk = reg.redeem(&code, &automerge::ActorId::random().to_hex_string(), "desk", at(0)).unwrap();
         let idle = Duration::from_secs(30 * 86_400);
@@ -198,10 +195,7 @@ mod tests {
 
     #[test]
     fn an_unknown_contacts_code_enrols_nobody_even_when_right() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
-        let site = SiteId::new();
-        reg.add_site(site, "House").unwrap();
+        let (_dir, mut reg, site) = crate::registry::registry_with_site();
         let join = reg.join_code(site).unwrap();
         assert_eq!(reg.site_by_join_code(&join.to_lowercase()).unwrap().unwrap().0, site);
         let asked = reg.ask_sign_in_code(site, "nobody@lodge.test", None, "127.0.0.1", at(0), (5, 100)).unwrap();
@@ -230,10 +224,7 @@ mod limits {
 
     #[test]
     fn a_site_may_send_so_many_codes_an_hour_whoever_asks() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
-        let site = SiteId::new();
-        reg.add_site(site, "House").unwrap();
+        let (_dir, mut reg, site) = crate::registry::registry_with_site();
         for n in 0..3 {
             reg.ask_sign_in_code(site, &format!("p{n}@lodge.test"), None, "10.0.0.1", at(0), (5, 3)).unwrap();
         }
@@ -246,10 +237,7 @@ mod limits {
 
     #[test]
     fn old_audit_rows_and_day_old_codes_go_and_newer_ones_stay() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
-        let site = SiteId::new();
-        reg.add_site(site, "House").unwrap();
+        let (_dir, mut reg, site) = crate::registry::registry_with_site();
         let row = AuditRow { site: Some(site), address: "10.0.0.1".into(), action: "enrol".into(), outcome: "ok".into(), ..Default::default() };
         reg.audit(at(0), &row).unwrap();
         reg.audit(at(120), &row).unwrap();
@@ -262,10 +250,7 @@ mod limits {
 
     #[test]
     fn a_device_name_too_long_is_refused_and_spends_no_code() {
-        let dir = tempfile::tempdir().unwrap();
-        let mut reg = Registry::open(&dir.path().join("r.sqlite")).unwrap();
-        let site = SiteId::new();
-        reg.add_site(site, "House").unwrap();
+        let (_dir, mut reg, site) = crate::registry::registry_with_site();
         let asked = reg.ask_sign_in_code(site, "anna@lodge.test", Some((PersonId::new(), Role::Staff)), "10.0.0.1", at(0), (5, 100)).unwrap();
         let actor = automerge::ActorId::random().to_hex_string();
         let long = "x".repeat(crate::registry::MAX_DEVICE_NAME_CHARS + 1);
