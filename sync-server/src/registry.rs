@@ -449,6 +449,12 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     })
 }
 
+/// Day `days` of the unit tests' calendar (a fixed day in 2026, plus `days`).
+#[cfg(test)]
+pub(crate) fn test_day(days: i64) -> Timestamp {
+    Timestamp::from_millis(1_795_000_000_000 + days * 86_400_000)
+}
+
 /// A registry in a fresh folder with one site, "House", for the unit
 /// tests here and in the submodules; the folder lives as long as its guard.
 #[cfg(test)]

@@ -100,9 +100,7 @@ fn valid_domain(d: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn at(days: i64) -> Timestamp {
-        Timestamp::from_millis(1_795_000_000_000 + days * 86_400_000)
-    }
+    use crate::registry::test_day as at;
 
     #[test]
     fn requests_wait_once_per_contact_at_most_a_few_hundred_and_are_forgotten_after_thirty_days() {

@@ -174,9 +174,7 @@ mod tests {
 
     use super::*;
 
-    fn at(days: i64) -> Timestamp {
-        Timestamp::from_millis(1_795_000_000_000 + days * 86_400_000)
-    }
+    use crate::registry::test_day as at;
 
     #[test]
     fn a_token_lives_while_used_and_ends_after_the_idle_time() {
