@@ -62,10 +62,61 @@ fn percentiles(name: &'static str, mut samples: Vec<Duration>) -> Percentiles {
     Percentiles { rss_mb: rss_mb("VmRSS:"), name, runs: samples.len(), p50: at(0.5), p99: at(0.99), max: *samples.last().unwrap() }
 }
 
-fn timed<T>(samples: &mut Vec<Duration>, f: impl FnOnce() -> T) -> T {
+/// A command over [`STALL`]: where its time went. CPU time near the wall
+/// time is work in the command (a compaction, a document loaded); far
+/// below it is waiting, and the switches say for what: voluntary ones are
+/// the thread blocking (a lock, a read, an fsync), involuntary ones the
+/// thread preempted (another process, or the VM's host).
+struct Stall {
+    kind: &'static str,
+    wall: Duration,
+    user: Duration,
+    system: Duration,
+    voluntary_switches: i64,
+    involuntary_switches: i64,
+    minor_faults: i64,
+    major_faults: i64,
+}
+
+/// A command slower than this is a stall (issue #17: every command under
+/// 20 ms).
+const STALL: Duration = Duration::from_millis(20);
+
+thread_local! {
+    static STALLS: std::cell::RefCell<Vec<Stall>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// This thread's CPU time (user, system) and counters
+/// (`getrusage(RUSAGE_THREAD)`).
+fn thread_usage() -> ((Duration, Duration), [i64; 4]) {
+    // SAFETY: getrusage only writes the struct it is given.
+    let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut u) };
+    let tv = |t: libc::timeval| Duration::from_secs(t.tv_sec as u64) + Duration::from_micros(t.tv_usec as u64);
+    ((tv(u.ru_utime), tv(u.ru_stime)), [u.ru_nvcsw, u.ru_nivcsw, u.ru_minflt, u.ru_majflt])
+}
+
+fn timed<T>(kind: &'static str, samples: &mut Vec<Duration>, f: impl FnOnce() -> T) -> T {
+    let (cpu0, n0) = thread_usage();
     let t = Instant::now();
     let out = f();
-    samples.push(t.elapsed());
+    let wall = t.elapsed();
+    samples.push(wall);
+    if wall > STALL {
+        let (cpu1, n1) = thread_usage();
+        STALLS.with(|s| {
+            s.borrow_mut().push(Stall {
+                kind,
+                wall,
+                user: cpu1.0.saturating_sub(cpu0.0),
+                system: cpu1.1.saturating_sub(cpu0.1),
+                voluntary_switches: n1[0] - n0[0],
+                involuntary_switches: n1[1] - n0[1],
+                minor_faults: n1[2] - n0[2],
+                major_faults: n1[3] - n0[3],
+            })
+        });
+    }
     out
 }
 
@@ -92,7 +143,7 @@ fn command_percentiles(store: &mut Store, clock: &ManualClock, runs: usize) -> V
     let (mut reg, mut adm, mut rel) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..runs {
         clock.advance(1_000);
-        let visit = timed(&mut reg, || {
+        let visit = timed("register_guest", &mut reg, || {
             store
                 .register_guest(
                     &Actor::kiosk(DeviceId::new()),
@@ -101,8 +152,8 @@ fn command_percentiles(store: &mut Store, clock: &ManualClock, runs: usize) -> V
                 .unwrap()
         });
         let card = CardNumber::new(100 + (i % 200) as u32).unwrap();
-        timed(&mut adm, || store.admit(&admin, AdmitRequest { visit, card, take_over: true }).unwrap());
-        timed(&mut rel, || store.release(&admin, visit).unwrap());
+        timed("admit", &mut adm, || store.admit(&admin, AdmitRequest { visit, card, take_over: true }).unwrap());
+        timed("release", &mut rel, || store.release(&admin, visit).unwrap());
     }
     out.push(percentiles("register_guest", reg));
     out.push(percentiles("admit", adm));
@@ -114,9 +165,9 @@ fn command_percentiles(store: &mut Store, clock: &ManualClock, runs: usize) -> V
         let me = Actor::person(p.id, &p.name, Role::Staff);
         clock.advance(1_000);
         if store.signed_in_since(p.id).unwrap().is_some() {
-            timed(&mut sout, || store.sign_out(&me, p.id).unwrap());
+            timed("sign_out", &mut sout, || store.sign_out(&me, p.id).unwrap());
         } else {
-            timed(&mut sin, || store.sign_in(&me, p.id).unwrap());
+            timed("sign_in", &mut sin, || store.sign_in(&me, p.id).unwrap());
         }
     }
     out.push(percentiles("sign_in", sin));
@@ -135,9 +186,9 @@ fn command_percentiles(store: &mut Store, clock: &ManualClock, runs: usize) -> V
         let _ = store.return_key(&admin, key.id);
         let customer = people[(i * 13) % people.len()].email.clone().unwrap();
         clock.advance(1_000);
-        let lent = timed(&mut lend, || store.checkout_key(&admin, CheckoutRequest { key: key.id, customer, due_at: None }));
+        let lent = timed("checkout_key", &mut lend, || store.checkout_key(&admin, CheckoutRequest { key: key.id, customer, due_at: None }));
         if lent.is_ok() {
-            timed(&mut back, || store.return_key(&admin, key.id).unwrap());
+            timed("return_key", &mut back, || store.return_key(&admin, key.id).unwrap());
         }
     }
     out.push(percentiles("checkout_key", lend));
@@ -149,8 +200,8 @@ fn command_percentiles(store: &mut Store, clock: &ManualClock, runs: usize) -> V
         let p = &people[(i * 3) % people.len()];
         let worker = Actor::person(p.id, &p.name, Role::Worker);
         clock.advance(1_000);
-        if timed(&mut take, || store.activate_equipment(&worker, &item.activation_code)).is_ok() {
-            timed(&mut ret, || store.deactivate_equipment(&worker, &item.activation_code).unwrap());
+        if timed("activate_equipment", &mut take, || store.activate_equipment(&worker, &item.activation_code)).is_ok() {
+            timed("deactivate_equipment", &mut ret, || store.deactivate_equipment(&worker, &item.activation_code).unwrap());
         }
     }
     out.push(percentiles("activate_equipment", take));
@@ -160,10 +211,10 @@ fn command_percentiles(store: &mut Store, clock: &ManualClock, runs: usize) -> V
     let mut waiting = Vec::new();
     let mut history = Vec::new();
     for i in 0..runs {
-        timed(&mut evac, || store.evacuation_list().unwrap());
-        timed(&mut waiting, || store.waiting_guests().unwrap());
+        timed("evacuation_list", &mut evac, || store.evacuation_list().unwrap());
+        timed("waiting_guests", &mut waiting, || store.waiting_guests().unwrap());
         if i % 10 == 0 {
-            timed(&mut history, || store.visit_history(&VisitSearch { text: Some("Company 3".into()), limit: Some(50), ..Default::default() }).unwrap());
+            timed("visit_history", &mut history, || store.visit_history(&VisitSearch { text: Some("Company 3".into()), limit: Some(50), ..Default::default() }).unwrap());
         }
     }
     out.push(percentiles("evacuation_list (query)", evac));
@@ -182,7 +233,7 @@ fn main() {
     // Cold open: open the file and answer "who is in the building?".
     let mut opens = Vec::new();
     for _ in 0..if full { 20 } else { 3 } {
-        timed(&mut opens, || {
+        timed("open", &mut opens, || {
             let store = Store::open(&path, Arc::new(clock.clone())).unwrap();
             store.evacuation_list().unwrap().headcount()
         });
@@ -197,6 +248,24 @@ fn main() {
     println!("\n| measurement | runs | p50 | p99 | max | RSS after |\n| --- | --- | --- | --- | --- | --- |");
     for p in &table {
         println!("| {} | {} | {:.2} ms | {:.2} ms | {:.2} ms | {:.0} MB |", p.name, p.runs, ms(p.p50), ms(p.p99), ms(p.max), p.rss_mb);
+    }
+    let stalls = STALLS.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    println!("\ncommands over {} ms: {}", STALL.as_millis(), stalls.len());
+    if !stalls.is_empty() {
+        println!("\n| command | wall | CPU, user | CPU, system | voluntary switches | involuntary | minor faults | major faults |\n| --- | --- | --- | --- | --- | --- | --- | --- |");
+        for s in &stalls {
+            println!(
+                "| {} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} | {} |",
+                s.kind,
+                ms(s.wall),
+                ms(s.user),
+                ms(s.system),
+                s.voluntary_switches,
+                s.involuntary_switches,
+                s.minor_faults,
+                s.major_faults
+            );
+        }
     }
     println!(
         "\nstore file {file_mb:.1} MB; resident memory now {:.1} MB, peak {:.1} MB; documents loaded now {}\n",

@@ -8,7 +8,9 @@
 mod header;
 mod id;
 mod model;
+mod reader;
 
 pub use header::{DocKind, Header, SCHEMA_VERSION};
 pub use id::DocId;
 pub(crate) use model::Model;
+pub(crate) use reader::hydrate;

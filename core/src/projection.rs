@@ -25,7 +25,7 @@ pub(crate) fn project_document(id: &DocId, doc: &AutoCommit, conn: &Connection, 
         // Read as only what its rows need: presence documents are the ones
         // every device takes a change of many times a day.
         DocKind::Presence => {
-            let rows: crate::presence::PresenceRows = autosurgeon::hydrate(doc).map_err(|e| Error::corrupt(id, e))?;
+            let rows: crate::presence::PresenceRows = crate::document::hydrate(doc).map_err(|e| Error::corrupt(id, e))?;
             Ok(rows.project(id, conn, affected)?)
         }
         DocKind::Key => go::<crate::key_loan::KeyDoc>(id, doc, conn, affected),

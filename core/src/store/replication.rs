@@ -543,6 +543,7 @@ fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: s
     match work.loaded(doc)? {
         Some(loaded) => {
             let before = loaded.doc.get_heads();
+            let received: Vec<u8> = message.changes.iter().flatten().copied().collect();
             merge(doc, &mut loaded.doc, state, message)?;
             if loaded.doc.get_heads() == before {
                 work.unchanged(doc);
@@ -553,7 +554,7 @@ fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: s
             refuse_purged_changes(work, doc, &new)?;
             let loaded = work.loaded(doc)?.ok_or_else(|| Error::corrupt(doc, "it vanished during a merge"))?;
             check(doc, &mut loaded.doc, &before, accept)?;
-            work.merged(doc, &before)?;
+            work.merged(doc, &before, Some(received))?;
             Ok(true)
         }
         None => {
@@ -670,7 +671,7 @@ impl Store {
                     let before = loaded.doc.get_heads();
                     loaded.doc.merge(&mut incoming).map_err(|e| Error::corrupt(doc, e))?;
                     if loaded.doc.get_heads() != before {
-                        work.merged(doc, &before)?;
+                        work.merged(doc, &before, None)?;
                     }
                     Ok(())
                 }

@@ -235,10 +235,16 @@ impl<'s> Work<'s> {
     }
 
     /// Persist and re-project what a merge added to a stored document.
-    pub(super) fn merged(&mut self, id: &DocId, before: &[automerge::ChangeHash]) -> Result<(), Error> {
+    /// `received` are the change chunks the merge applied, kept as they
+    /// came (see [`persist::append_bytes`]); without them the changes
+    /// since `before` are encoded from the document.
+    pub(super) fn merged(&mut self, id: &DocId, before: &[automerge::ChangeHash], received: Option<Vec<u8>>) -> Result<(), Error> {
         self.written.insert(id.clone());
         let loaded = load(self.cache, &self.tx, self.actor, id)?.ok_or_else(|| Error::corrupt(id, "it is missing"))?;
-        persist::append(&self.tx, id, loaded, before, self.now)?;
+        match received {
+            Some(bytes) => persist::append_bytes(&self.tx, id, loaded, bytes, self.now)?,
+            None => persist::append(&self.tx, id, loaded, before, self.now)?,
+        }
         crate::projection::project_document(id, &loaded.doc, &self.tx, &mut self.affected)
     }
 
@@ -372,7 +378,7 @@ pub(super) fn load<'c>(cache: &'c mut DocCache, conn: &Connection, actor: &Actor
 }
 
 pub(crate) fn hydrate<M: Model>(id: &DocId, doc: &AutoCommit) -> Result<M, Error> {
-    let value: M = autosurgeon::hydrate(doc).map_err(|e| Error::corrupt(id, e))?;
+    let value: M = crate::document::hydrate(doc).map_err(|e| Error::corrupt(id, e))?;
     if value.header().kind != M::KIND {
         return Err(Error::WrongKind { doc: id.clone(), expected: M::KIND, found: value.header().kind });
     }

@@ -197,5 +197,16 @@ proptest! {
         for store in &r.stores {
             every_broken_invariant_is_a_conflict(store);
         }
+        // Merged changes are kept as the sync messages carried them: each
+        // store, opened afresh and re-read from its file alone, shows the
+        // same.
+        for i in 0..r.stores.len() {
+            let path = r.stores[i].path().to_path_buf();
+            r.stores[i] = lodge_core::Store::open(&path, std::sync::Arc::new(r.clock.clone())).unwrap();
+            r.stores[i].rebuild_projections().unwrap();
+            for (mine, reread) in first.lines().zip(projections(&r.stores[i]).lines()) {
+                prop_assert_eq!(mine, reread);
+            }
+        }
     }
 }
