@@ -69,6 +69,7 @@ pub mod key_loan;
 pub mod notice;
 pub mod person;
 pub mod presence;
+pub mod process;
 mod projection;
 pub mod repair;
 pub mod retention;

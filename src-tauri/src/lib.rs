@@ -50,6 +50,7 @@ pub struct Options {
 /// shell calls.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    lodge_core::process::forgo_huge_pages();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)

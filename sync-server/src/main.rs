@@ -583,6 +583,7 @@ fn operator(state: &lodge_sync_server::AppState, command: OperatorCommand) -> an
 }
 
 fn main() -> anyhow::Result<()> {
+    lodge_core::process::forgo_huge_pages();
     // SQLite allocates with glibc's malloc (Rust's allocations go to
     // mimalloc), which gives each thread that calls it an arena of its own,
     // up to 8 per core, each reserving 64 MB of address space: a server

@@ -58,3 +58,13 @@ async fn metrics_count_devices_traffic_feed_jobs_and_store_behind_a_token() {
     let status = reqwest::get(format!("{}/metrics", plain.server.http_url())).await.unwrap().status();
     assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_running_server_has_transparent_huge_pages_off() {
+    // Its allocator would otherwise have the kernel zero 2 MB for every
+    // new piece of heap (see `lodge_core::process`).
+    let s = TestSite::start().await;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", s.server.pid())).unwrap();
+    let thp = status.lines().find(|l| l.starts_with("THP_enabled:")).expect("the kernel reports THP_enabled");
+    assert_eq!(thp.split_whitespace().nth(1), Some("0"), "{thp}");
+}

@@ -51,6 +51,8 @@ fn arg(args: &[String], name: &str) -> anyhow::Result<String> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
+    // As every Lodge process (see `lodge_core::process`).
+    lodge_core::process::forgo_huge_pages();
     let args: Vec<String> = std::env::args().collect();
     let path = PathBuf::from(arg(&args, "--store")?);
     let url = arg(&args, "--url")?;

@@ -610,6 +610,8 @@ async fn reminders(people: usize) -> anyhow::Result<()> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
+    // As every Lodge process (see `lodge_core::process`).
+    lodge_core::process::forgo_huge_pages();
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("w1") => {
