@@ -46,15 +46,12 @@ fn server_hears_back(server: &mut Store, doc: &DocId, reply: &[u8]) {
     server.receive_sync_message(DEVICE, doc, reply).unwrap();
 }
 
+/// The process's CPU time (its checkpoint threads included).
 fn cpu_now() -> Duration {
-    let mut t = libc_timespec();
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes only the struct it is given.
     unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
-}
-
-fn libc_timespec() -> libc::timespec {
-    libc::timespec { tv_sec: 0, tv_nsec: 0 }
 }
 
 fn main() {

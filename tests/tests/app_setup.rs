@@ -32,6 +32,18 @@ async fn a_join_from_the_command_line_that_fails_opens_first_run_saying_why() ->
     s.type_into(&s.find("#join-code").await?, &good).await?;
     s.click(&s.find_text("button", "Join").await?).await?;
     s.wait_text("Welcome to Lodge Demo House").await?;
+    // The app, like every Lodge process, runs without transparent huge
+    // pages (see `lodge_core::process`).
+    let app = std::fs::canonicalize(lodge_tests::app::lodge_app_bin())?;
+    let apps: Vec<String> = std::fs::read_dir("/proc")?
+        .filter_map(|e| e.ok())
+        .filter(|e| std::fs::read_link(e.path().join("exe")).is_ok_and(|exe| exe == app))
+        .filter_map(|e| std::fs::read_to_string(e.path().join("status")).ok())
+        .collect();
+    assert!(!apps.is_empty(), "the running app was not found as {}", app.display());
+    for status in &apps {
+        assert!(status.lines().any(|l| l.split_whitespace().eq(["THP_enabled:", "0"])), "{status}");
+    }
     let devices = admin(&server_dir, &["devices", "list"])?;
     assert!(devices.lines().any(|l| l.contains("Lobby tablet") && l.contains("kiosk")), "{devices}");
     tablet.quit().await;

@@ -1,13 +1,12 @@
-//! A document read object by object: the first look into a map or a list
-//! reads all of it in one pass, and every field or item after that comes
-//! from that pass.
+//! A document read in one pass: the first lookup reads every map and list
+//! of it (`ReadDoc::iter`), and every field or item comes from that pass.
 //!
 //! `autosurgeon`'s derived `Hydrate` asks for each field of a struct, and
 //! each item of a list, with a lookup of its own, and Automerge 0.12 finds
 //! a key by seeking through the object's operations: reading a presence
 //! month cost about ten thousand instructions a field, and re-projecting a
 //! merged document was two fifths of what a device spends on each change it
-//! receives. One pass per object reads the same values: the winner of each
+//! receives. One pass reads the same values: the winner of each
 //! key (a conflict's other values are not read by `get` either) and the
 //! visible items of a list in their order.
 
