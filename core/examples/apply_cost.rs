@@ -15,6 +15,14 @@
 //!         target/release/examples/apply_cost 300
 //!
 //! Without valgrind it prints the wall and CPU time per change of each part.
+//!
+//! A second argument gives the number of listening devices (1 unless
+//! given): the server makes the messages for all of them at once, as it
+//! fans a change out (`Store::generate_first_sync_messages`). With `alone`
+//! as the third, it makes each one by itself instead, as it did before:
+//!
+//!     valgrind --tool=callgrind --toggle-collect='apply_cost::server_delivers' \
+//!         target/release/examples/apply_cost 200 20 alone
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,12 +31,16 @@ use lodge_core::person::PersonForm;
 use lodge_core::{Actor, DocId, ManualClock, Store, Timestamp};
 
 const SERVER: &str = "server";
-const DEVICE: &str = "device";
 
-/// The server makes the message for the device (per change delivered).
+/// The server makes the message for each listening device (per change
+/// delivered): together, or one by one (`alone`).
 #[inline(never)]
-fn server_delivers(server: &mut Store, doc: &DocId) -> Option<Vec<u8>> {
-    server.generate_sync_message(DEVICE, doc).unwrap()
+fn server_delivers(server: &mut Store, peers: &[String], doc: &DocId, alone: bool) -> Vec<Option<Vec<u8>>> {
+    if alone {
+        peers.iter().map(|p| server.generate_first_sync_message(p, doc).unwrap()).collect()
+    } else {
+        server.generate_first_sync_messages(peers, doc).unwrap()
+    }
 }
 
 /// The device merges, stores, projects and answers it in one transaction
@@ -42,8 +54,8 @@ fn device_applies(device: &mut Store, doc: &DocId, message: Vec<u8>, seq: u64) -
 
 /// The server takes the device's answer (its new heads).
 #[inline(never)]
-fn server_hears_back(server: &mut Store, doc: &DocId, reply: &[u8]) {
-    server.receive_sync_message(DEVICE, doc, reply).unwrap();
+fn server_hears_back(server: &mut Store, peer: &str, doc: &DocId, reply: &[u8]) {
+    server.receive_sync_message(peer, doc, reply).unwrap();
 }
 
 /// The process's CPU time (its checkpoint threads included).
@@ -55,11 +67,13 @@ fn cpu_now() -> Duration {
 }
 
 fn main() {
-    let changes: usize = std::env::args().nth(1).and_then(|n| n.parse().ok()).unwrap_or(2_000);
+    let mut args = std::env::args().skip(1);
+    let changes: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(2_000);
+    let listeners: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(1);
+    let alone = args.next().as_deref() == Some("alone");
     let dir = tempfile::tempdir().unwrap();
     let clock = ManualClock::new(Timestamp::from_millis(1_767_600_000_000));
     let mut server = Store::open(dir.path().join("server.sqlite"), Arc::new(clock.clone())).unwrap();
-    let mut device = Store::open(dir.path().join("device.sqlite"), Arc::new(clock.clone())).unwrap();
     lodge_core::demo::create_demo_site(&mut server).unwrap();
     // W1's site: 100 people, each with this month's presence document,
     // signed in and out in turn (a document has a handful of events).
@@ -71,7 +85,15 @@ fn main() {
         server.sign_in(&founder, *p).unwrap();
         server.sign_out(&founder, *p).unwrap();
     }
-    lodge_core::exchange(&mut server, SERVER, &mut device, DEVICE).unwrap();
+    let peers: Vec<String> = (0..listeners).map(|k| format!("device-{k}")).collect();
+    let mut devices: Vec<Store> = peers
+        .iter()
+        .map(|peer| {
+            let mut device = Store::open(dir.path().join(format!("{peer}.sqlite")), Arc::new(clock.clone())).unwrap();
+            lodge_core::exchange(&mut server, SERVER, &mut device, peer).unwrap();
+            device
+        })
+        .collect();
     for (doc, _) in server.outbox().unwrap() {
         server.clear_outbox(&doc).unwrap();
     }
@@ -97,25 +119,38 @@ fn main() {
         server.clear_outbox(&doc).unwrap();
         // The protocol may take a round or two (heads, then changes); the
         // whole exchange is the cost of the change.
-        let mut applied = false;
+        let mut applied = vec![false; listeners];
         loop {
-            let mut message = None;
-            measure(&mut deliver, &mut deliver_cpu, &mut || message = server_delivers(&mut server, &doc));
-            let Some(mut message) = message else { break };
-            messages += 1;
-            let (mut changed, mut reply) = (false, None);
-            measure(&mut apply, &mut apply_cpu, &mut || {
-                (changed, reply) = device_applies(&mut device, &doc, std::mem::take(&mut message), i as u64 + 1)
-            });
-            applied |= changed;
-            let Some(reply) = reply else { break };
-            measure(&mut hear, &mut hear_cpu, &mut || server_hears_back(&mut server, &doc, &reply));
+            let mut made = Vec::new();
+            measure(&mut deliver, &mut deliver_cpu, &mut || made = server_delivers(&mut server, &peers, &doc, alone));
+            let mut replies = Vec::new();
+            for (k, message) in made.into_iter().enumerate() {
+                let Some(mut message) = message else { continue };
+                messages += 1;
+                let (mut changed, mut reply) = (false, None);
+                measure(&mut apply, &mut apply_cpu, &mut || {
+                    (changed, reply) = device_applies(&mut devices[k], &doc, std::mem::take(&mut message), i as u64 + 1)
+                });
+                applied[k] |= changed;
+                replies.extend(reply.map(|r| (k, r)));
+            }
+            if replies.is_empty() {
+                break;
+            }
+            for (k, reply) in replies {
+                measure(&mut hear, &mut hear_cpu, &mut || server_hears_back(&mut server, &peers[k], &doc, &reply));
+            }
         }
-        assert!(applied, "the change reached the device");
+        assert!(applied.iter().all(|a| *a), "the change reached every device");
     }
-    let per = |d: Duration| d.as_secs_f64() * 1e6 / changes as f64;
-    println!("{changes} changes (presence months of {} people), {messages} messages to the device", people.len());
-    println!("| part | wall per change | CPU per change |\n| --- | --- | --- |");
+    let delivered = changes * listeners;
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / delivered as f64;
+    println!(
+        "{changes} changes (presence months of {} people) to {listeners} devices{}, {messages} messages",
+        people.len(),
+        if alone { " (each message made alone)" } else { "" }
+    );
+    println!("| part, per change delivered to one device | wall | CPU |\n| --- | --- | --- |");
     println!("| server makes the device's message | {:.0} µs | {:.0} µs |", per(deliver), per(deliver_cpu));
     println!("| device applies it | {:.0} µs | {:.0} µs |", per(apply), per(apply_cpu));
     println!("| server takes the device's answer | {:.0} µs | {:.0} µs |", per(hear), per(hear_cpu));

@@ -8,6 +8,7 @@
 //! invariants. A refused command returns before commit, so nothing changes.
 
 mod attention;
+mod broadcast;
 mod cache;
 mod checkpoint;
 mod error;

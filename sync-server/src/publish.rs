@@ -62,6 +62,7 @@ fn fan_out(hub: &SiteHub, origin: Option<DeviceId>, changes: &[Changed], ask_era
         let kiosks = listeners.iter().any(|(_, l)| l.device.role == Role::Kiosk);
         let waiting = kiosks && visit_waiting(&mut store, &c.doc);
         let public = kiosks && for_everyone(&mut store, &c.doc);
+        let mut readers = Vec::new();
         for (i, (_, listener)) in listeners.iter().enumerate() {
             let held = held_by(&listener.device, &mut store, &c.doc);
             let marshal = marshal_of(&listener.device, &mut store, &c.doc);
@@ -74,11 +75,18 @@ fn fan_out(hub: &SiteHub, origin: Option<DeviceId>, changes: &[Changed], ask_era
                 }
                 continue;
             }
-            match store.generate_first_sync_message(&listener.device.device.to_string(), &c.doc) {
-                Ok(Some(message)) => docs[i].push(DocMessage { doc: c.doc.clone(), message }),
-                Ok(None) => {}
-                Err(e) => tracing::error!(error = %e, "store failed"),
+            readers.push(i);
+        }
+        let peers: Vec<String> = readers.iter().map(|&i| listeners[i].1.device.device.to_string()).collect();
+        match store.generate_first_sync_messages(&peers, &c.doc) {
+            Ok(messages) => {
+                for (i, message) in readers.into_iter().zip(messages) {
+                    if let Some(message) = message {
+                        docs[i].push(DocMessage { doc: c.doc.clone(), message });
+                    }
+                }
             }
+            Err(e) => tracing::error!(error = %e, "store failed"),
         }
     }
     drop(store);

@@ -103,16 +103,7 @@ impl Store {
         let key = (peer.to_owned(), doc.clone());
         let known = self.sync.states.contains(&key) || self.has_sync_state(peer, doc)?;
         if !known {
-            self.sync.put(
-                key,
-                Kept::Exchanging(Box::new(sync::State {
-                    their_heads: Some(Vec::new()),
-                    their_need: Some(Vec::new()),
-                    their_have: Some(Vec::new()),
-                    their_capabilities: Some(vec![Capability::MessageV2]),
-                    ..Default::default()
-                })),
-            );
+            self.sync.put(key, Kept::Exchanging(Box::new(never_synced())));
         }
         let message = self.generate_sync_message(peer, doc)?;
         if !known {
@@ -120,6 +111,50 @@ impl Store {
             self.cache.evict(doc);
         }
         Ok(message)
+    }
+
+    /// [`Store::generate_first_sync_message`] for each of `peers` at once,
+    /// as a server pushes one change to its listeners: peers in the same
+    /// state get the same message, made once (see [`super::broadcast`]).
+    pub fn generate_first_sync_messages(&mut self, peers: &[String], doc: &DocId) -> Result<Vec<Option<Vec<u8>>>, Error> {
+        let mut keys = Vec::with_capacity(peers.len());
+        let mut unknown = false;
+        for peer in peers {
+            let key = (peer.clone(), doc.clone());
+            if !self.sync.states.contains(&key) {
+                if self.has_sync_state(peer, doc)? {
+                    let state = load_sync_state(&self.conn, peer, doc)?;
+                    self.sync.put(key.clone(), Kept::Exchanging(Box::new(state)));
+                } else {
+                    unknown = true;
+                    self.sync.put(key.clone(), Kept::Exchanging(Box::new(never_synced())));
+                }
+            }
+            keys.push(key);
+        }
+        let mut messages = Vec::with_capacity(peers.len());
+        let mut broadcast = super::broadcast::Broadcast::default();
+        let mut empty = None;
+        let mut loaded = super::work::load(&mut self.cache, &self.conn, &self.actor, doc)?;
+        for key in &keys {
+            let kept = self.sync.states.get_mut(key).expect("loaded above");
+            let message = match loaded.as_deref_mut() {
+                Some(loaded) => {
+                    let message = broadcast.message(&mut loaded.doc, kept.state());
+                    if message.is_none() {
+                        kept.settle(&loaded.doc.get_heads());
+                    }
+                    message
+                }
+                None => broadcast.message(empty.get_or_insert_with(AutoCommit::new), kept.state()),
+            };
+            messages.push(message);
+        }
+        if unknown {
+            // Saving a whole document leaves large caches in it.
+            self.cache.evict(doc);
+        }
+        Ok(messages)
     }
 
     /// Apply a sync message for `doc` from `peer`: new changes are stored,
@@ -701,5 +736,17 @@ impl Store {
                 Err(e)
             }
         }
+    }
+}
+
+/// The state of a peer that has never synced a document with this store:
+/// it has nothing, so the first message carries the whole document.
+fn never_synced() -> sync::State {
+    sync::State {
+        their_heads: Some(Vec::new()),
+        their_need: Some(Vec::new()),
+        their_have: Some(Vec::new()),
+        their_capabilities: Some(vec![Capability::MessageV2]),
+        ..Default::default()
     }
 }
