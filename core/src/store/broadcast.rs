@@ -104,7 +104,7 @@ fn equal_but_sent(a: &sync::State, b: &sync::State) -> bool {
 #[cfg(test)]
 mod tests {
     use automerge::transaction::Transactable;
-    use automerge::{ROOT, ReadDoc};
+    use automerge::ROOT;
     use proptest::prelude::*;
 
     use super::*;

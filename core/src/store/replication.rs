@@ -100,17 +100,27 @@ impl Store {
     /// protocol itself sends once the peer has answered "I have nothing";
     /// a peer that did have the document merges it as a no-op.
     pub fn generate_first_sync_message(&mut self, peer: &str, doc: &DocId) -> Result<Option<Vec<u8>>, Error> {
-        let key = (peer.to_owned(), doc.clone());
-        let known = self.sync.states.contains(&key) || self.has_sync_state(peer, doc)?;
-        if !known {
-            self.sync.put(key, Kept::Exchanging(Box::new(never_synced())));
-        }
+        let (_, known) = self.first_sync_state(peer, doc)?;
         let message = self.generate_sync_message(peer, doc)?;
         if !known {
             // Saving a whole document leaves large caches in it.
             self.cache.evict(doc);
         }
         Ok(message)
+    }
+
+    /// The sync state with `peer` for `doc` in memory (the session's, the
+    /// persisted one, or that of a peer with nothing) and its key, and
+    /// whether one was known.
+    fn first_sync_state(&mut self, peer: &str, doc: &DocId) -> Result<((String, DocId), bool), Error> {
+        let key = (peer.to_owned(), doc.clone());
+        if self.sync.states.contains(&key) {
+            return Ok((key, true));
+        }
+        let known = self.has_sync_state(peer, doc)?;
+        let state = if known { load_sync_state(&self.conn, peer, doc)? } else { never_synced() };
+        self.sync.put(key.clone(), Kept::Exchanging(Box::new(state)));
+        Ok((key, known))
     }
 
     /// [`Store::generate_first_sync_message`] for each of `peers` at once,
@@ -120,16 +130,8 @@ impl Store {
         let mut keys = Vec::with_capacity(peers.len());
         let mut unknown = false;
         for peer in peers {
-            let key = (peer.clone(), doc.clone());
-            if !self.sync.states.contains(&key) {
-                if self.has_sync_state(peer, doc)? {
-                    let state = load_sync_state(&self.conn, peer, doc)?;
-                    self.sync.put(key.clone(), Kept::Exchanging(Box::new(state)));
-                } else {
-                    unknown = true;
-                    self.sync.put(key.clone(), Kept::Exchanging(Box::new(never_synced())));
-                }
-            }
+            let (key, known) = self.first_sync_state(peer, doc)?;
+            unknown |= !known;
             keys.push(key);
         }
         let mut messages = Vec::with_capacity(peers.len());
