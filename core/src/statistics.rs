@@ -257,29 +257,45 @@ impl Store {
         for row in visits.query_map(rusqlite::params![start, end, far], |r| Ok((r.get(0)?, r.get(1)?)))? {
             stays.push(row?);
         }
-        let mut events = self.conn().prepare_cached(
-            "SELECT person_id, at, kind FROM presence_events WHERE NOT voided AND at < ?1 ORDER BY person_id, at, seq",
+        // Per person, through the person index: whether they were in when
+        // the period began (their last event before it), then the period's
+        // own events. Reading every event before the period instead made
+        // a year's statistics read the whole year's sign-ins.
+        let mut people = self.conn().prepare_cached(
+            "WITH RECURSIVE person (id) AS (
+                 SELECT min(person_id) FROM presence_events
+                 UNION ALL
+                 SELECT (SELECT min(person_id) FROM presence_events WHERE person_id > person.id) FROM person WHERE person.id IS NOT NULL
+             )
+             SELECT id FROM person WHERE id IS NOT NULL",
         )?;
-        // The person whose sign-in is open, and since when.
-        let mut open: Option<(String, Timestamp)> = None;
-        for row in events.query_map([end], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Timestamp>(1)?, r.get::<_, String>(2)?)))? {
-            let (person, at, kind) = row?;
-            // The previous person's events ended with them in.
-            if let Some((_, since)) = open.take_if(|(who, _)| *who != person) {
+        let people: Vec<String> = people.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let mut before = self.conn().prepare_cached(
+            "SELECT at, kind FROM presence_events WHERE person_id = ?1 AND at < ?2 AND NOT voided ORDER BY at DESC, seq DESC LIMIT 1",
+        )?;
+        let mut during = self.conn().prepare_cached(
+            "SELECT at, kind FROM presence_events WHERE person_id = ?1 AND at >= ?2 AND at < ?3 AND NOT voided ORDER BY at, seq",
+        )?;
+        for person in &people {
+            // Since when they are in, if they are: a stay that began before
+            // the period counts from its start, whenever that was.
+            let last: Option<(Timestamp, String)> = before.query_row(rusqlite::params![person, start], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+            let mut open = last.and_then(|(at, kind)| (kind == "in").then_some(at));
+            for row in during.query_map(rusqlite::params![person, start, end], |r| Ok((r.get::<_, Timestamp>(0)?, r.get::<_, String>(1)?)))? {
+                let (at, kind) = row?;
+                match kind.as_str() {
+                    "in" if open.is_none() => open = Some(at),
+                    "out" => {
+                        if let Some(since) = open.take() {
+                            stays.push((since, at));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(since) = open {
                 stays.push((since, far));
             }
-            match kind.as_str() {
-                "in" if open.is_none() => open = Some((person, at)),
-                "out" => {
-                    if let Some((_, since)) = open.take() {
-                        stays.push((since, at));
-                    }
-                }
-                _ => {}
-            }
-        }
-        if let Some((_, since)) = open {
-            stays.push((since, far));
         }
         let stays: Vec<_> = stays.into_iter().filter(|(from, to)| *to > start && *from < end).collect();
         let mut sums = vec![0u64; 24];

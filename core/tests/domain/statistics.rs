@@ -46,6 +46,34 @@ fn a_day_counts_its_guests_sign_ins_keys_and_who_was_in_by_the_hour() {
 }
 
 #[test]
+fn who_was_in_by_the_hour_counts_stays_that_began_before_the_period() {
+    // Anna signs in on Monday 2026-11-23 09:00 Warsaw and stays in over the
+    // weekend; Jan signs in and out on Monday; Ola signs in on Monday and
+    // out on Wednesday at 10:00 (11:00 Warsaw) of the week after.
+    let mut s = site();
+    let (admin, anna, jan, ola) = (s.admin.clone(), s.anna, s.jan, s.ola);
+    s.store.sign_in(&admin, anna).unwrap();
+    s.store.sign_in(&admin, jan).unwrap();
+    s.store.sign_in(&admin, ola).unwrap();
+    s.clock.advance(HOUR);
+    s.store.sign_out(&admin, jan).unwrap();
+    s.clock.advance(9 * 24 * HOUR + HOUR);
+    s.store.sign_out(&admin, ola).unwrap();
+
+    // The Wednesday of the week after alone: Anna is in all day, Ola until
+    // 11:00, Jan never; none of them signed in that day.
+    let stats = s.store.statistics("2026-12-02", "2026-12-02").unwrap();
+    assert_eq!(stats.days[0].sign_ins, 0);
+    assert_eq!((stats.in_by_hour[0], stats.in_by_hour[10], stats.in_by_hour[11], stats.in_by_hour[23]), (2.0, 2.0, 1.0, 1.0), "{:?}", stats.in_by_hour);
+    // The Sunday before, when Jan's stay had long ended.
+    let stats = s.store.statistics("2026-11-29", "2026-11-29").unwrap();
+    assert!(stats.in_by_hour.iter().all(|n| *n == 2.0), "{:?}", stats.in_by_hour);
+    // The Friday before it all began: nobody.
+    let stats = s.store.statistics("2026-11-20", "2026-11-20").unwrap();
+    assert!(stats.in_by_hour.iter().all(|n| *n == 0.0), "{:?}", stats.in_by_hour);
+}
+
+#[test]
 fn a_period_that_cannot_be_counted_is_refused() {
     let s = site();
     assert!(matches!(s.store.statistics("2026-13-01", "2026-12-01"), Err(PeriodError::NotADay(d)) if d == "2026-13-01"));
