@@ -159,6 +159,15 @@ impl Period {
     }
 }
 
+/// One person's presence as a period's statistics need it.
+struct PersonInPeriod {
+    /// Their last sign-in before the period, if they were still in when
+    /// it began (their last event before it was a sign-in).
+    in_since: Option<Timestamp>,
+    /// Their events in the period, in order: `true` for a sign-in.
+    events: Vec<(Timestamp, bool)>,
+}
+
 impl Store {
     /// The statistics of the days `from` to `to` (`YYYY-MM-DD`, both
     /// included) in the site's time zone.
@@ -200,22 +209,22 @@ impl Store {
         };
         add("SELECT registered_at FROM visits WHERE state != 'expected' AND registered_at >= ?1 AND registered_at < ?2", |d| &mut d.visits_registered)?;
         add("SELECT admitted_at FROM visits WHERE admitted_at >= ?1 AND admitted_at < ?2", |d| &mut d.visits_admitted)?;
-        add("SELECT at FROM presence_events WHERE kind = 'in' AND NOT voided AND at >= ?1 AND at < ?2", |d| &mut d.sign_ins)?;
         add("SELECT out_at FROM loans WHERE out_at >= ?1 AND out_at < ?2", |d| &mut d.keys_lent)?;
         add("SELECT taken_at FROM custody WHERE taken_at >= ?1 AND taken_at < ?2", |d| &mut d.items_taken)?;
         add("SELECT opened_at FROM repairs WHERE opened_at >= ?1 AND opened_at < ?2", |d| &mut d.tickets_opened)?;
         add("SELECT at FROM repair_log WHERE state = 'resolved' AND at >= ?1 AND at < ?2", |d| &mut d.tickets_resolved)?;
-        // People who signed in on a day: distinct per day.
-        let mut stmt = conn.prepare_cached("SELECT person_id, at FROM presence_events WHERE kind = 'in' AND NOT voided AND at >= ?1 AND at < ?2")?;
-        let pairs = stmt.query_map([start, end], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Timestamp>(1)?)))?;
-        let mut seen = std::collections::HashSet::new();
-        for pair in pairs {
-            let (person, at) = pair?;
-            let day = period.day_of(at);
-            if seen.insert((person, day.clone()))
-                && let Some(d) = days.get_mut(&day)
-            {
-                d.people_signed_in += 1;
+        // Sign-ins, and people who signed in on a day (distinct per day).
+        let presence = self.presence_in(period)?;
+        for person in &presence {
+            let mut seen = std::collections::HashSet::new();
+            for (at, signed_in) in &person.events {
+                let day = period.day_of(*at);
+                if *signed_in && let Some(d) = days.get_mut(&day) {
+                    d.sign_ins += 1;
+                    if seen.insert(day) {
+                        d.people_signed_in += 1;
+                    }
+                }
             }
         }
         // What retention erased, kept as anonymous counts.
@@ -234,7 +243,7 @@ impl Store {
             from: period.days[0].format("%Y-%m-%d").to_string(),
             to: period.days[period.days.len() - 1].format("%Y-%m-%d").to_string(),
             days: days.into_values().collect(),
-            in_by_hour: self.in_by_hour(period)?,
+            in_by_hour: self.in_by_hour(period, &presence)?,
             average_visit_minutes: conn
                 .prepare_cached("SELECT avg(left_at - admitted_at) FROM visits WHERE left_at >= ?1 AND left_at < ?2 AND admitted_at IS NOT NULL")?
                 .query_row([start, end], |r| r.get::<_, Option<f64>>(0))?
@@ -245,7 +254,7 @@ impl Store {
     }
 
     /// For each hour, the people in at half past it, averaged over the days.
-    fn in_by_hour(&self, period: &Period) -> Result<Vec<f64>, Error> {
+    fn in_by_hour(&self, period: &Period, presence: &[PersonInPeriod]) -> Result<Vec<f64>, Error> {
         let (start, end) = (period.start(), period.end());
         let far = Timestamp::from_millis(i64::MAX);
         // Who was in when: each guest's admission to their leaving, each
@@ -257,40 +266,15 @@ impl Store {
         for row in visits.query_map(rusqlite::params![start, end, far], |r| Ok((r.get(0)?, r.get(1)?)))? {
             stays.push(row?);
         }
-        // Per person, through the person index: whether they were in when
-        // the period began (their last event before it), then the period's
-        // own events. Reading every event before the period instead made
-        // a year's statistics read the whole year's sign-ins.
-        let mut people = self.conn().prepare_cached(
-            "WITH RECURSIVE person (id) AS (
-                 SELECT min(person_id) FROM presence_events
-                 UNION ALL
-                 SELECT (SELECT min(person_id) FROM presence_events WHERE person_id > person.id) FROM person WHERE person.id IS NOT NULL
-             )
-             SELECT id FROM person WHERE id IS NOT NULL",
-        )?;
-        let people: Vec<String> = people.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
-        let mut before = self.conn().prepare_cached(
-            "SELECT at, kind FROM presence_events WHERE person_id = ?1 AND at < ?2 AND NOT voided ORDER BY at DESC, seq DESC LIMIT 1",
-        )?;
-        let mut during = self.conn().prepare_cached(
-            "SELECT at, kind FROM presence_events WHERE person_id = ?1 AND at >= ?2 AND at < ?3 AND NOT voided ORDER BY at, seq",
-        )?;
-        for person in &people {
-            // Since when they are in, if they are: a stay that began before
-            // the period counts from its start, whenever that was.
-            let last: Option<(Timestamp, String)> = before.query_row(rusqlite::params![person, start], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-            let mut open = last.and_then(|(at, kind)| (kind == "in").then_some(at));
-            for row in during.query_map(rusqlite::params![person, start, end], |r| Ok((r.get::<_, Timestamp>(0)?, r.get::<_, String>(1)?)))? {
-                let (at, kind) = row?;
-                match kind.as_str() {
-                    "in" if open.is_none() => open = Some(at),
-                    "out" => {
-                        if let Some(since) = open.take() {
-                            stays.push((since, at));
-                        }
-                    }
-                    _ => {}
+        for person in presence {
+            // A stay that began before the period counts from its start,
+            // whenever that was.
+            let mut open = person.in_since;
+            for &(at, signed_in) in &person.events {
+                if signed_in {
+                    open = open.or(Some(at));
+                } else if let Some(since) = open.take() {
+                    stays.push((since, at));
                 }
             }
             if let Some(since) = open {
@@ -307,5 +291,37 @@ impl Store {
         }
         let n = period.days.len() as f64;
         Ok(sums.into_iter().map(|s| (s as f64 / n * 10.0).round() / 10.0).collect())
+    }
+
+    /// Each person's sign-ins and sign-outs in the period, and whether they
+    /// were in when it began: per person, through the person index (a
+    /// period's statistics read a year's events before, and every event of
+    /// the store twice).
+    fn presence_in(&self, period: &Period) -> Result<Vec<PersonInPeriod>, Error> {
+        let (start, end) = (period.start(), period.end());
+        let mut people = self.conn().prepare_cached(
+            "WITH RECURSIVE person (id) AS (
+                 SELECT min(person_id) FROM presence_events
+                 UNION ALL
+                 SELECT (SELECT min(person_id) FROM presence_events WHERE person_id > person.id) FROM person WHERE person.id IS NOT NULL
+             )
+             SELECT id FROM person WHERE id IS NOT NULL",
+        )?;
+        let people: Vec<String> = people.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let mut before = self.conn().prepare_cached(
+            "SELECT at, kind FROM presence_events WHERE person_id = ?1 AND at < ?2 AND NOT voided ORDER BY at DESC, seq DESC LIMIT 1",
+        )?;
+        let mut during = self.conn().prepare_cached(
+            "SELECT at, kind FROM presence_events WHERE person_id = ?1 AND at >= ?2 AND at < ?3 AND NOT voided ORDER BY at, seq",
+        )?;
+        let mut found = Vec::with_capacity(people.len());
+        for person in &people {
+            let last: Option<(Timestamp, String)> = before.query_row(rusqlite::params![person, start], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+            let events = during
+                .query_map(rusqlite::params![person, start, end], |r| Ok((r.get::<_, Timestamp>(0)?, r.get::<_, String>(1)? == "in")))?
+                .collect::<Result<Vec<_>, _>>()?;
+            found.push(PersonInPeriod { in_since: last.and_then(|(at, kind)| (kind == "in").then_some(at)), events });
+        }
+        Ok(found)
     }
 }

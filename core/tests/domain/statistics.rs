@@ -60,6 +60,9 @@ fn who_was_in_by_the_hour_counts_stays_that_began_before_the_period() {
     s.clock.advance(9 * 24 * HOUR + HOUR);
     s.store.sign_out(&admin, ola).unwrap();
 
+    // Monday: three sign-ins by three people, counted once each.
+    let monday = &s.store.statistics("2026-11-23", "2026-11-23").unwrap().days[0];
+    assert_eq!((monday.sign_ins, monday.people_signed_in), (3, 3));
     // The Wednesday of the week after alone: Anna is in all day, Ola until
     // 11:00, Jan never; none of them signed in that day.
     let stats = s.store.statistics("2026-12-02", "2026-12-02").unwrap();
