@@ -294,9 +294,10 @@ impl Store {
     }
 
     /// Each person's sign-ins and sign-outs in the period, and whether they
-    /// were in when it began: per person, through the person index (a
-    /// period's statistics read a year's events before, and every event of
-    /// the store twice).
+    /// were in when it began: per person, through the person index, since
+    /// the events have no index by time (each index is a page more written
+    /// with every sign-in on every device), and reading by time read every
+    /// event of the store.
     fn presence_in(&self, period: &Period) -> Result<Vec<PersonInPeriod>, Error> {
         let (start, end) = (period.start(), period.end());
         let mut people = self.conn().prepare_cached(
