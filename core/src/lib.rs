@@ -91,7 +91,7 @@ pub use ids::{
     KeyTypeId, LoanId, PersonId, RepairCategoryId, RollCallId, SiteId, TicketId, VisitId,
 };
 pub use site::NewSite;
-pub use store::{AcceptChanges, DocChange, Error as StoreError, Incoming, Received, RefusedChange, SetAside, Store, exchange, shared_actor};
+pub use store::{AcceptChanges, DocChange, Error as StoreError, Incoming, Received, RefusedChange, SetAside, Store, exchange, shared_actor, WriteMark};
 pub use time::{Clock, ManualClock, StartedClock, SystemClock, Timestamp};
 
 #[doc(hidden)]

@@ -59,6 +59,15 @@ pub struct Store {
     first_retry: std::time::Duration,
 }
 
+/// See [`Store::write_mark`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteMark {
+    /// Rows this store's connection wrote.
+    own: u64,
+    /// Moves when another connection commits (SQLite's `data_version`).
+    others: i64,
+}
+
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("path", &self.path).field("actor", &self.actor).finish()
@@ -159,6 +168,16 @@ impl Store {
     /// The current time by this store's clock.
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Where the store's writes stand now: two equal marks mean nothing
+    /// was written in between, by this store or by another process on the
+    /// same file (such as `lodge-sync jobs run` beside a running server).
+    /// Cheap: two counters SQLite keeps in memory and in the shared log
+    /// index.
+    pub fn write_mark(&self) -> Result<WriteMark, Error> {
+        let others: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0))?;
+        Ok(WriteMark { own: self.conn.total_changes(), others })
     }
 
     /// The site this store belongs to, once a site was created or joined.

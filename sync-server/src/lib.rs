@@ -18,6 +18,7 @@ pub mod error;
 pub mod expected;
 pub mod host_notice;
 pub mod hub;
+pub mod job_watch;
 pub mod join_requests;
 pub mod joining;
 pub mod limits;
@@ -71,7 +72,9 @@ pub struct AppState {
     /// Each site's hub, behind a slot of its own: a site whose store is
     /// slow to open (a migration, a disk held by another process) keeps
     /// only its own devices waiting, never another site's.
-    hubs: Arc<Mutex<HashMap<SiteId, Arc<Mutex<Option<Arc<SiteHub>>>>>>>,
+    hubs: Arc<Hubs>,
+    /// Starts the one task that writes every site's sync states.
+    states_writer: Arc<std::sync::Once>,
     data: PathBuf,
     /// Revoked devices, so their open connections close at once.
     pub revoked: broadcast::Sender<lodge_core::DeviceId>,
@@ -116,6 +119,7 @@ impl AppState {
         Ok(Self {
             registry: Arc::new(Mutex::new(registry)),
             hubs: Arc::default(),
+            states_writer: Arc::new(std::sync::Once::new()),
             data: data.to_path_buf(),
             revoked,
             door: Door::new(limits.clone()),
@@ -215,19 +219,11 @@ impl AppState {
         *slot = Some(hub.clone());
         // Sync states that devices' frames moved reach the file within a
         // second or so even when the site goes quiet (see
-        // `Store::write_sync_states`).
+        // `Store::write_sync_states`): one writer for every site.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            let site_hub = Arc::downgrade(&hub);
-            runtime.spawn(async move {
-                let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-                loop {
-                    tick.tick().await;
-                    let Some(hub) = site_hub.upgrade() else { return };
-                    let written = tokio::task::spawn_blocking(move || hub.store().write_sync_states()).await;
-                    if let Ok(Err(e)) = written {
-                        tracing::warn!(%site, error = %e, "sync states were not written");
-                    }
-                }
+            let hubs = Arc::downgrade(&self.hubs);
+            self.states_writer.call_once(|| {
+                runtime.spawn(write_sync_states_every_second(hubs));
             });
         }
         Ok(hub)
@@ -235,13 +231,42 @@ impl AppState {
 
     /// The sites whose stores are open now.
     pub fn open_hubs(&self) -> Vec<Arc<SiteHub>> {
-        let slots: Vec<_> = self.hubs.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
-        slots.into_iter().filter_map(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).clone()).collect()
+        open_in(&self.hubs)
     }
 
     /// Lock the registry.
     pub fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
         self.registry.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Each site's hub in one of [`AppState`]'s slots, if it is open.
+type Hubs = Mutex<HashMap<SiteId, Arc<Mutex<Option<Arc<SiteHub>>>>>>;
+
+fn open_in(hubs: &Hubs) -> Vec<Arc<SiteHub>> {
+    let slots: Vec<_> = hubs.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+    slots.into_iter().filter_map(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).clone()).collect()
+}
+
+/// Every second, write the sync states devices' frames moved, for all open
+/// sites in one blocking turn (a site with none unwritten costs a look at
+/// two fields); until the server's state is dropped. One task for all
+/// sites, not one per site: a thousand sites' thread hops every second
+/// were most of an idle server's time.
+async fn write_sync_states_every_second(hubs: std::sync::Weak<Hubs>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let Some(hubs) = hubs.upgrade() else { return };
+        let _ = tokio::task::spawn_blocking(move || {
+            for hub in open_in(&hubs) {
+                if let Err(e) = hub.store().write_sync_states() {
+                    tracing::warn!(site = %hub.site, error = %e, "sync states were not written");
+                }
+            }
+        })
+        .await;
     }
 }
 

@@ -440,7 +440,8 @@ fn render(template: &str, context: minijinja::Value) -> (String, String) {
 
 /// Send due jobs until the server stops: every site's store is opened at
 /// start (a job queued before a restart goes out without waiting for a
-/// device), then each open site is looked at every [`TICK`].
+/// device), then each open site that may have something due is looked at
+/// every [`TICK`] (see [`crate::job_watch`]).
 pub async fn run(state: AppState, channels: Arc<Channels>) {
     let s = state.clone();
     let opened = tokio::task::spawn_blocking(move || -> Result<usize, crate::AppError> {
@@ -464,18 +465,28 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_pruned: Option<std::time::Instant> = None;
+    let watch = Arc::new(std::sync::Mutex::new(crate::job_watch::JobWatch::default()));
     loop {
         tick.tick().await;
         if last_pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
             last_pruned = Some(std::time::Instant::now());
             prune_registry(&state).await;
         }
-        for hub in state.open_hubs() {
+        let (w, s) = (watch.clone(), state.clone());
+        let due = tokio::task::spawn_blocking(move || {
+            let watch = w.lock().unwrap_or_else(|p| p.into_inner());
+            watch.due(s.open_hubs(), s.clock.now())
+        })
+        .await
+        .unwrap_or_default();
+        for hub in due {
             // A full batch means more are due (a thousand reminders at
             // 17:00): take the next at once, not at the next tick.
             // The clock's rules are looked at once per tick, not per batch.
             let mut schedule = true;
             while send_due(&state, &hub, &channels, std::mem::take(&mut schedule)).await == BATCH {}
+            let w = watch.clone();
+            let _ = tokio::task::spawn_blocking(move || w.lock().unwrap_or_else(|p| p.into_inner()).looked(&hub)).await;
         }
     }
 }

@@ -46,16 +46,11 @@ impl Store {
     pub fn schedule_daily_jobs(&mut self) -> Result<Vec<Rule>, Error> {
         let Some(site) = self.site_settings()? else { return Ok(Vec::new()) };
         let now = self.now();
-        // A zone no one knows (a typo in an old site) counts as UTC rather
-        // than stopping every rule of the site.
-        let zone = if crate::site::local_date(&site.time_zone, now).is_ok() { site.time_zone.as_str() } else { "UTC" };
+        let zone = zone_of(&site, now);
         let today = local_date(zone, now);
         let mut queued = Vec::new();
-        for rule in Rule::ALL {
-            let Some(time) = rule.daily_at().and_then(|d| time_of(d, &site)) else { continue };
-            let Ok(due) = local_instant(zone, time, today) else { continue };
-            let key = format!("{rule}:{today}");
-            if now < due || self.conn().prepare_cached("SELECT 1 FROM jobs WHERE job_key = ?1")?.exists([&key])? {
+        for (rule, key, due) in daily_runs(&site, zone, today) {
+            if now < due || self.day_run_queued(&key)? {
                 continue;
             }
             // The fact is the moment the rule was due: a server that was
@@ -64,6 +59,36 @@ impl Store {
             queued.push(rule);
         }
         Ok(queued)
+    }
+
+    /// When the site next needs the server's job loop, if nothing is
+    /// written to the store before then: the earliest of its queued jobs'
+    /// times and its daily rules' next runs (today's if it was not queued
+    /// yet, else tomorrow's). `None`: nothing is ever due until something
+    /// is written (no site yet, no rule with a time). The server looks at
+    /// a site only then, so a thousand quiet sites cost it nothing.
+    pub fn next_wake(&self) -> Result<Option<Timestamp>, Error> {
+        let mut wake: Option<Timestamp> = self
+            .conn()
+            .prepare_cached("SELECT min(next_at) FROM jobs WHERE state = 'queued' AND sending = 0")?
+            .query_row([], |r| r.get(0))?;
+        let Some(site) = self.site_settings()? else { return Ok(wake) };
+        let now = self.now();
+        let zone = zone_of(&site, now);
+        let today = local_date(zone, now);
+        let tomorrow: Vec<_> = today.succ_opt().map(|day| daily_runs(&site, zone, day).collect()).unwrap_or_default();
+        for (rule, key, due) in daily_runs(&site, zone, today) {
+            let next = if self.day_run_queued(&key)? { tomorrow.iter().find(|(r, _, _)| *r == rule).map(|(_, _, due)| *due) } else { Some(due) };
+            wake = match (wake, next) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        Ok(wake)
+    }
+
+    fn day_run_queued(&self, key: &str) -> Result<bool, Error> {
+        Ok(self.conn().prepare_cached("SELECT 1 FROM jobs WHERE job_key = ?1")?.exists([key])?)
     }
 
     /// Run a daily rule now, by hand, as of `as_of` (its day in the site's
@@ -142,6 +167,23 @@ pub(super) fn insert_job(conn: &Connection, rule: Rule, key: &str, subject: &Doc
     )?
     .execute(params![rule.as_str(), key, subject, event, fact_at, now])?;
     conn.prepare_cached("SELECT job_id FROM jobs WHERE job_key = ?1")?.query_row([key], |r| r.get(0))
+}
+
+/// The site's time zone for its rules: a zone no one knows (a typo in an
+/// old site) counts as UTC rather than stopping every rule of the site.
+fn zone_of(site: &SiteSettings, now: Timestamp) -> &str {
+    if crate::site::local_date(&site.time_zone, now).is_ok() { site.time_zone.as_str() } else { "UTC" }
+}
+
+/// Each daily rule's run on `day`: the rule, the run's job key and the
+/// instant it is due (rules without a time, or a time the day skips, are
+/// left out).
+fn daily_runs<'a>(site: &'a SiteSettings, zone: &'a str, day: NaiveDate) -> impl Iterator<Item = (Rule, String, Timestamp)> + 'a {
+    Rule::ALL.into_iter().filter_map(move |rule| {
+        let time = rule.daily_at().and_then(|d| time_of(d, site))?;
+        let due = local_instant(zone, time, day).ok()?;
+        Some((rule, format!("{rule}:{day}"), due))
+    })
 }
 
 /// The local day of `at` in the site's zone (UTC for a zone no one knows).

@@ -244,3 +244,55 @@ fn an_expected_guest_with_an_address_gets_one_invitation_unless_they_came_first(
     assert_eq!((m.to.as_str(), m.guest.as_str(), m.host.as_str(), m.day.as_str(), m.code.as_str()), ("marta@acme.test", "Marta Wiśniewska", "Anna Kowalska", day.as_str(), marta.code.as_str()));
     assert_eq!(m.qr_text(), format!("LODGE-INVITE-{}", marta.code));
 }
+
+#[test]
+fn a_quiet_site_next_needs_the_server_at_its_next_daily_run_or_job() {
+    let mut s = acting_site();
+    // 02:00 in Warsaw (winter, UTC+1): the night's erasure is next, at 03:00.
+    s.clock.set(at("2027-01-11T01:00:00Z"));
+    assert_eq!(s.store.next_wake().unwrap(), Some(at("2027-01-11T02:00:00Z")));
+    s.clock.set(at("2027-01-11T02:00:00Z"));
+    assert_eq!(s.store.schedule_daily_jobs().unwrap(), vec![Rule::Retention]);
+    assert_eq!(s.store.next_wake().unwrap(), Some(at("2027-01-11T02:00:00Z")), "the run queued is due now");
+    take(&mut s);
+    assert_eq!(s.store.next_wake().unwrap(), Some(at("2027-01-11T08:00:00Z")), "then the overdue keys at 09:00");
+    // A fact's message is due at once; a failed try at its retry.
+    let v = guest(&mut s, "Jan Guest");
+    admit(&mut s, v, 105);
+    assert_eq!(s.store.next_wake().unwrap(), Some(at("2027-01-11T02:00:00Z")));
+    for job in s.store.take_due_jobs(10).unwrap() {
+        s.store.finish_job(job.id, &Attempt::Failed("connection refused".into())).unwrap();
+    }
+    let retry = s.store.jobs(JobFilter::State(JobState::Queued)).unwrap().iter().map(|j| j.next_at).min().unwrap();
+    assert!(retry > at("2027-01-11T02:00:00Z") && retry < at("2027-01-11T08:00:00Z"), "{retry}");
+    assert_eq!(s.store.next_wake().unwrap(), Some(retry));
+    // The day's last run done, the next is tomorrow's erasure.
+    s.clock.set(at("2027-01-11T17:00:00Z"));
+    assert_eq!(s.store.schedule_daily_jobs().unwrap(), vec![Rule::SignOutReminder, Rule::LoanOverdue]);
+    take(&mut s);
+    take(&mut s);
+    for job in s.store.take_due_jobs(10).unwrap() {
+        s.store.finish_job(job.id, &Attempt::Sent).unwrap();
+    }
+    assert_eq!(s.store.next_wake().unwrap(), Some(at("2027-01-12T02:00:00Z")));
+}
+
+#[test]
+fn the_write_mark_moves_with_a_write_by_the_store_or_by_another_process_and_not_with_a_read() {
+    let mut s = acting_site();
+    let mark = s.store.write_mark().unwrap();
+    s.store.jobs(JobFilter::All).unwrap();
+    s.store.next_wake().unwrap();
+    s.store.people("").unwrap();
+    assert_eq!(s.store.write_mark().unwrap(), mark, "reads leave it");
+    let desk = s.desk.clone();
+    s.store.sign_in(&desk, s.anna).unwrap();
+    let after = s.store.write_mark().unwrap();
+    assert_ne!(after, mark, "the store's own write moves it");
+    // As `lodge-sync jobs run` does beside a running server: another
+    // connection to the same file.
+    let mut other = lodge_core::Store::open(s.store.path(), std::sync::Arc::new(lodge_core::SystemClock)).unwrap();
+    other.run_daily_job(Rule::SignOutReminder, at("2027-01-11T17:00:00Z")).unwrap();
+    drop(other);
+    assert_ne!(s.store.write_mark().unwrap(), after, "another's write moves it");
+}

@@ -10,6 +10,9 @@
 //! `cargo run --release -p lodge-tests --bin lodge-load -- w1 --devices 200 [--slack]`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- catch-up`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- year --devices 200`
+//! `cargo run --release -p lodge-tests --bin lodge-load -- sites --sites 1000 [--sample 20]`
+//! (many sites on one server: memory, idle CPU, and a device of any site
+//! joining and catching up)
 //! `cargo run --release -p lodge-tests --bin lodge-load -- hoard [--reads]`
 //! (a busy day's catch-up beside a device that keeps asking for everything
 //! in frames of 256 documents, and reads nothing, or reads and drops it)
@@ -608,6 +611,121 @@ async fn reminders(people: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Open file descriptors of a process.
+fn open_files(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
+}
+
+/// People and visits each of the many sites has beside the demo site's
+/// own: a site of about 20 devices (desks and phones) after a day.
+const SITE_PEOPLE: usize = 20;
+const SITE_VISITS: usize = 20;
+
+/// Seed `sites` sites into `data` as `lodge-sync site create` would leave
+/// them: the demo site, 20 more people signed in and out, 20 guests
+/// registered; all of it news to every device.
+fn seed_sites(data: &std::path::Path, sites: usize) -> anyhow::Result<()> {
+    std::fs::create_dir_all(data.join("sites"))?;
+    let mut registry = lodge_sync_server::Registry::open(&data.join("registry.sqlite"))?;
+    let admin = Actor::site_founder("Seeder");
+    for i in 0..sites {
+        let tmp = data.join("sites").join("seeding.sqlite");
+        let site = {
+            let mut store = lodge_core::Store::open(&tmp, std::sync::Arc::new(lodge_core::SystemClock))?;
+            let site = lodge_core::demo::create_demo_site(&mut store)?;
+            for p in 0..SITE_PEOPLE {
+                let person = store.create_person(&admin, PersonForm { name: format!("Person {p} of site {i}"), roles: vec![Role::Staff], ..Default::default() })?;
+                store.sign_in(&admin, person)?;
+                store.sign_out(&admin, person)?;
+            }
+            let host = store.create_person(&admin, PersonForm { name: "Host".into(), hosts_guests: true, ..Default::default() })?;
+            for v in 0..SITE_VISITS {
+                store.register_guest(&admin, GuestForm { name: format!("Guest {v}"), company: "Acme".into(), host: Some(host), consent: true, ..Default::default() })?;
+            }
+            let docs = store.documents()?;
+            registry.add_site(site, &format!("Site {i}"))?;
+            registry.bump_many(site, &docs.iter().map(|d| (d.clone(), false)).collect::<Vec<_>>())?;
+            site
+        };
+        std::fs::rename(&tmp, data.join("sites").join(format!("{site}.sqlite")))?;
+    }
+    Ok(())
+}
+
+/// Many sites on one server: its memory, open files and idle CPU with
+/// every site's store open, then a reception desk of `sample` sites spread
+/// over them joining and catching up, one after another.
+async fn many_sites(sites: usize, sample: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let data = dir.path().join("server");
+    // Seeding takes minutes: done once, kept beside the core benchmark's.
+    let cached = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/bench-data/sites-{sites}"));
+    if !cached.exists() {
+        let t = Instant::now();
+        let partial = cached.with_extension("partial");
+        let _ = std::fs::remove_dir_all(&partial);
+        seed_sites(&partial, sites)?;
+        std::fs::rename(&partial, &cached)?;
+        println!("sites: {sites} seeded in {:.0?}", t.elapsed());
+    }
+    let status = std::process::Command::new("cp").arg("-r").arg(&cached).arg(&data).status()?;
+    anyhow::ensure!(status.success(), "the seeded sites could not be copied");
+    let all: Vec<lodge_core::SiteId> = lodge_sync_server::Registry::open(&data.join("registry.sqlite"))?.sites()?.into_iter().map(|(s, _)| s).collect();
+    let bytes: u64 = std::fs::read_dir(data.join("sites"))?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
+    let t = Instant::now();
+    let server = Server::start(&data, 0)?;
+    println!("sites: {} sites, {:.0} MB of stores; server up in {:.1?}, RSS {:.0} MB, {} open files", all.len(), bytes as f64 / 1e6, t.elapsed(), rss_now_mb(server.pid()), open_files(server.pid()));
+    // The job loop opens every site at start; then the server idles.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let cpu = cpu_seconds(server.pid());
+    let idle = Duration::from_secs(std::env::var("LODGE_IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(30));
+    tokio::time::sleep(idle).await;
+    let cpu = cpu_seconds(server.pid()) - cpu;
+    println!(
+        "sites: idle with no device: RSS {:.0} MB (peak {:.0} MB), {} open files, CPU {:.1} % of one core ({:.2} ms per site per second)",
+        rss_now_mb(server.pid()),
+        rss_mb(server.pid()),
+        open_files(server.pid()),
+        cpu * 100.0 / idle.as_secs_f64(),
+        cpu * 1000.0 / idle.as_secs_f64() / all.len() as f64
+    );
+    let mut times = Vec::new();
+    let mut held = 0;
+    for k in 0..sample.min(all.len()) {
+        let site = all[k * all.len() / sample.min(all.len())];
+        let waiting = lodge_core::Store::open(data.join("sites").join(format!("{site}.sqlite")), std::sync::Arc::new(lodge_core::SystemClock))?.waiting_guests()?.len();
+        let code = code(&data, site, "reception", None)?;
+        let t = Instant::now();
+        let desk = Device::enrol(&server, dir.path(), &format!("desk-{k}"), &code).await?;
+        // The site's guests are the last of what a desk is sent; online,
+        // it has had the whole feed.
+        until(Duration::from_secs(120), || {
+            desk.sync.status().connection == Connection::Online && desk.read(|s| s.waiting_guests().map(|w| w.len() == waiting).unwrap_or(false))
+        })
+        .await
+        .with_context(|| {
+            format!(
+                "site {site}: the desk has {:?} waiting guests, {:?}",
+                desk.read(|s| s.waiting_guests().map(|w| w.len())).ok(),
+                desk.sync.status()
+            )
+        })?;
+        times.push(t.elapsed());
+        held = desk.read(|s| s.documents().map(|d| d.len()).unwrap_or(0));
+    }
+    times.sort();
+    println!(
+        "sites: a reception desk joined and caught up with its site ({held} documents) in p50 {:.0?}, max {:.0?} over {} sites; server RSS now {:.0} MB, peak {:.0} MB, {} open files",
+        percentile(&times, 0.5),
+        times.last().copied().unwrap_or_default(),
+        times.len(),
+        rss_now_mb(server.pid()),
+        rss_mb(server.pid()),
+        open_files(server.pid())
+    );
+    Ok(())
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> anyhow::Result<()> {
     // As every Lodge process (see `lodge_core::process`).
@@ -621,6 +739,11 @@ async fn main() -> anyhow::Result<()> {
         }
         Some("w1-observe") => return w1_observe(&args[2..]).await,
         Some("catch-up") => return catch_up().await,
+        Some("sites") => {
+            let sites: usize = args.iter().position(|a| a == "--sites").and_then(|i| args.get(i + 1)).map_or(Ok(1000), |n| n.parse())?;
+            let sample: usize = args.iter().position(|a| a == "--sample").and_then(|i| args.get(i + 1)).map_or(Ok(20), |n| n.parse())?;
+            return many_sites(sites, sample).await;
+        }
         Some("hoard") => return hoard(args.iter().any(|a| a == "--reads")).await,
         Some("reminders") => {
             let people: usize = args.iter().position(|a| a == "--people").and_then(|i| args.get(i + 1)).map_or(Ok(1000), |n| n.parse())?;
