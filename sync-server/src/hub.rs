@@ -17,7 +17,8 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use parking_lot::{FairMutex, FairMutexGuard};
 
@@ -66,6 +67,16 @@ pub struct SiteHub {
     listeners: Mutex<HashMap<u64, Listener>>,
     next_listener: AtomicU64,
     seq: AtomicU64,
+    /// When the store was last taken for work (see [`SiteHub::quiet_for`]),
+    /// in milliseconds since [`EPOCH`].
+    used: AtomicU64,
+}
+
+/// What [`SiteHub::used`] counts from.
+static EPOCH: LazyLock<Instant> = LazyLock::new(Instant::now);
+
+fn since_epoch() -> u64 {
+    u64::try_from(EPOCH.elapsed().as_millis()).unwrap_or(u64::MAX)
 }
 
 impl SiteHub {
@@ -77,13 +88,27 @@ impl SiteHub {
             listeners: Mutex::default(),
             next_listener: AtomicU64::new(0),
             seq: AtomicU64::new(seq),
+            used: AtomicU64::new(since_epoch()),
         }
     }
 
     /// Take a turn at the store (from blocking code only); hold it for one
     /// bounded piece of work, not more (see the module's doc).
     pub fn store(&self) -> FairMutexGuard<'_, Store> {
+        self.used.store(since_epoch(), Ordering::Relaxed);
         self.store.lock()
+    }
+
+    /// The store, for a look that is not work of the site's own: whether
+    /// jobs are due, sync states to write. It leaves the site quiet.
+    pub fn look_at_store(&self) -> FairMutexGuard<'_, Store> {
+        self.store.lock()
+    }
+
+    /// How long since the store was last taken for work (see
+    /// [`SiteHub::look_at_store`]).
+    pub fn quiet_for(&self) -> Duration {
+        Duration::from_millis(since_epoch().saturating_sub(self.used.load(Ordering::Relaxed)))
     }
 
     /// The site's feed sequence as this server last numbered it.

@@ -4,24 +4,31 @@
 //! rule has come due, and one not looked at for [`RECHECK`]. The rest are
 //! left alone: a server of a thousand quiet sites looked at each of them
 //! twice a second, and that alone kept a third of a core busy.
+//!
+//! A site quiet for longer (`serve --quiet-site-secs`) has its store
+//! closed; the watch keeps its next wake and its files' mark, and opens it
+//! again when either comes (a device opens it by connecting).
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use lodge_core::{SiteId, Timestamp, WriteMark};
 
+use crate::AppState;
 use crate::hub::SiteHub;
 
-/// A site is looked at at least this often whatever its store says: a
-/// wall clock set back by hand (or by NTP) delays a wake by as much, and a
-/// minute is the most a daily rule may then be late.
+/// An open site is looked at at least this often whatever its store says:
+/// a wall clock set back by hand (or by NTP) delays a wake by as much, and
+/// a minute is the most a daily rule may then be late.
 const RECHECK: Duration = Duration::from_secs(60);
 
 /// Where each site stood at its last look.
 #[derive(Default)]
 pub struct JobWatch {
     looks: HashMap<SiteId, Look>,
+    closed: HashMap<SiteId, Closed>,
 }
 
 struct Look {
@@ -30,22 +37,73 @@ struct Look {
     at: Instant,
 }
 
+/// A site whose store was closed for being quiet.
+struct Closed {
+    wake: Option<Timestamp>,
+    files: Option<FileMark>,
+}
+
+/// The store's files as another process would change them: the main
+/// file's size and time, and the log's if there is one.
+#[derive(PartialEq, Eq)]
+struct FileMark {
+    main: (u64, SystemTime),
+    log: Option<(u64, SystemTime)>,
+}
+
+impl FileMark {
+    fn of(path: &Path) -> Option<Self> {
+        let stamp = |p: &Path| std::fs::metadata(p).and_then(|m| Ok((m.len(), m.modified()?))).ok();
+        let mut log = path.as_os_str().to_owned();
+        log.push("-wal");
+        Some(Self { main: stamp(path)?, log: stamp(Path::new(&log)) })
+    }
+}
+
 impl JobWatch {
-    /// The sites of `hubs` to look at now (from blocking code only).
-    pub fn due(&self, hubs: Vec<Arc<SiteHub>>, now: Timestamp) -> Vec<Arc<SiteHub>> {
+    /// Close the quiet sites, open again the closed ones whose time came
+    /// or whose files another process wrote, and return the open sites to
+    /// look at now (from blocking code only).
+    pub fn due(&mut self, state: &AppState, now: Timestamp) -> Vec<Arc<SiteHub>> {
+        for site in state.close_quiet_sites(state.limits.quiet_site) {
+            let wake = self.looks.remove(&site).and_then(|look| look.wake);
+            self.asleep(site, wake, &state.site_store_path(site));
+        }
+        let waking: Vec<SiteId> = self
+            .closed
+            .iter()
+            .filter(|(site, c)| c.wake.is_some_and(|wake| wake <= now) || FileMark::of(&state.site_store_path(**site)) != c.files)
+            .map(|(site, _)| *site)
+            .collect();
+        for site in waking {
+            if let Err(e) = state.hub(site) {
+                tracing::error!(%site, error = %e, "a quiet site could not be opened for its jobs");
+            }
+        }
+        let hubs = state.open_hubs();
+        for hub in &hubs {
+            // Opened again, by the watch or by a device.
+            self.closed.remove(&hub.site);
+        }
         hubs.into_iter()
             .filter(|hub| {
                 let Some(look) = self.looks.get(&hub.site) else { return true };
-                let unchanged = hub.store().write_mark().is_ok_and(|mark| mark == look.mark);
+                let unchanged = hub.look_at_store().write_mark().is_ok_and(|mark| mark == look.mark);
                 !unchanged || look.wake.is_some_and(|wake| wake <= now) || look.at.elapsed() >= RECHECK
             })
             .collect()
     }
 
+    /// A site whose store is closed (`path`), with its next wake: it is
+    /// opened then, or when another process writes to its files.
+    pub fn asleep(&mut self, site: SiteId, wake: Option<Timestamp>, path: &Path) {
+        self.closed.insert(site, Closed { wake, files: FileMark::of(path) });
+    }
+
     /// Remember where a site stands after a look (from blocking code
     /// only); a store that cannot say is looked at again at the next tick.
     pub fn looked(&mut self, hub: &SiteHub) {
-        let store = hub.store();
+        let store = hub.look_at_store();
         match (store.write_mark(), store.next_wake()) {
             (Ok(mark), Ok(wake)) => {
                 self.looks.insert(hub.site, Look { mark, wake, at: Instant::now() });

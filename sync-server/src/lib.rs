@@ -234,6 +234,52 @@ impl AppState {
         open_in(&self.hubs)
     }
 
+    /// A site's jobs counted by state, from its open store, or from its
+    /// file when the site is quiet (it stays closed; from blocking code
+    /// only).
+    pub fn job_counts(&self, site: SiteId) -> Result<Vec<(String, u64)>, AppError> {
+        if let Some(hub) = self.open_hubs().into_iter().find(|h| h.site == site) {
+            return Ok(hub.look_at_store().job_counts()?);
+        }
+        let path = self.site_store_path(site);
+        if !path.exists() {
+            return Ok(Vec::new());
+        }
+        Ok(lodge_core::Store::open(path, self.clock.clone())?.job_counts()?)
+    }
+
+    /// Close the stores of the sites that have had no device connected and
+    /// no work for `quiet` (from blocking code only); their sync states
+    /// are written first. Returns them. A hub anyone else still holds (a
+    /// connection, a job being sent) stays open.
+    pub fn close_quiet_sites(&self, quiet: std::time::Duration) -> Vec<SiteId> {
+        let slots: Vec<_> = self.hubs.lock().unwrap_or_else(|p| p.into_inner()).values().cloned().collect();
+        let mut closed = Vec::new();
+        for slot in slots {
+            // Whoever wants the hub takes this lock first (`hub`), so a
+            // hub held by the slot alone cannot be taken while it closes.
+            let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(hub) = &*slot else { continue };
+            if Arc::strong_count(hub) > 1 || hub.quiet_for() < quiet || !hub.others(None).is_empty() {
+                continue;
+            }
+            if let Err(e) = hub.look_at_store().write_sync_states() {
+                tracing::warn!(site = %hub.site, error = %e, "a quiet site stays open: its sync states were not written");
+                continue;
+            }
+            closed.push(hub.site);
+            // The store closes here, under the slot's lock.
+            *slot = None;
+        }
+        if !closed.is_empty() {
+            // SQLite allocates through the C library, which keeps what a
+            // closed store freed unless asked to give it back.
+            // SAFETY: malloc_trim has no preconditions.
+            unsafe { libc::malloc_trim(0) };
+        }
+        closed
+    }
+
     /// Lock the registry.
     pub fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
         self.registry.lock().unwrap_or_else(|p| p.into_inner())
@@ -261,7 +307,7 @@ async fn write_sync_states_every_second(hubs: std::sync::Weak<Hubs>) {
         let Some(hubs) = hubs.upgrade() else { return };
         let _ = tokio::task::spawn_blocking(move || {
             for hub in open_in(&hubs) {
-                if let Err(e) = hub.store().write_sync_states() {
+                if let Err(e) = hub.look_at_store().write_sync_states() {
                     tracing::warn!(site = %hub.site, error = %e, "sync states were not written");
                 }
             }

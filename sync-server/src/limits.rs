@@ -50,6 +50,10 @@ pub struct Limits {
     pub codes_per_site: u32,
     /// How long the audit trail keeps a row.
     pub audit_kept: Duration,
+    /// A site with no device connected and no work for this long has its
+    /// store closed, and opened again for its next job or its next device:
+    /// a server of many sites holds only the busy ones in memory.
+    pub quiet_site: Duration,
 }
 
 impl Default for Limits {
@@ -71,6 +75,7 @@ impl Default for Limits {
             codes_per_contact: 5,
             codes_per_site: 200,
             audit_kept: Duration::from_secs(365 * 24 * 3600),
+            quiet_site: Duration::from_secs(600),
         }
     }
 }

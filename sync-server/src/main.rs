@@ -432,6 +432,10 @@ struct LimitArgs {
     /// Days the audit trail keeps a row.
     #[arg(long, env = "LODGE_SYNC_AUDIT_DAYS")]
     audit_days: Option<f64>,
+    /// Close a site's store after this many seconds with no device
+    /// connected and no work (it opens again for its next job or device).
+    #[arg(long, env = "LODGE_SYNC_QUIET_SITE_SECS")]
+    quiet_site_secs: Option<f64>,
 }
 
 impl LimitArgs {
@@ -459,6 +463,7 @@ impl LimitArgs {
             codes_per_contact: self.codes_per_contact.unwrap_or(d.codes_per_contact),
             codes_per_site: self.codes_per_site.unwrap_or(d.codes_per_site),
             audit_kept: secs(self.audit_days.map(|days| days * 86_400.0), d.audit_kept)?,
+            quiet_site: secs(self.quiet_site_secs, d.quiet_site)?,
         };
         // An honest idle device is heard from only when it answers a ping.
         if limits.idle_timeout <= limits.ping_interval {

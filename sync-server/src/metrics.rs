@@ -85,7 +85,7 @@ fn page(state: &AppState) -> Result<String, AppError> {
         let lag = enrolled.iter().map(|d| seq.saturating_sub(seen.get(&d.device).map_or(0, |c| c.seen_seq))).max().unwrap_or(0);
         sample(&mut lines[3].0, lines[3].1, &label, lag);
         if let Some(hub) = open.get(site) {
-            for (job_state, count) in hub.store().job_counts()? {
+            for (job_state, count) in hub.look_at_store().job_counts()? {
                 sample(&mut lines[4].0, lines[4].1, &[("site", id.as_str()), ("state", job_state.as_str())], count);
             }
         }

@@ -54,13 +54,7 @@ pub async fn sites(State(state): State<AppState>, headers: HeaderMap) -> Result<
                 .flat_map(|h| h.others(None).into_iter().map(|(_, l)| l.device.device))
                 .collect();
             let last_contact = registry.contacts(site)?.values().map(|c| c.at).max();
-            let failed_jobs = state
-                .open_hubs()
-                .into_iter()
-                .find(|h| h.site == site)
-                .map(|h| h.store().job_counts().map(|c| c.into_iter().filter(|(s, _)| s == "failed").map(|(_, n)| n).sum::<u64>()))
-                .transpose()?
-                .unwrap_or(0);
+            let failed_jobs = state.job_counts(site)?.into_iter().filter(|(s, _)| s == "failed").map(|(_, n)| n).sum::<u64>();
             out.push(SiteHealth {
                 site,
                 name,

@@ -438,34 +438,43 @@ fn render(template: &str, context: minijinja::Value) -> (String, String) {
     }
 }
 
-/// Send due jobs until the server stops: every site's store is opened at
-/// start (a job queued before a restart goes out without waiting for a
-/// device), then each open site that may have something due is looked at
-/// every [`TICK`] (see [`crate::job_watch`]).
+/// Send due jobs until the server stops: every site's store is read at
+/// start, one at a time, for the jobs a killed server was sending and for
+/// its next wake (a job queued before a restart goes out without waiting
+/// for a device); then each site that may have something due is looked at
+/// every [`TICK`], opened again if it was closed (see [`crate::job_watch`]).
 pub async fn run(state: AppState, channels: Arc<Channels>) {
-    let s = state.clone();
-    let opened = tokio::task::spawn_blocking(move || -> Result<usize, crate::AppError> {
+    let watch = Arc::new(std::sync::Mutex::new(crate::job_watch::JobWatch::default()));
+    let (s, w) = (state.clone(), watch.clone());
+    let read = tokio::task::spawn_blocking(move || -> Result<usize, crate::AppError> {
         let sites = s.registry().sites()?;
         for (site, _) in &sites {
             // Jobs a killed server was sending are due again. Here, at the
             // serving process's start, and nowhere else: a `lodge-sync`
             // command opening a site beside a running server must not take
-            // back what that server is sending.
-            let resumed = s.hub(*site)?.store().resume_jobs()?;
-            if resumed > 0 {
-                tracing::info!(%site, jobs = resumed, "jobs interrupted at the last stop are due again");
+            // back what that server is sending. The store is closed again
+            // at once: a server of many sites holds only the busy ones.
+            let path = s.site_store_path(*site);
+            let woken = lodge_core::Store::open(&path, s.clock.clone()).and_then(|mut store| Ok((store.resume_jobs()?, store.next_wake()?)));
+            match woken {
+                Ok((resumed, wake)) => {
+                    if resumed > 0 {
+                        tracing::info!(%site, jobs = resumed, "jobs interrupted at the last stop are due again");
+                    }
+                    w.lock().unwrap_or_else(|p| p.into_inner()).asleep(*site, wake, &path);
+                }
+                Err(e) => tracing::error!(%site, error = %e, "the site could not be read for its jobs"),
             }
         }
         Ok(sites.len())
     })
     .await;
-    if let Ok(Err(e)) = opened {
-        tracing::error!(error = %e, "sites could not be opened for their jobs");
+    if let Ok(Err(e)) = read {
+        tracing::error!(error = %e, "the sites could not be listed for their jobs");
     }
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_pruned: Option<std::time::Instant> = None;
-    let watch = Arc::new(std::sync::Mutex::new(crate::job_watch::JobWatch::default()));
     loop {
         tick.tick().await;
         if last_pruned.is_none_or(|at| at.elapsed() >= PRUNE_EVERY) {
@@ -474,8 +483,8 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
         }
         let (w, s) = (watch.clone(), state.clone());
         let due = tokio::task::spawn_blocking(move || {
-            let watch = w.lock().unwrap_or_else(|p| p.into_inner());
-            watch.due(s.open_hubs(), s.clock.now())
+            let mut watch = w.lock().unwrap_or_else(|p| p.into_inner());
+            watch.due(&s, s.clock.now())
         })
         .await
         .unwrap_or_default();

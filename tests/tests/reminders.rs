@@ -145,6 +145,46 @@ async fn the_end_of_day_reminder_goes_at_five_in_warsaw_on_the_day_the_clocks_ch
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_sites_store_is_closed_and_opened_again_for_its_reminder_a_run_by_hand_and_a_device() {
+    let folder = tempfile::tempdir().unwrap();
+    let mailbox = Mailbox::start(folder.path()).unwrap();
+    let (sms, _, _) = sms_api(0).await;
+    let args = serve_args(&mailbox, &sms, "2027-03-28T14:00:00Z");
+    let mut s = TestSite::start_in("Europe/Warsaw", |data| start(data, &args)).await;
+    let founder = s.founder();
+    s.admin.act(|st| st.set_reminder_time(&founder, "17:00")).unwrap();
+    let ewa = PersonForm { name: "Ewa Lis".into(), email: Some("ewa@lodge.test".into()), roles: vec![Role::Staff], ..Default::default() };
+    let ewa = s.admin.act(|st| st.create_person(&founder, ewa)).unwrap();
+    s.admin.act(|st| st.sign_in(&founder, ewa)).unwrap();
+    settled(&s.admin).await;
+    // Killed, the server leaves the store's log behind. The next one reads
+    // each site at its start and closes it again until its next job is
+    // due; the log goes with the store's last connection. It closes a site
+    // it opened after a second with no device and no work. 16:59:50 in
+    // Warsaw.
+    s.server.kill();
+    let mut args = serve_args(&mailbox, &sms, "2027-03-28T14:59:50Z");
+    args.extend(["--quiet-site-secs", "1"].map(str::to_owned));
+    s.server = start(&s.server.data, &args).unwrap();
+    let log = s.server.data.join("sites").join(format!("{}.sqlite-wal", s.site));
+    eventually("the quiet site's store is closed", LIMIT, || !log.exists()).await.unwrap();
+    assert!(mailbox.mails().is_empty(), "nothing before 17:00");
+    eventually("Ewa's reminder goes at 17:00 from the closed site", LIMIT, || !mailbox.mails().is_empty()).await.unwrap();
+    let sent = |s: &TestSite| jobs_of(s, "sign-out-reminder").iter().filter(|j| j.contains(" sent ")).count();
+    eventually("the day's run and the reminder are sent", LIMIT, || sent(&s) == 2).await.unwrap();
+    eventually("the site is closed again", LIMIT, || !log.exists()).await.unwrap();
+    // A run by hand writes to the closed site's file from another process.
+    let site = s.site.to_string();
+    admin(&s.server.data, &["jobs", "run", "sign-out-reminder", "--site", &site, "--now", "2027-03-28T17:20:00+02:00"]).unwrap();
+    eventually("the run by hand is done", LIMIT, || sent(&s) == 3).await.unwrap();
+    eventually("the site is closed again", LIMIT, || !log.exists()).await.unwrap();
+    // A device opens it by connecting.
+    let desk = s.device("desk", "reception", None).await;
+    eventually("the new desk sees Ewa in", LIMIT, || desk.read(|st| st.people_in().is_ok_and(|p| p.len() == 1))).await.unwrap();
+    assert_eq!(mailbox.mails().len(), 1, "Ewa was reminded once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_overdue_key_is_told_to_its_borrower_each_day_and_to_the_department_after_three_days_until_it_is_back() {
     let folder = tempfile::tempdir().unwrap();
     let mailbox = Mailbox::start(folder.path()).unwrap();

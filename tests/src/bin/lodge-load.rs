@@ -10,7 +10,7 @@
 //! `cargo run --release -p lodge-tests --bin lodge-load -- w1 --devices 200 [--slack]`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- catch-up`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- year --devices 200`
-//! `cargo run --release -p lodge-tests --bin lodge-load -- sites --sites 1000 [--sample 20]`
+//! `cargo run --release -p lodge-tests --bin lodge-load -- sites --sites 1000 [--sample 20] [--quiet-site-secs 5]`
 //! (many sites on one server: memory, idle CPU, and a device of any site
 //! joining and catching up)
 //! `cargo run --release -p lodge-tests --bin lodge-load -- hoard [--reads]`
@@ -655,7 +655,7 @@ fn seed_sites(data: &std::path::Path, sites: usize) -> anyhow::Result<()> {
 /// Many sites on one server: its memory, open files and idle CPU with
 /// every site's store open, then a reception desk of `sample` sites spread
 /// over them joining and catching up, one after another.
-async fn many_sites(sites: usize, sample: usize) -> anyhow::Result<()> {
+async fn many_sites(sites: usize, sample: usize, quiet: Option<&str>) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("server");
     // Seeding takes minutes: done once, kept beside the core benchmark's.
@@ -673,7 +673,10 @@ async fn many_sites(sites: usize, sample: usize) -> anyhow::Result<()> {
     let all: Vec<lodge_core::SiteId> = lodge_sync_server::Registry::open(&data.join("registry.sqlite"))?.sites()?.into_iter().map(|(s, _)| s).collect();
     let bytes: u64 = std::fs::read_dir(data.join("sites"))?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
     let t = Instant::now();
-    let server = Server::start(&data, 0)?;
+    let server = match quiet {
+        Some(secs) => Server::start_with(&data, &["--quiet-site-secs", secs])?,
+        None => Server::start(&data, 0)?,
+    };
     println!("sites: {} sites, {:.0} MB of stores; server up in {:.1?}, RSS {:.0} MB, {} open files", all.len(), bytes as f64 / 1e6, t.elapsed(), rss_now_mb(server.pid()), open_files(server.pid()));
     // The job loop opens every site at start; then the server idles.
     tokio::time::sleep(Duration::from_secs(20)).await;
@@ -742,7 +745,8 @@ async fn main() -> anyhow::Result<()> {
         Some("sites") => {
             let sites: usize = args.iter().position(|a| a == "--sites").and_then(|i| args.get(i + 1)).map_or(Ok(1000), |n| n.parse())?;
             let sample: usize = args.iter().position(|a| a == "--sample").and_then(|i| args.get(i + 1)).map_or(Ok(20), |n| n.parse())?;
-            return many_sites(sites, sample).await;
+            let quiet = args.iter().position(|a| a == "--quiet-site-secs").and_then(|i| args.get(i + 1));
+            return many_sites(sites, sample, quiet.map(String::as_str)).await;
         }
         Some("hoard") => return hoard(args.iter().any(|a| a == "--reads")).await,
         Some("reminders") => {
