@@ -114,3 +114,52 @@ impl JobWatch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Limits;
+
+    fn quiet_at_once() -> (tempfile::TempDir, AppState, SiteId) {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::open_with(dir.path(), Limits { quiet_site: Duration::ZERO, ..Limits::default() }).unwrap();
+        let site = state.create_site(None).unwrap();
+        (dir, state, site)
+    }
+
+    #[test]
+    fn a_site_is_closed_only_when_quiet_for_long_enough_and_nobody_holds_it() {
+        let (_dir, state, site) = quiet_at_once();
+        let hub = state.hub(site).unwrap();
+        let log = state.site_store_path(site).with_extension("sqlite-wal");
+        assert!(log.exists());
+        assert!(state.close_quiet_sites(Duration::from_secs(3600)).is_empty(), "not quiet for an hour yet");
+        assert!(state.close_quiet_sites(Duration::ZERO).is_empty(), "a connection holds it");
+        drop(hub);
+        assert_eq!(state.close_quiet_sites(Duration::ZERO), vec![site]);
+        assert!(state.open_hubs().is_empty());
+        assert!(!log.exists(), "closed: the log went with the store's last connection");
+        let hub = state.hub(site).unwrap();
+        assert_eq!(hub.store().site_settings().unwrap().map(|s| s.site), Some(site), "opened again as it was");
+    }
+
+    #[test]
+    fn a_closed_site_is_opened_again_when_another_process_writes_its_file_or_at_its_wake() {
+        let (_dir, state, site) = quiet_at_once();
+        let now = state.clock.now();
+        drop(state.hub(site).unwrap());
+        let mut watch = JobWatch::default();
+        assert!(watch.due(&state, now).is_empty());
+        assert!(state.open_hubs().is_empty(), "closed, with nothing due");
+        assert!(watch.due(&state, now).is_empty(), "and left closed");
+        // As `lodge-sync jobs run` does beside the server.
+        let path = state.site_store_path(site);
+        lodge_core::Store::open(&path, state.clock.clone()).unwrap().run_daily_job(lodge_core::notice::Rule::SignOutReminder, now).unwrap();
+        let due: Vec<SiteId> = watch.due(&state, now).iter().map(|h| h.site).collect();
+        assert_eq!(due, vec![site], "its file was written");
+        assert!(watch.due(&state, now).is_empty(), "quiet again, closed again");
+        watch.asleep(site, Some(now), &path);
+        let due: Vec<SiteId> = watch.due(&state, now).iter().map(|h| h.site).collect();
+        assert_eq!(due, vec![site], "its wake came");
+    }
+}
