@@ -12,7 +12,8 @@
 //! `cargo run --release -p lodge-tests --bin lodge-load -- year --devices 200`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- sites --sites 1000 [--sample 20] [--quiet-site-secs 5]`
 //! (many sites on one server: memory, idle CPU, and a device of any site
-//! joining and catching up)
+//! joining and catching up; `LODGE_EACH=1` prints each join,
+//! `LODGE_IDLE_SECS` shortens the idle measurement)
 //! `cargo run --release -p lodge-tests --bin lodge-load -- hoard [--reads]`
 //! (a busy day's catch-up beside a device that keeps asking for everything
 //! in frames of 256 documents, and reads nothing, or reads and drops it)
@@ -700,6 +701,7 @@ async fn many_sites(sites: usize, sample: usize, quiet: Option<&str>) -> anyhow:
         let code = code(&data, site, "reception", None)?;
         let t = Instant::now();
         let desk = Device::enrol(&server, dir.path(), &format!("desk-{k}"), &code).await?;
+        let enrolled = t.elapsed();
         // The site's guests are the last of what a desk is sent; online,
         // it has had the whole feed.
         until(Duration::from_secs(120), || {
@@ -713,6 +715,9 @@ async fn many_sites(sites: usize, sample: usize, quiet: Option<&str>) -> anyhow:
                 desk.sync.status()
             )
         })?;
+        if std::env::var_os("LODGE_EACH").is_some() {
+            println!("sites: desk {k}: enrolled in {enrolled:.0?}, caught up in {:.0?}", t.elapsed());
+        }
         times.push(t.elapsed());
         held = desk.read(|s| s.documents().map(|d| d.len()).unwrap_or(0));
     }
