@@ -580,18 +580,24 @@ fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: s
     match work.loaded(doc)? {
         Some(loaded) => {
             let before = loaded.doc.get_heads();
+            // A change whose dependency has not come yet waits in Automerge's
+            // queue, and is applied with the message that brings it. Then the
+            // changes applied are not this message's: they are encoded from
+            // the document, or the waiting change would never reach the file.
+            let waited = holds_back(&mut loaded.doc);
             let received: Vec<u8> = message.changes.iter().flatten().copied().collect();
             merge(doc, &mut loaded.doc, state, message)?;
             if loaded.doc.get_heads() == before {
                 work.unchanged(doc);
                 return Ok(false);
             }
+            let received = (!waited && !holds_back(&mut loaded.doc)).then_some(received);
             let new: Vec<ChangeHash> =
                 if accept.is_some() { loaded.doc.get_changes(&before).iter().map(|c| c.hash()).collect() } else { Vec::new() };
             refuse_purged_changes(work, doc, &new)?;
             let loaded = work.loaded(doc)?.ok_or_else(|| Error::corrupt(doc, "it vanished during a merge"))?;
             check(doc, &mut loaded.doc, &before, accept)?;
-            work.merged(doc, &before, Some(received))?;
+            work.merged(doc, &before, received)?;
             Ok(true)
         }
         None => {
@@ -609,6 +615,12 @@ fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: s
             Ok(true)
         }
     }
+}
+
+/// Whether changes of the document wait for a dependency that has not
+/// come (nothing to look through when none waits).
+fn holds_back(doc: &mut AutoCommit) -> bool {
+    !doc.get_missing_deps(&[]).is_empty()
 }
 
 /// Apply a sync message to a document. A panic inside Automerge (a message

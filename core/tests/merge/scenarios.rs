@@ -466,3 +466,41 @@ fn two_messages_for_one_document_in_one_frame_apply_one_after_the_other() {
     assert_eq!(r.stores[1].generate_sync_message("replica-0", &doc).unwrap(), None);
     assert_eq!(projections(&r.stores[0]), projections(&r.stores[1]));
 }
+
+#[test]
+fn a_change_that_came_before_its_dependency_is_kept_in_the_file_once_applied() {
+    let mut r = Replicas::new(2);
+    let v = register(&mut r, 0, "Guest Early");
+    let doc = DocId::visit(v);
+    r.sync(0, 1);
+    let d = desk(&r);
+    r.stores[0].admit(&d, AdmitRequest { visit: v, card: card(108), take_over: false }).unwrap();
+    r.stores[0].release(&d, v).unwrap();
+    // The admission and then the release, each alone in a message, the
+    // release first (as after a lost message, or a peer that thought the
+    // admission had arrived).
+    let mut source = automerge::AutoCommit::load(&r.stores[0].export_document(&doc).unwrap().unwrap()).unwrap();
+    let heads = source.get_heads();
+    let changes = source.get_changes(&[]);
+    let (admission, release) = (&changes[changes.len() - 2], &changes[changes.len() - 1]);
+    let alone = |change: &automerge::Change| {
+        automerge::sync::Message {
+            heads: heads.clone(),
+            need: Vec::new(),
+            have: Vec::new(),
+            changes: vec![change.raw_bytes().to_vec()].into(),
+            flags: None,
+            version: automerge::sync::MessageVersion::V1,
+        }
+        .encode()
+    };
+    assert!(!r.stores[1].receive_sync_message("replica-0", &doc, &alone(release)).unwrap(), "the release waits for the admission");
+    assert!(r.stores[1].receive_sync_message("replica-0", &doc, &alone(admission)).unwrap());
+    let released = |s: &lodge_core::Store| matches!(s.visit(v).unwrap().unwrap().state, VisitState::Left { .. });
+    assert!(released(&r.stores[1]));
+    // Both are in the file: the store opened afresh still shows the release.
+    let path = r.stores[1].path().to_path_buf();
+    r.stores[1] = lodge_core::Store::open(&path, std::sync::Arc::new(r.clock.clone())).unwrap();
+    r.stores[1].rebuild_projections().unwrap();
+    assert!(released(&r.stores[1]), "{:?}", r.stores[1].visit(v).unwrap());
+}
