@@ -75,6 +75,10 @@ pub struct AppState {
     hubs: Arc<Hubs>,
     /// Starts the one task that writes every site's sync states.
     states_writer: Arc<std::sync::Once>,
+    /// The jobs of each closed site by state, as they were when it was
+    /// closed or read at start: they cannot change while it is closed
+    /// (another process's write opens it again).
+    closed_jobs: Arc<Mutex<HashMap<SiteId, Vec<(String, u64)>>>>,
     data: PathBuf,
     /// Revoked devices, so their open connections close at once.
     pub revoked: broadcast::Sender<lodge_core::DeviceId>,
@@ -120,6 +124,7 @@ impl AppState {
             registry: Arc::new(Mutex::new(registry)),
             hubs: Arc::default(),
             states_writer: Arc::new(std::sync::Once::new()),
+            closed_jobs: Arc::default(),
             data: data.to_path_buf(),
             revoked,
             door: Door::new(limits.clone()),
@@ -234,18 +239,30 @@ impl AppState {
         open_in(&self.hubs)
     }
 
-    /// A site's jobs counted by state, from its open store, or from its
-    /// file when the site is quiet (it stays closed; from blocking code
-    /// only).
+    /// A site's jobs counted by state: from its open store, as they were
+    /// when it was closed, or else from its file, which stays closed
+    /// (from blocking code only).
     pub fn job_counts(&self, site: SiteId) -> Result<Vec<(String, u64)>, AppError> {
         if let Some(hub) = self.open_hubs().into_iter().find(|h| h.site == site) {
             return Ok(hub.look_at_store().job_counts()?);
+        }
+        if let Some(counts) = self.closed_jobs().get(&site) {
+            return Ok(counts.clone());
         }
         let path = self.site_store_path(site);
         if !path.exists() {
             return Ok(Vec::new());
         }
         Ok(lodge_core::Store::open(path, self.clock.clone())?.job_counts()?)
+    }
+
+    /// Keep a closed site's job counts (see [`AppState::job_counts`]).
+    pub fn jobs_when_closed(&self, site: SiteId, counts: Vec<(String, u64)>) {
+        self.closed_jobs().insert(site, counts);
+    }
+
+    fn closed_jobs(&self) -> std::sync::MutexGuard<'_, HashMap<SiteId, Vec<(String, u64)>>> {
+        self.closed_jobs.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Close the stores of the sites that have had no device connected and
@@ -263,9 +280,15 @@ impl AppState {
             if Arc::strong_count(hub) > 1 || hub.quiet_for() < quiet || !hub.others(None).is_empty() {
                 continue;
             }
-            if let Err(e) = hub.look_at_store().write_sync_states() {
-                tracing::warn!(site = %hub.site, error = %e, "a quiet site stays open: its sync states were not written");
-                continue;
+            let mut store = hub.look_at_store();
+            let counts = store.write_sync_states().and_then(|_| store.job_counts());
+            drop(store);
+            match counts {
+                Ok(counts) => self.jobs_when_closed(hub.site, counts),
+                Err(e) => {
+                    tracing::warn!(site = %hub.site, error = %e, "a quiet site stays open: its sync states or jobs could not be read");
+                    continue;
+                }
             }
             closed.push(hub.site);
             // The store closes here, under the slot's lock.

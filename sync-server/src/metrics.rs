@@ -68,7 +68,7 @@ fn page(state: &AppState) -> Result<String, AppError> {
         (String::new(), "lodge_devices_enrolled", "gauge", "Devices enrolled and not removed, per site."),
         (String::new(), "lodge_feed_seq", "counter", "The last number of the site's change feed."),
         (String::new(), "lodge_feed_lag_max", "gauge", "How far the furthest-behind device of the site was from its feed at its last contact."),
-        (String::new(), "lodge_jobs", "gauge", "The site's jobs by state (open sites only)."),
+        (String::new(), "lodge_jobs", "gauge", "The site's jobs by state (a quiet site's as they were when its store was closed)."),
         (String::new(), "lodge_store_bytes", "gauge", "The site's store on disk, with its write-ahead log."),
     ];
     let open: std::collections::HashMap<_, _> = state.open_hubs().into_iter().map(|h| (h.site, h)).collect();
@@ -84,10 +84,12 @@ fn page(state: &AppState) -> Result<String, AppError> {
         let seen = state.registry().contacts(*site)?;
         let lag = enrolled.iter().map(|d| seq.saturating_sub(seen.get(&d.device).map_or(0, |c| c.seen_seq))).max().unwrap_or(0);
         sample(&mut lines[3].0, lines[3].1, &label, lag);
-        if let Some(hub) = open.get(site) {
-            for (job_state, count) in hub.look_at_store().job_counts()? {
-                sample(&mut lines[4].0, lines[4].1, &[("site", id.as_str()), ("state", job_state.as_str())], count);
-            }
+        let jobs = match open.get(site) {
+            Some(hub) => hub.look_at_store().job_counts()?,
+            None => state.job_counts(*site)?,
+        };
+        for (job_state, count) in jobs {
+            sample(&mut lines[4].0, lines[4].1, &[("site", id.as_str()), ("state", job_state.as_str())], count);
         }
         let path = state.site_store_path(*site);
         let wal = path.with_extension("sqlite-wal");

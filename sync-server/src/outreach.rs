@@ -455,9 +455,10 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
             // back what that server is sending. The store is closed again
             // at once: a server of many sites holds only the busy ones.
             let path = s.site_store_path(*site);
-            let woken = lodge_core::Store::open(&path, s.clock.clone()).and_then(|mut store| Ok((store.resume_jobs()?, store.next_wake()?)));
+            let woken = lodge_core::Store::open(&path, s.clock.clone()).and_then(|mut store| Ok((store.resume_jobs()?, store.next_wake()?, store.job_counts()?)));
             match woken {
-                Ok((resumed, wake)) => {
+                Ok((resumed, wake, counts)) => {
+                    s.jobs_when_closed(*site, counts);
                     if resumed > 0 {
                         tracing::info!(%site, jobs = resumed, "jobs interrupted at the last stop are due again");
                     }

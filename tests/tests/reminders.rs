@@ -164,7 +164,7 @@ async fn a_quiet_sites_store_is_closed_and_opened_again_for_its_reminder_a_run_b
     // Warsaw.
     s.server.kill();
     let mut args = serve_args(&mailbox, &sms, "2027-03-28T14:59:50Z");
-    args.extend(["--quiet-site-secs", "1"].map(str::to_owned));
+    args.extend(["--quiet-site-secs", "1", "--metrics-token", "s3cret"].map(str::to_owned));
     s.server = start(&s.server.data, &args).unwrap();
     let log = s.server.data.join("sites").join(format!("{}.sqlite-wal", s.site));
     eventually("the quiet site's store is closed", LIMIT, || !log.exists()).await.unwrap();
@@ -173,6 +173,11 @@ async fn a_quiet_sites_store_is_closed_and_opened_again_for_its_reminder_a_run_b
     let sent = |s: &TestSite| jobs_of(s, "sign-out-reminder").iter().filter(|j| j.contains(" sent ")).count();
     eventually("the day's run and the reminder are sent", LIMIT, || sent(&s) == 2).await.unwrap();
     eventually("the site is closed again", LIMIT, || !log.exists()).await.unwrap();
+    // The closed site's jobs are still counted for monitoring.
+    let metrics = reqwest::Client::new().get(format!("{}/metrics", s.server.http_url())).bearer_auth("s3cret").send().await.unwrap().text().await.unwrap();
+    let all_sent = admin(&s.server.data, &["jobs", "list"]).unwrap().lines().filter(|l| l.contains(" sent ")).count();
+    let sent_jobs = format!("lodge_jobs{{site=\"{}\",state=\"sent\"}} {all_sent}", s.site);
+    assert!(all_sent >= 2 && metrics.lines().any(|l| l == sent_jobs), "{sent_jobs} in {metrics}");
     // A run by hand writes to the closed site's file from another process.
     let site = s.site.to_string();
     admin(&s.server.data, &["jobs", "run", "sign-out-reminder", "--site", &site, "--now", "2027-03-28T17:20:00+02:00"]).unwrap();
