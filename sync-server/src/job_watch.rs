@@ -77,7 +77,10 @@ impl JobWatch {
             .collect();
         for site in waking {
             if let Err(e) = state.hub(site) {
-                tracing::error!(%site, error = %e, "a quiet site could not be opened for its jobs");
+                // Tried again in a minute, not at every tick.
+                tracing::error!(%site, error = %e, "a quiet site could not be opened for its jobs; trying again in a minute");
+                let again = Timestamp::from_millis(now.millis().saturating_add(RECHECK.as_millis() as i64));
+                self.asleep(site, Some(again), &state.site_store_path(site));
             }
         }
         let hubs = state.open_hubs();

@@ -239,11 +239,17 @@ impl AppState {
         open_in(&self.hubs)
     }
 
+    /// The site's hub if its store is open now (it is not opened).
+    pub fn open_hub(&self, site: SiteId) -> Option<Arc<SiteHub>> {
+        let slot = self.hubs.lock().unwrap_or_else(|p| p.into_inner()).get(&site).cloned()?;
+        slot.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// A site's jobs counted by state: from its open store, as they were
     /// when it was closed, or else from its file, which stays closed
     /// (from blocking code only).
     pub fn job_counts(&self, site: SiteId) -> Result<Vec<(String, u64)>, AppError> {
-        if let Some(hub) = self.open_hubs().into_iter().find(|h| h.site == site) {
+        if let Some(hub) = self.open_hub(site) {
             return Ok(hub.look_at_store().job_counts()?);
         }
         if let Some(counts) = self.closed_jobs().get(&site) {

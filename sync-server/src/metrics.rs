@@ -84,11 +84,7 @@ fn page(state: &AppState) -> Result<String, AppError> {
         let seen = state.registry().contacts(*site)?;
         let lag = enrolled.iter().map(|d| seq.saturating_sub(seen.get(&d.device).map_or(0, |c| c.seen_seq))).max().unwrap_or(0);
         sample(&mut lines[3].0, lines[3].1, &label, lag);
-        let jobs = match open.get(site) {
-            Some(hub) => hub.look_at_store().job_counts()?,
-            None => state.job_counts(*site)?,
-        };
-        for (job_state, count) in jobs {
+        for (job_state, count) in state.job_counts(*site)? {
             sample(&mut lines[4].0, lines[4].1, &[("site", id.as_str()), ("state", job_state.as_str())], count);
         }
         let path = state.site_store_path(*site);

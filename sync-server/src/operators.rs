@@ -47,12 +47,8 @@ pub async fn sites(State(state): State<AppState>, headers: HeaderMap) -> Result<
         let mut out = Vec::new();
         for (site, name) in registry.sites()? {
             let active: Vec<_> = devices.iter().filter(|d| d.site == site && d.revoked_at.is_none()).collect();
-            let connected: std::collections::HashSet<DeviceId> = state
-                .open_hubs()
-                .into_iter()
-                .filter(|h| h.site == site)
-                .flat_map(|h| h.others(None).into_iter().map(|(_, l)| l.device.device))
-                .collect();
+            let connected: std::collections::HashSet<DeviceId> =
+                state.open_hub(site).into_iter().flat_map(|h| h.others(None).into_iter().map(|(_, l)| l.device.device)).collect();
             let last_contact = registry.contacts(site)?.values().map(|c| c.at).max();
             let failed_jobs = state.job_counts(site)?.into_iter().filter(|(s, _)| s == "failed").map(|(_, n)| n).sum::<u64>();
             out.push(SiteHealth {

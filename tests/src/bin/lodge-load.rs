@@ -496,6 +496,22 @@ async fn desk_catch_up(desk: &mut Device, server: &Server, people: usize) -> any
     Ok(t.elapsed())
 }
 
+/// `target/bench-data/NAME`, made by `seed` the first time (seeding takes
+/// minutes): seeded under another name and renamed, so that a run cut
+/// short never leaves half a seed to be taken for a whole one.
+fn seeded_once(name: &str, seed: impl FnOnce(&std::path::Path) -> anyhow::Result<()>) -> anyhow::Result<std::path::PathBuf> {
+    let cached = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data").join(name);
+    if !cached.exists() {
+        std::fs::create_dir_all(cached.parent().context("a folder")?)?;
+        let partial = cached.with_extension("partial");
+        let _ = std::fs::remove_file(&partial);
+        let _ = std::fs::remove_dir_all(&partial);
+        seed(&partial)?;
+        std::fs::rename(&partial, &cached)?;
+    }
+    Ok(cached)
+}
+
 /// Server memory with a year of one site's data and `devices` devices
 /// connected: two reception desks that hold everything, the rest staff
 /// phones (each its own person and presence); then a round of sign-ins
@@ -505,15 +521,10 @@ async fn year_of_data(devices: usize) -> anyhow::Result<()> {
     let data = dir.path().join("server");
     std::fs::create_dir_all(data.join("sites"))?;
     let t = Instant::now();
-    // Seeding takes minutes: done once, kept beside the core benchmark's.
-    let cached = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-data/year-sync.sqlite");
-    if !cached.exists() {
-        std::fs::create_dir_all(cached.parent().context("a folder")?)?;
-        let partial = cached.with_extension("partial");
-        let _ = std::fs::remove_file(&partial);
-        year::seed(&partial, year::Size::YEAR, lodge_core::ManualClock::new(lodge_core::Timestamp::from_millis(year::YEAR_START)));
-        std::fs::rename(&partial, &cached)?;
-    }
+    let cached = seeded_once("year-sync.sqlite", |partial| {
+        year::seed(partial, year::Size::YEAR, lodge_core::ManualClock::new(lodge_core::Timestamp::from_millis(year::YEAR_START)));
+        Ok(())
+    })?;
     let (site, docs, people) = {
         let store = lodge_core::Store::open(&cached, std::sync::Arc::new(lodge_core::SystemClock))?;
         let people: Vec<lodge_core::PersonId> = store.people("")?.into_iter().map(|p| p.id).collect();
@@ -659,16 +670,12 @@ fn seed_sites(data: &std::path::Path, sites: usize) -> anyhow::Result<()> {
 async fn many_sites(sites: usize, sample: usize, quiet: Option<&str>) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("server");
-    // Seeding takes minutes: done once, kept beside the core benchmark's.
-    let cached = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../target/bench-data/sites-{sites}"));
-    if !cached.exists() {
+    let cached = seeded_once(&format!("sites-{sites}"), |partial| {
         let t = Instant::now();
-        let partial = cached.with_extension("partial");
-        let _ = std::fs::remove_dir_all(&partial);
-        seed_sites(&partial, sites)?;
-        std::fs::rename(&partial, &cached)?;
+        seed_sites(partial, sites)?;
         println!("sites: {sites} seeded in {:.0?}", t.elapsed());
-    }
+        Ok(())
+    })?;
     let status = std::process::Command::new("cp").arg("-r").arg(&cached).arg(&data).status()?;
     anyhow::ensure!(status.success(), "the seeded sites could not be copied");
     let all: Vec<lodge_core::SiteId> = lodge_sync_server::Registry::open(&data.join("registry.sqlite"))?.sites()?.into_iter().map(|(s, _)| s).collect();
