@@ -125,7 +125,7 @@ mod tests {
 
     fn quiet_at_once() -> (tempfile::TempDir, AppState, SiteId) {
         let dir = tempfile::tempdir().unwrap();
-        let state = AppState::open_with(dir.path(), Limits { quiet_site: Duration::ZERO, ..Limits::default() }).unwrap();
+        let state = AppState::open_with(dir.path(), None, Limits { quiet_site: Duration::ZERO, ..Limits::default() }).unwrap();
         let site = state.create_site(None).unwrap();
         (dir, state, site)
     }

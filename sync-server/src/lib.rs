@@ -107,15 +107,21 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Open the server's data directory, with the default limits.
+    /// Open the server's data directory, with its registry in it and the
+    /// default limits.
     pub fn open(data: &Path) -> anyhow::Result<Self> {
-        Self::open_with(data, Limits::default())
+        Self::open_with(data, None, Limits::default())
     }
 
-    /// Open the server's data directory.
-    pub fn open_with(data: &Path, limits: Limits) -> anyhow::Result<Self> {
+    /// Open the server's data directory, with its registry in the
+    /// PostgreSQL database `database` (a `postgres://` URL) or, without
+    /// one, in the directory. From blocking code only.
+    pub fn open_with(data: &Path, database: Option<&str>, limits: Limits) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data.join("sites"))?;
-        let registry = Registry::open(&data.join("registry.sqlite"))?;
+        let registry = match database {
+            Some(url) => Registry::connect(url)?,
+            None => Registry::open(&data.join("registry.sqlite"))?,
+        };
         let (revoked, _) = broadcast::channel(64);
         let throttle = Throttle::new(limits.enrol_burst_per_address, limits.enrol_burst, limits.enrol_refill);
         let invitations = Throttle::new(limits.enrol_burst_per_address, limits.enrol_burst, limits.enrol_refill);

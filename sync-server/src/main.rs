@@ -22,6 +22,12 @@ struct Cli {
     /// Where the server keeps its data.
     #[arg(long, global = true, default_value = "lodge-sync-data", env = "LODGE_SYNC_DATA")]
     data: PathBuf,
+    /// Keep the registry (sites, devices and tokens, the change feed,
+    /// operators, the audit trail) in this PostgreSQL database, shared with
+    /// other instances, instead of in the data directory: a URL such as
+    /// postgres://lodge@db.example/lodge.
+    #[arg(long, global = true, env = "LODGE_SYNC_DATABASE", value_parser = postgres_url)]
+    database: Option<String>,
     /// A settings file of NAME=value lines, as the service's
     /// /etc/lodge/lodge-sync.conf: read before the options, as if its
     /// variables were set; an option given or a variable already set wins.
@@ -555,6 +561,15 @@ enum DevicesCommand {
     },
 }
 
+/// `--database`: a PostgreSQL URL (the one other database it knows).
+fn postgres_url(url: &str) -> Result<String, String> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(url.to_owned())
+    } else {
+        Err("a PostgreSQL URL such as postgres://lodge@db.example/lodge (without --database the registry is in the data directory)".into())
+    }
+}
+
 fn parse_role(name: &str) -> anyhow::Result<Role> {
     serde_json::from_value(serde_json::Value::String(name.to_owned()))
         .with_context(|| format!("“{name}” is not a role; use kiosk, reception, staff, worker, key-desk or admin"))
@@ -679,7 +694,7 @@ async fn serve_cli() -> anyhow::Result<()> {
         }
         let channels = Arc::new(channels);
         let state =
-            AppState::open_with(&cli.data, limits)
+            tokio::task::block_in_place(|| AppState::open_with(&cli.data, cli.database.as_deref(), limits))
                 .with_context(|| format!("opening {}", cli.data.display()))?
                 .with_clock(clock)
                 .with_channels(channels.clone())
@@ -695,6 +710,9 @@ async fn serve_cli() -> anyhow::Result<()> {
         return Ok(());
     }
     // Before the data directory is opened: a restore makes it.
+    if matches!(cli.command, Command::Backup { .. } | Command::Restore { .. }) && cli.database.is_some() {
+        bail!("with --database the registry is in PostgreSQL: back it up with pg_dump and restore it with pg_restore (see the README); backup and restore here take a data directory whose registry is in it");
+    }
     match &cli.command {
         Command::Backup { to } => {
             let (data, to) = (cli.data.clone(), to.clone());
@@ -710,7 +728,10 @@ async fn serve_cli() -> anyhow::Result<()> {
         }
         _ => {}
     }
-    let state = AppState::open(&cli.data).with_context(|| format!("opening {}", cli.data.display()))?;
+    // The registry's calls below block (on PostgreSQL, through a client
+    // that runs its own runtime): outside the runtime's own threads.
+    let state = tokio::task::block_in_place(|| AppState::open_with(&cli.data, cli.database.as_deref(), Limits::default()))
+        .with_context(|| format!("opening {}", cli.data.display()))?;
     match cli.command {
         Command::Serve { .. } => unreachable!("served above"),
         Command::Backup { .. } | Command::Restore { .. } => unreachable!("done above"),
@@ -733,20 +754,21 @@ async fn serve_cli() -> anyhow::Result<()> {
             .await??;
             println!("{site}");
         }
-        Command::Site { command: SiteCommand::List } => {
+        Command::Site { command: SiteCommand::List } => tokio::task::block_in_place(|| -> anyhow::Result<()> {
             let registry = state.registry();
             for (site, name) in registry.sites()? {
                 println!("{site}  join code {}  {name}", registry.join_code(site)?);
             }
-        }
-        Command::Operator { command } => operator(&state, command)?,
+            Ok(())
+        })?,
+        Command::Operator { command } => tokio::task::block_in_place(|| operator(&state, command))?,
         Command::Audit { site, since, action, limit, json } => {
             let since = since
                 .map(|t| chrono::DateTime::parse_from_rfc3339(&t).context("--since: an RFC 3339 time, e.g. 2026-12-01T00:00:00Z"))
                 .transpose()?
                 .map(|t| Timestamp::from(t.with_timezone(&chrono::Utc)));
             let query = lodge_core::sync::api::AuditQuery { since, action, outcome: None, limit: Some(limit) };
-            for row in state.registry().audit_rows(site, &query)? {
+            for row in tokio::task::block_in_place(|| state.registry().audit_rows(site, &query))? {
                 if json {
                     println!("{}", serde_json::to_string(&row)?);
                 } else {
@@ -764,7 +786,7 @@ async fn serve_cli() -> anyhow::Result<()> {
                 }
             }
             let expires = Timestamp::from_millis(SystemClock.now().millis() + minutes * 60_000);
-            let code = state.registry().create_code(site, role, person, expires)?;
+            let code = tokio::task::block_in_place(|| state.registry().create_code(site, role, person, expires))?;
             println!("{code}");
             eprintln!("One-time {role} code for site {site}, valid until {expires}.");
             if let Some(target) = qr {
@@ -781,13 +803,13 @@ async fn serve_cli() -> anyhow::Result<()> {
             }
         }
         Command::Devices { command: DevicesCommand::List } => {
-            for d in state.registry().devices()? {
+            for d in tokio::task::block_in_place(|| state.registry().devices())? {
                 let status = d.revoked_at.map_or("active".to_owned(), |t| format!("revoked {t}"));
                 println!("{}  {:<10} {:<20} {}", d.device, d.role.label(), d.name, status);
             }
         }
         Command::Devices { command: DevicesCommand::Revoke { device } } => {
-            state.registry().revoke(device, SystemClock.now())?;
+            tokio::task::block_in_place(|| state.registry().revoke(device, SystemClock.now()))?;
             println!("revoked {device}; it is refused from now on and told to wipe its store");
         }
         Command::Jobs { command } => tokio::task::spawn_blocking(move || jobs(&state, command)).await??,
@@ -812,7 +834,7 @@ async fn mail(state: &AppState, command: MailCommand) -> anyhow::Result<()> {
     use lodge_sync_server::outreach::Mailer;
     let (MailCommand::Set { site, .. } | MailCommand::Show { site } | MailCommand::Clear { site } | MailCommand::Test { site, .. }) = &command;
     let site = *site;
-    if !state.registry().sites()?.iter().any(|(s, _)| *s == site) {
+    if !tokio::task::block_in_place(|| state.registry().sites())?.iter().any(|(s, _)| *s == site) {
         bail!("there is no site {site} on this server");
     }
     let path = state.site_store_path(site);

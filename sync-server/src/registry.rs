@@ -1,5 +1,6 @@
-//! The server's registry (one SQLite file): sites, one-time enrolment codes,
-//! devices with their hashed tokens and Automerge actor ids, and the
+//! The server's registry (one SQLite file, or a PostgreSQL database shared
+//! by several instances: see [`database`]): sites, one-time enrolment
+//! codes, devices with their hashed tokens and Automerge actor ids, and the
 //! per-site change feed.
 
 use std::path::Path;
@@ -8,17 +9,19 @@ use std::sync::LazyLock;
 use include_dir::{Dir, include_dir};
 use lodge_core::{DeviceId, DocId, PersonId, Role, SiteId, Timestamp};
 use rand::Rng;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::params;
 use rusqlite_migration::Migrations;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod audit;
+pub mod database;
 mod join_requests;
 mod joining;
 mod operators;
 
 pub use audit::{AuditRow, MAX_AUDIT_ROWS};
+use database::{Database, Row, Transaction};
 pub use joining::{CODE_MINUTES, CodeAsked, WRONG_TRIES, normalize_join_code};
 pub use operators::Operator;
 
@@ -35,6 +38,12 @@ pub enum RegistryError {
     /// The schema could not be applied.
     #[error("the server's registry could not be upgraded: {0}")]
     Migration(#[from] rusqlite_migration::Error),
+    /// PostgreSQL failed (or could not be reached).
+    #[error("the server's database could not be read or written: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// The PostgreSQL schema could not be brought up to date.
+    #[error("the server's database could not be upgraded: {0}")]
+    PostgresSchema(String),
     /// The code is unknown, used or expired.
     #[error("This enrolment code is not valid: it may be mistyped, used already or expired. Ask an admin for a new one.")]
     BadCode,
@@ -105,7 +114,7 @@ impl RegistryError {
             RegistryError::SiteExists(_) | RegistryError::OperatorExists(_) => "already-exists",
             RegistryError::PersonRequired(_) | RegistryError::BadOperatorName | RegistryError::BadCompany | RegistryError::BadDomain(_) => "bad-request",
             RegistryError::UnknownJoinRequest(_) => "not-found",
-            RegistryError::Sqlite(_) | RegistryError::Migration(_) => "internal",
+            RegistryError::Sqlite(_) | RegistryError::Migration(_) | RegistryError::Postgres(_) | RegistryError::PostgresSchema(_) => "internal",
         }
     }
 }
@@ -211,36 +220,41 @@ fn parse_role(name: &str) -> Role {
 
 /// The registry.
 pub struct Registry {
-    conn: Connection,
+    db: Database,
 }
 
 impl Registry {
-    /// Open (or create) the registry at `path`.
+    /// Open (or create) the registry's SQLite file at `path`.
     pub fn open(path: &Path) -> Result<Self, RegistryError> {
-        let mut conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        // Revoked tokens and used codes are deleted for good (as the site
-        // stores delete a rejected guest): zeroed, not left in free pages.
-        conn.pragma_update(None, "secure_delete", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        MIGRATIONS.to_latest(&mut conn)?;
-        let registry = Self { conn };
+        Self::with(Database::open_sqlite(path, &MIGRATIONS)?)
+    }
+
+    /// Open the registry in the PostgreSQL database at `url`
+    /// (`postgres://…`), created or brought up to date.
+    pub fn connect(url: &str) -> Result<Self, RegistryError> {
+        Self::with(Database::connect_postgres(url)?)
+    }
+
+    fn with(db: Database) -> Result<Self, RegistryError> {
+        let registry = Self { db };
         registry.fill_join_codes()?;
         Ok(registry)
     }
 
+    /// Whether the registry is in PostgreSQL.
+    pub fn is_postgres(&self) -> bool {
+        self.db.is_postgres()
+    }
+
     /// Record a site.
     pub fn add_site(&self, site: SiteId, name: &str) -> Result<(), RegistryError> {
-        self.conn.execute("INSERT OR IGNORE INTO sites (site_id, name) VALUES (?1, ?2)", params![site, name])?;
+        self.db.execute("INSERT INTO sites (site_id, name) VALUES (?1, ?2) ON CONFLICT DO NOTHING", params![site, name])?;
         self.fill_join_codes()
     }
 
     /// Every site: id and name.
     pub fn sites(&self) -> Result<Vec<(SiteId, String)>, RegistryError> {
-        let mut stmt = self.conn.prepare_cached("SELECT site_id, name FROM sites ORDER BY name")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query("SELECT site_id, name FROM sites ORDER BY name", params![], |r| Ok((r.get(0)?, r.get(1)?)))
     }
 
     /// Make a one-time enrolment code for a role, valid until `expires_at`.
@@ -255,7 +269,7 @@ impl Registry {
     }
 
     fn insert_code(&self, site: SiteId, role: Role, person: Option<PersonId>, expires_at: Timestamp, login_link: bool) -> Result<String, RegistryError> {
-        if !self.conn.prepare_cached("SELECT 1 FROM sites WHERE site_id = ?1")?.exists([site])? {
+        if !self.db.exists("SELECT 1 FROM sites WHERE site_id = ?1", params![site])? {
             return Err(RegistryError::UnknownSite(site));
         }
         if matches!(role, Role::Staff | Role::Worker) && person.is_none() {
@@ -265,7 +279,7 @@ impl Registry {
         let mut rng = rand::rng();
         let raw: String = (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
         let code = format!("{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..12]);
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO enrolment_codes (code_hash, site_id, role, person_id, expires_at, login_link) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![hash(&code.replace('-', "")), site, role_name(role), person, expires_at, login_link],
         )?;
@@ -279,15 +293,13 @@ impl Registry {
         }
         // Immediate: a read that turns into a write under another
         // process's write (the CLI making codes) fails at once otherwise.
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self.db.transaction()?;
         let code_hash = hash(&code.replace(['-', ' '], ""));
-        let row: Option<(SiteId, String, Option<PersonId>, bool)> = tx
-            .query_row(
-                "SELECT site_id, role, person_id, login_link FROM enrolment_codes WHERE code_hash = ?1 AND redeemed_at IS NULL AND expires_at > ?2",
-                params![code_hash, now],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-            )
-            .optional()?;
+        let row: Option<(SiteId, String, Option<PersonId>, bool)> = tx.query_opt(
+            "SELECT site_id, role, person_id, login_link FROM enrolment_codes WHERE code_hash = ?1 AND redeemed_at IS NULL AND expires_at > ?2",
+            params![code_hash, now],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )?;
         let Some((site, role, person, by_link)) = row else {
             return Err(RegistryError::BadCode);
         };
@@ -300,9 +312,7 @@ impl Registry {
 
     /// Every device, by site and name.
     pub fn devices(&self) -> Result<Vec<Device>, RegistryError> {
-        let mut stmt = self.conn.prepare_cached(&format!("{DEVICE_SELECT} ORDER BY site_id, name, device_id"))?;
-        let rows = stmt.query_map([], device_row)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query(&format!("{DEVICE_SELECT} ORDER BY site_id, name, device_id"), params![], device_row)
     }
 
     /// Record that a device was in touch at `at`, having reached the feed's
@@ -311,22 +321,26 @@ impl Registry {
     pub fn contact(&self, device: DeviceId, at: Timestamp, app_version: Option<&str>, seen_seq: u64) -> Result<(), RegistryError> {
         let app = app_version.map(|a| a.chars().filter(|c| !c.is_control()).take(lodge_core::sync::MAX_APP_CHARS).collect::<String>());
         let seq = i64::try_from(seen_seq).unwrap_or(i64::MAX);
-        self.conn
-            .prepare_cached("UPDATE devices SET last_contact = ?2, app_version = coalesce(?3, app_version), seen_seq = ?4 WHERE device_id = ?1")?
-            .execute(params![device, at, app, seq])?;
+        self.db.execute(
+            "UPDATE devices SET last_contact = ?2, app_version = coalesce(?3, app_version), seen_seq = ?4 WHERE device_id = ?1",
+            params![device, at, app, seq],
+        )?;
         Ok(())
     }
 
     /// When each of a site's devices was last in touch.
     pub fn contacts(&self, site: SiteId) -> Result<std::collections::HashMap<DeviceId, Contact>, RegistryError> {
-        let mut stmt = self.conn.prepare_cached("SELECT device_id, last_contact, app_version, seen_seq FROM devices WHERE site_id = ?1 AND last_contact IS NOT NULL")?;
-        let rows = stmt.query_map([site], |r| Ok((r.get(0)?, Contact { at: r.get(1)?, app_version: r.get(2)?, seen_seq: r.get::<_, i64>(3)?.max(0) as u64 })))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = self.db.query(
+            "SELECT device_id, last_contact, app_version, seen_seq FROM devices WHERE site_id = ?1 AND last_contact IS NOT NULL",
+            params![site],
+            |r| Ok((r.get(0)?, Contact { at: r.get(1)?, app_version: r.get(2)?, seen_seq: r.get::<i64>(3)?.max(0) as u64 })),
+        )?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Revoke a device: it is disconnected and refused from now on.
     pub fn revoke(&self, device: DeviceId, now: Timestamp) -> Result<(), RegistryError> {
-        let n = self.conn.execute("UPDATE devices SET revoked_at = coalesce(revoked_at, ?2) WHERE device_id = ?1", params![device, now])?;
+        let n = self.db.execute("UPDATE devices SET revoked_at = coalesce(revoked_at, ?2) WHERE device_id = ?1", params![device, now])?;
         if n == 0 {
             return Err(RegistryError::UnknownDevice(device));
         }
@@ -335,28 +349,22 @@ impl Registry {
 
     /// Whether a device was revoked.
     pub fn is_revoked(&self, device: DeviceId) -> Result<bool, RegistryError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT 1 FROM devices WHERE device_id = ?1 AND revoked_at IS NOT NULL")?
-            .exists([device])?)
+        self.db.exists("SELECT 1 FROM devices WHERE device_id = ?1 AND revoked_at IS NOT NULL", params![device])
     }
 
     /// Record that a device confirmed the feed's deletions up to `seq`
     /// (it never goes back).
     pub fn confirm(&self, device: DeviceId, seq: u64) -> Result<(), RegistryError> {
         let seq = i64::try_from(seq).unwrap_or(i64::MAX);
-        self.conn
-            .prepare_cached("UPDATE devices SET confirmed_seq = max(confirmed_seq, ?2) WHERE device_id = ?1")?
-            .execute(params![device, seq])?;
+        self.db.execute("UPDATE devices SET confirmed_seq = ?2 WHERE device_id = ?1 AND confirmed_seq < ?2", params![device, seq])?;
         Ok(())
     }
 
     /// How far each of a site's devices has confirmed the feed (see
     /// [`Registry::confirm`]).
     pub fn confirmed(&self, site: SiteId) -> Result<std::collections::HashMap<DeviceId, u64>, RegistryError> {
-        let mut stmt = self.conn.prepare_cached("SELECT device_id, confirmed_seq FROM devices WHERE site_id = ?1")?;
-        let rows = stmt.query_map([site], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let rows = self.db.query("SELECT device_id, confirmed_seq FROM devices WHERE site_id = ?1", params![site], |r| Ok((r.get(0)?, r.get::<i64>(1)? as u64)))?;
+        Ok(rows.into_iter().collect())
     }
 
     /// Give `doc` the site's next feed sequence.
@@ -367,17 +375,21 @@ impl Registry {
     /// Number several documents at once, in one transaction: `(document,
     /// deleted)`, numbered in order.
     pub fn bump_many(&mut self, site: SiteId, docs: &[(DocId, bool)]) -> Result<Vec<u64>, RegistryError> {
-        // Immediate: a read that turns into a write under another
-        // process's write (the CLI making codes) fails at once otherwise.
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        // Immediate on SQLite: a read that turns into a write under another
+        // process's write (the CLI making codes) fails at once otherwise. On
+        // PostgreSQL the site's row is locked by the first UPDATE until the
+        // commit, so numbers are handed out, and seen, in order.
+        let tx = self.db.transaction_by_rows()?;
         let mut numbers = Vec::with_capacity(docs.len());
         for (doc, purged) in docs {
-            let seq: i64 = tx.query_row("UPDATE sites SET seq = seq + 1 WHERE site_id = ?1 RETURNING seq", [site], |r| r.get(0))?;
-            tx.prepare_cached(
+            let seq: i64 = tx
+                .query_opt("UPDATE sites SET seq = seq + 1 WHERE site_id = ?1 RETURNING seq", params![site], |r| r.get(0))?
+                .ok_or(RegistryError::UnknownSite(site))?;
+            tx.execute(
                 "INSERT INTO feed (site_id, doc_id, seq, purged) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (site_id, doc_id) DO UPDATE SET seq = excluded.seq, purged = excluded.purged",
-            )?
-            .execute(params![site, doc, seq, purged])?;
+                params![site, doc, seq, purged],
+            )?;
             numbers.push(seq as u64);
         }
         tx.commit()?;
@@ -386,29 +398,26 @@ impl Registry {
 
     /// The site's current sequence.
     pub fn seq(&self, site: SiteId) -> Result<u64, RegistryError> {
-        let seq: Option<i64> = self.conn.query_row("SELECT seq FROM sites WHERE site_id = ?1", [site], |r| r.get(0)).optional()?;
+        let seq: Option<i64> = self.db.query_opt("SELECT seq FROM sites WHERE site_id = ?1", params![site], |r| r.get(0))?;
         Ok(seq.unwrap_or(0) as u64)
     }
 
     /// Documents changed after `since`, oldest first.
     pub fn changed_since(&self, site: SiteId, since: u64) -> Result<Vec<FeedEntry>, RegistryError> {
-        let mut stmt =
-            self.conn.prepare_cached("SELECT doc_id, seq, purged FROM feed WHERE site_id = ?1 AND seq > ?2 ORDER BY seq")?;
         let since = i64::try_from(since).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![site, since], |r| {
-            Ok(FeedEntry { doc: r.get(0)?, seq: r.get::<_, i64>(1)? as u64, purged: r.get(2)? })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.db.query("SELECT doc_id, seq, purged FROM feed WHERE site_id = ?1 AND seq > ?2 ORDER BY seq", params![site, since], |r| {
+            Ok(FeedEntry { doc: r.get(0)?, seq: r.get::<i64>(1)? as u64, purged: r.get(2)? })
+        })
     }
 }
 
 /// Actor ids are unique per device (revoked ones included): two devices
 /// under one actor clash on change numbers for good.
-fn check_actor_free(tx: &Connection, actor: &str) -> Result<(), RegistryError> {
+fn check_actor_free(tx: &Transaction<'_>, actor: &str) -> Result<(), RegistryError> {
     if !valid_actor(actor) {
         return Err(RegistryError::BadActor(actor.chars().take(2 * MAX_ACTOR_BYTES + 2).collect()));
     }
-    let holder: Option<DeviceId> = tx.query_row("SELECT device_id FROM devices WHERE actor = ?1", [actor], |r| r.get(0)).optional()?;
+    let holder: Option<DeviceId> = tx.query_opt("SELECT device_id FROM devices WHERE actor = ?1", params![actor], |r| r.get(0))?;
     match holder {
         Some(device) => Err(RegistryError::ActorInUse { actor: actor.to_owned(), device }),
         None => Ok(()),
@@ -417,7 +426,7 @@ fn check_actor_free(tx: &Connection, actor: &str) -> Result<(), RegistryError> {
 
 /// A new device with a fresh token, in the caller's transaction (which
 /// has checked the actor id with [`check_actor_free`]).
-fn new_device(tx: &Connection, site: SiteId, role: Role, person: Option<PersonId>, name: &str, actor: &str, now: Timestamp) -> Result<Enrolled, RegistryError> {
+fn new_device(tx: &Transaction<'_>, site: SiteId, role: Role, person: Option<PersonId>, name: &str, actor: &str, now: Timestamp) -> Result<Enrolled, RegistryError> {
     let device = DeviceId::new();
     let token: String = {
         let bytes: [u8; 32] = rand::rng().random();
@@ -436,7 +445,7 @@ fn new_device(tx: &Connection, site: SiteId, role: Role, person: Option<PersonId
 
 const DEVICE_SELECT: &str = "SELECT device_id, site_id, role, person_id, name, actor, revoked_at FROM devices";
 
-fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+fn device_row(r: &Row) -> rusqlite::Result<Device> {
     let role: String = r.get(2)?;
     Ok(Device {
         device: r.get(0)?,
@@ -457,10 +466,23 @@ pub(crate) fn test_day(days: i64) -> Timestamp {
 
 /// A registry in a fresh folder with one site, "House", for the unit
 /// tests here and in the submodules; the folder lives as long as its guard.
+/// With `LODGE_TEST_BACKEND=postgres` it is a new database on the server
+/// `LODGE_TEST_POSTGRES` names (`scripts/test` starts one and runs these
+/// tests on both back ends).
 #[cfg(test)]
 pub(crate) fn registry_with_site() -> (tempfile::TempDir, Registry, SiteId) {
     let dir = tempfile::tempdir().expect("a folder");
-    let reg = Registry::open(&dir.path().join("r.sqlite")).expect("a registry");
+    let reg = match std::env::var("LODGE_TEST_BACKEND").as_deref() {
+        Ok("postgres") => {
+            let server = std::env::var("LODGE_TEST_POSTGRES").expect("LODGE_TEST_BACKEND=postgres needs LODGE_TEST_POSTGRES: run scripts/test");
+            let name = format!("lodge_unit_{}", uuid::Uuid::new_v4().simple());
+            let mut client = postgres::Client::connect(&server, postgres::NoTls).expect("the test PostgreSQL");
+            client.batch_execute(&format!("CREATE DATABASE {name}")).expect("a database");
+            let (base, _) = server.rsplit_once('/').expect("a URL with a database");
+            Registry::connect(&format!("{base}/{name}")).expect("a registry")
+        }
+        _ => Registry::open(&dir.path().join("r.sqlite")).expect("a registry"),
+    };
     let site = SiteId::new();
     reg.add_site(site, "House").expect("a site");
     (dir, reg, site)

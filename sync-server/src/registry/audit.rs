@@ -35,11 +35,10 @@ pub const MAX_AUDIT_ROWS: u32 = 1000;
 impl Registry {
     /// Keep one row.
     pub fn audit(&self, at: Timestamp, row: &AuditRow) -> Result<(), RegistryError> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO audit (at, site_id, device_id, person_id, operator_id, address, action, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?
-            .execute(params![at, row.site, row.device, row.person, row.operator, row.address, row.action, row.outcome, row.detail])?;
+        self.db.execute(
+            "INSERT INTO audit (at, site_id, device_id, person_id, operator_id, address, action, outcome, detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![at, row.site, row.device, row.person, row.operator, row.address, row.action, row.outcome, row.detail],
+        )?;
         Ok(())
     }
 
@@ -48,12 +47,16 @@ impl Registry {
     pub fn audit_rows(&self, site: Option<SiteId>, query: &AuditQuery) -> Result<Vec<AuditEntry>, RegistryError> {
         let limit = query.limit.unwrap_or(200).min(MAX_AUDIT_ROWS);
         let action = query.action.as_deref().map(|a| format!("%{}%", a.replace(['%', '_'], "")));
-        let mut stmt = self.conn.prepare_cached(
+        // Written for both back ends: PostgreSQL learns each parameter's
+        // type from its first use (hence the casts), and LIKE ignores case
+        // in both only with lower().
+        self.db.query(
             "SELECT at, site_id, device_id, person_id, operator_id, address, action, outcome, detail FROM audit
-             WHERE (?1 IS NULL OR site_id = ?1) AND at >= coalesce(?2, 0) AND (?3 IS NULL OR action LIKE ?3)
-               AND (?4 IS NULL OR outcome = ?4) ORDER BY at DESC, audit_id DESC LIMIT ?5",
-        )?;
-        let rows = stmt.query_map(params![site, query.since, action, query.outcome, limit], |r| {
+             WHERE (CAST(?1 AS TEXT) IS NULL OR site_id = ?1) AND (CAST(?2 AS BIGINT) IS NULL OR at >= ?2)
+               AND (CAST(?3 AS TEXT) IS NULL OR lower(action) LIKE lower(?3)) AND (CAST(?4 AS TEXT) IS NULL OR outcome = ?4)
+             ORDER BY at DESC, audit_id DESC LIMIT ?5",
+            params![site, query.since, action, query.outcome, limit],
+            |r| {
             Ok(AuditEntry {
                 at: r.get(0)?,
                 site: r.get(1)?,
@@ -65,12 +68,12 @@ impl Registry {
                 outcome: r.get(7)?,
                 detail: r.get(8)?,
             })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            },
+        )
     }
 
     /// Rows older than `before` go (the trail's own retention).
     pub fn forget_audit(&self, before: Timestamp) -> Result<usize, RegistryError> {
-        Ok(self.conn.execute("DELETE FROM audit WHERE at < ?1", [before])?)
+        self.db.execute("DELETE FROM audit WHERE at < ?1", params![before])
     }
 }

@@ -4,7 +4,7 @@
 
 use lodge_core::sync::api::JoinRequestShown;
 use lodge_core::{SiteId, Timestamp};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Registry, RegistryError, hash};
 
@@ -17,11 +17,11 @@ pub const MAX_DOMAINS: usize = 20;
 impl Registry {
     /// Keep a request (once per contact while it waits).
     pub fn request_to_join(&self, site: SiteId, name: &str, contact: &str, address: &str, now: Timestamp) -> Result<(), RegistryError> {
-        let waiting: i64 = self.conn.query_row("SELECT count(*) FROM join_requests WHERE site_id = ?1 AND state = 'waiting'", [site], |r| r.get(0))?;
+        let waiting: i64 = self.db.query_one("SELECT count(*) FROM join_requests WHERE site_id = ?1 AND state = 'waiting'", params![site], |r| r.get(0))?;
         if waiting >= MAX_WAITING {
             return Err(RegistryError::TooManyCodes { retry_after_secs: 3600 });
         }
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO join_requests (site_id, name, contact, contact_hash, address, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (site_id, contact_hash) WHERE state = 'waiting' DO UPDATE SET name = excluded.name, created_at = excluded.created_at, address = excluded.address",
             params![site, name, contact, hash(contact), address, now],
@@ -31,25 +31,24 @@ impl Registry {
 
     /// The site's waiting requests, oldest first.
     pub fn join_requests(&self, site: SiteId) -> Result<Vec<JoinRequestShown>, RegistryError> {
-        let mut stmt = self.conn.prepare_cached(
+        self.db.query(
             "SELECT request_id, name, contact, address, created_at FROM join_requests WHERE site_id = ?1 AND state = 'waiting' ORDER BY created_at, request_id",
-        )?;
-        let rows = stmt.query_map([site], |r| Ok(JoinRequestShown { id: r.get(0)?, name: r.get(1)?, contact: r.get(2)?, address: r.get(3)?, created_at: r.get(4)? }))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            params![site],
+            |r| Ok(JoinRequestShown { id: r.get(0)?, name: r.get(1)?, contact: r.get(2)?, address: r.get(3)?, created_at: r.get(4)? }),
+        )
     }
 
     /// Decide a waiting request; the request as it was.
     pub fn decide_join_request(&self, site: SiteId, id: i64, approved: bool, now: Timestamp) -> Result<JoinRequestShown, RegistryError> {
         let found = self
-            .conn
-            .query_row(
+            .db
+            .query_opt(
                 "SELECT request_id, name, contact, address, created_at FROM join_requests WHERE site_id = ?1 AND request_id = ?2 AND state = 'waiting'",
                 params![site, id],
                 |r| Ok(JoinRequestShown { id: r.get(0)?, name: r.get(1)?, contact: r.get(2)?, address: r.get(3)?, created_at: r.get(4)? }),
-            )
-            .optional()?
+            )?
             .ok_or(RegistryError::UnknownJoinRequest(id))?;
-        self.conn.execute(
+        self.db.execute(
             "UPDATE join_requests SET state = ?3, decided_at = ?4 WHERE site_id = ?1 AND request_id = ?2",
             params![site, id, if approved { "approved" } else { "refused" }, now],
         )?;
@@ -58,13 +57,12 @@ impl Registry {
 
     /// Requests older than 30 days go, decided or not.
     pub fn forget_join_requests(&self, now: Timestamp) -> Result<usize, RegistryError> {
-        Ok(self.conn.execute("DELETE FROM join_requests WHERE created_at < ?1", [now.millis() - 30 * 86_400_000])?)
+        self.db.execute("DELETE FROM join_requests WHERE created_at < ?1", params![now.millis() - 30 * 86_400_000])
     }
 
     /// The e-mail domains whose people are approved by their code.
     pub fn join_domains(&self, site: SiteId) -> Result<Vec<String>, RegistryError> {
-        let mut stmt = self.conn.prepare_cached("SELECT domain FROM join_domains WHERE site_id = ?1 ORDER BY domain")?;
-        Ok(stmt.query_map([site], |r| r.get(0))?.collect::<Result<_, _>>()?)
+        self.db.query("SELECT domain FROM join_domains WHERE site_id = ?1 ORDER BY domain", params![site], |r| r.get(0))
     }
 
     /// Set the site's allowed domains (lowercase, as `acme.com`).
@@ -78,8 +76,8 @@ impl Registry {
         if let Some(bad) = clean.iter().find(|d| !valid_domain(d)) {
             return Err(RegistryError::BadDomain(bad.clone()));
         }
-        let tx = self.conn.transaction()?;
-        tx.execute("DELETE FROM join_domains WHERE site_id = ?1", [site])?;
+        let tx = self.db.transaction()?;
+        tx.execute("DELETE FROM join_domains WHERE site_id = ?1", params![site])?;
         for d in &clean {
             tx.execute("INSERT INTO join_domains (site_id, domain) VALUES (?1, ?2)", params![site, d])?;
         }

@@ -4,7 +4,7 @@
 
 use lodge_core::{DeviceId, PersonId, Role, SiteId, Timestamp};
 use rand::Rng;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Device, Enrolled, Registry, RegistryError, check_actor_free, hash, new_device, parse_role, role_name};
 
@@ -42,31 +42,32 @@ impl Registry {
     /// Give every site without a join code one (sites made before codes,
     /// and new ones).
     pub(super) fn fill_join_codes(&self) -> Result<(), RegistryError> {
-        let missing: Vec<SiteId> =
-            self.conn.prepare("SELECT site_id FROM sites WHERE join_code IS NULL")?.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?;
+        let missing: Vec<SiteId> = self.db.query("SELECT site_id FROM sites WHERE join_code IS NULL", params![], |r| r.get(0))?;
         for site in missing {
-            // A clash with another site's code (1 in 887 million) takes another.
-            while self.conn.execute("UPDATE OR IGNORE sites SET join_code = ?2 WHERE site_id = ?1", params![site, new_join_code()])? == 0 {}
+            // A clash with another site's code (1 in 887 million) takes
+            // another; so does a site given its code meanwhile (by another
+            // instance), which keeps that one.
+            while self.db.execute(
+                "UPDATE sites SET join_code = ?2 WHERE site_id = ?1 AND join_code IS NULL AND NOT EXISTS (SELECT 1 FROM sites WHERE join_code = ?2)",
+                params![site, new_join_code()],
+            )? == 0
+                && self.db.exists("SELECT 1 FROM sites WHERE site_id = ?1 AND join_code IS NULL", params![site])?
+            {}
         }
         Ok(())
     }
 
     /// The site's join code.
     pub fn join_code(&self, site: SiteId) -> Result<String, RegistryError> {
-        self.conn
-            .query_row("SELECT join_code FROM sites WHERE site_id = ?1", [site], |r| r.get::<_, Option<String>>(0))
-            .optional()?
+        self.db
+            .query_opt("SELECT join_code FROM sites WHERE site_id = ?1", params![site], |r| r.get::<Option<String>>(0))?
             .flatten()
             .ok_or(RegistryError::UnknownSite(site))
     }
 
     /// The site a join code names.
     pub fn site_by_join_code(&self, code: &str) -> Result<Option<(SiteId, String)>, RegistryError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT site_id, name FROM sites WHERE join_code = ?1")?
-            .query_row([normalize_join_code(code)], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?)
+        self.db.query_opt("SELECT site_id, name FROM sites WHERE join_code = ?1", params![normalize_join_code(code)], |r| Ok((r.get(0)?, r.get(1)?)))
     }
 
     /// A six-digit code for `contact` (normalised) at `site`, written
@@ -83,15 +84,19 @@ impl Registry {
         now: Timestamp,
         (per_contact, per_site): (u32, u32),
     ) -> Result<CodeAsked, RegistryError> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self.db.transaction()?;
         let contact_hash = hash(contact);
         let hour_ago = Timestamp::from_millis(now.millis() - 3_600_000);
-        let (by_contact, first): (i64, Option<Timestamp>) = tx
-            .prepare_cached("SELECT count(*), min(created_at) FROM sign_in_codes WHERE site_id = ?1 AND contact_hash = ?2 AND created_at > ?3")?
-            .query_row(params![site, contact_hash, hour_ago], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        let (by_site, site_first): (i64, Option<Timestamp>) = tx
-            .prepare_cached("SELECT count(*), min(created_at) FROM sign_in_codes WHERE site_id = ?1 AND created_at > ?2")?
-            .query_row(params![site, hour_ago], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        let (by_contact, first): (i64, Option<Timestamp>) = tx.query_one(
+            "SELECT count(*), min(created_at) FROM sign_in_codes WHERE site_id = ?1 AND contact_hash = ?2 AND created_at > ?3",
+            params![site, contact_hash, hour_ago],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (by_site, site_first): (i64, Option<Timestamp>) = tx.query_one(
+            "SELECT count(*), min(created_at) FROM sign_in_codes WHERE site_id = ?1 AND created_at > ?2",
+            params![site, hour_ago],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         let wait = |first: Option<Timestamp>| {
             let freed = first.map_or(now.millis(), |f| f.millis() + 3_600_000);
             ((freed - now.millis()) / 1000).max(1) as u64
@@ -103,13 +108,12 @@ impl Registry {
             return Err(RegistryError::TooManyCodes { retry_after_secs: wait(site_first) });
         }
         let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
-        tx.prepare_cached("UPDATE sign_in_codes SET ended_at = ?3 WHERE site_id = ?1 AND contact_hash = ?2 AND ended_at IS NULL")?
-            .execute(params![site, contact_hash, now])?;
+        tx.execute("UPDATE sign_in_codes SET ended_at = ?3 WHERE site_id = ?1 AND contact_hash = ?2 AND ended_at IS NULL", params![site, contact_hash, now])?;
         let expires = Timestamp::from_millis(now.millis() + CODE_MINUTES * 60_000);
-        tx.prepare_cached(
+        tx.execute(
             "INSERT INTO sign_in_codes (site_id, contact_hash, code_hash, person_id, role, address, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-        )?
-        .execute(params![site, contact_hash, hash(&code), person.map(|p| p.0), person.map(|p| role_name(p.1)), address, now, expires])?;
+            params![site, contact_hash, hash(&code), person.map(|p| p.0), person.map(|p| role_name(p.1)), address, now, expires],
+        )?;
         tx.commit()?;
         Ok(CodeAsked { code, person })
     }
@@ -118,27 +122,28 @@ impl Registry {
     /// before the third wrong answer, it enrols this phone for the contact's
     /// person. A wrong answer counts; the third ends the code.
     pub fn redeem_sign_in_code(&mut self, site: SiteId, contact: &str, code: &str, actor: &str, name: &str, now: Timestamp) -> Result<Enrolled, RegistryError> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let row: Option<CodeRow> = tx
-            .prepare_cached(
-                "SELECT code_id, code_hash, person_id, role, wrong_tries FROM sign_in_codes
-                 WHERE site_id = ?1 AND contact_hash = ?2 AND ended_at IS NULL AND expires_at > ?3 ORDER BY code_id DESC LIMIT 1",
-            )?
-            .query_row(params![site, hash(contact), now], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
-            .optional()?;
+        let tx = self.db.transaction()?;
+        let row: Option<CodeRow> = tx.query_opt(
+            "SELECT code_id, code_hash, person_id, role, wrong_tries FROM sign_in_codes
+             WHERE site_id = ?1 AND contact_hash = ?2 AND ended_at IS NULL AND expires_at > ?3 ORDER BY code_id DESC LIMIT 1",
+            params![site, hash(contact), now],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
         let Some((id, code_hash, person, role, wrong)) = row else {
             return Err(RegistryError::WrongSignInCode);
         };
         let digits: String = code.chars().filter(char::is_ascii_digit).collect();
         // An unknown contact's code enrols nobody: it is wrong, whatever it is.
         let (Some(person), Some(role), true) = (person, role, hash(&digits) == code_hash && wrong < WRONG_TRIES) else {
-            tx.prepare_cached("UPDATE sign_in_codes SET wrong_tries = wrong_tries + 1, ended_at = CASE WHEN wrong_tries + 1 >= ?3 THEN ?2 END WHERE code_id = ?1")?
-                .execute(params![id, now, WRONG_TRIES])?;
+            tx.execute(
+                "UPDATE sign_in_codes SET wrong_tries = wrong_tries + 1, ended_at = CASE WHEN wrong_tries + 1 >= ?3 THEN CAST(?2 AS BIGINT) END WHERE code_id = ?1",
+                params![id, now, WRONG_TRIES],
+            )?;
             tx.commit()?;
             return Err(RegistryError::WrongSignInCode);
         };
         check_actor_free(&tx, actor)?;
-        tx.prepare_cached("UPDATE sign_in_codes SET ended_at = ?2 WHERE code_id = ?1")?.execute(params![id, now])?;
+        tx.execute("UPDATE sign_in_codes SET ended_at = ?2 WHERE code_id = ?1", params![id, now])?;
         let enrolled = new_device(&tx, site, parse_role(&role), Some(person), name, actor, now)?;
         tx.commit()?;
         Ok(enrolled)
@@ -146,24 +151,24 @@ impl Registry {
 
     /// Used codes older than a day go (they only counted towards the hour's limits).
     pub fn forget_sign_in_codes(&self, now: Timestamp) -> Result<usize, RegistryError> {
-        Ok(self.conn.execute("DELETE FROM sign_in_codes WHERE created_at < ?1", [now.millis() - 24 * 3_600_000])?)
+        self.db.execute("DELETE FROM sign_in_codes WHERE created_at < ?1", params![now.millis() - 24 * 3_600_000])
     }
 
     /// The device a token belongs to, if the token is still alive at `now`:
     /// used within `idle` (revoked devices included: they are told to wipe).
     pub fn authenticate_at(&self, token: &str, now: Timestamp, idle: std::time::Duration) -> Result<Option<Device>, RegistryError> {
         let since = now.millis().saturating_sub(i64::try_from(idle.as_millis()).unwrap_or(i64::MAX));
-        let mut stmt = self
-            .conn
-            .prepare_cached(&format!("{} WHERE token_hash = ?1 AND max(enrolled_at, coalesce(last_contact, 0)) >= ?2", super::DEVICE_SELECT))?;
-        Ok(stmt.query_row(params![hash(token), since], super::device_row).optional()?)
+        self.db.query_opt(
+            &format!("{} WHERE token_hash = ?1 AND (enrolled_at >= ?2 OR last_contact >= ?2)", super::DEVICE_SELECT),
+            params![hash(token), since],
+            super::device_row,
+        )
     }
 
     /// A token was used at `now`: it lives on (an admin call, a connection).
     pub fn renew(&self, device: DeviceId, now: Timestamp) -> Result<(), RegistryError> {
-        self.conn
-            .prepare_cached("UPDATE devices SET last_contact = max(coalesce(last_contact, 0), ?2) WHERE device_id = ?1")?
-            .execute(params![device, now])?;
+        // Never moved back.
+        self.db.execute("UPDATE devices SET last_contact = ?2 WHERE device_id = ?1 AND (last_contact IS NULL OR last_contact < ?2)", params![device, now])?;
         Ok(())
     }
 }

@@ -6,9 +6,9 @@
 use lodge_core::sync::api::{OperatorKind, OperatorShown};
 use lodge_core::{SiteId, Timestamp};
 use rand::Rng;
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
-use super::{Enrolled, Registry, RegistryError, check_actor_free, hash, new_device};
+use super::{Enrolled, Registry, RegistryError, Row, check_actor_free, hash, new_device};
 
 fn secret() -> String {
     let bytes: [u8; 32] = rand::rng().random();
@@ -33,7 +33,7 @@ fn kind_name(kind: OperatorKind) -> &'static str {
     }
 }
 
-fn operator_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Operator> {
+fn operator_row(r: &Row) -> rusqlite::Result<Operator> {
     let kind: String = r.get(2)?;
     Ok(Operator { id: r.get(0)?, name: r.get(1)?, kind: if kind == "root" { OperatorKind::Root } else { OperatorKind::Support } })
 }
@@ -45,12 +45,12 @@ impl Registry {
         if name.is_empty() || name.chars().count() > 100 {
             return Err(RegistryError::BadOperatorName);
         }
-        if self.conn.prepare_cached("SELECT 1 FROM operators WHERE name = ?1")?.exists([name])? {
+        if self.db.exists("SELECT 1 FROM operators WHERE name = ?1", params![name])? {
             return Err(RegistryError::OperatorExists(name.to_owned()));
         }
         let id = format!("op-{}", &secret()[..12]);
         let token = format!("lodge-op-{}", secret());
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO operators (operator_id, name, kind, token_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![id, name, kind_name(kind), hash(&token), now],
         )?;
@@ -59,17 +59,15 @@ impl Registry {
 
     /// Operators not removed, by name.
     pub fn operators(&self) -> Result<Vec<OperatorShown>, RegistryError> {
-        let mut stmt = self.conn.prepare_cached("SELECT operator_id, name, kind, created_at FROM operators WHERE removed_at IS NULL ORDER BY name")?;
-        let rows = stmt.query_map([], |r| {
+        self.db.query("SELECT operator_id, name, kind, created_at FROM operators WHERE removed_at IS NULL ORDER BY name", params![], |r| {
             let op = operator_row(r)?;
             Ok(OperatorShown { id: op.id, name: op.name, kind: op.kind, created_at: r.get(3)? })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        })
     }
 
     /// Remove an operator by name or id: their token stops working.
     pub fn remove_operator(&self, who: &str, now: Timestamp) -> Result<(), RegistryError> {
-        let n = self.conn.execute(
+        let n = self.db.execute(
             "UPDATE operators SET removed_at = ?2 WHERE (name = ?1 OR operator_id = ?1) AND removed_at IS NULL",
             params![who, now],
         )?;
@@ -81,11 +79,7 @@ impl Registry {
 
     /// The operator behind a token, if it is one and not removed.
     pub fn operator(&self, token: &str) -> Result<Option<Operator>, RegistryError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT operator_id, name, kind FROM operators WHERE token_hash = ?1 AND removed_at IS NULL")?
-            .query_row([hash(token)], operator_row)
-            .optional()?)
+        self.db.query_opt("SELECT operator_id, name, kind FROM operators WHERE token_hash = ?1 AND removed_at IS NULL", params![hash(token)], operator_row)
     }
 
     /// An invite code for `company`, valid until `expires_at`.
@@ -98,7 +92,7 @@ impl Registry {
         let mut rng = rand::rng();
         let raw: String = (0..12).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect();
         let code = format!("INV-{}-{}-{}", &raw[0..4], &raw[4..8], &raw[8..12]);
-        self.conn.execute(
+        self.db.execute(
             "INSERT INTO invites (code_hash, company, created_by, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
             params![invite_hash(&code), company, by.id, now, expires_at],
         )?;
@@ -109,14 +103,12 @@ impl Registry {
     /// name) is this server's from now on, and the device is its first
     /// admin.
     pub fn redeem_invite(&mut self, code: &str, site: SiteId, site_name: &str, actor: &str, name: &str, now: Timestamp) -> Result<(Enrolled, String), RegistryError> {
-        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self.db.transaction()?;
         let code_hash = invite_hash(code);
-        let company: Option<String> = tx
-            .prepare_cached("SELECT company FROM invites WHERE code_hash = ?1 AND redeemed_at IS NULL AND expires_at > ?2")?
-            .query_row(params![code_hash, now], |r| r.get(0))
-            .optional()?;
+        let company: Option<String> =
+            tx.query_opt("SELECT company FROM invites WHERE code_hash = ?1 AND redeemed_at IS NULL AND expires_at > ?2", params![code_hash, now], |r| r.get(0))?;
         let Some(company) = company else { return Err(RegistryError::BadCode) };
-        if tx.prepare_cached("SELECT 1 FROM sites WHERE site_id = ?1")?.exists([site])? {
+        if tx.exists("SELECT 1 FROM sites WHERE site_id = ?1", params![site])? {
             return Err(RegistryError::SiteExists(site));
         }
         check_actor_free(&tx, actor)?;

@@ -1,0 +1,360 @@
+//! Where the registry lives: one SQLite file (the default) or a PostgreSQL
+//! database shared by several `lodge-sync` instances.
+//!
+//! The registry's queries are written once, in the SQL both understand
+//! (`?1` parameters, `ON CONFLICT`, `RETURNING`, `CAST`, no SQLite-only
+//! functions), with the parameters and columns of `rusqlite`: the domain's
+//! ids and times already convert to and from those values, and a
+//! PostgreSQL value is carried through the same ones. So a rule of the
+//! registry is written once, and each back end only runs statements.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+
+use postgres::types::{IsNull, ToSql as PgToSql, Type, to_sql_checked};
+use rusqlite::ToSql;
+use rusqlite::types::{FromSql, Value, ValueRef};
+
+use super::RegistryError;
+
+mod postgres_schema {
+    refinery::embed_migrations!("./migrations-postgres");
+}
+
+/// Parameters of a statement, as `rusqlite::params!` makes them.
+pub type Params<'a> = &'a [&'a dyn ToSql];
+
+/// One row of an answer, its columns already read.
+pub struct Row(Vec<Value>);
+
+impl Row {
+    /// Column `i` as `T` (the same conversions as a `rusqlite` row).
+    pub fn get<T: FromSql>(&self, i: usize) -> rusqlite::Result<T> {
+        let value = self.0.get(i).ok_or(rusqlite::Error::InvalidColumnIndex(i))?;
+        T::column_result(ValueRef::from(value)).map_err(|e| rusqlite::Error::FromSqlConversionFailure(i, value.data_type(), Box::new(e)))
+    }
+}
+
+/// The registry's database.
+pub struct Database {
+    backend: Backend,
+}
+
+enum Backend {
+    Sqlite(rusqlite::Connection),
+    // A client answers one statement at a time and needs `&mut`; the
+    // registry is used under a mutex, so a `RefCell` is enough.
+    Postgres(RefCell<Postgres>),
+}
+
+struct Postgres {
+    url: String,
+    // Always there until dropped (see `Drop`).
+    client: Option<postgres::Client>,
+    // Prepared once per connection, as `prepare_cached` does for SQLite:
+    // the feed is numbered for every change delivered.
+    statements: HashMap<String, postgres::Statement>,
+}
+
+/// The key of the advisory lock a write transaction takes on PostgreSQL:
+/// the registry's transactions read, then write (a code is checked, then
+/// redeemed), so two instances must not interleave them. SQLite's
+/// `BEGIN IMMEDIATE` gives the same on one machine.
+const WRITE_LOCK: i64 = 0x10d9e_0001;
+/// The key of the lock held while the schema is brought up to date, so
+/// that two instances starting at once do not both migrate.
+const SCHEMA_LOCK: i64 = 0x10d9e_0002;
+
+impl Database {
+    /// Open (or create) the SQLite file at `path`, its schema brought up
+    /// to date by `migrations`.
+    pub fn open_sqlite(path: &Path, migrations: &rusqlite_migration::Migrations<'_>) -> Result<Self, RegistryError> {
+        let mut conn = rusqlite::Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        // Revoked tokens and used codes are deleted for good (as the site
+        // stores delete a rejected guest): zeroed, not left in free pages.
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        migrations.to_latest(&mut conn)?;
+        Ok(Self { backend: Backend::Sqlite(conn) })
+    }
+
+    /// Connect to the PostgreSQL database at `url` (`postgres://…`), its
+    /// schema brought up to date.
+    pub fn connect_postgres(url: &str) -> Result<Self, RegistryError> {
+        let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(RegistryError::Postgres)?;
+        client.query_one("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK])?;
+        let migrated = postgres_schema::migrations::runner().run(&mut client);
+        client.query_one("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK])?;
+        migrated.map_err(|e| RegistryError::PostgresSchema(e.to_string()))?;
+        Ok(Self { backend: Backend::Postgres(RefCell::new(Postgres { url: url.to_owned(), client: Some(client), statements: HashMap::new() })) })
+    }
+
+    /// Whether this is the PostgreSQL back end.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.backend, Backend::Postgres(_))
+    }
+
+    /// Run a statement; the number of rows it changed.
+    pub fn execute(&self, sql: &str, params: Params<'_>) -> Result<usize, RegistryError> {
+        match &self.backend {
+            Backend::Sqlite(conn) => Ok(conn.prepare_cached(sql)?.execute(params)?),
+            Backend::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                let statement = pg.prepare(sql)?;
+                let values = pg_values(params)?;
+                Ok(pg.client().execute(&statement, &as_pg(&values))? as usize)
+            }
+        }
+    }
+
+    /// Every row of a query, each made into a `T` by `f`.
+    pub fn query<T>(&self, sql: &str, params: Params<'_>, mut f: impl FnMut(&Row) -> rusqlite::Result<T>) -> Result<Vec<T>, RegistryError> {
+        match &self.backend {
+            Backend::Sqlite(conn) => {
+                let mut stmt = conn.prepare_cached(sql)?;
+                let columns = stmt.column_count();
+                let rows = stmt.query_map(params, |r| (0..columns).map(|i| r.get::<_, Value>(i)).collect::<rusqlite::Result<Vec<_>>>().map(Row))?;
+                let mut out = Vec::new();
+                for row in rows {
+                    out.push(f(&row?)?);
+                }
+                Ok(out)
+            }
+            Backend::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                let statement = pg.prepare(sql)?;
+                let values = pg_values(params)?;
+                let rows = pg.client().query(&statement, &as_pg(&values))?;
+                let mut out = Vec::with_capacity(rows.len());
+                for row in &rows {
+                    out.push(f(&from_pg(row)?)?);
+                }
+                Ok(out)
+            }
+        }
+    }
+
+    /// The first row of a query, if there is one.
+    pub fn query_opt<T>(&self, sql: &str, params: Params<'_>, f: impl FnMut(&Row) -> rusqlite::Result<T>) -> Result<Option<T>, RegistryError> {
+        Ok(self.query(sql, params, f)?.into_iter().next())
+    }
+
+    /// The first row of a query that always has one (a count).
+    pub fn query_one<T>(&self, sql: &str, params: Params<'_>, f: impl FnMut(&Row) -> rusqlite::Result<T>) -> Result<T, RegistryError> {
+        self.query_opt(sql, params, f)?.ok_or(RegistryError::Sqlite(rusqlite::Error::QueryReturnedNoRows))
+    }
+
+    /// Whether a query has a row.
+    pub fn exists(&self, sql: &str, params: Params<'_>) -> Result<bool, RegistryError> {
+        Ok(self.query_opt(sql, params, |_| Ok(()))?.is_some())
+    }
+
+    /// Start a write transaction: it reads and writes as if alone (see
+    /// [`WRITE_LOCK`]), and is rolled back unless committed.
+    pub fn transaction(&self) -> Result<Transaction<'_>, RegistryError> {
+        self.begin(true)
+    }
+
+    /// Start a transaction that relies on its statements' own row locks
+    /// (the feed: each site's row is locked by the `UPDATE` that numbers
+    /// it, so sites do not wait for each other).
+    pub fn transaction_by_rows(&self) -> Result<Transaction<'_>, RegistryError> {
+        self.begin(false)
+    }
+
+    fn begin(&self, whole: bool) -> Result<Transaction<'_>, RegistryError> {
+        match &self.backend {
+            Backend::Sqlite(conn) => conn.execute_batch("BEGIN IMMEDIATE")?,
+            Backend::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                pg.client().batch_execute("BEGIN")?;
+                if whole && let Err(e) = pg.client().query_one("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]) {
+                    let _ = pg.client().batch_execute("ROLLBACK");
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(Transaction { db: self, open: true })
+    }
+
+    fn end(&self, how: &str) -> Result<(), RegistryError> {
+        match &self.backend {
+            Backend::Sqlite(conn) => conn.execute_batch(how)?,
+            Backend::Postgres(pg) => pg.borrow_mut().client().batch_execute(how)?,
+        }
+        Ok(())
+    }
+}
+
+/// An open transaction: statements run through it (it derefs to the
+/// database), and it ends with [`Transaction::commit`] or, dropped, in a
+/// rollback.
+pub struct Transaction<'a> {
+    db: &'a Database,
+    open: bool,
+}
+
+impl Transaction<'_> {
+    /// Keep what the transaction did.
+    pub fn commit(mut self) -> Result<(), RegistryError> {
+        self.open = false;
+        self.db.end("COMMIT")
+    }
+}
+
+impl std::ops::Deref for Transaction<'_> {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        self.db
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            let _ = self.db.end("ROLLBACK");
+        }
+    }
+}
+
+impl Postgres {
+    fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, RegistryError> {
+        // A connection the database closed (a restart, a fail-over) is made
+        // again at the next statement; the one that found it closed failed.
+        if self.client().is_closed() {
+            self.client = Some(postgres::Client::connect(&self.url, postgres::NoTls)?);
+            self.statements.clear();
+        }
+        if let Some(statement) = self.statements.get(sql) {
+            return Ok(statement.clone());
+        }
+        let statement = self.client().prepare(&dollar_parameters(sql))?;
+        self.statements.insert(sql.to_owned(), statement.clone());
+        Ok(statement)
+    }
+}
+
+impl Postgres {
+    fn client(&mut self) -> &mut postgres::Client {
+        self.client.as_mut().expect("a client until the registry is dropped")
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        // Closing blocks on the client's own runtime, which may not start
+        // on a thread that runs async tasks (the CLI and the server drop
+        // their state there): it is closed on a thread of its own.
+        if let Some(client) = self.client.take() {
+            if tokio::runtime::Handle::try_current().is_ok() {
+                let _ = std::thread::spawn(move || drop(client)).join();
+            } else {
+                drop(client);
+            }
+        }
+    }
+}
+
+/// `?1` as PostgreSQL writes it: `$1`.
+fn dollar_parameters(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '?' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('$');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A parameter as PostgreSQL is sent it: the `rusqlite` value, written in
+/// the type PostgreSQL inferred for its place.
+#[derive(Debug)]
+struct PgValue(Value);
+
+fn pg_values(params: Params<'_>) -> Result<Vec<PgValue>, RegistryError> {
+    params
+        .iter()
+        .map(|p| {
+            let value = match p.to_sql()? {
+                rusqlite::types::ToSqlOutput::Borrowed(v) => Value::try_from(v).map_err(|e| RegistryError::Sqlite(rusqlite::Error::ToSqlConversionFailure(Box::new(e))))?,
+                rusqlite::types::ToSqlOutput::Owned(v) => v,
+                other => return Err(RegistryError::Sqlite(rusqlite::Error::ToSqlConversionFailure(format!("{other:?} has no PostgreSQL form").into()))),
+            };
+            Ok(PgValue(value))
+        })
+        .collect()
+}
+
+fn as_pg(values: &[PgValue]) -> Vec<&(dyn PgToSql + Sync)> {
+    values.iter().map(|v| v as &(dyn PgToSql + Sync)).collect()
+}
+
+impl PgToSql for PgValue {
+    fn to_sql(&self, ty: &Type, out: &mut postgres::types::private::BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        match &self.0 {
+            Value::Null => Ok(IsNull::Yes),
+            Value::Integer(i) => match *ty {
+                Type::INT8 => write(i, ty, out),
+                Type::INT4 => write(&i32::try_from(*i)?, ty, out),
+                Type::INT2 => write(&i16::try_from(*i)?, ty, out),
+                Type::BOOL => write(&(*i != 0), ty, out),
+                Type::FLOAT8 => write(&(*i as f64), ty, out),
+                _ => write(&i.to_string(), ty, out),
+            },
+            Value::Real(f) => write(f, ty, out),
+            Value::Text(s) => match *ty {
+                Type::INT8 => write(&s.parse::<i64>()?, ty, out),
+                _ => write(&s.as_str(), ty, out),
+            },
+            Value::Blob(b) => write(&b.as_slice(), ty, out),
+        }
+    }
+
+    fn accepts(_: &Type) -> bool {
+        // Checked in `to_sql`, by the value it holds.
+        true
+    }
+
+    to_sql_checked!();
+}
+
+/// `value` in PostgreSQL's binary form of `ty`.
+fn write<T: PgToSql>(value: &T, ty: &Type, out: &mut postgres::types::private::BytesMut) -> Result<IsNull, Box<dyn std::error::Error + Sync + Send>> {
+    value.to_sql(ty, out)
+}
+
+/// A PostgreSQL row as `rusqlite` values.
+fn from_pg(row: &postgres::Row) -> Result<Row, RegistryError> {
+    let mut values = Vec::with_capacity(row.len());
+    for (i, column) in row.columns().iter().enumerate() {
+        let ty = column.type_();
+        let value = match *ty {
+            Type::INT8 => row.try_get::<_, Option<i64>>(i)?.map(Value::Integer),
+            Type::INT4 => row.try_get::<_, Option<i32>>(i)?.map(|v| Value::Integer(v.into())),
+            Type::INT2 => row.try_get::<_, Option<i16>>(i)?.map(|v| Value::Integer(v.into())),
+            Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map(|v| Value::Integer(v.into())),
+            Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map(Value::Real),
+            Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob),
+            _ => row.try_get::<_, Option<String>>(i)?.map(Value::Text),
+        };
+        values.push(value.unwrap_or(Value::Null));
+    }
+    Ok(Row(values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dollar_parameters;
+
+    #[test]
+    fn numbered_parameters_are_written_the_postgresql_way() {
+        assert_eq!(dollar_parameters("SELECT 1 WHERE a = ?1 AND b = ?12 OR ?2 IS NULL"), "SELECT 1 WHERE a = $1 AND b = $12 OR $2 IS NULL");
+        assert_eq!(dollar_parameters("SELECT '?'"), "SELECT '?'");
+    }
+}
