@@ -41,6 +41,9 @@ pub enum RegistryError {
     /// PostgreSQL failed (or could not be reached).
     #[error("the server's database could not be read or written: {0}")]
     Postgres(#[from] postgres::Error),
+    /// Another `lodge-sync serve` uses this database.
+    #[error("Another lodge-sync serves this database. Each instance keeps the sites' documents in its own data directory, so one instance serves a database for now: stop the other, or give this one a database of its own.")]
+    AnotherInstance,
     /// The PostgreSQL schema could not be brought up to date.
     #[error("the server's database could not be upgraded: {0}")]
     PostgresSchema(String),
@@ -114,7 +117,7 @@ impl RegistryError {
             RegistryError::SiteExists(_) | RegistryError::OperatorExists(_) => "already-exists",
             RegistryError::PersonRequired(_) | RegistryError::BadOperatorName | RegistryError::BadCompany | RegistryError::BadDomain(_) => "bad-request",
             RegistryError::UnknownJoinRequest(_) => "not-found",
-            RegistryError::Sqlite(_) | RegistryError::Migration(_) | RegistryError::Postgres(_) | RegistryError::PostgresSchema(_) => "internal",
+            RegistryError::Sqlite(_) | RegistryError::Migration(_) | RegistryError::Postgres(_) | RegistryError::PostgresSchema(_) | RegistryError::AnotherInstance => "internal",
         }
     }
 }
@@ -239,6 +242,12 @@ impl Registry {
         let registry = Self { db };
         registry.fill_join_codes()?;
         Ok(registry)
+    }
+
+    /// Become the one instance serving this registry's database (see
+    /// [`RegistryError::AnotherInstance`]).
+    pub fn claim_serving(&self) -> Result<(), RegistryError> {
+        if self.db.claim_serving()? { Ok(()) } else { Err(RegistryError::AnotherInstance) }
     }
 
     /// Whether the registry is in PostgreSQL.
