@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 pub mod app;
 pub mod link;
 pub mod mailbox;
+pub mod postgres;
 pub mod site;
 pub mod sms;
 pub mod slack;
