@@ -13,6 +13,7 @@ use anyhow::{Context, bail};
 pub mod app;
 pub mod link;
 pub mod mailbox;
+pub mod postgres;
 pub mod site;
 pub mod sms;
 pub mod slack;
@@ -47,11 +48,27 @@ pub fn workspace_bin(name: &str) -> PathBuf {
 
 /// Run a `lodge-sync` admin command and return its standard output.
 pub fn admin(data: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(lodge_sync_bin()).arg("--data").arg(data).args(args).output()?;
+    let mut command = Command::new(lodge_sync_bin());
+    command.arg("--data").arg(data).args(args);
+    registry_of(&mut command, data)?;
+    let out = command.output()?;
     if !out.status.success() {
         bail!("lodge-sync {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
     }
     Ok(String::from_utf8(out.stdout)?.trim().to_owned())
+}
+
+/// Point a `lodge-sync` with the data directory `data` at its registry: the
+/// PostgreSQL database of that directory when the tests run against
+/// PostgreSQL (`LODGE_TEST_BACKEND=postgres`), else `registry.sqlite` in it
+/// (a `LODGE_SYNC_DATABASE` of the caller's shell is not passed on, so that
+/// it cannot join the tests' registries).
+fn registry_of(command: &mut Command, data: &Path) -> anyhow::Result<()> {
+    match crate::postgres::database_for(data)? {
+        Some(url) => command.env("LODGE_SYNC_DATABASE", url),
+        None => command.env_remove("LODGE_SYNC_DATABASE"),
+    };
+    Ok(())
 }
 
 /// A running `lodge-sync serve` on 127.0.0.1.
@@ -86,7 +103,7 @@ impl Server {
     /// (as under a login shell's usual 1,024) and an address-space limit,
     /// each if given.
     pub fn start_limited_with(data: &Path, args: &[&str], open_files: Option<u64>, address_space: Option<u64>) -> anyhow::Result<Self> {
-        let mut command = Self::command(data, 0, args);
+        let mut command = Self::command(data, 0, args)?;
         // SAFETY: only async-signal-safe calls between fork and exec.
         unsafe {
             std::os::unix::process::CommandExt::pre_exec(&mut command, move || {
@@ -112,7 +129,7 @@ impl Server {
         Self::run(command, data, args)
     }
 
-    fn command(data: &Path, port: u16, args: &[&str]) -> Command {
+    fn command(data: &Path, port: u16, args: &[&str]) -> anyhow::Result<Command> {
         let mut command = Command::new(lodge_sync_bin());
         command
             .arg("--data")
@@ -122,11 +139,12 @@ impl Server {
             .env("RUST_LOG", std::env::var("LODGE_TEST_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        command
+        registry_of(&mut command, data)?;
+        Ok(command)
     }
 
     fn spawn(data: &Path, port: u16, args: &[&str]) -> anyhow::Result<Self> {
-        Self::run(Self::command(data, port, args), data, args)
+        Self::run(Self::command(data, port, args)?, data, args)
     }
 
     fn run(mut command: Command, data: &Path, args: &[&str]) -> anyhow::Result<Self> {
