@@ -150,6 +150,12 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
         }
     });
     let mut revoked = state.revoked.subscribe();
+    if state.relays() {
+        // What the other instances numbered is merged before this device
+        // is told a number (see `crate::relay`).
+        let (s, site) = (state.clone(), device.site);
+        let _ = tokio::task::spawn_blocking(move || crate::relay::merge_and_push(&s, site)).await;
+    }
     let seq = hub.seq();
     let welcome = ServerMessage::Welcome { site: device.site, device: device.device, role: device.role, seq };
     if !send(&mut sink, &welcome).await {

@@ -70,6 +70,12 @@ pub struct SiteHub {
     /// When the store was last taken for work (see [`SiteHub::quiet_for`]),
     /// in milliseconds since [`EPOCH`].
     used: AtomicU64,
+    /// What this instance took from and gave to the others (see
+    /// [`crate::relay`]): the feed number up to which it has merged their
+    /// changes (held while merging, so one merge runs at a time), and the
+    /// heads up to which it has given each document's changes.
+    pub(crate) merged: Mutex<u64>,
+    pub(crate) given: Mutex<HashMap<DocId, Vec<automerge::ChangeHash>>>,
 }
 
 /// What [`SiteHub::used`] counts from.
@@ -89,6 +95,8 @@ impl SiteHub {
             next_listener: AtomicU64::new(0),
             seq: AtomicU64::new(seq),
             used: AtomicU64::new(since_epoch()),
+            merged: Mutex::new(seq),
+            given: Mutex::default(),
         }
     }
 

@@ -27,6 +27,7 @@ pub mod operators;
 pub mod outreach;
 pub mod publish;
 pub mod registry;
+pub mod relay;
 pub mod report;
 pub mod retention;
 pub mod roll_call;
@@ -104,6 +105,11 @@ pub struct AppState {
     /// The ways messages leave the server, when it sends them (`serve`):
     /// the admin's "send a test" uses them.
     pub channels: Option<Arc<outreach::Channels>>,
+    /// This instance among those of one PostgreSQL database (see
+    /// [`relay`]): a name of its own for as long as it runs.
+    instance: Arc<str>,
+    /// Whether changes go through the database to other instances.
+    relays: bool,
 }
 
 impl AppState {
@@ -122,6 +128,7 @@ impl AppState {
             Some(url) => Registry::connect(url)?,
             None => Registry::open(&data.join("registry.sqlite"))?,
         };
+        let relays = registry.is_postgres();
         let (revoked, _) = broadcast::channel(64);
         let throttle = Throttle::new(limits.enrol_burst_per_address, limits.enrol_burst, limits.enrol_refill);
         let invitations = Throttle::new(limits.enrol_burst_per_address, limits.enrol_burst, limits.enrol_refill);
@@ -143,7 +150,20 @@ impl AppState {
             metrics_token: None,
             clock: Arc::new(SystemClock),
             channels: None,
+            instance: format!("i-{}", uuid::Uuid::new_v4().simple()).into(),
+            relays,
         })
+    }
+
+    /// This instance's name among those of its database.
+    pub fn instance(&self) -> &str {
+        &self.instance
+    }
+
+    /// Whether changes go through a PostgreSQL database, to and from
+    /// other instances (see [`relay`]).
+    pub fn relays(&self) -> bool {
+        self.relays
     }
 
     /// The same state with another clock (before any site is opened).
@@ -194,14 +214,17 @@ impl AppState {
             None => lodge_core::demo::create_demo_site(&mut store)?,
         };
         let name = store.site_settings()?.map(|s| s.name).unwrap_or_default();
-        let docs = store.documents()?;
+        let mut docs = Vec::new();
+        for doc in store.documents()? {
+            // Whole, for the other instances of the database (see `relay`).
+            let changes = if self.relays { store.changes_since(&doc, &[])?.map(|(bytes, _)| bytes) } else { None };
+            docs.push(registry::Numbered { doc, purged: false, changes });
+        }
         drop(store);
         std::fs::rename(&tmp, self.site_store_path(site)).map_err(AppError::Io)?;
         let mut registry = self.registry();
         registry.add_site(site, &name)?;
-        for doc in &docs {
-            registry.bump(site, doc, false)?;
-        }
+        registry.number(site, &docs, &self.instance)?;
         Ok(site)
     }
 
@@ -225,8 +248,13 @@ impl AppState {
         store.set_cache_capacity(SITE_CACHE_DOCS);
         // The server's store acts on facts (see `outreach` for the jobs).
         store.act_on_facts();
-        let seq = self.registry().seq(site)?;
+        // With other instances, the hub's number is what its store merged,
+        // and it merges the rest before anyone is told of it.
+        let seq = if self.relays { relay::merged_in(&store)? } else { self.registry().seq(site)? };
         let hub = Arc::new(SiteHub::new(site, store, seq));
+        if self.relays {
+            relay::merge(self, &hub)?;
+        }
         *slot = Some(hub.clone());
         // Sync states that devices' frames moved reach the file within a
         // second or so even when the site goes quiet (see

@@ -699,7 +699,9 @@ async fn serve_cli() -> anyhow::Result<()> {
                 .with_clock(clock)
                 .with_channels(channels.clone())
                 .with_metrics_token(metrics_token);
-        tokio::task::block_in_place(|| state.registry().claim_serving())?;
+        if let Some(url) = &cli.database {
+            lodge_sync_server::relay::listen(state.clone(), url.clone());
+        }
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
         // Tests and scripts read this line to learn the port.

@@ -13,6 +13,7 @@ use lodge_core::notice::{AnnouncementSent, Attempt, HostTold, InvitationSent, Ma
 use lodge_core::person::ContactChannel;
 
 use crate::{AppState, SiteHub};
+use lodge_core::Timestamp;
 
 /// How often the queue is looked at.
 const TICK: Duration = Duration::from_millis(500);
@@ -529,7 +530,7 @@ type Taken = (Vec<(Job, Result<Message, Attempt>)>, Option<MailRelay>, String);
 
 /// One look at a site's queue; returns how many jobs it took.
 async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels, schedule: bool) -> usize {
-    let h = hub.clone();
+    let (h, s) = (hub.clone(), state.clone());
     let first_retry = channels.first_retry;
     let taken = tokio::task::spawn_blocking(move || -> Result<Taken, lodge_core::StoreError> {
         let mut store = h.store();
@@ -540,7 +541,10 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels, sch
                 tracing::info!(site = %h.site, %rule, "the daily run is due");
             }
         }
-        let jobs = store.take_due_jobs(BATCH)?;
+        let mut jobs = store.take_due_jobs(BATCH)?;
+        if s.relays() {
+            jobs = claimed(&s, &mut store, h.site, jobs)?;
+        }
         let taken: Vec<_> = jobs.into_iter().map(|job| Ok((job.clone(), store.message_for(&job)?))).collect::<Result<_, lodge_core::StoreError>>()?;
         let (relay, language) = if taken_any(&taken) {
             (store.mail_relay()?, store.site_settings()?.map(|s| s.language).unwrap_or_default())
@@ -585,14 +589,51 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels, sch
                 Attempt::Sent => tracing::info!(site = %hub.site, job = %job.id, rule = %job.rule, "sent"),
                 other => tracing::warn!(site = %hub.site, job = %job.id, rule = %job.rule, outcome = ?other, "not sent"),
             }
-            let h = hub.clone();
-            let recorded = tokio::task::spawn_blocking(move || h.store().finish_job(job.id, &attempt)).await;
+            let (h, s) = (hub.clone(), state.clone());
+            let recorded = tokio::task::spawn_blocking(move || {
+                if s.relays() {
+                    // Done for good unless it is to be tried again, by
+                    // whichever instance comes first.
+                    let done = !matches!(attempt, Attempt::Failed(_));
+                    if let Err(e) = s.registry().end_claim(h.site, &job.key, s.instance(), done) {
+                        tracing::error!(site = %h.site, error = %e, "a job's claim could not be ended; it runs out by itself");
+                    }
+                }
+                h.store().finish_job(job.id, &attempt)
+            })
+            .await;
             if let Ok(Err(e)) = recorded {
                 tracing::error!(site = %hub.site, error = %e, "a job's outcome could not be recorded");
             }
         })
         .await;
     count
+}
+
+/// How long an instance holds a job it is sending before another may
+/// send it (it was killed meanwhile): longer than any send takes.
+const CLAIM: Duration = Duration::from_secs(600);
+
+/// The jobs this instance sends, of those its store found due: a job
+/// another instance of the database sent is recorded as sent here, and
+/// one another is sending now is tried again later (see `crate::relay`:
+/// every instance merges the same facts, so queues the same jobs).
+fn claimed(state: &AppState, store: &mut lodge_core::Store, site: lodge_core::SiteId, jobs: Vec<Job>) -> Result<Vec<Job>, lodge_core::StoreError> {
+    let now = state.clock.now();
+    let until = Timestamp::from_millis(now.millis() + CLAIM.as_millis() as i64);
+    let mut ours = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        match state.registry().claim_job(site, &job.key, state.instance(), now, until) {
+            Ok(crate::registry::Claim::Ours) => ours.push(job),
+            Ok(crate::registry::Claim::Done) => store.finish_job(job.id, &Attempt::Sent)?,
+            Ok(crate::registry::Claim::Busy) => store.finish_job(job.id, &Attempt::Failed("another instance is sending it".into()))?,
+            Err(e) => {
+                tracing::error!(%site, error = %e, "a job could not be claimed; tried again later");
+                store.finish_job(job.id, &Attempt::Failed(e.to_string()))?;
+            }
+        }
+    }
+    Ok(ours)
 }
 
 /// Send a message; e-mail through `mail` (the site's relay, else the

@@ -18,20 +18,37 @@ pub fn publish(state: &AppState, hub: &SiteHub, origin: Option<DeviceId>, docs: 
     if docs.is_empty() {
         return hub.seq();
     }
-    let numbered = match state.registry().bump_many(hub.site, &docs) {
-        Ok(n) => n,
-        Err(e) => {
-            tracing::error!(error = %e, "the change feed failed");
-            return hub.seq();
+    match number(state, hub, &docs) {
+        Ok(numbered) => {
+            let mut changes: Vec<Changed> =
+                docs.into_iter().zip(&numbered).map(|((doc, purged), seq)| Changed { doc, seq: *seq, purged }).collect();
+            if state.relays() {
+                // What the other instances numbered first is merged before
+                // a device is told a number past it (see `crate::relay`).
+                match crate::relay::merge(state, hub) {
+                    Ok(theirs) => changes.extend(theirs),
+                    Err(e) => tracing::error!(error = %e, "changes from the other instances could not be merged"),
+                }
+            } else if let Some(last) = numbered.last() {
+                hub.advance(*last);
+            }
+            fan_out(hub, origin, &changes, ask_erased);
         }
-    };
-    let changes: Vec<Changed> =
-        docs.into_iter().zip(&numbered).map(|((doc, purged), seq)| Changed { doc, seq: *seq, purged }).collect();
-    if let Some(last) = numbered.last() {
-        hub.advance(*last);
+        Err(e) => tracing::error!(error = %e, "the change feed failed"),
     }
-    fan_out(hub, origin, &changes, ask_erased);
     hub.seq()
+}
+
+/// Number the documents in the feed, with their changes for the other
+/// instances when there are any.
+fn number(state: &AppState, hub: &SiteHub, docs: &[(DocId, bool)]) -> Result<Vec<u64>, crate::AppError> {
+    if !state.relays() {
+        return Ok(state.registry().bump_many(hub.site, docs)?);
+    }
+    let (numbered, heads) = crate::relay::give(hub, docs)?;
+    let seqs = state.registry().number(hub.site, &numbered, state.instance())?;
+    crate::relay::given(hub, heads);
+    Ok(seqs)
 }
 
 /// Push changes to every connected device of the site that may see them
@@ -39,7 +56,7 @@ pub fn publish(state: &AppState, hub: &SiteHub, origin: Option<DeviceId>, docs: 
 /// header and state read once for all of them. `ask_erased`: deletions
 /// carry their feed number, so that each device answers once they are
 /// gone (see [`crate::retention`]).
-fn fan_out(hub: &SiteHub, origin: Option<DeviceId>, changes: &[Changed], ask_erased: bool) {
+pub(crate) fn fan_out(hub: &SiteHub, origin: Option<DeviceId>, changes: &[Changed], ask_erased: bool) {
     let listeners = hub.others(origin);
     if listeners.is_empty() {
         return;

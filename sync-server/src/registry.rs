@@ -41,9 +41,6 @@ pub enum RegistryError {
     /// PostgreSQL failed (or could not be reached).
     #[error("the server's database could not be read or written: {0}")]
     Postgres(#[from] postgres::Error),
-    /// Another `lodge-sync serve` uses this database.
-    #[error("Another lodge-sync serves this database. Each instance keeps the sites' documents in its own data directory, so one instance serves a database for now: stop the other, or give this one a database of its own.")]
-    AnotherInstance,
     /// The PostgreSQL schema could not be brought up to date.
     #[error("the server's database could not be upgraded: {0}")]
     PostgresSchema(String),
@@ -117,7 +114,7 @@ impl RegistryError {
             RegistryError::SiteExists(_) | RegistryError::OperatorExists(_) => "already-exists",
             RegistryError::PersonRequired(_) | RegistryError::BadOperatorName | RegistryError::BadCompany | RegistryError::BadDomain(_) => "bad-request",
             RegistryError::UnknownJoinRequest(_) => "not-found",
-            RegistryError::Sqlite(_) | RegistryError::Migration(_) | RegistryError::Postgres(_) | RegistryError::PostgresSchema(_) | RegistryError::AnotherInstance => "internal",
+            RegistryError::Sqlite(_) | RegistryError::Migration(_) | RegistryError::Postgres(_) | RegistryError::PostgresSchema(_) => "internal",
         }
     }
 }
@@ -242,12 +239,6 @@ impl Registry {
         let registry = Self { db };
         registry.fill_join_codes()?;
         Ok(registry)
-    }
-
-    /// Become the one instance serving this registry's database (see
-    /// [`RegistryError::AnotherInstance`]).
-    pub fn claim_serving(&self) -> Result<(), RegistryError> {
-        if self.db.claim_serving()? { Ok(()) } else { Err(RegistryError::AnotherInstance) }
     }
 
     /// Whether the registry is in PostgreSQL.
@@ -382,15 +373,25 @@ impl Registry {
     }
 
     /// Number several documents at once, in one transaction: `(document,
-    /// deleted)`, numbered in order.
+    /// deleted)`, numbered in order. Nothing is relayed: devices are only
+    /// asked to look at the documents again.
     pub fn bump_many(&mut self, site: SiteId, docs: &[(DocId, bool)]) -> Result<Vec<u64>, RegistryError> {
+        let docs: Vec<Numbered> = docs.iter().map(|(doc, purged)| Numbered { doc: doc.clone(), purged: *purged, changes: None }).collect();
+        self.number(site, &docs, "")
+    }
+
+    /// Number changed documents in the site's feed, in order, in one
+    /// transaction. On PostgreSQL their changes are kept under the same
+    /// numbers for the other instances (`origin` is this one), and they are
+    /// told at the commit (`NOTIFY lodge_changes`, the site's id).
+    pub fn number(&mut self, site: SiteId, docs: &[Numbered], origin: &str) -> Result<Vec<u64>, RegistryError> {
         // Immediate on SQLite: a read that turns into a write under another
         // process's write (the CLI making codes) fails at once otherwise. On
         // PostgreSQL the site's row is locked by the first UPDATE until the
         // commit, so numbers are handed out, and seen, in order.
         let tx = self.db.transaction_by_rows()?;
         let mut numbers = Vec::with_capacity(docs.len());
-        for (doc, purged) in docs {
+        for Numbered { doc, purged, changes } in docs {
             let seq: i64 = tx
                 .query_opt("UPDATE sites SET seq = seq + 1 WHERE site_id = ?1 RETURNING seq", params![site], |r| r.get(0))?
                 .ok_or(RegistryError::UnknownSite(site))?;
@@ -399,7 +400,16 @@ impl Registry {
                  ON CONFLICT (site_id, doc_id) DO UPDATE SET seq = excluded.seq, purged = excluded.purged",
                 params![site, doc, seq, purged],
             )?;
+            if tx.is_postgres() {
+                tx.execute(
+                    "INSERT INTO changes (site_id, seq, doc_id, purged, origin, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    params![site, seq, doc, purged, origin, changes],
+                )?;
+            }
             numbers.push(seq as u64);
+        }
+        if tx.is_postgres() && !docs.is_empty() {
+            tx.query_one("SELECT pg_notify('lodge_changes', ?1)", params![site.to_string()], |_| Ok(()))?;
         }
         tx.commit()?;
         Ok(numbers)
@@ -417,6 +427,98 @@ impl Registry {
         self.db.query("SELECT doc_id, seq, purged FROM feed WHERE site_id = ?1 AND seq > ?2 ORDER BY seq", params![site, since], |r| {
             Ok(FeedEntry { doc: r.get(0)?, seq: r.get::<i64>(1)? as u64, purged: r.get(2)? })
         })
+    }
+}
+
+/// A document to number in the feed (see [`Registry::number`]).
+#[derive(Debug, Clone)]
+pub struct Numbered {
+    /// The document.
+    pub doc: DocId,
+    /// Deleted for good.
+    pub purged: bool,
+    /// Its changes for the other instances (see [`crate::relay`]).
+    pub changes: Option<Vec<u8>>,
+}
+
+/// A feed number's changes, as the database keeps them for the instances
+/// (PostgreSQL only).
+#[derive(Debug, Clone)]
+pub struct Relayed {
+    /// The feed number.
+    pub seq: u64,
+    /// The document.
+    pub doc: DocId,
+    /// Deleted for good.
+    pub purged: bool,
+    /// The instance that numbered it.
+    pub origin: String,
+    /// Its changes, if it carries any.
+    pub changes: Option<Vec<u8>>,
+}
+
+/// Whether a job is this instance's to send (see [`Registry::claim_job`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Send it.
+    Ours,
+    /// Another instance sent it.
+    Done,
+    /// Another instance is sending it now.
+    Busy,
+}
+
+impl Registry {
+    /// The changes numbered after `after` in a site's feed, oldest first, at
+    /// most `limit` (PostgreSQL: see [`Registry::number`]; SQLite keeps
+    /// none, its one server having them all).
+    pub fn changes_after(&self, site: SiteId, after: u64, limit: u32) -> Result<Vec<Relayed>, RegistryError> {
+        if !self.db.is_postgres() {
+            return Ok(Vec::new());
+        }
+        let after = i64::try_from(after).unwrap_or(i64::MAX);
+        self.db.query(
+            "SELECT seq, doc_id, purged, origin, bytes FROM changes WHERE site_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+            params![site, after, limit],
+            |r| Ok(Relayed { seq: r.get::<i64>(0)? as u64, doc: r.get(1)?, purged: r.get(2)?, origin: r.get(3)?, changes: r.get(4)? }),
+        )
+    }
+
+    /// Take a job for `instance` until `until`, unless another instance
+    /// sent it or holds it (PostgreSQL; with SQLite the one server always
+    /// sends). A claim runs out, so that a job whose instance was killed
+    /// while sending is sent by another.
+    pub fn claim_job(&self, site: SiteId, key: &str, instance: &str, now: Timestamp, until: Timestamp) -> Result<Claim, RegistryError> {
+        if !self.db.is_postgres() {
+            return Ok(Claim::Ours);
+        }
+        let taken = self.db.query_opt(
+            "INSERT INTO job_claims (site_id, job_key, instance, until) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (site_id, job_key) DO UPDATE SET instance = excluded.instance, until = excluded.until
+             WHERE job_claims.done = FALSE AND (job_claims.until < ?5 OR job_claims.instance = excluded.instance)
+             RETURNING instance",
+            params![site, key, instance, until, now],
+            |_| Ok(()),
+        )?;
+        if taken.is_some() {
+            return Ok(Claim::Ours);
+        }
+        let done: Option<bool> = self.db.query_opt("SELECT done FROM job_claims WHERE site_id = ?1 AND job_key = ?2", params![site, key], |r| r.get(0))?;
+        Ok(if done == Some(true) { Claim::Done } else { Claim::Busy })
+    }
+
+    /// The end of a claimed job: done for good (sent, refused, cancelled),
+    /// or let go for whichever instance tries it next.
+    pub fn end_claim(&self, site: SiteId, key: &str, instance: &str, done: bool) -> Result<(), RegistryError> {
+        if !self.db.is_postgres() {
+            return Ok(());
+        }
+        if done {
+            self.db.execute("UPDATE job_claims SET done = TRUE WHERE site_id = ?1 AND job_key = ?2", params![site, key])?;
+        } else {
+            self.db.execute("DELETE FROM job_claims WHERE site_id = ?1 AND job_key = ?2 AND instance = ?3 AND done = FALSE", params![site, key, instance])?;
+        }
+        Ok(())
     }
 }
 

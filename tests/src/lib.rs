@@ -71,6 +71,16 @@ fn registry_of(command: &mut Command, data: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The registry of the server in `data`, opened from the test as the
+/// server opens it (its file, or its PostgreSQL database: see
+/// [`registry_of`]).
+pub fn open_registry(data: &Path) -> anyhow::Result<lodge_sync_server::Registry> {
+    Ok(match crate::postgres::database_for(data)? {
+        Some(url) => crate::postgres::off_runtime(|| Ok(lodge_sync_server::Registry::connect(&url)?))?,
+        None => lodge_sync_server::Registry::open(&data.join("registry.sqlite"))?,
+    })
+}
+
 /// A running `lodge-sync serve` on 127.0.0.1.
 pub struct Server {
     child: Child,

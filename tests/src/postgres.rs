@@ -142,7 +142,7 @@ fn connect(url: &str) -> anyhow::Result<Client> {
 
 /// Run `f` on a thread of its own, outside any Tokio runtime (see the
 /// module's documentation).
-fn off_runtime<T: Send>(f: impl FnOnce() -> anyhow::Result<T> + Send) -> anyhow::Result<T> {
+pub fn off_runtime<T: Send>(f: impl FnOnce() -> anyhow::Result<T> + Send) -> anyhow::Result<T> {
     std::thread::scope(|scope| scope.spawn(f).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
 }
 

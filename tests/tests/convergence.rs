@@ -224,7 +224,7 @@ impl World {
         // The data directory and registry, as the server makes them.
         lodge_tests::admin(&data, &["site", "list"]).unwrap();
         let server = Server::start(&data, 0).unwrap();
-        let registry = Mutex::new(lodge_sync_server::Registry::open(&data.join("registry.sqlite")).unwrap());
+        let registry = Mutex::new(lodge_tests::open_registry(&data).unwrap());
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         let template = dir.path().join("template.sqlite");
         drop(Store::open(&template, Arc::new(lodge_core::SystemClock)).unwrap());
@@ -287,12 +287,15 @@ impl World {
         let saved = docs.iter().map(|d| (d.clone(), store.export_document(d).unwrap().unwrap())).collect();
         drop(store);
         std::fs::rename(&tmp, data.join("sites").join(format!("{site}.sqlite"))).unwrap();
-        let registry = self.registry.lock().unwrap();
-        let mut registry = registry;
-        registry.add_site(site, &format!("Case {n}")).unwrap();
-        registry.bump_many(site, &docs.into_iter().map(|d| (d, false)).collect::<Vec<_>>()).unwrap();
-        let expires = Timestamp::from_millis(lodge_core::Clock::now(&lodge_core::SystemClock).millis() + 3_600_000);
-        let codes = (0..devices).map(|_| registry.create_code(site, Role::Admin, None, expires).unwrap()).collect();
+        // Off the runtime: a PostgreSQL registry's client runs its own.
+        let codes = lodge_tests::postgres::off_runtime(|| {
+            let mut registry = self.registry.lock().unwrap();
+            registry.add_site(site, &format!("Case {n}"))?;
+            registry.bump_many(site, &docs.into_iter().map(|d| (d, false)).collect::<Vec<_>>())?;
+            let expires = Timestamp::from_millis(lodge_core::Clock::now(&lodge_core::SystemClock).millis() + 3_600_000);
+            (0..devices).map(|_| Ok(registry.create_code(site, Role::Admin, None, expires)?)).collect::<anyhow::Result<Vec<_>>>()
+        })
+        .unwrap();
         (Known { site: Some(site), people, keys, items, visits, ..Default::default() }, codes, saved)
     }
 

@@ -104,9 +104,9 @@ fn seed_visits(data: &Path, site: SiteId, visits: usize) {
         // has only makes its next catch-up offer it again.
         store.documents().unwrap()
     };
-    let mut registry = lodge_sync_server::Registry::open(&data.join("registry.sqlite")).unwrap();
     let feed: Vec<(DocId, bool)> = docs.into_iter().map(|d| (d, false)).collect();
-    registry.bump_many(site, &feed).unwrap();
+    // Off the runtime: a PostgreSQL registry's client runs its own.
+    lodge_tests::postgres::off_runtime(|| Ok(lodge_tests::open_registry(&data)?.bump_many(site, &feed)?)).unwrap();
 }
 
 /// The server's store file of a site.

@@ -736,6 +736,69 @@ impl Store {
         }
     }
 
+    /// The changes of `doc` that `heads` do not include, for another copy
+    /// of this store to merge ([`Store::merge_changes`]: a server instance
+    /// telling the others), and the document's heads now; all of it when
+    /// `heads` is empty. `None` for a document not here.
+    pub fn changes_since(&mut self, doc: &DocId, heads: &[ChangeHash]) -> Result<Option<(Vec<u8>, Vec<ChangeHash>)>, Error> {
+        let Some(loaded) = self.loaded(doc)? else {
+            return Ok(None);
+        };
+        let now = loaded.doc.get_heads();
+        if heads.is_empty() {
+            let bytes = loaded.doc.save();
+            // Saving leaves large caches in the document (as in
+            // `export_document`).
+            self.cache.evict(doc);
+            return Ok(Some((bytes, now)));
+        }
+        Ok(Some((loaded.doc.save_after(heads), now)))
+    }
+
+    /// Merge changes another copy of this store made ([`Store::changes_since`]):
+    /// stored, projected and acted on like any merge. Whether the document
+    /// changed; a document deleted for good here takes nothing. Bytes that
+    /// are not Automerge changes, or a new document of another kind than
+    /// its id says, are refused and change nothing.
+    pub fn merge_changes(&mut self, doc: &DocId, bytes: &[u8]) -> Result<bool, Error> {
+        let now = self.clock.now();
+        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?.acting(self.acts);
+        let result = (|| {
+            if work.is_tombstoned(doc)? {
+                return Ok(false);
+            }
+            match work.loaded(doc)? {
+                Some(loaded) => {
+                    let before = loaded.doc.get_heads();
+                    loaded.doc.load_incremental(bytes).map_err(|e| Error::corrupt(doc, e))?;
+                    if loaded.doc.get_heads() == before {
+                        return Ok(false);
+                    }
+                    work.merged(doc, &before, None)?;
+                    Ok(true)
+                }
+                None => {
+                    let mut incoming = AutoCommit::new();
+                    incoming.load_incremental(bytes).map_err(|e| Error::corrupt(doc, e))?;
+                    let header: crate::document::Header =
+                        autosurgeon::hydrate_prop(&incoming, automerge::ROOT, "header").map_err(|e| Error::corrupt(doc, e))?;
+                    if header.kind != doc.kind() {
+                        return Err(Error::WrongKind { doc: doc.clone(), expected: doc.kind(), found: header.kind });
+                    }
+                    work.insert_received(doc, incoming)?;
+                    Ok(true)
+                }
+            }
+        })();
+        match result {
+            Ok(changed) => work.commit().map(|()| changed),
+            Err(e) => {
+                work.abandon();
+                Err(e)
+            }
+        }
+    }
+
     /// Rewrite every projection from the stored documents: after a schema
     /// upgrade, or to repair a store. One transaction.
     pub fn rebuild_projections(&mut self) -> Result<usize, Error> {

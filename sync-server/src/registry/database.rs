@@ -65,12 +65,6 @@ const WRITE_LOCK: i64 = 0x10d9e_0001;
 /// The key of the lock held while the schema is brought up to date, so
 /// that two instances starting at once do not both migrate.
 const SCHEMA_LOCK: i64 = 0x10d9e_0002;
-/// The key of the lock a serving instance holds for as long as it runs:
-/// each instance keeps the sites' documents in its own data directory, so
-/// a second one on the same database would serve documents the first never
-/// sees.
-const SERVING_LOCK: i64 = 0x10d9e_0003;
-
 impl Database {
     /// Open (or create) the SQLite file at `path`, its schema brought up
     /// to date by `migrations`.
@@ -95,16 +89,6 @@ impl Database {
         client.query_one("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK])?;
         migrated.map_err(|e| RegistryError::PostgresSchema(e.to_string()))?;
         Ok(Self { backend: Backend::Postgres(RefCell::new(Postgres { url: url.to_owned(), client: Some(client), statements: HashMap::new() })) })
-    }
-
-    /// Take the lock of the one instance that serves this database; false
-    /// when another holds it. Always true for SQLite, whose file is this
-    /// machine's alone.
-    pub fn claim_serving(&self) -> Result<bool, RegistryError> {
-        match &self.backend {
-            Backend::Sqlite(_) => Ok(true),
-            Backend::Postgres(pg) => Ok(pg.borrow_mut().client().query_one("SELECT pg_try_advisory_lock($1)", &[&SERVING_LOCK])?.get(0)),
-        }
     }
 
     /// Whether this is the PostgreSQL back end.
@@ -356,6 +340,8 @@ fn from_pg(row: &postgres::Row) -> Result<Row, RegistryError> {
             Type::BOOL => row.try_get::<_, Option<bool>>(i)?.map(|v| Value::Integer(v.into())),
             Type::FLOAT8 => row.try_get::<_, Option<f64>>(i)?.map(Value::Real),
             Type::BYTEA => row.try_get::<_, Option<Vec<u8>>>(i)?.map(Value::Blob),
+            // What a function called for its effect answers (pg_notify).
+            Type::VOID => None,
             _ => row.try_get::<_, Option<String>>(i)?.map(Value::Text),
         };
         values.push(value.unwrap_or(Value::Null));

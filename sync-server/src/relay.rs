@@ -1,0 +1,169 @@
+//! Several `lodge-sync` instances on one PostgreSQL database.
+//!
+//! Each instance keeps the sites' documents in stores of its own (its data
+//! directory: a cache of what is in the database), as one server does. A
+//! change that lands on an instance is numbered in the site's feed with
+//! its Automerge changes beside it, in one transaction (see
+//! [`Registry::number`](crate::registry::Registry::number)), and the
+//! database tells every instance at the commit (`NOTIFY lodge_changes`).
+//! Each merges what the others numbered after what it has merged, in the
+//! feed's order, and pushes it to its own devices. A device may therefore
+//! connect to any instance: its catch-up asks the feed, and the instance
+//! has merged everything below the number it tells the device.
+//!
+//! Why LISTEN/NOTIFY rather than logical replication: it needs no
+//! replication slot or publication to set up and clean up, carries only a
+//! wake-up (the changes are read from the table, in order, so a wake-up
+//! lost while an instance reconnects costs nothing: it reads from its own
+//! number, and it also looks every [`LOOK_ANYWAY`]).
+
+use std::time::Duration;
+
+use automerge::ChangeHash;
+use postgres::fallible_iterator::FallibleIterator;
+use lodge_core::{DocId, SiteId, Store};
+
+use crate::hub::{Changed, SiteHub};
+use crate::registry::Numbered;
+use crate::{AppError, AppState};
+
+/// Changes merged per turn at the store.
+const MERGE_ROWS: u32 = 256;
+/// Where a store keeps the feed number up to which it merged.
+const MERGED_KEY: &str = "relay_merged_seq";
+/// How often an instance looks for changes with no wake-up: a
+/// notification missed while its listening connection was down.
+pub const LOOK_ANYWAY: Duration = Duration::from_secs(30);
+
+/// The feed number up to which this store merged the other instances'
+/// changes (where a hub starts).
+pub fn merged_in(store: &Store) -> Result<u64, AppError> {
+    Ok(store.meta_number(MERGED_KEY)?)
+}
+
+/// The changes of `docs` this instance has not given the others yet, each
+/// since the heads it last gave (the whole document the first time since
+/// it started), ready to number; and the heads to remember once numbered
+/// ([`given`]). From blocking code only.
+pub fn give(hub: &SiteHub, docs: &[(DocId, bool)]) -> Result<(Vec<Numbered>, Vec<(DocId, Vec<ChangeHash>)>), AppError> {
+    let mut store = hub.store();
+    let mut numbered = Vec::with_capacity(docs.len());
+    let mut heads = Vec::new();
+    for (doc, purged) in docs {
+        let since = if *purged { None } else { Some(given_heads(hub, doc)) };
+        let changes = match since {
+            Some(since) => store.changes_since(doc, &since)?.map(|(bytes, now)| {
+                heads.push((doc.clone(), now));
+                bytes
+            }),
+            None => None,
+        };
+        numbered.push(Numbered { doc: doc.clone(), purged: *purged, changes });
+    }
+    Ok((numbered, heads))
+}
+
+fn given_heads(hub: &SiteHub, doc: &DocId) -> Vec<ChangeHash> {
+    hub.given.lock().unwrap_or_else(|p| p.into_inner()).get(doc).cloned().unwrap_or_default()
+}
+
+/// Remember what was given, once it is in the database (were it not, the
+/// next change of the document gives it again).
+pub fn given(hub: &SiteHub, heads: Vec<(DocId, Vec<ChangeHash>)>) {
+    let mut given = hub.given.lock().unwrap_or_else(|p| p.into_inner());
+    for (doc, now) in heads {
+        given.insert(doc, now);
+    }
+}
+
+/// Merge what the other instances numbered after what this one merged,
+/// in order, and move the hub's feed number up to it; the documents that
+/// changed, to push to this instance's devices. From blocking code only.
+pub fn merge(state: &AppState, hub: &SiteHub) -> Result<Vec<Changed>, AppError> {
+    let mut merged = hub.merged.lock().unwrap_or_else(|p| p.into_inner());
+    let mut changed = Vec::new();
+    loop {
+        let rows = state.registry().changes_after(hub.site, *merged, MERGE_ROWS)?;
+        let Some(last) = rows.last().map(|r| r.seq) else { break };
+        let mut store = hub.store();
+        for row in &rows {
+            if row.origin == state.instance() {
+                continue;
+            }
+            if row.purged {
+                store.apply_tombstone(&row.doc)?;
+                changed.push(Changed { doc: row.doc.clone(), seq: row.seq, purged: true });
+            } else if let Some(bytes) = &row.changes {
+                if store.merge_changes(&row.doc, bytes)? {
+                    changed.push(Changed { doc: row.doc.clone(), seq: row.seq, purged: false });
+                }
+            } else {
+                // A number with no changes: devices look at it again.
+                changed.push(Changed { doc: row.doc.clone(), seq: row.seq, purged: false });
+            }
+        }
+        // Merged before the number is kept: a crash in between merges the
+        // same changes again, which changes nothing.
+        store.set_meta_number(MERGED_KEY, last)?;
+        drop(store);
+        *merged = last;
+        hub.advance(last);
+        if rows.len() < MERGE_ROWS as usize {
+            break;
+        }
+    }
+    Ok(changed)
+}
+
+/// Merge a site's new changes and push them to its devices, if its store is
+/// open here (a closed one merges when it opens). From blocking code only.
+pub fn merge_and_push(state: &AppState, site: SiteId) {
+    let Some(hub) = state.open_hub(site) else { return };
+    match merge(state, &hub) {
+        Ok(changed) if !changed.is_empty() => crate::publish::fan_out(&hub, None, &changed, changed.iter().any(|c| c.purged)),
+        Ok(_) => {}
+        Err(e) => tracing::error!(%site, error = %e, "changes from the other instances could not be merged; trying again at the next change"),
+    }
+}
+
+/// Listen for the other instances' changes on a connection of its own (a
+/// thread, reconnecting after a failure), and merge them into the open
+/// sites; every open site also looks every [`LOOK_ANYWAY`].
+pub fn listen(state: AppState, url: String) {
+    let runtime = tokio::runtime::Handle::current();
+    std::thread::Builder::new()
+        .name("lodge-relay".into())
+        .spawn(move || {
+            loop {
+                if let Err(e) = listen_once(&state, &url, &runtime) {
+                    tracing::warn!(error = %e, "listening for the other instances' changes failed; again in a second");
+                }
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        })
+        .expect("a thread for the relay");
+}
+
+fn listen_once(state: &AppState, url: &str, runtime: &tokio::runtime::Handle) -> Result<(), postgres::Error> {
+    let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+    client.batch_execute("LISTEN lodge_changes")?;
+    loop {
+        // Also after (re)connecting: what was numbered meanwhile.
+        for hub in state.open_hubs() {
+            let state = state.clone();
+            runtime.spawn_blocking(move || merge_and_push(&state, hub.site));
+        }
+        {
+            let mut notifications = client.notifications();
+            let mut woken = notifications.timeout_iter(LOOK_ANYWAY);
+            while let Some(note) = woken.next()? {
+                let Ok(site) = SiteId::parse(note.payload()) else { continue };
+                let state = state.clone();
+                runtime.spawn_blocking(move || merge_and_push(&state, site));
+            }
+        }
+        if client.is_closed() {
+            return Ok(());
+        }
+    }
+}

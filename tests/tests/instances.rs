@@ -1,0 +1,146 @@
+//! Several `lodge-sync` instances on one PostgreSQL database (the tests'
+//! PostgreSQL, `LODGE_TEST_POSTGRES`), each with a data directory of its
+//! own: a change made through one reaches devices of the others at once, a
+//! new instance serves a site it never saw, a killed instance's devices go
+//! on through another with nothing lost, and a job runs once.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use lodge_core::person::PersonForm;
+use lodge_core::visit::{AdmitRequest, GuestForm};
+use lodge_core::{Actor, CardNumber, PersonId, Role, SiteId};
+use lodge_tests::site::settled;
+use lodge_tests::{Device, Server, eventually};
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// One database and the data directories of its instances.
+struct Cluster {
+    database: String,
+    dir: tempfile::TempDir,
+}
+
+impl Cluster {
+    fn new() -> Self {
+        Self { database: lodge_tests::postgres::fresh_database().expect("a database"), dir: tempfile::tempdir().expect("a folder") }
+    }
+
+    fn data(&self, instance: &str) -> PathBuf {
+        self.dir.path().join(instance)
+    }
+
+    /// `lodge-sync --data DIR --database URL ARGS…` for the instance.
+    fn cli(&self, instance: &str, args: &[&str]) -> String {
+        let mut all = vec!["--database", self.database.as_str()];
+        all.extend_from_slice(args);
+        lodge_tests::admin(&self.data(instance), &all).expect("the command works")
+    }
+
+    fn start(&self, instance: &str) -> Server {
+        Server::start_with(&self.data(instance), &["--database", &self.database]).expect("the instance starts")
+    }
+
+    fn code(&self, instance: &str, site: SiteId, role: &str, person: Option<PersonId>) -> String {
+        let site = site.to_string();
+        let person = person.map(|p| p.to_string());
+        let mut args = vec!["enrol", "--site", site.as_str(), "--role", role];
+        if let Some(p) = &person {
+            args.extend(["--person", p.as_str()]);
+        }
+        self.cli(instance, &args)
+    }
+
+    async fn device(&self, server: &Server, instance: &str, site: SiteId, name: &str, role: &str) -> Device {
+        let code = self.code(instance, site, role, None);
+        let d = Device::enrol(server, self.dir.path(), name, &code).await.expect("the device enrols");
+        eventually(&format!("{name} has the site"), LIMIT, || d.read(|s| s.site_settings().unwrap().is_some())).await.unwrap();
+        d
+    }
+}
+
+fn actor(d: &Device, role: Role) -> Actor {
+    Actor { person: None, device: Some(d.id), name: format!("{role}"), role }
+}
+
+fn guest(host: PersonId, name: &str) -> GuestForm {
+    GuestForm { name: name.into(), company: "Acme".into(), host: Some(host), consent: true, ..Default::default() }
+}
+
+fn site_in(cluster: &Cluster, instance: &str) -> SiteId {
+    cluster.cli(instance, &["site", "create", "--name", "Two Doors House", "--time-zone", "UTC"]).parse().expect("a site id")
+}
+
+async fn host(admin: &Device) -> PersonId {
+    let anna = PersonForm { name: "Anna Kowalska".into(), email: Some("anna@lodge.test".into()), hosts_guests: true, roles: vec![Role::Staff], ..Default::default() };
+    let host = admin.act(|s| s.create_person(&actor(admin, Role::Admin), anna)).expect("the host is added");
+    settled(admin).await;
+    host
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_at_a_kiosk_of_one_instance_reaches_reception_on_another_and_a_new_instance_serves_the_site() {
+    let cluster = Cluster::new();
+    let site = site_in(&cluster, "a");
+    let a = cluster.start("a");
+    let b = cluster.start("b");
+    let admin = cluster.device(&a, "a", site, "admin", "admin").await;
+    let anna = host(&admin).await;
+    // The kiosk is on the other instance, which never had the site's file.
+    let kiosk = cluster.device(&b, "b", site, "kiosk", "kiosk").await;
+    eventually("the kiosk on b knows the host made on a", LIMIT, || kiosk.read(|s| s.directory("Anna").unwrap().iter().any(|p| p.id == anna))).await.unwrap();
+    let reception = cluster.device(&a, "a", site, "reception", "reception").await;
+
+    let visit = kiosk.act(|s| s.register_guest(&kiosk.kiosk(), guest(anna, "Jan Guest"))).unwrap();
+    // Nobody asks: instance b numbers it, a hears and pushes it.
+    eventually("reception on a sees the guest from b", LIMIT, || reception.read(|s| s.waiting_guests().unwrap().iter().any(|v| v.id == visit))).await.unwrap();
+    reception
+        .act(|s| s.admit(&actor(&reception, Role::Reception), AdmitRequest { visit, card: CardNumber::new(105).unwrap(), take_over: false }))
+        .unwrap();
+    eventually("admin on a sees the guest in", LIMIT, || admin.read(|s| s.guests_in().unwrap().len() == 1)).await.unwrap();
+    // Admitted on a: the kiosk on b drops the visit, as with one server.
+    eventually("the kiosk on b drops the admitted visit", LIMIT, || kiosk.read(|s| s.visit(visit).unwrap().is_none())).await.unwrap();
+
+    // A third instance, started now with an empty directory, serves the
+    // whole site to a new desk.
+    let c = cluster.start("c");
+    let late = cluster.device(&c, "c", site, "late-desk", "reception").await;
+    eventually("a desk on c sees the guest in", LIMIT, || late.read(|s| s.guests_in().unwrap().iter().any(|v| v.id == visit))).await.unwrap();
+    assert!(late.read(|s| s.person(anna).unwrap().is_some()));
+    drop(b);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_killed_mid_run_loses_nothing_and_its_desk_goes_on_through_another() {
+    let cluster = Cluster::new();
+    let site = site_in(&cluster, "a");
+    let mut a = cluster.start("a");
+    let b = cluster.start("b");
+    let admin = cluster.device(&b, "b", site, "admin", "admin").await;
+    let anna = host(&admin).await;
+    let mut reception = cluster.device(&a, "a", site, "reception", "reception").await;
+    eventually("reception on a knows the host", LIMIT, || reception.read(|s| s.person(anna).unwrap().is_some())).await.unwrap();
+    let desk = actor(&reception, Role::Reception);
+
+    let mut visits = Vec::new();
+    for i in 0..20 {
+        visits.push(reception.act(|s| s.register_guest(&desk, guest(anna, &format!("Guest {i}")))).unwrap());
+        if i == 9 {
+            // Killed with the desk's work going on: some of it reached a,
+            // some may be on the way.
+            a.kill();
+        }
+    }
+    // The desk is given the other address.
+    reception.go_online(&b);
+    settled(&reception).await;
+    eventually("admin on b has every guest", LIMIT, || admin.read(|s| s.waiting_guests().unwrap().len() == visits.len())).await.unwrap();
+    let waiting: Vec<_> = admin.read(|s| s.waiting_guests().unwrap()).into_iter().map(|v| v.id).collect();
+    for v in &visits {
+        assert_eq!(waiting.iter().filter(|w| *w == v).count(), 1, "each guest once");
+    }
+    // a comes back: it merges what b took while it was down.
+    let a = Server::start_with(&cluster.data("a"), &["--database", &cluster.database]).unwrap();
+    let again = cluster.device(&a, "a", site, "desk-2", "reception").await;
+    eventually("a desk on the restarted a has every guest", LIMIT, || again.read(|s| s.waiting_guests().unwrap().len() == visits.len())).await.unwrap();
+}
