@@ -144,3 +144,47 @@ async fn an_instance_killed_mid_run_loses_nothing_and_its_desk_goes_on_through_a
     let again = cluster.device(&a, "a", site, "desk-2", "reception").await;
     eventually("a desk on the restarted a has every guest", LIMIT, || again.read(|s| s.waiting_guests().unwrap().len() == visits.len())).await.unwrap();
 }
+
+/// `lodge-sync jobs list` on an instance's own data: its `host-told` jobs.
+fn host_told(cluster: &Cluster, instance: &str) -> Vec<String> {
+    cluster.cli(instance, &["jobs", "list"]).lines().filter(|l| l.split_whitespace().nth(2) == Some("host-told")).map(str::to_owned).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_instances_queue_the_hosts_mail_and_it_is_sent_once() {
+    let folder = tempfile::tempdir().unwrap();
+    let mailbox = lodge_tests::mailbox::Mailbox::start(folder.path()).unwrap();
+    let cluster = Cluster::new();
+    let site = site_in(&cluster, "a");
+    let url = mailbox.url();
+    let start = |instance: &str| {
+        Server::start_with(&cluster.data(instance), &["--database", &cluster.database, "--smtp-url", &url, "--mail-from", "Lodge <lodge@lodge.test>"])
+            .expect("the instance starts")
+    };
+    let (a, b) = (start("a"), start("b"));
+    let admin = cluster.device(&a, "a", site, "admin", "admin").await;
+    let anna = host(&admin).await;
+    // A device on each: each instance has the site open, so each merges
+    // the guest and queues the host's mail.
+    let kiosk = cluster.device(&b, "b", site, "kiosk", "kiosk").await;
+    let reception = cluster.device(&a, "a", site, "reception", "reception").await;
+    eventually("the kiosk knows the host", LIMIT, || kiosk.read(|s| s.directory("Anna").unwrap().iter().any(|p| p.id == anna))).await.unwrap();
+    let visit = kiosk.act(|s| s.register_guest(&kiosk.kiosk(), guest(anna, "Jan Guest"))).unwrap();
+    eventually("reception sees the guest", LIMIT, || reception.read(|s| s.visit(visit).unwrap().is_some())).await.unwrap();
+    reception
+        .act(|s| s.admit(&actor(&reception, Role::Reception), AdmitRequest { visit, card: CardNumber::new(105).unwrap(), take_over: false }))
+        .unwrap();
+    // Until both instances are done with the job: one sent it, the other
+    // found it sent.
+    eventually("both instances end the host's job as sent", LIMIT, || {
+        ["a", "b"].iter().all(|i| {
+            let jobs = host_told(&cluster, i);
+            jobs.len() == 1 && jobs[0].contains(" sent ")
+        })
+    })
+    .await
+    .unwrap();
+    let mails = mailbox.mails();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert!(mails[0].header("To").unwrap().contains("anna@lodge.test"));
+}
