@@ -19,11 +19,15 @@ CREATE TABLE changes (
 
 -- A job is sent by one instance: the one holding its claim, until the
 -- claim runs out (an instance killed while sending) or the job is done.
+-- Its end is kept for the other instances, which queued the same job:
+-- they record the same (sent, refused or cancelled, and why).
 CREATE TABLE job_claims (
     site_id  TEXT NOT NULL,
     job_key  TEXT NOT NULL,
     instance TEXT NOT NULL,
     until    BIGINT NOT NULL,
     done     BOOLEAN NOT NULL DEFAULT FALSE,
+    outcome  TEXT,
+    why      TEXT,
     PRIMARY KEY (site_id, job_key)
 );

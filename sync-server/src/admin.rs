@@ -139,7 +139,13 @@ pub async fn jobs(State(state): State<AppState>, headers: HeaderMap, Query(query
 /// sent again at the next look.
 pub async fn retry_job(State(state): State<AppState>, headers: HeaderMap, Path(job): Path<i64>) -> Result<Json<Job>, AppError> {
     let me = caller(&state, &headers).await?;
-    let job = tokio::task::spawn_blocking(move || Ok::<_, AppError>(state.hub(me.site)?.store().retry_job(JobId(job))?)).await??;
+    let job = tokio::task::spawn_blocking(move || {
+        let job = state.hub(me.site)?.store().retry_job(JobId(job))?;
+        // Another instance's end of it does not stand for this try.
+        state.registry().release_claim(me.site, &job.key)?;
+        Ok::<_, AppError>(job)
+    })
+    .await??;
     tracing::info!(job = %job.id, by = %me.device, "job retried by an admin device");
     Ok(Json(job))
 }

@@ -150,7 +150,7 @@ impl AppState {
             metrics_token: None,
             clock: Arc::new(SystemClock),
             channels: None,
-            instance: format!("i-{}", uuid::Uuid::new_v4().simple()).into(),
+            instance: if relays { instance_name(data)?.into() } else { "this".into() },
             relays,
         })
     }
@@ -346,6 +346,21 @@ impl AppState {
     /// Lock the registry.
     pub fn registry(&self) -> std::sync::MutexGuard<'_, Registry> {
         self.registry.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The instance's name among those of its database, kept in its data
+/// directory: started again (after a crash), it takes back at once the
+/// jobs it was sending (see `relay` and `outreach`).
+fn instance_name(data: &Path) -> std::io::Result<String> {
+    let file = data.join("instance");
+    match std::fs::read_to_string(&file) {
+        Ok(name) if !name.trim().is_empty() => Ok(name.trim().to_owned()),
+        _ => {
+            let name = format!("i-{}", uuid::Uuid::new_v4().simple());
+            std::fs::write(&file, &name)?;
+            Ok(name)
+        }
     }
 }
 

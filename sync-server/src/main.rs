@@ -148,11 +148,13 @@ enum Command {
     },
     /// Make a new data directory (`--data`, empty or absent) from a backup;
     /// start `serve` on it afterwards. Devices catch up on everything at
-    /// their next connection.
+    /// their next connection. With `--database`, finish a restore of the
+    /// database made with `pg_restore` (no `--from`): start the instances
+    /// with empty data directories afterwards.
     Restore {
         /// The archive `backup` wrote.
         #[arg(long)]
-        from: PathBuf,
+        from: Option<PathBuf>,
     },
     /// Send a test text message through the SMS account (as `serve` takes it).
     SmsTest(SmsTestArgs),
@@ -713,8 +715,25 @@ async fn serve_cli() -> anyhow::Result<()> {
         return Ok(());
     }
     // Before the data directory is opened: a restore makes it.
-    if matches!(cli.command, Command::Backup { .. } | Command::Restore { .. }) && cli.database.is_some() {
-        bail!("with --database the registry is in PostgreSQL: back it up with pg_dump and restore it with pg_restore (see the README); backup and restore here take a data directory whose registry is in it");
+    if let (Command::Backup { .. } | Command::Restore { from: Some(_) }, Some(_)) = (&cli.command, &cli.database) {
+        bail!("with --database everything is in PostgreSQL: back it up with pg_dump, restore it with pg_restore, then run `lodge-sync --database URL restore` without --from (see the README)");
+    }
+    if let (Command::Restore { from: None }, None) = (&cli.command, &cli.database) {
+        bail!("restore: give --from, the archive `lodge-sync backup` wrote (with --database, restore finishes a pg_restore and takes no --from)");
+    }
+    if let (Command::Restore { from: None }, Some(url)) = (&cli.command, &cli.database) {
+        let (data, url) = (cli.data.clone(), url.clone());
+        let sites = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
+            // The instances' stores hold numbers of the database before
+            // the restore: they start afresh.
+            if data.exists() && std::fs::read_dir(&data)?.next().is_some() {
+                bail!(lodge_sync_server::backup::BackupError::NotEmpty(data));
+            }
+            Ok(lodge_sync_server::Registry::connect(&url)?.move_feed_past(lodge_sync_server::backup::RESTORE_FEED_GAP)?)
+        })
+        .await??;
+        println!("moved the change feed of {sites} sites past any number a device may hold; start the instances with empty data directories");
+        return Ok(());
     }
     match &cli.command {
         Command::Backup { to } => {
@@ -723,7 +742,7 @@ async fn serve_cli() -> anyhow::Result<()> {
             println!("backed up {} databases to {}", manifest.0.files.len(), manifest.1.display());
             return Ok(());
         }
-        Command::Restore { from } => {
+        Command::Restore { from: Some(from) } => {
             let (data, from) = (cli.data.clone(), from.clone());
             let manifest = tokio::task::spawn_blocking(move || lodge_sync_server::backup::restore(&from, &data)).await??;
             println!("restored {} databases from the backup of {} into {}", manifest.files.len(), manifest.made_at, cli.data.display());
@@ -995,6 +1014,8 @@ fn jobs(state: &AppState, command: JobsCommand) -> anyhow::Result<()> {
         JobsCommand::Retry { id, site } => {
             sites(Some(site))?;
             let job = open(site)?.retry_job(JobId(id))?;
+            // Another instance's end of it does not stand for this try.
+            state.registry().release_claim(site, &job.key)?;
             print(site, &job);
             return Ok(());
         }

@@ -14,6 +14,7 @@ use lodge_core::person::ContactChannel;
 
 use crate::{AppState, SiteHub};
 use lodge_core::Timestamp;
+use crate::registry::JobEnd;
 
 /// How often the queue is looked at.
 const TICK: Duration = Duration::from_millis(500);
@@ -592,10 +593,9 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels, sch
             let (h, s) = (hub.clone(), state.clone());
             let recorded = tokio::task::spawn_blocking(move || {
                 if s.relays() {
-                    // Done for good unless it is to be tried again, by
+                    // Ended for good unless it is to be tried again, by
                     // whichever instance comes first.
-                    let done = !matches!(attempt, Attempt::Failed(_));
-                    if let Err(e) = s.registry().end_claim(h.site, &job.key, s.instance(), done) {
+                    if let Err(e) = s.registry().end_claim(h.site, &job.key, s.instance(), job_end(&attempt).as_ref()) {
                         tracing::error!(site = %h.site, error = %e, "a job's claim could not be ended; it runs out by itself");
                     }
                 }
@@ -609,6 +609,9 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels, sch
         .await;
     count
 }
+
+/// When an instance looks again at a job another instance is sending.
+const LOOK_AGAIN: Duration = Duration::from_secs(2);
 
 /// How long an instance holds a job it is sending before another may
 /// send it (it was killed meanwhile): longer than any send takes.
@@ -625,8 +628,9 @@ fn claimed(state: &AppState, store: &mut lodge_core::Store, site: lodge_core::Si
     for job in jobs {
         match state.registry().claim_job(site, &job.key, state.instance(), now, until) {
             Ok(crate::registry::Claim::Ours) => ours.push(job),
-            Ok(crate::registry::Claim::Done) => store.finish_job(job.id, &Attempt::Sent)?,
-            Ok(crate::registry::Claim::Busy) => store.finish_job(job.id, &Attempt::Failed("another instance is sending it".into()))?,
+            Ok(crate::registry::Claim::Done(end)) => store.finish_job(job.id, &ended_elsewhere(end))?,
+            // Not a try of this instance's: looked at again shortly.
+            Ok(crate::registry::Claim::Busy) => store.postpone_job(job.id, Timestamp::from_millis(now.millis() + LOOK_AGAIN.as_millis() as i64))?,
             Err(e) => {
                 tracing::error!(%site, error = %e, "a job could not be claimed; tried again later");
                 store.finish_job(job.id, &Attempt::Failed(e.to_string()))?;
@@ -634,6 +638,27 @@ fn claimed(state: &AppState, store: &mut lodge_core::Store, site: lodge_core::Si
         }
     }
     Ok(ours)
+}
+
+/// How a job ended, for the other instances; none while it may be tried
+/// again.
+fn job_end(attempt: &Attempt) -> Option<JobEnd> {
+    let (outcome, why) = match attempt {
+        Attempt::Sent => ("sent", ""),
+        Attempt::Refused(why) => ("refused", why.as_str()),
+        Attempt::Cancelled(why) => ("cancelled", why.as_str()),
+        Attempt::Failed(_) => return None,
+    };
+    Some(JobEnd { outcome: outcome.into(), why: why.into() })
+}
+
+/// The outcome another instance recorded, recorded here too.
+fn ended_elsewhere(end: JobEnd) -> Attempt {
+    match end.outcome.as_str() {
+        "refused" => Attempt::Refused(end.why),
+        "cancelled" => Attempt::Cancelled(end.why),
+        _ => Attempt::Sent,
+    }
 }
 
 /// Send a message; e-mail through `mail` (the site's relay, else the

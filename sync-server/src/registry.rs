@@ -415,6 +415,20 @@ impl Registry {
         Ok(numbers)
     }
 
+    /// After a restore, move every site's feed (and the changes kept under
+    /// its numbers) past any number a device may hold (see
+    /// [`crate::backup`]); how many sites.
+    pub fn move_feed_past(&mut self, gap: i64) -> Result<usize, RegistryError> {
+        let tx = self.db.transaction()?;
+        let sites = tx.execute("UPDATE sites SET seq = seq + ?1", params![gap])?;
+        tx.execute("UPDATE feed SET seq = seq + ?1", params![gap])?;
+        if tx.is_postgres() {
+            tx.execute("UPDATE changes SET seq = seq + ?1", params![gap])?;
+        }
+        tx.commit()?;
+        Ok(sites)
+    }
+
     /// The site's current sequence.
     pub fn seq(&self, site: SiteId) -> Result<u64, RegistryError> {
         let seq: Option<i64> = self.db.query_opt("SELECT seq FROM sites WHERE site_id = ?1", params![site], |r| r.get(0))?;
@@ -458,14 +472,24 @@ pub struct Relayed {
 }
 
 /// Whether a job is this instance's to send (see [`Registry::claim_job`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Claim {
     /// Send it.
     Ours,
-    /// Another instance sent it.
-    Done,
+    /// Another instance ended it: how (see [`JobEnd`]).
+    Done(JobEnd),
     /// Another instance is sending it now.
     Busy,
+}
+
+/// How a job ended for good, as the instance that ended it tells the
+/// others.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobEnd {
+    /// `sent`, `refused` or `cancelled`.
+    pub outcome: String,
+    /// Why, for refused and cancelled.
+    pub why: String,
 }
 
 impl Registry {
@@ -503,20 +527,37 @@ impl Registry {
         if taken.is_some() {
             return Ok(Claim::Ours);
         }
-        let done: Option<bool> = self.db.query_opt("SELECT done FROM job_claims WHERE site_id = ?1 AND job_key = ?2", params![site, key], |r| r.get(0))?;
-        Ok(if done == Some(true) { Claim::Done } else { Claim::Busy })
+        let ended = self.db.query_opt(
+            "SELECT coalesce(outcome, 'sent'), coalesce(why, '') FROM job_claims WHERE site_id = ?1 AND job_key = ?2 AND done",
+            params![site, key],
+            |r| Ok(JobEnd { outcome: r.get(0)?, why: r.get(1)? }),
+        )?;
+        Ok(ended.map_or(Claim::Busy, Claim::Done))
     }
 
-    /// The end of a claimed job: done for good (sent, refused, cancelled),
-    /// or let go for whichever instance tries it next.
-    pub fn end_claim(&self, site: SiteId, key: &str, instance: &str, done: bool) -> Result<(), RegistryError> {
+    /// The end of a claimed job: ended for good (`Some`: sent, refused,
+    /// cancelled), or let go for whichever instance tries it next.
+    pub fn end_claim(&self, site: SiteId, key: &str, instance: &str, ended: Option<&JobEnd>) -> Result<(), RegistryError> {
         if !self.db.is_postgres() {
             return Ok(());
         }
-        if done {
-            self.db.execute("UPDATE job_claims SET done = TRUE WHERE site_id = ?1 AND job_key = ?2", params![site, key])?;
-        } else {
-            self.db.execute("DELETE FROM job_claims WHERE site_id = ?1 AND job_key = ?2 AND instance = ?3 AND done = FALSE", params![site, key, instance])?;
+        match ended {
+            Some(end) => self.db.execute(
+                "UPDATE job_claims SET done = TRUE, outcome = ?3, why = ?4 WHERE site_id = ?1 AND job_key = ?2",
+                params![site, key, end.outcome, end.why],
+            )?,
+            None => self.db.execute(
+                "DELETE FROM job_claims WHERE site_id = ?1 AND job_key = ?2 AND instance = ?3 AND done = FALSE",
+                params![site, key, instance],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// A job retried by hand is anyone's to send again.
+    pub fn release_claim(&self, site: SiteId, key: &str) -> Result<(), RegistryError> {
+        if self.db.is_postgres() {
+            self.db.execute("DELETE FROM job_claims WHERE site_id = ?1 AND job_key = ?2", params![site, key])?;
         }
         Ok(())
     }

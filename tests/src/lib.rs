@@ -82,6 +82,12 @@ pub fn open_registry(data: &Path) -> anyhow::Result<lodge_sync_server::Registry>
 }
 
 /// A running `lodge-sync serve` on 127.0.0.1.
+///
+/// With `LODGE_TEST_BACKEND=postgres` it is two instances on the data
+/// directory's database, each with a directory of its own (the second's is
+/// beside it, `DATA.twin`): devices are spread over them ([`Server::ws_url`]
+/// names each in turn), and what the test does to the server (kill it,
+/// stop it, start it again) happens to both.
 pub struct Server {
     child: Child,
     /// `127.0.0.1:PORT`.
@@ -90,6 +96,10 @@ pub struct Server {
     pub data: PathBuf,
     /// Whether it serves TLS.
     pub tls: bool,
+    /// The second instance, on PostgreSQL.
+    twin: Option<Box<Server>>,
+    /// Which instance the next device is given.
+    turn: std::sync::atomic::AtomicUsize,
 }
 
 impl Server {
@@ -101,6 +111,11 @@ impl Server {
     /// Start a server on a free port with more `serve` arguments (TLS).
     pub fn start_with(data: &Path, args: &[&str]) -> anyhow::Result<Self> {
         Self::spawn(data, 0, args)
+    }
+
+    /// Start a server on `port` (0: a free one) with more `serve` arguments.
+    pub fn start_at(data: &Path, port: u16, args: &[&str]) -> anyhow::Result<Self> {
+        Self::spawn(data, port, args)
     }
 
     /// Start a server whose address space is limited to `bytes` (as `prlimit
@@ -154,7 +169,25 @@ impl Server {
     }
 
     fn spawn(data: &Path, port: u16, args: &[&str]) -> anyhow::Result<Self> {
-        Self::run(Self::command(data, port, args)?, data, args)
+        let mut server = Self::run(Self::command(data, port, args)?, data, args)?;
+        // The tests of several instances name their database themselves.
+        if let Some(url) = crate::postgres::database_for(data)?.filter(|_| !args.contains(&"--database")) {
+            server.twin = Some(Box::new(Self::twin(data, &url, args)?));
+        }
+        Ok(server)
+    }
+
+    /// The second instance of a server on PostgreSQL, on the port it had
+    /// before (a test that restarts the server finds both where they were).
+    fn twin(data: &Path, database: &str, args: &[&str]) -> anyhow::Result<Self> {
+        let dir = data.with_extension("twin");
+        let port_file = dir.with_extension("twin-port");
+        let port = std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse().ok()).unwrap_or(0);
+        let mut command = Self::command(&dir, port, args)?;
+        command.env("LODGE_SYNC_DATABASE", database);
+        let twin = Self::run(command, &dir, args)?;
+        std::fs::write(&port_file, twin.port().to_string())?;
+        Ok(twin)
     }
 
     fn run(mut command: Command, data: &Path, args: &[&str]) -> anyhow::Result<Self> {
@@ -164,12 +197,17 @@ impl Server {
         BufReader::new(stdout).read_line(&mut line)?;
         // "listening on ADDR" or "listening on ADDR (TLS)".
         let addr = line.trim().strip_prefix("listening on ").and_then(|r| r.split_whitespace().next()).with_context(|| format!("unexpected first line: {line}"))?.to_owned();
-        Ok(Self { child, addr, data: data.to_path_buf(), tls: args.contains(&"--tls-cert") })
+        Ok(Self { child, addr, data: data.to_path_buf(), tls: args.contains(&"--tls-cert"), twin: None, turn: Default::default() })
     }
 
-    /// The WebSocket URL.
+    /// The WebSocket URL a device is given: on PostgreSQL, each instance in
+    /// turn.
     pub fn ws_url(&self) -> String {
-        format!("{}://{}/sync", if self.tls { "wss" } else { "ws" }, self.addr)
+        let turn = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match &self.twin {
+            Some(twin) if turn % 2 == 1 => twin.ws_url(),
+            _ => format!("{}://{}/sync", if self.tls { "wss" } else { "ws" }, self.addr),
+        }
     }
 
     /// The HTTP base URL.
@@ -191,6 +229,9 @@ impl Server {
     /// exit status, or an error when it did not exit in time (then it is
     /// killed).
     pub fn terminate(&mut self, limit: Duration) -> anyhow::Result<std::process::ExitStatus> {
+        if let Some(twin) = &mut self.twin {
+            twin.terminate(limit)?;
+        }
         // SAFETY: kill(2) with our own child's pid.
         if unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) } != 0 {
             bail!("SIGTERM could not be sent: {}", std::io::Error::last_os_error());
@@ -210,6 +251,9 @@ impl Server {
 
     /// Kill the process at once (no graceful shutdown).
     pub fn kill(&mut self) {
+        if let Some(twin) = &mut self.twin {
+            twin.kill();
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

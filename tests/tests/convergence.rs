@@ -37,6 +37,7 @@ use lodge_core::{
     Actor, DocId, AffiliationId, CardNumber, ConflictKind, DeviceId, Email, EventId, ExceptionId, ItemId, KeyId, KeyTypeId, LoanId, ManualClock,
     NewSite, PersonId, RepairCategoryId, Role, SiteId, Store, TicketId, Timestamp, VisitId,
 };
+use lodge_sync_server::registry::Numbered;
 use lodge_tests::Server;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, FileFailurePersistence, TestCaseError, TestRunner};
@@ -284,14 +285,17 @@ impl World {
             })
             .collect();
         let docs = store.documents().unwrap();
-        let saved = docs.iter().map(|d| (d.clone(), store.export_document(d).unwrap().unwrap())).collect();
+        let saved: Vec<(DocId, Vec<u8>)> = docs.iter().map(|d| (d.clone(), store.export_document(d).unwrap().unwrap())).collect();
         drop(store);
         std::fs::rename(&tmp, data.join("sites").join(format!("{site}.sqlite"))).unwrap();
         // Off the runtime: a PostgreSQL registry's client runs its own.
         let codes = lodge_tests::postgres::off_runtime(|| {
             let mut registry = self.registry.lock().unwrap();
             registry.add_site(site, &format!("Case {n}"))?;
-            registry.bump_many(site, &docs.into_iter().map(|d| (d, false)).collect::<Vec<_>>())?;
+            // With their bytes, for a second instance on PostgreSQL (the
+            // store file is this instance's only).
+            let seeded: Vec<_> = saved.iter().map(|(doc, bytes): &(DocId, Vec<u8>)| Numbered { doc: doc.clone(), purged: false, changes: Some(bytes.clone()) }).collect();
+            registry.number(site, &seeded, "test-seed")?;
             let expires = Timestamp::from_millis(lodge_core::Clock::now(&lodge_core::SystemClock).millis() + 3_600_000);
             (0..devices).map(|_| Ok(registry.create_code(site, Role::Admin, None, expires)?)).collect::<anyhow::Result<Vec<_>>>()
         })

@@ -13,6 +13,7 @@ use std::time::Duration;
 use lodge_core::person::PersonForm;
 use lodge_core::visit::GuestForm;
 use lodge_core::{Actor, DocId, Role, SiteId, Store, SystemClock};
+use lodge_sync_server::registry::Numbered;
 use lodge_tests::site::TestSite;
 use lodge_tests::{Device, Server, code, create_site, eventually};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -101,12 +102,22 @@ fn seed_visits(data: &Path, site: SiteId, visits: usize) {
             store.register_guest(&admin, form).unwrap();
         }
         // All of them, old ones too: numbering a document a device already
-        // has only makes its next catch-up offer it again.
-        store.documents().unwrap()
+        // has only makes its next catch-up offer it again. With their bytes
+        // when a second instance on PostgreSQL must merge them (the store
+        // file is this instance's only).
+        let whole = lodge_tests::postgres::database_for(&data).unwrap().is_some();
+        store
+            .documents()
+            .unwrap()
+            .into_iter()
+            .map(|doc| {
+                let changes = if whole { store.export_document(&doc).unwrap() } else { None };
+                Numbered { doc, purged: false, changes }
+            })
+            .collect::<Vec<_>>()
     };
-    let feed: Vec<(DocId, bool)> = docs.into_iter().map(|d| (d, false)).collect();
     // Off the runtime: a PostgreSQL registry's client runs its own.
-    lodge_tests::postgres::off_runtime(|| Ok(lodge_tests::open_registry(&data)?.bump_many(site, &feed)?)).unwrap();
+    lodge_tests::postgres::off_runtime(|| Ok(lodge_tests::open_registry(&data)?.number(site, &docs, "test-seed")?)).unwrap();
 }
 
 /// The server's store file of a site.

@@ -188,3 +188,75 @@ async fn both_instances_queue_the_hosts_mail_and_it_is_sent_once() {
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(mails[0].header("To").unwrap().contains("anna@lodge.test"));
 }
+
+/// `pg_dump` or `pg_restore` with these arguments.
+fn pg(tool: &str, args: &[&str]) {
+    let out = std::process::Command::new(tool).args(args).output().expect("the PostgreSQL client tools (Debian's postgresql-client)");
+    assert!(out.status.success(), "{tool} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_dumped_while_serving_is_restored_and_the_devices_sync_with_new_instances() {
+    let cluster = Cluster::new();
+    let site = site_in(&cluster, "a");
+    let mut a = cluster.start("a");
+    let mut b = cluster.start("b");
+    let admin = cluster.device(&a, "a", site, "admin", "admin").await;
+    let anna = host(&admin).await;
+    let kiosk = cluster.device(&b, "b", site, "kiosk", "kiosk").await;
+    let desk = cluster.device(&a, "a", site, "desk", "reception").await;
+    let at_desk = actor(&desk, Role::Reception);
+    eventually("the kiosk knows the host", LIMIT, || kiosk.read(|s| s.directory("Anna").unwrap().iter().any(|p| p.id == anna))).await.unwrap();
+    let visit = kiosk.act(|s| s.register_guest(&kiosk.kiosk(), guest(anna, "Marta Wiśniewska"))).unwrap();
+    eventually("the desk has the guest", LIMIT, || desk.read(|s| s.visit(visit).unwrap().is_some())).await.unwrap();
+    desk.act(|s| s.admit(&at_desk, AdmitRequest { visit, card: CardNumber::new(105).unwrap(), take_over: false })).unwrap();
+    settled(&desk).await;
+
+    // The dump, while both instances serve.
+    let dump = cluster.dir.path().join("lodge.dump");
+    pg("pg_dump", &["--format=custom", "--file", &dump.display().to_string(), &cluster.database]);
+
+    // After it: changes the dump lacks, numbered past it.
+    desk.act(|s| s.release(&at_desk, visit)).unwrap();
+    settled(&desk).await;
+    let late = kiosk.act(|s| s.register_guest(&kiosk.kiosk(), guest(anna, "Olga Late"))).unwrap();
+    eventually("the desk sees the late guest", LIMIT, || desk.read(|s| s.visit(late).unwrap().is_some())).await.unwrap();
+
+    // The database is lost, and the instances' disks with it. A new
+    // database from the dump; new instances, with empty directories, on
+    // the old addresses.
+    let (port_a, port_b) = (a.port(), b.port());
+    a.kill();
+    b.kill();
+    let restored = lodge_tests::postgres::fresh_database().unwrap();
+    pg("pg_restore", &["--no-owner", "--dbname", &restored, &dump.display().to_string()]);
+    let new_a = cluster.dir.path().join("new-a");
+    std::fs::create_dir_all(&new_a).unwrap();
+    std::fs::write(new_a.join("left-over"), b"x").unwrap();
+    let refused = lodge_tests::admin(&new_a, &["--database", &restored, "restore"]).unwrap_err().to_string();
+    assert!(refused.contains("is not empty"), "{refused}");
+    std::fs::remove_file(new_a.join("left-over")).unwrap();
+    let printed = lodge_tests::admin(&new_a, &["--database", &restored, "restore"]).unwrap();
+    assert!(printed.starts_with("moved the change feed of 1 sites"), "{printed}");
+    let a = Server::start_at(&new_a, port_a, &["--database", &restored]).unwrap();
+    let b = Server::start_at(&cluster.dir.path().join("new-b"), port_b, &["--database", &restored]).unwrap();
+
+    eventually("the desk back online with the restored instance", Duration::from_secs(90), || {
+        desk.sync.status().connection == lodge_core::sync::Connection::Online
+    })
+    .await
+    .unwrap();
+    // A new device gets everything of before the dump.
+    let code = lodge_tests::admin(&new_a, &["--database", &restored, "enrol", "--site", &site.to_string(), "--role", "admin"]).unwrap();
+    let office = Device::enrol(&b, cluster.dir.path(), "office", &code).await.unwrap();
+    eventually("the new device has the guest", LIMIT, || office.read(|s| s.visit(visit).unwrap().is_some())).await.unwrap();
+    assert_eq!(office.read(|s| s.person(anna).unwrap().map(|p| p.name)), Some("Anna Kowalska".into()));
+    // The desk had heard of numbers past the dump's: away while the kiosk
+    // registers the next guest, back, it catches up on it.
+    let mut desk = desk;
+    desk.go_offline();
+    let next = kiosk.act(|s| s.register_guest(&kiosk.kiosk(), guest(anna, "Tom Becker"))).unwrap();
+    settled(&kiosk).await;
+    desk.go_online(&a);
+    eventually("the desk, back, sees the next guest", LIMIT, || desk.read(|s| s.visit(next).unwrap().is_some())).await.unwrap();
+}

@@ -160,6 +160,16 @@ impl Store {
         Ok(())
     }
 
+    /// Give back a taken job without a try, to be looked at again at
+    /// `again`: another server of the same database is sending it (it
+    /// will have ended by then, and its end is recorded here).
+    pub fn postpone_job(&mut self, id: JobId, again: Timestamp) -> Result<(), Error> {
+        self.conn()
+            .prepare_cached("UPDATE jobs SET sending = 0, attempts = max(attempts - 1, 0), next_at = ?2 WHERE job_id = ?1 AND sending = 1")?
+            .execute(params![id.0, again])?;
+        Ok(())
+    }
+
     /// At the server's start: jobs that were being sent when it stopped
     /// (killed mid-send) are due again now. One server per store: nothing
     /// else can be sending them.
