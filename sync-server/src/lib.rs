@@ -120,12 +120,12 @@ impl AppState {
     }
 
     /// Open the server's data directory, with its registry in the
-    /// PostgreSQL database `database` (a `postgres://` URL) or, without
-    /// one, in the directory. From blocking code only.
-    pub fn open_with(data: &Path, database: Option<&str>, limits: Limits) -> anyhow::Result<Self> {
+    /// PostgreSQL database `database` or, without one, in the directory.
+    /// From blocking code only.
+    pub fn open_with(data: &Path, database: Option<&registry::DatabaseAddress>, limits: Limits) -> anyhow::Result<Self> {
         std::fs::create_dir_all(data.join("sites"))?;
         let registry = match database {
-            Some(url) => Registry::connect(url)?,
+            Some(address) => Registry::connect(address)?,
             None => Registry::open(&data.join("registry.sqlite"))?,
         };
         let relays = registry.is_postgres();

@@ -28,6 +28,10 @@ struct Cli {
     /// postgres://lodge@db.example/lodge.
     #[arg(long, global = true, env = "LODGE_SYNC_DATABASE", value_parser = postgres_url)]
     database: Option<String>,
+    /// Certificate authorities (PEM) to trust for the database's TLS
+    /// certificate, beside the public ones.
+    #[arg(long, global = true, env = "LODGE_SYNC_DATABASE_CA")]
+    database_ca: Option<PathBuf>,
     /// A settings file of NAME=value lines, as the service's
     /// /etc/lodge/lodge-sync.conf: read before the options, as if its
     /// variables were set; an option given or a variable already set wins.
@@ -658,6 +662,13 @@ async fn serve_cli() -> anyhow::Result<()> {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
+    let database = match &cli.database {
+        Some(url) => {
+            let ca = cli.database_ca.as_ref().map(|p| std::fs::read(p).with_context(|| format!("reading the database's certificate authorities {}", p.display()))).transpose()?;
+            Some(lodge_sync_server::registry::DatabaseAddress::new(url, ca.as_deref())?)
+        }
+        None => None,
+    };
     if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, metrics_token, limits, mail } = cli.command {
         let trust = read_smtp_ca(mail.smtp_ca.as_deref())?;
         let mailer =
@@ -696,13 +707,13 @@ async fn serve_cli() -> anyhow::Result<()> {
         }
         let channels = Arc::new(channels);
         let state =
-            tokio::task::block_in_place(|| AppState::open_with(&cli.data, cli.database.as_deref(), limits))
+            tokio::task::block_in_place(|| AppState::open_with(&cli.data, database.as_ref(), limits))
                 .with_context(|| format!("opening {}", cli.data.display()))?
                 .with_clock(clock)
                 .with_channels(channels.clone())
                 .with_metrics_token(metrics_token);
-        if let Some(url) = &cli.database {
-            lodge_sync_server::relay::listen(state.clone(), url.clone());
+        if let Some(address) = database {
+            lodge_sync_server::relay::listen(state.clone(), address);
         }
         let listener = tokio::net::TcpListener::bind(listen).await.with_context(|| format!("listening on {listen}"))?;
         let local = listener.local_addr()?;
@@ -721,15 +732,15 @@ async fn serve_cli() -> anyhow::Result<()> {
     if let (Command::Restore { from: None }, None) = (&cli.command, &cli.database) {
         bail!("restore: give --from, the archive `lodge-sync backup` wrote (with --database, restore finishes a pg_restore and takes no --from)");
     }
-    if let (Command::Restore { from: None }, Some(url)) = (&cli.command, &cli.database) {
-        let (data, url) = (cli.data.clone(), url.clone());
+    if let (Command::Restore { from: None }, Some(address)) = (&cli.command, &database) {
+        let (data, address) = (cli.data.clone(), address.clone());
         let sites = tokio::task::spawn_blocking(move || -> anyhow::Result<usize> {
             // The instances' stores hold numbers of the database before
             // the restore: they start afresh.
             if data.exists() && std::fs::read_dir(&data)?.next().is_some() {
                 bail!(lodge_sync_server::backup::BackupError::NotEmpty(data));
             }
-            Ok(lodge_sync_server::Registry::connect(&url)?.move_feed_past(lodge_sync_server::backup::RESTORE_FEED_GAP)?)
+            Ok(lodge_sync_server::Registry::connect(&address)?.move_feed_past(lodge_sync_server::backup::RESTORE_FEED_GAP)?)
         })
         .await??;
         println!("moved the change feed of {sites} sites past any number a device may hold; start the instances with empty data directories");
@@ -752,7 +763,7 @@ async fn serve_cli() -> anyhow::Result<()> {
     }
     // The registry's calls below block (on PostgreSQL, through a client
     // that runs its own runtime): outside the runtime's own threads.
-    let state = tokio::task::block_in_place(|| AppState::open_with(&cli.data, cli.database.as_deref(), Limits::default()))
+    let state = tokio::task::block_in_place(|| AppState::open_with(&cli.data, database.as_ref(), Limits::default()))
         .with_context(|| format!("opening {}", cli.data.display()))?;
     match cli.command {
         Command::Serve { .. } => unreachable!("served above"),

@@ -22,6 +22,7 @@ mod operators;
 
 pub use audit::{AuditRow, MAX_AUDIT_ROWS};
 use database::{Database, Row, Transaction};
+pub use database::DatabaseAddress;
 pub use joining::{CODE_MINUTES, CodeAsked, WRONG_TRIES, normalize_join_code};
 pub use operators::Operator;
 
@@ -41,6 +42,9 @@ pub enum RegistryError {
     /// PostgreSQL failed (or could not be reached).
     #[error("the server's database could not be read or written: {0}")]
     Postgres(#[from] postgres::Error),
+    /// The certificate authorities for the database could not be read.
+    #[error("the certificate authorities for the database (--database-ca) could not be read: {0}")]
+    DatabaseCa(String),
     /// The PostgreSQL schema could not be brought up to date.
     #[error("the server's database could not be upgraded: {0}")]
     PostgresSchema(String),
@@ -114,7 +118,7 @@ impl RegistryError {
             RegistryError::SiteExists(_) | RegistryError::OperatorExists(_) => "already-exists",
             RegistryError::PersonRequired(_) | RegistryError::BadOperatorName | RegistryError::BadCompany | RegistryError::BadDomain(_) => "bad-request",
             RegistryError::UnknownJoinRequest(_) => "not-found",
-            RegistryError::Sqlite(_) | RegistryError::Migration(_) | RegistryError::Postgres(_) | RegistryError::PostgresSchema(_) => "internal",
+            RegistryError::Sqlite(_) | RegistryError::Migration(_) | RegistryError::Postgres(_) | RegistryError::PostgresSchema(_) | RegistryError::DatabaseCa(_) => "internal",
         }
     }
 }
@@ -229,10 +233,10 @@ impl Registry {
         Self::with(Database::open_sqlite(path, &MIGRATIONS)?)
     }
 
-    /// Open the registry in the PostgreSQL database at `url`
-    /// (`postgres://…`), created or brought up to date.
-    pub fn connect(url: &str) -> Result<Self, RegistryError> {
-        Self::with(Database::connect_postgres(url)?)
+    /// Open the registry in the PostgreSQL database at `address`, created
+    /// or brought up to date.
+    pub fn connect(address: &DatabaseAddress) -> Result<Self, RegistryError> {
+        Self::with(Database::connect_postgres(address)?)
     }
 
     fn with(db: Database) -> Result<Self, RegistryError> {
@@ -631,7 +635,7 @@ pub(crate) fn registry_with_site() -> (tempfile::TempDir, Registry, SiteId) {
             let mut client = postgres::Client::connect(&server, postgres::NoTls).expect("the test PostgreSQL");
             client.batch_execute(&format!("CREATE DATABASE {name}")).expect("a database");
             let (base, _) = server.rsplit_once('/').expect("a URL with a database");
-            Registry::connect(&format!("{base}/{name}")).expect("a registry")
+            Registry::connect(&DatabaseAddress::new(&format!("{base}/{name}"), None).expect("an address")).expect("a registry")
         }
         _ => Registry::open(&dir.path().join("r.sqlite")).expect("a registry"),
     };

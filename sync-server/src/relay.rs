@@ -86,10 +86,12 @@ pub fn merge(state: &AppState, hub: &SiteHub) -> Result<Vec<Changed>, AppError> 
         let rows = state.registry().changes_after(hub.site, *merged, MERGE_ROWS)?;
         let Some(last) = rows.last().map(|r| r.seq) else { break };
         let mut store = hub.store();
+        let mut theirs = false;
         for row in &rows {
             if row.origin == state.instance() {
                 continue;
             }
+            theirs = true;
             if row.purged {
                 store.apply_tombstone(&row.doc)?;
                 changed.push(Changed { doc: row.doc.clone(), seq: row.seq, purged: true });
@@ -103,8 +105,12 @@ pub fn merge(state: &AppState, hub: &SiteHub) -> Result<Vec<Changed>, AppError> 
             }
         }
         // Merged before the number is kept: a crash in between merges the
-        // same changes again, which changes nothing.
-        store.set_meta_number(MERGED_KEY, last)?;
+        // same changes again, which changes nothing. (Past this instance's
+        // own numbers only, it is not written: merging them again after a
+        // restart changes nothing either, and a publish is spared a write.)
+        if theirs {
+            store.set_meta_number(MERGED_KEY, last)?;
+        }
         drop(store);
         *merged = last;
         hub.advance(last);
@@ -129,13 +135,13 @@ pub fn merge_and_push(state: &AppState, site: SiteId) {
 /// Listen for the other instances' changes on a connection of its own (a
 /// thread, reconnecting after a failure), and merge them into the open
 /// sites; every open site also looks every [`LOOK_ANYWAY`].
-pub fn listen(state: AppState, url: String) {
+pub fn listen(state: AppState, address: crate::registry::DatabaseAddress) {
     let runtime = tokio::runtime::Handle::current();
     std::thread::Builder::new()
         .name("lodge-relay".into())
         .spawn(move || {
             loop {
-                if let Err(e) = listen_once(&state, &url, &runtime) {
+                if let Err(e) = listen_once(&state, &address, &runtime) {
                     tracing::warn!(error = %e, "listening for the other instances' changes failed; again in a second");
                 }
                 std::thread::sleep(Duration::from_secs(1));
@@ -144,8 +150,8 @@ pub fn listen(state: AppState, url: String) {
         .expect("a thread for the relay");
 }
 
-fn listen_once(state: &AppState, url: &str, runtime: &tokio::runtime::Handle) -> Result<(), postgres::Error> {
-    let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+fn listen_once(state: &AppState, address: &crate::registry::DatabaseAddress, runtime: &tokio::runtime::Handle) -> Result<(), postgres::Error> {
+    let mut client = address.connect()?;
     client.batch_execute("LISTEN lodge_changes")?;
     loop {
         // Also after (re)connecting: what was numbered meanwhile.

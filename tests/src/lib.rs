@@ -76,7 +76,7 @@ fn registry_of(command: &mut Command, data: &Path) -> anyhow::Result<()> {
 /// [`registry_of`]).
 pub fn open_registry(data: &Path) -> anyhow::Result<lodge_sync_server::Registry> {
     Ok(match crate::postgres::database_for(data)? {
-        Some(url) => crate::postgres::off_runtime(|| Ok(lodge_sync_server::Registry::connect(&url)?))?,
+        Some(url) => crate::postgres::off_runtime(|| Ok(lodge_sync_server::Registry::connect(&lodge_sync_server::registry::DatabaseAddress::new(&url, None)?)?))?,
         None => lodge_sync_server::Registry::open(&data.join("registry.sqlite"))?,
     })
 }
@@ -220,9 +220,16 @@ impl Server {
         self.addr.rsplit(':').next().and_then(|p| p.parse().ok()).unwrap_or(0)
     }
 
-    /// The server's process id.
+    /// The server's process id (its first instance's, on PostgreSQL).
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Every instance's process id.
+    pub fn pids(&self) -> Vec<u32> {
+        let mut pids = vec![self.child.id()];
+        pids.extend(self.twin.as_ref().map(|t| t.pid()));
+        pids
     }
 
     /// Send SIGTERM and wait (up to `limit`) for the process to exit; its

@@ -260,3 +260,81 @@ async fn a_database_dumped_while_serving_is_restored_and_the_devices_sync_with_n
     desk.go_online(&a);
     eventually("the desk, back, sees the next guest", LIMIT, || desk.read(|s| s.visit(next).unwrap().is_some())).await.unwrap();
 }
+
+/// A PostgreSQL of the test's own (`scripts/postgres`), stopped at the end.
+struct OwnPostgres {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl OwnPostgres {
+    fn start() -> Self {
+        let dir = tempfile::Builder::new().prefix("lodge-pg-tls").tempdir_in("/tmp").unwrap();
+        let out = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres")).arg("start").arg(dir.path()).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        Self { url: String::from_utf8(out.stdout).unwrap().trim().to_owned(), dir }
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres")).arg("stop").arg(self.dir.path()).output();
+    }
+}
+
+#[test]
+fn the_database_is_reached_over_tls_and_its_certificate_is_checked_against_the_given_authority() {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    use std::os::unix::fs::PermissionsExt;
+    let pg = OwnPostgres::start();
+    // A certificate authority of the database's own, and its certificate.
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap().signed_by(&key, &ca).unwrap();
+    let (cert_file, key_file, ca_file) = (pg.dir.path().join("server.crt"), pg.dir.path().join("server.key"), pg.dir.path().join("ca.pem"));
+    std::fs::write(&cert_file, cert.pem()).unwrap();
+    std::fs::write(&key_file, key.serialize_pem()).unwrap();
+    std::fs::write(&ca_file, ca.pem()).unwrap();
+    // PostgreSQL reads its key only if it is its own and private.
+    let owner = std::fs::metadata(pg.dir.path().join("data")).map(|m| std::os::unix::fs::MetadataExt::uid(&m)).unwrap();
+    for f in [&cert_file, &key_file] {
+        std::os::unix::fs::chown(f, Some(owner), None).unwrap();
+        std::fs::set_permissions(f, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let mut admin = postgres::Client::connect(&pg.url, postgres::NoTls).unwrap();
+    // One statement at a time: several in one string are one transaction,
+    // where ALTER SYSTEM may not run.
+    for sql in [
+        format!("ALTER SYSTEM SET ssl_cert_file = '{}'", cert_file.display()),
+        format!("ALTER SYSTEM SET ssl_key_file = '{}'", key_file.display()),
+        "ALTER SYSTEM SET ssl = on".into(),
+        "SELECT pg_reload_conf()".into(),
+        "CREATE DATABASE lodge_tls".into(),
+    ] {
+        admin.batch_execute(&sql).unwrap();
+    }
+    // The reload is the postmaster's, in its own time: until a new session
+    // sees it.
+    let start = std::time::Instant::now();
+    while postgres::Client::connect(&pg.url, postgres::NoTls).unwrap().query_one("SHOW ssl", &[]).unwrap().get::<_, String>(0) != "on" {
+        assert!(start.elapsed() < LIMIT, "PostgreSQL never turned TLS on");
+        std::thread::yield_now();
+    }
+    let (base, _) = pg.url.rsplit_once('/').unwrap();
+    let url = format!("{base}/lodge_tls?sslmode=require");
+    let data = pg.dir.path().join("lodge");
+
+    // The database's certificate is not one of the public roots': refused.
+    let refused = lodge_tests::admin(&data, &["--database", &url, "site", "list"]).unwrap_err().to_string();
+    assert!(refused.to_lowercase().contains("certificate"), "{refused}");
+    // Trusted through --database-ca: a site is made and listed over TLS.
+    let ca = ca_file.display().to_string();
+    let site = lodge_tests::admin(&data, &["--database", &url, "--database-ca", &ca, "site", "create", "--name", "Vault", "--time-zone", "UTC"]).unwrap();
+    let listed = lodge_tests::admin(&data, &["--database", &url, "--database-ca", &ca, "site", "list"]).unwrap();
+    assert!(listed.contains(&site) && listed.contains("Vault"), "{listed}");
+    // `sslmode=require`: nothing of this went in the clear.
+    let made: i64 = admin.query_one("SELECT count(*) FROM pg_database WHERE datname = 'lodge_tls'", &[]).unwrap().get(0);
+    assert_eq!(made, 1);
+}

@@ -22,6 +22,44 @@ mod postgres_schema {
     refinery::embed_migrations!("./migrations-postgres");
 }
 
+/// Where a PostgreSQL database is and how it is reached: over TLS when the
+/// server offers it (and only so with `sslmode=require` in the URL), its
+/// certificate checked against the public roots and the certificate
+/// authorities of `--database-ca`.
+#[derive(Clone)]
+pub struct DatabaseAddress {
+    url: String,
+    tls: tokio_postgres_rustls::MakeRustlsConnect,
+}
+
+impl DatabaseAddress {
+    /// `url` (`postgres://…`), with `ca` (PEM) trusted beside the public
+    /// roots.
+    pub fn new(url: &str, ca: Option<&[u8]>) -> Result<Self, RegistryError> {
+        use rustls::pki_types::CertificateDer;
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore { roots: webpki_roots::TLS_SERVER_ROOTS.to_vec() };
+        if let Some(pem) = ca {
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                let cert = cert.map_err(|e| RegistryError::DatabaseCa(e.to_string()))?;
+                roots.add(cert).map_err(|e| RegistryError::DatabaseCa(e.to_string()))?;
+            }
+        }
+        let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| RegistryError::DatabaseCa(e.to_string()))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Ok(Self { url: url.to_owned(), tls: tokio_postgres_rustls::MakeRustlsConnect::new(config) })
+    }
+
+    /// A new connection.
+    pub fn connect(&self) -> Result<postgres::Client, postgres::Error> {
+        postgres::Client::connect(&self.url, self.tls.clone())
+    }
+}
+
 /// Parameters of a statement, as `rusqlite::params!` makes them.
 pub type Params<'a> = &'a [&'a dyn ToSql];
 
@@ -49,7 +87,7 @@ enum Backend {
 }
 
 struct Postgres {
-    url: String,
+    address: DatabaseAddress,
     // Always there until dropped (see `Drop`).
     client: Option<postgres::Client>,
     // Prepared once per connection, as `prepare_cached` does for SQLite:
@@ -80,15 +118,15 @@ impl Database {
         Ok(Self { backend: Backend::Sqlite(conn) })
     }
 
-    /// Connect to the PostgreSQL database at `url` (`postgres://…`), its
-    /// schema brought up to date.
-    pub fn connect_postgres(url: &str) -> Result<Self, RegistryError> {
-        let mut client = postgres::Client::connect(url, postgres::NoTls).map_err(RegistryError::Postgres)?;
+    /// Connect to the PostgreSQL database at `address`, its schema brought
+    /// up to date.
+    pub fn connect_postgres(address: &DatabaseAddress) -> Result<Self, RegistryError> {
+        let mut client = address.connect()?;
         client.query_one("SELECT pg_advisory_lock($1)", &[&SCHEMA_LOCK])?;
         let migrated = postgres_schema::migrations::runner().run(&mut client);
         client.query_one("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK])?;
         migrated.map_err(|e| RegistryError::PostgresSchema(e.to_string()))?;
-        Ok(Self { backend: Backend::Postgres(RefCell::new(Postgres { url: url.to_owned(), client: Some(client), statements: HashMap::new() })) })
+        Ok(Self { backend: Backend::Postgres(RefCell::new(Postgres { address: address.clone(), client: Some(client), statements: HashMap::new() })) })
     }
 
     /// Whether this is the PostgreSQL back end.
@@ -224,7 +262,7 @@ impl Postgres {
         // A connection the database closed (a restart, a fail-over) is made
         // again at the next statement; the one that found it closed failed.
         if self.client().is_closed() {
-            self.client = Some(postgres::Client::connect(&self.url, postgres::NoTls)?);
+            self.client = Some(self.address.connect()?);
             self.statements.clear();
         }
         if let Some(statement) = self.statements.get(sql) {

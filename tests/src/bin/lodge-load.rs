@@ -81,6 +81,36 @@ fn cpu_seconds(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / TICKS_PER_SECOND
 }
 
+/// CPU seconds of every instance of the server, and of PostgreSQL's
+/// processes when it runs on PostgreSQL (their work is the server's too).
+fn server_cpu(server: &Server) -> f64 {
+    server.pids().into_iter().map(cpu_seconds).sum::<f64>() + postgres_cpu()
+}
+
+/// Peak resident memory of the server's instances, added up.
+fn server_rss(server: &Server) -> f64 {
+    server.pids().into_iter().map(rss_mb).sum()
+}
+
+/// Resident memory of the server's instances now, added up.
+fn server_rss_now(server: &Server) -> f64 {
+    server.pids().into_iter().map(rss_now_mb).sum()
+}
+
+/// CPU seconds of every `postgres` process on the machine (none unless
+/// the tests' PostgreSQL runs: `LODGE_TEST_BACKEND=postgres`).
+fn postgres_cpu() -> f64 {
+    if std::env::var("LODGE_TEST_BACKEND").as_deref() != Ok("postgres") {
+        return 0.0;
+    }
+    let Ok(entries) = std::fs::read_dir("/proc") else { return 0.0 };
+    entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres"))
+        .map(cpu_seconds)
+        .sum()
+}
+
 /// Busy and total time of the whole machine so far, in clock ticks (the
 /// first line of `/proc/stat`): every process, the server and all the
 /// observers.
@@ -187,12 +217,12 @@ async fn w1(devices: usize, processes: usize, slack: bool) -> anyhow::Result<()>
         anyhow::ensure!(line.trim() == "ready", "an observer process said {line:?}");
         outputs.push(out);
     }
-    println!("W1 N={devices}: {} observers in {processes} processes hold {} presence documents; server RSS so far {:.0} MB", devices - 1, people.len(), rss_mb(server.pid()));
+    println!("W1 N={devices}: {} observers in {processes} processes hold {} presence documents; server RSS so far {:.0} MB", devices - 1, people.len(), server_rss(&server));
     // The last observers to be ready have just caught up: their
     // acknowledgements and writes settle before the first change, so
     // that the run measures fan-out and not the end of the set-up.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let cpu0 = cpu_seconds(server.pid());
+    let cpu0 = server_cpu(&server);
     let writer_traffic0 = writer.sync.traffic();
     for child in &mut children {
         writeln!(child.stdin.as_mut().context("stdin")?, "go")?;
@@ -274,8 +304,8 @@ async fn w1(devices: usize, processes: usize, slack: bool) -> anyhow::Result<()>
         percentile(&all, 0.99),
         all.last().copied().unwrap_or_default(),
         all.len(),
-        rss_mb(server.pid()),
-        cpu_seconds(server.pid()) - cpu0
+        server_rss(&server),
+        server_cpu(&server) - cpu0
     );
     if let Some(slack) = slack {
         let all_posted = until(Duration::from_secs(60), || slack.taken() >= W1_CHANGES).await.is_ok();
@@ -560,8 +590,8 @@ async fn year_of_data(devices: usize) -> anyhow::Result<()> {
         all.len(),
         t.elapsed(),
         all[0].read(|s| s.documents().map(|d| d.len()).unwrap_or(0)),
-        rss_now_mb(server.pid()),
-        rss_mb(server.pid())
+        server_rss_now(&server),
+        server_rss(&server)
     );
     // Everyone's presence changes once: pushed to the desks and each phone.
     let desk = &all[0];
@@ -577,8 +607,8 @@ async fn year_of_data(devices: usize) -> anyhow::Result<()> {
         "year: {} sign-ins reached the other desk in {:.1?}; server RSS now {:.0} MB, peak {:.0} MB",
         people.len(),
         t.elapsed(),
-        rss_now_mb(server.pid()),
-        rss_mb(server.pid())
+        server_rss_now(&server),
+        server_rss(&server)
     );
     Ok(())
 }
@@ -608,17 +638,17 @@ async fn reminders(people: usize) -> anyhow::Result<()> {
         Ok(())
     })?;
     until(Duration::from_secs(600), || writer.read(|s| s.outbox().map(|o| o.is_empty()).unwrap_or(false))).await?;
-    let cpu_before = cpu_seconds(server.pid());
+    let cpu_before = server_cpu(&server);
     let t = Instant::now();
     lodge_tests::admin(&data, &["jobs", "run", "sign-out-reminder", "--site", &site.to_string()])?;
     until(Duration::from_secs(1200), || mailbox.count() >= people).await?;
     let elapsed = t.elapsed();
-    let cpu = cpu_seconds(server.pid()) - cpu_before;
+    let cpu = server_cpu(&server) - cpu_before;
     println!(
         "{people} end-of-day reminders through SMTP: {elapsed:.2?} from the run to the last mail ({:.2} ms each); server CPU {cpu:.2} s ({:.2} ms per reminder); server peak resident memory {:.1} MB",
         elapsed.as_secs_f64() * 1000.0 / people as f64,
         cpu * 1000.0 / people as f64,
-        rss_mb(server.pid())
+        server_rss(&server)
     );
     Ok(())
 }
@@ -685,17 +715,17 @@ async fn many_sites(sites: usize, sample: usize, quiet: Option<&str>) -> anyhow:
         Some(secs) => Server::start_with(&data, &["--quiet-site-secs", secs])?,
         None => Server::start(&data, 0)?,
     };
-    println!("sites: {} sites, {:.0} MB of stores; server up in {:.1?}, RSS {:.0} MB, {} open files", all.len(), bytes as f64 / 1e6, t.elapsed(), rss_now_mb(server.pid()), open_files(server.pid()));
+    println!("sites: {} sites, {:.0} MB of stores; server up in {:.1?}, RSS {:.0} MB, {} open files", all.len(), bytes as f64 / 1e6, t.elapsed(), server_rss_now(&server), open_files(server.pid()));
     // The job loop opens every site at start; then the server idles.
     tokio::time::sleep(Duration::from_secs(20)).await;
-    let cpu = cpu_seconds(server.pid());
+    let cpu = server_cpu(&server);
     let idle = Duration::from_secs(std::env::var("LODGE_IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(30));
     tokio::time::sleep(idle).await;
-    let cpu = cpu_seconds(server.pid()) - cpu;
+    let cpu = server_cpu(&server) - cpu;
     println!(
         "sites: idle with no device: RSS {:.0} MB (peak {:.0} MB), {} open files, CPU {:.1} % of one core ({:.2} ms per site per second)",
-        rss_now_mb(server.pid()),
-        rss_mb(server.pid()),
+        server_rss_now(&server),
+        server_rss(&server),
         open_files(server.pid()),
         cpu * 100.0 / idle.as_secs_f64(),
         cpu * 1000.0 / idle.as_secs_f64() / all.len() as f64
@@ -734,8 +764,8 @@ async fn many_sites(sites: usize, sample: usize, quiet: Option<&str>) -> anyhow:
         percentile(&times, 0.5),
         times.last().copied().unwrap_or_default(),
         times.len(),
-        rss_now_mb(server.pid()),
-        rss_mb(server.pid()),
+        server_rss_now(&server),
+        server_rss(&server),
         open_files(server.pid())
     );
     Ok(())
@@ -839,6 +869,6 @@ async fn main() -> anyhow::Result<()> {
         (after.1 - before.1) / 20,
         (after.0 - before.0) / 20
     );
-    println!("server peak resident memory: {:.1} MB", rss_mb(server.pid()));
+    println!("server peak resident memory: {:.1} MB", server_rss(&server));
     Ok(())
 }
