@@ -86,24 +86,27 @@ pub fn merge(state: &AppState, hub: &SiteHub) -> Result<Vec<Changed>, AppError> 
         let rows = state.registry().changes_after(hub.site, *merged, MERGE_ROWS)?;
         let Some(last) = rows.last().map(|r| r.seq) else { break };
         let mut store = hub.store();
-        let mut theirs = false;
-        for row in &rows {
-            if row.origin == state.instance() {
+        let theirs: Vec<&crate::registry::Relayed> = rows.iter().filter(|r| r.origin != state.instance()).collect();
+        // In order, a run of changes at a time in one store transaction;
+        // a deletion between them in its own.
+        for run in theirs.chunk_by(|a, b| a.purged == b.purged) {
+            if run[0].purged {
+                for row in run {
+                    store.apply_tombstone(&row.doc)?;
+                    changed.push(Changed { doc: row.doc.clone(), seq: row.seq, purged: true });
+                }
                 continue;
             }
-            theirs = true;
-            if row.purged {
-                store.apply_tombstone(&row.doc)?;
-                changed.push(Changed { doc: row.doc.clone(), seq: row.seq, purged: true });
-            } else if let Some(bytes) = &row.changes {
-                if store.merge_changes(&row.doc, bytes)? {
+            let with_bytes: Vec<(DocId, &[u8])> = run.iter().filter_map(|r| r.changes.as_deref().map(|b| (r.doc.clone(), b))).collect();
+            let mut merged = store.merge_changes(&with_bytes)?.into_iter();
+            for row in run {
+                // A number with no changes: devices look at it again.
+                if row.changes.is_none() || merged.next() == Some(true) {
                     changed.push(Changed { doc: row.doc.clone(), seq: row.seq, purged: false });
                 }
-            } else {
-                // A number with no changes: devices look at it again.
-                changed.push(Changed { doc: row.doc.clone(), seq: row.seq, purged: false });
             }
         }
+        let theirs = !theirs.is_empty();
         // Merged before the number is kept: a crash in between merges the
         // same changes again, which changes nothing. (Past this instance's
         // own numbers only, it is not written: merging them again after a

@@ -755,41 +755,16 @@ impl Store {
         Ok(Some((loaded.doc.save_after(heads), now)))
     }
 
-    /// Merge changes another copy of this store made ([`Store::changes_since`]):
-    /// stored, projected and acted on like any merge. Whether the document
-    /// changed; a document deleted for good here takes nothing. Bytes that
-    /// are not Automerge changes, or a new document of another kind than
-    /// its id says, are refused and change nothing.
-    pub fn merge_changes(&mut self, doc: &DocId, bytes: &[u8]) -> Result<bool, Error> {
+    /// Merge changes another copy of this store made ([`Store::changes_since`]),
+    /// `(document, bytes)` in order, in one transaction: stored, projected
+    /// and acted on like any merge. Whether each document changed; a
+    /// document deleted for good here takes nothing. Bytes that are not
+    /// Automerge changes, or a new document of another kind than its id
+    /// says, are refused and change nothing.
+    pub fn merge_changes(&mut self, changes: &[(DocId, &[u8])]) -> Result<Vec<bool>, Error> {
         let now = self.clock.now();
         let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?.acting(self.acts);
-        let result = (|| {
-            if work.is_tombstoned(doc)? {
-                return Ok(false);
-            }
-            match work.loaded(doc)? {
-                Some(loaded) => {
-                    let before = loaded.doc.get_heads();
-                    loaded.doc.load_incremental(bytes).map_err(|e| Error::corrupt(doc, e))?;
-                    if loaded.doc.get_heads() == before {
-                        return Ok(false);
-                    }
-                    work.merged(doc, &before, None)?;
-                    Ok(true)
-                }
-                None => {
-                    let mut incoming = AutoCommit::new();
-                    incoming.load_incremental(bytes).map_err(|e| Error::corrupt(doc, e))?;
-                    let header: crate::document::Header =
-                        autosurgeon::hydrate_prop(&incoming, automerge::ROOT, "header").map_err(|e| Error::corrupt(doc, e))?;
-                    if header.kind != doc.kind() {
-                        return Err(Error::WrongKind { doc: doc.clone(), expected: doc.kind(), found: header.kind });
-                    }
-                    work.insert_received(doc, incoming)?;
-                    Ok(true)
-                }
-            }
-        })();
+        let result = changes.iter().map(|(doc, bytes)| merge_one(&mut work, doc, bytes)).collect::<Result<Vec<bool>, Error>>();
         match result {
             Ok(changed) => work.commit().map(|()| changed),
             Err(e) => {
@@ -812,6 +787,37 @@ impl Store {
                 work.abandon();
                 Err(e)
             }
+        }
+    }
+}
+
+/// One document's share of [`Store::merge_changes`].
+fn merge_one(work: &mut Work<'_>, doc: &DocId, bytes: &[u8]) -> Result<bool, Error> {
+    // Read before Automerge loads them, which passes over what it cannot
+    // read: damaged bytes are refused, not half taken.
+    check_saved(bytes, &SERVER_LIMITS).map_err(|e| Error::corrupt(doc, e))?;
+    if work.is_tombstoned(doc)? {
+        return Ok(false);
+    }
+    match work.loaded(doc)? {
+        Some(loaded) => {
+            let before = loaded.doc.get_heads();
+            loaded.doc.load_incremental(bytes).map_err(|e| Error::corrupt(doc, e))?;
+            if loaded.doc.get_heads() == before {
+                return Ok(false);
+            }
+            work.merged(doc, &before, None)?;
+            Ok(true)
+        }
+        None => {
+            let mut incoming = AutoCommit::new();
+            incoming.load_incremental(bytes).map_err(|e| Error::corrupt(doc, e))?;
+            let header: crate::document::Header = autosurgeon::hydrate_prop(&incoming, automerge::ROOT, "header").map_err(|e| Error::corrupt(doc, e))?;
+            if header.kind != doc.kind() {
+                return Err(Error::WrongKind { doc: doc.clone(), expected: doc.kind(), found: header.kind });
+            }
+            work.insert_received(doc, incoming)?;
+            Ok(true)
         }
     }
 }

@@ -504,3 +504,51 @@ fn a_change_that_came_before_its_dependency_is_kept_in_the_file_once_applied() {
     r.stores[1].rebuild_projections().unwrap();
     assert!(released(&r.stores[1]), "{:?}", r.stores[1].visit(v).unwrap());
 }
+
+/// What one server instance gives the others (`changes_since`) and what
+/// they merge (`merge_changes`): the same projections as a sync; a second
+/// giving carries only what is new; damaged bytes, or a document of another
+/// kind under an id, change nothing.
+#[test]
+fn changes_given_by_one_copy_and_merged_by_another_give_the_same_projections() {
+    let mut r = Replicas::new(3);
+    let guest = register(&mut r, 0, "Given Guest");
+    let visit = DocId::visit(guest);
+    // Replica 2 hears of nothing by sync: only by what replica 0 gives.
+    let given: Vec<(DocId, Vec<u8>)> = r.stores[0]
+        .documents()
+        .unwrap()
+        .into_iter()
+        .map(|doc| {
+            let (bytes, _) = r.stores[0].changes_since(&doc, &[]).unwrap().unwrap();
+            (doc, bytes)
+        })
+        .collect();
+    let borrowed: Vec<(DocId, &[u8])> = given.iter().map(|(d, b)| (d.clone(), b.as_slice())).collect();
+    let changed = r.stores[2].merge_changes(&borrowed).unwrap();
+    assert!(changed.iter().any(|c| *c), "the new guest is news to replica 2");
+    assert_eq!(projections(&r.stores[0]), projections(&r.stores[2]));
+    // Admitted on replica 0: given again since the heads it gave, only that.
+    let (_, heads) = r.stores[0].changes_since(&visit, &[]).unwrap().unwrap();
+    let d = desk(&r);
+    r.stores[0].admit(&d, AdmitRequest { visit: guest, card: card(105), take_over: false }).unwrap();
+    let (since, _) = r.stores[0].changes_since(&visit, &heads).unwrap().unwrap();
+    let (whole, _) = r.stores[0].changes_since(&visit, &[]).unwrap().unwrap();
+    assert!(since.len() < whole.len(), "{} bytes since against {} whole", since.len(), whole.len());
+    assert_eq!(r.stores[2].merge_changes(&[(visit.clone(), since.as_slice())]).unwrap(), vec![true]);
+    assert_eq!(r.stores[2].merge_changes(&[(visit.clone(), since.as_slice())]).unwrap(), vec![false], "merged twice, changed once");
+    assert_eq!(projections(&r.stores[0]), projections(&r.stores[2]));
+    // Refused whole, changing nothing: garbage after a good document, and a
+    // visit's bytes under a person's id.
+    let before = projections(&r.stores[2]);
+    let other = register(&mut r, 0, "Other Guest");
+    let (good, _) = r.stores[0].changes_since(&DocId::visit(other), &[]).unwrap().unwrap();
+    let err = r.stores[2].merge_changes(&[(DocId::visit(other), good.as_slice()), (visit.clone(), &[0x42; 12][..])]).unwrap_err();
+    assert!(matches!(err, StoreError::CorruptDocument { .. }), "{err}");
+    let person = DocId::person(r.people[1]);
+    let stranger = lodge_core::PersonId::new();
+    let err = r.stores[2].merge_changes(&[(DocId::person(stranger), good.as_slice())]).unwrap_err();
+    assert!(matches!(err, StoreError::WrongKind { .. }), "{err}");
+    let _ = person;
+    assert_eq!(before, projections(&r.stores[2]), "nothing of a refused batch stays");
+}
