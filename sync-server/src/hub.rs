@@ -76,6 +76,10 @@ pub struct SiteHub {
     /// heads up to which it has given each document's changes.
     pub(crate) merged: Mutex<u64>,
     pub(crate) given: Mutex<HashMap<DocId, Vec<automerge::ChangeHash>>>,
+    /// Documents that changed here but could not be numbered (the feed's
+    /// database was away): numbered with the next change, or at the next
+    /// look for the other instances' changes.
+    owed: Mutex<Vec<(DocId, bool)>>,
 }
 
 /// What [`SiteHub::used`] counts from.
@@ -97,6 +101,7 @@ impl SiteHub {
             used: AtomicU64::new(since_epoch()),
             merged: Mutex::new(seq),
             given: Mutex::default(),
+            owed: Mutex::default(),
         }
     }
 
@@ -127,6 +132,27 @@ impl SiteHub {
     /// Record a number the feed reached.
     pub fn advance(&self, seq: u64) {
         self.seq.fetch_max(seq, Ordering::SeqCst);
+    }
+
+    /// Documents that still need a number (see [`SiteHub::owe`]), taken.
+    pub fn take_owed(&self) -> Vec<(DocId, bool)> {
+        std::mem::take(&mut *self.owed.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Whether any document still needs a number.
+    pub fn owes(&self) -> bool {
+        !self.owed.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
+    }
+
+    /// Keep documents that changed here but could not be numbered.
+    pub fn owe(&self, docs: Vec<(DocId, bool)>) {
+        let mut owed = self.owed.lock().unwrap_or_else(|p| p.into_inner());
+        for (doc, purged) in docs {
+            match owed.iter_mut().find(|(d, _)| *d == doc) {
+                Some(entry) => entry.1 |= purged,
+                None => owed.push((doc, purged)),
+            }
+        }
     }
 
     /// Start listening for a device's connection: its frames arrive on the

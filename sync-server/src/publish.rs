@@ -15,6 +15,9 @@ use crate::visibility::{access_of, for_everyone, header_of, held_by, kiosk_made,
 /// them to the connected devices but `origin`'s; returns the feed's
 /// sequence. From blocking code only.
 pub fn publish(state: &AppState, hub: &SiteHub, origin: Option<DeviceId>, docs: Vec<(DocId, bool)>, ask_erased: bool) -> u64 {
+    // What could not be numbered before goes first (see `SiteHub::owe`).
+    hub.owe(docs);
+    let docs = hub.take_owed();
     if docs.is_empty() {
         return hub.seq();
     }
@@ -34,7 +37,10 @@ pub fn publish(state: &AppState, hub: &SiteHub, origin: Option<DeviceId>, docs: 
             }
             fan_out(hub, origin, &changes, ask_erased);
         }
-        Err(e) => tracing::error!(error = %e, "the change feed failed"),
+        Err(e) => {
+            tracing::error!(error = %e, "the change feed failed; its documents are numbered with the next change");
+            hub.owe(docs);
+        }
     }
     hub.seq()
 }

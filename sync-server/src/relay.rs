@@ -98,10 +98,10 @@ pub fn merge(state: &AppState, hub: &SiteHub) -> Result<Vec<Changed>, AppError> 
                 continue;
             }
             let with_bytes: Vec<(DocId, &[u8])> = run.iter().filter_map(|r| r.changes.as_deref().map(|b| (r.doc.clone(), b))).collect();
-            let mut merged = store.merge_changes(&with_bytes)?.into_iter();
+            let mut outcomes = store.merge_changes(&with_bytes)?.into_iter();
             for row in run {
                 // A number with no changes: devices look at it again.
-                if row.changes.is_none() || merged.next() == Some(true) {
+                if row.changes.is_none() || outcomes.next() == Some(true) {
                     changed.push(Changed { doc: row.doc.clone(), seq: row.seq, purged: false });
                 }
             }
@@ -128,6 +128,10 @@ pub fn merge(state: &AppState, hub: &SiteHub) -> Result<Vec<Changed>, AppError> 
 /// open here (a closed one merges when it opens). From blocking code only.
 pub fn merge_and_push(state: &AppState, site: SiteId) {
     let Some(hub) = state.open_hub(site) else { return };
+    if hub.owes() {
+        // Changes that landed while the database was away: numbered now.
+        crate::publish::publish(state, &hub, None, Vec::new(), false);
+    }
     match merge(state, &hub) {
         Ok(changed) if !changed.is_empty() => crate::publish::fan_out(&hub, None, &changed, changed.iter().any(|c| c.purged)),
         Ok(_) => {}
