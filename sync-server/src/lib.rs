@@ -106,7 +106,7 @@ pub struct AppState {
     /// the admin's "send a test" uses them.
     pub channels: Option<Arc<outreach::Channels>>,
     /// This instance among those of one PostgreSQL database (see
-    /// [`relay`]): a name of its own for as long as it runs.
+    /// [`relay`]): a name kept in its data directory.
     instance: Arc<str>,
     /// Whether changes go through the database to other instances.
     relays: bool,

@@ -22,9 +22,10 @@ struct Cli {
     /// Where the server keeps its data.
     #[arg(long, global = true, default_value = "lodge-sync-data", env = "LODGE_SYNC_DATA")]
     data: PathBuf,
-    /// Keep the registry (sites, devices and tokens, the change feed,
-    /// operators, the audit trail) in this PostgreSQL database, shared with
-    /// other instances, instead of in the data directory: a URL such as
+    /// Keep the server's state (sites, devices and tokens, the change feed
+    /// with every change, operators, the audit trail) in this PostgreSQL
+    /// database, shared with other instances, instead of in the data
+    /// directory, which then caches the sites' documents: a URL such as
     /// postgres://lodge@db.example/lodge.
     #[arg(long, global = true, env = "LODGE_SYNC_DATABASE", value_parser = postgres_url)]
     database: Option<String>,
