@@ -1,6 +1,6 @@
 //! A site's channels set by its admin from the app: its Slack webhooks and
-//! its own mail relay, kept in the site's store on the server and never in
-//! a document (the URLs are the secrets). What comes back shows them
+//! its own mail relay, kept in the server's registry and never in a
+//! document (the URLs are the secrets; see [`crate::site_channels`]). What comes back shows them
 //! without their secrets. The rules are those of `lodge-sync slack|mail`:
 //! a webhook is https (plain http only to this machine), a relay is
 //! refused now if it could not send, not at its first message.
@@ -29,8 +29,25 @@ fn shown_relay(relay: Option<MailRelay>) -> Option<MailRelayShown> {
 /// `GET /admin/channels/slack`: the caller's site's webhooks.
 pub async fn slack_hooks(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Vec<SlackHookShown>>, AppError> {
     let me = caller(&state, &headers).await?;
-    let hooks = tokio::task::spawn_blocking(move || Ok::<_, AppError>(state.hub(me.site)?.store().slack_hooks()?)).await??;
+    let hooks = tokio::task::spawn_blocking(move || {
+        brought(&state, me.site)?;
+        Ok::<_, AppError>(state.registry().slack_hooks(me.site)?)
+    })
+    .await??;
     Ok(Json(shown_hooks(hooks)))
+}
+
+/// Open the site here if it is not: a store from before the registry held
+/// channels gives them to it then, before they are read or changed.
+fn brought(state: &AppState, site: lodge_core::SiteId) -> Result<(), AppError> {
+    state.hub(site).map(drop)
+}
+
+/// The site's hooks after a change, copied into its store here (the other
+/// instances are told by the registry).
+fn hooks_after_change(state: &AppState, site: lodge_core::SiteId) -> Result<Vec<SlackHook>, AppError> {
+    crate::site_channels::copy_into_hub(state, &*state.hub(site)?)?;
+    Ok(state.registry().slack_hooks(site)?)
 }
 
 /// `POST /admin/channels/slack`: add a webhook; the list after.
@@ -39,10 +56,9 @@ pub async fn add_slack_hook(State(state): State<AppState>, headers: HeaderMap, B
     let url = new.url.trim().to_owned();
     check_webhook_url(&url)?;
     let hooks = tokio::task::spawn_blocking(move || {
-        let hub = state.hub(me.site)?;
-        let mut store = hub.store();
-        store.add_slack_hook(&url)?;
-        Ok::<_, AppError>(store.slack_hooks()?)
+        brought(&state, me.site)?;
+        state.registry().add_slack_hook(me.site, &url, state.clock.now())?;
+        hooks_after_change(&state, me.site)
     })
     .await??;
     tracing::info!(site = %me.site, by = %me.device, "a Slack webhook added by an admin device");
@@ -53,12 +69,11 @@ pub async fn add_slack_hook(State(state): State<AppState>, headers: HeaderMap, B
 pub async fn remove_slack_hook(State(state): State<AppState>, headers: HeaderMap, Path(hook): Path<i64>) -> Result<Json<Vec<SlackHookShown>>, AppError> {
     let me = caller(&state, &headers).await?;
     let hooks = tokio::task::spawn_blocking(move || {
-        let hub = state.hub(me.site)?;
-        let mut store = hub.store();
-        if !store.remove_slack_hook(hook)? {
+        brought(&state, me.site)?;
+        if !state.registry().remove_slack_hook(me.site, hook)? {
             return Err(AppError::UnknownHook(hook));
         }
-        Ok(store.slack_hooks()?)
+        hooks_after_change(&state, me.site)
     })
     .await??;
     tracing::info!(site = %me.site, by = %me.device, hook, "a Slack webhook removed by an admin device");
@@ -68,7 +83,11 @@ pub async fn remove_slack_hook(State(state): State<AppState>, headers: HeaderMap
 /// `GET /admin/channels/mail`: the caller's site's own relay, if any.
 pub async fn mail_relay(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Option<MailRelayShown>>, AppError> {
     let me = caller(&state, &headers).await?;
-    let relay = tokio::task::spawn_blocking(move || Ok::<_, AppError>(state.hub(me.site)?.store().mail_relay()?)).await??;
+    let relay = tokio::task::spawn_blocking(move || {
+        brought(&state, me.site)?;
+        Ok::<_, AppError>(state.registry().mail_relay(me.site)?)
+    })
+    .await??;
     Ok(Json(shown_relay(relay)))
 }
 
@@ -84,10 +103,10 @@ pub async fn set_mail_relay(State(state): State<AppState>, headers: HeaderMap, B
         None => drop(Mailer::new(&relay.smtp_url, &relay.mail_from, None)?),
     }
     let now = tokio::task::spawn_blocking(move || {
-        let hub = state.hub(me.site)?;
-        let mut store = hub.store();
-        store.set_mail_relay(&relay)?;
-        Ok::<_, AppError>(store.mail_relay()?)
+        brought(&state, me.site)?;
+        let registry = state.registry();
+        registry.set_mail_relay(me.site, &relay, state.clock.now())?;
+        Ok::<_, AppError>(registry.mail_relay(me.site)?)
     })
     .await??;
     tracing::info!(site = %me.site, by = %me.device, "the site's mail relay set by an admin device");
@@ -98,10 +117,10 @@ pub async fn set_mail_relay(State(state): State<AppState>, headers: HeaderMap, B
 pub async fn clear_mail_relay(State(state): State<AppState>, headers: HeaderMap) -> Result<Json<Option<MailRelayShown>>, AppError> {
     let me = caller(&state, &headers).await?;
     let now = tokio::task::spawn_blocking(move || {
-        let hub = state.hub(me.site)?;
-        let mut store = hub.store();
-        store.clear_mail_relay()?;
-        Ok::<_, AppError>(store.mail_relay()?)
+        brought(&state, me.site)?;
+        let registry = state.registry();
+        registry.clear_mail_relay(me.site)?;
+        Ok::<_, AppError>(registry.mail_relay(me.site)?)
     })
     .await??;
     tracing::info!(site = %me.site, by = %me.device, "the site's mail relay cleared by an admin device");

@@ -33,12 +33,13 @@ pub async fn try_channel(state: &AppState, site: SiteId, test: ChannelTest) -> R
     // without `serve`): every channel is then not set up.
     let channels: Option<Arc<Channels>> = state.channels.clone();
     let s = state.clone();
-    // What the site's store holds: its name, its own relay, its webhooks.
+    // The site's name (its store's), its own relay and its webhooks (the
+    // registry's).
     let (name, relay, hooks) = tokio::task::spawn_blocking(move || -> Result<_, AppError> {
         let hub = s.hub(site)?;
-        let store = hub.store();
-        let name = store.site_settings()?.map_or_else(|| site.to_string(), |settings| settings.name);
-        Ok((name, store.mail_relay()?, store.slack_hooks()?))
+        let name = hub.store().site_settings()?.map_or_else(|| site.to_string(), |settings| settings.name);
+        let registry = s.registry();
+        Ok((name, registry.mail_relay(site)?, registry.slack_hooks(site)?))
     })
     .await??;
     let tried = |to: String, result: Result<(), String>| match result {

@@ -157,7 +157,7 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
         let _ = tokio::task::spawn_blocking(move || crate::relay::merge_and_push(&s, site)).await;
     }
     let seq = hub.seq();
-    let welcome = ServerMessage::Welcome { site: device.site, device: device.device, role: device.role, seq };
+    let welcome = ServerMessage::Welcome { site: device.site, device: device.device, role: device.role, seq, also_at: state.also_at.to_vec() };
     if !send(&mut sink, &welcome).await {
         return;
     }

@@ -16,7 +16,7 @@
 //! which at 200 devices was most of the server's time.)
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -80,6 +80,21 @@ pub struct SiteHub {
     /// database was away): numbered with the next change, or at the next
     /// look for the other instances' changes.
     owed: Mutex<Vec<(DocId, bool)>>,
+    /// Whether the store holds a list of owed documents ([`OWED_KEY`]).
+    owed_kept: AtomicBool,
+    /// The registry's version of the site's channels that its store holds
+    /// a copy of (see [`crate::site_channels`]); none yet: -1.
+    pub(crate) channels_copied: AtomicI64,
+}
+
+/// The store's meta entry of documents owed a number, a line each
+/// (`DOC 0|1`, 1 for a deletion): a server killed while its database was
+/// away numbers them when it opens the site again.
+const OWED_KEY: &str = "owed_numbers";
+
+/// Whether a store (not opened by a hub) keeps documents owed a number.
+pub fn store_owes(store: &Store) -> bool {
+    store.meta_text(OWED_KEY).ok().flatten().is_some_and(|kept| !kept.is_empty())
 }
 
 /// What [`SiteHub::used`] counts from.
@@ -101,6 +116,8 @@ impl SiteHub {
             used: AtomicU64::new(since_epoch()),
             merged: Mutex::new(seq),
             given: Mutex::default(),
+            channels_copied: AtomicI64::new(-1),
+            owed_kept: AtomicBool::new(false),
             owed: Mutex::default(),
         }
     }
@@ -144,6 +161,33 @@ impl SiteHub {
         !self.owed.lock().unwrap_or_else(|p| p.into_inner()).is_empty()
     }
 
+    /// Write what is owed into the store as well (see [`OWED_KEY`]), or
+    /// that nothing is, once something was; from blocking code only.
+    pub fn keep_owed(&self) {
+        let lines: Vec<String> =
+            self.owed.lock().unwrap_or_else(|p| p.into_inner()).iter().map(|(doc, purged)| format!("{doc} {}", u8::from(*purged))).collect();
+        if lines.is_empty() && !self.owed_kept.load(Ordering::Relaxed) {
+            return;
+        }
+        match self.store().set_meta_text(OWED_KEY, &lines.join("\n")) {
+            Ok(()) => self.owed_kept.store(!lines.is_empty(), Ordering::Relaxed),
+            Err(e) => tracing::error!(site = %self.site, error = %e, "documents owed a number could not be kept in the store"),
+        }
+    }
+
+    /// Take back what the store kept owed (at opening).
+    pub fn owed_from_store(&self) -> Result<(), lodge_core::StoreError> {
+        let kept = self.store().meta_text(OWED_KEY)?.unwrap_or_default();
+        let docs: Vec<(DocId, bool)> = kept
+            .lines()
+            .filter_map(|line| line.split_once(' '))
+            .filter_map(|(doc, purged)| Some((DocId::parse(doc).ok()?, purged == "1")))
+            .collect();
+        self.owed_kept.store(!docs.is_empty(), Ordering::Relaxed);
+        self.owe(docs);
+        Ok(())
+    }
+
     /// Keep documents that changed here but could not be numbered.
     pub fn owe(&self, docs: Vec<(DocId, bool)>) {
         let mut owed = self.owed.lock().unwrap_or_else(|p| p.into_inner());
@@ -177,6 +221,11 @@ impl SiteHub {
             .filter(|(_, l)| Some(l.device.device) != origin)
             .map(|(id, l)| (*id, l.clone()))
             .collect()
+    }
+
+    /// The listeners of one device (its connections).
+    pub fn only(&self, device: DeviceId) -> Vec<(u64, Listener)> {
+        self.listeners().iter().filter(|(_, l)| l.device.device == device).map(|(id, l)| (*id, l.clone())).collect()
     }
 
     fn listeners(&self) -> MutexGuard<'_, HashMap<u64, Listener>> {

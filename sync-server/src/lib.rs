@@ -32,6 +32,7 @@ pub mod report;
 pub mod retention;
 pub mod roll_call;
 pub mod sessions;
+pub mod site_channels;
 pub mod throttle;
 pub mod visibility;
 
@@ -110,6 +111,8 @@ pub struct AppState {
     instance: Arc<str>,
     /// Whether changes go through the database to other instances.
     relays: bool,
+    /// The other instances' sync addresses (`serve --also-at`).
+    pub also_at: Arc<[String]>,
 }
 
 impl AppState {
@@ -152,6 +155,7 @@ impl AppState {
             channels: None,
             instance: if relays { instance_name(data)?.into() } else { "this".into() },
             relays,
+            also_at: Arc::from(Vec::new()),
         })
     }
 
@@ -175,6 +179,13 @@ impl AppState {
     /// The same state with `/metrics` behind this bearer token.
     pub fn with_metrics_token(mut self, token: Option<String>) -> Self {
         self.metrics_token = token.filter(|t| !t.is_empty());
+        self
+    }
+
+    /// The same state with the other instances' sync addresses, told to
+    /// every device in its welcome.
+    pub fn with_also_at(mut self, also_at: Vec<String>) -> Self {
+        self.also_at = also_at.into();
         self
     }
 
@@ -252,10 +263,21 @@ impl AppState {
         // and it merges the rest before anyone is told of it.
         let seq = if self.relays { relay::merged_in(&store)? } else { self.registry().seq(site)? };
         let hub = Arc::new(SiteHub::new(site, store, seq));
+        // What a server killed while its database was away still owes:
+        // numbered with the next change, or the relay's next look.
+        hub.owed_from_store()?;
         if self.relays {
             relay::merge(self, &hub)?;
         }
+        // Its Slack hooks as the registry has them; if that fails, a copy
+        // from the last time until the next look.
+        if let Err(e) = site_channels::copy_into_hub(self, &hub) {
+            tracing::warn!(%site, error = %e, "the site's channels could not be copied from the registry");
+        }
         *slot = Some(hub.clone());
+        if hub.owes() {
+            publish::publish(self, &hub, None, Vec::new(), false);
+        }
         // Sync states that devices' frames moved reach the file within a
         // second or so even when the site goes quiet (see
         // `Store::write_sync_states`): one writer for every site.

@@ -54,6 +54,9 @@ pub struct Limits {
     /// store closed, and opened again for its next job or its next device:
     /// a server of many sites holds only the busy ones in memory.
     pub quiet_site: Duration,
+    /// On PostgreSQL, how often an instance folds documents with many kept
+    /// changes into whole ones (see [`crate::relay::compact`]).
+    pub compact_every: Duration,
 }
 
 impl Default for Limits {
@@ -76,6 +79,7 @@ impl Default for Limits {
             codes_per_site: 200,
             audit_kept: Duration::from_secs(365 * 24 * 3600),
             quiet_site: Duration::from_secs(600),
+            compact_every: Duration::from_secs(3600),
         }
     }
 }

@@ -62,6 +62,11 @@ enum Command {
         /// token; without one there is no `/metrics`.
         #[arg(long, env = "LODGE_METRICS_TOKEN", hide_env_values = true)]
         metrics_token: Option<String>,
+        /// The sync address of another instance on the same database
+        /// (`wss://b.example/sync`), told to devices, which try it when
+        /// this one cannot be reached; again for each (or comma-separated).
+        #[arg(long = "also-at", value_name = "URL", env = "LODGE_SYNC_ALSO_AT", value_delimiter = ',', value_parser = sync_address)]
+        also_at: Vec<String>,
         #[command(flatten)]
         limits: LimitArgs,
         #[command(flatten)]
@@ -163,12 +168,12 @@ enum Command {
     },
     /// Send a test text message through the SMS account (as `serve` takes it).
     SmsTest(SmsTestArgs),
-    /// A site's own mail relay (kept on this server only), and a test message.
+    /// A site's own mail relay (kept in the registry, never in a document), and a test message.
     Mail {
         #[command(subcommand)]
         command: MailCommand,
     },
-    /// The site's Slack incoming webhooks (kept on this server only).
+    /// The site's Slack incoming webhooks (kept in the registry, never in a document).
     Slack {
         #[command(subcommand)]
         command: SlackCommand,
@@ -449,6 +454,10 @@ struct LimitArgs {
     /// connected and no work (it opens again for its next job or device).
     #[arg(long, env = "LODGE_SYNC_QUIET_SITE_SECS")]
     quiet_site_secs: Option<f64>,
+    /// With `--database`: how often, in seconds, an instance folds each
+    /// open site's documents with many kept changes into whole documents.
+    #[arg(long, env = "LODGE_SYNC_COMPACT_EVERY_SECS")]
+    compact_every_secs: Option<f64>,
 }
 
 impl LimitArgs {
@@ -477,6 +486,7 @@ impl LimitArgs {
             codes_per_site: self.codes_per_site.unwrap_or(d.codes_per_site),
             audit_kept: secs(self.audit_days.map(|days| days * 86_400.0), d.audit_kept)?,
             quiet_site: secs(self.quiet_site_secs, d.quiet_site)?,
+            compact_every: secs(self.compact_every_secs, d.compact_every)?,
         };
         // An honest idle device is heard from only when it answers a ping.
         if limits.idle_timeout <= limits.ping_interval {
@@ -577,6 +587,16 @@ fn postgres_url(url: &str) -> Result<String, String> {
     }
 }
 
+/// `--also-at`: another instance's sync address, as a device dials it.
+fn sync_address(url: &str) -> Result<String, String> {
+    let url = url.trim();
+    let host = url.strip_prefix("wss://").or_else(|| url.strip_prefix("ws://")).map(|rest| rest.split('/').next().unwrap_or_default());
+    match host {
+        Some(host) if !host.is_empty() && url.len() <= 2048 && !url.contains(char::is_whitespace) => Ok(url.to_owned()),
+        _ => Err("a sync address such as wss://b.example/sync (ws:// or wss://, a host, no spaces)".into()),
+    }
+}
+
 fn parse_role(name: &str) -> anyhow::Result<Role> {
     serde_json::from_value(serde_json::Value::String(name.to_owned()))
         .with_context(|| format!("“{name}” is not a role; use kiosk, reception, staff, worker, key-desk or admin"))
@@ -670,7 +690,7 @@ async fn serve_cli() -> anyhow::Result<()> {
         }
         None => None,
     };
-    if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, metrics_token, limits, mail } = cli.command {
+    if let Command::Serve { listen, allow_plain_http, tls_cert, tls_key, metrics_token, also_at, limits, mail } = cli.command {
         let trust = read_smtp_ca(mail.smtp_ca.as_deref())?;
         let mailer =
             mail.smtp_url.as_deref().map(|url| lodge_sync_server::outreach::Mailer::new(url, &mail.mail_from, trust.as_deref())).transpose()?;
@@ -706,13 +726,17 @@ async fn serve_cli() -> anyhow::Result<()> {
         if tls.is_none() && !listen.ip().is_loopback() && !allow_plain_http {
             bail!("refusing plain HTTP on {listen}: pass --tls-cert and --tls-key, serve on loopback behind a TLS proxy, or pass --allow-plain-http");
         }
+        if !also_at.is_empty() && database.is_none() {
+            bail!("--also-at names other instances of one database: it needs --database");
+        }
         let channels = Arc::new(channels);
         let state =
             tokio::task::block_in_place(|| AppState::open_with(&cli.data, database.as_ref(), limits))
                 .with_context(|| format!("opening {}", cli.data.display()))?
                 .with_clock(clock)
                 .with_channels(channels.clone())
-                .with_metrics_token(metrics_token);
+                .with_metrics_token(metrics_token)
+                .with_also_at(also_at);
         if let Some(address) = database {
             lodge_sync_server::relay::listen(state.clone(), address);
         }
@@ -862,37 +886,37 @@ async fn serve_cli() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// `lodge-sync mail …`: the site's relay, in its store on this server.
+/// `lodge-sync mail …`: the site's relay, in the registry (every instance
+/// sends through it).
 async fn mail(state: &AppState, command: MailCommand) -> anyhow::Result<()> {
     use lodge_core::notice::MailRelay;
     use lodge_sync_server::outreach::Mailer;
     let (MailCommand::Set { site, .. } | MailCommand::Show { site } | MailCommand::Clear { site } | MailCommand::Test { site, .. }) = &command;
     let site = *site;
-    if !tokio::task::block_in_place(|| state.registry().sites())?.iter().any(|(s, _)| *s == site) {
-        bail!("there is no site {site} on this server");
-    }
-    let path = state.site_store_path(site);
-    let open = move || lodge_core::Store::open(&path, Arc::new(SystemClock));
+    // The registry's work off the runtime's threads, as the server's.
+    use tokio::task::block_in_place as blocking;
+    blocking(|| channels_brought(state, site))?;
     match command {
         MailCommand::Set { smtp_url, mail_from, .. } => {
             // Refused now, not at the first message.
             Mailer::new(&smtp_url, &mail_from, None)?;
-            open()?.set_mail_relay(&MailRelay { smtp_url, mail_from })?;
+            blocking(|| state.registry().set_mail_relay(site, &MailRelay { smtp_url, mail_from }, state.clock.now()))?;
             println!("site {site} sends its mail through its own relay");
         }
-        MailCommand::Show { .. } => match open()?.mail_relay()? {
+        MailCommand::Show { .. } => match blocking(|| state.registry().mail_relay(site))? {
             Some(relay) => println!("{}  from {}", relay.shown_url(), relay.mail_from),
             None => println!("the server's relay"),
         },
         MailCommand::Clear { .. } => {
-            if !open()?.clear_mail_relay()? {
+            if !blocking(|| state.registry().clear_mail_relay(site))? {
                 bail!("site {site} has no relay of its own");
             }
             println!("site {site} sends its mail through the server's relay");
         }
         MailCommand::Test { to, smtp_url, mail_from, smtp_ca, .. } => {
             let trust = read_smtp_ca(smtp_ca.as_deref())?;
-            let mailer = match (open()?.mail_relay()?, smtp_url) {
+            let relay = blocking(|| state.registry().mail_relay(site))?;
+            let mailer = match (relay, smtp_url) {
                 (Some(relay), _) => Mailer::new(&relay.smtp_url, &relay.mail_from, trust.as_deref())?,
                 (None, Some(url)) => Mailer::new(&url, &mail_from, trust.as_deref())?,
                 (None, None) => bail!("site {site} has no relay of its own and none was given (--smtp-url or LODGE_SMTP_URL)"),
@@ -906,39 +930,59 @@ async fn mail(state: &AppState, command: MailCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Check that the site is here, and bring its store's channels to the
+/// registry if they never were (a store from before the registry held
+/// them), so that what the command reads or changes is the whole of them.
+/// The store here, which a running server shares, copies the hooks again
+/// after a change ([`copy_hooks`]).
+fn channels_brought(state: &AppState, site: lodge_core::SiteId) -> anyhow::Result<()> {
+    if !state.registry().sites()?.iter().any(|(s, _)| *s == site) {
+        bail!("there is no site {site} on this server");
+    }
+    copy_hooks(state, site)
+}
+
+/// Make the site's store here hold the registry's hooks (a running server
+/// on this data directory shares the file; the other instances are told
+/// by the registry).
+fn copy_hooks(state: &AppState, site: lodge_core::SiteId) -> anyhow::Result<()> {
+    let mut store = lodge_core::Store::open(state.site_store_path(site), Arc::new(SystemClock))?;
+    lodge_sync_server::site_channels::copy_into(state, site, &mut store)?;
+    Ok(())
+}
+
 /// The certificate authorities of `--smtp-ca`, read once.
 fn read_smtp_ca(path: Option<&std::path::Path>) -> anyhow::Result<Option<Arc<[u8]>>> {
     path.map(|p| std::fs::read(p).map(Arc::from).with_context(|| format!("reading the SMTP relay's certificate authorities {}", p.display())))
         .transpose()
 }
 
-/// `lodge-sync slack …`, in the site's store on this server.
+/// `lodge-sync slack …`, in the registry (every instance posts to them).
 fn slack(state: &AppState, command: SlackCommand) -> anyhow::Result<()> {
     let (SlackCommand::Add { site, .. } | SlackCommand::List { site } | SlackCommand::Remove { site, .. } | SlackCommand::Test { site, .. }) = &command;
     let site = *site;
-    if !state.registry().sites()?.iter().any(|(s, _)| *s == site) {
-        bail!("there is no site {site} on this server");
-    }
-    let mut store = lodge_core::Store::open(state.site_store_path(site), Arc::new(SystemClock))?;
+    channels_brought(state, site)?;
     match command {
         SlackCommand::Add { url, .. } => {
             lodge_core::notice::check_webhook_url(&url)?;
-            let id = store.add_slack_hook(&url)?;
+            let id = state.registry().add_slack_hook(site, &url, state.clock.now())?;
+            copy_hooks(state, site)?;
             println!("{id}");
         }
         SlackCommand::List { .. } => {
-            for hook in store.slack_hooks()? {
+            for hook in state.registry().slack_hooks(site)? {
                 println!("{}  {}", hook.id, hook.url);
             }
         }
         SlackCommand::Remove { id, .. } => {
-            if !store.remove_slack_hook(id)? {
+            if !state.registry().remove_slack_hook(site, id)? {
                 bail!("site {site} has no Slack webhook {id}");
             }
+            copy_hooks(state, site)?;
             println!("removed {id}");
         }
         SlackCommand::Test { id, .. } => {
-            let Some(hook) = store.slack_hooks()?.into_iter().find(|h| h.id == id) else { bail!("site {site} has no Slack webhook {id}") };
+            let Some(hook) = state.registry().slack_hooks(site)?.into_iter().find(|h| h.id == id) else { bail!("site {site} has no Slack webhook {id}") };
             // On the blocking pool: waiting here on the post holds no runtime thread.
             let tried = tokio::runtime::Handle::current().block_on(lodge_sync_server::outreach::test_slack(&hook.url, &site.to_string()));
             if let Err(why) = tried {

@@ -454,10 +454,26 @@ pub async fn run(state: AppState, channels: Arc<Channels>) {
             // Jobs a killed server was sending are due again. Here, at the
             // serving process's start, and nowhere else: a `lodge-sync`
             // command opening a site beside a running server must not take
-            // back what that server is sending. The store is closed again
-            // at once: a server of many sites holds only the busy ones.
+            // back what that server is sending. A store that was there is
+            // closed again at once: a server of many sites holds only the
+            // busy ones.
             let path = s.site_store_path(*site);
-            let woken = lodge_core::Store::open(&path, s.clock.clone()).and_then(|mut store| Ok((store.resume_jobs()?, store.next_wake()?, store.job_counts()?)));
+            let read = |store: &mut lodge_core::Store| -> Result<_, crate::AppError> { Ok((store.resume_jobs()?, store.next_wake()?, store.job_counts()?)) };
+            // A site this instance never had (on PostgreSQL, started with an
+            // empty directory): its store is made and filled by its hub,
+            // under the site's own lock, as a device's first connection
+            // makes it; two openers migrating one new file collide.
+            // A store that owes the feed numbers (its server was killed
+            // while the database was away) is opened by its hub, which
+            // numbers them.
+            let opened = path.exists().then(|| lodge_core::Store::open(&path, s.clock.clone()));
+            let woken = match opened {
+                Some(Ok(mut store)) if !crate::hub::store_owes(&store) => read(&mut store),
+                Some(Err(e)) => Err(e.into()),
+                // Left open: closed when quiet, as every site (closing it
+                // here raced a device's first connection).
+                _ => s.hub(*site).and_then(|hub| read(&mut hub.store())),
+            };
             match woken {
                 Ok((resumed, wake, counts)) => {
                     s.jobs_when_closed(*site, counts);
@@ -533,7 +549,7 @@ type Taken = (Vec<(Job, Result<Message, Attempt>)>, Option<MailRelay>, String);
 async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels, schedule: bool) -> usize {
     let (h, s) = (hub.clone(), state.clone());
     let first_retry = channels.first_retry;
-    let taken = tokio::task::spawn_blocking(move || -> Result<Taken, lodge_core::StoreError> {
+    let taken = tokio::task::spawn_blocking(move || -> Result<Taken, crate::AppError> {
         let mut store = h.store();
         store.set_first_retry(first_retry);
         // The rules that run by the clock, when their time has come today.
@@ -548,7 +564,10 @@ async fn send_due(state: &AppState, hub: &Arc<SiteHub>, channels: &Channels, sch
         }
         let taken: Vec<_> = jobs.into_iter().map(|job| Ok((job.clone(), store.message_for(&job)?))).collect::<Result<_, lodge_core::StoreError>>()?;
         let (relay, language) = if taken_any(&taken) {
-            (store.mail_relay()?, store.site_settings()?.map(|s| s.language).unwrap_or_default())
+            // The registry's: whichever instance sends, through the relay the site's admin set.
+            let language = store.site_settings()?.map(|s| s.language).unwrap_or_default();
+            drop(store);
+            (s.registry().mail_relay(h.site)?, language)
         } else {
             (None, String::new())
         };

@@ -23,13 +23,24 @@ pub fn publish(state: &AppState, hub: &SiteHub, origin: Option<DeviceId>, docs: 
     }
     match number(state, hub, &docs) {
         Ok(numbered) => {
+            hub.keep_owed();
             let mut changes: Vec<Changed> =
                 docs.into_iter().zip(&numbered).map(|((doc, purged), seq)| Changed { doc, seq: *seq, purged }).collect();
             if state.relays() {
                 // What the other instances numbered first is merged before
                 // a device is told a number past it (see `crate::relay`).
                 match crate::relay::merge(state, hub) {
-                    Ok(theirs) => changes.extend(theirs),
+                    Ok(theirs) => {
+                        // The device whose frame this is gets none of its
+                        // own changes back, but must get the others'
+                        // merged in this turn: its answer was made before.
+                        if let Some(device) = origin
+                            && !theirs.is_empty()
+                        {
+                            fan_out_to(hub, hub.only(device), &theirs, theirs.iter().any(|c| c.purged));
+                        }
+                        changes.extend(theirs);
+                    }
                     Err(e) => tracing::error!(error = %e, "changes from the other instances could not be merged"),
                 }
             } else if let Some(last) = numbered.last() {
@@ -40,6 +51,7 @@ pub fn publish(state: &AppState, hub: &SiteHub, origin: Option<DeviceId>, docs: 
         Err(e) => {
             tracing::error!(error = %e, "the change feed failed; its documents are numbered with the next change");
             hub.owe(docs);
+            hub.keep_owed();
         }
     }
     hub.seq()
@@ -63,7 +75,11 @@ fn number(state: &AppState, hub: &SiteHub, docs: &[(DocId, bool)]) -> Result<Vec
 /// carry their feed number, so that each device answers once they are
 /// gone (see [`crate::retention`]).
 pub(crate) fn fan_out(hub: &SiteHub, origin: Option<DeviceId>, changes: &[Changed], ask_erased: bool) {
-    let listeners = hub.others(origin);
+    fan_out_to(hub, hub.others(origin), changes, ask_erased);
+}
+
+/// [`fan_out`] to these listeners.
+fn fan_out_to(hub: &SiteHub, listeners: Vec<(u64, crate::hub::Listener)>, changes: &[Changed], ask_erased: bool) {
     if listeners.is_empty() {
         return;
     }

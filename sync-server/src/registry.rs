@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 mod audit;
+mod channels;
 pub mod database;
 mod join_requests;
 mod joining;
@@ -409,6 +410,12 @@ impl Registry {
                     "INSERT INTO changes (site_id, seq, doc_id, purged, origin, bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                     params![site, seq, doc, purged, origin, changes],
                 )?;
+                // Deleted for good (a rejected guest, retention): its
+                // changes go from the database too. An instance behind
+                // finds the deletion alone, and deletes what it has.
+                if *purged {
+                    tx.execute("DELETE FROM changes WHERE site_id = ?1 AND doc_id = ?2 AND seq < ?3", params![site, doc, seq])?;
+                }
             }
             numbers.push(seq as u64);
         }
@@ -510,6 +517,35 @@ impl Registry {
             params![site, after, limit],
             |r| Ok(Relayed { seq: r.get::<i64>(0)? as u64, doc: r.get(1)?, purged: r.get(2)?, origin: r.get(3)?, changes: r.get(4)? }),
         )
+    }
+
+    /// Documents of a site with more than `more_than` numbers kept at or
+    /// below `upto` (PostgreSQL), at most 100: for [`crate::relay::compact`].
+    pub fn crowded_docs(&self, site: SiteId, more_than: u32, upto: u64) -> Result<Vec<DocId>, RegistryError> {
+        if !self.db.is_postgres() {
+            return Ok(Vec::new());
+        }
+        let upto = i64::try_from(upto).unwrap_or(i64::MAX);
+        self.db.query(
+            "SELECT doc_id FROM changes WHERE site_id = ?1 AND seq <= ?3 GROUP BY doc_id HAVING count(*) > ?2 ORDER BY count(*) DESC LIMIT 100",
+            params![site, more_than, upto],
+            |r| r.get(0),
+        )
+    }
+
+    /// Forget a document's changes kept at or below `upto` and before
+    /// `whole`, the number under which the whole document was kept; how many.
+    /// A document deleted for good meanwhile (by another instance) loses
+    /// its whole copy too.
+    pub fn forget_changes(&self, site: SiteId, doc: &DocId, upto: u64, whole: u64) -> Result<usize, RegistryError> {
+        let upto = i64::try_from(upto.min(whole.saturating_sub(1))).unwrap_or(i64::MAX);
+        let forgotten = self.db.execute("DELETE FROM changes WHERE site_id = ?1 AND doc_id = ?2 AND seq <= ?3", params![site, doc, upto])?;
+        let deleted = self.db.execute(
+            "DELETE FROM changes WHERE site_id = ?1 AND doc_id = ?2 AND NOT purged
+             AND EXISTS (SELECT 1 FROM changes p WHERE p.site_id = ?1 AND p.doc_id = ?2 AND p.purged)",
+            params![site, doc],
+        )?;
+        Ok(forgotten + deleted)
     }
 
     /// Take a job for `instance` until `until`, unless another instance
@@ -705,6 +741,34 @@ mod tests {
         let since1 = reg.changed_since(site, 1).unwrap();
         assert_eq!(since1.iter().map(|e| (e.doc.clone(), e.seq, e.purged)).collect::<Vec<_>>(), vec![(b, 2, false), (a, 3, true)]);
         assert_eq!(reg.seq(site).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_jobs_claim_keeps_others_off_until_it_runs_out_and_its_end_is_shared() {
+        let (_dir, reg, site) = crate::registry::registry_with_site();
+        let at = crate::registry::test_day;
+        let minutes = |m: i64| Timestamp::from_millis(at(0).millis() + m * 60_000);
+        if !reg.is_postgres() {
+            // One server: every job is its own.
+            assert_eq!(reg.claim_job(site, "k", "a", minutes(0), minutes(10)).unwrap(), Claim::Ours);
+            assert_eq!(reg.claim_job(site, "k", "b", minutes(1), minutes(11)).unwrap(), Claim::Ours);
+            return;
+        }
+        assert_eq!(reg.claim_job(site, "k", "a", minutes(0), minutes(10)).unwrap(), Claim::Ours);
+        assert_eq!(reg.claim_job(site, "k", "b", minutes(5), minutes(15)).unwrap(), Claim::Busy, "a holds it");
+        assert_eq!(reg.claim_job(site, "k", "a", minutes(6), minutes(16)).unwrap(), Claim::Ours, "a takes its own back (after a restart)");
+        // a was killed while sending: once its claim runs out, b sends.
+        assert_eq!(reg.claim_job(site, "k", "b", minutes(17), minutes(27)).unwrap(), Claim::Ours);
+        // A try that failed lets go of it, for whoever comes first.
+        reg.end_claim(site, "k", "b", None).unwrap();
+        assert_eq!(reg.claim_job(site, "k", "a", minutes(18), minutes(28)).unwrap(), Claim::Ours);
+        // Refused for good: the others record the same, with why.
+        let refused = JobEnd { outcome: "refused".into(), why: "no e-mail address".into() };
+        reg.end_claim(site, "k", "a", Some(&refused)).unwrap();
+        assert_eq!(reg.claim_job(site, "k", "b", minutes(60), minutes(70)).unwrap(), Claim::Done(refused));
+        // Retried by hand: anyone's again.
+        reg.release_claim(site, "k").unwrap();
+        assert_eq!(reg.claim_job(site, "k", "b", minutes(61), minutes(71)).unwrap(), Claim::Ours);
     }
 
     #[test]

@@ -124,6 +124,45 @@ pub fn merge(state: &AppState, hub: &SiteHub) -> Result<Vec<Changed>, AppError> 
     Ok(changed)
 }
 
+/// Numbers a document may have kept in the database before they are
+/// folded into the whole document.
+const CROWDED: u32 = 64;
+
+/// Fold each crowded document's kept changes into the whole document,
+/// kept under a new number, and forget them: the database keeps what a
+/// new instance needs to fill its store, not every change since the first
+/// (a presence month takes one at each sign-in and sign-out). Only numbers
+/// this instance has merged are forgotten: its store holds their changes,
+/// so the whole document does too. How many rows went. From blocking code
+/// only.
+pub fn compact(state: &AppState, hub: &SiteHub) -> Result<usize, AppError> {
+    // Held throughout: no merge moves the number meanwhile.
+    let merged = hub.merged.lock().unwrap_or_else(|p| p.into_inner());
+    let upto = *merged;
+    let crowded = state.registry().crowded_docs(hub.site, CROWDED, upto)?;
+    let mut forgotten = 0;
+    for doc in crowded {
+        // Not here (its changes refused): left as it is.
+        let Some((bytes, heads)) = hub.store().changes_since(&doc, &[])? else { continue };
+        let whole = Numbered { doc: doc.clone(), purged: false, changes: Some(bytes) };
+        let seq = state.registry().number(hub.site, &[whole], state.instance())?[0];
+        given(hub, vec![(doc.clone(), heads)]);
+        forgotten += state.registry().forget_changes(hub.site, &doc, upto, seq)?;
+    }
+    Ok(forgotten)
+}
+
+/// [`compact`] every open site, logging what went.
+fn compact_open(state: &AppState) {
+    for hub in state.open_hubs() {
+        match compact(state, &hub) {
+            Ok(0) => {}
+            Ok(rows) => tracing::info!(site = %hub.site, rows, "kept changes folded into whole documents"),
+            Err(e) => tracing::warn!(site = %hub.site, error = %e, "kept changes could not be folded; again later"),
+        }
+    }
+}
+
 /// Merge a site's new changes and push them to its devices, if its store is
 /// open here (a closed one merges when it opens). From blocking code only.
 pub fn merge_and_push(state: &AppState, site: SiteId) {
@@ -159,20 +198,38 @@ pub fn listen(state: AppState, address: crate::registry::DatabaseAddress) {
 
 fn listen_once(state: &AppState, address: &crate::registry::DatabaseAddress, runtime: &tokio::runtime::Handle) -> Result<(), postgres::Error> {
     let mut client = address.connect()?;
-    client.batch_execute("LISTEN lodge_changes")?;
+    client.batch_execute("LISTEN lodge_changes; LISTEN lodge_channels")?;
+    let mut compacted = std::time::Instant::now();
+    // Due at a look, or at a notice (a busy database sends them without pause).
+    let compact_if_due = |compacted: &mut std::time::Instant| {
+        if compacted.elapsed() >= state.limits.compact_every {
+            *compacted = std::time::Instant::now();
+            let s = state.clone();
+            runtime.spawn_blocking(move || compact_open(&s));
+        }
+    };
     loop {
-        // Also after (re)connecting: what was numbered meanwhile.
+        compact_if_due(&mut compacted);
+        // Also after (re)connecting: what was numbered, and which channels
+        // changed, meanwhile.
         for hub in state.open_hubs() {
             let state = state.clone();
             runtime.spawn_blocking(move || merge_and_push(&state, hub.site));
         }
+        let s = state.clone();
+        runtime.spawn_blocking(move || crate::site_channels::refresh(&s, None));
         {
             let mut notifications = client.notifications();
-            let mut woken = notifications.timeout_iter(LOOK_ANYWAY);
+            let mut woken = notifications.timeout_iter(LOOK_ANYWAY.min(state.limits.compact_every));
             while let Some(note) = woken.next()? {
+                compact_if_due(&mut compacted);
                 let Ok(site) = SiteId::parse(note.payload()) else { continue };
                 let state = state.clone();
-                runtime.spawn_blocking(move || merge_and_push(&state, site));
+                if note.channel() == "lodge_channels" {
+                    runtime.spawn_blocking(move || crate::site_channels::refresh(&state, Some(site)));
+                } else {
+                    runtime.spawn_blocking(move || merge_and_push(&state, site));
+                }
             }
         }
         if client.is_closed() {

@@ -83,11 +83,12 @@ pub fn open_registry(data: &Path) -> anyhow::Result<lodge_sync_server::Registry>
 
 /// A running `lodge-sync serve` on 127.0.0.1.
 ///
-/// With `LODGE_TEST_BACKEND=postgres` it is two instances on the data
-/// directory's database, each with a directory of its own (the second's is
-/// beside it, `DATA.twin`): devices are spread over them ([`Server::ws_url`]
-/// names each in turn), and what the test does to the server (kill it,
-/// stop it, start it again) happens to both.
+/// With `LODGE_TEST_BACKEND=postgres` it is several instances (two, or
+/// `LODGE_TEST_INSTANCES`: [`postgres::instances`]) on the data directory's
+/// database, each with a directory of its own (the second's is beside it,
+/// `DATA.twin`, the third's `DATA.twin3` and so on): devices are spread over
+/// them ([`Server::ws_url`] names each in turn), and what the test does to
+/// the server (kill it, stop it, start it again) happens to all.
 pub struct Server {
     child: Child,
     /// `127.0.0.1:PORT`.
@@ -96,8 +97,8 @@ pub struct Server {
     pub data: PathBuf,
     /// Whether it serves TLS.
     pub tls: bool,
-    /// The second instance, on PostgreSQL.
-    twin: Option<Box<Server>>,
+    /// The other instances, on PostgreSQL (none on SQLite).
+    others: Vec<Server>,
     /// Which instance the next device is given.
     turn: std::sync::atomic::AtomicUsize,
 }
@@ -172,22 +173,27 @@ impl Server {
         let mut server = Self::run(Self::command(data, port, args)?, data, args)?;
         // The tests of several instances name their database themselves.
         if let Some(url) = crate::postgres::database_for(data)?.filter(|_| !args.contains(&"--database")) {
-            server.twin = Some(Box::new(Self::twin(data, &url, args)?));
+            for n in 2..=crate::postgres::instances()? {
+                server.others.push(Self::other(data, n, &url, args)?);
+            }
         }
         Ok(server)
     }
 
-    /// The second instance of a server on PostgreSQL, on the port it had
-    /// before (a test that restarts the server finds both where they were).
-    fn twin(data: &Path, database: &str, args: &[&str]) -> anyhow::Result<Self> {
-        let dir = data.with_extension("twin");
-        let port_file = dir.with_extension("twin-port");
+    /// The `n`th instance (from 2) of a server on PostgreSQL, in `DATA.twin`
+    /// (the second) or `DATA.twinN`, on the port it had before (kept beside
+    /// it in `DATA.twin-port`, `DATA.twinN-port`): a test that restarts the
+    /// server finds every instance where it was.
+    fn other(data: &Path, n: usize, database: &str, args: &[&str]) -> anyhow::Result<Self> {
+        let name = if n == 2 { "twin".to_owned() } else { format!("twin{n}") };
+        let dir = data.with_extension(&name);
+        let port_file = data.with_extension(format!("{name}-port"));
         let port = std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse().ok()).unwrap_or(0);
         let mut command = Self::command(&dir, port, args)?;
         command.env("LODGE_SYNC_DATABASE", database);
-        let twin = Self::run(command, &dir, args)?;
-        std::fs::write(&port_file, twin.port().to_string())?;
-        Ok(twin)
+        let other = Self::run(command, &dir, args)?;
+        std::fs::write(&port_file, other.port().to_string())?;
+        Ok(other)
     }
 
     fn run(mut command: Command, data: &Path, args: &[&str]) -> anyhow::Result<Self> {
@@ -197,22 +203,27 @@ impl Server {
         BufReader::new(stdout).read_line(&mut line)?;
         // "listening on ADDR" or "listening on ADDR (TLS)".
         let addr = line.trim().strip_prefix("listening on ").and_then(|r| r.split_whitespace().next()).with_context(|| format!("unexpected first line: {line}"))?.to_owned();
-        Ok(Self { child, addr, data: data.to_path_buf(), tls: args.contains(&"--tls-cert"), twin: None, turn: Default::default() })
+        Ok(Self { child, addr, data: data.to_path_buf(), tls: args.contains(&"--tls-cert"), others: Vec::new(), turn: Default::default() })
     }
 
     /// The WebSocket URL a device is given: on PostgreSQL, each instance in
     /// turn.
     pub fn ws_url(&self) -> String {
-        let turn = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        match &self.twin {
-            Some(twin) if turn % 2 == 1 => twin.ws_url(),
-            _ => format!("{}://{}/sync", if self.tls { "wss" } else { "ws" }, self.addr),
-        }
+        let turn = self.turn.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % (1 + self.others.len());
+        let instance = if turn == 0 { self } else { &self.others[turn - 1] };
+        format!("{}://{}/sync", if instance.tls { "wss" } else { "ws" }, instance.addr)
     }
 
     /// The HTTP base URL.
     pub fn http_url(&self) -> String {
         format!("{}://{}", if self.tls { "https" } else { "http" }, self.addr)
+    }
+
+    /// Every instance's HTTP base URL (one on SQLite).
+    pub fn http_urls(&self) -> Vec<String> {
+        let mut urls = vec![self.http_url()];
+        urls.extend(self.others.iter().map(Server::http_url));
+        urls
     }
 
     /// The port it listens on.
@@ -228,16 +239,16 @@ impl Server {
     /// Every instance's process id.
     pub fn pids(&self) -> Vec<u32> {
         let mut pids = vec![self.child.id()];
-        pids.extend(self.twin.as_ref().map(|t| t.pid()));
+        pids.extend(self.others.iter().map(Server::pid));
         pids
     }
 
-    /// Send SIGTERM and wait (up to `limit`) for the process to exit; its
-    /// exit status, or an error when it did not exit in time (then it is
-    /// killed).
+    /// Send SIGTERM and wait (up to `limit`) for the process to exit (each
+    /// instance's in turn, the first's last); the first's exit status, or an
+    /// error when one did not exit in time (then it is killed).
     pub fn terminate(&mut self, limit: Duration) -> anyhow::Result<std::process::ExitStatus> {
-        if let Some(twin) = &mut self.twin {
-            twin.terminate(limit)?;
+        for other in &mut self.others {
+            other.terminate(limit)?;
         }
         // SAFETY: kill(2) with our own child's pid.
         if unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) } != 0 {
@@ -256,10 +267,10 @@ impl Server {
         }
     }
 
-    /// Kill the process at once (no graceful shutdown).
+    /// Kill the process (every instance's) at once (no graceful shutdown).
     pub fn kill(&mut self) {
-        if let Some(twin) = &mut self.twin {
-            twin.kill();
+        for other in &mut self.others {
+            other.kill();
         }
         let _ = self.child.kill();
         let _ = self.child.wait();

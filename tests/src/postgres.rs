@@ -6,7 +6,9 @@
 //! ([`fresh_database`]). With `LODGE_TEST_BACKEND=postgres` the whole-system
 //! tests run every `lodge-sync` against PostgreSQL: each data directory has
 //! one database ([`database_for`]), so `admin()` and `Server` started on the
-//! same directory share its registry as they share `registry.sqlite`.
+//! same directory share its registry as they share `registry.sqlite`, and
+//! a `Server` there is several instances of `lodge-sync` on that database
+//! (`LODGE_TEST_INSTANCES`, two unless it says otherwise: [`instances`]).
 //!
 //! The client is the blocking `postgres` crate. It drives a Tokio runtime of
 //! its own, which panics inside another one (the async tests'), so every
@@ -27,6 +29,25 @@ pub const SERVER_ENV: &str = "LODGE_TEST_POSTGRES";
 /// The variable that chooses the whole-system tests' back end: `sqlite`
 /// (when unset) or `postgres`.
 pub const BACKEND_ENV: &str = "LODGE_TEST_BACKEND";
+
+/// The variable with how many instances of `lodge-sync` a test's server is
+/// on PostgreSQL (2 when unset; on SQLite there is always one).
+pub const INSTANCES_ENV: &str = "LODGE_TEST_INSTANCES";
+
+/// How many instances a server of the whole-system tests is on PostgreSQL,
+/// from `LODGE_TEST_INSTANCES`: 2 when it is unset, since two is the least
+/// that shows changes going from one instance to another.
+pub fn instances() -> anyhow::Result<usize> {
+    match std::env::var(INSTANCES_ENV) {
+        Ok(n) if n.trim().is_empty() => Ok(2),
+        Ok(n) => match n.trim().parse::<usize>() {
+            Ok(n) if n >= 1 => Ok(n),
+            _ => bail!("{INSTANCES_ENV} is {n:?}: it can be a number of instances, 1 or more"),
+        },
+        Err(std::env::VarError::NotPresent) => Ok(2),
+        Err(e) => bail!("{INSTANCES_ENV}: {e}"),
+    }
+}
 
 /// The URL of the tests' PostgreSQL server, `postgres://lodgepg@127.0.0.1:PORT/postgres`,
 /// from `LODGE_TEST_POSTGRES`.
@@ -134,6 +155,23 @@ fn database_url(server: &str, name: &str) -> anyhow::Result<String> {
         url.push_str(query);
     }
     Ok(url)
+}
+
+/// The process id of the tests' PostgreSQL server's postmaster, the parent
+/// of its every process: the parent of the backend that answers here (so
+/// the server must run on this machine). Another PostgreSQL on the machine
+/// has a postmaster of its own.
+pub fn postmaster_pid() -> anyhow::Result<u32> {
+    let server = server_url()?;
+    off_runtime(|| {
+        let mut client = connect(&server)?;
+        let backend: i32 = client.query_one("SELECT pg_backend_pid()", &[])?.get(0);
+        // Read while the connection (and so the backend) is open.
+        let stat = std::fs::read_to_string(format!("/proc/{backend}/stat")).with_context(|| format!("the PostgreSQL at {server} is not on this machine"))?;
+        drop(client);
+        // The field after the state, after the command name in parentheses.
+        stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)).and_then(|ppid| ppid.parse().ok()).with_context(|| format!("no parent in /proc/{backend}/stat"))
+    })
 }
 
 fn connect(url: &str) -> anyhow::Result<Client> {

@@ -38,7 +38,13 @@ impl Cluster {
     }
 
     fn start(&self, instance: &str) -> Server {
-        Server::start_with(&self.data(instance), &["--database", &self.database]).expect("the instance starts")
+        self.start_with(instance, &[])
+    }
+
+    fn start_with(&self, instance: &str, args: &[&str]) -> Server {
+        let mut all = vec!["--database", self.database.as_str()];
+        all.extend_from_slice(args);
+        Server::start_with(&self.data(instance), &all).expect("the instance starts")
     }
 
     fn code(&self, instance: &str, site: SiteId, role: &str, person: Option<PersonId>) -> String {
@@ -114,11 +120,13 @@ async fn a_guest_at_a_kiosk_of_one_instance_reaches_reception_on_another_and_a_n
 async fn an_instance_killed_mid_run_loses_nothing_and_its_desk_goes_on_through_another() {
     let cluster = Cluster::new();
     let site = site_in(&cluster, "a");
-    let mut a = cluster.start("a");
     let b = cluster.start("b");
+    // a tells its devices where else the server is.
+    let other = format!("ws://{}/sync", b.addr);
+    let mut a = cluster.start_with("a", &["--also-at", &other]);
     let admin = cluster.device(&b, "b", site, "admin", "admin").await;
     let anna = host(&admin).await;
-    let mut reception = cluster.device(&a, "a", site, "reception", "reception").await;
+    let reception = cluster.device(&a, "a", site, "reception", "reception").await;
     eventually("reception on a knows the host", LIMIT, || reception.read(|s| s.person(anna).unwrap().is_some())).await.unwrap();
     let desk = actor(&reception, Role::Reception);
 
@@ -131,8 +139,8 @@ async fn an_instance_killed_mid_run_loses_nothing_and_its_desk_goes_on_through_a
             a.kill();
         }
     }
-    // The desk is given the other address.
-    reception.go_online(&b);
+    // Nobody gives the desk another address: it tries the one a's
+    // welcome named.
     settled(&reception).await;
     eventually("admin on b has every guest", LIMIT, || admin.read(|s| s.waiting_guests().unwrap().len() == visits.len())).await.unwrap();
     let waiting: Vec<_> = admin.read(|s| s.waiting_guests().unwrap()).into_iter().map(|v| v.id).collect();
@@ -140,7 +148,7 @@ async fn an_instance_killed_mid_run_loses_nothing_and_its_desk_goes_on_through_a
         assert_eq!(waiting.iter().filter(|w| *w == v).count(), 1, "each guest once");
     }
     // a comes back: it merges what b took while it was down.
-    let a = Server::start_with(&cluster.data("a"), &["--database", &cluster.database]).unwrap();
+    let a = cluster.start_with("a", &["--also-at", &other]);
     let again = cluster.device(&a, "a", site, "desk-2", "reception").await;
     eventually("a desk on the restarted a has every guest", LIMIT, || again.read(|s| s.waiting_guests().unwrap().len() == visits.len())).await.unwrap();
 }
@@ -157,10 +165,7 @@ async fn both_instances_queue_the_hosts_mail_and_it_is_sent_once() {
     let cluster = Cluster::new();
     let site = site_in(&cluster, "a");
     let url = mailbox.url();
-    let start = |instance: &str| {
-        Server::start_with(&cluster.data(instance), &["--database", &cluster.database, "--smtp-url", &url, "--mail-from", "Lodge <lodge@lodge.test>"])
-            .expect("the instance starts")
-    };
+    let start = |instance: &str| cluster.start_with(instance, &["--smtp-url", &url, "--mail-from", "Lodge <lodge@lodge.test>"]);
     let (a, b) = (start("a"), start("b"));
     let admin = cluster.device(&a, "a", site, "admin", "admin").await;
     let anna = host(&admin).await;
@@ -187,6 +192,109 @@ async fn both_instances_queue_the_hosts_mail_and_it_is_sent_once() {
     let mails = mailbox.mails();
     assert_eq!(mails.len(), 1, "{mails:?}");
     assert!(mails[0].header("To").unwrap().contains("anna@lodge.test"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_relay_and_a_webhook_set_through_one_instance_are_used_by_another_after_it_is_gone() {
+    let folder = tempfile::tempdir().unwrap();
+    let (servers, own) = (folder.path().join("server-relay"), folder.path().join("site-relay"));
+    std::fs::create_dir_all(&servers).unwrap();
+    std::fs::create_dir_all(&own).unwrap();
+    let server_relay = lodge_tests::mailbox::Mailbox::start(&servers).unwrap();
+    let site_relay = lodge_tests::mailbox::Mailbox::start(&own).unwrap();
+    let slack = lodge_tests::slack::SlackStandIn::start(0).await.unwrap();
+    let cluster = Cluster::new();
+    let site = site_in(&cluster, "a");
+    let url = server_relay.url();
+    let start = |instance: &str| cluster.start_with(instance, &["--smtp-url", &url, "--mail-from", "Lodge <lodge@lodge.test>"]);
+    let (mut a, b) = (start("a"), start("b"));
+    let admin = cluster.device(&a, "a", site, "admin", "admin").await;
+    let anna = host(&admin).await;
+    // Every desk is on b, which has the site open before the channels are set.
+    let kiosk = cluster.device(&b, "b", site, "kiosk", "kiosk").await;
+    // An admin's desk: it admits, and signs staff in.
+    let reception = cluster.device(&b, "b", site, "front-admin", "admin").await;
+    eventually("the kiosk knows the host", LIMIT, || kiosk.read(|s| s.directory("Anna").unwrap().iter().any(|p| p.id == anna))).await.unwrap();
+
+    // Set through a, as the site's admin would at a's address.
+    let id = site.to_string();
+    cluster.cli("a", &["mail", "set", "--site", &id, "--smtp-url", &site_relay.url(), "--mail-from", "Front desk <desk@site.test>"]);
+    let hook = cluster.cli("a", &["slack", "add", "--site", &id, &slack.url]);
+    assert_eq!(cluster.cli("b", &["slack", "list", "--site", &id]), format!("{hook}  {}", slack.url), "b's command line reads the same");
+    a.kill();
+
+    // Only b is left to act: through the site's relay, and to its webhook.
+    let visit = kiosk.act(|s| s.register_guest(&kiosk.kiosk(), guest(anna, "Jan Guest"))).unwrap();
+    eventually("reception sees the guest", LIMIT, || reception.read(|s| s.visit(visit).unwrap().is_some())).await.unwrap();
+    reception
+        .act(|s| s.admit(&actor(&reception, Role::Admin), AdmitRequest { visit, card: CardNumber::new(105).unwrap(), take_over: false }))
+        .unwrap();
+    reception.act(|s| s.sign_in(&actor(&reception, Role::Admin), anna)).unwrap();
+    eventually("the host's mail goes through the site's relay", LIMIT, || site_relay.count() == 1).await.unwrap();
+    assert!(site_relay.mails()[0].header("From").unwrap().contains("desk@site.test"));
+    eventually("Slack gets the sign-in", LIMIT, || slack.posts.lock().unwrap().len() == 1).await.unwrap();
+    assert!(slack.posts.lock().unwrap()[0]["text"].as_str().unwrap().starts_with("Anna Kowalska signed in"));
+    assert_eq!(server_relay.count(), 0, "not through the server's relay");
+}
+
+/// Rows of the database's `changes` for each document, most first.
+fn kept_rows(cluster: &Cluster) -> Vec<(String, i64, i64)> {
+    let url = cluster.database.clone();
+    lodge_tests::postgres::off_runtime(move || {
+        let mut db = postgres::Client::connect(&url, postgres::NoTls)?;
+        let rows = db.query("SELECT doc_id, count(*), count(bytes) FROM changes GROUP BY doc_id ORDER BY count(*) DESC, doc_id", &[])?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect())
+    })
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kept_changes_are_folded_into_the_whole_document_and_a_deleted_guests_leave_the_database() {
+    let cluster = Cluster::new();
+    let site = site_in(&cluster, "a");
+    let often = ["--compact-every-secs", "1"];
+    let (a, b) = (cluster.start_with("a", &often), cluster.start_with("b", &often));
+    let admin = cluster.device(&a, "a", site, "admin", "admin").await;
+    let anna = host(&admin).await;
+    let me = actor(&admin, Role::Admin);
+    // Anna's presence month takes a change at each sign-in and sign-out,
+    // each numbered on its own.
+    for _ in 0..40 {
+        admin.act(|s| s.sign_in(&me, anna)).unwrap();
+        settled(&admin).await;
+        admin.act(|s| s.sign_out(&me, anna).map(drop)).unwrap();
+        settled(&admin).await;
+    }
+    // Folded once more than 64 were kept (relay.rs, `CROWDED`): the month's
+    // 80 numbers keep at most the whole document and 64 changes after it.
+    eventually("the month's changes are folded into the whole document", LIMIT, || kept_rows(&cluster)[0].1 <= 65).await.unwrap();
+
+    // A guest rejected at the desk: nothing of theirs stays but the deletion.
+    let kiosk = cluster.device(&b, "b", site, "kiosk", "kiosk").await;
+    let visit = kiosk.act(|s| s.register_guest(&kiosk.kiosk(), guest(anna, "Zofia Mistaken"))).unwrap();
+    settled(&kiosk).await;
+    eventually("the desk sees the entry", LIMIT, || admin.read(|s| s.visit(visit).unwrap().is_some())).await.unwrap();
+    admin.act(|s| s.reject(&me, visit, lodge_core::visit::RejectReason::Mistake)).unwrap();
+    settled(&admin).await;
+    let doc = lodge_core::DocId::visit(visit).to_string();
+    eventually("the rejected entry's changes are gone from the database", LIMIT, || {
+        kept_rows(&cluster).iter().any(|(d, rows, with_bytes)| *d == doc && *rows == 1 && *with_bytes == 0)
+    })
+    .await
+    .unwrap();
+
+    // A new instance fills its store from what is kept, and has it all.
+    let c = cluster.start("c");
+    let auditor = cluster.device(&c, "c", site, "auditor", "admin").await;
+    let from = lodge_core::Timestamp::from_millis(0);
+    eventually("every sign-in and sign-out reaches a desk of the new instance", LIMIT, || {
+        auditor.read(|s| s.presence_history(anna, from).unwrap().len()) == 80
+    })
+    .await
+    .unwrap();
+    assert!(auditor.read(|s| s.people_in().unwrap().is_empty()), "Anna signed out last");
+    assert!(auditor.read(|s| s.visit(visit).unwrap().is_none()), "the rejected entry is nowhere");
+    drop((a, b));
 }
 
 /// `pg_dump` or `pg_restore` with these arguments.
@@ -269,10 +377,31 @@ struct OwnPostgres {
 
 impl OwnPostgres {
     fn start() -> Self {
-        let dir = tempfile::Builder::new().prefix("lodge-pg-tls").tempdir_in("/tmp").unwrap();
-        let out = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres")).arg("start").arg(dir.path()).output().unwrap();
+        let dir = tempfile::Builder::new().prefix("lodge-pg-own").tempdir_in("/tmp").unwrap();
+        let url = Self::script("start", dir.path(), None);
+        Self { url, dir }
+    }
+
+    /// `scripts/postgres ACTION DIR` (on `port`, if given); what it printed.
+    fn script(action: &str, dir: &std::path::Path, port: Option<&str>) -> String {
+        let mut command = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres"));
+        command.arg(action).arg(dir);
+        if let Some(port) = port {
+            command.env("LODGE_PG_PORT", port);
+        }
+        let out = command.output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        Self { url: String::from_utf8(out.stdout).unwrap().trim().to_owned(), dir }
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn stop(&self) {
+        Self::script("stop", self.dir.path(), None);
+    }
+
+    /// Start it again where it was (its servers find it there).
+    fn start_again(&self) {
+        let port = self.url.rsplit_once(':').and_then(|(_, rest)| rest.split('/').next()).unwrap();
+        assert_eq!(Self::script("start", self.dir.path(), Some(port)), self.url);
     }
 }
 
@@ -280,6 +409,37 @@ impl Drop for OwnPostgres {
     fn drop(&mut self) {
         let _ = std::process::Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/postgres")).arg("stop").arg(self.dir.path()).output();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_taken_while_the_database_is_away_reaches_the_other_instances_after_even_across_a_kill() {
+    let pg = OwnPostgres::start();
+    let cluster = Cluster { database: pg.url.clone(), dir: tempfile::tempdir().unwrap() };
+    let site = site_in(&cluster, "a");
+    let (mut a, b) = (cluster.start("a"), cluster.start("b"));
+    let admin = cluster.device(&b, "b", site, "admin", "admin").await;
+    let anna = host(&admin).await;
+    let reception = cluster.device(&a, "a", site, "reception", "reception").await;
+    eventually("reception on a knows the host", LIMIT, || reception.read(|s| s.person(anna).unwrap().is_some())).await.unwrap();
+
+    // The database goes away; a takes the desk's guest into its store all
+    // the same, and owes it a number.
+    pg.stop();
+    let desk = actor(&reception, Role::Reception);
+    let visit = reception.act(|s| s.register_guest(&desk, guest(anna, "Olga Offline"))).unwrap();
+    settled(&reception).await;
+    // Killed before the database is back: what it owed is in its store.
+    a.kill();
+    pg.start_again();
+    assert!(admin.read(|s| s.visit(visit).unwrap().is_none()), "b cannot have it yet");
+    let a = cluster.start("a");
+    // A desk that joins b now (the old ones wait out their backoff from
+    // while the database was away).
+    let later = cluster.device(&b, "b", site, "desk-2", "reception").await;
+    eventually("the guest taken while the database was away reaches b's desk", LIMIT, || later.read(|s| s.visit(visit).unwrap().is_some()))
+        .await
+        .unwrap();
+    drop((a, b));
 }
 
 #[test]
@@ -337,4 +497,26 @@ fn the_database_is_reached_over_tls_and_its_certificate_is_checked_against_the_g
     // `sslmode=require`: nothing of this went in the clear.
     let made: i64 = admin.query_one("SELECT count(*) FROM pg_database WHERE datname = 'lodge_tls'", &[]).unwrap().get(0);
     assert_eq!(made, 1);
+}
+
+#[test]
+fn another_instances_address_must_be_a_sync_address_and_needs_the_shared_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |args: &[&str]| {
+        let out = std::process::Command::new(lodge_tests::lodge_sync_bin())
+            .arg("--data")
+            .arg(dir.path())
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env_remove("LODGE_SYNC_DATABASE")
+            .env_remove("LODGE_SYNC_ALSO_AT")
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "{args:?} was taken");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let bad = serve(&["--also-at", "https://b.example/sync"]);
+    assert!(bad.contains("a sync address such as wss://b.example/sync"), "{bad}");
+    let alone = serve(&["--also-at", "ws://127.0.0.1:9/sync"]);
+    assert!(alone.contains("--also-at names other instances of one database: it needs --database"), "{alone}");
 }

@@ -19,39 +19,52 @@ async fn metrics_count_devices_traffic_feed_jobs_and_store_behind_a_token() {
     kiosk.act(|st| st.register_guest(&kiosk.kiosk(), form)).unwrap();
     settled(&kiosk).await;
     let http = reqwest::Client::new();
-    let url = format!("{}/metrics", s.server.http_url());
-    let get = |token: Option<&'static str>| {
-        let request = http.get(&url);
+    let get = |base: &str, token: Option<&'static str>| {
+        let request = http.get(format!("{base}/metrics"));
         match token {
             Some(t) => request.bearer_auth(t).send(),
             None => request.send(),
         }
     };
-    assert_eq!(get(None).await.unwrap().status(), reqwest::StatusCode::UNAUTHORIZED);
-    assert_eq!(get(Some("guess")).await.unwrap().status(), reqwest::StatusCode::UNAUTHORIZED);
+    // Each instance's page (one on SQLite): each counts its own devices,
+    // frames and stores, as Prometheus scrapes them, and sums them.
+    let pages = async || {
+        let mut pages = Vec::new();
+        for base in s.server.http_urls() {
+            let answer = get(&base, Some("s3cret")).await.unwrap();
+            assert_eq!(answer.headers()[reqwest::header::CONTENT_TYPE], "text/plain; version=0.0.4; charset=utf-8");
+            pages.push(answer.text().await.unwrap());
+        }
+        pages
+    };
+    let sum = |pages: &[String], name: &str| pages.iter().map(|p| value(p, name).unwrap_or(0)).sum::<u64>();
+    for base in s.server.http_urls() {
+        assert_eq!(get(&base, None).await.unwrap().status(), reqwest::StatusCode::UNAUTHORIZED);
+        assert_eq!(get(&base, Some("guess")).await.unwrap().status(), reqwest::StatusCode::UNAUTHORIZED);
+    }
 
     let site = s.site.to_string();
     let label = format!("{{site=\"{site}\"}}");
     // Both devices connected (the kiosk's hello may still be on its way).
     let deadline = std::time::Instant::now() + LIMIT;
     let connected = loop {
-        let page = get(Some("s3cret")).await.unwrap().text().await.unwrap();
-        let n = value(&page, &format!("lodge_devices_connected{label}"));
-        if n == Some(2) || std::time::Instant::now() > deadline {
+        let n = sum(&pages().await, &format!("lodge_devices_connected{label}"));
+        if n == 2 || std::time::Instant::now() > deadline {
             break n;
         }
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     };
-    assert_eq!(connected, Some(2));
-    let answer = get(Some("s3cret")).await.unwrap();
-    assert_eq!(answer.headers()[reqwest::header::CONTENT_TYPE], "text/plain; version=0.0.4; charset=utf-8");
-    let page = answer.text().await.unwrap();
-    assert!(value(&page, "lodge_frames_in_total").unwrap() > 0 && value(&page, "lodge_bytes_out_total").unwrap() > 0, "{page}");
-    assert_eq!(value(&page, &format!("lodge_devices_enrolled{label}")), Some(2));
-    assert!(value(&page, &format!("lodge_feed_seq{label}")).unwrap() > 0, "{page}");
-    assert!(value(&page, &format!("lodge_store_bytes{label}")).unwrap() > 0, "{page}");
-    assert!(page.contains("# TYPE lodge_jobs gauge"), "{page}");
-    assert!(!page.contains("Marta"), "no guest's name in the metrics");
+    assert_eq!(connected, 2);
+    let pages = pages().await;
+    assert!(sum(&pages, "lodge_frames_in_total") > 0 && sum(&pages, "lodge_bytes_out_total") > 0, "{pages:?}");
+    assert!(sum(&pages, &format!("lodge_store_bytes{label}")) > 0, "{pages:?}");
+    for page in &pages {
+        // From the registry: the same on every instance.
+        assert_eq!(value(page, &format!("lodge_devices_enrolled{label}")), Some(2));
+        assert!(value(page, &format!("lodge_feed_seq{label}")).unwrap() > 0, "{page}");
+        assert!(page.contains("# TYPE lodge_jobs gauge"), "{page}");
+        assert!(!page.contains("Marta"), "no guest's name in the metrics");
+    }
 
     // A server started without a token has no /metrics.
     let plain = TestSite::start().await;

@@ -61,7 +61,9 @@ async fn a_host_is_told_by_email_once_when_two_desks_admit_their_guest() {
     .await
     .unwrap();
 
-    // One fact, one job, sent; and so one mail.
+    // One fact, one job, sent; and so one mail. (With several instances,
+    // the one asked may learn that another sent it a moment later.)
+    eventually("the job is recorded as sent", LIMIT, || jobs(&s).iter().any(|j| j.contains(" sent "))).await.unwrap();
     let listed = jobs(&s);
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert!(listed[0].contains("host-told") && listed[0].contains(" sent "), "{listed:?}");
@@ -100,7 +102,11 @@ async fn a_mail_cut_off_by_a_killed_server_goes_out_once_after_the_restart() {
     eventually("the job is recorded as sent", LIMIT, || jobs(&s).iter().any(|j| j.contains(" sent "))).await.unwrap();
     let listed = jobs(&s);
     assert_eq!(listed.len(), 1, "{listed:?}");
-    assert!(listed[0].contains("tries 2"), "the cut try counts: {listed:?}");
+    // One server counts both tries; of two instances, the other may have
+    // made the second (each counts its own).
+    if lodge_tests::postgres::database_for(&s.server.data).unwrap().is_none() {
+        assert!(listed[0].contains("tries 2"), "the cut try counts: {listed:?}");
+    }
     assert_eq!(mailbox.mails().len(), 1, "sent once");
     assert_eq!(mailbox.mails()[0].header("Subject").as_deref(), Some("Ola Guest is here to see you"));
     // Named by the job: a second copy would carry the same id.
@@ -477,4 +483,38 @@ async fn the_sites_admin_sets_its_webhooks_and_mail_relay_and_never_sees_their_s
     assert_eq!(api::mail_relay(&base, &token).await.unwrap(), None, "the long relay changed nothing");
     assert_eq!(api::slack_hooks(&base, &token).await.unwrap().len(), 1, "nothing changed");
     assert!(api::remove_slack_hook(&base, &token, hooks[0].number).await.unwrap().is_empty());
+}
+
+/// A server from before the registry held the sites' channels kept them in
+/// each site's store: the first command (or device) that reads them brings
+/// them to the registry under their numbers, and the relay's secret is not
+/// kept in the store after that.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn channels_kept_in_a_sites_store_by_an_older_server_are_brought_to_the_registry_once() {
+    let folder = tempfile::tempdir().unwrap();
+    let mailbox = Mailbox::start(folder.path()).unwrap();
+    let s = site_with(&mailbox).await;
+    let site = s.site.to_string();
+    let store = s.server.data.join("sites").join(format!("{site}.sqlite"));
+    // As the older server wrote them, and its registry migrated.
+    let forget = "UPDATE sites SET channels_here = FALSE";
+    match lodge_tests::postgres::database_for(&s.server.data).unwrap() {
+        Some(url) => lodge_tests::postgres::off_runtime(move || Ok(postgres::Client::connect(&url, postgres::NoTls)?.execute(forget, &[])?)).unwrap(),
+        None => rusqlite::Connection::open(s.server.data.join("registry.sqlite")).unwrap().execute(forget, []).unwrap() as u64,
+    };
+    let old = rusqlite::Connection::open(&store).unwrap();
+    old.execute("INSERT INTO slack_hooks (hook_id, url, added_at) VALUES (4, 'https://hooks.slack.com/services/OLD', 0)", []).unwrap();
+    old.execute("INSERT INTO mail_relay (only_one, smtp_url, mail_from, set_at) VALUES (1, 'smtp://lodge:s3cret@mail.site.test:587', 'desk@site.test', 0)", [])
+        .unwrap();
+
+    assert_eq!(admin(&s.server.data, &["slack", "list", "--site", &site]).unwrap(), "4  https://hooks.slack.com/services/OLD");
+    assert_eq!(admin(&s.server.data, &["mail", "show", "--site", &site]).unwrap(), "smtp://lodge:…@mail.site.test:587  from desk@site.test");
+    let left: i64 = old.query_row("SELECT count(*) FROM mail_relay", [], |r| r.get(0)).unwrap();
+    assert_eq!(left, 0, "the relay's secret is the registry's alone now");
+    // Numbered after the old ones; and cleared, the relay stays cleared.
+    assert_eq!(admin(&s.server.data, &["slack", "add", "--site", &site, "https://hooks.slack.com/services/NEW"]).unwrap(), "5");
+    admin(&s.server.data, &["mail", "clear", "--site", &site]).unwrap();
+    assert_eq!(admin(&s.server.data, &["mail", "show", "--site", &site]).unwrap(), "the server's relay");
+    let copies: Vec<i64> = old.prepare("SELECT hook_id FROM slack_hooks ORDER BY hook_id").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(copies, vec![4, 5], "the store's copy, which its jobs read");
 }

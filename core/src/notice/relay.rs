@@ -1,8 +1,9 @@
 //! A site's own mail relay, which its messages go through instead of the
-//! server's: kept in the server's store of the site and nowhere else (the
-//! URL may carry the relay's password).
+//! server's: kept in the server's registry and never in a document (the
+//! URL may carry the relay's password). Stores made before the registry
+//! held it may still have it: the server takes it from there once.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::OptionalExtension;
 
 use crate::store::{Error, Store};
 
@@ -48,19 +49,8 @@ pub fn hide_password(url: &str) -> String {
 }
 
 impl Store {
-    /// Set the site's own relay (the caller checked that it is usable).
-    pub fn set_mail_relay(&mut self, relay: &MailRelay) -> Result<(), Error> {
-        let now = self.now();
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO mail_relay (only_one, smtp_url, mail_from, set_at) VALUES (1, ?1, ?2, ?3)
-                 ON CONFLICT (only_one) DO UPDATE SET smtp_url = ?1, mail_from = ?2, set_at = ?3",
-            )?
-            .execute(params![relay.smtp_url, relay.mail_from, now])?;
-        Ok(())
-    }
-
-    /// The site's own relay, if it has one.
+    /// The site's own relay kept in this store (by a server before the
+    /// registry held it), if any.
     pub fn mail_relay(&self) -> Result<Option<MailRelay>, Error> {
         Ok(self
             .conn()
@@ -69,7 +59,8 @@ impl Store {
             .optional()?)
     }
 
-    /// Go back to the server's relay. Whether the site had its own.
+    /// Forget the relay kept in this store (the registry has it now).
+    /// Whether there was one.
     pub fn clear_mail_relay(&mut self) -> Result<bool, Error> {
         Ok(self.conn().prepare_cached("DELETE FROM mail_relay")?.execute([])? > 0)
     }

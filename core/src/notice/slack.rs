@@ -1,9 +1,11 @@
-//! A site's Slack incoming webhooks, kept in the server's store of the
-//! site and nowhere else: a hook's URL is its secret.
+//! A site's Slack incoming webhooks: the server's registry holds them
+//! (a hook's URL is its secret, never in a document), and each store of
+//! the site on the server a copy, which its jobs read.
 
 use rusqlite::{OptionalExtension, params};
 
 use crate::store::{Error, Store};
+use crate::time::Timestamp;
 
 /// A Slack incoming webhook of the site.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,6 +14,8 @@ pub struct SlackHook {
     pub id: i64,
     /// Its URL (the secret).
     pub url: String,
+    /// When it was added: what happened before is not posted to it.
+    pub added_at: Timestamp,
 }
 
 /// The longest a channel's setting (a webhook URL, a relay URL, a sender)
@@ -68,24 +72,30 @@ impl SlackHook {
 }
 
 impl Store {
-    /// Add a hook (the same URL twice is one hook); returns its number.
-    pub fn add_slack_hook(&mut self, url: &str) -> Result<i64, Error> {
-        let now = self.now();
-        self.conn().prepare_cached("INSERT INTO slack_hooks (url, added_at) VALUES (?1, ?2) ON CONFLICT (url) DO NOTHING")?.execute(params![url, now])?;
-        Ok(self.conn().prepare_cached("SELECT hook_id FROM slack_hooks WHERE url = ?1")?.query_row([url], |r| r.get(0))?)
+    /// Make the store's copy of the site's hooks `hooks`, numbers and all:
+    /// a hook not among them is gone (its unsent messages are cancelled
+    /// when their turn comes). Whether anything changed.
+    pub fn copy_slack_hooks(&mut self, hooks: &[SlackHook]) -> Result<bool, Error> {
+        if self.slack_hooks()? == hooks {
+            return Ok(false);
+        }
+        let tx = self.conn_mut().transaction()?;
+        tx.execute("DELETE FROM slack_hooks", [])?;
+        {
+            let mut insert = tx.prepare_cached("INSERT INTO slack_hooks (hook_id, url, added_at) VALUES (?1, ?2, ?3)")?;
+            for hook in hooks {
+                insert.execute(params![hook.id, hook.url, hook.added_at])?;
+            }
+        }
+        tx.commit()?;
+        Ok(true)
     }
 
-    /// The site's hooks.
+    /// The store's copy of the site's hooks, by number.
     pub fn slack_hooks(&self) -> Result<Vec<SlackHook>, Error> {
-        let mut stmt = self.conn().prepare_cached("SELECT hook_id, url FROM slack_hooks ORDER BY hook_id")?;
-        let rows = stmt.query_map([], |r| Ok(SlackHook { id: r.get(0)?, url: r.get(1)? }))?;
+        let mut stmt = self.conn().prepare_cached("SELECT hook_id, url, added_at FROM slack_hooks ORDER BY hook_id")?;
+        let rows = stmt.query_map([], |r| Ok(SlackHook { id: r.get(0)?, url: r.get(1)?, added_at: r.get(2)? }))?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Remove a hook; its unsent messages are cancelled when their turn
-    /// comes. Whether it was there.
-    pub fn remove_slack_hook(&mut self, id: i64) -> Result<bool, Error> {
-        Ok(self.conn().prepare_cached("DELETE FROM slack_hooks WHERE hook_id = ?1")?.execute([id])? > 0)
     }
 
     pub(crate) fn slack_hook(&self, id: i64) -> Result<Option<String>, Error> {
@@ -112,7 +122,7 @@ mod tests {
 
     #[test]
     fn a_webhook_is_shown_without_its_secret() {
-        let hook = SlackHook { id: 1, url: "https://hooks.slack.com/services/T000/B000/abcdefghWXYZ".into() };
+        let hook = SlackHook { id: 1, url: "https://hooks.slack.com/services/T000/B000/abcdefghWXYZ".into(), added_at: Timestamp::from_millis(0) };
         assert_eq!(hook.shown(), "hooks.slack.com/…WXYZ");
         assert!(!hook.shown().contains("abcdefgh"));
     }

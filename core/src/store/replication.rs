@@ -451,6 +451,20 @@ impl Store {
         Ok(())
     }
 
+    /// A text kept in the store's meta table (the server's other
+    /// addresses, for the sync client), if set.
+    pub fn meta_text(&self, key: &str) -> Result<Option<String>, Error> {
+        Ok(self.conn.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
+    }
+
+    /// Set a text in the store's meta table.
+    pub fn set_meta_text(&mut self, key: &str, value: &str) -> Result<(), Error> {
+        self.conn
+            .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+            .execute(params![key, value])?;
+        Ok(())
+    }
+
     /// The header of a stored document, read from it (for access checks);
     /// kept in memory until the document is written again.
     pub fn header(&mut self, doc: &DocId) -> Result<Option<crate::document::Header>, Error> {

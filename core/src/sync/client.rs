@@ -86,6 +86,28 @@ pub struct ClientOptions {
 /// The sync peer name the server goes by in this store's sync states.
 pub const SERVER_PEER: &str = "server";
 const FEED_KEY: &str = "feed_seq";
+/// The server's other addresses from its last welcome, a line each.
+const ALSO_AT_KEY: &str = "server_also_at";
+/// The most other addresses kept, and the longest one.
+const MAX_ALSO_AT: usize = 8;
+const MAX_ADDRESS_CHARS: usize = 2048;
+
+/// The addresses to try, the enrolled one first: the server's others that
+/// use the same scheme (never plain `ws://` for a device enrolled over
+/// `wss://`), once each.
+fn addresses(url: &str, also_at: Option<String>) -> Vec<String> {
+    let scheme = |u: &str| u.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+    let mut all = vec![url.to_owned()];
+    for other in also_at.as_deref().unwrap_or_default().lines() {
+        if all.len() > MAX_ALSO_AT {
+            break;
+        }
+        if scheme(other).is_some() && scheme(other) == scheme(url) && !all.iter().any(|a| a == other) {
+            all.push(other.to_owned());
+        }
+    }
+    all
+}
 
 /// Where the connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,18 +261,25 @@ pub fn spawn_with(store: Arc<Mutex<Store>>, url: String, token: String, options:
     tokio::spawn(async move {
         let mut delay = FIRST_RETRY;
         let mut heartbeat = options.heartbeat;
+        // Which of the server's addresses is tried, and how many in a row
+        // did not answer.
+        let (mut at, mut missed) = (0usize, 0usize);
         loop {
             set(&tx, |s| s.connection = Connection::Connecting);
+            let all = addresses(&url, blocking(&store, |s| s.meta_text(ALSO_AT_KEY)).await.unwrap_or_default());
+            let here = all[at % all.len()].clone();
             let received = traffic.received.load(Ordering::Relaxed);
             // The session notices `stop` itself, between frames: dropped in
             // the middle of one, its store work would go on in the blocking
             // pool and could leave sync states after the session's end.
-            let result = session(&store, &url, &token, &wake, &stop, &tx, &arrivals, &traffic, heartbeat, options.app).await;
+            let result = session(&store, &here, &token, &wake, &stop, &tx, &arrivals, &traffic, heartbeat, options.app).await;
             // A server that answered was reached: the next connection is
             // tried soon again (a phone back in Wi-Fi after a day of short
             // walks must not wait half a minute).
-            if traffic.received.load(Ordering::Relaxed) > received {
+            let answered = traffic.received.load(Ordering::Relaxed) > received;
+            if answered {
                 delay = FIRST_RETRY;
+                missed = 0;
             }
             heartbeat.unanswered = match result {
                 Ok(SessionEnd::Unanswered) => heartbeat.unanswered.saturating_mul(2).min(MAX_UNANSWERED),
@@ -285,6 +314,16 @@ pub fn spawn_with(store: Arc<Mutex<Store>>, url: String, token: String, options:
                     });
                 }
                 Ok(_) => set(&tx, |s| s.connection = Connection::Offline),
+            }
+            // An address that did not answer (its instance killed): the
+            // server's next one at once, until each was tried.
+            if !answered {
+                at = at.wrapping_add(1);
+                missed += 1;
+                if missed < all.len() {
+                    continue;
+                }
+                missed = 0;
             }
             // Backoff with jitter, so that a building's devices do not all
             // come back in the same millisecond after the server restarts.
@@ -748,8 +787,20 @@ async fn handle(
     acks: &mut Acks,
 ) -> Result<Vec<DocMessage>, ClientError> {
     match message {
-        ServerMessage::Welcome { seq, .. } => {
+        ServerMessage::Welcome { seq, also_at, .. } => {
             feed.target = Some(seq);
+            // Kept for the day this address does not answer; a few, of a
+            // sane length, whatever a server sends.
+            let also_at: Vec<String> =
+                also_at.into_iter().filter(|a| !a.is_empty() && a.len() <= MAX_ADDRESS_CHARS && !a.contains('\n')).take(MAX_ALSO_AT).collect();
+            let lines = also_at.join("\n");
+            blocking(store, move |s| -> Result<(), ClientError> {
+                if s.meta_text(ALSO_AT_KEY)?.unwrap_or_default() != lines {
+                    s.set_meta_text(ALSO_AT_KEY, &lines)?;
+                }
+                Ok(())
+            })
+            .await?;
             Ok(Vec::new())
         }
         ServerMessage::Sync { docs, seq } => {
@@ -866,6 +917,15 @@ async fn handle(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_servers_other_addresses_follow_the_enrolled_one_with_its_scheme_only() {
+        let told = "wss://b.example/sync\nws://c.example/sync\nwss://a.example/sync\nwss://b.example/sync\nnot an address".to_owned();
+        assert_eq!(addresses("wss://a.example/sync", Some(told)), vec!["wss://a.example/sync", "wss://b.example/sync"]);
+        assert_eq!(addresses("ws://127.0.0.1:7878/sync", None), vec!["ws://127.0.0.1:7878/sync"]);
+        let many = (0..20).map(|i| format!("ws://10.0.0.{i}/sync")).collect::<Vec<_>>().join("\n");
+        assert_eq!(addresses("ws://a/sync", Some(many)).len(), 1 + MAX_ALSO_AT);
+    }
 
     #[test]
     fn a_dead_link_shows_as_offline_within_30_seconds_by_default() {

@@ -92,6 +92,11 @@ pub enum ServerMessage {
         role: Role,
         /// The change feed's current sequence.
         seq: u64,
+        /// The server's other addresses (its other instances, `serve
+        /// --also-at`), tried in turn when this one cannot be reached;
+        /// absent from a server with none, and from older ones.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        also_at: Vec<String>,
     },
     /// Sync messages for several documents, and the feed sequence they bring
     /// the device up to once applied.
@@ -245,7 +250,9 @@ mod tests {
         assert_eq!(ServerMessage::decode(&p.encode()).unwrap(), p);
         let e = ClientMessage::Erased { seq: 12 };
         assert_eq!(ClientMessage::decode(&e.encode()).unwrap(), e);
-        let w = ServerMessage::Welcome { site: SiteId::new(), device: DeviceId::new(), role: Role::Kiosk, seq: 7 };
+        let w = ServerMessage::Welcome { site: SiteId::new(), device: DeviceId::new(), role: Role::Kiosk, seq: 7, also_at: Vec::new() };
+        assert_eq!(ServerMessage::decode(&w.encode()).unwrap(), w);
+        let w = ServerMessage::Welcome { site: SiteId::new(), device: DeviceId::new(), role: Role::Kiosk, seq: 7, also_at: vec!["wss://b.example/sync".into()] };
         assert_eq!(ServerMessage::decode(&w.encode()).unwrap(), w);
     }
 

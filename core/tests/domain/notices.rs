@@ -296,3 +296,34 @@ fn the_write_mark_moves_with_a_write_by_the_store_or_by_another_process_and_not_
     drop(other);
     assert_ne!(s.store.write_mark().unwrap(), after, "another's write moves it");
 }
+
+#[test]
+fn the_stores_copy_of_the_hooks_queues_a_post_per_hook_and_a_hook_gone_from_the_copy_cancels_its_post() {
+    use lodge_core::notice::{Message, SlackHook};
+    let mut s = acting_site();
+    let now = s.store.now();
+    let hook = |id: i64, url: &str| SlackHook { id, url: url.into(), added_at: now };
+    // Numbers as the registry gives them, not as the store would.
+    let hooks = vec![hook(3, "https://hooks.slack.com/services/A"), hook(7, "https://hooks.slack.com/services/B")];
+    assert!(s.store.copy_slack_hooks(&hooks).unwrap());
+    assert!(!s.store.copy_slack_hooks(&hooks).unwrap(), "the same copy again changes nothing");
+    assert_eq!(s.store.slack_hooks().unwrap(), hooks);
+
+    s.clock.advance(1000);
+    let me = s.anna_staff();
+    s.store.sign_in(&me, s.anna).unwrap();
+    let mut posts: Vec<i64> = s.store.jobs(JobFilter::All).unwrap().iter().filter(|j| j.rule == Rule::SlackPresence).filter_map(|j| j.hook).collect();
+    posts.sort();
+    assert_eq!(posts, vec![3, 7], "one post per hook, named by the registry's number");
+
+    // Hook 3 removed elsewhere: the copy follows, and its post is cancelled.
+    assert!(s.store.copy_slack_hooks(&hooks[1..]).unwrap());
+    let taken = take(&mut s);
+    let urls: Vec<&str> = taken.iter().filter_map(|m| match m {
+        Ok(Message::SlackPresence(p)) => Some(p.url.as_str()),
+        _ => None,
+    }).collect();
+    assert_eq!(urls, vec!["https://hooks.slack.com/services/B"]);
+    let cancelled = s.store.jobs(JobFilter::All).unwrap().into_iter().filter(|j| j.hook == Some(3)).map(|j| j.state).collect::<Vec<_>>();
+    assert_eq!(cancelled, vec![JobState::Cancelled]);
+}

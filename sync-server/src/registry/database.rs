@@ -93,6 +93,9 @@ struct Postgres {
     // Prepared once per connection, as `prepare_cached` does for SQLite:
     // the feed is numbered for every change delivered.
     statements: HashMap<String, postgres::Statement>,
+    // Between BEGIN and its end: a closed connection is not made again
+    // under a transaction, whose work went with it.
+    in_transaction: bool,
 }
 
 /// The key of the advisory lock a write transaction takes on PostgreSQL:
@@ -126,7 +129,7 @@ impl Database {
         let migrated = postgres_schema::migrations::runner().run(&mut client);
         client.query_one("SELECT pg_advisory_unlock($1)", &[&SCHEMA_LOCK])?;
         migrated.map_err(|e| RegistryError::PostgresSchema(e.to_string()))?;
-        Ok(Self { backend: Backend::Postgres(RefCell::new(Postgres { address: address.clone(), client: Some(client), statements: HashMap::new() })) })
+        Ok(Self { backend: Backend::Postgres(RefCell::new(Postgres { address: address.clone(), client: Some(client), statements: HashMap::new(), in_transaction: false })) })
     }
 
     /// Whether this is the PostgreSQL back end.
@@ -139,10 +142,11 @@ impl Database {
         match &self.backend {
             Backend::Sqlite(conn) => Ok(conn.prepare_cached(sql)?.execute(params)?),
             Backend::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                let statement = pg.prepare(sql)?;
                 let values = pg_values(params)?;
-                Ok(pg.client().execute(&statement, &as_pg(&values))? as usize)
+                pg.borrow_mut().run(|pg| {
+                    let statement = pg.prepare(sql)?;
+                    Ok(pg.client().execute(&statement, &as_pg(&values))? as usize)
+                })
             }
         }
     }
@@ -161,10 +165,11 @@ impl Database {
                 Ok(out)
             }
             Backend::Postgres(pg) => {
-                let mut pg = pg.borrow_mut();
-                let statement = pg.prepare(sql)?;
                 let values = pg_values(params)?;
-                let rows = pg.client().query(&statement, &as_pg(&values))?;
+                let rows = pg.borrow_mut().run(|pg| {
+                    let statement = pg.prepare(sql)?;
+                    Ok(pg.client().query(&statement, &as_pg(&values))?)
+                })?;
                 let mut out = Vec::with_capacity(rows.len());
                 for row in &rows {
                     out.push(f(&from_pg(row)?)?);
@@ -207,9 +212,11 @@ impl Database {
             Backend::Sqlite(conn) => conn.execute_batch("BEGIN IMMEDIATE")?,
             Backend::Postgres(pg) => {
                 let mut pg = pg.borrow_mut();
-                pg.client().batch_execute("BEGIN")?;
+                pg.run(|pg| Ok(pg.client().batch_execute("BEGIN")?))?;
+                pg.in_transaction = true;
                 if whole && let Err(e) = pg.client().query_one("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK]) {
                     let _ = pg.client().batch_execute("ROLLBACK");
+                    pg.in_transaction = false;
                     return Err(e.into());
                 }
             }
@@ -220,7 +227,11 @@ impl Database {
     fn end(&self, how: &str) -> Result<(), RegistryError> {
         match &self.backend {
             Backend::Sqlite(conn) => conn.execute_batch(how)?,
-            Backend::Postgres(pg) => pg.borrow_mut().client().batch_execute(how)?,
+            Backend::Postgres(pg) => {
+                let mut pg = pg.borrow_mut();
+                pg.in_transaction = false;
+                pg.client().batch_execute(how)?
+            }
         }
         Ok(())
     }
@@ -258,12 +269,31 @@ impl Drop for Transaction<'_> {
 }
 
 impl Postgres {
+    /// Run `f` on the connection. A connection the database closed since
+    /// the last statement (a restart, a fail-over) is made again, and `f`
+    /// run once more: outside a transaction only, where nothing was lost.
+    fn run<T>(&mut self, f: impl Fn(&mut Self) -> Result<T, RegistryError>) -> Result<T, RegistryError> {
+        match f(self) {
+            Err(RegistryError::Postgres(e)) if !self.in_transaction && (e.is_closed() || self.client().is_closed()) => {
+                tracing::warn!(error = %e, "the connection to the database was closed; connecting again");
+                self.reconnect()?;
+                f(self)
+            }
+            other => other,
+        }
+    }
+
+    fn reconnect(&mut self) -> Result<(), RegistryError> {
+        self.client = Some(self.address.connect()?);
+        self.statements.clear();
+        Ok(())
+    }
+
     fn prepare(&mut self, sql: &str) -> Result<postgres::Statement, RegistryError> {
-        // A connection the database closed (a restart, a fail-over) is made
-        // again at the next statement; the one that found it closed failed.
-        if self.client().is_closed() {
-            self.client = Some(self.address.connect()?);
-            self.statements.clear();
+        // A connection found closed under a transaction is made again at
+        // the next statement after it.
+        if self.client().is_closed() && !self.in_transaction {
+            self.reconnect()?;
         }
         if let Some(statement) = self.statements.get(sql) {
             return Ok(statement.clone());

@@ -6,8 +6,9 @@
 //! (5,000 changes over 1,000 documents to a device that was offline) on
 //! presence documents, which take a change again and again.
 //!
-//! `cargo run --release -p lodge-tests --bin lodge-load -- --docs 2000`
-//! `cargo run --release -p lodge-tests --bin lodge-load -- w1 --devices 200 [--slack]`
+//! `cargo run --release -p lodge-tests --bin lodge-load -- [--docs 2000]`
+//! (W2, W3 and W4)
+//! `cargo run --release -p lodge-tests --bin lodge-load -- w1 --devices 200 [--processes 4] [--slack]`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- catch-up`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- year --devices 200`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- sites --sites 1000 [--sample 20] [--quiet-site-secs 5]`
@@ -17,6 +18,17 @@
 //! `cargo run --release -p lodge-tests --bin lodge-load -- hoard [--reads]`
 //! (a busy day's catch-up beside a device that keeps asking for everything
 //! in frames of 256 documents, and reads nothing, or reads and drops it)
+//! `cargo run --release -p lodge-tests --bin lodge-load -- reminders [--people 1000]`
+//!
+//! Each run starts a server of its own: one `lodge-sync` on SQLite files,
+//! or, with `--database postgres://USER@HOST:PORT/postgres` before or after
+//! the workload (a PostgreSQL server, as `scripts/postgres start DIR` prints
+//! it), `--instances N` instances of `lodge-sync` (2 unless told) on a new
+//! database there, devices given each instance in turn (the harness's
+//! `Server`, with `LODGE_TEST_BACKEND`, `LODGE_TEST_POSTGRES` and
+//! `LODGE_TEST_INSTANCES`, which these options set). The server's CPU then
+//! adds up every instance and that PostgreSQL's processes:
+//! `lodge-load --database $(cat /tmp/pg/url) --instances 3 w1 --devices 200`
 //!
 //! `LODGE_SYNC=path/to/lodge-sync` runs the load against another build.
 
@@ -32,6 +44,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod year;
 
 use anyhow::Context;
+use clap::{CommandFactory, Parser, Subcommand};
 use lodge_core::person::PersonForm;
 use lodge_core::sync::Connection;
 use lodge_core::visit::{AdmitRequest, GuestForm, VisitState};
@@ -70,21 +83,67 @@ fn rss_now_mb(pid: u32) -> f64 {
 /// Linux's clock ticks per second in `/proc` (USER_HZ).
 const TICKS_PER_SECOND: f64 = 100.0;
 
-/// CPU seconds (user + system) the process has used.
-fn cpu_seconds(pid: u32) -> f64 {
+/// CPU seconds (user + system) the process has used; with `children`,
+/// with those of its children it has waited for (a postmaster's ended
+/// backends).
+fn cpu_seconds_of(pid: u32, children: bool) -> f64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name (which may hold spaces) in parentheses.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    // utime and stime are fields 14 and 15 of the whole line: 11 and 12 here.
-    (ticks(11) + ticks(12)) / TICKS_PER_SECOND
+    // utime, stime, cutime and cstime are fields 14 to 17 of the whole
+    // line: 11 to 14 here.
+    let own = ticks(11) + ticks(12);
+    (if children { own + ticks(13) + ticks(14) } else { own }) / TICKS_PER_SECOND
 }
 
-/// CPU seconds of every instance of the server, and of PostgreSQL's
+fn cpu_seconds(pid: u32) -> f64 {
+    cpu_seconds_of(pid, false)
+}
+
+/// The postmaster of the PostgreSQL the servers run on (`--database`), found
+/// at the start; none on SQLite.
+static POSTMASTER: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+
+/// CPU seconds of each instance of the server and, last, of PostgreSQL's
 /// processes when it runs on PostgreSQL (their work is the server's too).
+fn cpu_parts(server: &Server) -> Vec<f64> {
+    let mut parts: Vec<f64> = server.pids().into_iter().map(cpu_seconds).collect();
+    if POSTMASTER.get().is_some() {
+        parts.push(postgres_cpu());
+    }
+    parts
+}
+
+/// CPU seconds of every instance of the server, and of PostgreSQL's.
 fn server_cpu(server: &Server) -> f64 {
-    server.pids().into_iter().map(cpu_seconds).sum::<f64>() + postgres_cpu()
+    cpu_parts(server).iter().sum()
+}
+
+/// How CPU seconds between two [`cpu_parts`] were shared, when there was
+/// more than one part: ` (lodge-sync 1.2 + 1.1 s, PostgreSQL 0.4 s)`.
+fn cpu_split(before: &[f64], after: &[f64]) -> String {
+    let spent: Vec<f64> = after.iter().zip(before).map(|(a, b)| a - b).collect();
+    let (instances, postgres) = if POSTMASTER.get().is_some() { spent.split_at(spent.len() - 1) } else { (&spent[..], &[][..]) };
+    if spent.len() < 2 {
+        return String::new();
+    }
+    let instances = instances.iter().map(|c| format!("{c:.2}")).collect::<Vec<_>>().join(" + ");
+    match postgres.first() {
+        Some(pg) => format!(" (lodge-sync {instances} s, PostgreSQL {pg:.2} s)"),
+        None => format!(" (lodge-sync {instances} s)"),
+    }
+}
+
+/// Each instance's figure, ` (12 + 11 per instance)`, when there are
+/// several.
+fn each(server: &Server, figure: impl Fn(u32) -> f64) -> String {
+    let pids = server.pids();
+    if pids.len() < 2 {
+        return String::new();
+    }
+    format!(" ({} per instance)", pids.into_iter().map(|p| format!("{:.0}", figure(p))).collect::<Vec<_>>().join(" + "))
 }
 
 /// Peak resident memory of the server's instances, added up.
@@ -97,18 +156,22 @@ fn server_rss_now(server: &Server) -> f64 {
     server.pids().into_iter().map(rss_now_mb).sum()
 }
 
-/// CPU seconds of every `postgres` process on the machine (none unless
-/// the tests' PostgreSQL runs: `LODGE_TEST_BACKEND=postgres`).
+/// CPU seconds of the processes of the PostgreSQL the servers run on: its
+/// postmaster, with the backends it has seen end, and those running (not
+/// those of another PostgreSQL on the machine). None on SQLite.
 fn postgres_cpu() -> f64 {
-    if std::env::var("LODGE_TEST_BACKEND").as_deref() != Ok("postgres") {
-        return 0.0;
-    }
+    let Some(&postmaster) = POSTMASTER.get() else { return 0.0 };
     let Ok(entries) = std::fs::read_dir("/proc") else { return 0.0 };
-    entries
+    let parent = |pid: u32| {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse::<u32>().ok()
+    };
+    let children: f64 = entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c.trim() == "postgres"))
+        .filter(|pid| parent(*pid) == Some(postmaster))
         .map(cpu_seconds)
-        .sum()
+        .sum();
+    cpu_seconds_of(postmaster, true) + children
 }
 
 /// Busy and total time of the whole machine so far, in clock ticks (the
@@ -174,12 +237,17 @@ fn monotonic_ns() -> u64 {
 const W1_CHANGES: usize = 200;
 
 /// W1: one writer, N-1 observers spread over `processes` processes (as
-/// WORKLOADS.md has it); a change every 50 ms, 200 times, over 100
-/// documents; each observer notes when it first sees each change.
-async fn w1(devices: usize, processes: usize, slack: bool) -> anyhow::Result<()> {
+/// WORKLOADS.md has it; by default 4, or the next multiple of the server's
+/// instances, each process being given one instance in turn); a change
+/// every 50 ms, 200 times, over 100 documents; each observer notes when it
+/// first sees each change.
+async fn w1(devices: usize, processes: Option<usize>, slack: bool) -> anyhow::Result<()> {
     use std::io::{BufRead, Write};
+    anyhow::ensure!(devices >= 2, "W1 needs a writer and at least one observer: --devices 2 or more");
     let (dir, server, site, writer, admin, people) = people_site(100).await?;
     let data = dir.path().join("server");
+    let instances = server.pids().len();
+    let processes = processes.unwrap_or(4usize.div_ceil(instances) * instances).clamp(1, devices - 1);
     // With `--slack`, the Slack rule is on: every sign-in and sign-out of
     // the run is posted to a stand-in for Slack on 127.0.0.1 (the hook is
     // added after the set-up, whose sign-ins are not posted).
@@ -197,11 +265,19 @@ async fn w1(devices: usize, processes: usize, slack: bool) -> anyhow::Result<()>
         shares.push((0..count).map(|_| code(&data, site, "reception", None)).collect::<anyhow::Result<Vec<_>>>()?.join(","));
     }
     let mut children = Vec::new();
+    // Observers on each instance's URL, in the order the instances come.
+    let mut on: Vec<(String, usize)> = Vec::new();
     for (p, codes) in shares.into_iter().enumerate() {
         let child_dir = dir.path().join(format!("observers-{p}"));
         std::fs::create_dir_all(&child_dir)?;
+        let ws = server.ws_url();
+        let count = codes.split(',').count();
+        match on.iter_mut().find(|(url, _)| *url == ws) {
+            Some((_, n)) => *n += count,
+            None => on.push((ws.clone(), count)),
+        }
         let child = std::process::Command::new(std::env::current_exe()?)
-            .args(["w1-observe", &server.http_url(), &server.ws_url()])
+            .args(["w1-observe", &server.http_url(), &ws])
             .arg(&child_dir)
             .args([&people_list, &codes])
             .stdin(std::process::Stdio::piped())
@@ -217,12 +293,23 @@ async fn w1(devices: usize, processes: usize, slack: bool) -> anyhow::Result<()>
         anyhow::ensure!(line.trim() == "ready", "an observer process said {line:?}");
         outputs.push(out);
     }
-    println!("W1 N={devices}: {} observers in {processes} processes hold {} presence documents; server RSS so far {:.0} MB", devices - 1, people.len(), server_rss(&server));
+    println!(
+        "W1 N={devices}: {} observers in {processes} processes hold {} presence documents; server RSS so far {:.0} MB{}",
+        devices - 1,
+        people.len(),
+        server_rss(&server),
+        each(&server, rss_mb)
+    );
+    if instances > 1 {
+        // The writer is on the first instance.
+        let counts: Vec<String> = on.iter().map(|(url, n)| format!("{n} on {url}")).collect();
+        println!("W1 N={devices}: {instances} instances; observers {}", counts.join(", "));
+    }
     // The last observers to be ready have just caught up: their
     // acknowledgements and writes settle before the first change, so
     // that the run measures fan-out and not the end of the set-up.
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let cpu0 = server_cpu(&server);
+    let cpu0 = cpu_parts(&server);
     let writer_traffic0 = writer.sync.traffic();
     for child in &mut children {
         writeln!(child.stdin.as_mut().context("stdin")?, "go")?;
@@ -299,14 +386,19 @@ async fn w1(devices: usize, processes: usize, slack: bool) -> anyhow::Result<()>
         down + writer_traffic1.1 - writer_traffic0.1
     );
     println!(
-        "W1 N={devices}: p50 {:.1?}, p99 {:.1?}, max {:.1?} over {} pairs; {missing} missing; server peak RSS {:.0} MB, CPU {:.1} s over the run",
+        "W1 N={devices}: p50 {:.1?}, p99 {:.1?}, max {:.1?} over {} pairs; {missing} missing; server peak RSS {:.0} MB{}, CPU {:.1} s over the run{}",
         percentile(&all, 0.5),
         percentile(&all, 0.99),
         all.last().copied().unwrap_or_default(),
         all.len(),
         server_rss(&server),
-        server_cpu(&server) - cpu0
+        each(&server, rss_mb),
+        server_cpu(&server) - cpu0.iter().sum::<f64>(),
+        cpu_split(&cpu0, &cpu_parts(&server))
     );
+    // A load run that lost a change fails (the test command's smoke run
+    // relies on it).
+    anyhow::ensure!(missing == 0, "W1: {missing} changes never reached an observer");
     if let Some(slack) = slack {
         let all_posted = until(Duration::from_secs(60), || slack.taken() >= W1_CHANGES).await.is_ok();
         println!(
@@ -321,9 +413,8 @@ async fn w1(devices: usize, processes: usize, slack: bool) -> anyhow::Result<()>
 /// One W1 observer process: enrol a reception device per code, say "ready"
 /// when all hold every presence document, wait for "go", then note when
 /// each change is first seen (CLOCK_MONOTONIC) and print it.
-async fn w1_observe(args: &[String]) -> anyhow::Result<()> {
+async fn w1_observe(http: &str, ws: &str, dir: &str, people: &str, codes: &str) -> anyhow::Result<()> {
     use std::io::BufRead;
-    let [http, ws, dir, people, codes] = args else { anyhow::bail!("w1-observe HTTP WS DIR PEOPLE CODES") };
     let people: Vec<lodge_core::PersonId> = people.split(',').map(str::parse).collect::<Result<_, _>>()?;
     let mut observers = Vec::new();
     for (i, code) in codes.split(',').enumerate() {
@@ -568,6 +659,7 @@ async fn year_of_data(devices: usize) -> anyhow::Result<()> {
         registry.add_site(site, "Busy House")?;
         registry.bump_many(site, &docs.iter().map(|d| (d.clone(), false)).collect::<Vec<_>>())?;
     }
+    registry_into_postgres(&data)?;
     println!("year: {} documents, {} people, ready in {:.0?}", docs.len(), people.len(), t.elapsed());
     let server = Server::start(&data, 0)?;
     let t = Instant::now();
@@ -694,10 +786,54 @@ fn seed_sites(data: &std::path::Path, sites: usize) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// On PostgreSQL (`--database`), the registry of a data directory seeded
+/// for one SQLite server (`registry.sqlite`, then removed) put into the
+/// database the harness gives the directory, as `lodge-sync site create`
+/// run on the directory leaves each site there: its documents numbered in
+/// its feed with their whole changes beside them, from the instance whose
+/// directory it is, so that the other instances, whose stores start empty,
+/// merge them from there (`sync-server/src/relay.rs`). How many sites;
+/// none on SQLite, where nothing changes.
+fn registry_into_postgres(data: &std::path::Path) -> anyhow::Result<Option<usize>> {
+    let Some(url) = lodge_tests::postgres::database_for(data)? else { return Ok(None) };
+    let file = data.join("registry.sqlite");
+    let sites = lodge_sync_server::Registry::open(&file)?.sites()?;
+    for end in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{end}", file.display()));
+    }
+    // The name the first instance takes from its directory (as the CLI
+    // would have written it there): it does not merge its own changes.
+    let instance = format!("i-{}", uuid::Uuid::new_v4().simple());
+    std::fs::write(data.join("instance"), &instance)?;
+    lodge_tests::postgres::off_runtime(|| {
+        let mut registry = lodge_sync_server::Registry::connect(&lodge_sync_server::registry::DatabaseAddress::new(&url, None)?)?;
+        anyhow::ensure!(registry.sites()?.is_empty(), "the database {url} has sites already");
+        for (site, name) in &sites {
+            let mut store = lodge_core::Store::open(data.join("sites").join(format!("{site}.sqlite")), std::sync::Arc::new(lodge_core::SystemClock))?;
+            let mut docs = Vec::new();
+            for doc in store.documents()? {
+                let changes = store.changes_since(&doc, &[])?.map(|(bytes, _)| bytes);
+                docs.push(lodge_sync_server::registry::Numbered { doc, purged: false, changes });
+            }
+            registry.add_site(*site, name)?;
+            registry.number(*site, &docs, &instance)?;
+        }
+        Ok(Some(sites.len()))
+    })
+}
+
+/// Open files of every instance of the server, added up, and each
+/// instance's.
+fn server_open_files(server: &Server) -> String {
+    let total: usize = server.pids().into_iter().map(open_files).sum();
+    format!("{total} open files{}", each(server, |p| open_files(p) as f64))
+}
+
 /// Many sites on one server: its memory, open files and idle CPU with
 /// every site's store open, then a reception desk of `sample` sites spread
-/// over them joining and catching up, one after another.
-async fn many_sites(sites: usize, sample: usize, quiet: Option<&str>) -> anyhow::Result<()> {
+/// over them joining and catching up, one after another (on PostgreSQL,
+/// each desk on the next instance).
+async fn many_sites(sites: usize, sample: usize, quiet: Option<f64>) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("server");
     let cached = seeded_once(&format!("sites-{sites}"), |partial| {
@@ -708,27 +844,47 @@ async fn many_sites(sites: usize, sample: usize, quiet: Option<&str>) -> anyhow:
     })?;
     let status = std::process::Command::new("cp").arg("-r").arg(&cached).arg(&data).status()?;
     anyhow::ensure!(status.success(), "the seeded sites could not be copied");
-    let all: Vec<lodge_core::SiteId> = lodge_sync_server::Registry::open(&data.join("registry.sqlite"))?.sites()?.into_iter().map(|(s, _)| s).collect();
+    let t = Instant::now();
+    if let Some(n) = registry_into_postgres(&data)? {
+        println!("sites: {n} sites put into PostgreSQL in {:.1?}", t.elapsed());
+    }
+    // Off the runtime: on PostgreSQL the registry's client is a blocking one.
+    let all: Vec<lodge_core::SiteId> = lodge_tests::postgres::off_runtime(|| Ok(lodge_tests::open_registry(&data)?.sites()?))?.into_iter().map(|(s, _)| s).collect();
     let bytes: u64 = std::fs::read_dir(data.join("sites"))?.filter_map(|e| e.ok()?.metadata().ok()).map(|m| m.len()).sum();
     let t = Instant::now();
     let server = match quiet {
-        Some(secs) => Server::start_with(&data, &["--quiet-site-secs", secs])?,
+        Some(secs) => Server::start_with(&data, &["--quiet-site-secs", &secs.to_string()])?,
         None => Server::start(&data, 0)?,
     };
-    println!("sites: {} sites, {:.0} MB of stores; server up in {:.1?}, RSS {:.0} MB, {} open files", all.len(), bytes as f64 / 1e6, t.elapsed(), server_rss_now(&server), open_files(server.pid()));
+    println!(
+        "sites: {} sites, {:.0} MB of stores; server up in {:.1?}{}, RSS {:.0} MB{}, {}",
+        all.len(),
+        bytes as f64 / 1e6,
+        t.elapsed(),
+        match server.pids().len() {
+            1 => String::new(),
+            n => format!(" ({n} instances)"),
+        },
+        server_rss_now(&server),
+        each(&server, rss_now_mb),
+        server_open_files(&server)
+    );
     // The job loop opens every site at start; then the server idles.
     tokio::time::sleep(Duration::from_secs(20)).await;
-    let cpu = server_cpu(&server);
+    let cpu0 = cpu_parts(&server);
     let idle = Duration::from_secs(std::env::var("LODGE_IDLE_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(30));
     tokio::time::sleep(idle).await;
-    let cpu = server_cpu(&server) - cpu;
+    let cpu1 = cpu_parts(&server);
+    let cpu = cpu1.iter().sum::<f64>() - cpu0.iter().sum::<f64>();
     println!(
-        "sites: idle with no device: RSS {:.0} MB (peak {:.0} MB), {} open files, CPU {:.1} % of one core ({:.2} ms per site per second)",
+        "sites: idle with no device: RSS {:.0} MB{}, peak {:.0} MB, {}, CPU {:.1} % of one core ({:.2} ms per site per second) over {idle:.0?}{}",
         server_rss_now(&server),
+        each(&server, rss_now_mb),
         server_rss(&server),
-        open_files(server.pid()),
+        server_open_files(&server),
         cpu * 100.0 / idle.as_secs_f64(),
-        cpu * 1000.0 / idle.as_secs_f64() / all.len() as f64
+        cpu * 1000.0 / idle.as_secs_f64() / all.len() as f64,
+        cpu_split(&cpu0, &cpu1)
     );
     let mut times = Vec::new();
     let mut held = 0;
@@ -736,8 +892,9 @@ async fn many_sites(sites: usize, sample: usize, quiet: Option<&str>) -> anyhow:
         let site = all[k * all.len() / sample.min(all.len())];
         let waiting = lodge_core::Store::open(data.join("sites").join(format!("{site}.sqlite")), std::sync::Arc::new(lodge_core::SystemClock))?.waiting_guests()?.len();
         let code = code(&data, site, "reception", None)?;
+        let ws = server.ws_url();
         let t = Instant::now();
-        let desk = Device::enrol(&server, dir.path(), &format!("desk-{k}"), &code).await?;
+        let desk = Device::enrol_at(&server.http_url(), &ws, dir.path(), &format!("desk-{k}"), &code).await?;
         let enrolled = t.elapsed();
         // The site's guests are the last of what a desk is sent; online,
         // it has had the whole feed.
@@ -753,55 +910,152 @@ async fn many_sites(sites: usize, sample: usize, quiet: Option<&str>) -> anyhow:
             )
         })?;
         if std::env::var_os("LODGE_EACH").is_some() {
-            println!("sites: desk {k}: enrolled in {enrolled:.0?}, caught up in {:.0?}", t.elapsed());
+            println!("sites: desk {k} on {ws}: enrolled in {enrolled:.0?}, caught up in {:.0?}", t.elapsed());
         }
         times.push(t.elapsed());
         held = desk.read(|s| s.documents().map(|d| d.len()).unwrap_or(0));
     }
     times.sort();
     println!(
-        "sites: a reception desk joined and caught up with its site ({held} documents) in p50 {:.0?}, max {:.0?} over {} sites; server RSS now {:.0} MB, peak {:.0} MB, {} open files",
+        "sites: a reception desk joined and caught up with its site ({held} documents) in p50 {:.0?}, max {:.0?} over {} sites; server RSS now {:.0} MB{}, peak {:.0} MB{}, {}",
         percentile(&times, 0.5),
         times.last().copied().unwrap_or_default(),
         times.len(),
         server_rss_now(&server),
+        each(&server, rss_now_mb),
         server_rss(&server),
-        open_files(server.pid())
+        each(&server, rss_mb),
+        server_open_files(&server)
     );
     Ok(())
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() -> anyhow::Result<()> {
+/// A load generator for `lodge-sync` (see the module's documentation).
+#[derive(Parser)]
+#[command(name = "lodge-load", about = "Load on a real lodge-sync: W2, W3 and W4 without a workload named")]
+struct Cli {
+    /// A PostgreSQL server, `postgres://USER@HOST:PORT/postgres` (as
+    /// `scripts/postgres start DIR` prints it): the server is then
+    /// instances of lodge-sync on a new database there.
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
+    /// How many instances of lodge-sync share the database (with
+    /// --database; 2 unless given).
+    #[arg(long, global = true, value_name = "N")]
+    instances: Option<usize>,
+    /// Visits for W2, W3 and W4.
+    #[arg(long, default_value_t = 2000)]
+    docs: usize,
+    #[command(subcommand)]
+    workload: Option<Workload>,
+}
+
+#[derive(Subcommand)]
+enum Workload {
+    /// W1: one writer and N-1 observers in other processes.
+    W1 {
+        /// Devices: the writer and the observers.
+        #[arg(long, default_value_t = 10)]
+        devices: usize,
+        /// Processes the observers are spread over (4, or the next
+        /// multiple of the instances).
+        #[arg(long)]
+        processes: Option<usize>,
+        /// With the Slack rule on.
+        #[arg(long)]
+        slack: bool,
+    },
+    /// One process of W1's observers (W1 starts them).
+    #[command(hide = true)]
+    W1Observe {
+        http: String,
+        ws: String,
+        dir: String,
+        /// The people, by id, comma-separated.
+        people: String,
+        /// The observers' enrolment codes, comma-separated.
+        #[arg(allow_hyphen_values = true)]
+        codes: String,
+    },
+    /// A busy day's catch-up: 5,000 changes over 1,000 documents.
+    CatchUp,
+    /// Many sites on one server.
+    Sites {
+        #[arg(long, default_value_t = 1000)]
+        sites: usize,
+        /// Sites whose reception desk joins and catches up.
+        #[arg(long, default_value_t = 20)]
+        sample: usize,
+        /// The server's `--quiet-site-secs`.
+        #[arg(long)]
+        quiet_site_secs: Option<f64>,
+    },
+    /// A busy day's catch-up beside a device that keeps asking for everything.
+    Hoard {
+        /// The hoarder reads (and drops) the answers.
+        #[arg(long)]
+        reads: bool,
+    },
+    /// The end-of-day reminder by e-mail for people still signed in.
+    Reminders {
+        #[arg(long, default_value_t = 1000)]
+        people: usize,
+    },
+    /// A year of one site's data with devices connected.
+    Year {
+        #[arg(long, default_value_t = 200)]
+        devices: usize,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
+    use lodge_tests::postgres::{BACKEND_ENV, INSTANCES_ENV, SERVER_ENV};
     // As every Lodge process (see `lodge_core::process`).
     lodge_core::process::forgo_huge_pages();
-    let args: Vec<String> = std::env::args().collect();
-    match args.get(1).map(String::as_str) {
-        Some("w1") => {
-            let devices: usize = args.iter().position(|a| a == "--devices").and_then(|i| args.get(i + 1)).map_or(Ok(10), |n| n.parse())?;
-            let processes: usize = args.iter().position(|a| a == "--processes").and_then(|i| args.get(i + 1)).map_or(Ok(4), |n| n.parse())?;
-            return w1(devices, processes.clamp(1, devices - 1), args.iter().any(|a| a == "--slack")).await;
+    let cli = Cli::parse();
+    // The harness reads its back end from the environment. Set here, before
+    // the runtime starts its threads: no other thread reads it meanwhile.
+    if let Some(url) = &cli.database {
+        // SAFETY: this process has one thread yet.
+        unsafe {
+            std::env::set_var(BACKEND_ENV, "postgres");
+            std::env::set_var(SERVER_ENV, url);
         }
-        Some("w1-observe") => return w1_observe(&args[2..]).await,
-        Some("catch-up") => return catch_up().await,
-        Some("sites") => {
-            let sites: usize = args.iter().position(|a| a == "--sites").and_then(|i| args.get(i + 1)).map_or(Ok(1000), |n| n.parse())?;
-            let sample: usize = args.iter().position(|a| a == "--sample").and_then(|i| args.get(i + 1)).map_or(Ok(20), |n| n.parse())?;
-            let quiet = args.iter().position(|a| a == "--quiet-site-secs").and_then(|i| args.get(i + 1));
-            return many_sites(sites, sample, quiet.map(String::as_str)).await;
-        }
-        Some("hoard") => return hoard(args.iter().any(|a| a == "--reads")).await,
-        Some("reminders") => {
-            let people: usize = args.iter().position(|a| a == "--people").and_then(|i| args.get(i + 1)).map_or(Ok(1000), |n| n.parse())?;
-            return reminders(people).await;
-        }
-        Some("year") => {
-            let devices: usize = args.iter().position(|a| a == "--devices").and_then(|i| args.get(i + 1)).map_or(Ok(200), |n| n.parse())?;
-            return year_of_data(devices).await;
-        }
-        _ => {}
     }
-    let docs: usize = args.iter().position(|a| a == "--docs").and_then(|i| args.get(i + 1)).map_or(Ok(2000), |n| n.parse())?;
+    let postgres = std::env::var(BACKEND_ENV).is_ok_and(|b| b.trim() == "postgres");
+    if let Some(n) = cli.instances {
+        let refuse = |why: &str| Cli::command().error(clap::error::ErrorKind::ArgumentConflict, format!("--instances {n}: {why}")).exit();
+        if n == 0 {
+            refuse("there is at least one instance");
+        }
+        if n > 1 && !postgres {
+            refuse("several instances share a PostgreSQL database, and there is none: give its server with --database postgres://USER@HOST:PORT/postgres");
+        }
+        // SAFETY: as above.
+        unsafe { std::env::set_var(INSTANCES_ENV, n.to_string()) };
+    }
+    let observer = matches!(cli.workload, Some(Workload::W1Observe { .. }));
+    if postgres && !observer {
+        // Its CPU is counted with the server's; this also finds out at once
+        // whether it answers.
+        let pid = lodge_tests::postgres::postmaster_pid()?;
+        POSTMASTER.set(pid).expect("set once");
+    }
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build()?.block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.workload {
+        Some(Workload::W1 { devices, processes, slack }) => return w1(devices, processes, slack).await,
+        Some(Workload::W1Observe { http, ws, dir, people, codes }) => return w1_observe(&http, &ws, &dir, &people, &codes).await,
+        Some(Workload::CatchUp) => return catch_up().await,
+        Some(Workload::Sites { sites, sample, quiet_site_secs }) => return many_sites(sites, sample, quiet_site_secs).await,
+        Some(Workload::Hoard { reads }) => return hoard(reads).await,
+        Some(Workload::Reminders { people }) => return reminders(people).await,
+        Some(Workload::Year { devices }) => return year_of_data(devices).await,
+        None => {}
+    }
+    let docs = cli.docs;
     let limit = Duration::from_secs(600);
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("server");
@@ -869,6 +1123,6 @@ async fn main() -> anyhow::Result<()> {
         (after.1 - before.1) / 20,
         (after.0 - before.0) / 20
     );
-    println!("server peak resident memory: {:.1} MB", server_rss(&server));
+    println!("server peak resident memory: {:.1} MB{}", server_rss(&server), each(&server, rss_mb));
     Ok(())
 }
