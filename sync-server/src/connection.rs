@@ -35,14 +35,16 @@ const CATCH_UP_FRAME_DOCS: usize = 256;
 /// a buffer the size of a whole site.
 const CATCH_UP_FRAME_BYTES: usize = 32 * 1024;
 
-/// Messages grouped into frames of about [`CATCH_UP_FRAME_BYTES`] each
-/// (a single larger message goes alone).
-fn split_by_size(docs: Vec<DocMessage>) -> Vec<Vec<DocMessage>> {
+/// Messages grouped into frames of about [`CATCH_UP_FRAME_BYTES`] and at
+/// most [`CATCH_UP_FRAME_DOCS`] each (a single larger message goes alone):
+/// a catch-up's, and a push of many documents at once (the other
+/// instances' changes merged when a device connects may be a whole site).
+pub(crate) fn in_frames(docs: Vec<DocMessage>) -> Vec<Vec<DocMessage>> {
     let mut frames = Vec::new();
     let mut frame = Vec::new();
     let mut bytes = 0;
     for doc in docs {
-        if bytes + doc.message.len() > CATCH_UP_FRAME_BYTES && !frame.is_empty() {
+        if (bytes + doc.message.len() > CATCH_UP_FRAME_BYTES || frame.len() == CATCH_UP_FRAME_DOCS) && !frame.is_empty() {
             frames.push(std::mem::take(&mut frame));
             bytes = 0;
         }
@@ -408,7 +410,7 @@ async fn converse(
             made = async { (&mut making.as_mut().expect("checked by the guard").0).await }, if making.is_some() => {
                 let slot = making.take().map(|(_, slot)| slot);
                 let Ok(Ok(docs)) = made else { return failed() };
-                let mut frames = split_by_size(docs);
+                let mut frames = in_frames(docs);
                 let last = frames.pop();
                 for docs in frames {
                     if let Err(why) = out.catch_up(&ServerMessage::Sync { docs, seq: since }, None) {
@@ -864,4 +866,27 @@ fn refused(kind: SyncErrorKind, doc: Option<DocId>, refusal: Refusal) -> ServerM
         None => format!("The frame was refused: {refusal}."),
     };
     ServerMessage::Error { kind, message, doc, refusal: Some(refusal) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn messages(count: usize, bytes: usize) -> Vec<DocMessage> {
+        (0..count).map(|_| DocMessage { doc: DocId::visit(lodge_core::VisitId::new()), message: vec![0; bytes] }).collect()
+    }
+
+    #[test]
+    fn many_small_documents_go_in_frames_of_at_most_a_catch_up_step() {
+        let frames = in_frames(messages(300, 10));
+        assert_eq!(frames.iter().map(Vec::len).collect::<Vec<_>>(), vec![CATCH_UP_FRAME_DOCS, 300 - CATCH_UP_FRAME_DOCS]);
+    }
+
+    #[test]
+    fn large_documents_go_in_frames_of_about_the_byte_budget_and_one_too_large_alone() {
+        let frames = in_frames(messages(10, CATCH_UP_FRAME_BYTES / 4));
+        assert_eq!(frames.iter().map(Vec::len).collect::<Vec<_>>(), vec![4, 4, 2]);
+        let frames = in_frames(messages(2, CATCH_UP_FRAME_BYTES * 2));
+        assert_eq!(frames.iter().map(Vec::len).collect::<Vec<_>>(), vec![1, 1]);
+    }
 }

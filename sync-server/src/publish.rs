@@ -137,7 +137,13 @@ fn fan_out_to(hub: &SiteHub, listeners: Vec<(u64, crate::hub::Listener)>, change
         if !forgotten.is_empty() {
             frames.push(ServerMessage::Forget { docs: forgotten });
         }
-        if !docs.is_empty() {
+        // Many documents (the other instances' changes merged when a
+        // device connects) go in frames of a catch-up's size, the feed
+        // number on the last only: a device cut off halfway has not moved.
+        let mut parts = crate::connection::in_frames(docs);
+        let last = parts.pop();
+        frames.extend(parts.into_iter().map(|docs| ServerMessage::Sync { docs, seq: 0 }));
+        if let Some(docs) = last {
             frames.push(ServerMessage::Sync { docs, seq });
         }
         if !frames.into_iter().all(|f| listener.offer(f)) {

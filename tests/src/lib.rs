@@ -119,6 +119,28 @@ impl Server {
         Self::spawn(data, port, args)
     }
 
+    /// Start a server whose instances (on PostgreSQL) are each told every
+    /// instance's address with `--also-at`, so that a device of a killed
+    /// instance goes on through another; on SQLite, as [`Server::start`].
+    pub fn start_naming_each_other(data: &Path) -> anyhow::Result<Self> {
+        if crate::postgres::database_for(data)?.is_none() {
+            return Self::start(data, 0);
+        }
+        // Every port is chosen before any instance starts, so that each can
+        // be told the others'; the listeners are held until all are chosen,
+        // so that no two are the same.
+        let listeners = (0..crate::postgres::instances()?).map(|_| std::net::TcpListener::bind("127.0.0.1:0")).collect::<Result<Vec<_>, _>>()?;
+        let ports = listeners.iter().map(|l| l.local_addr().map(|a| a.port())).collect::<Result<Vec<_>, _>>()?;
+        drop(listeners);
+        for (n, port) in ports.iter().enumerate().skip(1) {
+            std::fs::write(Self::port_file(data, n + 1), port.to_string())?;
+        }
+        // An instance's own address among them is harmless: a device tries
+        // each address once.
+        let all = ports.iter().map(|p| format!("ws://127.0.0.1:{p}/sync")).collect::<Vec<_>>().join(",");
+        Self::spawn(data, ports[0], &["--also-at", &all])
+    }
+
     /// Start a server whose address space is limited to `bytes` (as `prlimit
     /// --as` does): an allocation beyond it fails, and the process with it.
     pub fn start_limited(data: &Path, bytes: u64) -> anyhow::Result<Self> {
@@ -185,15 +207,24 @@ impl Server {
     /// it in `DATA.twin-port`, `DATA.twinN-port`): a test that restarts the
     /// server finds every instance where it was.
     fn other(data: &Path, n: usize, database: &str, args: &[&str]) -> anyhow::Result<Self> {
-        let name = if n == 2 { "twin".to_owned() } else { format!("twin{n}") };
-        let dir = data.with_extension(&name);
-        let port_file = data.with_extension(format!("{name}-port"));
+        let dir = data.with_extension(Self::twin(n));
+        let port_file = Self::port_file(data, n);
         let port = std::fs::read_to_string(&port_file).ok().and_then(|p| p.trim().parse().ok()).unwrap_or(0);
         let mut command = Self::command(&dir, port, args)?;
         command.env("LODGE_SYNC_DATABASE", database);
         let other = Self::run(command, &dir, args)?;
         std::fs::write(&port_file, other.port().to_string())?;
         Ok(other)
+    }
+
+    /// The `n`th instance's (from 2) name beside the data directory.
+    fn twin(n: usize) -> String {
+        if n == 2 { "twin".to_owned() } else { format!("twin{n}") }
+    }
+
+    /// Where the `n`th instance's (from 2) port is kept.
+    fn port_file(data: &Path, n: usize) -> PathBuf {
+        data.with_extension(format!("{}-port", Self::twin(n)))
     }
 
     fn run(mut command: Command, data: &Path, args: &[&str]) -> anyhow::Result<Self> {
@@ -265,6 +296,15 @@ impl Server {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Kill the `n`th instance (from 2: the first, which the tests' admin
+    /// devices are given, stays) at once, as `kill -9` does; its pid.
+    pub fn kill_instance(&mut self, n: usize) -> anyhow::Result<u32> {
+        let other = self.others.get_mut(n.wrapping_sub(2)).with_context(|| format!("there is no instance {n}"))?;
+        let pid = other.pid();
+        other.kill();
+        Ok(pid)
     }
 
     /// Kill the process (every instance's) at once (no graceful shutdown).

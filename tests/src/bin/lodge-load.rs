@@ -9,6 +9,8 @@
 //! `cargo run --release -p lodge-tests --bin lodge-load -- [--docs 2000]`
 //! (W2, W3 and W4)
 //! `cargo run --release -p lodge-tests --bin lodge-load -- w1 --devices 200 [--processes 4] [--slack]`
+//! (with `--database` and `--instances`, `--kill-one-at 100` kills the last
+//! instance mid-run: every change must still reach every observer)
 //! `cargo run --release -p lodge-tests --bin lodge-load -- catch-up`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- year --devices 200`
 //! `cargo run --release -p lodge-tests --bin lodge-load -- sites --sites 1000 [--sample 20] [--quiet-site-secs 5]`
@@ -87,7 +89,12 @@ const TICKS_PER_SECOND: f64 = 100.0;
 /// with those of its children it has waited for (a postmaster's ended
 /// backends).
 fn cpu_seconds_of(pid: u32, children: bool) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // A killed instance's last reading stands for it (`/proc` forgets it).
+    static LAST: std::sync::Mutex<Vec<(u32, bool, f64)>> = std::sync::Mutex::new(Vec::new());
+    let mut last = LAST.lock().unwrap();
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return last.iter().find(|(p, c, _)| (*p, *c) == (pid, children)).map_or(0.0, |(_, _, s)| *s);
+    };
     // Fields after the command name (which may hold spaces) in parentheses.
     let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or_default();
     let fields: Vec<&str> = rest.split_whitespace().collect();
@@ -95,7 +102,10 @@ fn cpu_seconds_of(pid: u32, children: bool) -> f64 {
     // utime, stime, cutime and cstime are fields 14 to 17 of the whole
     // line: 11 to 14 here.
     let own = ticks(11) + ticks(12);
-    (if children { own + ticks(13) + ticks(14) } else { own }) / TICKS_PER_SECOND
+    let seconds = (if children { own + ticks(13) + ticks(14) } else { own }) / TICKS_PER_SECOND;
+    last.retain(|(p, c, _)| (*p, *c) != (pid, children));
+    last.push((pid, children, seconds));
+    seconds
 }
 
 fn cpu_seconds(pid: u32) -> f64 {
@@ -200,7 +210,8 @@ async fn people_site(people: usize) -> anyhow::Result<(tempfile::TempDir, Server
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("server");
     let site = create_site(&data, "Load House")?;
-    let server = Server::start(&data, 0)?;
+    // Each instance names the others: a device of a killed one goes on.
+    let server = Server::start_naming_each_other(&data)?;
     let writer = Device::enrol(&server, dir.path(), "writer", &code(&data, site, "admin", None)?).await?;
     until(Duration::from_secs(60), || writer.read(|s| s.site_settings().ok().flatten().is_some())).await?;
     let admin = Actor { person: None, device: Some(writer.id), name: "Writer".into(), role: Role::Admin };
@@ -240,13 +251,19 @@ const W1_CHANGES: usize = 200;
 /// WORKLOADS.md has it; by default 4, or the next multiple of the server's
 /// instances, each process being given one instance in turn); a change
 /// every 50 ms, 200 times, over 100 documents; each observer notes when it
-/// first sees each change.
-async fn w1(devices: usize, processes: Option<usize>, slack: bool) -> anyhow::Result<()> {
+/// first sees each change. With `kill_at`, the last instance is killed
+/// (`kill -9`) once that many changes were made: its observers must see
+/// every change all the same, through the other instances.
+async fn w1(devices: usize, processes: Option<usize>, slack: bool, kill_at: Option<usize>) -> anyhow::Result<()> {
     use std::io::{BufRead, Write};
     anyhow::ensure!(devices >= 2, "W1 needs a writer and at least one observer: --devices 2 or more");
-    let (dir, server, site, writer, admin, people) = people_site(100).await?;
+    anyhow::ensure!(kill_at.is_none_or(|k| (1..W1_CHANGES).contains(&k)), "--kill-one-at: between 1 and {} changes", W1_CHANGES - 1);
+    let (dir, mut server, site, writer, admin, people) = people_site(100).await?;
     let data = dir.path().join("server");
     let instances = server.pids().len();
+    anyhow::ensure!(kill_at.is_none() || instances > 1, "--kill-one-at kills one of several instances: give --database and --instances 2 or more");
+    // The instance killed, by its address (the writer is on the first).
+    let doomed = server.http_urls().last().and_then(|u| u.split_once("://")).map(|(_, a)| a.to_owned()).filter(|_| kill_at.is_some());
     let processes = processes.unwrap_or(4usize.div_ceil(instances) * instances).clamp(1, devices - 1);
     // With `--slack`, the Slack rule is on: every sign-in and sign-out of
     // the run is posted to a stand-in for Slack on 127.0.0.1 (the hook is
@@ -267,11 +284,15 @@ async fn w1(devices: usize, processes: Option<usize>, slack: bool) -> anyhow::Re
     let mut children = Vec::new();
     // Observers on each instance's URL, in the order the instances come.
     let mut on: Vec<(String, usize)> = Vec::new();
+    // Whether each process's observers are on the instance to be killed.
+    let (mut moving, mut on_count) = (Vec::new(), Vec::new());
     for (p, codes) in shares.into_iter().enumerate() {
         let child_dir = dir.path().join(format!("observers-{p}"));
         std::fs::create_dir_all(&child_dir)?;
         let ws = server.ws_url();
+        moving.push(doomed.as_ref().is_some_and(|a| ws.contains(&format!("//{a}/"))));
         let count = codes.split(',').count();
+        on_count.push(count);
         match on.iter_mut().find(|(url, _)| *url == ws) {
             Some((_, n)) => *n += count,
             None => on.push((ws.clone(), count)),
@@ -317,8 +338,14 @@ async fn w1(devices: usize, processes: Option<usize>, slack: bool) -> anyhow::Re
     let mut sent = vec![0u64; W1_CHANGES];
     let machine0 = machine_ticks();
     let mut tick = tokio::time::interval(Duration::from_millis(50));
+    let mut killed = None;
     for (k, at) in sent.iter_mut().enumerate() {
         tick.tick().await;
+        if Some(k) == kill_at {
+            // Its CPU until now counts (see `cpu_seconds_of`).
+            cpu_parts(&server);
+            killed = Some(server.kill_instance(instances)?);
+        }
         let person = people[k % people.len()];
         *at = monotonic_ns();
         if k < people.len() {
@@ -334,7 +361,9 @@ async fn w1(devices: usize, processes: Option<usize>, slack: bool) -> anyhow::Re
     let mut by_change: Vec<Vec<Duration>> = vec![Vec::new(); W1_CHANGES];
     let mut missing = 0;
     let (mut up, mut down) = (0u64, 0u64);
-    for out in outputs {
+    // After the kill: pairs of the observers that moved, and of the others.
+    let (mut moved, mut stayed) = (Vec::new(), Vec::new());
+    for (out, moving) in outputs.into_iter().zip(&moving) {
         for line in out.lines() {
             let line = line?;
             if let Some(traffic) = line.strip_prefix("traffic ") {
@@ -350,6 +379,9 @@ async fn w1(devices: usize, processes: Option<usize>, slack: bool) -> anyhow::Re
                         let latency = Duration::from_nanos(at.saturating_sub(sent[k]));
                         all.push(latency);
                         by_change[k].push(latency);
+                        if kill_at.is_some_and(|after| k >= after) {
+                            if *moving { &mut moved } else { &mut stayed }.push(latency);
+                        }
                     }
                     None => missing += 1,
                 }
@@ -396,6 +428,22 @@ async fn w1(devices: usize, processes: Option<usize>, slack: bool) -> anyhow::Re
         server_cpu(&server) - cpu0.iter().sum::<f64>(),
         cpu_split(&cpu0, &cpu_parts(&server))
     );
+    if let (Some(after), Some(pid)) = (kill_at, killed) {
+        moved.sort();
+        stayed.sort();
+        let figures = |pairs: &[Duration]| match pairs.last() {
+            Some(max) => format!("p50 {:.1?}, p99 {:.1?}, max {max:.1?}", percentile(pairs, 0.5), percentile(pairs, 0.99)),
+            None => "none seen".to_owned(),
+        };
+        println!(
+            "W1 N={devices}: instance {instances} (pid {pid}) killed with SIGKILL before change {}; from then on, its {} observers (through the others) {}; the other {} {}",
+            after + 1,
+            moving.iter().zip(&on_count).filter(|(m, _)| **m).map(|(_, n)| n).sum::<usize>(),
+            figures(&moved),
+            moving.iter().zip(&on_count).filter(|(m, _)| !**m).map(|(_, n)| n).sum::<usize>(),
+            figures(&stayed)
+        );
+    }
     // A load run that lost a change fails (the test command's smoke run
     // relies on it).
     anyhow::ensure!(missing == 0, "W1: {missing} changes never reached an observer");
@@ -964,6 +1012,10 @@ enum Workload {
         /// With the Slack rule on.
         #[arg(long)]
         slack: bool,
+        /// Kill the last instance (SIGKILL) before change K (of 200): its
+        /// observers must see every change through the other instances.
+        #[arg(long, value_name = "K")]
+        kill_one_at: Option<usize>,
     },
     /// One process of W1's observers (W1 starts them).
     #[command(hide = true)]
@@ -1046,7 +1098,7 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.workload {
-        Some(Workload::W1 { devices, processes, slack }) => return w1(devices, processes, slack).await,
+        Some(Workload::W1 { devices, processes, slack, kill_one_at }) => return w1(devices, processes, slack, kill_one_at).await,
         Some(Workload::W1Observe { http, ws, dir, people, codes }) => return w1_observe(&http, &ws, &dir, &people, &codes).await,
         Some(Workload::CatchUp) => return catch_up().await,
         Some(Workload::Sites { sites, sample, quiet_site_secs }) => return many_sites(sites, sample, quiet_site_secs).await,
