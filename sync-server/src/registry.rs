@@ -41,7 +41,7 @@ pub enum RegistryError {
     #[error("the server's registry could not be upgraded: {0}")]
     Migration(#[from] rusqlite_migration::Error),
     /// PostgreSQL failed (or could not be reached).
-    #[error("the server's database could not be read or written: {0}")]
+    #[error("the server's database could not be read or written: {}", database::in_words(.0))]
     Postgres(#[from] postgres::Error),
     /// The certificate authorities for the database could not be read.
     #[error("the certificate authorities for the database (--database-ca) could not be read: {0}")]

@@ -188,7 +188,7 @@ pub fn listen(state: AppState, address: crate::registry::DatabaseAddress) {
         .spawn(move || {
             loop {
                 if let Err(e) = listen_once(&state, &address, &runtime) {
-                    tracing::warn!(error = %e, "listening for the other instances' changes failed; again in a second");
+                    tracing::warn!(error = %crate::registry::database::in_words(&e), "listening for the other instances' changes failed; again in a second");
                 }
                 std::thread::sleep(Duration::from_secs(1));
             }

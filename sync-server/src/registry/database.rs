@@ -60,6 +60,27 @@ impl DatabaseAddress {
     }
 }
 
+/// A PostgreSQL error in words an operator can act on. The library shows a
+/// server's error as "db error" alone and a failed connection without its
+/// cause: the server's own message and SQLSTATE, or the causes underneath,
+/// go with it (on one line, for the journal).
+pub fn in_words(e: &postgres::Error) -> String {
+    let mut words = e.to_string();
+    if let Some(db) = e.as_db_error() {
+        words = format!("{words}: {}: {} (SQLSTATE {})", db.severity(), db.message(), db.code().code());
+        for more in [db.detail(), db.hint()].into_iter().flatten() {
+            words = format!("{words}; {more}");
+        }
+        return words.replace('\n', " ");
+    }
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        words = format!("{words}: {c}");
+        cause = c.source();
+    }
+    words.replace('\n', " ")
+}
+
 /// Parameters of a statement, as `rusqlite::params!` makes them.
 pub type Params<'a> = &'a [&'a dyn ToSql];
 
@@ -275,7 +296,7 @@ impl Postgres {
     fn run<T>(&mut self, f: impl Fn(&mut Self) -> Result<T, RegistryError>) -> Result<T, RegistryError> {
         match f(self) {
             Err(RegistryError::Postgres(e)) if !self.in_transaction && (e.is_closed() || self.client().is_closed()) => {
-                tracing::warn!(error = %e, "the connection to the database was closed; connecting again");
+                tracing::warn!(error = %in_words(&e), "the connection to the database was closed; connecting again");
                 self.reconnect()?;
                 f(self)
             }
@@ -419,7 +440,23 @@ fn from_pg(row: &postgres::Row) -> Result<Row, RegistryError> {
 
 #[cfg(test)]
 mod tests {
-    use super::dollar_parameters;
+    use super::{dollar_parameters, in_words};
+
+    #[test]
+    fn a_database_error_says_what_the_server_said_and_a_refused_connection_why() {
+        // Port 1 on this machine: nothing listens there.
+        let refused = postgres::Client::connect("postgres://lodge@127.0.0.1:1/lodge", postgres::NoTls).err().expect("nothing listens on port 1");
+        let words = crate::registry::RegistryError::from(refused).to_string();
+        assert!(words.contains("error connecting to server") && words.contains("refused"), "{words}");
+        // The test command's PostgreSQL, when there is one (scripts/test
+        // starts it for every test).
+        if let Ok(server) = std::env::var("LODGE_TEST_POSTGRES") {
+            let mut client = postgres::Client::connect(&server, postgres::NoTls).expect("the test PostgreSQL");
+            let failed = client.query("SELECT * FROM no_such_table", &[]).expect_err("there is no such table");
+            let words = crate::registry::RegistryError::from(failed).to_string();
+            assert!(words.contains("relation \"no_such_table\" does not exist") && words.contains("SQLSTATE 42P01"), "{words}");
+        }
+    }
 
     #[test]
     fn numbered_parameters_are_written_the_postgresql_way() {
