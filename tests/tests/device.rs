@@ -587,3 +587,64 @@ async fn after_a_good_connection_the_device_tries_again_at_once() {
     assert!(again < last_wait, "tried again after {again:?}, as long as the outage's {last_wait:?} or more");
     status_becomes(&reception, "came back online", LIMIT, |st| st.connection == Connection::Online).await;
 }
+
+/// A stand-in for a server on 127.0.0.1 that takes one connection: what
+/// the device said first (its hello), and then whatever it is told to send.
+async fn one_connection(listener: TcpListener, answer: Vec<lodge_core::sync::ServerMessage>) -> Option<lodge_core::sync::ClientMessage> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (socket, _) = listener.accept().await.ok()?;
+    // Refused from now on, as a killed instance's address.
+    drop(listener);
+    let mut ws = tokio_tungstenite::accept_async(socket).await.ok()?;
+    let hello = loop {
+        match ws.next().await? {
+            Ok(Message::Binary(bytes)) => break lodge_core::sync::ClientMessage::decode(&bytes).ok()?,
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    };
+    for message in answer {
+        ws.send(Message::Binary(message.encode().into())).await.ok()?;
+    }
+    let _ = ws.close(None).await;
+    Some(hello)
+}
+
+/// A server's welcome names its other addresses (`serve --also-at`); a
+/// device keeps a few sane ones, whatever the frame holds, and when its
+/// server's address stops answering it takes the next of its own scheme at
+/// once, without being given it by anyone else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_keeps_a_few_sane_other_addresses_from_the_welcome_and_moves_to_the_next_when_its_own_is_refused() {
+    use lodge_core::sync::{ClientMessage, ServerMessage};
+    let dir = tempfile::tempdir().unwrap();
+    let (first, second) = (TcpListener::bind("127.0.0.1:0").await.unwrap(), TcpListener::bind("127.0.0.1:0").await.unwrap());
+    let other = format!("ws://127.0.0.1:{}/sync", second.local_addr().unwrap().port());
+    let first_url = format!("ws://127.0.0.1:{}/sync", first.local_addr().unwrap().port());
+    // Made by hand, as a hostile or broken server could: empty, far too
+    // long, with a line break, of another scheme, then more than are kept.
+    let mut told = vec![String::new(), format!("ws://{}/sync", "a".repeat(3000)), "ws://evil\n.example/sync".to_owned(), "wss://b.example/sync".to_owned(), other.clone()];
+    told.extend((0..20).map(|i| format!("ws://10.0.0.{i}/sync")));
+    let welcome = ServerMessage::Welcome { site: SiteId::new(), device: lodge_core::DeviceId::new(), role: Role::Reception, seq: 0, also_at: told };
+    let at_first = tokio::spawn(one_connection(first, vec![welcome]));
+    let at_second = tokio::spawn(one_connection(second, Vec::new()));
+
+    let store = Arc::new(std::sync::Mutex::new(Store::open(dir.path().join("device.sqlite"), Arc::new(SystemClock)).unwrap()));
+    let sync = spawn_with(store.clone(), first_url, "the-device-token".into(), ClientOptions::default());
+    let hello = tokio::time::timeout(LIMIT, at_first).await.expect("the device came to its address").unwrap();
+    assert!(matches!(hello, Some(ClientMessage::Hello { .. })), "{hello:?}");
+    // The second stand-in hears from the device only through the welcome.
+    let hello = tokio::time::timeout(LIMIT, at_second).await.expect("the device went on to the other address").unwrap();
+    match hello {
+        Some(ClientMessage::Hello { token, .. }) => assert_eq!(token, "the-device-token"),
+        other => panic!("the other address was not greeted: {other:?}"),
+    }
+    // What it kept: the sane ones, at most eight, in the order told (the
+    // other scheme is kept, and skipped when dialling).
+    let kept = store.lock().unwrap().meta_text("server_also_at").unwrap().unwrap_or_default();
+    let mut expected = vec!["wss://b.example/sync".to_owned(), other];
+    expected.extend((0..6).map(|i| format!("ws://10.0.0.{i}/sync")));
+    assert_eq!(kept.lines().collect::<Vec<_>>(), expected);
+    sync.stop();
+}
