@@ -1,9 +1,10 @@
 //! A site's channels set by its admin from the app: its Slack webhooks and
 //! its own mail relay, kept in the server's registry and never in a
-//! document (the URLs are the secrets; see [`crate::site_channels`]). What comes back shows them
-//! without their secrets. The rules are those of `lodge-sync slack|mail`:
-//! a webhook is https (plain http only to this machine), a relay is
-//! refused now if it could not send, not at its first message.
+//! document (the URLs are the secrets; see [`crate::site_channels`]).
+//! What comes back shows them without their secrets. The rules are those
+//! of `lodge-sync slack|mail`: a webhook is https (plain http only to this
+//! machine), a relay is refused now if it could not send, not at its first
+//! message.
 
 use axum::Json;
 use axum::extract::{Path, State};
