@@ -440,7 +440,7 @@ fn from_pg(row: &postgres::Row) -> Result<Row, RegistryError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{dollar_parameters, in_words};
+    use super::dollar_parameters;
 
     #[test]
     fn a_database_error_says_what_the_server_said_and_a_refused_connection_why() {
