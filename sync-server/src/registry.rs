@@ -535,11 +535,20 @@ impl Registry {
 
     /// Forget a document's changes kept at or below `upto` and before
     /// `whole`, the number under which the whole document was kept; how many.
-    /// A document deleted for good meanwhile (by another instance) loses
-    /// its whole copy too.
+    /// Not while another instance numbered a change of it in between: a
+    /// new instance fills its store in order, and that change would come
+    /// before the whole document that holds what it builds on (a document
+    /// it cannot start from); the next fold forgets them. A document
+    /// deleted for good meanwhile (by another instance) loses its whole
+    /// copy too.
     pub fn forget_changes(&self, site: SiteId, doc: &DocId, upto: u64, whole: u64) -> Result<usize, RegistryError> {
         let upto = i64::try_from(upto.min(whole.saturating_sub(1))).unwrap_or(i64::MAX);
-        let forgotten = self.db.execute("DELETE FROM changes WHERE site_id = ?1 AND doc_id = ?2 AND seq <= ?3", params![site, doc, upto])?;
+        let whole = i64::try_from(whole).unwrap_or(i64::MAX);
+        let forgotten = self.db.execute(
+            "DELETE FROM changes WHERE site_id = ?1 AND doc_id = ?2 AND seq <= ?3
+             AND NOT EXISTS (SELECT 1 FROM changes m WHERE m.site_id = ?1 AND m.doc_id = ?2 AND m.seq > ?3 AND m.seq < ?4)",
+            params![site, doc, upto, whole],
+        )?;
         let deleted = self.db.execute(
             "DELETE FROM changes WHERE site_id = ?1 AND doc_id = ?2 AND NOT purged
              AND EXISTS (SELECT 1 FROM changes p WHERE p.site_id = ?1 AND p.doc_id = ?2 AND p.purged)",
@@ -741,6 +750,30 @@ mod tests {
         let since1 = reg.changed_since(site, 1).unwrap();
         assert_eq!(since1.iter().map(|e| (e.doc.clone(), e.seq, e.purged)).collect::<Vec<_>>(), vec![(b, 2, false), (a, 3, true)]);
         assert_eq!(reg.seq(site).unwrap(), 3);
+    }
+
+    #[test]
+    fn a_documents_changes_are_not_forgotten_while_another_instance_numbered_one_between_them_and_the_whole() {
+        let (_dir, mut reg, site) = crate::registry::registry_with_site();
+        let doc = DocId::site(site);
+        let change = |b: u8| Numbered { doc: doc.clone(), purged: false, changes: Some(vec![b]) };
+        if !reg.is_postgres() {
+            // One server keeps no changes for others: nothing is folded.
+            reg.number(site, &[change(1), change(2)], "a").unwrap();
+            assert!(reg.crowded_docs(site, 0, u64::MAX).unwrap().is_empty());
+            return;
+        }
+        let ours = reg.number(site, &[change(1), change(2)], "a").unwrap();
+        // b's change, which a has not merged yet, then a's whole document.
+        reg.number(site, &[change(3)], "b").unwrap();
+        let whole = reg.number(site, &[change(4)], "a").unwrap()[0];
+        assert_eq!(reg.forget_changes(site, &doc, ours[1], whole).unwrap(), 0, "b's change would come first, without what it builds on");
+        assert_eq!(reg.changes_after(site, 0, 100).unwrap().len(), 4);
+        // Once a merged it, a later whole document takes the place of all.
+        let later = reg.number(site, &[change(5)], "a").unwrap()[0];
+        assert_eq!(reg.forget_changes(site, &doc, whole, later).unwrap(), 4);
+        let kept: Vec<u64> = reg.changes_after(site, 0, 100).unwrap().iter().map(|r| r.seq).collect();
+        assert_eq!(kept, vec![later]);
     }
 
     #[test]
