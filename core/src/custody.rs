@@ -56,7 +56,9 @@ impl Store {
     /// and the equipment turns on this.
     pub fn holds(&self, person: PersonId, doc: &DocId) -> Result<bool, Error> {
         let query = match doc.kind() {
-            DocKind::Key => "SELECT EXISTS (SELECT 1 FROM loans WHERE doc_id = ?1 AND customer = ?2 AND state = 'out')",
+            // A key by any of its loans, wherever kept; a loan book by its own.
+            DocKind::Key => "SELECT EXISTS (SELECT 1 FROM loans WHERE key_id = substr(?1, 5) AND customer = ?2 AND state = 'out')",
+            DocKind::LoanBook => "SELECT EXISTS (SELECT 1 FROM loans WHERE doc_id = ?1 AND customer = ?2 AND state = 'out')",
             DocKind::Equipment => "SELECT EXISTS (SELECT 1 FROM equipment WHERE doc_id = ?1 AND holder = ?2)",
             _ => return Ok(false),
         };
@@ -67,7 +69,8 @@ impl Store {
     /// phone that may have a copy of it, to be told to drop it.
     pub fn ever_held(&self, person: PersonId, doc: &DocId) -> Result<bool, Error> {
         let query = match doc.kind() {
-            DocKind::Key => "SELECT EXISTS (SELECT 1 FROM loans WHERE doc_id = ?1 AND customer = ?2)",
+            DocKind::Key => "SELECT EXISTS (SELECT 1 FROM loans WHERE key_id = substr(?1, 5) AND customer = ?2)",
+            DocKind::LoanBook => "SELECT EXISTS (SELECT 1 FROM loans WHERE doc_id = ?1 AND customer = ?2)",
             DocKind::Equipment => {
                 "SELECT EXISTS (SELECT 1 FROM custody c JOIN equipment e ON e.item_id = c.item_id WHERE e.doc_id = ?1 AND c.holder = ?2)"
             }

@@ -2,10 +2,13 @@
 //! lost, paid), and loan exceptions that let a customer hold more than one
 //! key of a type. Retired keys are never lent.
 //!
-//! A key's loans live in the key's document, each with appended events, so
-//! two desks acting offline never hide each other's facts; a key lent twice
-//! or a customer over their limit after a merge becomes a conflict.
+//! A key's loans live in its loan books, one per month (`book`), each
+//! with appended events, so two desks acting offline never hide each
+//! other's facts; a key lent twice or a customer over their limit after a
+//! merge becomes a conflict. Loans made before books stay in the key's own
+//! document.
 
+mod book;
 mod commands;
 mod document;
 mod error;
@@ -15,6 +18,7 @@ mod walk_in;
 
 pub use commands::CheckoutRequest;
 pub use walk_in::WalkIn;
+pub(crate) use book::{LoanBook, shared_creation_hash as book_creation_hash};
 pub(crate) use document::KeyDoc;
 pub use document::LoanState;
 pub use error::Error;

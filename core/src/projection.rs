@@ -29,6 +29,7 @@ pub(crate) fn project_document(id: &DocId, doc: &AutoCommit, conn: &Connection, 
             Ok(rows.project(id, conn, affected)?)
         }
         DocKind::Key => go::<crate::key_loan::KeyDoc>(id, doc, conn, affected),
+        DocKind::LoanBook => go::<crate::key_loan::LoanBook>(id, doc, conn, affected),
         DocKind::LoanException => go::<crate::key_loan::ExceptionDoc>(id, doc, conn, affected),
         DocKind::Equipment => go::<crate::equipment::EquipmentDoc>(id, doc, conn, affected),
         DocKind::Repair => go::<crate::repair::RepairDoc>(id, doc, conn, affected),
@@ -45,7 +46,7 @@ pub(crate) fn clear(id: &DocId, conn: &Connection, affected: &mut Affected) -> R
         DocKind::Person => crate::person::clear_projection(id, conn)?,
         DocKind::Visit => crate::visit::clear_projection(id, conn, affected)?,
         DocKind::Presence => crate::presence::clear_projection(id, conn, affected)?,
-        DocKind::Key => crate::key_loan::clear_key_projection(id, conn, affected)?,
+        DocKind::Key | DocKind::LoanBook => crate::key_loan::clear_key_projection(id, conn, affected)?,
         DocKind::LoanException => crate::key_loan::clear_exception_projection(id, conn, affected)?,
         DocKind::Equipment => crate::equipment::clear_projection(id, conn, affected)?,
         DocKind::Repair => crate::repair::clear_projection(id, conn, affected)?,

@@ -212,3 +212,30 @@ fn a_store_that_goes_quiet_has_its_log_copied_into_its_file() {
     }
     drop(store);
 }
+
+#[test]
+fn a_loan_kept_in_its_keys_own_document_from_before_loan_books_is_still_renewed_and_returned() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.sqlite");
+    std::fs::copy(fixtures().join("store-schema-1.sqlite"), &path).unwrap();
+    let mut store = Store::open(&path, clock()).unwrap();
+    let out = store.loans(LoanFilter::Out).unwrap();
+    let key = out[0].key;
+    let desk = Actor::site_founder("Key desk");
+    let due = store.renew_key(&desk, key, None).unwrap();
+    assert!(due > out[0].due_at, "renewed");
+    store.return_key(&desk, key).unwrap();
+    assert!(store.loans(LoanFilter::Out).unwrap().is_empty());
+    let loans = store.loans_of_key(key).unwrap();
+    assert_eq!(loans.len(), 1, "no loan lost, none made twice");
+    assert_eq!((loans[0].id, loans[0].state.as_str(), loans[0].renewals), (out[0].id, "returned", 0));
+    // Its events went to the key's own document, where the loan is.
+    let doc = DocId::key(key);
+    let bytes = store.export_document(&doc).unwrap().unwrap();
+    let am = automerge::AutoCommit::load(&bytes).unwrap();
+    use automerge::ReadDoc;
+    let loans = am.get(automerge::ROOT, "loans").unwrap().unwrap().1;
+    let first = am.get(&loans, 0).unwrap().unwrap().1;
+    let events = am.get(&first, "events").unwrap().unwrap().1;
+    assert_eq!(am.length(&events), 2, "renewed, then returned");
+}

@@ -45,7 +45,7 @@ impl Area {
             DocKind::Directory | DocKind::Person => Area::People,
             DocKind::Visit => Area::Visits,
             DocKind::Presence => Area::Presence,
-            DocKind::Key | DocKind::LoanException => Area::Keys,
+            DocKind::Key | DocKind::LoanBook | DocKind::LoanException => Area::Keys,
             DocKind::Equipment => Area::Equipment,
             DocKind::Repair => Area::Repairs,
             DocKind::Announcement => Area::Announcements,

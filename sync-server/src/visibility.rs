@@ -80,7 +80,7 @@ pub(crate) fn may_have_held(device: &Device, store: &mut Store, doc: &DocId) -> 
 }
 
 pub(crate) fn phone_may_hold(device: &Device, doc: &DocId) -> bool {
-    matches!(device.role, Role::Staff | Role::Worker) && matches!(doc.kind(), DocKind::Key | DocKind::Equipment)
+    matches!(device.role, Role::Staff | Role::Worker) && matches!(doc.kind(), DocKind::Key | DocKind::LoanBook | DocKind::Equipment)
 }
 
 /// Whether a phone's person is a fire marshal, for a roll call; `false`

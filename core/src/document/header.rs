@@ -27,8 +27,10 @@ pub enum DocKind {
     Visit,
     /// One person's sign-ins and sign-outs in one month.
     Presence,
-    /// A physical key and its loans.
+    /// A physical key (and the loans made before loan books).
     Key,
+    /// One key's loans that began in one month.
+    LoanBook,
     /// A grant to hold more keys of a type.
     LoanException,
     /// An item of equipment and its custody log.
@@ -43,13 +45,14 @@ pub enum DocKind {
 
 impl DocKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [DocKind; 11] = [
+    pub const ALL: [DocKind; 12] = [
         DocKind::Site,
         DocKind::Directory,
         DocKind::Person,
         DocKind::Visit,
         DocKind::Presence,
         DocKind::Key,
+        DocKind::LoanBook,
         DocKind::LoanException,
         DocKind::Equipment,
         DocKind::Repair,
@@ -66,6 +69,7 @@ impl DocKind {
             DocKind::Visit => "visit",
             DocKind::Presence => "presence",
             DocKind::Key => "key",
+            DocKind::LoanBook => "loan-book",
             DocKind::LoanException => "loan-exception",
             DocKind::Equipment => "equipment",
             DocKind::Repair => "repair",

@@ -40,6 +40,12 @@ impl DocId {
     pub fn key(id: KeyId) -> Self {
         Self(format!("key:{id}"))
     }
+    /// A key's loan book for one month (`YYYY-MM`, UTC, of when each of
+    /// its loans began). Desks create it independently, so its first
+    /// change is deterministic.
+    pub fn loan_book(key: KeyId, month: &str) -> Self {
+        Self(format!("loan-book:{key}:{month}"))
+    }
     /// A loan exception.
     pub fn loan_exception(id: ExceptionId) -> Self {
         Self(format!("loan-exception:{id}"))
@@ -69,14 +75,12 @@ impl DocId {
         let (kind, rest) = text.split_once(':').ok_or_else(bad)?;
         let kind = DocKind::parse(kind).ok_or_else(bad)?;
         let uuid_ok = |s: &str| uuid::Uuid::parse_str(s).is_ok();
+        let month_ok = |month: &str| {
+            month.len() == 7 && month.as_bytes()[4] == b'-' && month.bytes().enumerate().all(|(i, b)| i == 4 || b.is_ascii_digit())
+        };
         let ok = match kind {
-            DocKind::Presence => match rest.split_once(':') {
-                Some((person, month)) => {
-                    uuid_ok(person)
-                        && month.len() == 7
-                        && month.as_bytes()[4] == b'-'
-                        && month.bytes().enumerate().all(|(i, b)| i == 4 || b.is_ascii_digit())
-                }
+            DocKind::Presence | DocKind::LoanBook => match rest.split_once(':') {
+                Some((id, month)) => uuid_ok(id) && month_ok(month),
                 None => false,
             },
             _ => uuid_ok(rest),
@@ -139,16 +143,18 @@ mod tests {
             DocId::person(p),
             DocId::presence(p, "2026-11"),
             DocId::visit(VisitId::new()),
+            DocId::loan_book(KeyId::new(), "2026-12"),
         ];
         for id in ids {
             assert_eq!(DocId::parse(id.as_str()).unwrap(), id);
         }
         assert_eq!(DocId::presence(p, "2026-11").kind(), DocKind::Presence);
+        assert_eq!(DocId::loan_book(KeyId::new(), "2026-11").kind(), DocKind::LoanBook);
     }
 
     #[test]
     fn malformed_ids_are_refused() {
-        for bad in ["", "visit", "visit:123", "nope:0b6f5f5e-7f1f-4b8e-9d7e-0d7a1f0e4c11", "presence:x:2026-11"] {
+        for bad in ["", "visit", "visit:123", "nope:0b6f5f5e-7f1f-4b8e-9d7e-0d7a1f0e4c11", "presence:x:2026-11", "loan-book:0b6f5f5e-7f1f-4b8e-9d7e-0d7a1f0e4c11", "loan-book:0b6f5f5e-7f1f-4b8e-9d7e-0d7a1f0e4c11:26-12"] {
             assert!(DocId::parse(bad).is_err(), "{bad} accepted");
         }
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::document::{LoanChange, LoanEvent, LoanRecord, LoanState};
 use super::exception::Revocation;
-use super::{Error, ExceptionDoc, KeyDoc};
+use super::{Error, ExceptionDoc, KeyDoc, LoanBook};
 use crate::actor::{Actor, Role};
 use crate::document::{DocId, DocKind, Header};
 use crate::ids::{Email, EventId, ExceptionId, KeyId, KeyTypeId, LoanId, PersonId};
@@ -31,8 +31,71 @@ fn db(e: rusqlite::Error) -> Error {
     Error::Store(e.into())
 }
 
-fn read_key(work: &mut Work<'_>, key: KeyId) -> Result<KeyDoc, Error> {
-    work.read::<KeyDoc>(&DocId::key(key))?.ok_or(Error::UnknownKey(key))
+/// A key as the desk's rows have it: what a command checks before it
+/// touches a loan, without reading the key's document.
+struct KeyRow {
+    label: String,
+    key_type: KeyTypeId,
+    active: bool,
+}
+
+fn key_row(work: &Work<'_>, key: KeyId) -> Result<KeyRow, Error> {
+    work.conn()
+        .prepare_cached("SELECT label, type_id, active FROM keys WHERE key_id = ?1")
+        .map_err(db)?
+        .query_row([key], |r| Ok(KeyRow { label: r.get(0)?, key_type: r.get(1)?, active: r.get(2)? }))
+        .optional()
+        .map_err(db)?
+        .ok_or(Error::UnknownKey(key))
+}
+
+/// A document that keeps loans of a key: one of its loan books, or the
+/// key's own document for loans made before books.
+enum Ledger {
+    Key(KeyDoc),
+    Book(LoanBook),
+}
+
+impl Ledger {
+    fn loans(&self) -> &[LoanRecord] {
+        match self {
+            Ledger::Key(doc) => &doc.loans,
+            Ledger::Book(book) => &book.loans,
+        }
+    }
+}
+
+/// The documents holding the key's loans that are not closed yet (out or
+/// lost), read: a command on a key reads these, never its whole history.
+fn ledgers_with_open_loans(work: &mut Work<'_>, key: KeyId) -> Result<Vec<(DocId, Ledger)>, Error> {
+    let ids: Vec<DocId> = work
+        .conn()
+        .prepare_cached("SELECT DISTINCT doc_id FROM loans WHERE key_id = ?1 AND state IN ('out', 'lost') ORDER BY doc_id")
+        .map_err(db)?
+        .query_map([key], |r| r.get(0))
+        .map_err(db)?
+        .collect::<Result<_, _>>()
+        .map_err(db)?;
+    let mut ledgers = Vec::with_capacity(ids.len());
+    for id in ids {
+        let ledger = match id.kind() {
+            DocKind::LoanBook => work.read::<LoanBook>(&id)?.map(Ledger::Book),
+            _ => work.read::<KeyDoc>(&id)?.map(Ledger::Key),
+        };
+        if let Some(ledger) = ledger {
+            ledgers.push((id, ledger));
+        }
+    }
+    Ok(ledgers)
+}
+
+/// Every loan change touches the key's own document too: a phone sees a
+/// key while its person holds it, and the server asks again when the key
+/// changes.
+fn touch_key(work: &mut Work<'_>, key: KeyId) -> Result<(), Error> {
+    let now = work.now();
+    work.stamp(&DocId::key(key), "loans_changed_at", &Some(now))?;
+    Ok(())
 }
 
 fn key_type_row(work: &Work<'_>, key_type: &KeyTypeId) -> Result<(String, u32), Error> {
@@ -55,27 +118,74 @@ fn event(at: Timestamp, actor: &Actor, change: LoanChange) -> LoanEvent {
     LoanEvent { id: EventId::new(), at, by: actor.tag(), change }
 }
 
-/// Append events to loans (by index in the key's list) as one change.
-fn append_loan_events(work: &mut Work<'_>, mut doc: KeyDoc, events: Vec<(usize, LoanEvent)>) -> Result<(), Error> {
-    let paths: Vec<[Prop; 3]> = events.iter().map(|(i, _)| ["loans".into(), Prop::Seq(*i), "events".into()]).collect();
-    for (i, e) in &events {
-        doc.loans[*i].events.push(e.clone());
+/// Append events to loans (by index in the ledger's list) as one change.
+fn append_loan_events(work: &mut Work<'_>, id: &DocId, ledger: Ledger, events: Vec<(usize, LoanEvent)>) -> Result<(), Error> {
+    if events.is_empty() {
+        return Ok(());
     }
+    let paths: Vec<[Prop; 3]> = events.iter().map(|(i, _)| ["loans".into(), Prop::Seq(*i), "events".into()]).collect();
     let inserts: Vec<(&[Prop], &LoanEvent)> = paths.iter().zip(&events).map(|(p, (_, e))| (&p[..], e)).collect();
-    work.append(&DocId::key(doc.id), &inserts, &doc)?;
+    let push = |loans: &mut Vec<LoanRecord>| {
+        for (i, e) in &events {
+            loans[*i].events.push(e.clone());
+        }
+    };
+    match ledger {
+        Ledger::Key(mut doc) => {
+            push(&mut doc.loans);
+            work.append(id, &inserts, &doc)?;
+        }
+        Ledger::Book(mut book) => {
+            push(&mut book.loans);
+            work.append(id, &inserts, &book)?;
+        }
+    }
     Ok(())
+}
+
+/// For every open loan of the key for which `event` gives one, append
+/// it; then touch the key. Returns how many loans had an event, and the
+/// key's row.
+fn change_open_loans(
+    work: &mut Work<'_>,
+    key: KeyId,
+    mut event: impl FnMut(&LoanRecord) -> Result<Option<LoanEvent>, Error>,
+) -> Result<(usize, KeyRow), Error> {
+    let row = key_row(work, key)?;
+    let mut changed = 0;
+    for (id, ledger) in ledgers_with_open_loans(work, key)? {
+        let mut events = Vec::new();
+        for (i, loan) in ledger.loans().iter().enumerate() {
+            if let Some(e) = event(loan)? {
+                events.push((i, e));
+            }
+        }
+        changed += events.len();
+        append_loan_events(work, &id, ledger, events)?;
+    }
+    if changed > 0 {
+        touch_key(work, key)?;
+    }
+    Ok((changed, row))
 }
 
 /// Lend a key within `work`: the rules of the desk, once, for a known
 /// customer and a walk-in made in the same transaction alike.
 pub(super) fn lend(work: &mut Work<'_>, actor: &Actor, request: CheckoutRequest) -> Result<LoanId, Error> {
     let now = work.now();
-    let mut doc = read_key(work, request.key)?;
-    if !doc.active {
-        return Err(Error::Retired(doc.label));
+    let key = key_row(work, request.key)?;
+    if !key.active {
+        return Err(Error::Retired(key.label));
     }
-    if let Some(open) = doc.loans.iter().find(|l| matches!(l.state(), LoanState::Out { .. })) {
-        return Err(Error::AlreadyOut { label: doc.label.clone(), customer: person_name(work, open.customer), since: open.out_at });
+    let open: Option<(PersonId, Timestamp)> = work
+        .conn()
+        .prepare_cached("SELECT customer, out_at FROM loans WHERE key_id = ?1 AND state = 'out' ORDER BY out_at, loan_id LIMIT 1")
+        .map_err(db)?
+        .query_row([request.key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()
+        .map_err(db)?;
+    if let Some((customer, since)) = open {
+        return Err(Error::AlreadyOut { label: key.label, customer: person_name(work, customer), since });
     }
     let customer: Option<(PersonId, String, Option<String>, Option<String>)> = work
         .conn()
@@ -100,14 +210,14 @@ pub(super) fn lend(work: &mut Work<'_>, actor: &Actor, request: CheckoutRequest)
                 return Err(Error::UserIdRequired { name, affiliation: aff_name });
             }
     }
-    let (type_name, loan_days) = key_type_row(work, &doc.key_type)?;
+    let (type_name, loan_days) = key_type_row(work, &key.key_type)?;
     let held: u32 = work
         .conn()
         .prepare_cached("SELECT count(*) FROM loans WHERE customer = ?1 AND type_id = ?2 AND state = 'out'")
         .map_err(db)?
-        .query_row(params![customer, doc.key_type], |r| r.get(0))
+        .query_row(params![customer, key.key_type], |r| r.get(0))
         .map_err(db)?;
-    let allowed = super::allowance(work.conn(), customer, &doc.key_type, now).map_err(db)?;
+    let allowed = super::allowance(work.conn(), customer, &key.key_type, now).map_err(db)?;
     if held >= allowed {
         return Err(if allowed <= 1 {
             Error::OverLimit { name, key_type: type_name, held }
@@ -121,8 +231,13 @@ pub(super) fn lend(work: &mut Work<'_>, actor: &Actor, request: CheckoutRequest)
     }
     let id = LoanId::new();
     let loan = LoanRecord { id, customer, out_at: now, due_at, by: actor.tag(), events: Vec::new() };
-    doc.loans.push(loan.clone());
-    work.append(&DocId::key(request.key), &[(&["loans".into()], &loan)], &doc)?;
+    let month = now.month();
+    let book_id = DocId::loan_book(request.key, &month);
+    let site = crate::store::current_site(work.conn())?;
+    let mut book = work.read_or_create_shared(&book_id, || LoanBook::empty(site, request.key, &month))?;
+    book.loans.push(loan.clone());
+    work.append(&book_id, &[(&["loans".into()], &loan)], &book)?;
+    touch_key(work, request.key)?;
     Ok(id)
 }
 
@@ -138,7 +253,15 @@ impl Store {
             key_type_row(work, &key_type)?;
             let site = crate::store::current_site(work.conn())?;
             let id = KeyId::new();
-            let doc = KeyDoc { header: Header::new(DocKind::Key, site, None), id, key_type, label, active: true, loans: Vec::new() };
+            let doc = KeyDoc {
+                header: Header::new(DocKind::Key, site, None),
+                id,
+                key_type,
+                label,
+                active: true,
+                loans: Vec::new(),
+                loans_changed_at: None,
+            };
             work.create(&DocId::key(id), &doc)?;
             Ok(id)
         })
@@ -148,10 +271,17 @@ impl Store {
     pub fn retire_key(&mut self, actor: &Actor, key: KeyId) -> Result<(), Error> {
         actor.require(DESK, "retire keys")?;
         self.run("retire_key", actor, |work| {
-            let mut doc = read_key(work, key)?;
-            if doc.loans.iter().any(|l| matches!(l.state(), LoanState::Out { .. })) {
-                return Err(Error::RetireWhileOut(doc.label));
+            let row = key_row(work, key)?;
+            let out: bool = work
+                .conn()
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM loans WHERE key_id = ?1 AND state = 'out')")
+                .map_err(db)?
+                .query_row([key], |r| r.get(0))
+                .map_err(db)?;
+            if out {
+                return Err(Error::RetireWhileOut(row.label));
             }
+            let mut doc = work.read::<KeyDoc>(&DocId::key(key))?.ok_or(Error::UnknownKey(key))?;
             doc.active = false;
             work.write(&DocId::key(key), &doc)?;
             Ok(())
@@ -176,23 +306,18 @@ impl Store {
         actor.require(DESK, "renew loans")?;
         self.run("renew_key", actor, |work| {
             let now = work.now();
-            let doc = read_key(work, key)?;
-            let (_, loan_days) = key_type_row(work, &doc.key_type)?;
-            let mut events = Vec::new();
+            let (_, loan_days) = key_type_row(work, &key_row(work, key)?.key_type)?;
             let mut new_due = None;
-            for (i, loan) in doc.loans.iter().enumerate() {
-                if let LoanState::Out { due_at: current, .. } = loan.state() {
-                    let due = due_at.unwrap_or_else(|| current.max(now).plus_days(loan_days));
-                    if due <= now {
-                        return Err(Error::DueInPast(due));
-                    }
-                    events.push((i, event(now, actor, LoanChange::Renewed { due_at: due })));
-                    new_due = Some(due);
+            let (_, row) = change_open_loans(work, key, |loan| {
+                let LoanState::Out { due_at: current, .. } = loan.state() else { return Ok(None) };
+                let due = due_at.unwrap_or_else(|| current.max(now).plus_days(loan_days));
+                if due <= now {
+                    return Err(Error::DueInPast(due));
                 }
-            }
-            let due = new_due.ok_or_else(|| Error::NotOut(doc.label.clone()))?;
-            append_loan_events(work, doc, events)?;
-            Ok(due)
+                new_due = Some(due);
+                Ok(Some(event(now, actor, LoanChange::Renewed { due_at: due })))
+            })?;
+            new_due.ok_or(Error::NotOut(row.label))
         })
     }
 
@@ -214,19 +339,23 @@ impl Store {
         actor.require(DESK, "resolve key conflicts")?;
         self.run("resolve_key_conflict", actor, |work| {
             let now = work.now();
-            let doc = read_key(work, key)?;
-            let open: Vec<LoanId> = doc.loans.iter().filter(|l| matches!(l.state(), LoanState::Out { .. })).map(|l| l.id).collect();
+            let row = key_row(work, key)?;
+            let open: Vec<LoanId> = work
+                .conn()
+                .prepare_cached("SELECT loan_id FROM loans WHERE key_id = ?1 AND state = 'out'")
+                .map_err(db)?
+                .query_map([key], |r| r.get(0))
+                .map_err(db)?
+                .collect::<Result<_, _>>()
+                .map_err(db)?;
             if open.len() < 2 || !open.contains(&keep) {
-                return Err(Error::NoSuchConflict(doc.label));
+                return Err(Error::NoSuchConflict(row.label));
             }
-            let events = doc
-                .loans
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| l.id != keep && open.contains(&l.id))
-                .map(|(i, _)| (i, event(now, actor, LoanChange::Voided)))
-                .collect();
-            append_loan_events(work, doc, events)
+            change_open_loans(work, key, |loan| {
+                let void = loan.id != keep && open.contains(&loan.id) && matches!(loan.state(), LoanState::Out { .. });
+                Ok(void.then(|| event(now, actor, LoanChange::Voided)))
+            })?;
+            Ok(())
         })
     }
 
@@ -297,18 +426,11 @@ impl Store {
     ) -> Result<(), Error> {
         self.run(command, actor, |work| {
             let now = work.now();
-            let doc = read_key(work, key)?;
-            let events: Vec<(usize, LoanEvent)> = doc
-                .loans
-                .iter()
-                .enumerate()
-                .filter(|(_, loan)| applies(loan.state()))
-                .map(|(i, loan)| (i, event(now, actor, change(loan, now))))
-                .collect();
-            if events.is_empty() {
-                return Err(refused(doc.label));
+            let (changed, row) = change_open_loans(work, key, |loan| Ok(applies(loan.state()).then(|| event(now, actor, change(loan, now)))))?;
+            if changed == 0 {
+                return Err(refused(row.label));
             }
-            append_loan_events(work, doc, events)
+            Ok(())
         })
     }
 }

@@ -18,7 +18,14 @@ pub(crate) struct KeyDoc {
     pub label: String,
     /// `false` once retired: never lent again.
     pub active: bool,
+    /// Loans made before loan books; new loans go to the key's book of the
+    /// month (`super::book`), so this list no longer grows.
     pub loans: Vec<LoanRecord>,
+    /// When a loan of the key last began or ended. Every loan change
+    /// touches the key, so that the server asks again which phones may see
+    /// it (a phone sees a key while its person holds it).
+    #[autosurgeon(missing = "Option::default")]
+    pub loans_changed_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Reconcile, Hydrate)]
@@ -131,12 +138,13 @@ pub(crate) fn clear_projection(id: &DocId, conn: &Connection, affected: &mut Aff
     // loans that were open before this change are the ones to re-check.
     let mut stmt = conn.prepare_cached("SELECT DISTINCT key_id, customer, type_id, state FROM loans WHERE doc_id = ?1")?;
     let rows = stmt.query_map([id], |r| {
-        Ok((r.get::<_, KeyId>(0)?, r.get::<_, PersonId>(1)?, r.get::<_, KeyTypeId>(2)?, r.get::<_, String>(3)?))
+        Ok((r.get::<_, KeyId>(0)?, r.get::<_, PersonId>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
     })?;
     for row in rows {
         let (key, customer, key_type, state) = row?;
         affected.keys.insert(key);
-        if state == "out" {
+        // An empty type: a loan book's loan whose key is not here yet.
+        if let (true, Ok(key_type)) = (state == "out", KeyTypeId::parse(&key_type)) {
             affected.limits.insert((customer, key_type));
         }
     }
@@ -157,34 +165,44 @@ impl Model for KeyDoc {
         affected.keys.insert(self.id);
         conn.prepare_cached("INSERT OR REPLACE INTO keys (key_id, doc_id, type_id, label, active) VALUES (?1, ?2, ?3, ?4, ?5)")?
             .execute(params![self.id, id, self.key_type, self.label, self.active])?;
-        let mut insert = conn.prepare_cached(
-            "INSERT OR REPLACE INTO loans (loan_id, key_id, doc_id, customer, type_id, out_at, due_at, closed_at, state, renewals)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        )?;
-        for loan in &self.loans {
-            let state = loan.state();
-            let (due_at, renewals) = match state {
-                LoanState::Out { due_at, renewals } => (due_at, renewals),
-                _ => (loan.due_at, 0),
-            };
-            insert.execute(params![
-                loan.id,
-                self.id,
-                id,
-                loan.customer,
-                self.key_type,
-                loan.out_at,
-                due_at,
-                state.closed_at(),
-                state.name(),
-                renewals
-            ])?;
-            if matches!(state, LoanState::Out { .. }) {
-                affected.limits.insert((loan.customer, self.key_type.clone()));
-            }
+        // A loan book that arrived before its key did not know the key's
+        // type: give its loans the type now.
+        let mut untyped = conn.prepare_cached("SELECT customer FROM loans WHERE key_id = ?1 AND type_id = '' AND state = 'out'")?;
+        for customer in untyped.query_map([self.id], |r| r.get::<_, PersonId>(0))? {
+            affected.limits.insert((customer?, self.key_type.clone()));
         }
-        Ok(())
+        conn.prepare_cached("UPDATE loans SET type_id = ?2 WHERE key_id = ?1 AND type_id = ''")?.execute(params![self.id, self.key_type])?;
+        project_loans(id, self.id, Some(&self.key_type), &self.loans, conn, affected)
     }
+}
+
+/// Write the rows of `loans`, kept in document `id`, of key `key`; with no
+/// type (the key is not here yet) the rows' type is empty until it is.
+pub(crate) fn project_loans(
+    id: &DocId,
+    key: KeyId,
+    key_type: Option<&KeyTypeId>,
+    loans: &[LoanRecord],
+    conn: &Connection,
+    affected: &mut Affected,
+) -> rusqlite::Result<()> {
+    let mut insert = conn.prepare_cached(
+        "INSERT OR REPLACE INTO loans (loan_id, key_id, doc_id, customer, type_id, out_at, due_at, closed_at, state, renewals)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?;
+    for loan in loans {
+        let state = loan.state();
+        let (due_at, renewals) = match state {
+            LoanState::Out { due_at, renewals } => (due_at, renewals),
+            _ => (loan.due_at, 0),
+        };
+        let type_id = key_type.map_or("", KeyTypeId::as_str);
+        insert.execute(params![loan.id, key, id, loan.customer, type_id, loan.out_at, due_at, state.closed_at(), state.name(), renewals])?;
+        if let (LoanState::Out { .. }, Some(key_type)) = (state, key_type) {
+            affected.limits.insert((loan.customer, key_type.clone()));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -90,7 +90,7 @@ pub struct LoanException {
     pub revoked: bool,
 }
 
-const LOAN_SELECT: &str = "SELECT l.loan_id, l.key_id, k.label, l.type_id, l.customer, coalesce(p.name, l.customer), l.out_at, l.due_at, l.closed_at, l.state, l.renewals
+const LOAN_SELECT: &str = "SELECT l.loan_id, l.key_id, k.label, k.type_id, l.customer, coalesce(p.name, l.customer), l.out_at, l.due_at, l.closed_at, l.state, l.renewals
      FROM loans l JOIN keys k ON k.key_id = l.key_id LEFT JOIN people p ON p.person_id = l.customer";
 
 fn loan_row(now: Timestamp) -> impl Fn(&Row<'_>) -> rusqlite::Result<Loan> {

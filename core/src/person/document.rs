@@ -94,7 +94,7 @@ impl Model for PersonDoc {
         // now, or a replica that checked them before a rename merged would
         // keep the old name while the others show the new one.
         affected.presence.insert(self.id);
-        let mut open = conn.prepare_cached("SELECT DISTINCT key_id, type_id FROM loans WHERE customer = ?1 AND state = 'out'")?;
+        let mut open = conn.prepare_cached("SELECT DISTINCT key_id, type_id FROM loans WHERE customer = ?1 AND state = 'out' AND type_id <> ''")?;
         for row in open.query_map([self.id], |r| Ok((r.get::<_, crate::ids::KeyId>(0)?, r.get::<_, crate::ids::KeyTypeId>(1)?)))? {
             let (key, key_type) = row?;
             affected.keys.insert(key);

@@ -164,6 +164,23 @@ impl<'s> Work<'s> {
         Ok(())
     }
 
+    /// Set one field at the root of a stored document, as a change of its
+    /// own, without re-projecting it: for a field no projection reads
+    /// (when a key's loans last changed), which is written to make the
+    /// document travel again, not to change what it shows.
+    pub(crate) fn stamp<V: autosurgeon::Reconcile>(&mut self, id: &DocId, field: &str, value: &V) -> Result<(), Error> {
+        let options = self.options();
+        let loaded = load(self.cache, &self.tx, self.actor, id)?.ok_or_else(|| Error::corrupt(id, "it is missing"))?;
+        self.written.insert(id.clone());
+        self.local.insert(id.clone());
+        let before = loaded.doc.get_heads();
+        autosurgeon::reconcile_prop(&mut loaded.doc, automerge::ROOT, field, value).map_err(|e| Error::corrupt(id, e))?;
+        if loaded.doc.commit_with(options).is_none() {
+            return Ok(());
+        }
+        persist::append(&self.tx, id, loaded, &before, self.now)
+    }
+
     /// Delete a document with all its history and projections, for good,
     /// and what goes with it (a visit's notices to its host): returns
     /// those others, for whoever must tell the devices.

@@ -58,12 +58,12 @@ pub fn may_read(a: &Access<'_>) -> bool {
         (Person, Reception | KeyDesk) => true,
         (Person, Staff | Worker) => a.is_own_person(),
         // What "you still hold" lists: only while it is held.
-        (Key | Equipment, Staff | Worker) if a.held => true,
+        (Key | LoanBook | Equipment, Staff | Worker) if a.held => true,
         (Visit, Reception) => true,
         (Visit, Kiosk) => a.owned_by_device() && a.visit_waiting,
         (Presence, Reception) => true,
         (Presence, Staff | Worker) => a.owned_by_person(),
-        (Key | LoanException, KeyDesk) => true,
+        (Key | LoanBook | LoanException, KeyDesk) => true,
         (Equipment, Reception | Worker) => true,
         // Every ticket, read-only but their own: whether an item is in the
         // workshop is what a worker checks before taking it.
@@ -95,7 +95,7 @@ pub fn may_write(a: &Access<'_>) -> bool {
         (Visit, Kiosk) => a.owned_by_device() && a.visit_waiting,
         (Presence, Reception) => true,
         (Presence, Staff | Worker) => a.owned_by_person(),
-        (Key | LoanException, KeyDesk) => true,
+        (Key | LoanBook | LoanException, KeyDesk) => true,
         (Equipment, Worker) => true,
         (Repair, Worker) => a.owned_by_person(),
         // Every reader appends its own read; who may create one, and that

@@ -106,8 +106,11 @@ fn check_actors(writer: &Writer<'_>, doc: &DocId, incoming: &Incoming<'_>) -> Re
         if actor == writer.actor {
             continue;
         }
-        if doc.kind() == DocKind::Presence && actor == shared {
-            let expected = *canonical.get_or_insert_with(|| crate::presence::shared_creation_hash(doc, writer.site));
+        if matches!(doc.kind(), DocKind::Presence | DocKind::LoanBook) && actor == shared {
+            let expected = *canonical.get_or_insert_with(|| match doc.kind() {
+                DocKind::LoanBook => crate::key_loan::book_creation_hash(doc, writer.site),
+                _ => crate::presence::shared_creation_hash(doc, writer.site),
+            });
             if expected == Some(change.hash()) {
                 continue;
             }
@@ -131,6 +134,11 @@ fn check_identity(doc: &DocId, incoming: &Incoming<'_>) -> Result<(), Refusal> {
                 return Err(Refusal::OwnerMismatch { owner });
             }
             Some(format!("presence:{person}:{month}"))
+        }
+        DocKind::LoanBook => {
+            let key = text(after, "key").unwrap_or_default();
+            let month = text(after, "month").unwrap_or_default();
+            Some(format!("loan-book:{key}:{month}"))
         }
         _ => text(after, "id").map(|id| format!("{kind}:{id}")),
     };

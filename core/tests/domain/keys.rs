@@ -196,3 +196,54 @@ fn a_walk_in_is_made_a_customer_at_checkout_and_matched_by_email_after() {
     s.store.checkout_walk_in(&kd, s.m1, email.clone(), WalkIn { name: "Someone Else".into(), ..Default::default() }, None).unwrap();
     assert_eq!(s.store.people("").unwrap().len(), people_before + 1);
 }
+
+/// The loans in a document's `loans` list.
+fn loans_kept_in(s: &mut Site, doc: &lodge_core::DocId) -> usize {
+    use automerge::ReadDoc;
+    let bytes = s.store.export_document(doc).unwrap().expect("the document is here");
+    let am = automerge::AutoCommit::load(&bytes).unwrap();
+    let loans = am.get(automerge::ROOT, "loans").unwrap().expect("a loans list").1;
+    am.length(&loans)
+}
+
+#[test]
+fn a_key_lent_every_day_keeps_each_months_loans_in_that_months_book_not_in_the_key() {
+    let mut s = site();
+    let kd = s.key_desk.clone();
+    let mut months: std::collections::BTreeMap<String, usize> = Default::default();
+    for _ in 0..70 {
+        *months.entry(s.store.now().month()).or_default() += 1;
+        lend(&mut s, |s| s.m1, "jan@lodge.test").unwrap();
+        s.clock.advance(HOUR);
+        s.store.return_key(&kd, s.m1).unwrap();
+        s.clock.advance(DAY - HOUR);
+    }
+    assert!(months.len() >= 3, "{months:?}");
+    let m1 = s.m1;
+    assert_eq!(loans_kept_in(&mut s, &lodge_core::DocId::key(m1)), 0, "the key's own document holds no loan");
+    for (month, n) in &months {
+        assert_eq!(loans_kept_in(&mut s, &lodge_core::DocId::loan_book(m1, month)), *n, "the book of {month}");
+    }
+    let loans = s.store.loans_of_key(s.m1).unwrap();
+    assert_eq!(loans.len(), 70);
+    assert!(loans.iter().all(|l| l.state == "returned"));
+
+    // A loan that began late in one month is renewed, lost and paid for in
+    // the next: its events go to the book it began in.
+    let end_of_month = months.keys().last().unwrap().clone();
+    while s.store.now().month() == end_of_month {
+        s.clock.advance(DAY);
+    }
+    let began = s.store.now().month();
+    let loan = lend(&mut s, |s| s.m1, "jan@lodge.test").unwrap();
+    while s.store.now().month() == began {
+        s.clock.advance(DAY);
+    }
+    s.store.renew_key(&kd, s.m1, None).unwrap();
+    s.store.mark_lost(&kd, s.m1).unwrap();
+    s.store.mark_paid(&kd, s.m1).unwrap();
+    assert!(!s.store.documents().unwrap().contains(&lodge_core::DocId::loan_book(s.m1, &s.store.now().month())), "no book for a month no loan began in");
+    let paid = s.store.loans_of_key(s.m1).unwrap().into_iter().find(|l| l.id == loan).unwrap();
+    assert_eq!((paid.state.as_str(), paid.renewals), ("paid", 0));
+    assert_eq!(loans_kept_in(&mut s, &lodge_core::DocId::loan_book(m1, &began)), 1);
+}

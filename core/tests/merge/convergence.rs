@@ -49,6 +49,9 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (r.clone(), 0..3usize, 0..2usize).prop_map(|(at, person, item)| Op::Take { at, person, item }),
         2 => (r.clone(), 0..3usize, 0..2usize).prop_map(|(at, person, item)| Op::Bring { at, person, item }),
         2 => (1i64..600_000).prop_map(|ms| Op::Tick { ms }),
+        // Weeks: a key's loans then begin in several months' loan books,
+        // and sign-ins in several presence months.
+        1 => (7i64..20).prop_map(|days| Op::Tick { ms: days * 86_400_000 }),
         2 => (r.clone(), r).prop_map(|(a, b)| Op::Sync { a, b }),
     ]
 }

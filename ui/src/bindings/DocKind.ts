@@ -4,4 +4,4 @@
 /**
  * The kinds of document, as in the design's table.
  */
-export type DocKind = "site" | "directory" | "person" | "visit" | "presence" | "key" | "loan-exception" | "equipment" | "repair" | "announcement" | "roll-call";
+export type DocKind = "site" | "directory" | "person" | "visit" | "presence" | "key" | "loan-book" | "loan-exception" | "equipment" | "repair" | "announcement" | "roll-call";

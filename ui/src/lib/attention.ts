@@ -40,6 +40,7 @@ const KIND_TABLE: Record<DocKind, null> = {
   visit: null,
   presence: null,
   key: null,
+  "loan-book": null,
   "loan-exception": null,
   equipment: null,
   repair: null,
