@@ -658,6 +658,29 @@ impl Session {
                 }
             }
         }
+        // A phone sees a key while its person holds it, which turns on the
+        // key's loan books: a book in the catch-up has the phone look at
+        // the key again, whose own change may be numbered before it.
+        if matches!(self.device.role, lodge_core::Role::Staff | lodge_core::Role::Worker) {
+            let mut store = self.hub.store();
+            let in_feed: std::collections::HashSet<&DocId> = changed.iter().map(|e| &e.doc).collect();
+            let mut keys: Vec<DocId> = Vec::new();
+            for entry in changed.iter().filter(|e| !e.purged) {
+                if let Some(key) = entry.doc.key_of_book()
+                    && !in_feed.contains(&key)
+                    && !keys.contains(&key)
+                {
+                    keys.push(key);
+                }
+            }
+            for key in keys {
+                if self.readable(&mut store, &key) {
+                    wanted.push((key.clone(), !pending.contains(&key)));
+                } else if may_have_held(&self.device, &mut store, &key) {
+                    forgotten.push(key);
+                }
+            }
+        }
         let listed: std::collections::HashSet<DocId> = wanted.iter().map(|(d, _)| d.clone()).collect();
         // A document the device says it has changes for is answered only if
         // it may see it, or it is not here yet (one it made offline). (At

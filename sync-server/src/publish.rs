@@ -9,7 +9,7 @@ use lodge_core::{DeviceId, DocId, DocKind, Role};
 
 use crate::AppState;
 use crate::hub::{Changed, SiteHub};
-use crate::visibility::{access_of, for_everyone, header_of, held_by, kiosk_made, marshal_of, may_have_held, may_know_deletion, visit_waiting};
+use crate::visibility::{access_of, for_everyone, header_of, held_by, kiosk_made, marshal_of, may_have_held, may_know_deletion, phone_may_hold, visit_waiting};
 
 /// Number changed documents in the feed (`(document, deleted)`) and push
 /// them to the connected devices but `origin`'s; returns the feed's
@@ -88,7 +88,19 @@ fn fan_out_to(hub: &SiteHub, listeners: Vec<(u64, crate::hub::Listener)>, change
     let mut docs: Vec<Vec<DocMessage>> = vec![Vec::new(); listeners.len()];
     let mut purged: Vec<Vec<DocId>> = vec![Vec::new(); listeners.len()];
     let mut forgotten: Vec<Vec<DocId>> = vec![Vec::new(); listeners.len()];
-    for c in changes {
+    // A phone sees a key while its person holds it, which turns on the
+    // key's loan books: when a book changed, the phones look at the key
+    // again (its own change may have reached the server a turn before the
+    // book's, and been judged without it).
+    let mut keys: Vec<Changed> = Vec::new();
+    for c in changes.iter().filter(|c| !c.purged) {
+        if let Some(doc) = c.doc.key_of_book()
+            && !changes.iter().chain(&keys).any(|o| o.doc == doc)
+        {
+            keys.push(Changed { doc, seq: c.seq, purged: false });
+        }
+    }
+    for (c, phones_only) in changes.iter().map(|c| (c, false)).chain(keys.iter().map(|k| (k, true))) {
         if c.purged {
             for (i, (_, listener)) in listeners.iter().enumerate() {
                 if may_know_deletion(&listener.device, &mut store, &c.doc) {
@@ -103,6 +115,9 @@ fn fan_out_to(hub: &SiteHub, listeners: Vec<(u64, crate::hub::Listener)>, change
         let public = kiosks && for_everyone(&mut store, &c.doc);
         let mut readers = Vec::new();
         for (i, (_, listener)) in listeners.iter().enumerate() {
+            if phones_only && !phone_may_hold(&listener.device, &c.doc) {
+                continue;
+            }
             let held = held_by(&listener.device, &mut store, &c.doc);
             let marshal = marshal_of(&listener.device, &mut store, &c.doc);
             if !may_read(&access_of(&listener.device, &header, waiting, held, public, marshal)) {

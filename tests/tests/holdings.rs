@@ -19,10 +19,15 @@ fn lend(s: &TestSite, key: lodge_core::KeyId, to: &str) {
     s.admin.act(|st| st.checkout_key(&s.founder(), request)).unwrap();
 }
 
-/// Key documents in the phone's file (not only in its projections).
-fn key_docs_in_file(d: &Device) -> i64 {
+/// Documents of a kind in the phone's file (not only in its projections).
+fn docs_in_file(d: &Device, kind: &str) -> i64 {
     let conn = rusqlite::Connection::open(&d.path).unwrap();
-    conn.query_row("SELECT count(*) FROM documents WHERE kind = 'key'", [], |r| r.get(0)).unwrap()
+    conn.query_row("SELECT count(*) FROM documents WHERE kind = ?1", [kind], |r| r.get(0)).unwrap()
+}
+
+/// Key documents in the phone's file.
+fn key_docs_in_file(d: &Device) -> i64 {
+    docs_in_file(d, "key")
 }
 
 fn held_keys(d: &Device, p: PersonId) -> Vec<String> {
@@ -55,6 +60,8 @@ async fn a_phone_holds_its_persons_keys_while_they_are_out_and_no_one_elses() {
     assert_eq!(key_docs_in_file(&ewas), 1);
     assert_eq!(key_docs_in_file(&jans), 1, "Jan's phone has only M-2");
     assert_eq!(key_docs_in_file(&piotrs), 0, "Piotr holds nothing and sees no key");
+    assert_eq!(docs_in_file(&ewas, "loan-book"), 1, "the loan came in the key's book of the month");
+    assert_eq!(docs_in_file(&piotrs, "loan-book"), 0, "nor any loan");
 
     // Signing out on the phone names what she still holds.
     let ewa_actor = Actor::person(ewa, "Ewa Lis", Role::Staff);
@@ -69,6 +76,7 @@ async fn a_phone_holds_its_persons_keys_while_they_are_out_and_no_one_elses() {
     settled(&s.admin).await;
     ewas.go_online(&s.server);
     eventually("Ewa's phone drops key M-1", LIMIT, || key_docs_in_file(&ewas) == 0).await.unwrap();
+    eventually("Ewa's phone drops the key's loan book", LIMIT, || docs_in_file(&ewas, "loan-book") == 0).await.unwrap();
     assert!(held_keys(&ewas, ewa).is_empty());
     ewas.act(|st| st.sign_in(&ewa_actor, ewa)).unwrap();
     let receipt = ewas.act(|st| st.sign_out(&ewa_actor, ewa)).unwrap();

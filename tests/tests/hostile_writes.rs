@@ -765,3 +765,48 @@ async fn a_key_desk_adds_walk_in_customers_and_changes_nobody() {
     eventually("the admin has the customer", LIMIT, || s.admin.read(|st| st.person(new).unwrap().is_some_and(|p| p.roles.is_empty()))).await.unwrap();
     s.keeps_syncing(&s.admin, "the admin").await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_desk_writes_a_loan_book_only_under_its_own_key_and_month() {
+    use lodge_core::key_loan::CheckoutRequest;
+    use lodge_core::{ConflictKind, Email, KeyTypeId};
+    let s = site().await;
+    let founder = s.founder();
+    let master = KeyTypeId::parse("master").unwrap();
+    s.admin.act(|st| st.set_key_type(&founder, master.clone(), "Master", 14)).unwrap();
+    let key = s.admin.act(|st| st.add_key(&founder, master.clone(), "M-1")).unwrap();
+    let form = PersonForm { name: "Kim Lee".into(), email: Some("kim@lodge.test".into()), ..Default::default() };
+    s.admin.act(|st| st.create_person(&founder, form)).unwrap();
+    let lend = CheckoutRequest { key, customer: Email::parse("kim@lodge.test").unwrap(), due_at: None };
+    s.admin.act(|st| st.checkout_key(&founder, lend)).unwrap();
+    settled(&s.admin).await;
+    let book = DocId::loan_book(key, &s.admin.read(|st| st.now()).month());
+    assert!(s.server_has(&book), "the loan went to the month's book");
+    let mut desk = Rogue::enrol(&s, "key-desk", "key-desk", None).await;
+
+    // The month's book sent again as another month's.
+    let other = DocId::loan_book(key, "2099-01");
+    let mut am = fresh_copy(&mut s.export(&book), &desk.actor);
+    let o = desk.push(&other, &mut am).await;
+    assert!(refused_by(&o, SyncErrorKind::Forbidden, |r| matches!(r, Refusal::IdMismatch { .. })), "{o:?}");
+
+    // A change under a book's shared actor that is not its one empty creation.
+    let later = DocId::loan_book(key, "2099-02");
+    let mut am = fresh_copy(&mut s.export(&book), &lodge_core::shared_actor(&later));
+    set(&mut am, &[], "month", "2099-02");
+    let o = desk.push(&later, &mut am).await;
+    assert!(refused_by(&o, SyncErrorKind::ForeignActor, |r| r.is_foreign_actor()), "{o:?}");
+    assert!(!s.server_has(&other) && !s.server_has(&later));
+
+    // A second loan of the key written into the book by hand, as a desk
+    // that did not know of the first would: kept, and a conflict everywhere.
+    let mut am = s.export(&book).with_actor(desk.actor.clone());
+    append_like(&mut am, &["loans"], 0, &[("id", uuid::Uuid::new_v4().to_string().into())]);
+    assert_eq!(desk.push(&book, &mut am).await, Outcome::Kept);
+    eventually("the admin sees the key lent twice", LIMIT, || {
+        s.admin.read(|st| st.conflicts().unwrap().iter().any(|c| c.kind == ConflictKind::KeyLentTwice))
+    })
+    .await
+    .unwrap();
+    s.keeps_syncing(&s.admin, "the admin").await;
+}

@@ -88,6 +88,14 @@ impl DocId {
         if ok { Ok(Self(text.to_owned())) } else { Err(bad()) }
     }
 
+    /// For a loan book, its key's document: who may see the key turns on
+    /// the loans in its books. `None` for any other document.
+    pub fn key_of_book(&self) -> Option<DocId> {
+        let rest = self.0.strip_prefix("loan-book:")?;
+        let (key, _) = rest.split_once(':')?;
+        Some(Self(format!("key:{key}")))
+    }
+
     /// The kind named by the id.
     pub fn kind(&self) -> DocKind {
         let name = self.0.split_once(':').map(|(k, _)| k).unwrap_or_default();
@@ -149,7 +157,10 @@ mod tests {
             assert_eq!(DocId::parse(id.as_str()).unwrap(), id);
         }
         assert_eq!(DocId::presence(p, "2026-11").kind(), DocKind::Presence);
-        assert_eq!(DocId::loan_book(KeyId::new(), "2026-11").kind(), DocKind::LoanBook);
+        let key = KeyId::new();
+        assert_eq!(DocId::loan_book(key, "2026-11").kind(), DocKind::LoanBook);
+        assert_eq!(DocId::loan_book(key, "2026-11").key_of_book(), Some(DocId::key(key)));
+        assert_eq!(DocId::key(key).key_of_book(), None);
     }
 
     #[test]
