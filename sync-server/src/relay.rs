@@ -101,7 +101,21 @@ pub fn merge(state: &AppState, hub: &SiteHub) -> Result<Vec<Changed>, AppError> 
             let mut outcomes = store.merge_changes(&with_bytes)?.into_iter();
             for row in run {
                 // A number with no changes: devices look at it again.
-                if row.changes.is_none() || outcomes.next() == Some(true) {
+                let news = match row.changes {
+                    None => true,
+                    Some(_) => match outcomes.next() {
+                        Some(Ok(changed)) => changed,
+                        // Set aside, and the site goes on: the document comes
+                        // whole with its next fold (`compact`), or from a
+                        // device that has it.
+                        Some(Err(e)) => {
+                            tracing::warn!(site = %hub.site, doc = %row.doc, seq = row.seq, error = %e, "a change another instance numbered could not be merged here and was set aside");
+                            false
+                        }
+                        None => false,
+                    },
+                };
+                if news {
                     changed.push(Changed { doc: row.doc.clone(), seq: row.seq, purged: false });
                 }
             }

@@ -520,3 +520,47 @@ fn another_instances_address_must_be_a_sync_address_and_needs_the_shared_databas
     let alone = serve(&["--also-at", "ws://127.0.0.1:9/sync"]);
     assert!(alone.contains("--also-at names other instances of one database: it needs --database"), "{alone}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_no_store_can_take_is_set_aside_and_the_site_goes_on_on_every_instance() {
+    let cluster = Cluster::new();
+    let site = site_in(&cluster, "a");
+    let a = cluster.start("a");
+    let admin = cluster.device(&a, "a", site, "admin", "admin").await;
+    let anna = host(&admin).await;
+    // Bytes that are no Automerge change at all, numbered in the site's
+    // feed as if another instance had made them.
+    let damaged_visit = lodge_core::VisitId::new();
+    let damaged = lodge_core::DocId::visit(damaged_visit);
+    let (url, site_id, doc_id) = (cluster.database.clone(), site.to_string(), damaged.to_string());
+    lodge_tests::postgres::off_runtime(move || {
+        let mut db = postgres::Client::connect(&url, postgres::NoTls)?;
+        let mut tx = db.transaction()?;
+        let seq: i64 = tx.query_one("UPDATE sites SET seq = seq + 1 WHERE site_id = $1 RETURNING seq", &[&site_id])?.get(0);
+        tx.execute("INSERT INTO feed (site_id, doc_id, seq, purged) VALUES ($1, $2, $3, false)", &[&site_id, &doc_id, &seq])?;
+        let garbage = vec![0x42u8; 64];
+        tx.execute(
+            "INSERT INTO changes (site_id, seq, doc_id, purged, origin, bytes) VALUES ($1, $2, $3, false, 'elsewhere', $4)",
+            &[&site_id, &seq, &doc_id, &garbage],
+        )?;
+        tx.commit()?;
+        Ok(())
+    })
+    .unwrap();
+
+    // A guest registered after it, on a kiosk of a second instance: both
+    // instances pass the damaged change by and go on.
+    let b = cluster.start("b");
+    let kiosk = cluster.device(&b, "b", site, "kiosk", "kiosk").await;
+    let visit = kiosk.act(|s| s.register_guest(&kiosk.kiosk(), guest(anna, "After Damage"))).unwrap();
+    eventually("the admin on a sees the guest from b", LIMIT, || admin.read(|s| s.visit(visit).unwrap().is_some())).await.unwrap();
+
+    // A third instance, started empty, fills its store past it and serves
+    // the whole site.
+    let c = cluster.start("c");
+    let late = cluster.device(&c, "c", site, "late-desk", "reception").await;
+    eventually("a desk on c sees the guest", LIMIT, || late.read(|s| s.visit(visit).unwrap().is_some())).await.unwrap();
+    assert!(late.read(|s| s.person(anna).unwrap().is_some()));
+    assert!(late.read(|s| s.visit(damaged_visit).unwrap().is_none()), "nothing came of the damaged change");
+    drop((a, b));
+}

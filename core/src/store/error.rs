@@ -126,6 +126,13 @@ impl Error {
     pub(crate) fn corrupt(doc: &DocId, reason: impl ToString) -> Self {
         Error::CorruptDocument { doc: doc.clone(), reason: reason.to_string() }
     }
+
+    /// Whether the error is about one document's content (damaged, or of
+    /// another kind than its id says), not about the store: that document
+    /// can be set aside and the others go on.
+    pub fn is_the_documents(&self) -> bool {
+        matches!(self, Error::CorruptDocument { .. } | Error::WrongKind { .. })
+    }
 }
 
 #[cfg(test)]

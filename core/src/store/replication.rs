@@ -771,21 +771,34 @@ impl Store {
 
     /// Merge changes another copy of this store made ([`Store::changes_since`]),
     /// `(document, bytes)` in order, in one transaction: stored, projected
-    /// and acted on like any merge. Whether each document changed; a
-    /// document deleted for good here takes nothing. Bytes that are not
-    /// Automerge changes, or a new document of another kind than its id
-    /// says, are refused and change nothing.
-    pub fn merge_changes(&mut self, changes: &[(DocId, &[u8])]) -> Result<Vec<bool>, Error> {
+    /// and acted on like any merge. Whether each document changed, or why
+    /// its bytes were set aside: bytes that are not Automerge changes, or a
+    /// new document of another kind than its id says, change nothing, and
+    /// the other documents are merged all the same (one bad change must not
+    /// keep a whole site from opening). A document deleted for good here
+    /// takes nothing. The outer error is the store failing: then nothing
+    /// is merged.
+    pub fn merge_changes(&mut self, changes: &[(DocId, &[u8])]) -> Result<Vec<Result<bool, Error>>, Error> {
         let now = self.clock.now();
         let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?.acting(self.acts);
-        let result = changes.iter().map(|(doc, bytes)| merge_one(&mut work, doc, bytes)).collect::<Result<Vec<bool>, Error>>();
-        match result {
-            Ok(changed) => work.commit().map(|()| changed),
-            Err(e) => {
-                work.abandon();
-                Err(e)
+        let mut results = Vec::with_capacity(changes.len());
+        for (doc, bytes) in changes {
+            match work.savepoint().and_then(|()| merge_one(&mut work, doc, bytes)) {
+                Ok(changed) => {
+                    work.release();
+                    results.push(Ok(changed));
+                }
+                Err(e) if e.is_the_documents() => {
+                    work.rollback_to(doc);
+                    results.push(Err(e));
+                }
+                Err(e) => {
+                    work.abandon();
+                    return Err(e);
+                }
             }
         }
+        work.commit().map(|()| results)
     }
 
     /// Rewrite every projection from the stored documents: after a schema

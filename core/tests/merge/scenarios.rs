@@ -508,7 +508,8 @@ fn a_change_that_came_before_its_dependency_is_kept_in_the_file_once_applied() {
 /// What one server instance gives the others (`changes_since`) and what
 /// they merge (`merge_changes`): the same projections as a sync; a second
 /// giving carries only what is new; damaged bytes, or a document of another
-/// kind under an id, change nothing.
+/// kind under an id, are set aside and change nothing, and the documents
+/// beside them are merged.
 #[test]
 fn changes_given_by_one_copy_and_merged_by_another_give_the_same_projections() {
     let mut r = Replicas::new(3);
@@ -526,7 +527,7 @@ fn changes_given_by_one_copy_and_merged_by_another_give_the_same_projections() {
         .collect();
     let borrowed: Vec<(DocId, &[u8])> = given.iter().map(|(d, b)| (d.clone(), b.as_slice())).collect();
     let changed = r.stores[2].merge_changes(&borrowed).unwrap();
-    assert!(changed.iter().any(|c| *c), "the new guest is news to replica 2");
+    assert!(changed.iter().any(|c| matches!(c, Ok(true))), "the new guest is news to replica 2");
     assert_eq!(projections(&r.stores[0]), projections(&r.stores[2]));
     // Admitted on replica 0: given again since the heads it gave, only that.
     let (_, heads) = r.stores[0].changes_since(&visit, &[]).unwrap().unwrap();
@@ -535,20 +536,26 @@ fn changes_given_by_one_copy_and_merged_by_another_give_the_same_projections() {
     let (since, _) = r.stores[0].changes_since(&visit, &heads).unwrap().unwrap();
     let (whole, _) = r.stores[0].changes_since(&visit, &[]).unwrap().unwrap();
     assert!(since.len() < whole.len(), "{} bytes since against {} whole", since.len(), whole.len());
-    assert_eq!(r.stores[2].merge_changes(&[(visit.clone(), since.as_slice())]).unwrap(), vec![true]);
-    assert_eq!(r.stores[2].merge_changes(&[(visit.clone(), since.as_slice())]).unwrap(), vec![false], "merged twice, changed once");
+    let merged = |store: &mut lodge_core::Store, doc: &DocId, bytes: &[u8]| -> Vec<bool> {
+        store.merge_changes(&[(doc.clone(), bytes)]).unwrap().into_iter().map(|r| r.unwrap()).collect()
+    };
+    assert_eq!(merged(&mut r.stores[2], &visit, &since), vec![true]);
+    assert_eq!(merged(&mut r.stores[2], &visit, &since), vec![false], "merged twice, changed once");
     assert_eq!(projections(&r.stores[0]), projections(&r.stores[2]));
-    // Refused whole, changing nothing: garbage after a good document, and a
-    // visit's bytes under a person's id.
+    // Set aside one by one: garbage after a good document, and a visit's
+    // bytes under a person's id. The good document is merged all the same.
     let before = projections(&r.stores[2]);
     let other = register(&mut r, 0, "Other Guest");
     let (good, _) = r.stores[0].changes_since(&DocId::visit(other), &[]).unwrap().unwrap();
-    let err = r.stores[2].merge_changes(&[(DocId::visit(other), good.as_slice()), (visit.clone(), &[0x42; 12][..])]).unwrap_err();
-    assert!(matches!(err, StoreError::CorruptDocument { .. }), "{err}");
-    let person = DocId::person(r.people[1]);
     let stranger = lodge_core::PersonId::new();
-    let err = r.stores[2].merge_changes(&[(DocId::person(stranger), good.as_slice())]).unwrap_err();
-    assert!(matches!(err, StoreError::WrongKind { .. }), "{err}");
-    let _ = person;
-    assert_eq!(before, projections(&r.stores[2]), "nothing of a refused batch stays");
+    let outcomes = r.stores[2]
+        .merge_changes(&[(visit.clone(), &[0x42; 12][..]), (DocId::visit(other), good.as_slice()), (DocId::person(stranger), good.as_slice())])
+        .unwrap();
+    assert!(matches!(&outcomes[0], Err(StoreError::CorruptDocument { .. })), "{:?}", outcomes[0]);
+    assert!(matches!(&outcomes[1], Ok(true)), "{:?}", outcomes[1]);
+    assert!(matches!(&outcomes[2], Err(StoreError::WrongKind { .. })), "{:?}", outcomes[2]);
+    assert!(r.stores[2].visit(other).unwrap().is_some(), "the good document beside them was merged");
+    assert!(r.stores[2].person(stranger).unwrap().is_none(), "nothing of the wrong kind stays");
+    assert_ne!(before, projections(&r.stores[2]));
+    assert_eq!(projections(&r.stores[0]), projections(&r.stores[2]), "the damaged bytes changed nothing: the same as the copy that gave them");
 }
