@@ -93,7 +93,8 @@ fn fan_out_to(hub: &SiteHub, listeners: Vec<(u64, crate::hub::Listener)>, change
     // again (its own change may have reached the server a turn before the
     // book's, and been judged without it).
     let mut keys: Vec<Changed> = Vec::new();
-    for c in changes.iter().filter(|c| !c.purged) {
+    let phones = listeners.iter().any(|(_, l)| matches!(l.device.role, Role::Staff | Role::Worker));
+    for c in changes.iter().filter(|c| phones && !c.purged) {
         if let Some(doc) = c.doc.key_of_book()
             && !changes.iter().chain(&keys).any(|o| o.doc == doc)
         {
