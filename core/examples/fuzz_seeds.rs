@@ -46,7 +46,7 @@ fn main() -> anyhow::Result<()> {
         write("server_message", format!("whole-{i}"), &[&[pick][..], &whole].concat())?;
         write("document", format!("saved-{i}"), &[&[pick][..], bytes].concat())?;
     }
-    write("frame", "hello".into(), &ClientMessage::Hello { token: "t".into(), since: 7, pending: saved.iter().map(|(d, _)| d.clone()).collect(), app: None }.encode())?;
+    write("frame", "hello".into(), &ClientMessage::Hello { token: "t".into(), since: 7, pending: saved.iter().map(|(d, _)| d.clone()).collect(), app: None, kept_counts: false }.encode())?;
     write("frame", "purge".into(), &ClientMessage::Purge { docs: vec![saved[0].0.clone()] }.encode())?;
     write("frame", "welcome".into(), &ServerMessage::Welcome { site: SiteId::new(), device: DeviceId::new(), role: Role::Kiosk, seq: 3, also_at: vec!["ws://127.0.0.1:7879/sync".into()] }.encode())?;
     write(

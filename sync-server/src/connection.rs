@@ -80,8 +80,8 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
         Ok(Some(Ok(_))) => Err(FrameError::Malformed("the first frame must be a binary hello".into())),
         _ => return,
     };
-    let (token, since, pending, app) = match first {
-        Ok(ClientMessage::Hello { token, since, pending, app }) => (token, since, pending, app),
+    let (token, since, pending, app, kept_counts) = match first {
+        Ok(ClientMessage::Hello { token, since, pending, app, kept_counts }) => (token, since, pending, app, kept_counts),
         Ok(_) => return refuse(&mut sink, SyncErrorKind::BadFrame, "The first frame must be a hello.".into()).await,
         Err(e @ FrameError::Version(_)) => return refuse(&mut sink, SyncErrorKind::Version, e.to_string()).await,
         Err(e) => return refuse(&mut sink, SyncErrorKind::BadFrame, e.to_string()).await,
@@ -142,7 +142,9 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
     // Listening starts before the catch-up is read, so that no change falls
     // between the two (one that is in both is sent once: the sync state
     // knows it went).
-    let (listener, mut queued) = hub.listen(device.clone());
+    // Only an admin's statistics show the daily counts.
+    let keeps_counts = kept_counts && device.role == Role::Admin;
+    let (listener, mut queued) = hub.listen(device.clone(), keeps_counts);
     let mut left = Left { hub: hub.clone(), listener, peer, live: Some(live), state: state.clone(), device: device.device };
     // In touch now: the admin's list of devices says so, with its app.
     let (s, d) = (state.clone(), device.device);
@@ -164,7 +166,7 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
         return;
     }
     tracing::info!(device = %device.device, role = %device.role, since, "device connected");
-    let session = Arc::new(Session { device, hub, state: state.clone() });
+    let session = Arc::new(Session { device, hub, state: state.clone(), keeps_counts });
     // Frames go out through a writer task of their own, so that this task
     // always reads the device: a device blocked writing its answers to a
     // server that is not reading stops reading too, and a big catch-up
@@ -370,6 +372,19 @@ async fn converse(
         && let Err(why) = out.catch_up(&ServerMessage::Forget { docs: forgotten }, None)
     {
         return unsent(why);
+    }
+    // The daily counts after the deletions they came from, so that an
+    // erased visit is never counted twice on the admin's screen.
+    if session.keeps_counts {
+        let s = session.clone();
+        match tokio::task::spawn_blocking(move || s.state.registry().kept_counts(s.device.site)).await {
+            Ok(Ok(counts)) => {
+                if let Err(why) = out.catch_up(&ServerMessage::KeptCounts { counts }, None) {
+                    return unsent(why);
+                }
+            }
+            _ => return failed(),
+        }
     }
     let mut backlog: std::collections::VecDeque<Vec<(DocId, bool)>> =
         wanted.chunks(CATCH_UP_FRAME_DOCS).map(<[_]>::to_vec).collect();
@@ -582,6 +597,8 @@ struct Session {
     device: Device,
     hub: Arc<SiteHub>,
     state: AppState,
+    /// See [`crate::hub::Listener::keeps_counts`].
+    keeps_counts: bool,
 }
 
 impl Session {

@@ -49,6 +49,9 @@ pub struct Changed {
 pub struct Listener {
     /// The device.
     pub device: Device,
+    /// It keeps the site's daily counts (an admin's app that said so in
+    /// its hello): it is sent them after each retention sweep.
+    pub keeps_counts: bool,
     frames: mpsc::Sender<ServerMessage>,
 }
 
@@ -201,10 +204,10 @@ impl SiteHub {
 
     /// Start listening for a device's connection: its frames arrive on the
     /// receiver until [`SiteHub::leave`] or until it falls too far behind.
-    pub fn listen(&self, device: Device) -> (u64, mpsc::Receiver<ServerMessage>) {
+    pub fn listen(&self, device: Device, keeps_counts: bool) -> (u64, mpsc::Receiver<ServerMessage>) {
         let (frames, receiver) = mpsc::channel(QUEUE_FRAMES);
         let id = self.next_listener.fetch_add(1, Ordering::SeqCst);
-        self.listeners().insert(id, Listener { device, frames });
+        self.listeners().insert(id, Listener { device, keeps_counts, frames });
         (id, receiver)
     }
 

@@ -274,6 +274,9 @@ impl AppState {
         if let Err(e) = site_channels::copy_into_hub(self, &hub) {
             tracing::warn!(%site, error = %e, "the site's channels could not be copied from the registry");
         }
+        if let Err(e) = retention::copy_counts(self, &hub) {
+            tracing::warn!(%site, error = %e, "the site's daily counts could not be copied to the registry");
+        }
         *slot = Some(hub.clone());
         if hub.owes() {
             publish::publish(self, &hub, None, Vec::new(), false);

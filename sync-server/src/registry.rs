@@ -19,6 +19,7 @@ mod channels;
 pub mod database;
 mod join_requests;
 mod joining;
+mod kept_counts;
 mod operators;
 
 pub use audit::{AuditRow, MAX_AUDIT_ROWS};

@@ -186,7 +186,15 @@ pub fn merge_and_push(state: &AppState, site: SiteId) {
         crate::publish::publish(state, &hub, None, Vec::new(), false);
     }
     match merge(state, &hub) {
-        Ok(changed) if !changed.is_empty() => crate::publish::fan_out(&hub, None, &changed, changed.iter().any(|c| c.purged)),
+        Ok(changed) if !changed.is_empty() => {
+            let deleted = changed.iter().any(|c| c.purged);
+            crate::publish::fan_out(&hub, None, &changed, deleted);
+            // Another instance's retention sweep: its counts are in the
+            // registry already (see `crate::retention::sweep`).
+            if deleted && let Err(e) = crate::retention::tell_counts(state, &hub) {
+                tracing::warn!(%site, error = %e, "the daily counts were not sent to the admins");
+            }
+        }
         Ok(_) => {}
         Err(e) => tracing::error!(%site, error = %e, "changes from the other instances could not be merged; trying again at the next change"),
     }

@@ -14,6 +14,7 @@
 use std::collections::HashMap;
 
 use lodge_core::retention::{Erased, ErasureRecord};
+use lodge_core::sync::ServerMessage;
 use lodge_core::sync::api::{ErasureConfirmation, ErasureReport};
 use lodge_core::{DeviceId, SiteId, Timestamp};
 
@@ -54,6 +55,9 @@ fn sweep_blocking(state: &AppState, site: SiteId, now: Timestamp) -> Result<Eras
                     }
                 }
             }
+            // Before the deletions are numbered: another instance that
+            // merges them then finds their counts in the registry.
+            copy_counts(state, &hub)?;
             let deletions = step.docs.iter().map(|doc| (doc.clone(), true)).collect();
             let before = hub.seq();
             let seq = crate::publish::publish(state, &hub, None, deletions, true);
@@ -67,9 +71,49 @@ fn sweep_blocking(state: &AppState, site: SiteId, now: Timestamp) -> Result<Eras
         }
     }
     let id = hub.store().record_erasure(now, &erased, feed_seq, &told)?;
+    if feed_seq.is_some() {
+        tell_counts(state, &hub)?;
+    }
     tracing::info!(%site, visits = erased.visits, presence_months = erased.presence_months, ?feed_seq, devices = told.len(), "retention sweep");
     let record = ErasureRecord { id, ran_at: now, visits: erased.visits, presence_months: erased.presence_months, feed_seq, devices: told };
     Ok(report(&record, &devices_by_id(state, site)?, &state.registry().confirmed(site)?))
+}
+
+/// Copy the daily counts the site's store here keeps to the registry,
+/// where every instance reads them (see `crate::registry::Registry::copy_kept_counts`):
+/// after each sweep, and when the site is opened (a sweep cut short
+/// between the store and the registry, or counts kept before they were
+/// copied). From blocking code only.
+pub fn copy_counts(state: &AppState, hub: &crate::hub::SiteHub) -> Result<(), AppError> {
+    let (store_id, counts) = {
+        let store = hub.look_at_store();
+        (store.actor_id().to_hex_string(), store.kept_counts()?)
+    };
+    if !counts.is_empty() {
+        state.registry().copy_kept_counts(hub.site, &store_id, &counts)?;
+    }
+    Ok(())
+}
+
+/// Send the site's daily counts to the admins connected here now that
+/// keep them (the others get them when they connect): after a sweep here,
+/// and after merging another instance's deletions. Queued after the
+/// deletions, so that no screen counts an erased visit twice. From
+/// blocking code only.
+pub(crate) fn tell_counts(state: &AppState, hub: &crate::hub::SiteHub) -> Result<(), AppError> {
+    let admins: Vec<_> = hub.others(None).into_iter().filter(|(_, l)| l.keeps_counts).collect();
+    if admins.is_empty() {
+        return Ok(());
+    }
+    let counts = state.registry().kept_counts(hub.site)?;
+    for (id, admin) in admins {
+        if !admin.offer(ServerMessage::KeptCounts { counts: counts.clone() }) {
+            // Too far behind: its queue is dropped, and it gets the counts
+            // when it reconnects.
+            hub.leave(id);
+        }
+    }
+    Ok(())
 }
 
 /// Every sweep of `site`, newest first, with each device's confirmation as

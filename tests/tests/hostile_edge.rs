@@ -113,7 +113,7 @@ async fn ws_from(server: &Server, source: IpAddr) -> anyhow::Result<Ws> {
 }
 
 fn hello(token: &str) -> Message {
-    Message::Binary(ClientMessage::Hello { token: token.to_owned(), since: 0, pending: vec![], app: None }.encode().into())
+    Message::Binary(ClientMessage::Hello { token: token.to_owned(), since: 0, pending: vec![], app: None, kept_counts: false }.encode().into())
 }
 
 /// How a socket ended, as its reader saw it.

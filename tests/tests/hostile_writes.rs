@@ -115,7 +115,7 @@ impl Rogue {
     /// it carried (synced or said to be deleted).
     async fn connect(s: &TestSite, token: &str, pending: Vec<DocId>) -> (Socket, Vec<DocId>) {
         let mut ws = tokio_tungstenite::connect_async(s.server.ws_url()).await.unwrap().0;
-        let hello = ClientMessage::Hello { token: token.to_owned(), since: 0, pending, app: None };
+        let hello = ClientMessage::Hello { token: token.to_owned(), since: 0, pending, app: None, kept_counts: false };
         ws.send(Message::Binary(hello.encode().into())).await.unwrap();
         let mut got = Vec::new();
         loop {

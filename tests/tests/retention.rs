@@ -2,15 +2,16 @@
 //! site's retention is erased from the server's store files and from every
 //! device's — one online, one offline that reconnects afterwards — read as
 //! they are (store, log, shared memory; nothing vacuumed); a visit inside
-//! retention stays; the daily counts still count the erased one; and the
-//! erasure report waits for the offline desk's confirmation.
+//! retention stays; the daily counts still count the erased one, on the
+//! server and on the admins' devices; and the erasure report waits for the
+//! offline desk's confirmation.
 
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use lodge_core::sync::api::ErasureReport;
-use lodge_core::sync::{AdminError, ApiErrorKind, admin as api};
+use lodge_core::sync::{AdminError, ApiErrorKind, ClientMessage, ServerMessage, admin as api};
 use lodge_core::visit::{AdmitRequest, GuestForm};
 use lodge_core::{Actor, CardNumber, Clock, DeviceId, ManualClock, PersonId, Role, SystemClock, Timestamp, VisitId};
 use lodge_tests::site::{LIMIT, TestSite, settled};
@@ -95,6 +96,10 @@ async fn a_visit_past_retention_leaves_every_file_and_the_report_waits_for_the_o
     let server_store = s.server.data.join("sites").join(format!("{}.sqlite", s.site));
     assert!(in_files(&server_store, "Oldrich"));
 
+    // Two more admins, online at the sweep: on PostgreSQL one of them is
+    // on the instance that does not sweep, which merges the deletions.
+    let online_admins = [s.device("admin-2", "admin", None).await, s.device("admin-3", "admin", None).await];
+
     // Desk B goes offline; the sweep runs.
     desk_b.go_offline();
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -138,6 +143,19 @@ async fn a_visit_past_retention_leaves_every_file_and_the_report_waits_for_the_o
     assert!(visits.contains("Renata Recent") && !visits.contains("Oldrich"), "{visits}");
     let visits = admin(&s.server.data, &[&["report", "visits"][..], &period, &["--format", "csv"]].concat()).unwrap();
     assert!(visits.contains("Renata Recent") && !visits.contains("Oldrich"), "{visits}");
+    // The admin's own dashboard counts the erased guest too: the server
+    // sends its counts to the admins online at the sweep, and to an admin
+    // device when it connects. A desk shows no statistics and is not sent
+    // them.
+    let registered_on = |d: &Device| d.read(|st| st.statistics(&from, &today).unwrap().days.iter().map(|f| f.visits_registered).sum::<u64>());
+    for a in [&s.admin, &online_admins[0], &online_admins[1]] {
+        eventually("each admin's statistics count the erased guest", LIMIT, || registered_on(a) == 2).await.unwrap();
+        assert!(a.read(|st| st.visit(old).unwrap().is_none() && st.kept_counts().unwrap().iter().all(|c| c.count == 1)));
+    }
+    let late_admin = s.device("admin-4", "admin", None).await;
+    eventually("an admin device enrolled after the sweep counts the erased guest", LIMIT, || registered_on(&late_admin) == 2).await.unwrap();
+    assert_eq!(registered_on(&desk_a), 1, "a desk keeps no counts");
+    assert!(desk_a.read(|st| st.kept_counts().unwrap().is_empty()));
     let bad = admin(&s.server.data, &["report", "stats", "--site", &site, "--from", "2026-13-01", "--to", &today]).unwrap_err().to_string();
     assert!(bad.contains("“2026-13-01” is not a day"), "{bad}");
     let backwards = admin(&s.server.data, &["report", "visits", "--site", &site, "--from", &today, "--to", &from]).unwrap_err().to_string();
@@ -173,4 +191,42 @@ async fn only_an_admin_device_runs_retention_or_reads_its_reports() {
     let reports = api::retention_reports(&s.server.http_url(), &s.admin.token).await.unwrap().len();
     let runs = admin(&s.server.data, &["jobs", "list"]).unwrap().lines().filter(|l| l.split_whitespace().nth(2) == Some("retention")).count();
     assert!(reports <= runs, "the desk ran a sweep: {reports} reports, {runs} nightly runs");
+}
+
+/// The frames a hand-made hello with `token` gets until its catch-up ends
+/// (the empty sync frame at the welcome's feed number).
+async fn catch_up_frames(s: &TestSite, token: &str, kept_counts: bool) -> Vec<ServerMessage> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let (mut ws, _) = tokio_tungstenite::connect_async(s.server.ws_url()).await.unwrap();
+    let hello = ClientMessage::Hello { token: token.to_owned(), since: 0, pending: vec![], app: None, kept_counts };
+    ws.send(Message::Binary(hello.encode().into())).await.unwrap();
+    let mut frames = Vec::new();
+    let mut welcomed = None;
+    loop {
+        let next = tokio::time::timeout(LIMIT, ws.next()).await.expect("the catch-up ends in time");
+        let Some(Ok(Message::Binary(bytes))) = next else { continue };
+        let frame = ServerMessage::decode(&bytes).unwrap();
+        match &frame {
+            ServerMessage::Welcome { seq, .. } => welcomed = Some(*seq),
+            ServerMessage::Sync { docs, seq } if docs.is_empty() && Some(*seq) == welcomed => return frames,
+            ServerMessage::Error { .. } => panic!("refused: {frame:?}"),
+            _ => {}
+        }
+        frames.push(frame);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_counts_go_only_to_admin_apps_that_say_they_keep_them() {
+    let s = TestSite::start().await;
+    let desk = s.device("desk", "reception", None).await;
+    // Hand-made hellos under the devices' own tokens, their apps offline.
+    s.admin.go_offline();
+    desk.go_offline();
+    let kept = |frames: &[ServerMessage]| frames.iter().filter(|f| matches!(f, ServerMessage::KeptCounts { .. })).count();
+    // An older admin app could not read the frame: it is never sent it.
+    assert_eq!(kept(&catch_up_frames(&s, &s.admin.token, false).await), 0);
+    assert_eq!(kept(&catch_up_frames(&s, &s.admin.token, true).await), 1);
+    assert_eq!(kept(&catch_up_frames(&s, &desk.token, true).await), 0, "a desk shows no statistics");
 }

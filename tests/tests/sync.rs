@@ -178,14 +178,14 @@ async fn bad_frames_and_tokens_get_a_clear_error_and_others_keep_syncing() {
     assert!(matches!(next_server_message(&mut ws).await, Some(ServerMessage::Error { kind: SyncErrorKind::BadFrame, .. })));
 
     // A truncated hello.
-    let hello = ClientMessage::Hello { token: reception.token.clone(), since: 0, pending: vec![], app: None }.encode();
+    let hello = ClientMessage::Hello { token: reception.token.clone(), since: 0, pending: vec![], app: None, kept_counts: false }.encode();
     let mut ws = raw_socket(&s.server).await;
     ws.send(Message::Binary(hello[..hello.len() / 2].to_vec().into())).await.unwrap();
     assert!(matches!(next_server_message(&mut ws).await, Some(ServerMessage::Error { kind: SyncErrorKind::BadFrame, .. })));
 
     // A wrong token.
     let mut ws = raw_socket(&s.server).await;
-    let bad = ClientMessage::Hello { token: "not-a-token".into(), since: 0, pending: vec![], app: None };
+    let bad = ClientMessage::Hello { token: "not-a-token".into(), since: 0, pending: vec![], app: None, kept_counts: false };
     ws.send(Message::Binary(bad.encode().into())).await.unwrap();
     assert!(matches!(next_server_message(&mut ws).await, Some(ServerMessage::Error { kind: SyncErrorKind::Unauthorized, .. })));
 
@@ -347,7 +347,7 @@ async fn a_worker_may_record_custody_but_not_rename_an_item() {
     rogue.put(automerge::ROOT, "name", "Stolen drill").unwrap();
     rogue.commit();
     let mut ws = raw_socket(&s.server).await;
-    ws.send(Message::Binary(ClientMessage::Hello { token: phone.token.clone(), since: 0, pending: vec![], app: None }.encode().into())).await.unwrap();
+    ws.send(Message::Binary(ClientMessage::Hello { token: phone.token.clone(), since: 0, pending: vec![], app: None, kept_counts: false }.encode().into())).await.unwrap();
     let mut state = automerge::sync::State::new();
     let mut refusal = None;
     for _ in 0..6 {
@@ -400,7 +400,7 @@ async fn a_catch_up_moves_the_feed_number_only_when_all_of_it_went_out() {
     let c = code(&s.server.data, s.site, "reception", None).unwrap();
     let enrolled = lodge_core::sync::enrol(&s.server.http_url(), &c, "raw", &store).await.unwrap();
     let mut ws = raw_socket(&s.server).await;
-    ws.send(Message::Binary(ClientMessage::Hello { token: enrolled.token, since: 0, pending: vec![], app: None }.encode().into())).await.unwrap();
+    ws.send(Message::Binary(ClientMessage::Hello { token: enrolled.token, since: 0, pending: vec![], app: None, kept_counts: false }.encode().into())).await.unwrap();
     let Some(ServerMessage::Welcome { seq: welcomed, .. }) = next_server_message(&mut ws).await else { panic!("no welcome") };
     assert!(welcomed > 300);
     let (mut docs, mut frames) = (0, 0);
@@ -442,7 +442,7 @@ async fn a_catch_up_moves_the_feed_number_only_when_all_of_it_went_out() {
     for part in acks.chunks(lodge_core::sync::MAX_FRAME_DOCS) {
         ws.send(Message::Binary(ClientMessage::Sync { docs: part.to_vec() }.encode().into())).await.unwrap();
     }
-    ws.send(Message::Binary(ClientMessage::Hello { token: String::new(), since: 0, pending: vec![], app: None }.encode().into())).await.unwrap();
+    ws.send(Message::Binary(ClientMessage::Hello { token: String::new(), since: 0, pending: vec![], app: None, kept_counts: false }.encode().into())).await.unwrap();
     match next_server_message(&mut ws).await {
         Some(ServerMessage::Error { kind: SyncErrorKind::BadFrame, .. }) => {}
         other => panic!("the acknowledgements were answered: {other:?}"),

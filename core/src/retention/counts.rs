@@ -46,7 +46,8 @@ impl Measure {
         }
     }
 
-    fn parse(text: &str) -> Option<Self> {
+    /// The measure of its name (see [`Measure::as_str`]), if this build knows it.
+    pub fn parse(text: &str) -> Option<Self> {
         [Measure::VisitsRegistered, Measure::VisitsAdmitted, Measure::SignIns, Measure::PeopleSignedIn].into_iter().find(|m| m.as_str() == text)
     }
 }
@@ -152,6 +153,39 @@ impl Store {
         }
         Ok(out)
     }
+
+    /// Keep the server's counts in place of those kept here: a device's
+    /// copy, for its statistics (only the server erases; see
+    /// [`crate::sync::ServerMessage::KeptCounts`]). A count of a day that
+    /// is not one refuses them all and changes nothing; counts equal to
+    /// those kept write nothing (they come with every connection).
+    pub fn replace_kept_counts(&mut self, counts: &[DailyCount]) -> Result<(), Error> {
+        if let Some(bad) = counts.iter().find(|c| !is_a_day(&c.day) || i64::try_from(c.count).is_err()) {
+            return Err(Error::BadKeptCount { day: bad.day.chars().take(40).collect() });
+        }
+        let mut sorted = counts.to_vec();
+        // In the order `kept_counts` reads them.
+        sorted.sort_by(|a, b| (&a.day, a.measure.as_str()).cmp(&(&b.day, b.measure.as_str())));
+        sorted.dedup_by(|a, b| a.day == b.day && a.measure == b.measure);
+        if self.kept_counts()? == sorted {
+            return Ok(());
+        }
+        let tx = self.conn_mut().transaction()?;
+        tx.execute("DELETE FROM kept_counts", [])?;
+        {
+            let mut add = tx.prepare_cached("INSERT INTO kept_counts (day, measure, count) VALUES (?1, ?2, ?3)")?;
+            for c in &sorted {
+                add.execute(params![c.day, c.measure.as_str(), c.count as i64])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+/// `YYYY-MM-DD`, and a day of the calendar.
+fn is_a_day(text: &str) -> bool {
+    text.len() == 10 && chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
 }
 
 #[cfg(test)]

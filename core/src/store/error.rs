@@ -116,6 +116,13 @@ pub enum Error {
         /// What the system said.
         source: std::io::Error,
     },
+    /// The server's daily counts named something that is not a day; none
+    /// of them was kept.
+    #[error("The server's daily counts name “{day}”, which is not a day; the counts kept here were left as they were")]
+    BadKeptCount {
+        /// What stood where a day should.
+        day: String,
+    },
 }
 
 impl Error {

@@ -477,7 +477,7 @@ async fn session(
         Ok((s.meta_number(FEED_KEY)?, pending))
     })
     .await?;
-    let hello = ClientMessage::Hello { token: token.to_owned(), since, pending, app: app.map(str::to_owned) };
+    let hello = ClientMessage::Hello { token: token.to_owned(), since, pending, app: app.map(str::to_owned), kept_counts: true };
     send(&mut sink, &hello, traffic).await?;
     set(status, |s| s.connection = Connection::Syncing);
     // Send what waits right away; the server answers with what we lack.
@@ -911,6 +911,15 @@ async fn handle(
             }
         }
         ServerMessage::Wipe => Err(ClientError::Revoked),
+        ServerMessage::KeptCounts { counts } => {
+            // Counts that cannot be kept leave the ones kept as they were:
+            // the session goes on (the statistics lack only what retention
+            // erased).
+            if let Err(e) = blocking(store, move |s| s.replace_kept_counts(&counts)).await {
+                tracing::warn!(error = %e, "the server's daily counts were not kept");
+            }
+            Ok(Vec::new())
+        }
     }
 }
 

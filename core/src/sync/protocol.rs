@@ -58,6 +58,11 @@ pub enum ClientMessage {
         /// of devices; absent from older apps and from tools.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         app: Option<String>,
+        /// The device keeps the site's anonymous daily counts
+        /// ([`ServerMessage::KeptCounts`]). Absent (false) from older apps,
+        /// which could not read that frame and are never sent it.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        kept_counts: bool,
     },
     /// Sync messages for several documents.
     Sync {
@@ -138,6 +143,17 @@ pub enum ServerMessage {
     },
     /// The device was revoked: wipe the local store.
     Wipe,
+    /// What retention erased from the site still counts in its statistics:
+    /// the site's anonymous daily counts, all of them, replacing those the
+    /// device kept. Sent to admin devices that said in their hello that
+    /// they keep them, after their catch-up's deletions and after each
+    /// retention sweep's. (A measure an older app does not know would
+    /// make the frame unreadable to it: a new measure needs a hello flag
+    /// of its own.)
+    KeptCounts {
+        /// Every count the server keeps for the site.
+        counts: Vec<crate::retention::DailyCount>,
+    },
 }
 
 /// Kinds of refusal the server sends.
@@ -261,7 +277,7 @@ mod tests {
         let person = crate::ids::PersonId::new();
         let longest = DocId::presence(person, "2026-12");
         let pending = vec![longest; MAX_HELLO_PENDING];
-        let hello = ClientMessage::Hello { token: "f".repeat(64), since: u64::MAX, pending, app: None };
+        let hello = ClientMessage::Hello { token: "f".repeat(64), since: u64::MAX, pending, app: None, kept_counts: false };
         assert!(hello.encode().len() <= MAX_HELLO_BYTES / 2, "{} bytes", hello.encode().len());
     }
 
@@ -273,7 +289,7 @@ mod tests {
 
     #[test]
     fn garbage_truncation_and_other_versions_are_refused() {
-        let good = ClientMessage::Hello { token: "t".into(), since: 0, pending: vec![], app: None }.encode();
+        let good = ClientMessage::Hello { token: "t".into(), since: 0, pending: vec![], app: None, kept_counts: false }.encode();
         assert!(matches!(ClientMessage::decode(&good[..good.len() / 2]), Err(FrameError::Malformed(_))));
         assert!(matches!(ClientMessage::decode(b"\xff\x00garbage"), Err(FrameError::Malformed(_))));
         assert!(matches!(ClientMessage::decode(&vec![0u8; MAX_FRAME_BYTES + 1]), Err(FrameError::TooBig(_))));

@@ -277,3 +277,29 @@ fn a_roll_calls_report_naming_a_guest_is_erased_as_their_visit_is_and_a_running_
     assert!(s.store.roll_call(second).unwrap().is_some(), "a roll call still running stays");
     assert!(gone_from_disk(&path, "Gustav"), "the guest's name is still in the store's files");
 }
+
+#[test]
+fn a_device_keeps_the_servers_counts_in_its_statistics_and_refuses_a_day_that_is_not_one() {
+    let mut s = site();
+    let today = s.store.now().to_utc().format("%Y-%m-%d").to_string();
+    let registered = |s: &Site| s.store.statistics(&today, &today).unwrap().days[0].visits_registered;
+    assert_eq!(registered(&s), 0);
+    let sent = vec![
+        DailyCount { day: today.clone(), measure: Measure::VisitsRegistered, count: 3 },
+        DailyCount { day: today.clone(), measure: Measure::SignIns, count: 5 },
+    ];
+    s.store.replace_kept_counts(&sent).unwrap();
+    assert_eq!(registered(&s), 3);
+    // Sent again with one more: replaced, not added.
+    let more = [sent.clone(), vec![DailyCount { day: today.clone(), measure: Measure::VisitsRegistered, count: 4 }]].concat();
+    s.store.replace_kept_counts(&more[1..]).unwrap();
+    assert_eq!(registered(&s), 4);
+    assert_eq!(count(&s.store.kept_counts().unwrap(), &today, Measure::SignIns), 5);
+    // A count of something that is not a day changes nothing.
+    for bad in ["2026-13-01", "2026-1-05", "yesterday", ""] {
+        let refused = s.store.replace_kept_counts(&[DailyCount { day: bad.into(), measure: Measure::VisitsRegistered, count: 1 }]).unwrap_err();
+        assert!(matches!(&refused, lodge_core::StoreError::BadKeptCount { day } if day == bad), "{refused:?}");
+        assert!(refused.to_string().contains("not a day"), "{refused}");
+        assert_eq!(registered(&s), 4);
+    }
+}

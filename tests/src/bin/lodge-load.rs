@@ -596,7 +596,7 @@ async fn hoard(reads: bool) -> anyhow::Result<()> {
     let tcp = socket.connect(server.addr.parse()?).await?;
     let (ws, _) = tokio_tungstenite::client_async(server.ws_url(), tcp).await?;
     let (mut ws, mut answers) = futures_util::StreamExt::split(ws);
-    let hello = ClientMessage::Hello { token, since: 0, pending: vec![], app: None };
+    let hello = ClientMessage::Hello { token, since: 0, pending: vec![], app: None, kept_counts: false };
     ws.send(tokio_tungstenite::tungstenite::Message::Binary(hello.encode().into())).await?;
     // Asking for all of them from scratch, in frames as large as the
     // server takes (larger ones are refused whole).
