@@ -12,7 +12,7 @@ use chrono::{Days as ChronoDays, NaiveDate, NaiveTime, TimeZone};
 use rusqlite::OptionalExtension;
 use serde::{Deserialize, Serialize};
 
-use crate::retention::Measure;
+use crate::retention::{DailyCount, Measure};
 use crate::spreadsheet;
 use crate::store::{Error, Store};
 use crate::time::Timestamp;
@@ -172,8 +172,16 @@ impl Store {
     /// The statistics of the days `from` to `to` (`YYYY-MM-DD`, both
     /// included) in the site's time zone.
     pub fn statistics(&self, from: &str, to: &str) -> Result<Statistics, PeriodError> {
+        let kept = self.kept_counts()?;
+        self.statistics_counting(from, to, &kept)
+    }
+
+    /// [`Store::statistics`] with `kept` for what retention erased in
+    /// place of the counts this store keeps: a server of several
+    /// instances sums them over its stores.
+    pub fn statistics_counting(&self, from: &str, to: &str, kept: &[DailyCount]) -> Result<Statistics, PeriodError> {
         let period = Period::parse(from, to, self.site_zone()?)?;
-        Ok(self.figures(&period)?)
+        Ok(self.figures(&period, kept)?)
     }
 
     /// The instants the days `from` to `to` (both included) begin and end
@@ -189,7 +197,7 @@ impl Store {
         Ok(zone.and_then(|z| z.parse().ok()).unwrap_or(chrono_tz::UTC))
     }
 
-    fn figures(&self, period: &Period) -> Result<Statistics, Error> {
+    fn figures(&self, period: &Period, kept: &[DailyCount]) -> Result<Statistics, Error> {
         let (start, end) = (period.start(), period.end());
         let mut days: BTreeMap<String, DayFigures> =
             period.days.iter().map(|d| (d.format("%Y-%m-%d").to_string(), DayFigures { day: d.format("%Y-%m-%d").to_string(), ..Default::default() })).collect();
@@ -228,7 +236,7 @@ impl Store {
             }
         }
         // What retention erased, kept as anonymous counts.
-        for kept in self.kept_counts()? {
+        for kept in kept {
             if let Some(d) = days.get_mut(&kept.day) {
                 let field = match kept.measure {
                     Measure::VisitsRegistered => &mut d.visits_registered,

@@ -1001,13 +1001,19 @@ fn retention(state: &AppState, command: RetentionCommand) -> anyhow::Result<()> 
     if !state.registry().sites()?.iter().any(|(s, _)| *s == site) {
         bail!("there is no site {site} on this server");
     }
-    // The store itself, not the server's hub (as for `jobs`).
+    // The store itself, not the server's hub (as for `jobs`): what it kept
+    // and had not copied to the registry yet goes there first (a server
+    // stopped in the middle of a sweep). The registry has every instance's.
     let store = lodge_core::Store::open(state.site_store_path(site), Arc::new(SystemClock))?;
+    let kept = lodge_sync_server::retention::kept_in(&store)?;
+    drop(store);
+    lodge_sync_server::retention::copy_records(state, site, &kept)?;
     match command {
         RetentionCommand::Report { .. } => {
             let devices = state.registry().devices()?;
             let confirmed = state.registry().confirmed(site)?;
-            for report in lodge_sync_server::retention::reports_of(&store.erasure_records()?, &devices, &confirmed) {
+            let records = state.registry().erasure_records(site)?;
+            for report in lodge_sync_server::retention::reports_of(&records, &devices, &confirmed) {
                 let seq = report.feed_seq.map_or("-".to_owned(), |s| s.to_string());
                 println!("{:>4}  {}  visits {}  presence months {}  feed {seq}", report.id, report.ran_at, report.visits, report.presence_months);
                 for d in &report.devices {
@@ -1017,7 +1023,7 @@ fn retention(state: &AppState, command: RetentionCommand) -> anyhow::Result<()> 
             }
         }
         RetentionCommand::Counts { .. } => {
-            for c in store.kept_counts()? {
+            for c in state.registry().kept_counts(site)? {
                 println!("{}  {:<18} {}", c.day, c.measure.as_str(), c.count);
             }
         }
@@ -1037,9 +1043,14 @@ fn report(state: &AppState, what: ReportCommand, site: Option<SiteId>, format: l
         ReportCommand::Visits { from, to } => Report::Visits { from, to },
         ReportCommand::Presence => Report::Presence,
     };
-    // The store itself, read only, not the server's hub (as for `jobs`).
+    // The store itself, read only, not the server's hub (as for `jobs`);
+    // retention's daily counts from the registry, which has every
+    // instance's (this store's copied there first).
     let store = lodge_core::Store::open(state.site_store_path(site), Arc::new(SystemClock))?;
-    let text = lodge_sync_server::report::write(&store, &report, format)?;
+    let kept = lodge_sync_server::retention::kept_in(&store)?;
+    lodge_sync_server::retention::copy_records(state, site, &kept)?;
+    let counts = state.registry().kept_counts(site)?;
+    let text = lodge_sync_server::report::write(&store, &report, format, &counts)?;
     print!("{text}");
     if !text.ends_with('\n') {
         println!();

@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 mod audit;
 mod channels;
 pub mod database;
+mod erasure_reports;
 mod join_requests;
 mod joining;
 mod kept_counts;
@@ -738,6 +739,29 @@ mod tests {
         }
         // The code was not spent by the refusal.
         reg.redeem(&code, &automerge::ActorId::random().to_hex_string(), "desk", now()).unwrap();
+    }
+
+    #[test]
+    fn retention_records_copied_again_add_nothing_twice_and_counts_sum_over_stores() {
+        use lodge_core::retention::{DailyCount, ErasureRecord, Measure};
+        let (_dir, reg, site) = crate::registry::registry_with_site();
+        let counted = |n| vec![DailyCount { day: "2026-10-01".into(), measure: Measure::VisitsRegistered, count: n }];
+        reg.copy_kept_counts(site, "store-a", &counted(2)).unwrap();
+        // Copied again (a crash between the store and here): in place.
+        reg.copy_kept_counts(site, "store-a", &counted(2)).unwrap();
+        reg.copy_kept_counts(site, "store-b", &counted(3)).unwrap();
+        assert_eq!(reg.kept_counts(site).unwrap(), counted(5));
+        let device = DeviceId::new();
+        let record = |id, at| ErasureRecord { id, ran_at: Timestamp::from_millis(at), visits: 1, presence_months: 2, feed_seq: Some(7), devices: vec![device] };
+        reg.copy_erasure_records(site, "store-a", &[record(1, 1_000)]).unwrap();
+        reg.copy_erasure_records(site, "store-a", &[record(1, 1_000), record(2, 3_000)]).unwrap();
+        reg.copy_erasure_records(site, "store-b", &[record(1, 2_000)]).unwrap();
+        let records = reg.erasure_records(site).unwrap();
+        assert_eq!(records.iter().map(|r| r.ran_at.millis()).collect::<Vec<_>>(), vec![3_000, 2_000, 1_000]);
+        assert!(records.iter().all(|r| r.devices == vec![device] && r.feed_seq == Some(7) && (r.visits, r.presence_months) == (1, 2)), "{records:?}");
+        assert_eq!(reg.erasure_record_id(site, "store-b", 1).unwrap(), Some(records[1].id));
+        assert_ne!(records[1].id, records[2].id, "two stores' first reports are two reports");
+        assert!(reg.erasure_records(SiteId::new()).unwrap().is_empty());
     }
 
     #[test]

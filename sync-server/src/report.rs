@@ -3,6 +3,7 @@
 //! other systems or CSV for a spreadsheet. Times in CSV are the site's.
 
 use lodge_core::Store;
+use lodge_core::retention::DailyCount;
 use lodge_core::visit::VisitSearch;
 
 /// How a report is written.
@@ -45,12 +46,13 @@ pub enum ReportError {
 /// The most visits one report lists.
 const MAX_VISITS: u32 = 1_000_000;
 
-/// The report, written.
-pub fn write(store: &Store, report: &Report, format: ReportFormat) -> Result<String, ReportError> {
+/// The report, written; statistics count `kept` for what retention erased
+/// (the site's daily counts, as the registry sums them over instances).
+pub fn write(store: &Store, report: &Report, format: ReportFormat, kept: &[DailyCount]) -> Result<String, ReportError> {
     let zone = store.site_settings()?.map_or_else(|| "UTC".to_owned(), |s| s.time_zone);
     Ok(match report {
         Report::Stats { from, to } => {
-            let stats = store.statistics(from, to)?;
+            let stats = store.statistics_counting(from, to, kept)?;
             match format {
                 ReportFormat::Json => serde_json::to_string_pretty(&stats)?,
                 ReportFormat::Csv => stats.csv(),

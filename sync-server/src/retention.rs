@@ -13,10 +13,10 @@
 
 use std::collections::HashMap;
 
-use lodge_core::retention::{Erased, ErasureRecord};
+use lodge_core::retention::{DailyCount, Erased, ErasureRecord};
 use lodge_core::sync::ServerMessage;
 use lodge_core::sync::api::{ErasureConfirmation, ErasureReport};
-use lodge_core::{DeviceId, SiteId, Timestamp};
+use lodge_core::{DeviceId, SiteId, Store, Timestamp};
 
 use crate::AppState;
 use crate::error::AppError;
@@ -57,7 +57,8 @@ fn sweep_blocking(state: &AppState, site: SiteId, now: Timestamp) -> Result<Eras
             }
             // Before the deletions are numbered: another instance that
             // merges them then finds their counts in the registry.
-            copy_counts(state, &hub)?;
+            let kept = kept_in(&hub.look_at_store())?;
+            copy_records(state, site, &kept)?;
             let deletions = step.docs.iter().map(|doc| (doc.clone(), true)).collect();
             let before = hub.seq();
             let seq = crate::publish::publish(state, &hub, None, deletions, true);
@@ -70,7 +71,11 @@ fn sweep_blocking(state: &AppState, site: SiteId, now: Timestamp) -> Result<Eras
             break;
         }
     }
-    let id = hub.store().record_erasure(now, &erased, feed_seq, &told)?;
+    let kept_as = hub.store().record_erasure(now, &erased, feed_seq, &told)?;
+    let kept = kept_in(&hub.look_at_store())?;
+    copy_records(state, site, &kept)?;
+    // The number every instance reads it under.
+    let id = state.registry().erasure_record_id(site, &kept.store_id, kept_as)?.unwrap_or(kept_as);
     if feed_seq.is_some() {
         tell_counts(state, &hub)?;
     }
@@ -79,19 +84,35 @@ fn sweep_blocking(state: &AppState, site: SiteId, now: Timestamp) -> Result<Eras
     Ok(report(&record, &devices_by_id(state, site)?, &state.registry().confirmed(site)?))
 }
 
-/// Copy the daily counts the site's store here keeps to the registry,
-/// where every instance reads them (see `crate::registry::Registry::copy_kept_counts`):
-/// after each sweep, and when the site is opened (a sweep cut short
-/// between the store and the registry, or counts kept before they were
-/// copied). From blocking code only.
-pub fn copy_counts(state: &AppState, hub: &crate::hub::SiteHub) -> Result<(), AppError> {
-    let (store_id, counts) = {
-        let store = hub.look_at_store();
-        (store.actor_id().to_hex_string(), store.kept_counts()?)
-    };
-    if !counts.is_empty() {
-        state.registry().copy_kept_counts(hub.site, &store_id, &counts)?;
+/// What a store of a site keeps of its sweeps, to copy to the registry.
+pub struct Kept {
+    /// The name its records go under there: the store's Automerge actor,
+    /// made once per store file (one per instance's data directory).
+    store_id: String,
+    counts: Vec<DailyCount>,
+    records: Vec<ErasureRecord>,
+}
+
+/// Read what `store` keeps of its sweeps (then let go of the store: the
+/// registry is never waited for with a store held).
+pub fn kept_in(store: &Store) -> Result<Kept, AppError> {
+    Ok(Kept { store_id: store.actor_id().to_hex_string(), counts: store.kept_counts()?, records: store.erasure_records()? })
+}
+
+/// Copy a store's daily counts and erasure reports of `site` to the
+/// registry, where every instance reads them (see
+/// `crate::registry::Registry::copy_kept_counts` and `copy_erasure_records`):
+/// in each turn of a sweep, after it, and when the site is opened here or
+/// read by the command line (a sweep cut short between the store and the
+/// registry, or records kept before they were copied). A store that never
+/// erased anything writes nothing. From blocking code only.
+pub fn copy_records(state: &AppState, site: SiteId, kept: &Kept) -> Result<(), AppError> {
+    if kept.counts.is_empty() && kept.records.is_empty() {
+        return Ok(());
     }
+    let registry = state.registry();
+    registry.copy_kept_counts(site, &kept.store_id, &kept.counts)?;
+    registry.copy_erasure_records(site, &kept.store_id, &kept.records)?;
     Ok(())
 }
 
@@ -119,7 +140,7 @@ pub(crate) fn tell_counts(state: &AppState, hub: &crate::hub::SiteHub) -> Result
 /// Every sweep of `site`, newest first, with each device's confirmation as
 /// it stands now. From blocking code only.
 pub fn reports(state: &AppState, site: SiteId) -> Result<Vec<ErasureReport>, AppError> {
-    let records = state.hub(site)?.store().erasure_records()?;
+    let records = state.registry().erasure_records(site)?;
     let devices = devices_by_id(state, site)?;
     let confirmed = state.registry().confirmed(site)?;
     Ok(records.iter().map(|r| report(r, &devices, &confirmed)).collect())

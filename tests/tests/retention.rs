@@ -107,6 +107,12 @@ async fn a_visit_past_retention_leaves_every_file_and_the_report_waits_for_the_o
     assert_eq!((report.visits, report.presence_months), (1, 0), "{report:?}");
     assert!(report.feed_seq.is_some());
     assert!(confirmed(&report, desk_a.id).is_some() && confirmed(&report, desk_b.id).is_some(), "both desks were told: {report:?}");
+    // Every instance lists it, under one number (on PostgreSQL the second
+    // did not run the sweep).
+    for url in s.server.http_urls() {
+        let listed = api::retention_reports(&url, &s.admin.token).await.unwrap();
+        assert_eq!(listed.first().map(|r| (r.id, r.visits)), Some((report.id, 1)), "{url}: {listed:?}");
+    }
 
     // Gone from the server's files and from the online desk's, at once.
     eventually("the server's files drop the guest", LIMIT, || !in_files(&server_store, "Oldrich")).await.unwrap();
