@@ -3,9 +3,11 @@
 //! ([`lodge_core::Store::erase_past_retention_at_most`]), numbered in the
 //! change feed as deletions and pushed to the connected devices as a
 //! device's deletion is (see [`crate::publish`]); devices that are away
-//! get them in their catch-up. Each sweep leaves an erasure report in the
-//! site's store, and a device counts as confirmed once it has said that
-//! it applied the feed's deletions up to the report's number (see
+//! get them in their catch-up. Each sweep leaves an erasure report and
+//! daily counts in the site's store, copied to the registry where every
+//! instance reads them ([`copy_records`]); the admins' apps are sent the
+//! counts ([`tell_counts`]). A device counts as confirmed once it has said
+//! that it applied the feed's deletions up to the report's number (see
 //! [`crate::registry::Registry::confirm`]).
 //!
 //! One entry point, [`sweep`], for the admin's HTTP call and for the daily
