@@ -274,11 +274,7 @@ impl AppState {
         if let Err(e) = site_channels::copy_into_hub(self, &hub) {
             tracing::warn!(%site, error = %e, "the site's channels could not be copied from the registry");
         }
-        // Read first, the store let go before the registry is waited for.
-        let kept = retention::kept_in(&hub.look_at_store());
-        if let Err(e) = kept.and_then(|kept| retention::copy_records(self, site, &kept)) {
-            tracing::warn!(%site, error = %e, "the site's retention records could not be copied to the registry");
-        }
+        retention::copy_or_warn(self, &hub);
         *slot = Some(hub.clone());
         if hub.owes() {
             publish::publish(self, &hub, None, Vec::new(), false);

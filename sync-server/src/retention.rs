@@ -58,9 +58,10 @@ fn sweep_blocking(state: &AppState, site: SiteId, now: Timestamp) -> Result<Eras
                 }
             }
             // Before the deletions are numbered: another instance that
-            // merges them then finds their counts in the registry.
-            let kept = kept_in(&hub.look_at_store())?;
-            copy_records(state, site, &kept)?;
+            // merges them then finds their counts in the registry. Not
+            // copied (the database away), they are at the next open or
+            // sweep; the deletions go on as a device's would.
+            copy_or_warn(state, &hub);
             let deletions = step.docs.iter().map(|doc| (doc.clone(), true)).collect();
             let before = hub.seq();
             let seq = crate::publish::publish(state, &hub, None, deletions, true);
@@ -74,12 +75,14 @@ fn sweep_blocking(state: &AppState, site: SiteId, now: Timestamp) -> Result<Eras
         }
     }
     let kept_as = hub.store().record_erasure(now, &erased, feed_seq, &told)?;
-    let kept = kept_in(&hub.look_at_store())?;
-    copy_records(state, site, &kept)?;
-    // The number every instance reads it under.
-    let id = state.registry().erasure_record_id(site, &kept.store_id, kept_as)?.unwrap_or(kept_as);
-    if feed_seq.is_some() {
-        tell_counts(state, &hub)?;
+    // The number every instance reads it under, once copied.
+    let id = copy_or_warn(state, &hub)
+        .and_then(|store_id| state.registry().erasure_record_id(site, &store_id, kept_as).ok().flatten())
+        .unwrap_or(kept_as);
+    if feed_seq.is_some()
+        && let Err(e) = tell_counts(state, &hub)
+    {
+        tracing::warn!(%site, error = %e, "the daily counts were not sent to the admins");
     }
     tracing::info!(%site, visits = erased.visits, presence_months = erased.presence_months, ?feed_seq, devices = told.len(), "retention sweep");
     let record = ErasureRecord { id, ran_at: now, visits: erased.visits, presence_months: erased.presence_months, feed_seq, devices: told };
@@ -116,6 +119,21 @@ pub fn copy_records(state: &AppState, site: SiteId, kept: &Kept) -> Result<(), A
     registry.copy_kept_counts(site, &kept.store_id, &kept.counts)?;
     registry.copy_erasure_records(site, &kept.store_id, &kept.records)?;
     Ok(())
+}
+
+/// [`copy_records`] of the hub's store, a failure logged (it is copied
+/// again at the next open, sweep or command); the store's name in the
+/// registry when copied.
+pub fn copy_or_warn(state: &AppState, hub: &crate::hub::SiteHub) -> Option<String> {
+    // Read first: the store is let go before the registry is waited for.
+    let kept = kept_in(&hub.look_at_store());
+    match kept.and_then(|kept| copy_records(state, hub.site, &kept).map(|()| kept.store_id)) {
+        Ok(store_id) => Some(store_id),
+        Err(e) => {
+            tracing::warn!(site = %hub.site, error = %e, "the site's retention records could not be copied to the registry");
+            None
+        }
+    }
 }
 
 /// Send the site's daily counts to the admins connected here now that

@@ -91,7 +91,7 @@ async fn a_refused_change_needs_attention_and_is_not_sent_again_until_a_person_s
     status_becomes(&phone, "online again", |st| st.connection == Connection::Online && st.attention == 1).await;
     let (sent, _) = phone.sync.traffic();
     let since = phone.read(|st| st.meta_number("feed_seq").unwrap());
-    let hello = ClientMessage::Hello { token: phone.token.clone(), since, pending: Vec::new(), app: None, kept_counts: false }.encode().len() as u64;
+    let hello = ClientMessage::Hello { token: phone.token.clone(), since, pending: Vec::new(), app: None, kept_counts: true }.encode().len() as u64;
     assert_eq!(sent, hello, "only the hello went up");
     assert_eq!(phone.read(|st| st.needs_attention().unwrap()), listed, "not refused a second time");
 
