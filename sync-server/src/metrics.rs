@@ -1,7 +1,7 @@
 //! `GET /metrics` in Prometheus' text format, for the operator's
 //! monitoring: devices connected per site, frames and bytes in and out,
 //! each site's feed and how far its devices lag behind it, the job queue
-//! by state, and store sizes. Only with `serve --metrics-token` (a
+//! by state, store sizes, and changes set aside. Only with `serve --metrics-token` (a
 //! Prometheus bearer token): without one the route answers 404, and a
 //! wrong token 401. Names nothing of a site's people or guests.
 
@@ -14,13 +14,14 @@ use axum::response::{IntoResponse, Response};
 
 use crate::{AppError, AppState};
 
-/// Counters the connections add to.
+/// Counters the connections and the relay add to.
 #[derive(Debug, Default)]
 pub struct Traffic {
     frames_in: AtomicU64,
     bytes_in: AtomicU64,
     frames_out: AtomicU64,
     bytes_out: AtomicU64,
+    set_aside: AtomicU64,
 }
 
 impl Traffic {
@@ -34,6 +35,13 @@ impl Traffic {
     pub fn frame_out(&self, bytes: usize) {
         self.frames_out.fetch_add(1, Ordering::Relaxed);
         self.bytes_out.fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+
+    /// A change another instance numbered that this one's store could not
+    /// take, set aside (see `crate::relay::merge`): an operator alerts on
+    /// it, since the log is the only other place it shows.
+    pub fn set_aside(&self) {
+        self.set_aside.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -57,6 +65,7 @@ fn page(state: &AppState) -> Result<String, AppError> {
         ("lodge_bytes_in_total", "Bytes of frames read from devices.", &traffic.bytes_in),
         ("lodge_frames_out_total", "Frames written to devices.", &traffic.frames_out),
         ("lodge_bytes_out_total", "Bytes of frames written to devices.", &traffic.bytes_out),
+        ("lodge_changes_set_aside_total", "Changes another instance numbered that this one's store could not take, set aside.", &traffic.set_aside),
     ] {
         family(&mut out, name, "counter", help);
         sample(&mut out, name, &[], value.load(Ordering::Relaxed));

@@ -110,6 +110,7 @@ pub fn merge(state: &AppState, hub: &SiteHub) -> Result<Vec<Changed>, AppError> 
                         // device that has it.
                         Some(Err(e)) => {
                             tracing::warn!(site = %hub.site, doc = %row.doc, seq = row.seq, error = %e, "a change another instance numbered could not be merged here and was set aside");
+                            state.traffic.set_aside();
                             false
                         }
                         None => false,

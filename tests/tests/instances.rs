@@ -550,17 +550,23 @@ async fn a_change_no_store_can_take_is_set_aside_and_the_site_goes_on_on_every_i
 
     // A guest registered after it, on a kiosk of a second instance: both
     // instances pass the damaged change by and go on.
-    let b = cluster.start("b");
+    let b = cluster.start_with("b", &["--metrics-token", "s3cret"]);
     let kiosk = cluster.device(&b, "b", site, "kiosk", "kiosk").await;
     let visit = kiosk.act(|s| s.register_guest(&kiosk.kiosk(), guest(anna, "After Damage"))).unwrap();
     eventually("the admin on a sees the guest from b", LIMIT, || admin.read(|s| s.visit(visit).unwrap().is_some())).await.unwrap();
 
     // A third instance, started empty, fills its store past it and serves
     // the whole site.
-    let c = cluster.start("c");
+    let c = cluster.start_with("c", &["--metrics-token", "s3cret"]);
     let late = cluster.device(&c, "c", site, "late-desk", "reception").await;
     eventually("a desk on c sees the guest", LIMIT, || late.read(|s| s.visit(visit).unwrap().is_some())).await.unwrap();
     assert!(late.read(|s| s.person(anna).unwrap().is_some()));
     assert!(late.read(|s| s.visit(damaged_visit).unwrap().is_none()), "nothing came of the damaged change");
+    // Each instance that passed it by says so to the operator's monitoring.
+    for instance in [&b, &c] {
+        let page = reqwest::Client::new().get(format!("{}/metrics", instance.http_url())).bearer_auth("s3cret").send().await.unwrap().text().await.unwrap();
+        let set_aside = page.lines().find_map(|l| l.strip_prefix("lodge_changes_set_aside_total ")).and_then(|v| v.trim().parse::<u64>().ok());
+        assert!(set_aside.is_some_and(|n| n >= 1), "{page}");
+    }
     drop((a, b));
 }

@@ -58,6 +58,8 @@ async fn metrics_count_devices_traffic_feed_jobs_and_store_behind_a_token() {
     let pages = pages().await;
     assert!(sum(&pages, "lodge_frames_in_total") > 0 && sum(&pages, "lodge_bytes_out_total") > 0, "{pages:?}");
     assert!(sum(&pages, &format!("lodge_store_bytes{label}")) > 0, "{pages:?}");
+    // Nothing was set aside, and each page says so.
+    assert!(pages.iter().all(|p| value(p, "lodge_changes_set_aside_total") == Some(0)), "{pages:?}");
     for page in &pages {
         // From the registry: the same on every instance.
         assert_eq!(value(page, &format!("lodge_devices_enrolled{label}")), Some(2));
