@@ -199,3 +199,31 @@ fn report(record: &ErasureRecord, devices: &HashMap<DeviceId, Device>, confirmed
         devices,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use lodge_core::retention::Erased;
+
+    use super::*;
+
+    #[test]
+    fn a_report_kept_in_the_store_but_never_copied_reaches_the_registry_when_the_site_opens_and_only_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let site = {
+            let state = AppState::open(dir.path()).unwrap();
+            let site = state.create_site(None).unwrap();
+            let hub = state.hub(site).unwrap();
+            // The store's part of a sweep, then a stop before the registry's.
+            let erased = Erased { visits: 3, ..Erased::default() };
+            hub.store().record_erasure(Timestamp::from_millis(1_000), &erased, Some(9), &[]).unwrap();
+            assert!(state.registry().erasure_records(site).unwrap().is_empty());
+            site
+        };
+        for _ in 0..2 {
+            let state = AppState::open(dir.path()).unwrap();
+            state.hub(site).unwrap();
+            let records = state.registry().erasure_records(site).unwrap();
+            assert_eq!(records.iter().map(|r| (r.visits, r.feed_seq)).collect::<Vec<_>>(), vec![(3, Some(9))]);
+        }
+    }
+}

@@ -373,6 +373,12 @@ async fn w1(devices: usize, processes: Option<usize>, slack: bool, kill_at: Opti
                 continue;
             }
             let seen: Vec<Option<u64>> = serde_json::from_str(&line)?;
+            // Which changes, for the one looking into it: an observer counts
+            // in order, so one change never shown leaves all after it unseen.
+            if let Some(first) = seen.iter().position(Option::is_none) {
+                let unseen = seen.iter().filter(|s| s.is_none()).count();
+                eprintln!("W1 N={devices}: an observer {} never saw change {first} and {unseen} in all", if *moving { "of the killed instance" } else { "of a live instance" });
+            }
             for (k, at) in seen.into_iter().enumerate() {
                 match at {
                     Some(at) => {
