@@ -15,6 +15,20 @@ impl Registry {
     /// Put `counts`, all of those the store `store` keeps for `site`, in
     /// place of its earlier copy.
     pub fn copy_kept_counts(&self, site: SiteId, store: &str, counts: &[DailyCount]) -> Result<(), RegistryError> {
+        // Every open of a site that ever erased copies its counts: most
+        // times they are here already, and a read is all it costs.
+        let here: Vec<(String, String, i64)> = self.db.query(
+            "SELECT day, measure, count FROM kept_counts WHERE site_id = ?1 AND store_id = ?2",
+            params![site, store],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        let mut here: Vec<(&str, &str, i64)> = here.iter().map(|(d, m, c)| (d.as_str(), m.as_str(), *c)).collect();
+        let mut copying: Vec<(&str, &str, i64)> = counts.iter().map(|c| (c.day.as_str(), c.measure.as_str(), i64::try_from(c.count).unwrap_or(i64::MAX))).collect();
+        here.sort_unstable();
+        copying.sort_unstable();
+        if here == copying {
+            return Ok(());
+        }
         let tx = self.db.transaction_by_rows()?;
         tx.execute("DELETE FROM kept_counts WHERE site_id = ?1 AND store_id = ?2", params![site, store])?;
         for c in counts {
