@@ -215,7 +215,7 @@ impl Store {
     ) -> Result<T, E> {
         let message = format!("{command} by {}", actor.tag());
         let now = self.clock.now();
-        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, message)?.acting(self.acts);
+        let mut work = self.work(now, message)?;
         match f(&mut work) {
             Ok(value) => {
                 let purged = work.purged();
@@ -234,6 +234,26 @@ impl Store {
 }
 
 impl Store {
+    /// Begin a unit of work (after [`Store::copy_short_tail`]).
+    pub(crate) fn work(&mut self, now: crate::time::Timestamp, message: String) -> Result<Work<'_>, Error> {
+        self.copy_short_tail();
+        let acts = self.acts;
+        Ok(Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, message)?.acting(acts))
+    }
+
+    /// If the checkpoint thread left a long log with a short tail, copy
+    /// that tail here, between two units of work, so that the next one
+    /// starts the log over (see `checkpoint`).
+    pub(crate) fn copy_short_tail(&self) {
+        if self.checkpointer.as_ref().is_some_and(|c| c.take_short_tail()) {
+            // PASSIVE: it never waits; a checkpoint already running elsewhere
+            // leaves it to that one.
+            if let Err(e) = self.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())) {
+                tracing::warn!(error = %e, "the log's tail was not copied");
+            }
+        }
+    }
+
     /// After a purge: the deleted rows were zeroed in their pages, but the
     /// log still holds the pages as they were before. Copy it into the main
     /// file and truncate it, on the checkpoint thread (which retries while

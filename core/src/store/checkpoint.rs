@@ -3,8 +3,21 @@
 //! purge, empties the log altogether, so that the pages that held a deleted
 //! guest (zeroed in the main file by `secure_delete`) are gone from the log
 //! too.
+//!
+//! A store written to without pause (a desk importing, a device catching
+//! up on a busy day) never leaves the thread a quiet moment: each copy ends
+//! with new commits behind it, the log never starts over, and SQLite's own
+//! limit then copies the whole log inside a command (120-300 ms). So when
+//! the log grows long the thread copies it again and again until only a
+//! short tail is left, and the store's next command copies that tail
+//! itself ([`Checkpointer::take_short_tail`]): with nothing left behind,
+//! the command after it starts the log over.
 
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -28,6 +41,30 @@ const BUSY_INTERVAL: Duration = Duration::from_secs(10);
 /// it runs, so it must not queue behind a long one.
 const TRUNCATE_WAIT: Duration = Duration::from_millis(200);
 
+/// A log this long (in pages) when the thread looks is growing fast: it
+/// looks after [`FAST_INTERVAL`] instead of [`INTERVAL`] for [`FAST_FOR`].
+const FAST_LOG: u32 = 2_000;
+
+/// How long the thread keeps looking often after it last found the log
+/// growing fast: a log that just started over is short again, but not for
+/// long (a store importing writes 10,000 pages a second).
+const FAST_FOR: Duration = Duration::from_secs(3);
+
+/// How often a fast-growing log is looked at (a read of 100 bytes of the
+/// log's index, no lock).
+const FAST_INTERVAL: Duration = Duration::from_millis(100);
+
+/// A log this long is copied until a short tail is left (16 MB, a fifth
+/// of `wal_autocheckpoint`, where SQLite copies it inside a command).
+const CATCH_UP_LOG: u32 = 4_000;
+
+/// Pages a command may be left to copy: with two fsyncs, a few ms.
+const SHORT_TAIL: u32 = 256;
+
+/// Copies in a row before giving up until the next look: each is shorter
+/// than the one before unless commits come as fast as pages are copied.
+const CATCH_UP_PASSES: usize = 8;
+
 fn busy_interval() -> Duration {
     BUSY_INTERVAL / 2 + BUSY_INTERVAL.mul_f64(rand::random::<f64>() / 2.0)
 }
@@ -43,6 +80,8 @@ enum Request {
 pub(super) struct Checkpointer {
     requests: Option<Sender<Request>>,
     thread: Option<JoinHandle<()>>,
+    /// Set by the thread when it left only a short tail of a long log.
+    short_tail: Arc<AtomicBool>,
 }
 
 impl Checkpointer {
@@ -54,6 +93,13 @@ impl Checkpointer {
         let mut wal = path.as_os_str().to_owned();
         wal.push("-wal");
         let wal = std::path::PathBuf::from(wal);
+        let mut index = path.as_os_str().to_owned();
+        index.push("-shm");
+        let index = std::path::PathBuf::from(index);
+        // Opened for its fsync only (see `catch_up`).
+        let main_file = File::open(path).ok();
+        let short_tail = Arc::new(AtomicBool::new(false));
+        let tail = short_tail.clone();
         conn.busy_timeout(Duration::from_millis(50)).ok()?;
         // Like the store's own connection (it deletes nothing, but every
         // connection to a store says so).
@@ -70,8 +116,17 @@ impl Checkpointer {
                 // wrote to since is left alone (a server of a thousand
                 // quiet sites has a thousand of these threads).
                 let mut checkpointed: Option<std::time::SystemTime> = None;
+                // Opened once the first connection made it.
+                let mut log_index: Option<File> = None;
+                // A store just opened may be about to take a burst (a
+                // catch-up, an import): look often at first.
+                let mut fast_since: Option<Instant> = Some(Instant::now());
                 loop {
-                    match incoming.recv_timeout(INTERVAL) {
+                    let wait = match fast_since {
+                        Some(t) if t.elapsed() < FAST_FOR => FAST_INTERVAL,
+                        _ => INTERVAL,
+                    };
+                    match incoming.recv_timeout(wait) {
                         Ok(Request::Truncate) => truncate = true,
                         Err(RecvTimeoutError::Timeout) => {}
                         Err(RecvTimeoutError::Disconnected) => return,
@@ -79,6 +134,22 @@ impl Checkpointer {
                     if truncate {
                         truncate = !truncate_log(&conn);
                         last = Instant::now();
+                        continue;
+                    }
+                    if log_index.is_none() {
+                        log_index = File::open(&index).ok();
+                    }
+                    let log = log_index.as_ref().and_then(read_log);
+                    let frames = log.map_or(0, |log| log.frames);
+                    if frames >= FAST_LOG {
+                        fast_since = Some(Instant::now());
+                    }
+                    // A log copied whole starts over at the next commit.
+                    if frames >= CATCH_UP_LOG && log.is_some_and(|log| log.copied < log.frames) {
+                        catch_up(&conn, log_index.as_ref(), &main_file, &tail);
+                        checkpointed = None;
+                        last = Instant::now();
+                        busy_for = busy_interval();
                         continue;
                     }
                     // Written to in the last second: busy, unless it has
@@ -103,7 +174,14 @@ impl Checkpointer {
                 }
             })
             .ok()?;
-        Some(Self { requests: Some(requests), thread: Some(thread) })
+        Some(Self { requests: Some(requests), thread: Some(thread), short_tail })
+    }
+
+    /// Whether the thread left a long log with only a short tail to copy,
+    /// which the caller (the store, before a command) then copies itself;
+    /// asked once.
+    pub(super) fn take_short_tail(&self) -> bool {
+        self.short_tail.swap(false, Ordering::Relaxed)
     }
 
     /// Empty the log soon (see [`Request::Truncate`]).
@@ -111,6 +189,56 @@ impl Checkpointer {
         if let Some(r) = &self.requests {
             // The thread only stops when this is dropped.
             let _ = r.send(Request::Truncate);
+        }
+    }
+}
+
+/// The log as its index (the `-shm` file) says it is: pages in the log and
+/// pages of it copied into the main file. The index's layout is part of
+/// SQLite's file format: a 48-byte header written twice, with `mxFrame` at
+/// its byte 16, then `nBackfill` at byte 96. It is read without a lock, so
+/// a header being rewritten (the two copies differ) reads as `None`.
+#[derive(Clone, Copy)]
+struct Log {
+    frames: u32,
+    copied: u32,
+}
+
+fn read_log(mut index: &File) -> Option<Log> {
+    let mut header = [0u8; 100];
+    index.seek(SeekFrom::Start(0)).ok()?;
+    index.read_exact(&mut header).ok()?;
+    let word = |at: usize| u32::from_ne_bytes([header[at], header[at + 1], header[at + 2], header[at + 3]]);
+    (header[..48] == header[48..96]).then(|| Log { frames: word(16), copied: word(96) })
+}
+
+/// Copy a long log again and again while commits keep landing behind each
+/// copy, until only a short tail is left, then say so to the store.
+fn catch_up(conn: &Connection, index: Option<&File>, main_file: &Option<File>, short_tail: &AtomicBool) {
+    for _ in 0..CATCH_UP_PASSES {
+        // busy = 1 when another connection is checkpointing (then it does
+        // this work).
+        let Ok(busy) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| r.get::<_, i64>(0)) else {
+            return;
+        };
+        if busy != 0 {
+            return;
+        }
+        // The pages committed while it copied are what is left.
+        match index.and_then(read_log) {
+            Some(log) if log.frames.saturating_sub(log.copied) <= SHORT_TAIL => {
+                // SQLite syncs the main file only in the copy that reaches
+                // the end of the log: all the pages copied since the last
+                // one. Sync them here, so that the store's copy of the tail
+                // syncs only the tail's pages.
+                if let Some(file) = main_file {
+                    let _ = file.sync_data();
+                }
+                short_tail.store(true, Ordering::Relaxed);
+                return;
+            }
+            Some(_) => {}
+            None => return,
         }
     }
 }

@@ -238,6 +238,8 @@ impl Store {
             return Ok(Vec::new());
         }
         let now = self.clock.now();
+        // Not `self.work`: the sync states are borrowed beside the work.
+        self.copy_short_tail();
         let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?.acting(self.acts);
         let mut results = Vec::with_capacity(messages.len());
         // States moved by this frame, by document: a document may come more
@@ -724,7 +726,7 @@ impl Store {
             return Err(Error::WrongKind { doc: doc.clone(), expected: doc.kind(), found: header.kind });
         }
         let now = self.clock.now();
-        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?.acting(self.acts);
+        let mut work = self.work(now, String::new())?;
         let result = (|| {
             if work.is_tombstoned(doc)? {
                 return Err(Error::Purged { doc: doc.clone() });
@@ -780,7 +782,7 @@ impl Store {
     /// is merged.
     pub fn merge_changes(&mut self, changes: &[(DocId, &[u8])]) -> Result<Vec<Result<bool, Error>>, Error> {
         let now = self.clock.now();
-        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?.acting(self.acts);
+        let mut work = self.work(now, String::new())?;
         let mut results = Vec::with_capacity(changes.len());
         for (doc, bytes) in changes {
             match work.savepoint().and_then(|()| merge_one(&mut work, doc, bytes)) {
@@ -806,7 +808,7 @@ impl Store {
     pub fn rebuild_projections(&mut self) -> Result<usize, Error> {
         let docs = self.documents()?;
         let now = self.clock.now();
-        let mut work = Work::begin(&mut self.conn, &mut self.cache, &self.actor, now, String::new())?.acting(self.acts);
+        let mut work = self.work(now, String::new())?;
         let result = docs.iter().try_for_each(|doc| work.reproject(doc));
         match result {
             Ok(()) => work.commit().map(|()| docs.len()),
