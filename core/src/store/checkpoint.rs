@@ -96,8 +96,7 @@ impl Checkpointer {
         let mut index = path.as_os_str().to_owned();
         index.push("-shm");
         let index = std::path::PathBuf::from(index);
-        // Opened for its fsync only (see `catch_up`).
-        let main_file = File::open(path).ok();
+        let main_file = path.to_owned();
         let short_tail = Arc::new(AtomicBool::new(false));
         let tail = short_tail.clone();
         conn.busy_timeout(Duration::from_millis(50)).ok()?;
@@ -214,7 +213,7 @@ fn read_log(mut index: &File) -> Option<Log> {
 
 /// Copy a long log again and again while commits keep landing behind each
 /// copy, until only a short tail is left, then say so to the store.
-fn catch_up(conn: &Connection, index: Option<&File>, main_file: &Option<File>, short_tail: &AtomicBool) {
+fn catch_up(conn: &Connection, index: Option<&File>, main_file: &Path, short_tail: &AtomicBool) {
     for _ in 0..CATCH_UP_PASSES {
         // busy = 1 when another connection is checkpointing (then it does
         // this work).
@@ -231,7 +230,8 @@ fn catch_up(conn: &Connection, index: Option<&File>, main_file: &Option<File>, s
                 // the end of the log: all the pages copied since the last
                 // one. Sync them here, so that the store's copy of the tail
                 // syncs only the tail's pages.
-                if let Some(file) = main_file {
+                // Opened here, not kept: a server keeps a store open per site.
+                if let Ok(file) = File::open(main_file) {
                     let _ = file.sync_data();
                 }
                 short_tail.store(true, Ordering::Relaxed);
@@ -262,5 +262,51 @@ impl Drop for Checkpointer {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    /// A log index's first 100 bytes: the header twice, then `nBackfill`.
+    fn index_with(first_frames: u32, second_frames: u32, copied: u32) -> File {
+        let mut header = [0u8; 48];
+        header[16..20].copy_from_slice(&first_frames.to_ne_bytes());
+        let mut bytes = header.to_vec();
+        header[16..20].copy_from_slice(&second_frames.to_ne_bytes());
+        bytes.extend_from_slice(&header);
+        bytes.extend_from_slice(&copied.to_ne_bytes());
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&bytes).unwrap();
+        file
+    }
+
+    #[test]
+    fn the_log_is_read_from_its_index_and_a_header_being_rewritten_is_not() {
+        let log = read_log(&index_with(5_000, 5_000, 4_800)).expect("a whole header");
+        assert_eq!((log.frames, log.copied), (5_000, 4_800));
+        assert!(read_log(&index_with(5_000, 5_001, 4_800)).is_none(), "two copies that differ");
+        let mut short = tempfile::tempfile().unwrap();
+        short.write_all(&[0u8; 60]).unwrap();
+        assert!(read_log(&short).is_none(), "an index shorter than its header");
+    }
+
+    #[test]
+    fn the_index_of_a_real_store_says_how_long_its_log_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.sqlite");
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        conn.pragma_update(None, "wal_autocheckpoint", 0).unwrap();
+        conn.execute_batch("CREATE TABLE t (x BLOB); INSERT INTO t VALUES (zeroblob(100000));").unwrap();
+        let index = File::open(dir.path().join("log.sqlite-shm")).unwrap();
+        let before = read_log(&index).unwrap();
+        assert!(before.frames > 20 && before.copied == 0, "{} pages, {} copied", before.frames, before.copied);
+        conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(())).unwrap();
+        let after = read_log(&index).unwrap();
+        assert_eq!((after.frames, after.copied), (before.frames, before.frames));
     }
 }

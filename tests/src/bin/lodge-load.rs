@@ -484,7 +484,7 @@ async fn w1_observe(http: &str, ws: &str, dir: &str, people: &str, codes: &str) 
     std::io::stdin().lock().read_line(&mut line)?;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10 + W1_CHANGES as u64 / 20 + 15);
     let mut watchers = Vec::new();
-    for o in &observers {
+    for (i, o) in observers.iter().enumerate() {
         let store = o.store.clone();
         let mut arrivals = o.sync.arrivals();
         let people = people.clone();
@@ -510,6 +510,20 @@ async fn w1_observe(http: &str, ws: &str, dir: &str, people: &str, codes: &str) 
                     }
                     seen[k] = Some(now);
                 }
+            }
+            // Counted in order, one change never shown hides all after it:
+            // say which of those hold now, so that one lost document (the
+            // rest arrived) tells itself from a device that stopped.
+            if let Some(first) = seen.iter().position(Option::is_none) {
+                let store = store.lock().unwrap();
+                let holds = |k: usize| store.signed_in_since(people[k % people.len()]).ok().flatten().is_some() == (k < people.len());
+                let unseen: Vec<usize> = (first..W1_CHANGES).filter(|&k| seen[k].is_none()).collect();
+                let not_holding: Vec<usize> = unseen.iter().copied().filter(|&k| !holds(k)).collect();
+                eprintln!(
+                    "W1 observer-{i}: change {first} never shown; at the deadline {} of the {} changes from it hold, these do not: {not_holding:?}",
+                    unseen.len() - not_holding.len(),
+                    unseen.len()
+                );
             }
             seen
         }));
