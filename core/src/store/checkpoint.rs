@@ -90,12 +90,8 @@ impl Checkpointer {
     /// relies on SQLite's own automatic checkpoints).
     pub(super) fn start(path: &Path) -> Option<Self> {
         let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX).ok()?;
-        let mut wal = path.as_os_str().to_owned();
-        wal.push("-wal");
-        let wal = std::path::PathBuf::from(wal);
-        let mut index = path.as_os_str().to_owned();
-        index.push("-shm");
-        let index = std::path::PathBuf::from(index);
+        let wal = beside(path, "-wal");
+        let index = beside(path, "-shm");
         let main_file = path.to_owned();
         let short_tail = Arc::new(AtomicBool::new(false));
         let tail = short_tail.clone();
@@ -192,6 +188,13 @@ impl Checkpointer {
     }
 }
 
+/// The file SQLite keeps beside the store under `suffix`.
+fn beside(path: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
 /// The log as its index (the `-shm` file) says it is: pages in the log and
 /// pages of it copied into the main file. The index's layout is part of
 /// SQLite's file format: a 48-byte header written twice, with `mxFrame` at
@@ -229,8 +232,8 @@ fn catch_up(conn: &Connection, index: Option<&File>, main_file: &Path, short_tai
                 // SQLite syncs the main file only in the copy that reaches
                 // the end of the log: all the pages copied since the last
                 // one. Sync them here, so that the store's copy of the tail
-                // syncs only the tail's pages.
-                // Opened here, not kept: a server keeps a store open per site.
+                // syncs only the tail's pages. (Opened here, not kept: a
+                // server keeps a store open per site.)
                 if let Ok(file) = File::open(main_file) {
                     let _ = file.sync_data();
                 }
