@@ -237,6 +237,14 @@ impl Store {
             }
             return Ok(Vec::new());
         }
+        let decoded = decode_frame(messages, accept.is_some());
+        // A device's answer to a change it was sent carries no changes: only
+        // its heads. Such a frame moves sync states and nothing else, so it
+        // is taken without a transaction (one for every device a change
+        // went to, on the server).
+        if answer.is_none() && decoded.iter().all(|m| m.as_ref().map_or(true, |m| m.changes.is_empty())) {
+            return Ok(self.take_heads(peer, messages, decoded));
+        }
         let now = self.clock.now();
         // Not `self.work`: the sync states are borrowed beside the work.
         self.copy_short_tail();
@@ -247,35 +255,11 @@ impl Store {
         // see the sync client), and each message goes on from the state the
         // one before it left.
         let mut kept: HashMap<DocId, Kept> = HashMap::new();
-        // What an untrusted peer's messages inflate to, together.
-        let mut inflated = 0u64;
-        for (doc, bytes) in messages {
-            {
-                // A trusted peer (the server, for a device) is held to wider
-                // bounds, but held: no message may take the device's memory.
-                let untrusted = accept.is_some();
-                let limits = if untrusted { &DEVICE_LIMITS } else { &SERVER_LIMITS };
-                let screened = check_message(bytes, limits).and_then(|n| {
-                    inflated += n;
-                    if untrusted && inflated > MAX_INFLATED_FRAME {
-                        Err(Refusal::TooLarge { what: Measured::InflatedFrame, bytes: inflated, max: MAX_INFLATED_FRAME })
-                    } else {
-                        Ok(())
-                    }
-                });
-                if let Err(reason) = screened {
-                    results.push(Err(match reason {
-                        // Unreadable is unreadable, whoever sent it.
-                        Refusal::Malformed { reason } => Error::BadSyncMessage { doc: doc.clone(), reason },
-                        reason => Error::Refused { doc: doc.clone(), reason },
-                    }));
-                    continue;
-                }
-            }
-            let message = match sync::Message::decode(bytes) {
+        for ((doc, _), message) in messages.iter().zip(decoded) {
+            let message = match message {
                 Ok(m) => m,
                 Err(e) => {
-                    results.push(Err(Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() }));
+                    results.push(Err(e));
                     continue;
                 }
             };
@@ -338,6 +322,41 @@ impl Store {
             self.sync.put(key, state);
         }
         Ok(results)
+    }
+
+    /// A frame of messages that carry no changes (see `receive`): each
+    /// moves its sync state only. No transaction is begun and nothing is
+    /// written now; the states are written as the others are (with a later
+    /// frame's changes, or in a quiet moment: `WRITE_INTERVAL`).
+    fn take_heads(&mut self, peer: &str, messages: &[(DocId, Vec<u8>)], decoded: Vec<Result<sync::Message, Error>>) -> Vec<Outcome> {
+        let mut results = Vec::with_capacity(messages.len());
+        for ((doc, _), message) in messages.iter().zip(decoded) {
+            let key = (peer.to_owned(), doc.clone());
+            let taken = message.and_then(|message| {
+                let mut state = match self.sync.states.pop(&key) {
+                    Some(kept) => kept.into_state(),
+                    None => load_sync_state(&self.conn, peer, doc)?,
+                };
+                acknowledged(&self.conn, &mut self.cache, &self.actor, &mut state, doc, message)?;
+                Ok(state)
+            });
+            match taken {
+                Ok(state) => {
+                    self.sync.unwritten.insert(key.clone());
+                    self.sync.put(key, Kept::Exchanging(Box::new(state)));
+                    results.push(Ok((false, None)));
+                }
+                Err(e) => {
+                    // As a rolled-back merge: the state is dropped (the next
+                    // message starts from the persisted shared heads) and the
+                    // copy Automerge may have left half-read is forgotten.
+                    self.cache.evict(doc);
+                    self.cache.forget_header(doc);
+                    results.push(Err(e));
+                }
+            }
+        }
+        results
     }
 
     /// Write the sync states and the feed number that frames left unwritten
@@ -630,6 +649,58 @@ fn receive(work: &mut Work<'_>, state: &mut sync::State, doc: &DocId, message: s
             work.insert_received(doc, fresh)?;
             Ok(true)
         }
+    }
+}
+
+/// Screen and decode a frame's messages, each on its own: an untrusted
+/// peer's (`untrusted`) are held to the device limits, and together to
+/// what a frame may inflate to.
+fn decode_frame(messages: &[(DocId, Vec<u8>)], untrusted: bool) -> Vec<Result<sync::Message, Error>> {
+    // A trusted peer (the server, for a device) is held to wider bounds, but
+    // held: no message may take the device's memory.
+    let limits = if untrusted { &DEVICE_LIMITS } else { &SERVER_LIMITS };
+    let mut inflated = 0u64;
+    messages
+        .iter()
+        .map(|(doc, bytes)| {
+            let screened = check_message(bytes, limits).and_then(|n| {
+                inflated += n;
+                if untrusted && inflated > MAX_INFLATED_FRAME {
+                    Err(Refusal::TooLarge { what: Measured::InflatedFrame, bytes: inflated, max: MAX_INFLATED_FRAME })
+                } else {
+                    Ok(())
+                }
+            });
+            match screened {
+                Ok(()) => sync::Message::decode(bytes).map_err(|e| Error::BadSyncMessage { doc: doc.clone(), reason: e.to_string() }),
+                // Unreadable is unreadable, whoever sent it.
+                Err(Refusal::Malformed { reason }) => Err(Error::BadSyncMessage { doc: doc.clone(), reason }),
+                Err(reason) => Err(Error::Refused { doc: doc.clone(), reason }),
+            }
+        })
+        .collect()
+}
+
+/// Take a message that carries no changes for `doc`: only the sync state
+/// moves (the peer's heads, what it needs and has).
+fn acknowledged(
+    conn: &rusqlite::Connection,
+    cache: &mut super::cache::DocCache,
+    actor: &automerge::ActorId,
+    state: &mut sync::State,
+    doc: &DocId,
+    message: sync::Message,
+) -> Result<(), Error> {
+    // A document in the cache is not deleted for good (deleting one takes
+    // it out, and only a stored one comes back in): reading the tombstones
+    // outside a transaction takes SQLite's read lock, two system calls, for
+    // every device a change went to.
+    if cache.get_mut(doc).is_none() && super::persist::is_tombstoned(conn, doc)? {
+        return Err(Error::Purged { doc: doc.clone() });
+    }
+    match super::work::load(cache, conn, actor, doc)? {
+        Some(loaded) => merge(doc, &mut loaded.doc, state, message),
+        None => merge(doc, &mut AutoCommit::new(), state, message),
     }
 }
 

@@ -79,6 +79,11 @@ impl Replicas {
         Replicas { stores, clock, people, keys, items, master, _dir: dir }
     }
 
+    /// Replica `i`'s store file.
+    pub fn path(&self, i: usize) -> std::path::PathBuf {
+        self._dir.path().join(name(i) + ".sqlite")
+    }
+
     pub fn sync(&mut self, a: usize, b: usize) {
         if a == b {
             return;

@@ -347,6 +347,33 @@ fn a_peer_that_never_had_a_document_gets_all_of_it_in_the_first_message() {
 }
 
 #[test]
+fn an_answer_that_carries_no_changes_is_taken_without_waiting_for_the_store_to_be_free() {
+    let mut r = Replicas::new(2);
+    let v = register(&mut r, 0, "Guest Heard");
+    let doc = DocId::visit(v);
+    let first = r.stores[0].generate_first_sync_message("replica-1", &doc).unwrap().expect("a message");
+    let got = r.stores[1].receive_sync_frame("replica-0", &[(doc.clone(), first)], None, None).unwrap().pop().unwrap().unwrap();
+    let ack = got.reply.expect("an acknowledgement");
+    // Another connection holds replica 0's file for writing: a unit of work
+    // there would wait for it (five seconds) and fail.
+    let other = rusqlite::Connection::open(r.path(0)).unwrap();
+    other.execute_batch("BEGIN IMMEDIATE").unwrap();
+    let taken = r.stores[0].receive_sync_messages_checked("replica-1", &[(doc.clone(), ack)], &|_, _| Ok(())).unwrap();
+    assert!(matches!(taken[..], [Ok(false)]), "{taken:?}");
+    other.execute_batch("ROLLBACK").unwrap();
+    // The answer was heard: replica 0 knows replica 1 has the visit.
+    assert!(r.stores[0].peer_has_all("replica-1", &doc).unwrap());
+    assert_eq!(r.stores[0].generate_sync_message("replica-1", &doc).unwrap(), None);
+    // An answer for a document deleted for good says so, as before.
+    let d = desk(&r);
+    r.stores[0].reject(&d, v, RejectReason::Abuse).unwrap();
+    r.stores[1].end_sync_session("replica-0");
+    let heads = r.stores[1].generate_sync_message("replica-0", &doc).unwrap().expect("replica 1 says what it has");
+    let taken = r.stores[0].receive_sync_messages_checked("replica-1", &[(doc.clone(), heads)], &|_, _| Ok(())).unwrap();
+    assert!(matches!(&taken[..], [Err(StoreError::Purged { .. })]), "{taken:?}");
+}
+
+#[test]
 fn a_message_lost_with_its_connection_is_sent_again_in_the_next_session() {
     let mut r = Replicas::new(2);
     let v = register(&mut r, 0, "Guest Lost");
