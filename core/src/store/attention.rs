@@ -153,7 +153,7 @@ impl Store {
         tx.commit()?;
         let key = (peer.to_owned(), doc.clone());
         self.sync.unwritten.remove(&key);
-        self.sync.states.pop(&key);
+        self.sync.pop(&key);
         Ok(())
     }
 
@@ -168,7 +168,7 @@ impl Store {
     /// The heads this store and `peer` last agreed on for `doc`: the
     /// session's, else the persisted ones; empty if they never synced it.
     fn shared_heads(&self, peer: &str, doc: &DocId) -> Result<Vec<ChangeHash>, Error> {
-        match self.sync.states.peek(&(peer.to_owned(), doc.clone())) {
+        match self.sync.peek(&(peer.to_owned(), doc.clone())) {
             Some(Kept::Exchanging(state)) => Ok(state.shared_heads.clone()),
             Some(Kept::InStep { heads, .. }) => Ok(heads.clone()),
             None => Ok(super::replication::load_sync_state(&self.conn, peer, doc)?.shared_heads),

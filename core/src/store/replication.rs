@@ -66,7 +66,7 @@ impl Store {
     /// state itself: callers also need the document cache while holding it.)
     fn sync_state_key(&mut self, peer: &str, doc: &DocId) -> Result<(String, DocId), Error> {
         let key = (peer.to_owned(), doc.clone());
-        if !self.sync.states.contains(&key) {
+        if !self.sync.contains(&key) {
             let state = load_sync_state(&self.conn, peer, doc)?;
             self.sync.put(key.clone(), Kept::Exchanging(Box::new(state)));
         }
@@ -78,7 +78,7 @@ impl Store {
     /// message does not move the shared heads.
     pub fn generate_sync_message(&mut self, peer: &str, doc: &DocId) -> Result<Option<Vec<u8>>, Error> {
         let key = self.sync_state_key(peer, doc)?;
-        let kept = self.sync.states.get_mut(&key).expect("loaded above");
+        let kept = self.sync.get_mut(&key).expect("loaded above");
         let message = match super::work::load(&mut self.cache, &self.conn, &self.actor, doc)? {
             Some(loaded) => {
                 let message = loaded.doc.sync().generate_sync_message(kept.state());
@@ -114,7 +114,7 @@ impl Store {
     /// whether one was known.
     fn first_sync_state(&mut self, peer: &str, doc: &DocId) -> Result<((String, DocId), bool), Error> {
         let key = (peer.to_owned(), doc.clone());
-        if self.sync.states.contains(&key) {
+        if self.sync.contains(&key) {
             return Ok((key, true));
         }
         let known = self.has_sync_state(peer, doc)?;
@@ -139,7 +139,7 @@ impl Store {
         let mut empty = None;
         let mut loaded = super::work::load(&mut self.cache, &self.conn, &self.actor, doc)?;
         for key in &keys {
-            let kept = self.sync.states.get_mut(key).expect("loaded above");
+            let kept = self.sync.get_mut(key).expect("loaded above");
             let message = match loaded.as_deref_mut() {
                 Some(loaded) => {
                     let message = broadcast.message(&mut loaded.doc, kept.state());
@@ -264,7 +264,7 @@ impl Store {
                 }
             };
             let key = (peer.to_owned(), doc.clone());
-            let state = match kept.remove(doc).or_else(|| self.sync.states.pop(&key)) {
+            let state = match kept.remove(doc).or_else(|| self.sync.pop(&key)) {
                 Some(s) => Ok(s.into_state()),
                 None => load_sync_state(work.conn(), peer, doc),
             };
@@ -333,7 +333,7 @@ impl Store {
         for ((doc, _), message) in messages.iter().zip(decoded) {
             let key = (peer.to_owned(), doc.clone());
             let taken = message.and_then(|message| {
-                let mut state = match self.sync.states.pop(&key) {
+                let mut state = match self.sync.pop(&key) {
                     Some(kept) => kept.into_state(),
                     None => load_sync_state(&self.conn, peer, doc)?,
                 };
@@ -380,7 +380,7 @@ impl Store {
     /// starts from the persisted shared heads, as Automerge asks.
     /// Its states not written yet, and the feed number, are written first.
     pub fn end_sync_session(&mut self, peer: &str) {
-        let stale: Vec<_> = self.sync.states.iter().filter(|((p, _), _)| p == peer).map(|(k, _)| k.clone()).collect();
+        let stale = self.sync.of_peer(peer);
         let unwritten: Vec<_> = stale.iter().filter(|k| self.sync.unwritten.contains(*k)).cloned().collect();
         if !unwritten.is_empty() || self.sync.feed.is_some() {
             let written = self.conn.transaction().map_err(Error::from).and_then(|tx| {
@@ -395,7 +395,7 @@ impl Store {
         }
         for key in stale {
             self.sync.unwritten.remove(&key);
-            self.sync.states.pop(&key);
+            self.sync.pop(&key);
         }
     }
 
@@ -446,7 +446,7 @@ impl Store {
     /// Whether `peer` is known to have every change of `doc` this store has.
     pub fn peer_has_all(&mut self, peer: &str, doc: &DocId) -> Result<bool, Error> {
         let key = self.sync_state_key(peer, doc)?;
-        let state = self.sync.states.get_mut(&key).expect("loaded above").state();
+        let state = self.sync.get_mut(&key).expect("loaded above").state();
         let Some(loaded) = super::work::load(&mut self.cache, &self.conn, &self.actor, doc)? else {
             return Ok(true);
         };
