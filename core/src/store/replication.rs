@@ -331,25 +331,23 @@ impl Store {
     fn take_heads(&mut self, peer: &str, messages: &[(DocId, Vec<u8>)], decoded: Vec<Result<sync::Message, Error>>) -> Vec<Outcome> {
         let mut results = Vec::with_capacity(messages.len());
         for ((doc, _), message) in messages.iter().zip(decoded) {
-            let key = (peer.to_owned(), doc.clone());
+            // The state is moved where it is kept, not taken out and put back.
             let taken = message.and_then(|message| {
-                let mut state = match self.sync.pop(&key) {
-                    Some(kept) => kept.into_state(),
-                    None => load_sync_state(&self.conn, peer, doc)?,
-                };
-                acknowledged(&self.conn, &mut self.cache, &self.actor, &mut state, doc, message)?;
-                Ok(state)
+                let key = self.sync_state_key(peer, doc)?;
+                let kept = self.sync.get_mut(&key).expect("loaded above");
+                acknowledged(&self.conn, &mut self.cache, &self.actor, kept.state(), doc, message)?;
+                Ok(key)
             });
             match taken {
-                Ok(state) => {
-                    self.sync.unwritten.insert(key.clone());
-                    self.sync.put(key, Kept::Exchanging(Box::new(state)));
+                Ok(key) => {
+                    self.sync.unwritten.insert(key);
                     results.push(Ok((false, None)));
                 }
                 Err(e) => {
                     // As a rolled-back merge: the state is dropped (the next
                     // message starts from the persisted shared heads) and the
                     // copy Automerge may have left half-read is forgotten.
+                    self.sync.pop(&(peer.to_owned(), doc.clone()));
                     self.cache.evict(doc);
                     self.cache.forget_header(doc);
                     results.push(Err(e));

@@ -136,7 +136,16 @@ impl Default for SyncStates {
 
 impl SyncStates {
     pub(super) fn put(&mut self, key: (String, DocId), state: Kept) {
-        self.by_peer.entry(key.0.clone()).or_default().insert(key.1.clone());
+        // Cloned only when not listed yet.
+        match self.by_peer.get_mut(&key.0) {
+            Some(docs) if docs.contains(&key.1) => {}
+            Some(docs) => {
+                docs.insert(key.1.clone());
+            }
+            None => {
+                self.by_peer.insert(key.0.clone(), HashSet::from([key.1.clone()]));
+            }
+        }
         self.states.put(key, state);
         if self.states.len() > STATES_IN_MEMORY
             && let Some((gone, _)) = self.states.pop_lru()
