@@ -52,10 +52,13 @@ fn device_applies(device: &mut Store, doc: &DocId, message: Vec<u8>, seq: u64) -
     (received.changed, received.reply)
 }
 
-/// The server takes the device's answer (its new heads).
+/// The server takes the device's answer (its new heads), and asks whether
+/// it has more to say to the device, as the sync server does after every
+/// frame it takes.
 #[inline(never)]
 fn server_hears_back(server: &mut Store, peer: &str, doc: &DocId, reply: &[u8]) {
     server.receive_sync_message(peer, doc, reply).unwrap();
+    std::hint::black_box(server.generate_sync_message(peer, doc).unwrap());
 }
 
 /// The process's CPU time (its checkpoint threads included).

@@ -81,10 +81,17 @@ impl Store {
         let kept = self.sync.get_mut(&key).expect("loaded above");
         let message = match super::work::load(&mut self.cache, &self.conn, &self.actor, doc)? {
             Some(loaded) => {
+                let ours = loaded.doc.get_heads();
+                if kept.nothing_to_say(&ours) {
+                    if let Kept::Exchanging(_) = kept {
+                        kept.settle(&ours);
+                    }
+                    return Ok(None);
+                }
                 let message = loaded.doc.sync().generate_sync_message(kept.state());
                 if message.is_none() {
                     // Nothing to say: the two may be in step.
-                    kept.settle(&loaded.doc.get_heads());
+                    kept.settle(&ours);
                 }
                 message
             }

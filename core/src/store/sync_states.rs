@@ -110,6 +110,22 @@ impl Kept {
         }
     }
 
+    /// Whether Automerge would have nothing to send, known without asking
+    /// it (which builds a summary of the document's changes first): we have
+    /// answered before, sent our heads as they are, and the peer said it
+    /// has exactly them. A peer with exactly our heads has every change we
+    /// have, so no change is owed, and with our heads already sent there is
+    /// nothing to tell it. This is what a server finds after nearly every
+    /// answer to a change it pushed.
+    pub(super) fn nothing_to_say(&self, ours: &[ChangeHash]) -> bool {
+        match self {
+            Kept::InStep { heads, .. } => heads == ours,
+            Kept::Exchanging(state) => {
+                state.have_responded && state.last_sent_heads == ours && state.their_heads.as_deref() == Some(ours)
+            }
+        }
+    }
+
     /// Kept small again if the two sides turned out to be in step.
     pub(super) fn settle(&mut self, ours: &[ChangeHash]) {
         *self = Kept::of(self.take().into_state(), ours);
@@ -295,5 +311,113 @@ mod tests {
         states.put(("desk".into(), docs[2].clone()), in_step());
         assert_eq!(states.of_peer("hoarder").len(), STATES_IN_MEMORY - 1);
         assert!(!states.contains(&crowd[0]) && !states.of_peer("hoarder").contains(&crowd[0]));
+    }
+
+    mod nothing_to_say {
+        use automerge::sync::{self, SyncDoc};
+        use automerge::{AutoCommit, ROOT, transaction::Transactable};
+        use proptest::prelude::*;
+
+        use super::super::Kept;
+
+        #[derive(Debug, Clone)]
+        enum Step {
+            ServerEdits(u8),
+            PeerEdits(usize, u8),
+            /// The server's next message to a peer, delivered or lost.
+            ServerSends { peer: usize, delivered: bool },
+            /// A peer's next message to the server, delivered or lost.
+            PeerSends { peer: usize, delivered: bool },
+        }
+
+        fn step() -> impl Strategy<Value = Step> {
+            prop_oneof![
+                any::<u8>().prop_map(Step::ServerEdits),
+                (0..2usize, any::<u8>()).prop_map(|(p, v)| Step::PeerEdits(p, v)),
+                (0..2usize, any::<bool>()).prop_map(|(peer, delivered)| Step::ServerSends { peer, delivered }),
+                (0..2usize, any::<bool>()).prop_map(|(peer, delivered)| Step::PeerSends { peer, delivered }),
+            ]
+        }
+
+        fn edit(doc: &mut AutoCommit, value: u8) {
+            doc.put(ROOT, format!("k{}", value % 5), i64::from(value)).unwrap();
+            doc.commit();
+        }
+
+        /// What Automerge would send, asked on a copy of the state.
+        fn automerge_says(server: &mut AutoCommit, state: &sync::State) -> Option<sync::Message> {
+            server.sync().generate_sync_message(&mut state.clone())
+        }
+
+        proptest! {
+            /// Whenever the shortcut says "nothing to send", Automerge,
+            /// asked, sends nothing either: for the state as it is, and as
+            /// it is kept once in step.
+            #[test]
+            fn nothing_to_say_is_said_only_when_automerge_would_say_nothing(steps in prop::collection::vec(step(), 1..40)) {
+                let mut server = AutoCommit::new();
+                let mut peers: Vec<AutoCommit> = (0..2).map(|_| AutoCommit::new()).collect();
+                let mut to_peer: Vec<sync::State> = vec![sync::State::new(); 2];
+                let mut from_peer: Vec<sync::State> = vec![sync::State::new(); 2];
+                for step in steps {
+                    match step {
+                        Step::ServerEdits(v) => edit(&mut server, v),
+                        Step::PeerEdits(p, v) => edit(&mut peers[p], v),
+                        Step::ServerSends { peer, delivered } => {
+                            if let Some(m) = server.sync().generate_sync_message(&mut to_peer[peer]) && delivered {
+                                peers[peer].sync().receive_sync_message(&mut from_peer[peer], m).unwrap();
+                            }
+                        }
+                        Step::PeerSends { peer, delivered } => {
+                            if let Some(m) = peers[peer].sync().generate_sync_message(&mut from_peer[peer]) && delivered {
+                                server.sync().receive_sync_message(&mut to_peer[peer], m).unwrap();
+                            }
+                        }
+                    }
+                    let ours = server.get_heads();
+                    for state in &to_peer {
+                        if Kept::Exchanging(Box::new(state.clone())).nothing_to_say(&ours) {
+                            prop_assert!(automerge_says(&mut server, state).is_none(), "the shortcut said nothing, Automerge would send");
+                        }
+                        let kept = Kept::of(state.clone(), &ours);
+                        if kept.nothing_to_say(&ours) {
+                            let full = Kept::of(state.clone(), &ours).into_state();
+                            prop_assert!(automerge_says(&mut server, &full).is_none(), "in step, yet Automerge would send");
+                        }
+                    }
+                }
+            }
+        }
+
+        /// The case it is for: the server pushed a change and the device
+        /// answered with its new heads. Nothing more is owed, and the
+        /// shortcut knows it without Automerge.
+        #[test]
+        fn a_devices_answer_to_a_pushed_change_leaves_nothing_to_say() {
+            let mut server = AutoCommit::new();
+            let mut device = AutoCommit::new();
+            let (mut to_device, mut from_server) = (sync::State::new(), sync::State::new());
+            // In step first (the device's first sync).
+            for _ in 0..4 {
+                if let Some(m) = server.sync().generate_sync_message(&mut to_device) {
+                    device.sync().receive_sync_message(&mut from_server, m).unwrap();
+                }
+                if let Some(m) = device.sync().generate_sync_message(&mut from_server) {
+                    server.sync().receive_sync_message(&mut to_device, m).unwrap();
+                }
+            }
+            edit(&mut server, 7);
+            let ours = server.get_heads();
+            assert!(!Kept::Exchanging(Box::new(to_device.clone())).nothing_to_say(&ours), "a new change is owed");
+            let push = server.sync().generate_sync_message(&mut to_device).expect("the change is pushed");
+            device.sync().receive_sync_message(&mut from_server, push).unwrap();
+            let answer = device.sync().generate_sync_message(&mut from_server).expect("the device answers");
+            assert!(answer.changes.is_empty(), "an answer with no changes");
+            server.sync().receive_sync_message(&mut to_device, answer).unwrap();
+            let kept = Kept::Exchanging(Box::new(to_device.clone()));
+            assert!(kept.nothing_to_say(&ours), "after the answer nothing is owed");
+            assert!(Kept::of(to_device.clone(), &ours).nothing_to_say(&ours), "and the state kept small says so too");
+            assert!(automerge_says(&mut server, &to_device).is_none());
+        }
     }
 }

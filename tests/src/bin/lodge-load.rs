@@ -423,15 +423,19 @@ async fn w1(devices: usize, processes: Option<usize>, slack: bool, kill_at: Opti
         up + writer_traffic1.0 - writer_traffic0.0,
         down + writer_traffic1.1 - writer_traffic0.1
     );
+    // The server's CPU from the first change to the last device's end,
+    // for each pair seen.
+    let server_run_cpu = server_cpu(&server) - cpu0.iter().sum::<f64>();
     println!(
-        "W1 N={devices}: p50 {:.1?}, p99 {:.1?}, max {:.1?} over {} pairs; {missing} missing; server peak RSS {:.0} MB{}, CPU {:.1} s over the run{}",
+        "W1 N={devices}: p50 {:.1?}, p99 {:.1?}, max {:.1?} over {} pairs; {missing} missing; server peak RSS {:.0} MB{}, CPU {:.2} s over the run ({:.1} µs per pair){}",
         percentile(&all, 0.5),
         percentile(&all, 0.99),
         all.last().copied().unwrap_or_default(),
         all.len(),
         server_rss(&server),
         each(&server, rss_mb),
-        server_cpu(&server) - cpu0.iter().sum::<f64>(),
+        server_run_cpu,
+        server_run_cpu * 1e6 / all.len().max(1) as f64,
         cpu_split(&cpu0, &cpu_parts(&server))
     );
     if let (Some(after), Some(pid)) = (kill_at, killed) {
