@@ -88,6 +88,16 @@ describe("the banners", () => {
     expect(document.activeElement?.tagName).toBe("MAIN");
   });
 
+  it("moves the focus to the next banner when the press did not focus the button (WebKit on a Mac)", async () => {
+    render(Banners, { target: document.querySelector("main")!.parentElement!, props: { device, onopen: () => {} } });
+    await screen.findByText("Fire drill: leave by the nearest exit.");
+    (document.activeElement as HTMLElement | null)?.blur();
+    expect(document.activeElement).toBe(document.body);
+    const focused = focusWhenGone("Fire drill: leave by");
+    await fireEvent.click(screen.getAllByRole("button", { name: "I have seen this" })[0]);
+    expect(await focused).toBe("BUTTON");
+  });
+
   it("leaves the focus where it is when a banner arrives or goes while someone types", async () => {
     document.body.insertAdjacentHTML("beforeend", "<input id='name' />");
     render(Banners, { target: document.body, props: { device, onopen: () => {} } });
