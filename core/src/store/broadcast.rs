@@ -102,7 +102,7 @@ fn equal_but_sent(a: &sync::State, b: &sync::State) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use automerge::transaction::Transactable;
     use automerge::ROOT;
     use proptest::prelude::*;
@@ -112,7 +112,7 @@ mod tests {
     /// A step of a random history between the server's document and
     /// three peers.
     #[derive(Debug, Clone)]
-    enum Step {
+    pub(in crate::store) enum Step {
         /// The server's document changes.
         ServerEdits(u8),
         /// A peer changes its own copy.
@@ -126,7 +126,7 @@ mod tests {
         Broadcast { delivered: [bool; 3] },
     }
 
-    fn step() -> impl Strategy<Value = Step> {
+    pub(in crate::store) fn step() -> impl Strategy<Value = Step> {
         prop_oneof![
             any::<u8>().prop_map(Step::ServerEdits),
             (0..3usize, any::<u8>()).prop_map(|(p, v)| Step::PeerEdits(p, v)),
@@ -136,7 +136,7 @@ mod tests {
         ]
     }
 
-    fn edit(doc: &mut AutoCommit, value: u8) {
+    pub(in crate::store) fn edit(doc: &mut AutoCommit, value: u8) {
         let key = format!("k{}", value % 5);
         doc.put(ROOT, key, i64::from(value)).unwrap();
         doc.commit();

@@ -314,35 +314,14 @@ mod tests {
     }
 
     mod nothing_to_say {
+        use automerge::AutoCommit;
         use automerge::sync::{self, SyncDoc};
-        use automerge::{AutoCommit, ROOT, transaction::Transactable};
         use proptest::prelude::*;
 
         use super::super::Kept;
-
-        #[derive(Debug, Clone)]
-        enum Step {
-            ServerEdits(u8),
-            PeerEdits(usize, u8),
-            /// The server's next message to a peer, delivered or lost.
-            ServerSends { peer: usize, delivered: bool },
-            /// A peer's next message to the server, delivered or lost.
-            PeerSends { peer: usize, delivered: bool },
-        }
-
-        fn step() -> impl Strategy<Value = Step> {
-            prop_oneof![
-                any::<u8>().prop_map(Step::ServerEdits),
-                (0..2usize, any::<u8>()).prop_map(|(p, v)| Step::PeerEdits(p, v)),
-                (0..2usize, any::<bool>()).prop_map(|(peer, delivered)| Step::ServerSends { peer, delivered }),
-                (0..2usize, any::<bool>()).prop_map(|(peer, delivered)| Step::PeerSends { peer, delivered }),
-            ]
-        }
-
-        fn edit(doc: &mut AutoCommit, value: u8) {
-            doc.put(ROOT, format!("k{}", value % 5), i64::from(value)).unwrap();
-            doc.commit();
-        }
+        // The broadcast's random histories: edits on either side, the
+        // server's messages delivered or lost, fan-outs.
+        use crate::store::broadcast::tests::{Step, edit, step};
 
         /// What Automerge would send, asked on a copy of the state.
         fn automerge_says(server: &mut AutoCommit, state: &sync::State) -> Option<sync::Message> {
@@ -356,22 +335,31 @@ mod tests {
             #[test]
             fn nothing_to_say_is_said_only_when_automerge_would_say_nothing(steps in prop::collection::vec(step(), 1..40)) {
                 let mut server = AutoCommit::new();
-                let mut peers: Vec<AutoCommit> = (0..2).map(|_| AutoCommit::new()).collect();
-                let mut to_peer: Vec<sync::State> = vec![sync::State::new(); 2];
-                let mut from_peer: Vec<sync::State> = vec![sync::State::new(); 2];
+                let mut peers: Vec<AutoCommit> = (0..3).map(|_| AutoCommit::new()).collect();
+                let mut to_peer: Vec<sync::State> = vec![sync::State::new(); 3];
+                let mut from_peer: Vec<sync::State> = vec![sync::State::new(); 3];
                 for step in steps {
-                    match step {
-                        Step::ServerEdits(v) => edit(&mut server, v),
-                        Step::PeerEdits(p, v) => edit(&mut peers[p], v),
-                        Step::ServerSends { peer, delivered } => {
-                            if let Some(m) = server.sync().generate_sync_message(&mut to_peer[peer]) && delivered {
-                                peers[peer].sync().receive_sync_message(&mut from_peer[peer], m).unwrap();
-                            }
+                    let sends: Vec<(usize, bool)> = match step {
+                        Step::ServerEdits(v) => {
+                            edit(&mut server, v);
+                            Vec::new()
                         }
-                        Step::PeerSends { peer, delivered } => {
-                            if let Some(m) = peers[peer].sync().generate_sync_message(&mut from_peer[peer]) && delivered {
-                                server.sync().receive_sync_message(&mut to_peer[peer], m).unwrap();
+                        Step::PeerEdits(p, v) => {
+                            edit(&mut peers[p], v);
+                            Vec::new()
+                        }
+                        Step::ServerSends { peer, delivered } => vec![(peer, delivered)],
+                        Step::Broadcast { delivered } => delivered.into_iter().enumerate().collect(),
+                        Step::PeerSends(p) => {
+                            if let Some(m) = peers[p].sync().generate_sync_message(&mut from_peer[p]) {
+                                server.sync().receive_sync_message(&mut to_peer[p], m).unwrap();
                             }
+                            Vec::new()
+                        }
+                    };
+                    for (p, delivered) in sends {
+                        if let Some(m) = server.sync().generate_sync_message(&mut to_peer[p]) && delivered {
+                            peers[p].sync().receive_sync_message(&mut from_peer[p], m).unwrap();
                         }
                     }
                     let ours = server.get_heads();
@@ -381,7 +369,7 @@ mod tests {
                         }
                         let kept = Kept::of(state.clone(), &ours);
                         if kept.nothing_to_say(&ours) {
-                            let full = Kept::of(state.clone(), &ours).into_state();
+                            let full = kept.into_state();
                             prop_assert!(automerge_says(&mut server, &full).is_none(), "in step, yet Automerge would send");
                         }
                     }

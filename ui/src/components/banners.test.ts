@@ -4,12 +4,12 @@
 // shell can do it), which once left the focus on the page's body for a
 // moment. The real shell is driven end to end in
 // tests/tests/app_announcements.rs.
-import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import Banners from "./Banners.svelte";
 import type { Announcement, DeviceInfo } from "../bindings";
+import { changedBeforeAnswer, mockShell, unmockShell } from "../../tests/shell";
 
 const announcement = (id: string, title: string): Announcement => ({
   id,
@@ -28,29 +28,25 @@ let active: Announcement[] = [];
 
 beforeEach(() => {
   active = [announcement("a1", "Fire drill"), announcement("a2", "Gas leak")];
-  mockIPC(async (cmd, args) => {
+  mockShell(async (cmd, args) => {
     switch (cmd) {
       case "active_announcements":
         return active;
       case "acknowledge_announcement": {
         const id = (args as { id: string }).id;
         active = active.filter((a) => a.id !== id);
-        // The change event first; the answer a little later.
-        await emit("store-changed", { areas: ["announcements"], remote: false });
-        await new Promise((r) => setTimeout(r, 30));
+        await changedBeforeAnswer(["announcements"]);
         return null;
       }
       default:
         return null;
     }
-  }, { shouldMockEvents: true });
+  });
   document.body.innerHTML = "<main><p>The screen</p></main>";
 });
 
 afterEach(async () => {
-  cleanup();
-  await new Promise((r) => setTimeout(r, 10));
-  clearMocks();
+  await unmockShell();
   document.body.innerHTML = "";
 });
 

@@ -2,18 +2,18 @@
 // appear as the guest leaves a field, not all at once. The shell is
 // replaced by Tauri's IPC mock; the real shell is driven end to end in
 // tests/tests/app_front_desk.rs.
-import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { fireEvent, render, screen } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import Kiosk from "./Kiosk.svelte";
 import { setLanguage } from "../../lib/i18n.svelte";
 import type { FieldError, GuestForm } from "../../bindings";
+import { mockShell, unmockShell } from "../../../tests/shell";
 
 const sent: GuestForm[] = [];
 
 beforeEach(() => {
   sent.length = 0;
-  mockIPC((cmd, args) => {
+  mockShell((cmd, args) => {
     const form = (args as { form?: GuestForm })?.form;
     switch (cmd) {
       case "kiosk_welcome":
@@ -37,15 +37,10 @@ beforeEach(() => {
       default:
         return null;
     }
-  }, { shouldMockEvents: true });
+  });
 });
 
-afterEach(async () => {
-  cleanup();
-  // The screens stop listening asynchronously; let them before unmocking.
-  await new Promise((r) => setTimeout(r, 10));
-  clearMocks();
-});
+afterEach(unmockShell);
 
 describe("the kiosk", () => {
   it("greets in the chosen language", async () => {

@@ -3,12 +3,12 @@
 // when the change the admission made reloads the board (without her among
 // the waiting) before the command's own answer comes, as the real shell can
 // do it. The real shell is driven end to end in tests/tests/app_front_desk.rs.
-import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { fireEvent, render, screen } from "@testing-library/svelte";
 import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import Reception from "./Reception.svelte";
 import type { CardRead, DeskBoard, DeviceInfo, Visit } from "../../bindings";
+import { changedBeforeAnswer, mockShell, unmockShell } from "../../../tests/shell";
 
 const marta: Visit = {
   id: "v-marta",
@@ -31,7 +31,7 @@ let board: DeskBoard;
 
 beforeEach(() => {
   board = { expected: [], waiting: [marta], guests_in: [], staff_in: [], conflicts: 0, long_waits: [] };
-  mockIPC(async (cmd, args) => {
+  mockShell(async (cmd, args) => {
     switch (cmd) {
       case "desk_board":
         return board;
@@ -40,22 +40,16 @@ beforeEach(() => {
       case "admit": {
         const { card } = (args as { request: { card: number } }).request;
         board = { ...board, waiting: [], guests_in: [{ ...marta, state: { state: "admitted", card, since: 1 } }] };
-        // The change event first; the answer a little later.
-        await emit("store-changed", { areas: ["visits"], remote: false });
-        await new Promise((r) => setTimeout(r, 30));
+        await changedBeforeAnswer(["visits"]);
         return null;
       }
       default:
         return null;
     }
-  }, { shouldMockEvents: true });
+  });
 });
 
-afterEach(async () => {
-  cleanup();
-  await new Promise((r) => setTimeout(r, 10));
-  clearMocks();
-});
+afterEach(unmockShell);
 
 describe("reception", () => {
   it("names the guest a card admitted, whichever comes first: the board's reload or the answer", async () => {
