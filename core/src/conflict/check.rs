@@ -126,28 +126,26 @@ fn over_key_limit(conn: &Connection, person: PersonId, key_type: &KeyTypeId) -> 
 fn presence(conn: &Connection, person: PersonId) -> rusqlite::Result<()> {
     let id = format!("presence:{person}");
     remove(conn, &id)?;
-    // Only the sign-ins since the last sign-out matter for who is in now.
-    // Events of one instant keep their order within their document; two
-    // months' documents never share an instant.
-    let last_out: Option<(Timestamp, i64)> = conn
-        .prepare_cached(
-            "SELECT at, seq FROM presence_events WHERE person_id = ?1 AND voided = 0 AND kind = 'out' ORDER BY at DESC, seq DESC, event_id DESC LIMIT 1",
-        )?
-        .query_row([person], |r| Ok((r.get(0)?, r.get(1)?)))
-        .ok();
-    let mut ins = conn.prepare_cached(
-        "SELECT event_id, at, seq FROM presence_events WHERE person_id = ?1 AND at >= ?2 AND voided = 0 AND kind = 'in' ORDER BY at, seq, event_id",
+    // Only the sign-ins since the last sign-out matter for who is in now:
+    // read back from the latest event until a sign-out, in the order of the
+    // person index (one query; it stops at the first sign-out, nearly
+    // always the first or second row). Events of one instant keep their
+    // order within their document; two months' documents never share an
+    // instant, and the document's id settles it if they ever did.
+    let mut latest = conn.prepare_cached(
+        "SELECT event_id, at, kind = 'in' FROM presence_events WHERE person_id = ?1 AND voided = 0
+         ORDER BY at DESC, seq DESC, doc_id DESC, event_id DESC",
     )?;
-    let since = last_out.map_or(i64::MIN, |(at, _)| at.millis());
-    let open: Vec<(String, Timestamp)> = ins
-        .query_map(rusqlite::params![person, since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, Timestamp>(1)?, r.get::<_, i64>(2)?)))?
-        .filter_map(Result::ok)
-        .filter(|(_, at, seq)| match &last_out {
-            Some(out) => (*at, *seq) > *out,
-            None => true,
-        })
-        .map(|(e, at, _)| (e, at))
-        .collect();
+    let mut rows = latest.query([person])?;
+    let mut open: Vec<(String, Timestamp)> = Vec::new();
+    while let Some(row) = rows.next()? {
+        if !row.get::<_, bool>(2)? {
+            break;
+        }
+        open.push((row.get(0)?, row.get(1)?));
+    }
+    drop(rows);
+    open.reverse();
     // Written only when it changed: most events leave who-is-in as it was
     // on all but one row, and every page written is a page in the log.
     let now: Option<(String, Timestamp)> = conn

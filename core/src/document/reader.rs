@@ -9,24 +9,55 @@
 //! receives. One pass reads the same values: the winner of each
 //! key (a conflict's other values are not read by `get` either) and the
 //! visible items of a list in their order.
+//!
+//! The pass itself is kept cheap, since a device makes one for every change
+//! it takes: the pass hands out an object's items one after another, so
+//! each object is looked up once (not once per item), its keys are borrowed
+//! from the document, and a map's fields are a sorted list searched by
+//! halves (documents' maps hold a handful of fields).
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::ops::RangeBounds;
+use std::sync::Arc;
 
 use automerge::iter::DocItem;
 use automerge::{AutoCommit, AutomergeError, ObjId, ObjType, Prop, Value};
+use foldhash::HashMap;
 
 /// One object's contents as a pass read them.
-enum Object {
-    Map(HashMap<String, (Value<'static>, ObjId)>),
-    List(Vec<(Value<'static>, ObjId)>),
+enum Object<'d> {
+    /// By key, in key order.
+    Map(Vec<(Cow<'d, str>, Value<'static>, ObjId)>),
+    /// By position, in order (the position kept to sort by).
+    List(Vec<(usize, Value<'static>, ObjId)>),
+}
+
+impl<'d> Object<'d> {
+    /// Put items in order, should the pass have given them in another (it
+    /// gives them in order; this keeps a lookup right if it ever does not).
+    fn order(&mut self) {
+        match self {
+            Object::Map(fields) if !fields.is_sorted_by(|a, b| a.0 <= b.0) => fields.sort_by(|a, b| a.0.cmp(&b.0)),
+            Object::List(items) if !items.is_sorted_by_key(|i| i.0) => items.sort_by_key(|i| i.0),
+            _ => {}
+        }
+    }
+
+    fn extend(&mut self, more: Object<'d>) {
+        match (self, more) {
+            (Object::Map(fields), Object::Map(more)) => fields.extend(more),
+            (Object::List(items), Object::List(more)) => items.extend(more),
+            // An object is a map or a list, never both.
+            _ => {}
+        }
+    }
 }
 
 /// See the module documentation. Reads only; lives for one hydration.
 pub(crate) struct Reader<'d> {
     doc: &'d AutoCommit,
     /// Every map and list with something in it, after the first look.
-    objects: std::cell::OnceCell<HashMap<ObjId, Object>>,
+    objects: std::cell::OnceCell<HashMap<ObjId, Object<'d>>>,
 }
 
 impl<'d> Reader<'d> {
@@ -37,28 +68,46 @@ impl<'d> Reader<'d> {
     /// The document's maps and lists, read in one pass over the whole
     /// document on the first look. An object that is not there (text, an
     /// empty map or list, an id of nothing) is asked of Automerge itself.
-    fn objects(&self) -> &HashMap<ObjId, Object> {
+    fn objects(&self) -> &HashMap<ObjId, Object<'d>> {
         self.objects.get_or_init(|| {
-            let mut objects: HashMap<ObjId, Object> = HashMap::new();
-            let mut lists: HashMap<ObjId, Vec<(usize, Value<'static>, ObjId)>> = HashMap::new();
+            let mut objects: HashMap<ObjId, Object<'d>> = HashMap::default();
+            let mut put = |obj: Arc<ObjId>, object: Object<'d>| match objects.get_mut(&*obj) {
+                Some(earlier) => earlier.extend(object),
+                None => {
+                    objects.insert(Arc::unwrap_or_clone(obj), object);
+                }
+            };
+            // The object whose items are coming, and what came of it so far.
+            let mut current: Option<(Arc<ObjId>, Object<'d>)> = None;
             for item in automerge::ReadDoc::iter(self.doc) {
-                match item.item {
-                    DocItem::Map(field) => {
-                        let Object::Map(fields) = objects.entry((*item.obj).clone()).or_insert_with(|| Object::Map(HashMap::new())) else {
-                            continue;
-                        };
-                        fields.insert(field.key.to_string(), (Value::from(field.value.clone()), field.id()));
+                let same = current.as_ref().is_some_and(|(obj, _)| Arc::ptr_eq(obj, &item.obj) || **obj == *item.obj);
+                if !same {
+                    let fresh = match item.item {
+                        DocItem::Map(_) => Object::Map(Vec::new()),
+                        DocItem::List(_) => Object::List(Vec::new()),
+                        DocItem::Text(_) => continue,
+                    };
+                    if let Some((obj, object)) = current.replace((item.obj.clone(), fresh)) {
+                        put(obj, object);
                     }
-                    DocItem::List(entry) => {
-                        lists.entry((*item.obj).clone()).or_default().push((entry.index, Value::from(entry.value.clone()), entry.id()));
+                }
+                let Some((_, object)) = current.as_mut() else { continue };
+                match (object, item.item) {
+                    (Object::Map(fields), DocItem::Map(field)) => {
+                        let id = field.id();
+                        fields.push((field.key, Value::from(field.value), id));
                     }
-                    DocItem::Text(_) => {}
+                    (Object::List(items), DocItem::List(entry)) => {
+                        let id = entry.id();
+                        items.push((entry.index, Value::from(entry.value), id));
+                    }
+                    _ => {}
                 }
             }
-            for (obj, mut items) in lists {
-                items.sort_by_key(|(index, _, _)| *index);
-                objects.insert(obj, Object::List(items.into_iter().map(|(_, value, id)| (value, id)).collect()));
+            if let Some((obj, object)) = current {
+                put(obj, object);
             }
+            objects.values_mut().for_each(Object::order);
             objects
         })
     }
@@ -77,13 +126,20 @@ impl autosurgeon::ReadDoc for Reader<'_> {
     fn get<P: Into<Prop>>(&self, obj: &ObjId, prop: P) -> Result<Option<(Value<'_>, ObjId)>, AutomergeError> {
         let prop = prop.into();
         let found = match (self.objects().get(obj), &prop) {
-            (Some(Object::Map(fields)), Prop::Map(key)) => fields.get(key.as_str()),
-            (Some(Object::List(items)), Prop::Seq(index)) => items.get(*index),
+            (Some(Object::Map(fields)), Prop::Map(key)) => {
+                fields.binary_search_by(|(k, _, _)| k.as_ref().cmp(key.as_str())).ok().map(|at| (&fields[at].1, &fields[at].2))
+            }
+            // Positions run 0, 1, 2… once in order.
+            (Some(Object::List(items)), Prop::Seq(index)) => items
+                .get(*index)
+                .filter(|item| item.0 == *index)
+                .or_else(|| items.binary_search_by_key(index, |item| item.0).ok().map(|at| &items[at]))
+                .map(|(_, value, id)| (value, id)),
             // Not read (see `objects`), or the wrong kind of key for the
             // object: as Automerge answers it.
             _ => return automerge::ReadDoc::get(self.doc, obj, prop),
         };
-        Ok(found.cloned())
+        Ok(found.map(|(value, id)| (value.clone(), id.clone())))
     }
 
     fn object_type<O: AsRef<ObjId>>(&self, obj: O) -> Option<ObjType> {

@@ -105,7 +105,7 @@ impl PresenceRows {
         // a time, and rewriting all of its rows cost every device that
         // received it a dozen pages in its log.
         type Row = (PersonId, Timestamp, i64, String, bool);
-        let mut existing: std::collections::HashMap<EventId, Row> = conn
+        let mut existing: foldhash::HashMap<EventId, Row> = conn
             .prepare_cached("SELECT event_id, person_id, at, seq, kind, voided FROM presence_events WHERE doc_id = ?1")?
             .query_map([id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))))?
             .collect::<rusqlite::Result<_>>()?;

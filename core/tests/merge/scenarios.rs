@@ -170,6 +170,48 @@ fn a_double_sign_in_offline_merges_into_one_month_and_is_flagged() {
     }
 }
 
+/// Who is in is read back from the latest event to the last sign-out, and
+/// a stay's events may lie in two months' documents: an earlier day's
+/// stay (in and out) does not count, the two sign-ins on either side of
+/// midnight at the month's end do, and the first of them is the one that
+/// counts until the desk says otherwise.
+#[test]
+fn a_double_sign_in_across_the_month_end_is_flagged_from_the_last_sign_out() {
+    let mut r = Replicas::new(2);
+    let me = r.person(1, Role::Staff);
+    let p = r.people[1];
+    // 2026-11-30 08:00 UTC: a day's stay, seen by both devices.
+    r.clock.set(lodge_core::Timestamp::from_millis(1_796_025_600_000));
+    r.stores[0].sign_in(&me, p).unwrap();
+    r.clock.advance(9 * 3_600_000);
+    r.stores[0].sign_out(&me, p).unwrap();
+    r.sync(0, 1);
+    // 23:00 on one device; 00:30 the next day (December) on the other.
+    r.clock.advance(6 * 3_600_000);
+    let first = r.stores[0].sign_in(&me, p).unwrap();
+    r.clock.advance(90 * 60_000);
+    r.stores[1].sign_in(&me, p).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        let months: Vec<_> = store.documents().unwrap().into_iter().filter(|d| d.as_str().starts_with("presence:")).collect();
+        assert_eq!(months.len(), 2, "November's and December's: {months:?}");
+        let conflict = store.conflict(&format!("presence:{p}")).unwrap().expect("double sign-in flagged");
+        assert_eq!(conflict.kind, ConflictKind::SignedInTwice);
+        assert_eq!(store.conflict_choices(&conflict).unwrap().len(), 2, "the day's stay is not among them");
+        let people_in = store.people_in().unwrap();
+        assert_eq!(people_in.len(), 1);
+        assert_eq!(people_in[0].since, first, "in since the first of the two");
+    }
+    // A sign-out closes both.
+    r.clock.advance(60_000);
+    r.stores[1].sign_out(&me, p).unwrap();
+    r.sync(0, 1);
+    for store in &r.stores {
+        assert!(store.conflicts().unwrap().is_empty());
+        assert!(store.people_in().unwrap().is_empty());
+    }
+}
+
 #[test]
 fn an_item_taken_by_two_workers_offline_is_with_the_later_scan() {
     let mut r = Replicas::new(2);
