@@ -514,6 +514,30 @@ async fn a_lost_answer_from_the_server_leaves_nothing_waiting_for_good() {
     assert!(proxy.connections.load(Ordering::SeqCst) > connections, "the device connected again");
 }
 
+/// A device quiet for longer than `Heartbeat::unanswered` (here 2 s) makes
+/// a change: the server gets its time to answer on the same connection.
+/// The wait used to count from the server's last frame, so the device gave
+/// up on the server the moment it sent the change and connected again:
+/// W1's writer lost a quarter of a second that way after every quiet spell,
+/// and every device with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_after_a_quiet_spell_is_answered_on_the_same_connection() {
+    use std::sync::atomic::Ordering;
+    let s = site().await;
+    let (reception, proxy) = behind_frame_loser(&s).await;
+    let connections = proxy.connections.load(Ordering::SeqCst);
+    // The quiet spell itself: longer than the wait for an answer, with
+    // nothing from the server meanwhile.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+
+    let v = reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "After The Quiet"))).unwrap();
+    let admin = &s.admin;
+    eventually("the admin gets the guest", LIMIT, || admin.read(|st| st.visit(v).unwrap().is_some())).await.unwrap();
+    status_becomes(&reception, "nothing waits", LIMIT, |st| st.connection == Connection::Online && st.waiting == 0).await;
+    assert_eq!(proxy.connections.load(Ordering::SeqCst), connections, "the device stayed on its connection");
+    assert_eq!(proxy.lost.load(Ordering::SeqCst), 0, "nothing was lost on the way");
+}
+
 /// A TCP gate on 127.0.0.1 in front of the server: shut, it drops every
 /// connection at once (a server that cannot be reached); open, it passes
 /// bytes; `cut` ends the connections that pass. It notes when each

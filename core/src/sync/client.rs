@@ -493,8 +493,13 @@ async fn session(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + heartbeat.ping_every, heartbeat.ping_every);
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut heard = tokio::time::Instant::now();
-    // The last frame from the server.
+    // The last frame from the server, and our first question since then
+    // (changes sent): the server has `unanswered` from the later of the
+    // two. Counted from the last frame alone, a device quiet for longer
+    // than that gave up on the server the moment it sent its next change,
+    // and connected again before the answer could come.
     let mut answered = tokio::time::Instant::now();
+    let mut asked: Option<tokio::time::Instant> = None;
     loop {
         let (docs, purged) = if first { outgoing(store).await? } else { (Vec::new(), Vec::new()) };
         first = false;
@@ -506,6 +511,7 @@ async fn session(
             docs.iter().for_each(|d| acks.forget(&d.doc));
             let m = ClientMessage::Sync { docs: docs.into_iter().chain(acks.take()).collect() };
             send(&mut sink, &m, traffic).await?;
+            asked.get_or_insert_with(tokio::time::Instant::now);
         }
         tokio::select! {
             frame = stream.next() => {
@@ -522,6 +528,7 @@ async fn session(
                 };
                 let message = ServerMessage::decode(&bytes).map_err(|e| ClientError::Protocol(e.to_string()))?;
                 answered = tokio::time::Instant::now();
+                asked = None;
                 quiet = Some(tokio::time::Instant::now() + QUIET);
                 let (message, ended) = match message {
                     ServerMessage::Sync { docs, seq } => waiting_frames(&mut stream, docs, seq, traffic),
@@ -576,7 +583,7 @@ async fn session(
             // Not while the server still owes the catch-up: a big one may
             // take it long to start (a year of changes to list), and a new
             // connection would start it all over again.
-            () = deadline((status.borrow().waiting > 0 && feed.reached()).then_some(answered + heartbeat.unanswered)) => {
+            () = deadline((status.borrow().waiting > 0 && feed.reached()).then_some(asked.unwrap_or(answered) + heartbeat.unanswered)) => {
                 // The states of this session may wait for an answer that
                 // will not come. Starting again on this link would not do:
                 // the server's states of the exchange may take our changes
