@@ -3,7 +3,7 @@
 // when the change the admission made reloads the board (without her among
 // the waiting) before the command's own answer comes, as the real shell can
 // do it. The real shell is driven end to end in tests/tests/app_front_desk.rs.
-import { fireEvent, render, screen } from "@testing-library/svelte";
+import { fireEvent, render, screen, within } from "@testing-library/svelte";
 import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import Reception from "./Reception.svelte";
@@ -58,5 +58,35 @@ describe("reception", () => {
     const read: CardRead = { source: "pcsc", uid: "04a1b2c3", card: { number: 110, card_type: "guest", uid: null, status: { status: "free" } }, problem: null };
     await emit("card-read", read);
     expect(await screen.findByText("Marta Wiśniewska is in with card 110.")).toBeTruthy();
+  });
+
+  it("shows the latest board when an older one is answered late", async () => {
+    // The first look at the board answers after the second: it is the
+    // board from before Marta was admitted elsewhere.
+    let late: (b: DeskBoard) => void = () => {};
+    let looks = 0;
+    const before = board;
+    const after: DeskBoard = { ...board, waiting: [], guests_in: [{ ...marta, state: { state: "admitted", card: 110, since: 1 } }] };
+    mockShell(async (cmd) => {
+      switch (cmd) {
+        case "desk_board":
+          looks += 1;
+          return looks === 1 ? new Promise<DeskBoard>((r) => (late = r)) : after;
+        case "guest_cards":
+          return [];
+        default:
+          return null;
+      }
+    });
+    render(Reception, { props: { device } });
+    await expect.poll(() => looks).toBe(1);
+    await emit("store-changed", { areas: ["visits"], remote: true });
+    expect(await screen.findByText("Release card")).toBeTruthy();
+    late(before);
+    // One turn of the event loop: the late answer's continuation has run.
+    await new Promise((r) => setTimeout(r, 0));
+    expect(screen.queryByText("Release card")).toBeTruthy();
+    const waiting = screen.getByRole("heading", { name: /Waiting/ }).closest("section")!;
+    expect(within(waiting).queryByText("Marta Wiśniewska")).toBeNull();
   });
 });
