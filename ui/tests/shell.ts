@@ -11,6 +11,15 @@ export function mockShell(handler: (cmd: string, args: unknown) => unknown): voi
   mockIPC((cmd, args) => handler(cmd, args), { shouldMockEvents: true });
 }
 
+/** Answer each command from `table`: a value, or a function of the
+ * command's arguments (async or not); any other command answers null. */
+export function mockAnswers(table: Record<string, unknown>): void {
+  mockShell((cmd, args) => {
+    const answer = table[cmd];
+    return typeof answer === "function" ? answer(args) : (answer ?? null);
+  });
+}
+
 /** Unmount what was rendered and put the shell back. */
 export async function unmockShell(): Promise<void> {
   cleanup();

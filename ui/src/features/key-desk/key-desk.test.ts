@@ -7,7 +7,7 @@ import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import KeyDesk from "./KeyDesk.svelte";
 import type { Customer, DeviceInfo, KeyShelf, Loan } from "../../bindings";
-import { mockShell, unmockShell } from "../../../tests/shell";
+import { mockAnswers, unmockShell } from "../../../tests/shell";
 
 const device: DeviceInfo = { role: "key-desk", device_name: "Key desk", person: null, person_name: null, site_name: "Lodge House", time_zone: "UTC", server: null, marshal: false, site: null };
 
@@ -19,18 +19,7 @@ let anna: Customer;
 
 beforeEach(() => {
   anna = { person: { id: "p-anna", name: "Anna Kowalska", email: "anna@lodge.example" } as Customer["person"], loans: [loan("Room 101")], exceptions: [] };
-  mockShell((cmd) => {
-    switch (cmd) {
-      case "key_shelf":
-        return shelf;
-      case "loans":
-        return [];
-      case "find_customer":
-        return anna;
-      default:
-        return null;
-    }
-  });
+  mockAnswers({ key_shelf: shelf, loans: [], find_customer: () => anna });
 });
 
 afterEach(unmockShell);

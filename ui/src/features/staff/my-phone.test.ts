@@ -6,7 +6,7 @@ import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import MyPhone from "./MyPhone.svelte";
 import type { DeviceInfo, MyContact } from "../../bindings";
-import { mockShell, unmockShell } from "../../../tests/shell";
+import { mockAnswers, unmockShell } from "../../../tests/shell";
 
 const device: DeviceInfo = { role: "staff", device_name: "Phone", person: "p-anna", person_name: "Anna Kowalska", site_name: "Lodge House", time_zone: "UTC", server: null, marshal: false, site: null };
 
@@ -16,17 +16,12 @@ let loads: number;
 beforeEach(() => {
   stored = { email: "anna@lodge.example", phone: null, preferred: "email" };
   loads = 0;
-  mockShell((cmd, args) => {
-    switch (cmd) {
-      case "my_contact":
-        loads += 1;
-        return stored;
-      case "update_my_contact":
-        stored = { ...(args as { contact: MyContact }).contact };
-        return stored;
-      default:
-        return null;
-    }
+  mockAnswers({
+    my_contact: () => {
+      loads += 1;
+      return stored;
+    },
+    update_my_contact: (args: unknown) => (stored = { ...(args as { contact: MyContact }).contact }),
   });
 });
 

@@ -7,7 +7,7 @@ import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import Worker from "./Worker.svelte";
 import type { DeviceInfo, ItemView } from "../../bindings";
-import { mockShell, unmockShell } from "../../../tests/shell";
+import { mockAnswers, unmockShell } from "../../../tests/shell";
 
 const device: DeviceInfo = { role: "worker", device_name: "Phone", person: "p-olek", person_name: "Olek Nowak", site_name: "Lodge House", time_zone: "UTC", server: null, marshal: false, site: null };
 
@@ -15,19 +15,7 @@ let drill: ItemView;
 
 beforeEach(() => {
   drill = { item: { id: "i-drill", name: "Cordless drill", asset_number: "EQ-0042", activation_code: "DRILL42", holder: null, holder_name: null }, history: [] } as unknown as ItemView;
-  mockShell((cmd) => {
-    switch (cmd) {
-      case "my_items":
-      case "my_tickets":
-      case "repair_categories":
-      case "free_items":
-        return [];
-      case "item_by_code":
-        return drill;
-      default:
-        return null;
-    }
-  });
+  mockAnswers({ my_items: [], my_tickets: [], repair_categories: [], free_items: [], item_by_code: () => drill });
 });
 
 afterEach(unmockShell);
