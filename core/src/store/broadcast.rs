@@ -142,53 +142,83 @@ pub(super) mod tests {
         doc.commit();
     }
 
+    /// A server's document, three peers' copies, and both sides' sync
+    /// states, as a random history leaves them.
+    pub(in crate::store) struct History {
+        pub server: AutoCommit,
+        pub peers: Vec<AutoCommit>,
+        /// The server's state with each peer, and each peer's with the server.
+        pub to_peer: Vec<sync::State>,
+        pub from_peer: Vec<sync::State>,
+    }
+
+    impl History {
+        pub(in crate::store) fn new() -> Self {
+            Self {
+                server: AutoCommit::new(),
+                peers: (0..3).map(|_| AutoCommit::new()).collect(),
+                to_peer: vec![sync::State::new(); 3],
+                from_peer: vec![sync::State::new(); 3],
+            }
+        }
+
+        /// Take a step; a broadcast is the caller's, and comes back (which
+        /// peers its messages reach).
+        pub(in crate::store) fn take(&mut self, step: Step) -> Option<[bool; 3]> {
+            match step {
+                Step::ServerEdits(v) => edit(&mut self.server, v),
+                Step::PeerEdits(p, v) => edit(&mut self.peers[p], v),
+                Step::ServerSends { peer, delivered } => {
+                    let message = self.server.sync().generate_sync_message(&mut self.to_peer[peer]);
+                    if let Some(m) = message
+                        && delivered
+                    {
+                        self.deliver(peer, m);
+                    }
+                }
+                Step::PeerSends(p) => {
+                    if let Some(m) = self.peers[p].sync().generate_sync_message(&mut self.from_peer[p]) {
+                        self.server.sync().receive_sync_message(&mut self.to_peer[p], m).unwrap();
+                    }
+                }
+                Step::Broadcast { delivered } => return Some(delivered),
+            }
+            None
+        }
+
+        /// A message of the server's reaches peer `p`.
+        pub(in crate::store) fn deliver(&mut self, p: usize, m: sync::Message) {
+            self.peers[p].sync().receive_sync_message(&mut self.from_peer[p], m).unwrap();
+        }
+    }
+
     proptest! {
         /// Whatever the peers' states, the broadcast gives each peer the
         /// message, and leaves it the state, that Automerge alone would.
         #[test]
         fn a_broadcast_gives_each_peer_what_automerge_would(steps in prop::collection::vec(step(), 1..40)) {
-            let mut server = AutoCommit::new();
-            let mut peers: Vec<AutoCommit> = (0..3).map(|_| AutoCommit::new()).collect();
-            // The server's state with each peer, and each peer's with the server.
-            let mut to_peer: Vec<sync::State> = vec![sync::State::new(); 3];
-            let mut from_peer: Vec<sync::State> = vec![sync::State::new(); 3];
+            let mut history = History::new();
             for step in steps {
-                match step {
-                    Step::ServerEdits(v) => edit(&mut server, v),
-                    Step::PeerEdits(p, v) => edit(&mut peers[p], v),
-                    Step::ServerSends { peer, delivered } => {
-                        if let Some(m) = server.sync().generate_sync_message(&mut to_peer[peer])
-                            && delivered
-                        {
-                            peers[peer].sync().receive_sync_message(&mut from_peer[peer], m).unwrap();
-                        }
-                    }
-                    Step::PeerSends(p) => {
-                        if let Some(m) = peers[p].sync().generate_sync_message(&mut from_peer[p]) {
-                            server.sync().receive_sync_message(&mut to_peer[p], m).unwrap();
-                        }
-                    }
-                    Step::Broadcast { delivered } => {
-                        let mut alone = to_peer.clone();
-                        let expected: Vec<_> = alone
-                            .iter_mut()
-                            .map(|s| server.sync().generate_sync_message(s).map(sync::Message::encode))
-                            .collect();
-                        let mut broadcast = Broadcast::default();
-                        let got: Vec<_> = to_peer.iter_mut().map(|s| broadcast.message(&mut server, s)).collect();
-                        prop_assert_eq!(&got, &expected);
-                        prop_assert_eq!(&to_peer, &alone);
-                        for (p, message) in got.into_iter().enumerate() {
-                            if let Some(m) = message
-                                && delivered[p]
-                            {
-                                let m = sync::Message::decode(&m).unwrap();
-                                peers[p].sync().receive_sync_message(&mut from_peer[p], m).unwrap();
-                            }
-                        }
+                let Some(delivered) = history.take(step) else { continue };
+                let mut alone = history.to_peer.clone();
+                let expected: Vec<_> = alone
+                    .iter_mut()
+                    .map(|s| history.server.sync().generate_sync_message(s).map(sync::Message::encode))
+                    .collect();
+                let mut broadcast = Broadcast::default();
+                let History { server, to_peer, .. } = &mut history;
+                let got: Vec<_> = to_peer.iter_mut().map(|s| broadcast.message(server, s)).collect();
+                prop_assert_eq!(&got, &expected);
+                prop_assert_eq!(&history.to_peer, &alone);
+                for (p, message) in got.into_iter().enumerate() {
+                    if let Some(m) = message
+                        && delivered[p]
+                    {
+                        history.deliver(p, sync::Message::decode(&m).unwrap());
                     }
                 }
             }
+            let History { mut server, mut peers, mut to_peer, mut from_peer } = history;
             // Then ten rounds of reconnect-free exchange, twice from here:
             // by one broadcast kept throughout (the server's document
             // changing between its messages, so it must make them again),

@@ -8,7 +8,7 @@ import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import Reception from "./Reception.svelte";
 import type { CardRead, DeskBoard, DeviceInfo, Visit } from "../../bindings";
-import { changedBeforeAnswer, mockShell, unmockShell } from "../../../tests/shell";
+import { changedBeforeAnswer, mockAnswers, unmockShell } from "../../../tests/shell";
 
 const marta: Visit = {
   id: "v-marta",
@@ -31,21 +31,15 @@ let board: DeskBoard;
 
 beforeEach(() => {
   board = { expected: [], waiting: [marta], guests_in: [], staff_in: [], conflicts: 0, long_waits: [] };
-  mockShell(async (cmd, args) => {
-    switch (cmd) {
-      case "desk_board":
-        return board;
-      case "guest_cards":
-        return [];
-      case "admit": {
-        const { card } = (args as { request: { card: number } }).request;
-        board = { ...board, waiting: [], guests_in: [{ ...marta, state: { state: "admitted", card, since: 1 } }] };
-        await changedBeforeAnswer(["visits"]);
-        return null;
-      }
-      default:
-        return null;
-    }
+  mockAnswers({
+    desk_board: () => board,
+    guest_cards: [],
+    admit: async (args: unknown) => {
+      const { card } = (args as { request: { card: number } }).request;
+      board = { ...board, waiting: [], guests_in: [{ ...marta, state: { state: "admitted", card, since: 1 } }] };
+      await changedBeforeAnswer(["visits"]);
+      return null;
+    },
   });
 });
 
@@ -67,16 +61,9 @@ describe("reception", () => {
     let looks = 0;
     const before = board;
     const after: DeskBoard = { ...board, waiting: [], guests_in: [{ ...marta, state: { state: "admitted", card: 110, since: 1 } }] };
-    mockShell(async (cmd) => {
-      switch (cmd) {
-        case "desk_board":
-          looks += 1;
-          return looks === 1 ? new Promise<DeskBoard>((r) => (late = r)) : after;
-        case "guest_cards":
-          return [];
-        default:
-          return null;
-      }
+    mockAnswers({
+      desk_board: () => (++looks === 1 ? new Promise<DeskBoard>((r) => (late = r)) : after),
+      guest_cards: [],
     });
     render(Reception, { props: { device } });
     await expect.poll(() => looks).toBe(1);
