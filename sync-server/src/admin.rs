@@ -70,7 +70,7 @@ pub async fn devices(State(state): State<AppState>, headers: HeaderMap) -> Resul
         let registry = state.registry();
         let contacts = registry.contacts(me.site)?;
         let seq = registry.seq(me.site)?;
-        let connected: std::collections::HashSet<DeviceId> = state.hub(me.site)?.others(None).into_iter().map(|(_, l)| l.device.device).collect();
+        let connected: std::collections::HashSet<DeviceId> = state.hub(me.site)?.connected();
         let devices = registry.devices()?.into_iter().filter(|d| d.site == me.site);
         Ok(devices
             .map(|d| {

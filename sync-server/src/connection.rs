@@ -557,17 +557,19 @@ struct Left {
 
 impl Drop for Left {
     fn drop(&mut self) {
-        self.hub.leave(self.listener);
+        self.hub.leaving(self.listener, self.device);
         let hub = self.hub.clone();
         let peer = std::mem::take(&mut self.peer);
         let live = self.live.take();
-        let (state, device) = (self.state.clone(), self.device);
+        let (state, device, listener) = (self.state.clone(), self.device, self.listener);
         tokio::task::spawn_blocking(move || {
             hub.store().end_sync_session(&peer);
-            // Last in touch now, with what the feed held when it left.
+            // Last in touch now, with what the feed held when it left; only
+            // then is it shown as gone.
             if let Err(e) = state.registry().contact(device, state.clock.now(), None, hub.seq()) {
                 tracing::warn!(error = %e, "the device's contact was not recorded");
             }
+            hub.leave(listener);
             drop(live);
         });
     }

@@ -15,7 +15,7 @@
 //! answered for itself cost a thread hop and a lock per device per change,
 //! which at 200 devices was most of the server's time.)
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -68,6 +68,9 @@ pub struct SiteHub {
     pub site: SiteId,
     store: FairMutex<Store>,
     listeners: Mutex<HashMap<u64, Listener>>,
+    /// Connections that stopped listening and whose contact is not yet
+    /// recorded (see [`SiteHub::leaving`]).
+    leaving: Mutex<HashMap<u64, DeviceId>>,
     next_listener: AtomicU64,
     seq: AtomicU64,
     /// When the store was last taken for work (see [`SiteHub::quiet_for`]),
@@ -114,6 +117,7 @@ impl SiteHub {
             site,
             store: FairMutex::new(store),
             listeners: Mutex::default(),
+            leaving: Mutex::default(),
             next_listener: AtomicU64::new(0),
             seq: AtomicU64::new(seq),
             used: AtomicU64::new(since_epoch()),
@@ -214,6 +218,23 @@ impl SiteHub {
     /// The connection ended.
     pub fn leave(&self, id: u64) {
         self.listeners().remove(&id);
+        self.leaving.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+    }
+
+    /// The connection is ending: no change is offered to it any more, but
+    /// its device still counts as connected until [`SiteHub::leave`], once
+    /// its contact is recorded. Otherwise an admin's list could show it gone
+    /// with the changes since its hello as waiting, though it had them all.
+    pub fn leaving(&self, id: u64, device: DeviceId) {
+        self.listeners().remove(&id);
+        self.leaving.lock().unwrap_or_else(|p| p.into_inner()).insert(id, device);
+    }
+
+    /// The devices connected now, those whose connection is ending too.
+    pub fn connected(&self) -> HashSet<DeviceId> {
+        let mut devices: HashSet<DeviceId> = self.listeners().values().map(|l| l.device.device).collect();
+        devices.extend(self.leaving.lock().unwrap_or_else(|p| p.into_inner()).values().copied());
+        devices
     }
 
     /// Every listening connection but those of `origin` (all of them
@@ -280,5 +301,34 @@ mod tests {
         drop(_again);
         waiter.join().unwrap();
         assert_eq!(*order.lock().unwrap(), ["waiter", "asker"]);
+    }
+
+    /// A connection that ends stops getting changes at once, but its device
+    /// is shown connected until its contact is recorded: an admin's list
+    /// never shows it gone with changes it had as waiting.
+    #[test]
+    fn an_ending_connection_gets_no_change_but_counts_as_connected_until_it_has_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().join("site.sqlite"), Arc::new(lodge_core::SystemClock)).unwrap();
+        let site = SiteId::new();
+        let hub = SiteHub::new(site, store, 0);
+        let device = Device {
+            device: DeviceId::new(),
+            site,
+            role: lodge_core::Role::Reception,
+            person: None,
+            name: "desk".into(),
+            actor: String::new(),
+            revoked_at: None,
+        };
+        let (id, _frames) = hub.listen(device.clone(), false);
+        assert_eq!(hub.connected(), HashSet::from([device.device]));
+
+        hub.leaving(id, device.device);
+        assert!(hub.others(None).is_empty(), "no change is offered to an ending connection");
+        assert_eq!(hub.connected(), HashSet::from([device.device]), "still shown connected");
+
+        hub.leave(id);
+        assert!(hub.connected().is_empty());
     }
 }

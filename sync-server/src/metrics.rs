@@ -85,7 +85,7 @@ fn page(state: &AppState) -> Result<String, AppError> {
         let id = site.to_string();
         let label = [("site", id.as_str())];
         let enrolled: Vec<_> = devices.iter().filter(|d| d.site == *site && d.revoked_at.is_none()).collect();
-        let connected = open.get(site).map_or(0, |h| h.others(None).iter().map(|(_, l)| l.device.device).collect::<std::collections::HashSet<_>>().len());
+        let connected = open.get(site).map_or(0, |h| h.connected().len());
         sample(&mut lines[0].0, lines[0].1, &label, connected as u64);
         sample(&mut lines[1].0, lines[1].1, &label, enrolled.len() as u64);
         let seq = state.registry().seq(*site)?;

@@ -48,7 +48,7 @@ pub async fn sites(State(state): State<AppState>, headers: HeaderMap) -> Result<
         for (site, name) in registry.sites()? {
             let active: Vec<_> = devices.iter().filter(|d| d.site == site && d.revoked_at.is_none()).collect();
             let connected: std::collections::HashSet<DeviceId> =
-                state.open_hub(site).into_iter().flat_map(|h| h.others(None).into_iter().map(|(_, l)| l.device.device)).collect();
+                state.open_hub(site).map(|h| h.connected()).unwrap_or_default();
             let last_contact = registry.contacts(site)?.values().map(|c| c.at).max();
             let failed_jobs = state.job_counts(site)?.into_iter().filter(|(s, _)| s == "failed").map(|(_, n)| n).sum::<u64>();
             out.push(SiteHealth {

@@ -124,10 +124,18 @@ async fn the_devices_list_shows_last_contact_changes_waiting_and_app_version() -
     let mut desk = Device::enrol(&server, root.path(), "desk", &code(&data, site, "reception", None)?).await?;
     // The desk's app names itself, with a bell and far too much after it.
     desk.go_offline();
+    // Two people added while it is away: its hello names an older feed
+    // number than the one it leaves with.
+    let founder = lodge_core::Actor { person: None, device: Some(admin.id), name: "Office".into(), role: Role::Admin };
+    for name in ["Ana Lis", "Bo Ek"] {
+        admin.act(|s| s.create_person(&founder, lodge_core::person::PersonForm { name: name.into(), ..Default::default() }))?;
+    }
+    eventually("the two people to reach the server", LIMIT, || admin.sync.status().waiting == 0).await?;
     const APP: &str = concat!("lodge-test 9.9\u{7}", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
     let options = lodge_core::sync::ClientOptions { app: Some(APP), ..Default::default() };
     desk.sync = lodge_core::sync::spawn_with(desk.store.clone(), server.ws_url(), desk.token.clone(), options);
     eventually("the desk to be online", LIMIT, || desk.sync.status().connection == Connection::Online).await?;
+    eventually("the desk to have the two people", LIMIT, || desk.read(|s| s.people("").map_or(0, |p| p.len())) >= 2).await?;
 
     let listed = api::devices(&url, &admin.token).await?;
     let d = listed.iter().find(|d| d.name == "desk").expect("the desk is listed");
@@ -137,20 +145,22 @@ async fn the_devices_list_shows_last_contact_changes_waiting_and_app_version() -
     assert!(app.starts_with("lodge-test 9.9x") && app.chars().count() == lodge_core::sync::MAX_APP_CHARS && !app.contains('\u{7}'), "{app:?}");
     assert!(d.last_contact.is_some());
 
-    // Offline: when it left, and what has waited for it since.
+    // Offline: when it left, and what has waited for it since. Asked as
+    // often as the server answers, so that a list showing it gone before
+    // its contact was recorded (the changes since its hello as waiting)
+    // is caught.
     desk.go_offline();
     let mut gone = None;
-    for _ in 0..100 {
+    for _ in 0..2000 {
         let listed = api::devices(&url, &admin.token).await?;
         if let Some(d) = listed.into_iter().find(|d| d.name == "desk" && !d.connected) {
             gone = Some(d);
             break;
         }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let left = gone.expect("the desk shown as gone");
     assert_eq!(left.changes_waiting, Some(0), "nothing changed since it left");
-    let founder = lodge_core::Actor { person: None, device: Some(admin.id), name: "Office".into(), role: Role::Admin };
     admin.act(|s| s.create_person(&founder, lodge_core::person::PersonForm { name: "Ewa Nowa".into(), ..Default::default() }))?;
     let mut waiting = 0;
     for _ in 0..100 {
