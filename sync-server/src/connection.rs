@@ -20,7 +20,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::AppState;
 use crate::door::Pass;
-use crate::hub::SiteHub;
+use crate::hub::{Listening, SiteHub};
+use crate::outbox::{Out, Outbox, Unsent};
 use crate::visibility::{access_of, for_everyone, header_of, held_by, is_marshal_phone, kiosk_made, marshal_of, may_have_held, may_know_deletion, visit_waiting};
 use crate::sessions::Ending;
 use crate::registry::Device;
@@ -144,8 +145,11 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
     // knows it went).
     // Only an admin's statistics show the daily counts.
     let keeps_counts = kept_counts && device.role == Role::Admin;
-    let (listener, mut queued) = hub.listen(device.clone(), keeps_counts);
-    let mut left = Left { hub: hub.clone(), listener, peer, live: Some(live), state: state.clone(), device: device.device };
+    // Other devices' changes go straight into the outbox from here on; its
+    // writer starts once the welcome is sent.
+    let (out, frames) = Outbox::new(state.limits.queued_bytes);
+    let listening = hub.listen(device.clone(), keeps_counts, out.pusher(), since);
+    let mut left = Left { hub: hub.clone(), listener: listening.id, peer, live: Some(live), state: state.clone(), device: device.device };
     // In touch now: the admin's list of devices says so, with its app.
     let (s, d) = (state.clone(), device.device);
     tokio::task::spawn_blocking(move || {
@@ -171,13 +175,9 @@ pub async fn serve(socket: WebSocket, state: AppState, pass: Option<Arc<Pass>>) 
     // always reads the device: a device blocked writing its answers to a
     // server that is not reading stops reading too, and a big catch-up
     // stalled both ends for good.
-    let (out, frames) = mpsc::unbounded_channel();
-    // At least one frame's worth, and what a semaphore can count.
-    let limit = state.limits.queued_bytes.clamp(FRAME_COST, u32::MAX as usize);
-    let out = Outbox { frames: out, budget: Arc::new(Semaphore::new(limit)), limit };
     let mut writer = tokio::spawn(write_frames(sink, frames, state.traffic.clone()));
     let live = left.live.as_mut().expect("held until the end");
-    let end = converse(&session, &mut stream, &out, &mut queued, &mut revoked, live, since, pending).await;
+    let end = converse(&session, &mut stream, &out, &listening, &mut revoked, live, since, pending).await;
     drop(out);
     match end {
         // What was queued goes out, unless the device stopped reading.
@@ -211,74 +211,6 @@ const CLOSE_REPLACED: u16 = 4001;
 /// Close code for a device from which nothing arrived in time.
 const CLOSE_SILENT: u16 = 4002;
 
-/// The smallest a queued frame counts for, so that a flood of tiny frames
-/// is bounded too.
-const FRAME_COST: usize = 256;
-
-/// What the writer task is given.
-enum Out {
-    /// An encoded frame, with what it holds until written: a catch-up slot,
-    /// or its bytes of the queue's budget.
-    Frame(Vec<u8>, #[allow(dead_code)] Option<OwnedSemaphorePermit>),
-    /// A heartbeat.
-    Ping,
-    /// Close (after what is queued).
-    Close(Option<CloseFrame>),
-}
-
-/// One connection's queue to its writer. Answers and pushed changes take
-/// their bytes from a budget ([`crate::Limits::queued_bytes`]): a device
-/// that does not read them fills it and is dropped, instead of growing the
-/// server (390 MB in 150 s was seen). Catch-up frames are bounded by their
-/// own slots instead ([`CATCH_UP_CHUNKS_QUEUED`]), and refusals, pings and
-/// closes are few.
-struct Outbox {
-    frames: mpsc::UnboundedSender<Out>,
-    budget: Arc<Semaphore>,
-    limit: usize,
-}
-
-/// Why a frame could not be queued.
-#[derive(Debug, PartialEq, Eq)]
-enum Unsent {
-    /// The writer is gone (the socket closed).
-    Gone,
-    /// The device is not reading: its queue is full.
-    Full,
-}
-
-impl Outbox {
-    /// Queue an answer or a pushed change within the budget.
-    fn frame(&self, message: &ServerMessage) -> Result<(), Unsent> {
-        let bytes = message.encode();
-        // A frame larger than the whole budget waits for an empty queue.
-        let cost = bytes.len().clamp(FRAME_COST, self.limit);
-        let permit = u32::try_from(cost)
-            .ok()
-            .and_then(|cost| self.budget.clone().try_acquire_many_owned(cost).ok())
-            .ok_or(Unsent::Full)?;
-        self.frames.send(Out::Frame(bytes, Some(permit))).map_err(|_| Unsent::Gone)
-    }
-
-    /// Queue a catch-up frame, holding its slot (if any) until written.
-    fn catch_up(&self, message: &ServerMessage, slot: Option<OwnedSemaphorePermit>) -> Result<(), Unsent> {
-        self.frames.send(Out::Frame(message.encode(), slot)).map_err(|_| Unsent::Gone)
-    }
-
-    /// Queue a frame outside the budget (refusals, the end).
-    fn urgent(&self, message: &ServerMessage) {
-        let _ = self.frames.send(Out::Frame(message.encode(), None));
-    }
-
-    fn ping(&self) -> Result<(), Unsent> {
-        self.frames.send(Out::Ping).map_err(|_| Unsent::Gone)
-    }
-
-    fn close(&self, frame: Option<CloseFrame>) {
-        let _ = self.frames.send(Out::Close(frame));
-    }
-}
-
 /// Write frames until the queue ends or says close, then close.
 async fn write_frames(mut sink: Sink, mut frames: mpsc::UnboundedReceiver<Out>, traffic: Arc<crate::metrics::Traffic>) {
     let mut close = None;
@@ -286,7 +218,7 @@ async fn write_frames(mut sink: Sink, mut frames: mpsc::UnboundedReceiver<Out>, 
         match out {
             Out::Frame(bytes, _held) => {
                 traffic.frame_out(bytes.len());
-                if sink.send(Message::Binary(bytes.into())).await.is_err() {
+                if sink.send(Message::Binary(bytes)).await.is_err() {
                     return;
                 }
             }
@@ -326,7 +258,7 @@ async fn converse(
     session: &Arc<Session>,
     stream: &mut SplitStream<WebSocket>,
     out: &Outbox,
-    queued: &mut mpsc::Receiver<ServerMessage>,
+    listening: &Listening,
     revoked: &mut tokio::sync::broadcast::Receiver<lodge_core::DeviceId>,
     live: &mut crate::sessions::Session,
     since: u64,
@@ -414,6 +346,10 @@ async fn converse(
         // The device's feed number moves only when the whole catch-up has
         // gone out: cut off halfway, it starts again from where it was.
         let catching_up = making.is_some() || !backlog.is_empty();
+        if !catching_up {
+            // Pushed changes carry their own feed numbers from now on.
+            listening.caught_up.store(true, std::sync::atomic::Ordering::Release);
+        }
         tokio::select! {
             slot = slots.clone().acquire_owned(), if making.is_none() && !backlog.is_empty() => {
                 let (Ok(slot), Some(chunk)) = (slot, backlog.pop_front()) else { return failed() };
@@ -509,17 +445,9 @@ async fn converse(
                     Err(_) => return failed(),
                 }
             }
-            pushed = queued.recv() => {
-                let Some(pushed) = pushed else {
-                    // Dropped by the hub: too far behind. The device comes
-                    // back and catches up from the feed.
-                    tracing::warn!(%device, "device too far behind; disconnecting");
-                    out.close(None);
-                    return End::Flush;
-                };
-                if let Err(why) = out.frame(&held(pushed, catching_up, since)) {
-                    return unsent(why);
-                }
+            () = listening.dropped.notified() => {
+                // The hub gave up pushing to it: its queue is full.
+                return unsent(Unsent::Full);
             }
             gone = revoked.recv() => {
                 if matches!(gone, Ok(d) if d == device) {

@@ -17,21 +17,18 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use axum::body::Bytes;
 use parking_lot::{FairMutex, FairMutexGuard};
 
 use lodge_core::sync::ServerMessage;
 use lodge_core::{DeviceId, DocId, SiteId, Store};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
+use crate::outbox::Pusher;
 use crate::registry::Device;
-
-/// How many frames may wait for one device's socket. A device further
-/// behind than this is disconnected; it catches up from the change feed
-/// when it comes back, which is cheaper than queueing without end.
-pub const QUEUE_FRAMES: usize = 512;
 
 /// A document changed on the server.
 #[derive(Debug, Clone)]
@@ -52,13 +49,62 @@ pub struct Listener {
     /// It keeps the site's daily counts (an admin's app that said so in
     /// its hello): it is sent them after each retention sweep.
     pub keeps_counts: bool,
-    frames: mpsc::Sender<ServerMessage>,
+    pusher: Pusher,
+    /// The feed number its catch-up started from, and whether that
+    /// catch-up has all gone out (see [`Listener::held`]).
+    since: u64,
+    caught_up: Arc<AtomicBool>,
+    /// Told when the hub gives up on it (see [`SiteHub::give_up`]).
+    dropped: Arc<Notify>,
 }
 
 impl Listener {
-    /// Queue a frame; `false` when the device is too far behind or gone.
-    pub fn offer(&self, frame: ServerMessage) -> bool {
-        self.frames.try_send(frame).is_ok()
+    /// A frame as this device may be sent it: while its catch-up is still
+    /// going out, a change's feed number stays where the device started,
+    /// so that a connection lost halfway catches up from there again.
+    pub fn held(&self, frame: ServerMessage) -> ServerMessage {
+        match frame {
+            ServerMessage::Sync { docs, seq } if !self.caught_up.load(Ordering::Acquire) => ServerMessage::Sync { docs, seq: seq.min(self.since) },
+            other => other,
+        }
+    }
+
+    /// Queue an encoded frame for the device's socket; `false` when it is
+    /// gone or does not read what it is sent (its queue is full).
+    pub fn offer(&self, frame: Bytes) -> bool {
+        self.pusher.push(frame).is_ok()
+    }
+}
+
+/// What a connection keeps of its listening: its id in the hub, the flag
+/// it raises once its catch-up has gone out, and what it is told when the
+/// hub gives up on it.
+pub struct Listening {
+    pub id: u64,
+    pub caught_up: Arc<AtomicBool>,
+    pub dropped: Arc<Notify>,
+}
+
+/// Frames encoded once for every device that gets the same one (devices
+/// in step with the server get the same messages). A few kinds at a time:
+/// phones that see different documents get different frames.
+#[derive(Default)]
+pub struct Encoded(Vec<(ServerMessage, Bytes)>);
+
+impl Encoded {
+    const KEPT: usize = 8;
+
+    /// The frame's bytes, encoded now or taken from an equal frame's.
+    pub fn bytes(&mut self, frame: ServerMessage) -> Bytes {
+        if let Some((_, bytes)) = self.0.iter().find(|(f, _)| *f == frame) {
+            return bytes.clone();
+        }
+        let bytes = Bytes::from(frame.encode());
+        if self.0.len() == Self::KEPT {
+            self.0.remove(0);
+        }
+        self.0.push((frame, bytes.clone()));
+        bytes
     }
 }
 
@@ -206,13 +252,24 @@ impl SiteHub {
         }
     }
 
-    /// Start listening for a device's connection: its frames arrive on the
-    /// receiver until [`SiteHub::leave`] or until it falls too far behind.
-    pub fn listen(&self, device: Device, keeps_counts: bool) -> (u64, mpsc::Receiver<ServerMessage>) {
-        let (frames, receiver) = mpsc::channel(QUEUE_FRAMES);
+    /// Start listening for a device's connection, whose catch-up starts
+    /// from feed number `since`: changes are pushed into its outbox until
+    /// [`SiteHub::leave`] or until it does not read them.
+    pub fn listen(&self, device: Device, keeps_counts: bool, pusher: Pusher, since: u64) -> Listening {
         let id = self.next_listener.fetch_add(1, Ordering::SeqCst);
-        self.listeners().insert(id, Listener { device, keeps_counts, frames });
-        (id, receiver)
+        let (caught_up, dropped) = (Arc::new(AtomicBool::new(false)), Arc::new(Notify::new()));
+        let listener = Listener { device, keeps_counts, pusher, since, caught_up: caught_up.clone(), dropped: dropped.clone() };
+        self.listeners().insert(id, listener);
+        Listening { id, caught_up, dropped }
+    }
+
+    /// The device does not read what it is sent: it gets nothing more, and
+    /// its connection is told to end (it catches up from the feed when it
+    /// comes back, which is cheaper than queueing without end).
+    pub fn give_up(&self, id: u64) {
+        if let Some(listener) = self.listeners().remove(&id) {
+            listener.dropped.notify_one();
+        }
     }
 
     /// The connection ended.
@@ -259,8 +316,6 @@ impl SiteHub {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use super::*;
 
     /// The kernel's view of a thread of this process: 'S' while it sleeps
@@ -312,16 +367,9 @@ mod tests {
         let store = Store::open(dir.path().join("site.sqlite"), Arc::new(lodge_core::SystemClock)).unwrap();
         let site = SiteId::new();
         let hub = SiteHub::new(site, store, 0);
-        let device = Device {
-            device: DeviceId::new(),
-            site,
-            role: lodge_core::Role::Reception,
-            person: None,
-            name: "desk".into(),
-            actor: String::new(),
-            revoked_at: None,
-        };
-        let (id, _frames) = hub.listen(device.clone(), false);
+        let device = desk(site);
+        let (outbox, _frames) = crate::outbox::Outbox::new(1 << 20);
+        let id = hub.listen(device.clone(), false, outbox.pusher(), 0).id;
         assert_eq!(hub.connected(), HashSet::from([device.device]));
 
         hub.leaving(id, device.device);
@@ -330,5 +378,71 @@ mod tests {
 
         hub.leave(id);
         assert!(hub.connected().is_empty());
+    }
+
+    fn desk(site: SiteId) -> Device {
+        Device { device: DeviceId::new(), site, role: lodge_core::Role::Reception, person: None, name: "desk".into(), actor: String::new(), revoked_at: None }
+    }
+
+    fn hub_in(dir: &tempfile::TempDir) -> SiteHub {
+        let store = Store::open(dir.path().join("site.sqlite"), Arc::new(lodge_core::SystemClock)).unwrap();
+        SiteHub::new(SiteId::new(), store, 0)
+    }
+
+    /// A device that does not read what is pushed to it fills its queue's
+    /// budget; the hub then gives up on it, and its connection is told,
+    /// even if it was not waiting yet.
+    #[tokio::test]
+    async fn a_device_whose_queue_is_full_is_given_up_and_its_connection_told() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub_in(&dir);
+        // Room for two frames of the smallest cost.
+        let (outbox, _unread) = crate::outbox::Outbox::new(2 * crate::outbox::FRAME_COST);
+        let listening = hub.listen(desk(hub.site), false, outbox.pusher(), 0);
+        let (_, listener) = hub.others(None).pop().unwrap();
+        let frame = Bytes::from_static(b"a pushed change");
+        assert!(listener.offer(frame.clone()) && listener.offer(frame.clone()));
+        assert!(!listener.offer(frame), "the third does not fit");
+
+        hub.give_up(listening.id);
+        assert!(hub.others(None).is_empty() && hub.connected().is_empty());
+        tokio::time::timeout(std::time::Duration::from_secs(5), listening.dropped.notified()).await.expect("the connection is told");
+    }
+
+    /// Once the connection's outbox is gone, a push finds it gone instead
+    /// of keeping its writer waiting.
+    #[test]
+    fn a_push_does_not_keep_an_ended_connections_queue_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub_in(&dir);
+        let (outbox, mut frames) = crate::outbox::Outbox::new(1 << 20);
+        hub.listen(desk(hub.site), false, outbox.pusher(), 0);
+        drop(outbox);
+        let (_, listener) = hub.others(None).pop().unwrap();
+        assert!(!listener.offer(Bytes::from_static(b"late")));
+        assert!(frames.try_recv().is_err(), "the writer's queue has ended");
+    }
+
+    /// While a device's catch-up goes out, a pushed change keeps the feed
+    /// number it started from; after, its own. Equal frames are encoded
+    /// once, for every device that gets them.
+    #[test]
+    fn pushed_frames_keep_the_catch_up_number_and_equal_frames_are_encoded_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let hub = hub_in(&dir);
+        let (outbox, _frames) = crate::outbox::Outbox::new(1 << 20);
+        let listening = hub.listen(desk(hub.site), false, outbox.pusher(), 7);
+        let (_, listener) = hub.others(None).pop().unwrap();
+        let pushed = || ServerMessage::Sync { docs: Vec::new(), seq: 12 };
+        assert_eq!(listener.held(pushed()), ServerMessage::Sync { docs: Vec::new(), seq: 7 });
+        listening.caught_up.store(true, Ordering::Release);
+        assert_eq!(listener.held(pushed()), pushed());
+
+        let mut encoded = Encoded::default();
+        let (a, b) = (encoded.bytes(pushed()), encoded.bytes(pushed()));
+        assert_eq!(a.as_ptr(), b.as_ptr(), "one encoding shared");
+        assert_eq!(&a[..], &pushed().encode()[..]);
+        let other = encoded.bytes(ServerMessage::Sync { docs: Vec::new(), seq: 13 });
+        assert_eq!(&other[..], &ServerMessage::Sync { docs: Vec::new(), seq: 13 }.encode()[..]);
     }
 }

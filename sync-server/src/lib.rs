@@ -24,6 +24,7 @@ pub mod joining;
 pub mod limits;
 pub mod metrics;
 pub mod operators;
+pub mod outbox;
 pub mod outreach;
 pub mod publish;
 pub mod registry;

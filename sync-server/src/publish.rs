@@ -8,7 +8,7 @@ use lodge_core::sync::{DocMessage, ServerMessage, may_read};
 use lodge_core::{DeviceId, DocId, DocKind, Role};
 
 use crate::AppState;
-use crate::hub::{Changed, SiteHub};
+use crate::hub::{Changed, Encoded, SiteHub};
 use crate::visibility::{access_of, for_everyone, header_of, held_by, kiosk_made, marshal_of, may_have_held, may_know_deletion, phone_may_hold, visit_waiting};
 
 /// Number changed documents in the feed (`(document, deleted)`) and push
@@ -145,6 +145,7 @@ fn fan_out_to(hub: &SiteHub, listeners: Vec<(u64, crate::hub::Listener)>, change
         }
     }
     drop(store);
+    let mut encoded = Encoded::default();
     for ((((id, listener), docs), purged), forgotten) in listeners.into_iter().zip(docs).zip(purged).zip(forgotten) {
         let mut frames = Vec::new();
         if !purged.is_empty() {
@@ -162,9 +163,10 @@ fn fan_out_to(hub: &SiteHub, listeners: Vec<(u64, crate::hub::Listener)>, change
         if let Some(docs) = last {
             frames.push(ServerMessage::Sync { docs, seq });
         }
-        if !frames.into_iter().all(|f| listener.offer(f)) {
-            // Too far behind: its queue is dropped and it reconnects.
-            hub.leave(id);
+        if !frames.into_iter().all(|f| listener.offer(encoded.bytes(listener.held(f)))) {
+            // It does not read what it is sent: it reconnects and catches
+            // up from the feed.
+            hub.give_up(id);
         }
     }
 }

@@ -146,12 +146,12 @@ pub(crate) fn tell_counts(state: &AppState, hub: &crate::hub::SiteHub) -> Result
     if admins.is_empty() {
         return Ok(());
     }
-    let counts = state.registry().kept_counts(hub.site)?;
+    let counts = axum::body::Bytes::from(ServerMessage::KeptCounts { counts: state.registry().kept_counts(hub.site)? }.encode());
     for (id, admin) in admins {
-        if !admin.offer(ServerMessage::KeptCounts { counts: counts.clone() }) {
-            // Too far behind: its queue is dropped, and it gets the counts
-            // when it reconnects.
-            hub.leave(id);
+        if !admin.offer(counts.clone()) {
+            // It does not read what it is sent: it gets the counts when it
+            // reconnects.
+            hub.give_up(id);
         }
     }
     Ok(())
