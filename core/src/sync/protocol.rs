@@ -204,7 +204,7 @@ struct Incoming<T> {
     body: Option<T>,
 }
 
-#[derive(Deserialize)]
+#[derive(Serialize, Deserialize)]
 struct VersionOnly {
     v: u16,
 }
@@ -219,15 +219,17 @@ fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, FrameError> {
     if bytes.len() > MAX_FRAME_BYTES {
         return Err(FrameError::TooBig(bytes.len()));
     }
-    // The version first, so that an old or new peer gets a clear answer even
-    // when the body's shape changed.
-    let v: VersionOnly = ciborium::from_reader(bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
-    if v.v != PROTOCOL_VERSION {
-        return Err(FrameError::Version(v.v));
+    // One pass for a frame of this version. Only when that fails is the
+    // version read alone, so that an old or new peer gets a clear answer
+    // even when the body's shape changed.
+    match ciborium::from_reader::<Incoming<T>, _>(bytes) {
+        Ok(frame) if frame.v == PROTOCOL_VERSION => frame.body.ok_or_else(|| FrameError::Malformed("the frame has no body".into())),
+        Ok(frame) => Err(FrameError::Version(frame.v)),
+        Err(e) => match ciborium::from_reader::<VersionOnly, _>(bytes) {
+            Ok(v) if v.v != PROTOCOL_VERSION => Err(FrameError::Version(v.v)),
+            _ => Err(FrameError::Malformed(e.to_string())),
+        },
     }
-    let frame: Incoming<T> = ciborium::from_reader(bytes).map_err(|e| FrameError::Malformed(e.to_string()))?;
-    debug_assert_eq!(frame.v, PROTOCOL_VERSION);
-    frame.body.ok_or_else(|| FrameError::Malformed("the frame has no body".into()))
 }
 
 impl ClientMessage {
@@ -297,6 +299,14 @@ mod tests {
         ciborium::into_writer(&Outgoing { v: 0, body: &ClientMessage::Sync { docs: vec![] } }, &mut old).unwrap();
         let err = ClientMessage::decode(&old).unwrap_err();
         assert!(err.to_string().contains("Update the app or the server"));
+        // A newer version whose body this side cannot read at all.
+        let mut newer = Vec::new();
+        ciborium::into_writer(&Outgoing { v: PROTOCOL_VERSION + 1, body: &"a shape to come" }, &mut newer).unwrap();
+        assert_eq!(ClientMessage::decode(&newer), Err(FrameError::Version(PROTOCOL_VERSION + 1)));
+        // This version with no body.
+        let mut empty = Vec::new();
+        ciborium::into_writer(&VersionOnly { v: PROTOCOL_VERSION }, &mut empty).unwrap();
+        assert!(matches!(ClientMessage::decode(&empty), Err(FrameError::Malformed(_))));
         // A server frame is not a client frame.
         let server = ServerMessage::Wipe.encode();
         assert!(ClientMessage::decode(&server).is_err());
