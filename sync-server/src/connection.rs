@@ -20,7 +20,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 
 use crate::AppState;
 use crate::door::Pass;
-use crate::hub::{Listening, SiteHub};
+use crate::hub::{Listening, SiteHub, held};
 use crate::outbox::{Out, Outbox, Unsent};
 use crate::visibility::{access_of, for_everyone, header_of, held_by, is_marshal_phone, kiosk_made, marshal_of, may_have_held, may_know_deletion, visit_waiting};
 use crate::sessions::Ending;
@@ -456,16 +456,6 @@ async fn converse(
                 }
             }
         }
-    }
-}
-
-/// A frame for a device whose catch-up is still going: its feed number
-/// stays where the device started, so that a connection lost halfway
-/// catches up from there again.
-fn held(frame: ServerMessage, catching_up: bool, since: u64) -> ServerMessage {
-    match frame {
-        ServerMessage::Sync { docs, seq } if catching_up => ServerMessage::Sync { docs, seq: seq.min(since) },
-        other => other,
     }
 }
 

@@ -11,7 +11,7 @@
 //!
 //! A change is fanned out by whoever made it land (see [`crate::publish`]), once, under one lock of
 //! the store: the sync message for each listening device is made there and
-//! queued for its connection. (A broadcast that every connection then
+//! put into its connection's queue to its socket (see [`crate::outbox`]). (A broadcast that every connection then
 //! answered for itself cost a thread hop and a lock per device per change,
 //! which at 200 devices was most of the server's time.)
 
@@ -59,20 +59,25 @@ pub struct Listener {
 }
 
 impl Listener {
-    /// A frame as this device may be sent it: while its catch-up is still
-    /// going out, a change's feed number stays where the device started,
-    /// so that a connection lost halfway catches up from there again.
+    /// A frame as this device may be sent it (see [`held`]).
     pub fn held(&self, frame: ServerMessage) -> ServerMessage {
-        match frame {
-            ServerMessage::Sync { docs, seq } if !self.caught_up.load(Ordering::Acquire) => ServerMessage::Sync { docs, seq: seq.min(self.since) },
-            other => other,
-        }
+        held(frame, !self.caught_up.load(Ordering::Acquire), self.since)
     }
 
     /// Queue an encoded frame for the device's socket; `false` when it is
     /// gone or does not read what it is sent (its queue is full).
     pub fn offer(&self, frame: Bytes) -> bool {
         self.pusher.push(frame).is_ok()
+    }
+}
+
+/// A frame for a device whose catch-up is still going: its feed number
+/// stays where the device started, so that a connection lost halfway
+/// catches up from there again.
+pub fn held(frame: ServerMessage, catching_up: bool, since: u64) -> ServerMessage {
+    match frame {
+        ServerMessage::Sync { docs, seq } if catching_up => ServerMessage::Sync { docs, seq: seq.min(since) },
+        other => other,
     }
 }
 
@@ -268,6 +273,8 @@ impl SiteHub {
     /// comes back, which is cheaper than queueing without end).
     pub fn give_up(&self, id: u64) {
         if let Some(listener) = self.listeners().remove(&id) {
+            // Connected until its connection has ended (see `leaving`).
+            self.leaving.lock().unwrap_or_else(|p| p.into_inner()).insert(id, listener.device.device);
             listener.dropped.notify_one();
         }
     }
@@ -405,8 +412,12 @@ mod tests {
         assert!(!listener.offer(frame), "the third does not fit");
 
         hub.give_up(listening.id);
-        assert!(hub.others(None).is_empty() && hub.connected().is_empty());
+        assert!(hub.others(None).is_empty(), "nothing more is pushed to it");
         tokio::time::timeout(std::time::Duration::from_secs(5), listening.dropped.notified()).await.expect("the connection is told");
+        // Shown connected until its connection has ended and left.
+        assert_eq!(hub.connected().len(), 1);
+        hub.leave(listening.id);
+        assert!(hub.connected().is_empty());
     }
 
     /// Once the connection's outbox is gone, a push finds it gone instead
