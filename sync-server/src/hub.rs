@@ -274,7 +274,7 @@ impl SiteHub {
     pub fn give_up(&self, id: u64) {
         if let Some(listener) = self.listeners().remove(&id) {
             // Connected until its connection has ended (see `leaving`).
-            self.leaving.lock().unwrap_or_else(|p| p.into_inner()).insert(id, listener.device.device);
+            self.leaving_list().insert(id, listener.device.device);
             listener.dropped.notify_one();
         }
     }
@@ -282,7 +282,7 @@ impl SiteHub {
     /// The connection ended.
     pub fn leave(&self, id: u64) {
         self.listeners().remove(&id);
-        self.leaving.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.leaving_list().remove(&id);
     }
 
     /// The connection is ending: no change is offered to it any more, but
@@ -291,13 +291,13 @@ impl SiteHub {
     /// with the changes since its hello as waiting, though it had them all.
     pub fn leaving(&self, id: u64, device: DeviceId) {
         self.listeners().remove(&id);
-        self.leaving.lock().unwrap_or_else(|p| p.into_inner()).insert(id, device);
+        self.leaving_list().insert(id, device);
     }
 
     /// The devices connected now, those whose connection is ending too.
     pub fn connected(&self) -> HashSet<DeviceId> {
         let mut devices: HashSet<DeviceId> = self.listeners().values().map(|l| l.device.device).collect();
-        devices.extend(self.leaving.lock().unwrap_or_else(|p| p.into_inner()).values().copied());
+        devices.extend(self.leaving_list().values().copied());
         devices
     }
 
@@ -318,6 +318,10 @@ impl SiteHub {
 
     fn listeners(&self) -> MutexGuard<'_, HashMap<u64, Listener>> {
         self.listeners.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn leaving_list(&self) -> MutexGuard<'_, HashMap<u64, DeviceId>> {
+        self.leaving.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -436,12 +440,13 @@ mod tests {
 
     /// While a device's catch-up goes out, a pushed change keeps the feed
     /// number it started from; after, its own. Equal frames are encoded
-    /// once, for every device that gets them.
+    /// once, for every device that gets them, and an offered frame is in
+    /// the writer's queue at once (no task of the connection in between).
     #[test]
-    fn pushed_frames_keep_the_catch_up_number_and_equal_frames_are_encoded_once() {
+    fn pushed_frames_keep_the_catch_up_number_are_encoded_once_and_go_straight_to_the_writer() {
         let dir = tempfile::tempdir().unwrap();
         let hub = hub_in(&dir);
-        let (outbox, _frames) = crate::outbox::Outbox::new(1 << 20);
+        let (outbox, mut frames) = crate::outbox::Outbox::new(1 << 20);
         let listening = hub.listen(desk(hub.site), false, outbox.pusher(), 7);
         let (_, listener) = hub.others(None).pop().unwrap();
         let pushed = || ServerMessage::Sync { docs: Vec::new(), seq: 12 };
@@ -451,6 +456,12 @@ mod tests {
 
         let mut encoded = Encoded::default();
         let (a, b) = (encoded.bytes(pushed()), encoded.bytes(pushed()));
+        // Offered, it is in the writer's queue at once, the same bytes.
+        assert!(listener.offer(a.clone()));
+        match frames.try_recv() {
+            Ok(crate::outbox::Out::Frame(bytes, _)) => assert_eq!(bytes.as_ptr(), a.as_ptr()),
+            _ => panic!("the pushed frame is not in the writer's queue"),
+        }
         assert_eq!(a.as_ptr(), b.as_ptr(), "one encoding shared");
         assert_eq!(&a[..], &pushed().encode()[..]);
         let other = encoded.bytes(ServerMessage::Sync { docs: Vec::new(), seq: 13 });

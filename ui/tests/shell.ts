@@ -1,7 +1,7 @@
 // For component tests: the Tauri shell replaced by its IPC mock (events
 // included), and put back after each test; and the order the real shell
 // may give a command's effects, its change event before its answer.
-import { cleanup } from "@testing-library/svelte";
+import { cleanup, fireEvent, screen } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import type { Area } from "../src/bindings";
@@ -33,4 +33,13 @@ export async function unmockShell(): Promise<void> {
 export async function changedBeforeAnswer(areas: Area[]): Promise<void> {
   await emit("store-changed", { areas, remote: false });
   await new Promise((r) => setTimeout(r, 30));
+}
+
+/** Type `value` into the field labelled `label` and submit its form (a
+ * look-up by e-mail or code); the field, for typing into again. */
+export async function typeAndSubmit(label: string, value: string): Promise<HTMLInputElement> {
+  const field = (await screen.findByLabelText(label)) as HTMLInputElement;
+  await fireEvent.input(field, { target: { value } });
+  await fireEvent.submit(field.form!);
+  return field;
 }

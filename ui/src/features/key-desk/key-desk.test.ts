@@ -7,7 +7,7 @@ import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import KeyDesk from "./KeyDesk.svelte";
 import type { Customer, DeviceInfo, KeyShelf, Loan } from "../../bindings";
-import { mockAnswers, unmockShell } from "../../../tests/shell";
+import { mockAnswers, typeAndSubmit, unmockShell } from "../../../tests/shell";
 
 const device: DeviceInfo = { role: "key-desk", device_name: "Key desk", person: null, person_name: null, site_name: "Lodge House", time_zone: "UTC", server: null, marshal: false, site: null };
 
@@ -27,9 +27,7 @@ afterEach(unmockShell);
 describe("key desk", () => {
   it("keeps the e-mail being typed when a change reloads the customer shown", async () => {
     render(KeyDesk, { props: { device } });
-    const field = (await screen.findByLabelText("Customer's e-mail")) as HTMLInputElement;
-    await fireEvent.input(field, { target: { value: "anna@lodge.example" } });
-    await fireEvent.submit(field.form!);
+    const field = await typeAndSubmit("Customer's e-mail", "anna@lodge.example");
     expect(await screen.findByText("Room 101")).toBeTruthy();
     await fireEvent.input(field, { target: { value: "bo" } });
     // A key lent to her at another desk: the reload shows it.

@@ -7,7 +7,7 @@ import { emit } from "@tauri-apps/api/event";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import Worker from "./Worker.svelte";
 import type { DeviceInfo, ItemView } from "../../bindings";
-import { mockAnswers, unmockShell } from "../../../tests/shell";
+import { mockAnswers, typeAndSubmit, unmockShell } from "../../../tests/shell";
 
 const device: DeviceInfo = { role: "worker", device_name: "Phone", person: "p-olek", person_name: "Olek Nowak", site_name: "Lodge House", time_zone: "UTC", server: null, marshal: false, site: null };
 
@@ -23,9 +23,7 @@ afterEach(unmockShell);
 describe("worker", () => {
   it("keeps the code being typed when a change reloads the item shown", async () => {
     render(Worker, { props: { device } });
-    const field = (await screen.findByLabelText("Or type the code")) as HTMLInputElement;
-    await fireEvent.input(field, { target: { value: "DRILL42" } });
-    await fireEvent.submit(field.form!);
+    const field = await typeAndSubmit("Or type the code", "DRILL42");
     expect(await screen.findByText("Cordless drill", { exact: false })).toBeTruthy();
     await fireEvent.input(field, { target: { value: "SAW" } });
     // Renamed at the workshop: the reload shows it.
