@@ -254,7 +254,7 @@ const W1_CHANGES: usize = 200;
 /// first sees each change. With `kill_at`, the last instance is killed
 /// (`kill -9`) once that many changes were made: its observers must see
 /// every change all the same, through the other instances.
-async fn w1(devices: usize, processes: Option<usize>, slack: bool, kill_at: Option<usize>) -> anyhow::Result<()> {
+async fn w1(devices: usize, processes: Option<usize>, slack: bool, kill_at: Option<usize>, settle: Duration) -> anyhow::Result<()> {
     use std::io::{BufRead, Write};
     anyhow::ensure!(devices >= 2, "W1 needs a writer and at least one observer: --devices 2 or more");
     anyhow::ensure!(kill_at.is_none_or(|k| (1..W1_CHANGES).contains(&k)), "--kill-one-at: between 1 and {} changes", W1_CHANGES - 1);
@@ -329,7 +329,8 @@ async fn w1(devices: usize, processes: Option<usize>, slack: bool, kill_at: Opti
     // The last observers to be ready have just caught up: their
     // acknowledgements and writes settle before the first change, so
     // that the run measures fan-out and not the end of the set-up.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(settle).await;
+    println!("W1 N={devices}: the changes start");
     let cpu0 = cpu_parts(&server);
     let writer_traffic0 = writer.sync.traffic();
     for child in &mut children {
@@ -1046,6 +1047,11 @@ enum Workload {
         /// observers must see every change through the other instances.
         #[arg(long, value_name = "K")]
         kill_one_at: Option<usize>,
+        /// Seconds between the observers' holding their documents and the
+        /// first change, for the end of the catch-up to settle (longer
+        /// with the server under callgrind: `scripts/callgrind-w1`).
+        #[arg(long, value_name = "SECS", default_value_t = 2)]
+        settle: u64,
     },
     /// One process of W1's observers (W1 starts them).
     #[command(hide = true)]
@@ -1128,7 +1134,9 @@ fn main() -> anyhow::Result<()> {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.workload {
-        Some(Workload::W1 { devices, processes, slack, kill_one_at }) => return w1(devices, processes, slack, kill_one_at).await,
+        Some(Workload::W1 { devices, processes, slack, kill_one_at, settle }) => {
+            return w1(devices, processes, slack, kill_one_at, Duration::from_secs(settle)).await;
+        }
         Some(Workload::W1Observe { http, ws, dir, people, codes }) => return w1_observe(&http, &ws, &dir, &people, &codes).await,
         Some(Workload::CatchUp) => return catch_up().await,
         Some(Workload::Sites { sites, sample, quiet_site_secs }) => return many_sites(sites, sample, quiet_site_secs).await,
