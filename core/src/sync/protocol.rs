@@ -225,9 +225,6 @@ enum SyncTag {
 
 /// The body of a sync frame of this version, if `bytes` is one.
 fn sync_frame(bytes: &[u8]) -> Option<SyncBody> {
-    if bytes.len() > MAX_FRAME_BYTES {
-        return None;
-    }
     match ciborium::from_reader::<Incoming<SyncBody>, _>(bytes) {
         Ok(Incoming { v: PROTOCOL_VERSION, body }) => body,
         _ => None,
@@ -245,9 +242,15 @@ fn encode<T: Serialize>(body: &T) -> Vec<u8> {
     out
 }
 
-fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T, FrameError> {
+/// Read a frame: a sync frame as a plain struct, turned into `T` by
+/// `sync` (see [`SyncBody`]); any other, or one `sync` does not take, as
+/// the tagged enum.
+fn decode<T: for<'de> Deserialize<'de>>(bytes: &[u8], sync: impl FnOnce(SyncBody) -> Option<T>) -> Result<T, FrameError> {
     if bytes.len() > MAX_FRAME_BYTES {
         return Err(FrameError::TooBig(bytes.len()));
+    }
+    if let Some(message) = sync_frame(bytes).and_then(sync) {
+        return Ok(message);
     }
     // One pass for a frame of this version. Only when that fails is the
     // version read alone, so that an old or new peer gets a clear answer
@@ -269,10 +272,7 @@ impl ClientMessage {
     }
     /// Read a frame.
     pub fn decode(bytes: &[u8]) -> Result<Self, FrameError> {
-        match sync_frame(bytes) {
-            Some(SyncBody { docs, .. }) => Ok(Self::Sync { docs }),
-            None => decode(bytes),
-        }
+        decode(bytes, |SyncBody { docs, .. }| Some(Self::Sync { docs }))
     }
 }
 
@@ -283,10 +283,7 @@ impl ServerMessage {
     }
     /// Read a frame.
     pub fn decode(bytes: &[u8]) -> Result<Self, FrameError> {
-        match sync_frame(bytes) {
-            Some(SyncBody { docs, seq: Some(seq), .. }) => Ok(Self::Sync { docs, seq }),
-            _ => decode(bytes),
-        }
+        decode(bytes, |SyncBody { docs, seq, .. }| seq.map(|seq| Self::Sync { docs, seq }))
     }
 }
 
@@ -326,8 +323,9 @@ mod tests {
         let server = ServerMessage::Sync { docs: vec![doc.clone()], seq: 9 };
         for bytes in [client.encode(), server.encode()] {
             assert!(sync_frame(&bytes).is_some(), "a sync frame takes the struct's way");
-            assert_eq!(ClientMessage::decode(&bytes), decode::<ClientMessage>(&bytes));
-            assert_eq!(ServerMessage::decode(&bytes), decode::<ServerMessage>(&bytes));
+            // The enum's way alone gives the same.
+            assert_eq!(ClientMessage::decode(&bytes), decode::<ClientMessage>(&bytes, |_| None));
+            assert_eq!(ServerMessage::decode(&bytes), decode::<ServerMessage>(&bytes, |_| None));
         }
         assert_eq!(ClientMessage::decode(&client.encode()).unwrap(), client);
         assert_eq!(ServerMessage::decode(&server.encode()).unwrap(), server);
