@@ -9,7 +9,7 @@ use automerge::sync::{self, Capability, SyncDoc};
 use automerge::{AutoCommit, ChangeHash};
 use rusqlite::{OptionalExtension, params};
 
-use super::sync_states::{Kept, WRITE_INTERVAL};
+use super::sync_states::Kept;
 use super::{Error, Store, Work};
 use crate::document::DocId;
 use crate::sync::incoming::{DEVICE_LIMITS, MAX_INFLATED_FRAME, SERVER_LIMITS, check_message, check_saved};
@@ -306,8 +306,8 @@ impl Store {
         }
         let feed = answer.flatten();
         // States and the feed number go with this frame's changes once in a
-        // while (see `WRITE_INTERVAL`).
-        let write = self.sync.written_at.elapsed() >= WRITE_INTERVAL;
+        // while (see `SyncStates::interval`).
+        let write = self.sync.due();
         let batch: Vec<(String, DocId)> = if write { self.sync.unwritten.iter().cloned().collect() } else { Vec::new() };
         if write {
             let frame = kept.iter().map(|(doc, state)| (peer, doc, state));
@@ -334,7 +334,7 @@ impl Store {
     /// A frame of messages that carry no changes (see `receive`): each
     /// moves its sync state only. No transaction is begun and nothing is
     /// written now; the states are written as the others are (with a later
-    /// frame's changes, or in a quiet moment: `WRITE_INTERVAL`).
+    /// frame's changes, or in a quiet moment: `SyncStates::interval`).
     fn take_heads(&mut self, peer: &str, messages: &[(DocId, Vec<u8>)], decoded: Vec<Result<sync::Message, Error>>) -> Vec<Outcome> {
         let mut results = Vec::with_capacity(messages.len());
         for ((doc, _), message) in messages.iter().zip(decoded) {
@@ -365,7 +365,7 @@ impl Store {
     }
 
     /// Write the sync states and the feed number that frames left unwritten
-    /// (see `WRITE_INTERVAL`), in a quiet moment: otherwise the first frame
+    /// (see `SyncStates::interval`), in a quiet moment: otherwise the first frame
     /// after one carries them all (a device's after a catch-up of thousands
     /// of documents). Returns how many states were written.
     pub fn write_sync_states(&mut self) -> Result<usize, Error> {
@@ -378,6 +378,25 @@ impl Store {
         tx.commit()?;
         self.sync.written(&keys);
         Ok(keys.len())
+    }
+
+    /// [`Self::write_sync_states`] once the interval since the last write
+    /// has passed: a server's writer looks every second, and writes
+    /// at its own pace (see [`Self::set_sync_state_interval`]).
+    pub fn write_sync_states_when_due(&mut self) -> Result<usize, Error> {
+        if !self.sync.due() {
+            return Ok(0);
+        }
+        self.write_sync_states()
+    }
+
+    /// Write the sync states moved by received frames at most this often
+    /// (and when a session ends). A device keeps a second. A server, which
+    /// moves a state for nearly every device each change reaches, takes
+    /// longer: a state moved several times in the interval is written once,
+    /// and a crash only makes the next exchange longer.
+    pub fn set_sync_state_interval(&mut self, interval: std::time::Duration) {
+        self.sync.interval = interval;
     }
 
     /// Forget the sessions' sync states with `peer` (its connection ended):

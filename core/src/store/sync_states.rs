@@ -2,10 +2,13 @@
 //! once both sides are in step, and written to the `sync_states` table
 //! (their shared heads) once in a while rather than with every frame.
 
-use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use automerge::ChangeHash;
+// Not std's SipHash: keyed by (device, document), these sets are touched
+// several times for every device a change reaches, and SipHash was 5 % of
+// a busy server's instructions. foldhash is seeded per process too.
+use foldhash::{HashMap, HashMapExt, HashSet};
 use automerge::sync::{self, Capability};
 use lru::LruCache;
 use rusqlite::params;
@@ -21,14 +24,15 @@ use crate::document::DocId;
 const STATES_IN_MEMORY: usize = 150_000;
 
 /// How often states moved by received messages, and the feed number, are
-/// written to the file: with each received frame, they were two of the ten
-/// pages a device wrote for every change pushed to it.
+/// written to the file on a device: with each received frame, they were two
+/// of the ten pages a device wrote for every change pushed to it. A server
+/// sets its own (see [`crate::Store::set_sync_state_interval`]).
 pub(super) const WRITE_INTERVAL: Duration = Duration::from_secs(1);
 
 /// The sync states of the current sessions with each peer. Only the shared
 /// heads outlive a session (that is all [`sync::State::encode`] keeps), and
 /// only receiving moves them. They are written to `sync_states` at most
-/// every [`WRITE_INTERVAL`], inside the transaction of a received frame, and
+/// every `interval` ([`WRITE_INTERVAL`] unless set), inside the transaction of a received frame, and
 /// when the session ends: shared heads that lag after a crash only cost
 /// the next session a longer exchange (the protocol starts from any heads
 /// both sides had), never a change.
@@ -43,6 +47,7 @@ pub(crate) struct SyncStates {
     /// The highest change-feed number received and not yet written.
     pub(super) feed: Option<(String, u64)>,
     pub(super) written_at: Instant,
+    pub(super) interval: Duration,
 }
 
 /// A session's sync state for one document, kept small once both sides
@@ -146,6 +151,7 @@ impl Default for SyncStates {
             unwritten: Default::default(),
             feed: None,
             written_at: Instant::now(),
+            interval: WRITE_INTERVAL,
         }
     }
 }
@@ -159,7 +165,7 @@ impl SyncStates {
                 docs.insert(key.1.clone());
             }
             None => {
-                self.by_peer.insert(key.0.clone(), HashSet::from([key.1.clone()]));
+                self.by_peer.insert(key.0.clone(), HashSet::from_iter([key.1.clone()]));
             }
         }
         self.states.put(key, state);
@@ -217,6 +223,11 @@ impl SyncStates {
             self.unwritten.remove(&key);
             self.pop(&key);
         }
+    }
+
+    /// Whether what is unwritten is due to be written.
+    pub(super) fn due(&self) -> bool {
+        self.written_at.elapsed() >= self.interval
     }
 
     /// Keep the larger feed number.

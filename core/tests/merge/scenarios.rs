@@ -415,6 +415,47 @@ fn an_answer_that_carries_no_changes_is_taken_without_waiting_for_the_store_to_b
     assert!(matches!(&taken[..], [Err(StoreError::Purged { .. })]), "{taken:?}");
 }
 
+/// The (device, document) sync states a store has in its file for `peer`.
+fn states_in_file(r: &Replicas, i: usize, peer: &str) -> Vec<String> {
+    let file = rusqlite::Connection::open(r.path(i)).unwrap();
+    let mut states: Vec<String> =
+        file.prepare("SELECT doc_id FROM sync_states WHERE peer = ?1").unwrap().query_map([peer], |row| row.get(0)).unwrap().collect::<Result<_, _>>().unwrap();
+    states.sort();
+    states
+}
+
+#[test]
+fn a_servers_sync_states_are_written_at_its_own_interval_and_when_the_session_ends() {
+    let mut r = Replicas::new(2);
+    // Replica 0 is the server: its states wait for half a minute.
+    r.stores[0].set_sync_state_interval(std::time::Duration::from_secs(30));
+    let (first, second) = (DocId::visit(register(&mut r, 0, "Guest Early")), DocId::visit(register(&mut r, 0, "Guest Late")));
+    let hear_back = |r: &mut Replicas, doc: &DocId| {
+        let message = r.stores[0].generate_first_sync_message("replica-1", doc).unwrap().expect("a message");
+        let got = r.stores[1].receive_sync_frame("replica-0", &[(doc.clone(), message)], None, None).unwrap().pop().unwrap().unwrap();
+        let taken = r.stores[0].receive_sync_messages_checked("replica-1", &[(doc.clone(), got.reply.expect("an answer"))], &|_, _| Ok(())).unwrap();
+        assert!(matches!(taken[..], [Ok(false)]), "{taken:?}");
+    };
+    // What the replicas' setup left unwritten goes first.
+    r.stores[0].end_sync_session("replica-1");
+    let written = |r: &Replicas, doc: &DocId| states_in_file(r, 0, "replica-1").iter().any(|d| d == doc.as_str());
+    hear_back(&mut r, &first);
+    assert_eq!(r.stores[0].write_sync_states_when_due().unwrap(), 0, "not due within 30 s");
+    assert!(!written(&r, &first), "nothing written before the interval");
+    assert!(r.stores[0].peer_has_all("replica-1", &first).unwrap(), "the answer was heard all the same");
+    // Once the interval has passed (made nothing here), what waits goes.
+    r.stores[0].set_sync_state_interval(std::time::Duration::ZERO);
+    assert_eq!(r.stores[0].write_sync_states_when_due().unwrap(), 1);
+    assert!(written(&r, &first));
+    // A session's end writes what waits, whatever the interval.
+    r.stores[0].set_sync_state_interval(std::time::Duration::from_secs(30));
+    hear_back(&mut r, &second);
+    assert_eq!(r.stores[0].write_sync_states_when_due().unwrap(), 0);
+    assert!(!written(&r, &second));
+    r.stores[0].end_sync_session("replica-1");
+    assert!(written(&r, &second));
+}
+
 #[test]
 fn a_message_lost_with_its_connection_is_sent_again_in_the_next_session() {
     let mut r = Replicas::new(2);
