@@ -5,11 +5,11 @@
 use std::time::{Duration, Instant};
 
 use automerge::ChangeHash;
+use automerge::sync::{self, Capability};
 // Not std's SipHash: keyed by (device, document), these sets are touched
 // several times for every device a change reaches, and SipHash was 5 % of
 // a busy server's instructions. foldhash is seeded per process too.
 use foldhash::{HashMap, HashMapExt, HashSet};
-use automerge::sync::{self, Capability};
 use lru::LruCache;
 use rusqlite::params;
 
@@ -32,10 +32,11 @@ pub(super) const WRITE_INTERVAL: Duration = Duration::from_secs(1);
 /// The sync states of the current sessions with each peer. Only the shared
 /// heads outlive a session (that is all [`sync::State::encode`] keeps), and
 /// only receiving moves them. They are written to `sync_states` at most
-/// every `interval` ([`WRITE_INTERVAL`] unless set), inside the transaction of a received frame, and
-/// when the session ends: shared heads that lag after a crash only cost
-/// the next session a longer exchange (the protocol starts from any heads
-/// both sides had), never a change.
+/// every `interval` ([`WRITE_INTERVAL`] unless set), inside the
+/// transaction of a received frame, and when the session ends: shared
+/// heads that lag after a crash only cost the next session a longer
+/// exchange (the protocol starts from any heads both sides had), never a
+/// change.
 pub(crate) struct SyncStates {
     states: LruCache<(String, DocId), Kept>,
     /// The documents of each peer's states in `states`: a session's end
