@@ -534,16 +534,10 @@ fn sync_states_and_the_feed_number_reach_the_file_in_a_quiet_moment() {
     // One of them is purged before: its state must not come back.
     r.stores[1].apply_tombstone(&gone).unwrap();
     assert!(r.stores[1].write_sync_states().unwrap() >= 1);
-    let file = rusqlite::Connection::open(r.stores[1].path()).unwrap();
-    let states: Vec<String> = file
-        .prepare("SELECT doc_id FROM sync_states WHERE peer = 'replica-0'")
-        .unwrap()
-        .query_map([], |row| row.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let states = states_in_file(&r, 1, "replica-0");
     assert!(states.iter().any(|d| d == kept.as_str()), "the kept visit's state is in the file: {states:?}");
     assert!(!states.iter().any(|d| d == gone.as_str()), "the purged visit's state is not: {states:?}");
+    let file = rusqlite::Connection::open(r.path(1)).unwrap();
     let feed: String = file.query_row("SELECT value FROM meta WHERE key = 'feed_seq'", [], |row| row.get(0)).unwrap();
     assert_eq!(feed, "9");
 }
