@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use lodge_core::announcement::{Audience, Kind, NewAnnouncement};
 use lodge_core::person::PersonForm;
 use lodge_core::sync::{ClientMessage, Connection, DocMessage, ServerMessage};
 use lodge_core::visit::GuestForm;
@@ -142,11 +143,16 @@ async fn read_to_end(ws: &mut Ws, limit: Duration) -> Ended {
 
 /// Read until the Welcome.
 async fn welcomed(ws: &mut Ws) {
+    welcome_seq(ws).await;
+}
+
+/// Read until the Welcome; the feed number it gives.
+async fn welcome_seq(ws: &mut Ws) -> u64 {
     while let Ok(Some(Ok(m))) = tokio::time::timeout(LIMIT, ws.next()).await {
         if let Message::Binary(b) = m
-            && let Ok(ServerMessage::Welcome { .. }) = ServerMessage::decode(&b)
+            && let Ok(ServerMessage::Welcome { seq, .. }) = ServerMessage::decode(&b)
         {
-            return;
+            return seq;
         }
     }
     panic!("no welcome");
@@ -478,6 +484,105 @@ async fn catch_up(s: &Site, name: &str) -> Duration {
     };
     eventually(&format!("{name} has every host"), LIMIT, || hosts(&d) == 150).await.unwrap();
     started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_that_does_not_read_what_is_pushed_to_it_is_dropped_and_catches_up_when_it_returns() {
+    // A heartbeat far beyond the test: only its queue can drop the desk.
+    let s = site(&["--queued-bytes", "65536", "--ping-interval-secs", "300", "--idle-timeout-secs", "600"]).await;
+    let token = s.raw_token("reception").await;
+    // A desk that says hello, then reads nothing more (a small receive
+    // buffer, so that the kernel holds little for it) and asks for
+    // nothing: all that waits for it is what others' changes push to it.
+    let tcp = tcp_from(&s.server, loopback(13), Some(4096)).await.unwrap();
+    let (mut ws, _) = tokio_tungstenite::client_async(s.server.ws_url(), tcp).await.unwrap();
+    ws.send(hello(&token)).await.unwrap();
+    let since = welcome_seq(&mut ws).await;
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let hoarding = tokio::spawn(async move {
+        // A ping of its own every 100 ms fails once the server has cut the
+        // connection (a send that only stalls is not that).
+        loop {
+            tokio::select! {
+                _ = &mut stopped => return Ended::StillOpen,
+                () = tokio::time::sleep(Duration::from_millis(100)) => {}
+            }
+            if let Ok(Err(_)) = tokio::time::timeout(Duration::from_secs(2), ws.send(Message::Ping(Default::default()))).await {
+                return Ended::Cut;
+            }
+        }
+    });
+
+    // The admin sends announcements to everyone, 50 at a time, until the
+    // desk is dropped: each is pushed to the desk. Their text does not
+    // compress, so that a few thousand fill the server's socket buffer
+    // for the desk (the kernel grows it to some MB on loopback), then
+    // its queue.
+    let mut noise = {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        move |n: usize| -> String {
+            (0..n)
+                .map(|_| {
+                    (x ^= x << 13, x ^= x >> 7, x ^= x << 17);
+                    char::from(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[(x % 62) as usize])
+                })
+                .collect()
+        }
+    };
+    let pid = s.server.pid();
+    let before = resident_bytes(pid);
+    let (mut peak, mut sent) = (before, Vec::new());
+    let pushing = Instant::now();
+    while !hoarding.is_finished() && sent.len() < 2_000 && pushing.elapsed() < 2 * LIMIT {
+        let texts: Vec<String> = (0..50).map(|_| noise(lodge_core::announcement::MAX_TEXT_CHARS)).collect();
+        sent.extend(s.admin.act(|st| {
+            texts
+                .into_iter()
+                .map(|text| {
+                    let new = NewAnnouncement { kind: Kind::Announcement, audience: Audience::Everyone, title: "Unread".into(), text };
+                    st.announce(&founder(&s.admin), new).unwrap()
+                })
+                .collect::<Vec<_>>()
+        }));
+        eventually("the admin's announcements reach the server", LIMIT, || s.admin.read(|st| st.outbox().unwrap().is_empty()))
+            .await
+            .unwrap();
+        peak = peak.max(resident_bytes(pid));
+    }
+    let took = pushing.elapsed();
+    let _ = stop.send(());
+    let ended = hoarding.await.unwrap();
+    eprintln!(
+        "a desk that reads nothing pushed: {ended:?} after {} announcements in {took:?}; server resident {} MB before, {} MB at most",
+        sent.len(),
+        before >> 20,
+        peak >> 20
+    );
+    assert_eq!(ended, Ended::Cut, "the desk that reads nothing was not dropped ({} announcements in {took:?})", sent.len());
+    assert!(peak < before + 128 * 1024 * 1024, "the server grew from {before} to {peak} bytes");
+    s.still_syncs("Guest After The Desk That Read Nothing").await;
+
+    // Back, and reading: it is sent every announcement it missed, from the
+    // feed number it had.
+    let mut ws = ws_from(&s.server, loopback(13)).await.unwrap();
+    let hello_again = ClientMessage::Hello { token, since, pending: vec![], app: None, kept_counts: false };
+    ws.send(Message::Binary(hello_again.encode().into())).await.unwrap();
+    let now = welcome_seq(&mut ws).await;
+    let mut missing: std::collections::HashSet<DocId> = sent.iter().map(|a| DocId::announcement(*a)).collect();
+    let deadline = tokio::time::Instant::now() + LIMIT;
+    let mut reached = since;
+    while reached < now || !missing.is_empty() {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Ok(Some(Ok(Message::Binary(b)))) => {
+                if let Ok(ServerMessage::Sync { docs, seq }) = ServerMessage::decode(&b) {
+                    docs.iter().for_each(|d| _ = missing.remove(&d.doc));
+                    reached = reached.max(seq);
+                }
+            }
+            Ok(Some(Ok(_))) => {}
+            other => panic!("the returning desk's catch-up ended at feed {reached} of {now}, {} missing: {other:?}", missing.len()),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
