@@ -32,6 +32,10 @@ use lodge_core::{Actor, DocId, ManualClock, Store, Timestamp};
 
 const SERVER: &str = "server";
 
+// The allocator the app and `lodge-load` run with: what a device spends.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The server makes the message for each listening device (per change
 /// delivered): together, or one by one (`alone`).
 #[inline(never)]

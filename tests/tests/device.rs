@@ -310,6 +310,56 @@ async fn speaking(silent: &mut watch::Receiver<bool>) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_of_another_protocol_version_is_shown_and_the_device_keeps_its_changes() {
+    use futures_util::{SinkExt, StreamExt};
+    use lodge_core::sync::{PROTOCOL_VERSION, ServerMessage, SyncErrorKind};
+    use tokio_tungstenite::tungstenite::Message;
+
+    let s = site().await;
+    let mut reception = s.device("reception", "reception").await;
+    // A server a version ahead, made by hand: its first connection gets a
+    // welcome of the next version, each later one a refusal of the app's.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let refused = "This server speaks protocol version 2. Update the app or the server.";
+    let newer = tokio::spawn(async move {
+        for k in 0.. {
+            let Ok((tcp, _)) = listener.accept().await else { return };
+            let Ok(mut ws) = tokio_tungstenite::accept_async(tcp).await else { continue };
+            let _hello = ws.next().await;
+            let frame = if k == 0 {
+                let welcome = ServerMessage::Welcome { site: SiteId::new(), device: lodge_core::DeviceId::new(), role: Role::Reception, seq: 0, also_at: vec![] };
+                let mut bytes = welcome.encode();
+                assert_eq!(bytes[..4], [0xa2, 0x61, b'v', PROTOCOL_VERSION as u8], "the frame starts with its version");
+                bytes[3] += 1;
+                bytes
+            } else {
+                ServerMessage::Error { kind: SyncErrorKind::Version, message: refused.into(), doc: None, refusal: None }.encode()
+            };
+            let _ = ws.send(Message::Binary(frame.into())).await;
+            let _ = ws.close(None).await;
+        }
+    });
+    reception.sync.stop();
+    reception.sync = spawn_with(reception.store.clone(), format!("ws://127.0.0.1:{port}/sync"), reception.token.clone(), ClientOptions::default());
+    let visit = reception.act(|st| st.register_guest(&desk(&reception), guest(s.host, "Guest Of Two Versions"))).unwrap();
+    status_becomes(&reception, "showed the newer server's frame", LIMIT, |st| {
+        st.last_error.as_deref().is_some_and(|e| e.contains("protocol version 2") && e.contains("Update the app or the server"))
+    })
+    .await;
+    status_becomes(&reception, "showed the newer server's refusal", Duration::from_secs(60), |st| st.last_error.as_deref() == Some(refused)).await;
+    assert_ne!(reception.sync.status().connection, Connection::Online);
+    assert_eq!(reception.read(|st| st.outbox().unwrap().len()), 1, "the guest still waits to be sent");
+    newer.abort();
+
+    // Back on a server of its own version, the guest goes.
+    reception.sync.stop();
+    reception.go_online(&s.server);
+    let admin = &s.admin;
+    eventually("admin gets the guest", LIMIT, || admin.read(|st| st.visit(visit).unwrap().is_some())).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_link_gone_silent_shows_offline_and_comes_back() {
     let s = site().await;
     let mut reception = s.device("reception", "reception").await;

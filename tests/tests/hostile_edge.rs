@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use lodge_core::announcement::{Audience, Kind, NewAnnouncement};
 use lodge_core::person::PersonForm;
-use lodge_core::sync::{ClientMessage, Connection, DocMessage, ServerMessage};
+use lodge_core::sync::{ClientMessage, Connection, DocMessage, PROTOCOL_VERSION, ServerMessage, SyncErrorKind};
 use lodge_core::visit::GuestForm;
 use lodge_core::{Actor, DocId, PersonId, Role, SiteId};
 use lodge_tests::{Device, Server, code, create_site, eventually};
@@ -583,6 +583,51 @@ async fn a_device_that_does_not_read_what_is_pushed_to_it_is_dropped_and_catches
             other => panic!("the returning desk's catch-up ended at feed {reached} of {now}, {} missing: {other:?}", missing.len()),
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_frame_of_another_protocol_version_is_refused_as_such_before_and_after_the_hello() {
+    let s = site(&[]).await;
+    // A frame is `{"v": version, "body": …}` in CBOR, the version first: an
+    // app a version ahead sends the same bytes with the next number.
+    let from_a_newer_app = |frame: Vec<u8>| -> Message {
+        let mut bytes = frame;
+        assert_eq!(bytes[..4], [0xa2, 0x61, b'v', PROTOCOL_VERSION as u8], "the frame starts with its version");
+        bytes[3] += 1;
+        Message::Binary(bytes.into())
+    };
+    let token = s.raw_token("reception").await;
+    let hello_of = |token: &str| ClientMessage::Hello { token: token.to_owned(), since: 0, pending: vec![], app: None, kept_counts: false };
+
+    // Its hello.
+    let mut ws = ws_from(&s.server, loopback(14)).await.unwrap();
+    ws.send(from_a_newer_app(hello_of(&token).encode())).await.unwrap();
+    let (kind, message) = refusal(&mut ws).await;
+    assert_eq!(kind, SyncErrorKind::Version, "{message}");
+    assert!(message.contains("Update the app or the server"), "{message}");
+    assert_eq!(read_to_end(&mut ws, LIMIT).await, Ended::Closed(None));
+
+    // A frame after a hello of this version.
+    let mut ws = ws_from(&s.server, loopback(14)).await.unwrap();
+    ws.send(Message::Binary(hello_of(&token).encode().into())).await.unwrap();
+    welcomed(&mut ws).await;
+    ws.send(from_a_newer_app(ClientMessage::Sync { docs: vec![] }.encode())).await.unwrap();
+    let (kind, message) = refusal(&mut ws).await;
+    assert_eq!(kind, SyncErrorKind::Version, "{message}");
+    assert_eq!(read_to_end(&mut ws, LIMIT).await, Ended::Closed(None));
+    s.still_syncs("Guest After The Newer App").await;
+}
+
+/// Read until the server's refusal: its kind and message.
+async fn refusal(ws: &mut Ws) -> (SyncErrorKind, String) {
+    while let Ok(Some(Ok(m))) = tokio::time::timeout(LIMIT, ws.next()).await {
+        if let Message::Binary(b) = m
+            && let Ok(ServerMessage::Error { kind, message, .. }) = ServerMessage::decode(&b)
+        {
+            return (kind, message);
+        }
+    }
+    panic!("no refusal");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
