@@ -2,7 +2,8 @@
 //! `lodge-sync` on 127.0.0.1: offline work shows as waiting; a device
 //! removed from its site deletes the site's data; a rejected guest's name
 //! is on no disk, in no store file, log or shared-memory file; a link that
-//! went dead without closing shows as offline.
+//! went dead without closing shows as offline; a server of another protocol
+//! version is shown as such, and nothing waiting is lost.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

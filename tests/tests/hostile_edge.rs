@@ -514,10 +514,9 @@ async fn a_device_that_does_not_read_what_is_pushed_to_it_is_dropped_and_catches
     });
 
     // The admin sends announcements to everyone, 50 at a time, until the
-    // desk is dropped: each is pushed to the desk. Their text does not
-    // compress, so that a few thousand fill the server's socket buffer
-    // for the desk (the kernel grows it to some MB on loopback), then
-    // its queue.
+    // desk is dropped: each is pushed to the desk whole. Their text does
+    // not compress, so that each push is a couple of KB: about a hundred
+    // fill the kernel's buffers for the desk, then its queue.
     let mut noise = {
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
         move |n: usize| -> String {
