@@ -407,8 +407,8 @@ fn open_in(hubs: &Hubs) -> Vec<Arc<SiteHub>> {
 /// Every second, write the sync states devices' frames moved, for all open
 /// sites whose `SYNC_STATES_EVERY` has passed, in one blocking turn (a site
 /// not due costs a look at a field); until the server's state is dropped.
-/// One task for all sites, not one per site: a thousand sites' thread hops every second
-/// were most of an idle server's time.
+/// One task for all sites, not one per site: a thousand sites' thread hops
+/// every second were most of an idle server's time.
 async fn write_sync_states_every_second(hubs: std::sync::Weak<Hubs>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -432,6 +432,17 @@ pub fn create_site_in(data: &Path, name: &str, zone: &str) -> anyhow::Result<Sit
     Ok(admin(data, &["site", "create", "--name", name, "--time-zone", zone])?.parse()?)
 }
 
+/// A frame of this app's protocol as the next version would send it: a
+/// frame is `{"v": version, "body": …}` in CBOR, the version first, so the
+/// same bytes with the next number (frames made by hand for tests of
+/// version skew).
+pub fn of_the_next_version(frame: Vec<u8>) -> Vec<u8> {
+    let mut bytes = frame;
+    assert_eq!(bytes[..4], [0xa2, 0x61, b'v', lodge_core::sync::PROTOCOL_VERSION as u8], "the frame starts with its version");
+    bytes[3] += 1;
+    bytes
+}
+
 /// A one-time enrolment code.
 pub fn code(data: &Path, site: SiteId, role: &str, person: Option<PersonId>) -> anyhow::Result<String> {
     let site = site.to_string();

@@ -10,10 +10,10 @@ use std::time::{Duration, Instant};
 use futures_util::{SinkExt, StreamExt};
 use lodge_core::announcement::{Audience, Kind, NewAnnouncement};
 use lodge_core::person::PersonForm;
-use lodge_core::sync::{ClientMessage, Connection, DocMessage, PROTOCOL_VERSION, ServerMessage, SyncErrorKind};
+use lodge_core::sync::{ClientMessage, Connection, DocMessage, ServerMessage, SyncErrorKind};
 use lodge_core::visit::GuestForm;
 use lodge_core::{Actor, DocId, PersonId, Role, SiteId};
-use lodge_tests::{Device, Server, code, create_site, eventually};
+use lodge_tests::{Device, Server, code, create_site, eventually, of_the_next_version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::WebSocketStream;
@@ -114,7 +114,12 @@ async fn ws_from(server: &Server, source: IpAddr) -> anyhow::Result<Ws> {
 }
 
 fn hello(token: &str) -> Message {
-    Message::Binary(ClientMessage::Hello { token: token.to_owned(), since: 0, pending: vec![], app: None, kept_counts: false }.encode().into())
+    Message::Binary(hello_since(token, 0).into())
+}
+
+/// A hello's bytes, from feed number `since`.
+fn hello_since(token: &str, since: u64) -> Vec<u8> {
+    ClientMessage::Hello { token: token.to_owned(), since, pending: vec![], app: None, kept_counts: false }.encode()
 }
 
 /// How a socket ended, as its reader saw it.
@@ -148,14 +153,32 @@ async fn welcomed(ws: &mut Ws) {
 
 /// Read until the Welcome; the feed number it gives.
 async fn welcome_seq(ws: &mut Ws) -> u64 {
+    first_of(ws, "welcome", |m| match m {
+        ServerMessage::Welcome { seq, .. } => Some(seq),
+        _ => None,
+    })
+    .await
+}
+
+/// Read until the server's refusal: its kind and message.
+async fn refusal(ws: &mut Ws) -> (SyncErrorKind, String) {
+    first_of(ws, "refusal", |m| match m {
+        ServerMessage::Error { kind, message, .. } => Some((kind, message)),
+        _ => None,
+    })
+    .await
+}
+
+/// Read frames until `pick` takes one.
+async fn first_of<T>(ws: &mut Ws, what: &str, pick: impl Fn(ServerMessage) -> Option<T>) -> T {
     while let Ok(Some(Ok(m))) = tokio::time::timeout(LIMIT, ws.next()).await {
         if let Message::Binary(b) = m
-            && let Ok(ServerMessage::Welcome { seq, .. }) = ServerMessage::decode(&b)
+            && let Some(found) = ServerMessage::decode(&b).ok().and_then(&pick)
         {
-            return seq;
+            return found;
         }
     }
-    panic!("no welcome");
+    panic!("no {what}");
 }
 
 fn resident_bytes(pid: u32) -> u64 {
@@ -564,8 +587,7 @@ async fn a_device_that_does_not_read_what_is_pushed_to_it_is_dropped_and_catches
     // Back, and reading: it is sent every announcement it missed, from the
     // feed number it had.
     let mut ws = ws_from(&s.server, loopback(13)).await.unwrap();
-    let hello_again = ClientMessage::Hello { token, since, pending: vec![], app: None, kept_counts: false };
-    ws.send(Message::Binary(hello_again.encode().into())).await.unwrap();
+    ws.send(Message::Binary(hello_since(&token, since).into())).await.unwrap();
     let now = welcome_seq(&mut ws).await;
     let mut missing: std::collections::HashSet<DocId> = sent.iter().map(|a| DocId::announcement(*a)).collect();
     let deadline = tokio::time::Instant::now() + LIMIT;
@@ -587,20 +609,12 @@ async fn a_device_that_does_not_read_what_is_pushed_to_it_is_dropped_and_catches
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_frame_of_another_protocol_version_is_refused_as_such_before_and_after_the_hello() {
     let s = site(&[]).await;
-    // A frame is `{"v": version, "body": …}` in CBOR, the version first: an
-    // app a version ahead sends the same bytes with the next number.
-    let from_a_newer_app = |frame: Vec<u8>| -> Message {
-        let mut bytes = frame;
-        assert_eq!(bytes[..4], [0xa2, 0x61, b'v', PROTOCOL_VERSION as u8], "the frame starts with its version");
-        bytes[3] += 1;
-        Message::Binary(bytes.into())
-    };
+    let from_a_newer_app = |frame: Vec<u8>| Message::Binary(of_the_next_version(frame).into());
     let token = s.raw_token("reception").await;
-    let hello_of = |token: &str| ClientMessage::Hello { token: token.to_owned(), since: 0, pending: vec![], app: None, kept_counts: false };
 
     // Its hello.
     let mut ws = ws_from(&s.server, loopback(14)).await.unwrap();
-    ws.send(from_a_newer_app(hello_of(&token).encode())).await.unwrap();
+    ws.send(from_a_newer_app(hello_since(&token, 0))).await.unwrap();
     let (kind, message) = refusal(&mut ws).await;
     assert_eq!(kind, SyncErrorKind::Version, "{message}");
     assert!(message.contains("Update the app or the server"), "{message}");
@@ -608,25 +622,13 @@ async fn a_frame_of_another_protocol_version_is_refused_as_such_before_and_after
 
     // A frame after a hello of this version.
     let mut ws = ws_from(&s.server, loopback(14)).await.unwrap();
-    ws.send(Message::Binary(hello_of(&token).encode().into())).await.unwrap();
+    ws.send(hello(&token)).await.unwrap();
     welcomed(&mut ws).await;
     ws.send(from_a_newer_app(ClientMessage::Sync { docs: vec![] }.encode())).await.unwrap();
     let (kind, message) = refusal(&mut ws).await;
     assert_eq!(kind, SyncErrorKind::Version, "{message}");
     assert_eq!(read_to_end(&mut ws, LIMIT).await, Ended::Closed(None));
     s.still_syncs("Guest After The Newer App").await;
-}
-
-/// Read until the server's refusal: its kind and message.
-async fn refusal(ws: &mut Ws) -> (SyncErrorKind, String) {
-    while let Ok(Some(Ok(m))) = tokio::time::timeout(LIMIT, ws.next()).await {
-        if let Message::Binary(b) = m
-            && let Ok(ServerMessage::Error { kind, message, .. }) = ServerMessage::decode(&b)
-        {
-            return (kind, message);
-        }
-    }
-    panic!("no refusal");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -351,6 +351,42 @@ mod tests {
     }
 
     #[test]
+    fn a_frame_a_release_apart_is_read_without_the_fields_one_side_lacks() {
+        let frame = |body: Vec<(&str, ciborium::Value)>| {
+            let body = ciborium::Value::Map(body.into_iter().map(|(k, v)| (k.into(), v)).collect());
+            let mut out = Vec::new();
+            ciborium::into_writer(&Outgoing { v: PROTOCOL_VERSION, body: &body }, &mut out).unwrap();
+            out
+        };
+        let hello = |extra: Vec<(&'static str, ciborium::Value)>| {
+            let mut body = vec![("type", "hello".into()), ("token", "t".into()), ("since", 3.into()), ("pending", ciborium::Value::Array(vec![]))];
+            body.extend(extra);
+            frame(body)
+        };
+        let older = ClientMessage::Hello { token: "t".into(), since: 3, pending: vec![], app: None, kept_counts: false };
+        // An older app's hello: no `app`, no `kept_counts`.
+        assert_eq!(ClientMessage::decode(&hello(vec![])).unwrap(), older);
+        // A newer app's hello: a field this side does not know yet.
+        assert_eq!(ClientMessage::decode(&hello(vec![("a-field-to-come", true.into())])).unwrap(), older);
+        // A newer server's welcome, likewise; an older one's has no `also_at`.
+        let (site, device) = (SiteId::new(), DeviceId::new());
+        let welcome = |extra: Vec<(&'static str, ciborium::Value)>| {
+            let mut body = vec![
+                ("type", "welcome".into()),
+                ("site", ciborium::Value::serialized(&site).unwrap()),
+                ("device", ciborium::Value::serialized(&device).unwrap()),
+                ("role", ciborium::Value::serialized(&Role::Reception).unwrap()),
+                ("seq", 7.into()),
+            ];
+            body.extend(extra);
+            frame(body)
+        };
+        let expected = ServerMessage::Welcome { site, device, role: Role::Reception, seq: 7, also_at: vec![] };
+        assert_eq!(ServerMessage::decode(&welcome(vec![])).unwrap(), expected);
+        assert_eq!(ServerMessage::decode(&welcome(vec![("a-field-to-come", 1.into())])).unwrap(), expected);
+    }
+
+    #[test]
     fn bytes_travel_as_a_byte_string() {
         let m = ClientMessage::Sync { docs: vec![DocMessage { doc: DocId::visit(crate::ids::VisitId::new()), message: vec![7; 1000] }] };
         assert!(m.encode().len() < 1200, "a CBOR byte string, not an array of numbers");
